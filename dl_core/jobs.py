@@ -29,6 +29,7 @@ import logging
 import multiprocessing as mp
 import os
 import sqlite3
+import sys
 import threading
 import time
 import traceback
@@ -191,9 +192,9 @@ def submit(
                 return key
             con.execute("DELETE FROM events WHERE key=?", (key,))
             con.execute(
-                "UPDATE jobs SET state='queued', created=?, started=NULL, finished=NULL, "
-                "error=NULL, cancel_requested=0, owner=NULL, worker_pid=NULL WHERE key=?",
-                (time.time(), key),
+                "UPDATE jobs SET state='queued', created=?, started=NULL, finished=NULL, error=NULL, "
+                "cancel_requested=0, owner=NULL, worker_pid=NULL, timeout_s=? WHERE key=?",
+                (time.time(), timeout_s or DEFAULT_TIMEOUT_S, key),
             )
         else:
             con.execute(
@@ -227,7 +228,10 @@ def status(key: str, with_events: bool = True) -> JobStatus | None:
             return None
         events = []
         if with_events:
-            events = [_event(r) for r in con.execute("SELECT * FROM events WHERE key=? ORDER BY seq", (key,))]
+            events = [
+                _event(r)
+                for r in con.execute("SELECT * FROM events WHERE key=? ORDER BY seq", (key,))
+            ]
         position = None
         if row["state"] == "queued":
             position = con.execute(
@@ -254,7 +258,10 @@ def _event(r: sqlite3.Row) -> Event:
 def list_jobs(limit: int = 50) -> list[JobStatus]:
     """Most recent jobs first (without their events)."""
     with _connect() as con:
-        keys = [r[0] for r in con.execute("SELECT key FROM jobs ORDER BY created DESC LIMIT ?", (limit,))]
+        keys = [
+            r[0]
+            for r in con.execute("SELECT key FROM jobs ORDER BY created DESC LIMIT ?", (limit,))
+        ]
     return [s for k in keys if (s := status(k, with_events=False)) is not None]
 
 
@@ -267,9 +274,18 @@ def counts() -> dict[str, int]:
 
 def cancel(key: str) -> None:
     """Stop a job: a queued one at once, a running one within one batch."""
-    _update(key, only_if=("queued",), state="cancelled", finished=time.time(), error="Stopped before it started.")
+    _update(
+        key,
+        only_if=("queued",),
+        state="cancelled",
+        finished=time.time(),
+        error="Stopped before it started.",
+    )
     with _connect() as con:
-        con.execute("UPDATE jobs SET cancel_requested=1 WHERE key=? AND state='running' AND cancel_requested=0", (key,))
+        con.execute(
+            "UPDATE jobs SET cancel_requested=1 WHERE key=? AND state='running' AND cancel_requested=0",
+            (key,),
+        )
     get_executor().cancel(key)
 
 
@@ -312,7 +328,9 @@ def latest_preview(st: JobStatus) -> np.ndarray | None:
 def in_use() -> set[str]:
     """Keys of jobs that are queued or running (the store must not evict them)."""
     with _connect() as con:
-        return {r[0] for r in con.execute("SELECT key FROM jobs WHERE state IN ('queued','running')")}
+        return {
+            r[0] for r in con.execute("SELECT key FROM jobs WHERE state IN ('queued','running')")
+        }
 
 
 # -- the reporter that training code talks to -----------------------------------------------
@@ -341,7 +359,11 @@ class Reporter:
         preview: np.ndarray | None = None,
         message: str | None = None,
     ) -> None:
-        kind = "batch" if step is not None and epoch is None else ("epoch" if epoch is not None else "message")
+        kind = (
+            "batch"
+            if step is not None and epoch is None
+            else ("epoch" if epoch is not None else "message")
+        )
         clean = {k: _to_float(v) for k, v in (metrics or {}).items() if _to_float(v) is not None}
         now = time.time()
         must = kind != "batch" or preview is not None or message is not None
@@ -359,13 +381,17 @@ class Reporter:
             return
         self._last_check = now
         with _connect() as con:
-            row = con.execute("SELECT cancel_requested FROM jobs WHERE key=?", (self.key,)).fetchone()
+            row = con.execute(
+                "SELECT cancel_requested FROM jobs WHERE key=?", (self.key,)
+            ).fetchone()
         if row is not None and row[0]:
             raise Cancelled("timed out" if row[0] == 2 else "stopped by the visitor")
 
     def _write(self, kind, step, epoch, total, metrics, message, preview) -> None:
         self._seq += 1
-        event = dict(kind=kind, step=step, epoch=epoch, total=total, metrics=metrics, message=message)
+        event = dict(
+            kind=kind, step=step, epoch=epoch, total=total, metrics=metrics, message=message
+        )
         self.events.append(event | {"preview": preview})
         if self.key is None:
             return
@@ -378,10 +404,26 @@ class Reporter:
         with _connect() as con:
             con.execute(
                 "INSERT OR REPLACE INTO events VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (self.key, self._seq, time.time(), kind, step, epoch, total, json.dumps(metrics), message, name),
+                (
+                    self.key,
+                    self._seq,
+                    time.time(),
+                    kind,
+                    step,
+                    epoch,
+                    total,
+                    json.dumps(metrics),
+                    message,
+                    name,
+                ),
             )
 
-    def keras_callback(self, epochs: int, steps_per_epoch: int | None = None, preview: Callable[[int], Any] | None = None):
+    def keras_callback(
+        self,
+        epochs: int,
+        steps_per_epoch: int | None = None,
+        preview: Callable[[int], Any] | None = None,
+    ):
         """A Keras callback that reports every batch and epoch and stops within one batch.
 
         Args:
@@ -441,7 +483,9 @@ def _execute(key: str, clear_session: bool = False) -> None:
             msg = f"Stopped: the job ran longer than its limit of {row['timeout_s']:.0f} s."
             _update(key, only_if=("running",), state="failed", finished=time.time(), error=msg)
         else:
-            _update(key, only_if=("running",), state="cancelled", finished=time.time(), error="Stopped.")
+            _update(
+                key, only_if=("running",), state="cancelled", finished=time.time(), error="Stopped."
+            )
     except UserError as err:
         _update(key, only_if=("running",), state="failed", finished=time.time(), error=str(err))
     except KeyError as err:
@@ -455,22 +499,23 @@ def _execute(key: str, clear_session: bool = False) -> None:
         msg = f"Training failed: {type(err).__name__}: {str(err)[:500]}"
         _update(key, only_if=("running",), state="failed", finished=time.time(), error=msg)
     finally:
-        if clear_session:  # in a worker: free the graph state before the next job
-            import keras
-
-            keras.backend.clear_session()
+        if clear_session and "keras" in sys.modules:  # in a worker: free graph state
+            sys.modules["keras"].backend.clear_session()
 
 
 def _claim(owner: int) -> str | None:
     """Atomically move the oldest queued job to running; return its key."""
     with _connect() as con:
         con.execute("BEGIN IMMEDIATE")
-        row = con.execute("SELECT key FROM jobs WHERE state='queued' ORDER BY created LIMIT 1").fetchone()
+        row = con.execute(
+            "SELECT key FROM jobs WHERE state='queued' ORDER BY created LIMIT 1"
+        ).fetchone()
         if row is None:
             con.execute("COMMIT")
             return None
         con.execute(
-            "UPDATE jobs SET state='running', started=?, owner=? WHERE key=?", (time.time(), owner, row[0])
+            "UPDATE jobs SET state='running', started=?, owner=? WHERE key=?",
+            (time.time(), owner, row[0]),
         )
         con.execute("COMMIT")
         return row[0]
@@ -482,7 +527,9 @@ def _requeue_orphans() -> None:
         rows = con.execute("SELECT key, owner FROM jobs WHERE state='running'").fetchall()
     for key, owner in rows:
         if owner and owner != os.getpid() and not _alive(owner):
-            _update(key, only_if=("running",), state="queued", started=None, owner=None, worker_pid=None)
+            _update(
+                key, only_if=("running",), state="queued", started=None, owner=None, worker_pid=None
+            )
 
 
 def _alive(pid: int) -> bool:
@@ -540,17 +587,24 @@ def _worker_main(conn: Any, device: str | None) -> None:
 
 
 def _setup_device() -> None:
-    """GPU memory growth on; optional mixed precision (``DL_EXPLORER_MIXED_PRECISION=1``)."""
-    try:
-        import tensorflow as tf
+    """GPU memory growth on; optional mixed precision (``DL_EXPLORER_MIXED_PRECISION=1``).
 
-        for gpu in tf.config.list_physical_devices("GPU"):
-            tf.config.experimental.set_memory_growth(gpu, True)
-    except Exception:  # noqa: BLE001 - another backend, or no TensorFlow
-        pass
+    Keras is imported here, before the first job arrives, so that a visitor's first job
+    does not wait for it (``DL_EXPLORER_WORKER_PRELOAD=0`` skips this, e.g. in tests).
+    """
+    if os.environ.get("DL_EXPLORER_WORKER_PRELOAD", "1") == "0":
+        return
+    if _gpu_ids() and os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
+        try:
+            import tensorflow as tf
+
+            for gpu in tf.config.list_physical_devices("GPU"):
+                tf.config.experimental.set_memory_growth(gpu, True)
+        except Exception:  # noqa: BLE001 - a broken GPU setup must not stop CPU training
+            log.warning("could not set GPU memory growth:\n%s", traceback.format_exc())
+    import keras
+
     if os.environ.get("DL_EXPLORER_MIXED_PRECISION") == "1":
-        import keras
-
         keras.mixed_precision.set_global_policy("mixed_float16")
 
 
@@ -575,7 +629,11 @@ class ProcessExecutor(Executor):
         self._wake = threading.Event()
         self._stop = threading.Event()
         _requeue_orphans()
-        self._thread = threading.Thread(target=self._loop, name="dl-explorer-dispatcher", daemon=True)
+        for slot in self.slots:  # start (and warm up) workers before the first job arrives
+            self._spawn(slot)
+        self._thread = threading.Thread(
+            target=self._loop, name="dl-explorer-dispatcher", daemon=True
+        )
         self._thread.start()
 
     def wake(self, key: str) -> None:
@@ -596,7 +654,9 @@ class ProcessExecutor(Executor):
 
     def _spawn(self, slot: _Slot) -> None:
         parent, child = self._ctx.Pipe()
-        slot.process = self._ctx.Process(target=_worker_main, args=(child, slot.device), daemon=True)
+        slot.process = self._ctx.Process(
+            target=_worker_main, args=(child, slot.device), daemon=True
+        )
         slot.process.start()
         slot.conn = parent
 
@@ -634,18 +694,28 @@ class ProcessExecutor(Executor):
                 why = "it was killed, most likely because it ran out of memory. Try a smaller model or batch"
             else:
                 why = f"the training process crashed (exit code {code})"
-            _update(slot.key, only_if=("running",), state="failed", finished=time.time(), error=f"Training stopped: {why}.")
+            _update(
+                slot.key,
+                only_if=("running",),
+                state="failed",
+                finished=time.time(),
+                error=f"Training stopped: {why}.",
+            )
             slot.key, slot.process = None, None
             return
         self._enforce_limits(slot)
 
     def _enforce_limits(self, slot: _Slot) -> None:
         with _connect() as con:
-            row = con.execute("SELECT state, cancel_requested, timeout_s FROM jobs WHERE key=?", (slot.key,)).fetchone()
+            row = con.execute(
+                "SELECT state, cancel_requested, timeout_s FROM jobs WHERE key=?", (slot.key,)
+            ).fetchone()
         if row is None:
             return
         now = time.time()
-        if row["cancel_requested"] == 0 and now - slot.since > (row["timeout_s"] or DEFAULT_TIMEOUT_S):
+        if row["cancel_requested"] == 0 and now - slot.since > (
+            row["timeout_s"] or DEFAULT_TIMEOUT_S
+        ):
             _update(slot.key, cancel_requested=2)
             slot.kill_at = now + CANCEL_GRACE_S
         elif row["cancel_requested"] and slot.kill_at is None:
@@ -655,9 +725,21 @@ class ProcessExecutor(Executor):
             slot.process.kill()
             slot.process.join(5)
             if row["cancel_requested"] == 2:
-                _update(slot.key, only_if=("running",), state="failed", finished=now, error="Stopped: the job ran longer than its time limit.")
+                _update(
+                    slot.key,
+                    only_if=("running",),
+                    state="failed",
+                    finished=now,
+                    error="Stopped: the job ran longer than its time limit.",
+                )
             else:
-                _update(slot.key, only_if=("running",), state="cancelled", finished=now, error="Stopped.")
+                _update(
+                    slot.key,
+                    only_if=("running",),
+                    state="cancelled",
+                    finished=now,
+                    error="Stopped.",
+                )
             slot.key, slot.process = None, None
 
 

@@ -33,7 +33,9 @@ def save_result(store: Store, key: str, out: Mapping[str, Any]) -> None:
         if _is_model(value):
             models[name] = store.write_model(key, f"{name}.keras", value).name
         elif isinstance(value, (list, tuple)) and value and all(_is_model(v) for v in value):
-            models[name] = [store.write_model(key, f"{name}.{i}.keras", v).name for i, v in enumerate(value)]
+            models[name] = [
+                store.write_model(key, f"{name}.{i}.keras", v).name for i, v in enumerate(value)
+            ]
         elif isinstance(value, np.ndarray):
             arrays[name] = value
         else:

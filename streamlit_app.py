@@ -1,0 +1,20 @@
+"""DL Explorer: the app shell. Builds the grouped navigation from ``ui.registry.PAGES``."""
+
+import logging
+
+import streamlit as st
+
+import dl_core  # noqa: F401  (sets the Keras backend and quiet logging before any import)
+from ui.registry import GROUPS, PAGES
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+st.set_page_config(page_title="DL Explorer", page_icon=":material/neurology:", layout="wide")
+
+sections: dict[str, list] = {g: [] for g in GROUPS}
+for spec in PAGES:
+    sections[spec.group].append(
+        st.Page(spec.path, title=spec.title, icon=spec.icon, default=spec.path == "pages/home.py")
+    )
+nav = st.navigation({g: ps for g, ps in sections.items() if ps})
+nav.run()

@@ -1,0 +1,33 @@
+"""Shared test setup: an isolated DL_EXPLORER_HOME, inline jobs, offline assets."""
+
+import os
+import tempfile
+
+# Before anything imports dl_core: keep tests off the user's cache and off the network.
+_HOME = tempfile.mkdtemp(prefix="dl-explorer-tests-")
+os.environ["DL_EXPLORER_HOME"] = _HOME
+os.environ.setdefault("DL_EXPLORER_EXECUTOR", "inline")
+os.environ["DL_EXPLORER_OFFLINE"] = "1"
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def fresh_home(tmp_path, monkeypatch):
+    """A private, empty DL_EXPLORER_HOME for one test."""
+    monkeypatch.setenv("DL_EXPLORER_HOME", str(tmp_path))
+    return tmp_path
+
+
+@pytest.fixture
+def inline_jobs():
+    """Run jobs inline (in the test's thread)."""
+    from dl_core import jobs
+
+    jobs.set_executor(jobs.InlineExecutor())
+    yield jobs
+    jobs.set_executor(None)

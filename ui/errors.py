@@ -1,0 +1,30 @@
+"""One way to show problems: a visitor-facing sentence, never a traceback."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+
+import streamlit as st
+
+from dl_core.errors import UserError
+
+log = logging.getLogger("dl_explorer")
+
+
+@contextlib.contextmanager
+def shown_errors(container=None) -> Iterator[None]:
+    """Show a :class:`UserError` raised inside the block with ``st.error`` and carry on.
+
+    Unexpected exceptions are not swallowed: Streamlit shows a generic error box
+    (``client.showErrorDetails = "none"`` hides the traceback) and the app keeps serving.
+    """
+    try:
+        yield
+    except UserError as err:
+        (container or st).error(str(err), icon=":material/error:")
+
+
+def show_error(message: str) -> None:
+    st.error(message, icon=":material/error:")

@@ -1,0 +1,175 @@
+"""Job progress on a page: status, progress bar, live curves, Stop; results when done.
+
+A page computes the job key from its controls, so a refreshed page (or a shared link)
+finds the same job again::
+
+    st_ = ui.jobs.train_button(cnn.train, cfg, data_fp, label="CNN")   # submit on click
+    status = ui.jobs.progress(key_or_status, metrics=("loss", "val_loss"))
+    if status and status.state == "done":
+        result = ui.jobs.load_result(status.key)
+
+The panel refreshes itself once a second while the job is queued or running (an
+``st.fragment``), and reruns the whole page once when the job ends.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from dl_core import jobs
+from dl_core.jobs import JobStatus
+
+STATE_ICONS = {
+    "queued": ":material/hourglass_top:",
+    "running": ":material/sync:",
+    "done": ":material/check_circle:",
+    "failed": ":material/error:",
+    "cancelled": ":material/cancel:",
+}
+
+
+def train_button(
+    train: Callable, cfg: Any, data_fp: str | None = None, *, label: str = "Train",
+    job_label: str = "", key: str | None = None, type: str = "primary", container=None,
+) -> JobStatus | None:  # fmt: skip
+    """A button that submits ``train(cfg)``; returns the job's status (existing or new)."""
+    where = container or st
+    status = jobs.find(train, cfg, data_fp)
+    busy = status is not None and status.active
+    done = status is not None and status.state == "done"
+    text = label if not done else f"{label} (cached result shown)"
+    if where.button(text, type=type, disabled=busy or done, key=key, icon=":material/play_arrow:"):
+        k = jobs.submit(train, cfg, data_fp, label=job_label)
+        status = jobs.status(k)
+    return status
+
+
+def describe(status: JobStatus) -> str:
+    """One line: state, progress, time."""
+    parts = [status.state]
+    if status.state == "queued" and status.queue_position:
+        parts.append(f"{status.queue_position} job(s) ahead")
+    latest = status.latest
+    if status.state == "running" and latest is not None:
+        if latest.epoch is not None and latest.total:
+            parts.append(f"epoch {latest.epoch}/{latest.total}")
+        elif latest.step is not None and latest.total:
+            parts.append(f"step {latest.step}/{latest.total}")
+        if latest.message:
+            parts.append(latest.message)
+    if status.duration is not None:
+        parts.append(f"{status.duration:.1f} s")
+    return " · ".join(parts)
+
+
+def metric_frame(status: JobStatus, names: Sequence[str] | None = None) -> pd.DataFrame:
+    """Epoch metrics as a long table (epoch, metric, value) for a curve."""
+    rows = []
+    for e in status.epochs():
+        for k, v in e.metrics.items():
+            if names is None or k in names:
+                rows.append({"epoch": e.epoch, "metric": k, "value": v})
+    return pd.DataFrame(rows, columns=["epoch", "metric", "value"])
+
+
+def curves_figure(
+    status: JobStatus, names: Sequence[str] | None = None, title: str = ""
+) -> go.Figure:
+    """Live learning curves from the job's epoch events (batch events when no epoch yet)."""
+    fig = go.Figure()
+    frame = metric_frame(status, names)
+    if frame.empty:
+        batches = [e for e in status.events if e.kind == "batch"]
+        for name in sorted({k for e in batches for k in e.metrics} & set(names or [])) or []:
+            xs = [e.step for e in batches if name in e.metrics]
+            ys = [e.metrics[name] for e in batches if name in e.metrics]
+            fig.add_scatter(x=xs, y=ys, mode="lines", name=name)
+        fig.update_xaxes(title="step")
+    else:
+        for name, part in frame.groupby("metric", sort=False):
+            fig.add_scatter(x=part["epoch"], y=part["value"], mode="lines+markers", name=name)
+        fig.update_xaxes(title="epoch")
+    fig.update_layout(title=title or None, height=260, margin=dict(l=10, r=10, t=30 if title else 10, b=10),
+                      legend=dict(orientation="h", y=-0.3))  # fmt: skip
+    return fig
+
+
+def _panel(
+    key: str, metrics: Sequence[str] | None, preview: Callable[[np.ndarray], None] | None,
+    live: bool = False,
+) -> None:  # fmt: skip
+    status = jobs.status(key)
+    if status is None:
+        return
+    seen = st.session_state.setdefault("_job_states", {})
+    was = seen.get(key)
+    seen[key] = status.state
+    st.markdown(
+        f"{STATE_ICONS.get(status.state, '')} **{status.label or 'Job'}** — {describe(status)}"
+    )
+    if status.active:
+        st.progress(status.fraction())
+        if st.button("Stop", key=f"stop-{key}", icon=":material/stop:"):
+            jobs.cancel(key)
+            st.rerun()
+    if status.state == "failed" and status.error:
+        st.error(status.error, icon=":material/error:")
+    if status.state == "cancelled":
+        st.info("Stopped. Press Train to start again.", icon=":material/cancel:")
+    if status.events and (status.active or status.state != "done"):
+        latest = status.latest
+        if latest is not None and latest.metrics:
+            st.caption(
+                " · ".join(
+                    f"{k} {v:.4g}" for k, v in latest.metrics.items() if not metrics or k in metrics
+                )
+            )
+        if status.epochs():
+            st.plotly_chart(curves_figure(status, metrics), key=f"curve-{key}-{len(status.events)}")
+        if preview is not None and (arr := jobs.latest_preview(status)) is not None:
+            preview(arr)
+    if live and was in jobs.ACTIVE and not status.active:
+        st.rerun(scope="app")  # draw the results with the whole page
+
+
+@st.fragment(run_every=1.0)
+def _live_panel(
+    key: str, metrics: Sequence[str] | None, preview: Callable[[np.ndarray], None] | None
+) -> None:
+    _panel(key, metrics, preview, live=True)
+
+
+def progress(
+    status_or_key: JobStatus | str | None,
+    metrics: Sequence[str] | None = None,
+    preview: Callable[[np.ndarray], None] | None = None,
+) -> JobStatus | None:
+    """Draw a job's panel (live while it runs); return its status as of this run."""
+    if status_or_key is None:
+        return None
+    key = status_or_key if isinstance(status_or_key, str) else status_or_key.key
+    status = jobs.status(key)
+    if status is None:
+        return None
+    if status.active:
+        _live_panel(key, tuple(metrics) if metrics else None, preview)
+    else:
+        _panel(key, tuple(metrics) if metrics else None, preview)
+    return status
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def load_result(key: str) -> jobs.Result:
+    """A finished job's result, loaded once per server process."""
+    return jobs.result(key)
+
+
+def elapsed(since: float) -> str:
+    return f"{time.time() - since:.0f} s"

@@ -1,0 +1,32 @@
+"""The one registry of pages. ``streamlit_app.py`` builds the navigation from it, the home
+page draws a card per topic from it, and the app tests walk it.
+
+Adding a topic: ``dl_core/<topic>.py`` + ``pages/<topic>.py`` + its unit test + one line here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    path: str  # file under pages/
+    title: str
+    icon: str
+    group: str  # navigation section ("" = top, no header)
+    blurb: str = ""  # one line for the home page card; empty = not a topic card
+    data: str = ""  # what kind of data the architecture fits (home page map)
+
+
+GROUPS = ("", "Basics", "Vision", "Sequences", "Generative", "Reinforcement learning", "Server")
+
+PAGES: list[PageSpec] = [
+    PageSpec("pages/home.py", "Home", ":material/home:", ""),
+    PageSpec("pages/jobs.py", "Jobs", ":material/list_alt:", "Server"),
+]
+
+
+def topic_pages() -> list[PageSpec]:
+    """Pages that teach a topic (they have a home-page card)."""
+    return [p for p in PAGES if p.blurb]

@@ -1,0 +1,200 @@
+"""Upload widgets: every file goes through :mod:`dl_core.uploads`; errors are one sentence.
+
+Uploaded bytes are kept in the store as a content-addressed blob and the page's URL holds
+their fingerprint, so a shared link on the same server brings the upload back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import streamlit as st
+
+from dl_core import assets, uploads
+from dl_core.errors import UploadError, UserError
+from dl_core.store import Store
+from ui.state import UrlState
+
+IMAGE_TYPES = ["png", "jpg", "jpeg", "webp", "gif", "bmp"]
+TEXT_TYPES = ["txt", "md", "text", "csv"]
+
+
+@st.cache_resource(show_spinner=False)
+def _store() -> Store:
+    return Store()
+
+
+def remember(url: UrlState, name: str, data: bytes) -> str:
+    """Keep uploaded bytes on the server; put their fingerprint into the URL."""
+    fp = _store().put_blob(data)
+    url.set_param(name, fp)
+    return fp
+
+
+def recall(url: UrlState, name: str) -> tuple[bytes, str] | None:
+    """The bytes whose fingerprint the URL names, if this server still has them."""
+    fp = url.get_param(name)
+    if not fp:
+        return None
+    try:
+        return _store().get_blob(fp), fp
+    except KeyError:
+        st.info(
+            "The upload this link refers to is no longer on the server; please upload it again."
+        )
+        url.drop_param(name)
+        return None
+
+
+def image_input(
+    url: UrlState,
+    name: str = "img",
+    *,
+    label: str = "Image",
+    photos: Sequence[str] | None = None,
+    default_photo: str = "chelsea",
+    camera: bool = True,
+    container=None,
+) -> tuple[np.ndarray | None, str]:
+    """Pick a bundled photo, upload an image, or take one with the camera.
+
+    Returns:
+        (RGB uint8 image or None, a short description of where it came from).
+    """
+    where = container or st
+    photos = list(photos or assets.PHOTOS)
+    sources = ["Sample photo", "Upload"] + (["Camera"] if camera else [])
+    with where.container():
+        src = url(st.segmented_control, label, f"{name}_src", "Sample photo", options=sources)
+        src = src or "Sample photo"
+        if src == "Sample photo":
+            photo = url(
+                st.selectbox,
+                "Photo",
+                f"{name}_photo",
+                default_photo if default_photo in photos else photos[0],
+                options=photos,
+            )
+            return assets.load_photo(photo), f"sample photo '{photo}'"
+        if src == "Camera":
+            shot = st.camera_input(
+                "Take a photo (your browser's camera)", key=url.key(f"{name}_cam")
+            )
+            data = shot.getvalue() if shot is not None else None
+        else:
+            up = st.file_uploader(
+                "Upload an image (PNG, JPEG, WebP, GIF or BMP)",
+                type=IMAGE_TYPES,
+                key=url.key(f"{name}_file"),
+            )
+            data = up.getvalue() if up is not None else None
+        if data is None:
+            again = recall(url, f"{name}_fp")
+            if again is None:
+                st.caption("No image yet.")
+                return None, ""
+            data = again[0]
+        try:
+            image = uploads.load_image(data)
+        except UploadError as err:
+            st.error(str(err), icon=":material/error:")
+            return None, ""
+        remember(url, f"{name}_fp", data)
+        return image, "your image"
+
+
+def text_input(
+    url: UrlState,
+    name: str = "txt",
+    *,
+    corpora: Sequence[str] | None = None,
+    default: str = "hamlet",
+    max_chars: int = 5_000_000,
+) -> tuple[str | None, str, str | None]:
+    """A bundled corpus, an uploaded ``.txt``/``.md`` file, or pasted text.
+
+    Returns:
+        (text or None, description, fingerprint of uploaded/pasted text or None).
+    """
+    corpora = list(corpora or assets.TEXTS)
+    src = url(
+        st.segmented_control,
+        "Text",
+        f"{name}_src",
+        "Bundled",
+        options=["Bundled", "Upload", "Paste"],
+    )
+    src = src or "Bundled"
+    try:
+        if src == "Bundled":
+            which = url(
+                st.selectbox,
+                "Corpus",
+                f"{name}_corpus",
+                default if default in corpora else corpora[0],
+                options=corpora,
+            )
+            return assets.load_text(which), f"bundled '{which}'", None
+        if src == "Upload":
+            up = st.file_uploader(
+                "Upload a text file (.txt or .md)", type=TEXT_TYPES, key=url.key(f"{name}_file")
+            )
+            data = up.getvalue() if up is not None else None
+        else:
+            pasted = st.text_area("Paste text", key=url.key(f"{name}_paste"), height=160)
+            data = pasted.encode("utf-8") if pasted else None
+        if data is None:
+            again = recall(url, f"{name}_fp")
+            if again is None:
+                return None, "", None
+            data = again[0]
+        text = uploads.load_text(data, max_chars=max_chars)
+    except UserError as err:
+        st.error(str(err), icon=":material/error:")
+        return None, "", None
+    fp = remember(url, f"{name}_fp", text.encode("utf-8"))
+    return text, "your text", fp
+
+
+def zip_input(
+    url: UrlState,
+    name: str = "zip",
+    *,
+    size: tuple[int, int] | None = None,
+    label: str | None = None,
+) -> tuple[uploads.ImageDataset | None, str | None]:
+    """A zip of class folders (``cats/1.jpg``, ``dogs/2.png``...), checked and decoded.
+
+    Returns:
+        (dataset or None, fingerprint of the zip or None). Skipped files and warnings are
+        shown under the widget.
+    """
+    up = st.file_uploader(
+        label or "Upload a .zip with one folder per class",
+        type=["zip"],
+        key=url.key(f"{name}_file"),
+    )
+    data = up.getvalue() if up is not None else None
+    if data is None:
+        again = recall(url, f"{name}_fp")
+        if again is None:
+            return None, None
+        data = again[0]
+    try:
+        ds = uploads.load_image_zip(data, size=size)
+    except UploadError as err:
+        st.error(str(err), icon=":material/error:")
+        return None, None
+    fp = remember(url, f"{name}_fp", data)
+    show_dataset_notes(ds)
+    return ds, fp
+
+
+def show_dataset_notes(ds: uploads.ImageDataset) -> None:
+    """Warnings and skipped files of an uploaded dataset, so nothing is dropped silently."""
+    for w in ds.warnings:
+        st.warning(w, icon=":material/warning:")
+    if ds.skipped:
+        with st.expander(f"{len(ds.skipped)} file(s) were not used", icon=":material/info:"):
+            st.write("\n".join(f"- {s}" for s in ds.skipped))
