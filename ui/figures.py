@@ -23,27 +23,21 @@ OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "
 
 
 def architecture_map() -> go.Figure:
-    """Sankey diagram: data kind -> architecture -> use."""
+    """Sankey diagram: kind of data -> architecture family (with what it is used for)."""
     data = list(dict.fromkeys(d for d, _, _ in ARCHITECTURE_MAP))
-    archs = list(dict.fromkeys(a for _, a, _ in ARCHITECTURE_MAP))
-    uses = list(dict.fromkeys(u for _, _, u in ARCHITECTURE_MAP))
-    labels = data + archs + uses
-    idx = {name: i for i, name in enumerate(labels)}
+    archs = [f"{a} · {u}" for _, a, u in ARCHITECTURE_MAP]
     colour = {d: OKABE_ITO[i % len(OKABE_ITO)] for i, d in enumerate(data)}
-    src, dst, col = [], [], []
-    for d, a, u in ARCHITECTURE_MAP:
-        src += [idx[d], idx[a]]
-        dst += [idx[a], idx[u]]
-        col += [colour[d], colour[d]]
-    node_colours = [colour.get(n, "#bbbbbb") for n in labels]
+    labels = data + archs
+    source = [data.index(d) for d, _, _ in ARCHITECTURE_MAP]
+    target = [len(data) + i for i in range(len(archs))]
+    link_colours = [colour[d] + "77" for d, _, _ in ARCHITECTURE_MAP]
+    node_colours = [colour[d] for d in data] + [colour[d] for d, _, _ in ARCHITECTURE_MAP]
     fig = go.Figure(
         go.Sankey(
-            arrangement="snap",
-            node=dict(label=labels, color=node_colours, pad=14, thickness=14),
-            link=dict(
-                source=src, target=dst, value=[1] * len(src), color=[c + "66" for c in col]
-            ),  # fmt: skip
+            arrangement="fixed",
+            node=dict(label=labels, color=node_colours, pad=10, thickness=16),
+            link=dict(source=source, target=target, value=[1] * len(source), color=link_colours),
         )
     )
-    fig.update_layout(height=420, margin=dict(l=5, r=5, t=5, b=5), font=dict(size=13))
+    fig.update_layout(height=430, margin=dict(l=5, r=5, t=5, b=5), font=dict(size=13))
     return fig

@@ -1,0 +1,244 @@
+"""Figure builders shared by topics: image grids, heatmaps, curves, bars, confusion matrices.
+
+Every function returns a plotly ``Figure`` and never displays it (pages decide where it
+goes; tests inspect ``fig.data`` and the layout). Colour scales are colour-blind safe:
+``SEQUENTIAL`` (viridis) for magnitudes, ``DIVERGING`` (a blue–orange scale) for signed
+values, ``CATEGORICAL`` (Okabe & Ito) for classes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+SEQUENTIAL = "Viridis"
+DIVERGING = "PuOr_r"
+CATEGORICAL = [
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#D55E00",
+    "#CC79A7",
+    "#56B4E9",
+    "#F0E442",
+    "#000000",
+    "#999999",
+    "#882255",
+]
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """Scale any image-like array (float in [0,1] or [-1,1], or any range) to uint8 for display."""
+    img = np.asarray(image)
+    if img.dtype == np.uint8:
+        return img
+    img = img.astype("float32")
+    lo, hi = float(np.nanmin(img)), float(np.nanmax(img))
+    if lo >= 0 and hi <= 1:
+        scaled = img
+    elif lo >= -1 and hi <= 1:
+        scaled = (img + 1) / 2
+    else:
+        scaled = (img - lo) / (hi - lo + 1e-12)
+    return (np.clip(np.nan_to_num(scaled), 0, 1) * 255).round().astype("uint8")
+
+
+def _layout(fig: go.Figure, title: str | None, height: int | None) -> go.Figure:
+    fig.update_layout(
+        title=title or None,
+        height=height,
+        margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+    )
+    return fig
+
+
+def image(img: np.ndarray, title: str | None = None, height: int | None = None) -> go.Figure:
+    """One image (H,W), (H,W,1) or (H,W,3) with hoverable pixels."""
+    arr = to_uint8(img)
+    if arr.ndim == 3 and arr.shape[-1] == 1:
+        arr = arr[..., 0]
+    if arr.ndim == 2:
+        fig = go.Figure(go.Heatmap(z=arr[::-1], colorscale="gray", showscale=False))
+        fig.update_yaxes(scaleanchor="x", visible=False)
+    else:
+        fig = go.Figure(go.Image(z=arr))
+        fig.update_yaxes(visible=False)
+    fig.update_xaxes(visible=False)
+    return _layout(fig, title, height)
+
+
+def image_grid(
+    images: Sequence[np.ndarray] | np.ndarray,
+    titles: Sequence[str] | None = None,
+    cols: int = 8,
+    title: str | None = None,
+    cell: int = 90,
+    colorscale: str = "gray",
+) -> go.Figure:
+    """A grid of small images (grayscale or RGB), titles under each.
+
+    Grayscale cells are drawn as heatmaps with ``colorscale`` (e.g. feature maps with
+    ``SEQUENTIAL``); RGB cells as images.
+    """
+    imgs = [np.asarray(i) for i in images]
+    n = max(1, len(imgs))
+    cols = max(1, min(cols, n))
+    rows = int(np.ceil(n / cols))
+    fig = make_subplots(
+        rows=rows, cols=cols, subplot_titles=list(titles) if titles else None,
+        horizontal_spacing=0.01, vertical_spacing=0.06 if titles else 0.01,
+    )  # fmt: skip
+    for i, img in enumerate(imgs):
+        r, c = divmod(i, cols)
+        if img.ndim == 3 and img.shape[-1] == 1:
+            img = img[..., 0]
+        if img.ndim == 2:
+            trace = go.Heatmap(
+                z=img[::-1],
+                colorscale=colorscale,
+                showscale=False,
+                hovertemplate="x %{x}, y %{y}: %{z:.3g}<extra></extra>",
+            )
+        else:
+            trace = go.Image(z=to_uint8(img))
+        fig.add_trace(trace, row=r + 1, col=c + 1)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    for i in range(1, n + 1):
+        fig.update_yaxes(
+            scaleanchor=f"x{'' if i == 1 else i}", row=(i - 1) // cols + 1, col=(i - 1) % cols + 1
+        )
+    if titles:
+        fig.update_annotations(font_size=11)
+    return _layout(fig, title, rows * cell + (40 if title else 10) + (rows * 14 if titles else 0))
+
+
+def heatmap(
+    z: np.ndarray,
+    x: Sequence[str] | None = None,
+    y: Sequence[str] | None = None,
+    title: str | None = None,
+    colorscale: str = SEQUENTIAL,
+    zmid: float | None = None,
+    text: bool = False,
+    height: int | None = None,
+    colorbar_title: str | None = None,
+) -> go.Figure:
+    """A labelled heatmap (row 0 at the top), optionally with values written in the cells."""
+    z = np.asarray(z, dtype="float32")
+    fig = go.Figure(
+        go.Heatmap(
+            z=z, x=list(x) if x is not None else None, y=list(y) if y is not None else None,
+            colorscale=colorscale, zmid=zmid,
+            text=np.round(z, 2) if text else None, texttemplate="%{text}" if text else None,
+            colorbar=dict(title=colorbar_title) if colorbar_title else None,
+        )
+    )  # fmt: skip
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, title, height)
+
+
+def curves(
+    history: Mapping[str, Sequence[float]],
+    title: str | None = None,
+    x_title: str = "epoch",
+    y_title: str | None = None,
+    log_y: bool = False,
+    height: int = 300,
+) -> go.Figure:
+    """Learning curves: one line per metric (x starts at 1)."""
+    fig = go.Figure()
+    for i, (name, values) in enumerate(history.items()):
+        fig.add_scatter(
+            x=list(range(1, len(values) + 1)), y=list(values), mode="lines+markers", name=name,
+            line=dict(color=CATEGORICAL[i % len(CATEGORICAL)]),
+        )  # fmt: skip
+    fig.update_xaxes(title=x_title)
+    fig.update_yaxes(title=y_title, type="log" if log_y else None)
+    return _layout(fig, title, height)
+
+
+def bars(
+    values: Sequence[float],
+    labels: Sequence[str],
+    title: str | None = None,
+    x_title: str = "probability",
+    height: int | None = None,
+) -> go.Figure:
+    """Horizontal bars, largest at the top (class probabilities, top-k...)."""
+    order = np.argsort(np.asarray(values))
+    fig = go.Figure(
+        go.Bar(
+            x=[float(values[i]) for i in order], y=[str(labels[i]) for i in order], orientation="h",
+            marker_color=CATEGORICAL[0], text=[f"{values[i]:.3f}" for i in order], textposition="auto",
+        )
+    )  # fmt: skip
+    fig.update_xaxes(title=x_title)
+    return _layout(fig, title, height or 60 + 28 * len(values))
+
+
+def confusion_matrix(
+    cm: np.ndarray,
+    class_names: Sequence[str],
+    title: str | None = "Confusion matrix",
+    normalise: bool = True,
+) -> go.Figure:
+    """Rows = true class, columns = predicted; cells show counts, colour shows row share."""
+    cm = np.asarray(cm, dtype="float64")
+    share = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1) if normalise else cm
+    names = [str(c) for c in class_names]
+    fig = go.Figure(
+        go.Heatmap(
+            z=share, x=names, y=names, colorscale=SEQUENTIAL, zmin=0, zmax=1 if normalise else None,
+            text=cm.astype(int), texttemplate="%{text}",
+            hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_xaxes(title="predicted")
+    fig.update_yaxes(title="true", autorange="reversed")
+    return _layout(fig, title, 120 + 32 * len(names))
+
+
+def compute_confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
+    """Counts matrix (n_classes × n_classes) without scikit-learn."""
+    cm = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(cm, (np.asarray(y_true, int), np.asarray(y_pred, int)), 1)
+    return cm
+
+
+def overlay(image_rgb: np.ndarray, heat: np.ndarray, alpha: float = 0.5) -> np.ndarray:
+    """Blend a [0,1] heatmap (any size; resized to the image) over an RGB image with viridis."""
+    from PIL import Image
+
+    img = to_uint8(image_rgb)
+    h, w = img.shape[:2]
+    heat = np.asarray(heat, dtype="float32")
+    heat = (heat - heat.min()) / (heat.max() - heat.min() + 1e-12)
+    heat = (
+        np.asarray(
+            Image.fromarray((heat * 255).astype("uint8")).resize((w, h), Image.BILINEAR),
+            dtype="float32",
+        )
+        / 255
+    )
+    colours = viridis(heat)
+    out = (1 - alpha) * img.astype("float32") + alpha * colours
+    return out.clip(0, 255).astype("uint8")
+
+
+_VIRIDIS = np.array(
+    [[68, 1, 84], [72, 40, 120], [62, 74, 137], [49, 104, 142], [38, 130, 142], [31, 158, 137],
+     [53, 183, 121], [109, 205, 89], [180, 222, 44], [253, 231, 37]], dtype="float32",
+)  # fmt: skip
+
+
+def viridis(values: np.ndarray) -> np.ndarray:
+    """Map [0,1] values to viridis RGB (float, 0..255), shape (..., 3)."""
+    v = np.clip(np.asarray(values, dtype="float32"), 0, 1) * (len(_VIRIDIS) - 1)
+    lo = np.floor(v).astype(int)
+    hi = np.minimum(lo + 1, len(_VIRIDIS) - 1)
+    t = (v - lo)[..., None]
+    return _VIRIDIS[lo] * (1 - t) + _VIRIDIS[hi] * t
