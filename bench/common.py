@@ -11,7 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-OUT = Path(os.environ.get("DL_EXPLORER_BENCH_OUTPUT", Path(__file__).resolve().parents[1] / "bench-output"))
+OUT = Path(
+    os.environ.get("DL_EXPLORER_BENCH_OUTPUT", Path(__file__).resolve().parents[1] / "bench-output")
+)
 
 
 def machine() -> str:
@@ -47,5 +49,7 @@ def report(name: str, figures: dict[str, Any]) -> dict[str, Any]:
         text = f"{v:.4g}" if isinstance(v, float) else str(v)
         print(f"  {k:<{width}}  {text}")
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / f"{name}.json").write_text(json.dumps({"machine": machine(), **figures}, indent=2, default=str))
+    (OUT / f"{name}.json").write_text(
+        json.dumps({"machine": machine(), **figures}, indent=2, default=str)
+    )
     return figures
