@@ -5,11 +5,21 @@ import logging
 import streamlit as st
 
 import dl_core  # noqa: F401  (sets the Keras backend and quiet logging before any import)
+from dl_core import jobs
 from ui.registry import GROUPS, PAGES
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
 st.set_page_config(page_title="DL Explorer", page_icon=":material/neurology:", layout="wide")
+
+
+@st.cache_resource(show_spinner=False)
+def start_workers() -> jobs.Executor:
+    """Start the worker pool with the server, so it is warm before the first Train."""
+    return jobs.get_executor()
+
+
+start_workers()
 
 sections: dict[str, list] = {g: [] for g in GROUPS}
 for spec in PAGES:

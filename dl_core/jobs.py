@@ -476,8 +476,10 @@ def _execute(key: str, clear_session: bool = False) -> None:
         cfg = cfglib.from_dict(module.Config, json.loads(row["config"]))
         data = Store().get_blob(row["data_fp"]) if row["data_fp"] else None
         out = train(cfg, data, report)
-        save_result(Store(), key, out if out is not None else {})
+        store = Store()
+        save_result(store, key, out if out is not None else {})
         _update(key, only_if=("running",), state="done", finished=time.time())
+        store.evict(in_use() | {key})  # keep the cache under its size bound
     except Cancelled as err:
         if "timed out" in str(err):
             msg = f"Stopped: the job ran longer than its limit of {row['timeout_s']:.0f} s."
