@@ -143,3 +143,24 @@ def test_queue_position(fresh_home, monkeypatch):
         assert jobs.status(keys[2]).queue_position == 1
     finally:
         jobs.set_executor(None)
+
+
+def test_keras_callback_stops_fit_within_one_batch(fresh_home):
+    from dl_core.errors import Cancelled
+
+    class StopAfter(jobs.Reporter):
+        def __init__(self, n):
+            super().__init__()
+            self.n = n
+            self.batches = 0
+
+        def check(self):
+            self.batches += 1
+            if self.batches >= self.n:
+                raise Cancelled("stopped by the visitor")
+
+    rep = StopAfter(3)
+    with pytest.raises(Cancelled):
+        testing.train_mlp(Config(epochs=5, samples=512), None, rep)
+    assert rep.batches == 3  # no batch ran after the one that saw the Stop
+    assert [e["kind"] for e in rep.events].count("epoch") == 0
