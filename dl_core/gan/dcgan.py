@@ -1,0 +1,239 @@
+"""DCGAN: a generator learns to turn random vectors into images by fooling a discriminator.
+
+Goodfellow et al., "Generative Adversarial Nets" (2014): D maximises and G minimises
+
+    V(D, G) = E_x[log D(x)] + E_z[log(1 - D(G(z)))]
+
+with G trained on the non-saturating loss -log D(G(z)). Radford et al., "Unsupervised
+Representation Learning with Deep Convolutional GANs" (2015): strided convolutions, batch
+norm in G, LeakyReLU in D, tanh output, Adam with beta_1 = 0.5. One-sided label smoothing
+(real target 1 - s) from Salimans et al., "Improved Techniques for Training GANs" (2016).
+
+Data -> model -> train -> analysis. Training is a custom ``keras.Model.train_step`` run by
+``fit``; only the gradient call is TensorFlow-specific (:mod:`dl_core.gan.tf_gradients`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from dl_core.errors import ConfigError
+from dl_core.gan import data as gdata
+from dl_core.gan.monitor import SampleMonitor, diversity, to_uint8
+from dl_core.gan.tf_gradients import minimise
+
+
+@dataclass(frozen=True)
+class Config:
+    dataset: str = "mnist5k"
+    image_size: int = 28
+    channels: int = 1
+    max_images: int = 5000
+    latent_dim: int = 64
+    g_depth: int = 2  # upsampling blocks in G (image_size / 2**depth is the start size)
+    g_width: int = 64  # filters of G's widest block; halves at each upsampling
+    d_depth: int = 2  # strided convolutions in D
+    d_width: int = 64  # filters of D's last convolution; halves towards the input
+    g_lr: float = 2e-4
+    d_lr: float = 2e-4
+    d_steps: int = 1  # discriminator updates per generator update
+    label_smoothing: float = 0.1  # real label = 1 - label_smoothing
+    batch_size: int = 64
+    epochs: int = 15
+    seed: int = 0
+
+
+PRESETS = {
+    "tiny": Config(dataset="digits", max_images=128, latent_dim=8, g_width=16, d_width=16,
+                   batch_size=32, epochs=2),
+    "default": Config(),
+}  # fmt: skip
+
+N_SAMPLES = 36  # the fixed-latent grid saved every epoch (6 x 6)
+
+
+def validate(cfg: Config) -> list[str]:
+    """Raise :class:`ConfigError` for impossible settings; return warnings worth showing."""
+    if cfg.latent_dim < 1:
+        raise ConfigError(f"The latent size must be at least 1 (it is {cfg.latent_dim}).")
+    if cfg.image_size not in gdata.IMAGE_SIZES:
+        raise ConfigError(f"Image size must be one of {gdata.IMAGE_SIZES}.")
+    if cfg.channels not in (1, 3):
+        raise ConfigError("Images must be greyscale (1 channel) or colour (3 channels).")
+    for name, depth in (("generator", cfg.g_depth), ("discriminator", cfg.d_depth)):
+        if not 1 <= depth <= 4 or cfg.image_size % 2**depth:
+            raise ConfigError(
+                f"The {name} depth must be 1-4 and halve {cfg.image_size}-pixel images evenly "
+                f"that many times; {depth} does not (try 2)."
+            )
+    if min(cfg.g_width, cfg.d_width) < 2 ** max(cfg.g_depth, cfg.d_depth) // 2:
+        raise ConfigError("The networks are too narrow for their depth; use a width of 16 or more.")
+    if min(cfg.g_lr, cfg.d_lr) <= 0:
+        raise ConfigError("Learning rates must be positive.")
+    if not 0 <= cfg.label_smoothing < 0.5:
+        raise ConfigError("Label smoothing must be between 0 and 0.5.")
+    if cfg.d_steps < 1 or cfg.batch_size < 2 or cfg.epochs < 1 or cfg.max_images < 1:
+        raise ConfigError("Steps, batch size, epochs and image count must be positive.")
+    warnings = []
+    if max(cfg.g_lr, cfg.d_lr) > 0.01:
+        warnings.append("Learning rates above 0.01 usually make a GAN diverge; 0.0002 is typical.")
+    return warnings
+
+
+# -- model ---------------------------------------------------------------------------------
+def build_generator(cfg: Config) -> keras.Model:
+    """z (latent_dim,) -> image (S, S, C) in [-1, 1]: dense, then ``g_depth`` upsamplings."""
+    start = cfg.image_size // 2**cfg.g_depth
+    z = keras.Input((cfg.latent_dim,), name="z")
+    h = layers.Dense(start * start * cfg.g_width, use_bias=False)(z)
+    h = layers.LeakyReLU(0.2)(layers.BatchNormalization()(h))
+    h = layers.Reshape((start, start, cfg.g_width))(h)  # (start, start, width)
+    for i in range(cfg.g_depth):
+        filters = max(8, cfg.g_width // 2 ** (i + 1))
+        h = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False)(h)
+        h = layers.LeakyReLU(0.2)(layers.BatchNormalization()(h))  # (2x, 2x, filters)
+    x = layers.Conv2D(cfg.channels, 3, padding="same", activation="tanh", name="image")(h)
+    return keras.Model(z, x, name="generator")
+
+
+def build_discriminator(cfg: Config) -> keras.Model:
+    """image (S, S, C) -> one logit (real > 0 > fake): ``d_depth`` strided convolutions."""
+    x = keras.Input((cfg.image_size, cfg.image_size, cfg.channels), name="image")
+    h = x
+    for i in range(cfg.d_depth):
+        filters = max(8, cfg.d_width // 2 ** (cfg.d_depth - 1 - i))
+        h = layers.LeakyReLU(0.2)(layers.Conv2D(filters, 4, strides=2, padding="same")(h))
+    h = layers.Dropout(0.3)(layers.Flatten()(h))
+    return keras.Model(x, layers.Dense(1, name="logit")(h), name="discriminator")
+
+
+def bce_logits(logits, target: float):
+    """Binary cross-entropy of logits against a constant target (numerically stable)."""
+    return ops.mean(ops.softplus(logits) - target * logits)
+
+
+class DCGAN(keras.Model):
+    """Generator + discriminator trained together by ``fit`` (one ``train_step`` per batch).
+
+    Each step: ``d_steps`` discriminator updates on a real batch and fresh fakes, then one
+    generator update. Logs ``d_loss``, ``g_loss`` and the mean discriminator outputs
+    ``d_real`` = D(x) and ``d_fake`` = D(G(z)) (0.5 each = the equilibrium).
+    """
+
+    def __init__(self, generator, discriminator, latent_dim, d_steps=1, label_smoothing=0.0,
+                 seed=0, **kwargs):  # fmt: skip
+        super().__init__(**kwargs)
+        self.generator, self.discriminator = generator, discriminator
+        self.latent_dim, self.d_steps = latent_dim, d_steps
+        self.real_target = 1.0 - label_smoothing
+        self.noise = keras.random.SeedGenerator(seed)
+        names = ("d_loss", "g_loss", "d_real", "d_fake")
+        self.trackers = {n: keras.metrics.Mean(name=n) for n in names}
+
+    def compile(self, d_optimizer, g_optimizer):
+        super().compile()
+        self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def call(self, z, training=False):
+        return self.generator(z, training=training)
+
+    def train_step(self, data):
+        real = data[0] if isinstance(data, tuple) else data  # (B, S, S, C) in [-1, 1]
+        batch = ops.shape(real)[0]
+        for _ in range(self.d_steps):
+            z = keras.random.normal((batch, self.latent_dim), seed=self.noise)
+
+            def d_loss_fn(z=z):
+                fake = self.generator(z, training=True)
+                real_logits = self.discriminator(real, training=True)
+                fake_logits = self.discriminator(fake, training=True)
+                loss = bce_logits(real_logits, self.real_target) + bce_logits(fake_logits, 0.0)
+                return loss, real_logits, fake_logits
+
+            d_loss, real_logits, fake_logits = minimise(
+                d_loss_fn, self.discriminator.trainable_weights, self.d_optimizer
+            )
+        z = keras.random.normal((batch, self.latent_dim), seed=self.noise)
+
+        def g_loss_fn():
+            return bce_logits(
+                self.discriminator(self.generator(z, training=True), training=True), 1.0
+            )
+
+        g_loss = minimise(g_loss_fn, self.generator.trainable_weights, self.g_optimizer)
+        values = dict(d_loss=d_loss, g_loss=g_loss, d_real=ops.mean(ops.sigmoid(real_logits)),
+                      d_fake=ops.mean(ops.sigmoid(fake_logits)))  # fmt: skip
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+        return {name: t.result() for name, t in self.trackers.items()}
+
+
+def build(cfg: Config) -> DCGAN:
+    """The compiled DCGAN for a config (Adam with beta_1 = 0.5, as in the DCGAN paper)."""
+    gan = DCGAN(build_generator(cfg), build_discriminator(cfg), cfg.latent_dim,
+                d_steps=cfg.d_steps, label_smoothing=cfg.label_smoothing, seed=cfg.seed)  # fmt: skip
+    gan.compile(keras.optimizers.Adam(cfg.d_lr, beta_1=0.5),
+                keras.optimizers.Adam(cfg.g_lr, beta_1=0.5))  # fmt: skip
+    return gan
+
+
+def to_model_range(x_uint8: np.ndarray) -> np.ndarray:
+    """uint8 [0, 255] -> float32 [-1, 1] (the generator's tanh range)."""
+    return x_uint8.astype("float32") / 127.5 - 1.0
+
+
+def generate(generator: keras.Model, z: np.ndarray, batch: int = 256) -> np.ndarray:
+    """Images ``(N, S, S, C)`` uint8 for latent vectors ``z`` ``(N, latent_dim)``."""
+    outs = [ops.convert_to_numpy(generator(z[i : i + batch], training=False))
+            for i in range(0, len(z), batch)]  # fmt: skip
+    return to_uint8(np.concatenate(outs), low=-1.0)
+
+
+# -- train ---------------------------------------------------------------------------------
+def train(cfg: Config, data: bytes | None, report) -> dict:
+    """Train a DCGAN (runs in a worker). Reports every batch; a sample grid every epoch.
+
+    Returns:
+        ``generator``, ``discriminator`` (Keras models); ``samples`` (epochs, 36, S, S, C)
+        uint8 from a fixed latent batch ``z_fixed``; ``real`` (36 training images);
+        ``directions`` (5, latent_dim) main latent directions; ``history`` per epoch
+        (losses, D outputs, ``diversity``) and ``collapse_epochs``.
+    """
+    validate(cfg)
+    keras.utils.set_random_seed(cfg.seed)
+    x, _, _ = gdata.load(cfg.dataset, cfg.image_size, cfg.channels, cfg.max_images, cfg.seed, data)
+    gan = build(cfg)
+    rng = np.random.default_rng(cfg.seed)
+    z_fixed = rng.standard_normal((N_SAMPLES, cfg.latent_dim)).astype("float32")
+    z_div = rng.standard_normal((256, cfg.latent_dim)).astype("float32")
+    real_div = diversity(x[rng.permutation(len(x))[:256]])
+    monitor = SampleMonitor(lambda: generate(gan.generator, z_fixed),
+                            lambda: diversity(generate(gan.generator, z_div)) / real_div)  # fmt: skip
+    steps = math.ceil(len(x) / cfg.batch_size)
+    gan.fit(to_model_range(x), batch_size=cfg.batch_size, epochs=cfg.epochs, shuffle=True,
+            verbose=0, callbacks=[monitor, report.keras_callback(cfg.epochs, steps, monitor.preview)])  # fmt: skip
+    from dl_core.gan.latent import latent_directions
+
+    return {
+        "generator": gan.generator,
+        "discriminator": gan.discriminator,
+        "samples": np.stack(monitor.samples),
+        "z_fixed": z_fixed,
+        "real": x[:N_SAMPLES],
+        "directions": latent_directions(gan.generator, cfg.latent_dim, seed=cfg.seed),
+        "history": monitor.history,
+        "collapse_epochs": monitor.collapse_epochs(),
+    }
+
+
+def warmup_jobs() -> list[tuple]:
+    return [(train, PRESETS["default"], None, "DCGAN · default")]

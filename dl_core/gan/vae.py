@@ -1,0 +1,264 @@
+"""Autoencoder and variational autoencoder (VAE), optionally denoising.
+
+An autoencoder squeezes each image through a small code z and rebuilds it. A VAE
+(Kingma & Welling, "Auto-Encoding Variational Bayes", 2013) makes the code a distribution
+q(z|x) = N(mu, sigma^2) and pulls it towards the prior N(0, I), so that decoding random
+z ~ N(0, I) gives new images. It maximises the evidence lower bound
+
+    ELBO = E_q[log p(x|z)] - beta * KL(q(z|x) || N(0, I))
+
+(beta = 1 is the plain VAE; Higgins et al. 2017 for beta != 1). A denoising autoencoder
+(Vincent et al. 2008) sees a noisy image and must output the clean one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from dl_core.errors import ConfigError
+from dl_core.gan import data as gdata
+from dl_core.gan.monitor import SampleMonitor, diversity, to_uint8
+from dl_core.gan.tf_gradients import minimise
+
+KINDS = ("vae", "ae")
+
+
+@dataclass(frozen=True)
+class Config:
+    dataset: str = "mnist5k"
+    image_size: int = 28
+    channels: int = 1
+    max_images: int = 5000
+    kind: str = "vae"  # "vae" or "ae" (plain autoencoder)
+    latent_dim: int = 2
+    width: int = 32  # filters of the first convolution (the second has twice as many)
+    beta: float = 1.0  # weight of the KL term (VAE only)
+    noise: float = 0.0  # std of Gaussian noise added to inputs (denoising when > 0)
+    lr: float = 1e-3
+    batch_size: int = 64
+    epochs: int = 15
+    seed: int = 0
+
+
+PRESETS = {
+    "tiny": Config(dataset="digits", max_images=128, width=8, batch_size=32, epochs=3),
+    "default": Config(),
+}
+
+N_SAMPLES = 36
+N_EMBED = 1000  # training images whose latent codes are kept for the scatter plot
+
+
+def validate(cfg: Config) -> list[str]:
+    """Raise :class:`ConfigError` for impossible settings; return warnings."""
+    if cfg.kind not in KINDS:
+        raise ConfigError(f"Model must be one of {KINDS}, not '{cfg.kind}'.")
+    if cfg.latent_dim < 1:
+        raise ConfigError(f"The latent size must be at least 1 (it is {cfg.latent_dim}).")
+    if cfg.image_size not in gdata.IMAGE_SIZES or cfg.channels not in (1, 3):
+        raise ConfigError(f"Image size must be one of {gdata.IMAGE_SIZES}, with 1 or 3 channels.")
+    if cfg.width < 2 or cfg.lr <= 0 or cfg.beta < 0 or cfg.noise < 0:
+        raise ConfigError("Width and learning rate must be positive; beta and noise at least 0.")
+    if cfg.batch_size < 2 or cfg.epochs < 1 or cfg.max_images < 1:
+        raise ConfigError("Batch size, epochs and image count must be positive.")
+    warnings = []
+    if cfg.latent_dim != 2:
+        warnings.append("With a latent size other than 2 the scatter and the grid show the two "
+                        "main directions of the codes (PCA), not the codes themselves.")  # fmt: skip
+    return warnings
+
+
+# -- model ---------------------------------------------------------------------------------
+def build_encoder(cfg: Config) -> keras.Model:
+    """image (S, S, C) in [0, 1] -> (z_mean, z_log_var), each (latent_dim,)."""
+    x = keras.Input((cfg.image_size, cfg.image_size, cfg.channels), name="image")
+    h = layers.Conv2D(cfg.width, 3, strides=2, padding="same", activation="relu")(x)
+    h = layers.Conv2D(2 * cfg.width, 3, strides=2, padding="same", activation="relu")(h)
+    h = layers.Dense(8 * cfg.width, activation="relu")(layers.Flatten()(h))  # (S/4 * S/4 * 2w,)
+    mean = layers.Dense(cfg.latent_dim, name="z_mean")(h)
+    log_var = layers.Dense(cfg.latent_dim, name="z_log_var")(h)
+    return keras.Model(x, [mean, log_var], name="encoder")
+
+
+def build_decoder(cfg: Config) -> keras.Model:
+    """z (latent_dim,) -> image (S, S, C) in [0, 1] (sigmoid)."""
+    s = cfg.image_size // 4
+    z = keras.Input((cfg.latent_dim,), name="z")
+    h = layers.Dense(s * s * 2 * cfg.width, activation="relu")(z)
+    h = layers.Reshape((s, s, 2 * cfg.width))(h)
+    h = layers.Conv2DTranspose(2 * cfg.width, 3, strides=2, padding="same", activation="relu")(h)
+    h = layers.Conv2DTranspose(cfg.width, 3, strides=2, padding="same", activation="relu")(h)
+    x = layers.Conv2D(cfg.channels, 3, padding="same", activation="sigmoid", name="image")(h)
+    return keras.Model(z, x, name="decoder")
+
+
+def kl_divergence(mean, log_var):
+    """KL(N(mean, exp(log_var)) || N(0, I)) per example, summed over latent dims (>= 0)."""
+    return -0.5 * ops.sum(1.0 + log_var - ops.square(mean) - ops.exp(log_var), axis=-1)
+
+
+def reconstruction_loss(x, x_hat):
+    """Binary cross-entropy summed over pixels, per example (-log p(x|z) for Bernoulli pixels)."""
+    x_hat = ops.clip(x_hat, 1e-7, 1 - 1e-7)
+    bce = -(x * ops.log(x_hat) + (1 - x) * ops.log(1 - x_hat))
+    return ops.sum(ops.reshape(bce, (ops.shape(x)[0], -1)), axis=-1)
+
+
+class VAE(keras.Model):
+    """Encoder + decoder with the (beta-)ELBO loss; ``variational=False`` = plain autoencoder.
+
+    Logs ``loss`` (per image), ``reconstruction`` and ``kl`` (0 for the plain autoencoder).
+    """
+
+    def __init__(self, encoder, decoder, variational=True, beta=1.0, noise=0.0, seed=0, **kw):
+        super().__init__(**kw)
+        self.encoder, self.decoder = encoder, decoder
+        self.variational, self.beta, self.noise = variational, beta, noise
+        self.rng = keras.random.SeedGenerator(seed)
+        self.trackers = {n: keras.metrics.Mean(name=n) for n in ("loss", "reconstruction", "kl")}
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def corrupt(self, x):
+        """The noisy input of the denoising mode (the clean ``x`` when noise is 0)."""
+        if self.noise <= 0:
+            return x
+        return ops.clip(x + self.noise * keras.random.normal(ops.shape(x), seed=self.rng), 0, 1)
+
+    def call(self, x, training=False):
+        mean, log_var = self.encoder(x, training=training)
+        return self.decoder(mean, training=training)
+
+    def losses_for(self, x, training=True):
+        mean, log_var = self.encoder(self.corrupt(x), training=training)
+        if self.variational:  # reparameterisation: z = mean + sigma * eps
+            eps = keras.random.normal(ops.shape(mean), seed=self.rng)
+            z = mean + ops.exp(0.5 * log_var) * eps
+            kl = ops.mean(kl_divergence(mean, log_var))
+        else:
+            z, kl = mean, ops.convert_to_tensor(0.0)
+        recon = ops.mean(reconstruction_loss(x, self.decoder(z, training=training)))
+        return recon + self.beta * kl, recon, kl
+
+    def train_step(self, data):
+        x = data[0] if isinstance(data, tuple) else data  # (B, S, S, C) in [0, 1]
+        loss, recon, kl = minimise(
+            lambda: self.losses_for(x), self.trainable_weights, self.optimizer
+        )
+        for name, value in (("loss", loss), ("reconstruction", recon), ("kl", kl)):
+            self.trackers[name].update_state(value)
+        return {name: t.result() for name, t in self.trackers.items()}
+
+
+def build(cfg: Config) -> VAE:
+    model = VAE(build_encoder(cfg), build_decoder(cfg), variational=cfg.kind == "vae",
+                beta=cfg.beta, noise=cfg.noise, seed=cfg.seed)  # fmt: skip
+    model.compile(optimizer=keras.optimizers.Adam(cfg.lr))
+    return model
+
+
+def decode(decoder: keras.Model, z: np.ndarray, batch: int = 256) -> np.ndarray:
+    """uint8 images for latent vectors ``z``."""
+    outs = [ops.convert_to_numpy(decoder(np.asarray(z[i : i + batch], "float32"), training=False))
+            for i in range(0, len(z), batch)]  # fmt: skip
+    return to_uint8(np.concatenate(outs))
+
+
+def encode(encoder: keras.Model, x_uint8: np.ndarray, batch: int = 256) -> np.ndarray:
+    """Latent means ``(N, latent_dim)`` of uint8 images."""
+    x = x_uint8.astype("float32") / 255.0
+    return np.concatenate([ops.convert_to_numpy(encoder(x[i : i + batch], training=False)[0])
+                           for i in range(0, len(x), batch)])  # fmt: skip
+
+
+def plane_axes(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Centre and two axes (2, latent_dim) of the plane the scatter and grid show.
+
+    For a 2-D latent space: the origin and the unit axes. Otherwise: the mean and the two
+    main directions (PCA) of the codes, scaled to one standard deviation.
+    """
+    d = codes.shape[1]
+    if d == 2:
+        return np.zeros(2, "float32"), np.eye(2, dtype="float32")
+    centre = codes.mean(0)
+    _, s, vt = np.linalg.svd(codes - centre, full_matrices=False)
+    axes = vt[:2] * (s[:2, None] / math.sqrt(max(1, len(codes) - 1)))
+    if d == 1:
+        axes = np.vstack([axes, np.zeros_like(axes)])
+    return centre.astype("float32"), axes.astype("float32")
+
+
+def project(codes: np.ndarray, centre: np.ndarray, axes: np.ndarray) -> np.ndarray:
+    """Coordinates ``(N, 2)`` of codes in the plane of :func:`plane_axes`."""
+    coords, *_ = np.linalg.lstsq(axes.T, (codes - centre).T, rcond=None)
+    return coords.T.astype("float32")
+
+
+def latent_grid(decoder, centre: np.ndarray, axes: np.ndarray, n: int = 12, span: float = 2.5):
+    """Decode an ``n x n`` grid over [-span, span]^2 in the latent plane.
+
+    Returns:
+        uint8 images ``(n * n, S, S, C)``, row by row from the top (second axis high) left.
+    """
+    ticks = np.linspace(-span, span, n, dtype="float32")
+    coords = np.array([(a, b) for b in ticks[::-1] for a in ticks], "float32")  # (n*n, 2)
+    return decode(decoder, centre + coords @ axes)
+
+
+# -- train ---------------------------------------------------------------------------------
+def train(cfg: Config, data: bytes | None, report) -> dict:
+    """Train an autoencoder or VAE (runs in a worker); a prior-sample grid every epoch.
+
+    Returns:
+        ``encoder``, ``decoder``; ``samples`` (epochs, 36, S, S, C) decoded from fixed
+        z ~ N(0, I) (also for the plain autoencoder, whose codes need not fill that
+        region: which is why it generates poorly);
+        ``codes`` (N, latent_dim) and ``labels`` for the scatter; ``originals``,
+        ``inputs`` (noisy in denoising mode) and ``reconstructions``; ``history``.
+    """
+    validate(cfg)
+    keras.utils.set_random_seed(cfg.seed)
+    x, y, names = gdata.load(cfg.dataset, cfg.image_size, cfg.channels, cfg.max_images,
+                             cfg.seed, data)  # fmt: skip
+    model = build(cfg)
+    rng = np.random.default_rng(cfg.seed)
+    z_fixed = rng.standard_normal((N_SAMPLES, cfg.latent_dim)).astype("float32")
+    z_div = rng.standard_normal((256, cfg.latent_dim)).astype("float32")
+    real_div = diversity(x[rng.permutation(len(x))[:256]])
+    monitor = SampleMonitor(
+        lambda: decode(model.decoder, z_fixed),
+        lambda: diversity(decode(model.decoder, z_div)) / real_div,
+        limit=50.0 * x[0].size,  # the losses are sums over pixels
+    )
+    steps = math.ceil(len(x) / cfg.batch_size)
+    xf = x.astype("float32") / 255.0
+    model.fit(xf, batch_size=cfg.batch_size, epochs=cfg.epochs, shuffle=True, verbose=0,
+              callbacks=[monitor, report.keras_callback(cfg.epochs, steps, monitor.preview)])  # fmt: skip
+    keep = rng.permutation(len(x))[:N_EMBED]
+    show = x[keep[:12]].astype("float32") / 255.0
+    noisy = ops.convert_to_numpy(model.corrupt(ops.convert_to_tensor(show)))
+    return {
+        "encoder": model.encoder,
+        "decoder": model.decoder,
+        "samples": np.stack(monitor.samples),
+        "z_fixed": z_fixed,
+        "codes": encode(model.encoder, x[keep]),
+        "labels": y[keep],
+        "class_names": names,
+        "originals": x[keep[:12]],
+        "inputs": to_uint8(noisy),
+        "reconstructions": to_uint8(ops.convert_to_numpy(model(noisy, training=False))),
+        "history": monitor.history,
+        "kind": cfg.kind,
+    }
+
+
+def warmup_jobs() -> list[tuple]:
+    return [(train, PRESETS["default"], None, "VAE · default")]
