@@ -1,0 +1,235 @@
+"""Text, tokens and training windows for the language models.
+
+A language model reads a text one token at a time (a character, or a word) and learns
+to predict the next one. Everything here is plain Python/NumPy: the ``Config`` every
+other part reads, the corpus, the vocabulary (with its cap) and the training windows.
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from dl_core import assets
+from dl_core.errors import ConfigError
+
+CELLS = ("lstm", "gru", "rnn")
+CELL_NAMES = {"lstm": "LSTM", "gru": "GRU", "rnn": "SimpleRNN"}
+LEVELS = ("char", "word")
+OPTIMIZERS = ("adam", "rmsprop", "sgd")
+PLACEHOLDER = "\ufffd"  # stands for characters/words outside the vocabulary
+MIN_CHARS = 200  # fewer characters than this cannot train anything
+SMALL_TEXT = 100_000  # below this, warn that results will be poor
+LN2 = math.log(2.0)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every choice the page offers (seed included); JSON-serialisable for the job key.
+
+    ``budget_s`` > 0 stops training after that many seconds of wall-clock time (the
+    epochs then only bound it from above): use it to compare models at equal cost.
+    ``steps_per_epoch`` 0 = about one pass over the training text (at most 200 batches).
+    """
+
+    corpus: str = "hamlet"  # a name from dl_core.assets.TEXTS; ignored for uploaded text
+    level: str = "char"  # "char" or "word"
+    cell: str = "lstm"  # "lstm", "gru" or "rnn" (SimpleRNN)
+    layers: int = 1
+    units: int = 128
+    embedding: int = 32
+    seq_len: int = 64
+    dropout: float = 0.0
+    optimizer: str = "adam"
+    learning_rate: float = 1e-2
+    batch_size: int = 32
+    epochs: int = 8
+    steps_per_epoch: int = 50
+    budget_s: float = 0.0
+    max_vocab: int = 100  # characters (char level) or words (word level), placeholder included
+    val_fraction: float = 0.1
+    sample_len: int = 200  # length of the sample shown after each epoch
+    seed: int = 0
+
+
+PRESETS: dict[str, Config] = {
+    "tiny": Config(units=32, embedding=8, seq_len=24, batch_size=16, epochs=2,
+                   steps_per_epoch=8, sample_len=40, learning_rate=1e-2),
+    "default": Config(),
+    # all 38 plays, a bigger model: about 10 minutes on 2 CPU cores, well under one on a GPU
+    "shakespeare": Config(corpus="shakespeare", units=256, layers=2, seq_len=100, epochs=10,
+                          steps_per_epoch=100, batch_size=64, dropout=0.1, learning_rate=3e-3),
+}  # fmt: skip
+
+
+def validate(cfg: Config) -> list[str]:
+    """Raise :class:`ConfigError` for impossible settings; return warnings (sentences)."""
+    checks = [
+        (cfg.cell in CELLS, f"Unknown cell '{cfg.cell}'; choose one of {', '.join(CELLS)}."),
+        (cfg.level in LEVELS, f"Unknown tokenisation '{cfg.level}'; choose 'char' or 'word'."),
+        (cfg.optimizer in OPTIMIZERS, f"Unknown optimizer '{cfg.optimizer}'."),
+        (1 <= cfg.layers <= 4, "Use between 1 and 4 recurrent layers."),
+        (4 <= cfg.units <= 2048, "Use between 4 and 2048 units per layer."),
+        (2 <= cfg.embedding <= 1024, "Use an embedding size between 2 and 1024."),
+        (2 <= cfg.seq_len <= 1000, "Use a sequence length between 2 and 1000 tokens."),
+        (0 <= cfg.dropout < 0.9, "Dropout must be at least 0 and below 0.9."),
+        (0 < cfg.learning_rate <= 1, "The learning rate must be above 0 and at most 1."),
+        (1 <= cfg.batch_size <= 1024, "Use a batch size between 1 and 1024."),
+        (1 <= cfg.epochs <= 1000, "Use between 1 and 1000 epochs."),
+        (0 <= cfg.steps_per_epoch <= 10_000, "Use at most 10 000 steps per epoch."),
+        (0 <= cfg.budget_s <= 3600, "The time budget must be between 0 and 3600 seconds."),
+        (2 <= cfg.max_vocab <= 50_000, "The vocabulary cap must be between 2 and 50 000."),
+        (0 < cfg.val_fraction < 0.5, "The validation share must be above 0 and below 0.5."),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ConfigError(message)
+    warnings = []
+    if cfg.cell == "rnn" and cfg.seq_len > 200:
+        warnings.append("A plain RNN rarely learns from more than a few dozen steps back.")
+    return warnings
+
+
+# -- the text ---------------------------------------------------------------------------
+def load_corpus(cfg: Config, data: bytes | None = None) -> str:
+    """The training text: uploaded/pasted ``data`` (UTF-8, already cleaned) or ``cfg.corpus``."""
+    if data is not None:
+        return bytes(data).decode("utf-8")
+    if cfg.corpus not in assets.TEXTS:
+        raise ConfigError(f"Unknown corpus '{cfg.corpus}'; choose one of the bundled texts.")
+    return assets.load_text(cfg.corpus)
+
+
+def split(text: str, cfg: Config) -> tuple[str, str]:
+    """(training part, validation part): the last ``val_fraction`` of the text is held out."""
+    cut = int(len(text) * (1 - cfg.val_fraction))
+    return text[:cut], text[cut:]
+
+
+_WORD = re.compile(r"\w+|\s+|[^\w\s]", re.UNICODE)
+
+
+def tokenize(text: str, level: str) -> list[str]:
+    """Characters, or words + single punctuation marks + whitespace runs (joins back exactly)."""
+    return list(text) if level == "char" else _WORD.findall(text)
+
+
+@dataclass
+class Vocab:
+    """Token <-> id. Id 0 is the placeholder for anything outside the vocabulary."""
+
+    tokens: list[str]
+    level: str = "char"
+
+    def __post_init__(self) -> None:
+        self.index = {t: i for i, t in enumerate(self.tokens)}
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def encode(self, text: str) -> np.ndarray:
+        return np.array([self.index.get(t, 0) for t in tokenize(text, self.level)], dtype="int32")
+
+    def decode(self, ids) -> str:
+        return "".join(self.tokens[int(i)] for i in ids)
+
+    def unknown(self, text: str) -> list[str]:
+        """Tokens of ``text`` that are not in the vocabulary (each once, in order)."""
+        return list(dict.fromkeys(t for t in tokenize(text, self.level) if t not in self.index))
+
+
+def build_vocab(text: str, level: str = "char", max_vocab: int = 100) -> tuple[Vocab, list[str]]:
+    """The ``max_vocab - 1`` most frequent tokens (ties: first seen) plus the placeholder.
+
+    Returns:
+        (vocabulary, tokens that did not fit, most frequent first).
+    """
+    counts = collections.Counter(tokenize(text, level))
+    counts.pop(PLACEHOLDER, None)
+    ranked = [t for t, _ in counts.most_common()]
+    kept, dropped = ranked[: max_vocab - 1], ranked[max_vocab - 1 :]
+    return Vocab([PLACEHOLDER, *sorted(kept)], level), dropped
+
+
+@dataclass
+class TextStats:
+    """What the page shows about a text before training."""
+
+    chars: int
+    tokens: int
+    vocab: int  # distinct tokens before the cap
+    dropped: list[str]  # tokens replaced by the placeholder
+    dropped_share: float  # share of the text's tokens that were replaced
+    warnings: list[str]
+
+
+def describe_text(text: str, cfg: Config) -> TextStats:
+    """Size, vocabulary and warnings; raises :class:`ConfigError` when it cannot train."""
+    tokens = tokenize(text, cfg.level)
+    counts = collections.Counter(tokens)
+    vocab, dropped = build_vocab(text, cfg.level, cfg.max_vocab)
+    lost = sum(counts[t] for t in dropped)
+    train_text, _ = split(text, cfg)
+    n_train = len(tokenize(train_text, cfg.level))
+    if len(text) < MIN_CHARS:
+        raise ConfigError(
+            f"The text has only {len(text):,} characters; a language model needs at least "
+            f"{MIN_CHARS} (ideally over {SMALL_TEXT:,}). Please add more text."
+        )
+    if cfg.seq_len + 2 > n_train:
+        raise ConfigError(
+            f"The sequence length ({cfg.seq_len} tokens) is longer than the training part of the "
+            f"text ({n_train:,} tokens). Use a shorter sequence length or more text."
+        )
+    warnings = []
+    if len(text) < SMALL_TEXT:
+        warnings.append(
+            f"The text has {len(text):,} characters, fewer than {SMALL_TEXT:,}: expect poor "
+            "results, and a model that mostly quotes it."
+        )
+    if dropped:
+        shown = " ".join(repr(t)[1:-1] for t in dropped[:20]) + (" …" if len(dropped) > 20 else "")
+        unit = "characters" if cfg.level == "char" else "words"
+        warnings.append(
+            f"The text has {len(counts):,} distinct {unit}; the {len(dropped):,} rarest "
+            f"({lost / max(1, len(tokens)):.1%} of the text) are replaced by {PLACEHOLDER} "
+            f"to keep the vocabulary at {cfg.max_vocab}: {shown}"
+        )
+    return TextStats(
+        len(text), len(tokens), len(counts), dropped, lost / max(1, len(tokens)), warnings
+    )
+
+
+# -- training windows ----------------------------------------------------------------------
+def steps_per_epoch(cfg: Config, n_train: int) -> int:
+    """Batches per epoch: ``cfg.steps_per_epoch`` or about one pass (at most 200)."""
+    if cfg.steps_per_epoch:
+        return cfg.steps_per_epoch
+    return int(np.clip(n_train // (cfg.batch_size * cfg.seq_len), 1, 200))
+
+
+def window_batch(ids: np.ndarray, seq_len: int, batch: int, rng: np.random.Generator):
+    """``batch`` random windows: inputs (batch, seq_len) and next-token targets (same shape)."""
+    starts = rng.integers(0, len(ids) - seq_len, size=batch)
+    w = ids[starts[:, None] + np.arange(seq_len + 1)[None, :]]  # (batch, seq_len + 1)
+    return w[:, :-1], w[:, 1:]
+
+
+def batches(ids: np.ndarray, cfg: Config, n: int, start: int = 0):
+    """The first ``n`` training batches (deterministic from the seed), as ``train`` sees them."""
+    for i in range(start, start + n):
+        yield window_batch(ids, cfg.seq_len, cfg.batch_size, np.random.default_rng([cfg.seed, i]))
+
+
+def validation_windows(ids: np.ndarray, seq_len: int, max_windows: int = 256):
+    """Non-overlapping windows over the held-out ids: inputs and targets (n, seq_len)."""
+    n = min(max_windows, (len(ids) - 1) // seq_len)
+    if n < 1:
+        raise ConfigError("The validation part of the text is shorter than one sequence.")
+    x = ids[: n * seq_len].reshape(n, seq_len)
+    y = ids[1 : n * seq_len + 1].reshape(n, seq_len)
+    return x, y
