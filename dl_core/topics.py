@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-TOPICS: list[str] = []
+TOPICS: list[str] = ["attention"]
 
 
 def modules() -> list[ModuleType]:

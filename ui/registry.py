@@ -23,6 +23,7 @@ GROUPS = ("", "Basics", "Vision", "Sequences", "Generative", "Reinforcement lear
 
 PAGES: list[PageSpec] = [
     PageSpec("pages/home.py", "Home", ":material/home:", ""),
+    PageSpec("pages/attention.py", "Transformer attention", ":material/center_focus_strong:", "Sequences", "A pretrained transformer's attention on your own text (every layer and head, rollout, embeddings) and a tiny GPT trained live.", "text (typed, uploaded or Shakespeare)"),
     PageSpec("pages/jobs.py", "Jobs", ":material/list_alt:", "Server"),
 ]
 

@@ -1,0 +1,231 @@
+"""Figures for the attention page. Each returns a plotly ``Figure`` and never displays it.
+
+Token labels come from visitors: they are HTML-escaped (plotly renders a subset of HTML in
+labels), so ``<b>`` is shown as the four characters it is.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dl_core.attention.analysis import STATS
+from dl_core.viz import CATEGORICAL, DIVERGING, SEQUENTIAL
+
+MAX_VALUE_LABELS = 40  # write numbers in heatmap cells up to this many tokens
+
+
+def label(token: str) -> str:
+    """A token as plain, visible text: HTML escaped, spaces and newlines made visible."""
+    shown = token.replace(" ", "␣").replace("\n", "↵").replace("\t", "⇥")
+    return html.escape(shown, quote=False)
+
+
+def labels(tokens: Sequence[str]) -> list[str]:
+    return [label(t) for t in tokens]
+
+
+def _token_axes(fig: go.Figure, tokens: Sequence[str], row=None, col=None, size=11) -> None:
+    ticks = dict(tickmode="array", tickvals=list(range(len(tokens))), ticktext=labels(tokens),
+                 tickfont=dict(size=size))  # fmt: skip
+    fig.update_xaxes(title="attends to (key)", tickangle=-60, **ticks, row=row, col=col)
+    fig.update_yaxes(title="token (query)", autorange="reversed", **ticks, row=row, col=col)
+
+
+def plot_attention(
+    attention: np.ndarray, tokens: Sequence[str], title: str | None = None,
+    values: bool | None = None, height: int | None = None,
+) -> go.Figure:  # fmt: skip
+    """One head's attention (T, T) as a large heatmap; row = query token, column = key."""
+    a = np.asarray(attention, dtype="float32")
+    t = len(tokens)
+    values = t <= MAX_VALUE_LABELS if values is None else values
+    names = labels(tokens)
+    fig = go.Figure(
+        go.Heatmap(
+            z=a, colorscale=SEQUENTIAL, zmin=0, zmax=float(max(a.max(), 1e-6)),
+            text=np.round(a, 2) if values else None, texttemplate="%{text}" if values else None,
+            customdata=np.array([[[names[i], names[j]] for j in range(t)] for i in range(t)]),
+            hovertemplate="%{customdata[0]} → %{customdata[1]}: %{z:.3f}<extra></extra>",
+            colorbar=dict(title="weight"),
+        )
+    )  # fmt: skip
+    _token_axes(fig, tokens, size=11 if t <= 40 else 8)
+    side = height or int(min(900, max(360, 160 + 18 * t)))
+    fig.update_layout(
+        title=title, height=side, margin=dict(l=10, r=10, t=40 if title else 10, b=10)
+    )
+    return fig
+
+
+def plot_model_view(
+    attention: np.ndarray, tokens: Sequence[str] | None = None, cell: int = 70,
+    layer_names: Sequence[str] | None = None,
+) -> go.Figure:  # fmt: skip
+    """Every layer (rows) and head (columns) as small heatmaps sharing one colour scale."""
+    a = np.asarray(attention, dtype="float32")
+    n_layers, n_heads = a.shape[:2]
+    names = labels(tokens) if tokens is not None else [str(i) for i in range(a.shape[-1])]
+    fig = make_subplots(
+        rows=n_layers, cols=n_heads, horizontal_spacing=0.006, vertical_spacing=0.012,
+        column_titles=[f"head {h}" for h in range(n_heads)],
+        row_titles=list(layer_names or [f"layer {i}" for i in range(n_layers)]),
+    )  # fmt: skip
+    t = a.shape[-1]
+    pairs = (
+        np.array([[[names[i], names[j]] for j in range(t)] for i in range(t)]) if t <= 64 else None
+    )
+    where = "%{customdata[0]} → %{customdata[1]}" if pairs is not None else "%{y} → %{x}"
+    for li in range(n_layers):
+        for h in range(n_heads):
+            fig.add_trace(
+                go.Heatmap(
+                    z=a[li, h], coloraxis="coloraxis", customdata=pairs,
+                    hovertemplate=f"layer {li} head {h}<br>{where}: %{{z:.2f}}<extra></extra>",
+                ),
+                row=li + 1, col=h + 1,
+            )  # fmt: skip
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, autorange="reversed")
+    fig.update_annotations(font_size=10)
+    fig.update_layout(
+        coloraxis=dict(colorscale=SEQUENTIAL, cmin=0, cmax=1, colorbar=dict(title="weight")),
+        height=n_layers * cell + 60, margin=dict(l=10, r=10, t=30, b=10),
+    )  # fmt: skip
+    return fig
+
+
+def plot_head_view(
+    attention: np.ndarray, tokens: Sequence[str], focus: int | None = None, min_weight: float = 0.05
+) -> go.Figure:
+    """Token-to-token links of one head: queries on the left, keys on the right; line
+    darkness = weight. With ``focus``, only that query token's links are drawn."""
+    a = np.asarray(attention, dtype="float32")
+    t = len(tokens)
+    names = labels(tokens)
+    fig = go.Figure()
+    rows = [focus] if focus is not None else range(t)
+    bins = [(0.05, 0.2), (0.2, 0.4), (0.4, 0.7), (0.7, 1.01)]
+    for lo, hi in bins:
+        xs: list[float | None] = []
+        ys: list[float | None] = []
+        for i in rows:
+            for j in np.nonzero((a[i] >= max(lo, min_weight)) & (a[i] < hi))[0]:
+                xs += [0, 1, None]
+                ys += [i, int(j), None]
+        if xs:
+            fig.add_scatter(
+                x=xs, y=ys, mode="lines", hoverinfo="skip", name=f"weight {lo:.2g}–{min(hi, 1):.2g}",
+                line=dict(color=CATEGORICAL[0], width=1 + 4 * hi), opacity=min(1.0, 0.15 + hi * 0.8),
+            )  # fmt: skip
+    top = [", ".join(f"{names[j]} {a[i, j]:.2f}" for j in np.argsort(-a[i])[:3]) for i in range(t)]
+    colours = [CATEGORICAL[1] if i == focus else "#333333" for i in range(t)]
+    fig.add_scatter(
+        x=[0] * t, y=list(range(t)), mode="text", text=names, textposition="middle left",
+        textfont=dict(color=colours, size=12), customdata=top, name="query",
+        hovertemplate="%{text} looks at: %{customdata}<extra></extra>",
+    )  # fmt: skip
+    fig.add_scatter(
+        x=[1] * t, y=list(range(t)), mode="text", text=names, textposition="middle right",
+        textfont=dict(size=12), hoverinfo="skip", name="key",
+    )  # fmt: skip
+    fig.update_xaxes(visible=False, range=[-0.6, 1.6])
+    fig.update_yaxes(visible=False, autorange="reversed")
+    fig.update_layout(
+        height=max(300, 22 * t + 60), showlegend=False, margin=dict(l=10, r=10, t=10, b=10)
+    )
+    return fig
+
+
+def plot_head_stat(stats: Mapping[str, np.ndarray], name: str) -> go.Figure:
+    """One per-head statistic as a layers × heads heatmap with its values written in."""
+    z = np.asarray(stats[name], dtype="float32")
+    fig = go.Figure(
+        go.Heatmap(
+            z=z, x=[f"h{h}" for h in range(z.shape[1])], y=[f"layer {i}" for i in range(z.shape[0])],
+            colorscale=SEQUENTIAL, text=np.round(z, 2), texttemplate="%{text}",
+            hovertemplate="%{y} %{x}: %{z:.3f}<extra></extra>", colorbar=dict(title=name),
+        )
+    )  # fmt: skip
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(
+        title=STATS[name], height=80 + 40 * z.shape[0], margin=dict(l=10, r=10, t=40, b=10)
+    )
+    return fig
+
+
+def plot_qkv(q: np.ndarray, k: np.ndarray, v: np.ndarray, tokens: Sequence[str]) -> go.Figure:
+    """Q, K and V of one head side by side: one row per token, one column per dimension."""
+    names = labels(tokens)
+    fig = make_subplots(rows=1, cols=3, subplot_titles=["Q (queries)", "K (keys)", "V (values)"],
+                        shared_yaxes=True, horizontal_spacing=0.02)  # fmt: skip
+    lim = float(max(np.abs(q).max(), np.abs(k).max(), np.abs(v).max(), 1e-6))
+    for c, m in enumerate((q, k, v)):
+        fig.add_trace(
+            go.Heatmap(z=m, coloraxis="coloraxis", customdata=np.repeat(np.array(names)[:, None], m.shape[1], 1),
+                       hovertemplate="%{customdata}, dim %{x}: %{z:.2f}<extra></extra>"),
+            row=1, col=c + 1,
+        )  # fmt: skip
+        fig.update_xaxes(title="dimension", row=1, col=c + 1)
+    fig.update_yaxes(autorange="reversed", tickmode="array", tickvals=list(range(len(names))),
+                     ticktext=names, tickfont=dict(size=10))  # fmt: skip
+    fig.update_layout(
+        coloraxis=dict(colorscale=DIVERGING, cmid=0, cmin=-lim, cmax=lim, colorbar=dict(title="value")),
+        height=int(min(700, max(300, 120 + 16 * len(tokens)))), margin=dict(l=10, r=10, t=40, b=10),
+    )  # fmt: skip
+    return fig
+
+
+def plot_query_weights(
+    scores: np.ndarray, probs: np.ndarray, tokens: Sequence[str], i: int
+) -> go.Figure:
+    """For query token ``i``: its scaled scores q·k/√d and the softmax weights, per key token."""
+    names = labels(tokens)
+    x = list(range(len(tokens)))
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
+                        subplot_titles=[f"q·k / √d for '{names[i]}'", "softmax → attention weights"])  # fmt: skip
+    fig.add_bar(x=x, y=scores, marker_color=CATEGORICAL[1], row=1, col=1, name="score")
+    fig.add_bar(x=x, y=probs, marker_color=CATEGORICAL[0], row=2, col=1, name="weight")
+    fig.update_xaxes(tickmode="array", tickvals=x, ticktext=names, tickangle=-60, row=2, col=1)
+    fig.update_layout(height=420, showlegend=False, margin=dict(l=10, r=10, t=40, b=10))
+    return fig
+
+
+def plot_similarity(sim: np.ndarray, sentences: Sequence[str]) -> go.Figure:
+    """Cosine similarity between sentence embeddings (N, N)."""
+    short = [label(s if len(s) <= 40 else s[:39] + "…") for s in sentences]
+    n = len(sentences)
+    fig = go.Figure(
+        go.Heatmap(
+            z=sim, x=list(range(n)), y=list(range(n)), colorscale=SEQUENTIAL, zmin=0, zmax=1,
+            text=np.round(sim, 2), texttemplate="%{text}", colorbar=dict(title="cosine"),
+            hovertemplate="%{z:.3f}<extra></extra>",
+        )
+    )  # fmt: skip
+    ticks = dict(tickmode="array", tickvals=list(range(n)), ticktext=short)
+    fig.update_xaxes(tickangle=-30, **ticks)
+    fig.update_yaxes(autorange="reversed", **ticks)
+    fig.update_layout(height=140 + 45 * n, margin=dict(l=10, r=10, t=10, b=10))
+    return fig
+
+
+def plot_positions(pos: np.ndarray) -> go.Figure:
+    """Position encodings (position × dimension) and how similar positions are to each other."""
+    p = np.asarray(pos, dtype="float32")
+    unit = p / np.clip(np.linalg.norm(p, axis=1, keepdims=True), 1e-12, None)
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
+                        subplot_titles=["encoding: position × dimension", "cosine similarity of positions"])  # fmt: skip
+    lim = float(max(np.abs(p).max(), 1e-6))
+    fig.add_trace(go.Heatmap(z=p, colorscale=DIVERGING, zmid=0, zmin=-lim, zmax=lim,
+                             colorbar=dict(x=0.44, title="value")), row=1, col=1)  # fmt: skip
+    fig.add_trace(go.Heatmap(z=unit @ unit.T, colorscale=DIVERGING, zmid=0, zmin=-1, zmax=1,
+                             colorbar=dict(title="cosine")), row=1, col=2)  # fmt: skip
+    fig.update_xaxes(title="dimension", row=1, col=1)
+    fig.update_xaxes(title="position", row=1, col=2)
+    fig.update_yaxes(title="position", autorange="reversed")
+    fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10))
+    return fig
