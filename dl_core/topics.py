@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-TOPICS: list[str] = ["attention"]
+TOPICS: list[str] = ["basics", "gan", "attention", "cnn"]
 
 
 def modules() -> list[ModuleType]:

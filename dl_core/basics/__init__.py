@@ -1,0 +1,74 @@
+"""Neural-network basics: from the perceptron to a deep MLP on 2-D data.
+
+A multilayer perceptron computes ``a⁽ˡ⁾ = φ(W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾)`` layer by layer and is
+trained by gradient descent on a loss (Rumelhart, Hinton & Williams 1986, "Learning
+representations by back-propagating errors"; Rosenblatt 1958 for the perceptron). The page
+follows TensorFlow Playground (Smilkov & Carter 2016): 2-D data, hand-made input features,
+the decision boundary and every neuron's output drawn as training proceeds.
+
+Modules, top to bottom: :mod:`.data` (data sets, features, uploaded tables),
+:mod:`.model` (``Config``, ``PRESETS``, ``build_model``, ``train``), :mod:`.analysis`
+(NumPy forward pass over recorded weights, lessons), :mod:`.plots` (figures).
+"""
+
+from dl_core.basics.analysis import (
+    boundary,
+    epoch_of,
+    forward,
+    loss_surface,
+    neuron_maps,
+    next_index,
+    optimizer_path,
+    perceptron,
+    predict,
+    unflatten,
+)  # fmt: skip
+from dl_core.basics.data import (
+    CLASSIFICATION,
+    DATASETS,
+    FEATURES,
+    REGRESSION,
+    features,
+    is_classification,
+    make_dataset,
+    split,
+    table_to_dataset,
+)  # fmt: skip
+from dl_core.basics.model import (
+    ACTIVATIONS,
+    COMPARISONS,
+    LOSSES,
+    OPTIMIZERS,
+    PRESETS,
+    REGULARIZERS,
+    Config,
+    build_model,
+    describe,
+    keras_code,
+    load_exported,
+    load_points,
+    parse_hidden,
+    train,
+    validate,
+    variant,
+    warmup_jobs,
+)  # fmt: skip
+from dl_core.basics.plots import (
+    plot_activations,
+    plot_boundary,
+    plot_data,
+    plot_loss_surface,
+    plot_losses,
+    plot_network,
+    plot_perceptron,
+)  # fmt: skip
+
+__all__ = [
+    "ACTIVATIONS", "CLASSIFICATION", "DATASETS", "FEATURES", "LOSSES", "OPTIMIZERS", "PRESETS",
+    "REGRESSION", "REGULARIZERS", "Config", "boundary", "build_model", "epoch_of", "features",
+    "forward", "is_classification", "keras_code", "load_exported", "load_points", "loss_surface",
+    "make_dataset", "neuron_maps", "next_index", "optimizer_path", "perceptron", "plot_activations",
+    "plot_boundary", "plot_data", "plot_loss_surface", "plot_losses", "plot_network",
+    "plot_perceptron", "predict", "split", "table_to_dataset", "train", "unflatten", "validate",
+    "warmup_jobs", "COMPARISONS", "describe", "parse_hidden", "variant",
+]  # fmt: skip

@@ -1,0 +1,352 @@
+"""Figures of the basics page. Each returns a plotly Figure and never displays it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dl_core import viz
+from dl_core.basics import analysis
+from dl_core.basics.data import make_dataset
+
+CLASS_COLOURS = ("#5E3C99", "#E66101")  # the two ends of viz.DIVERGING (PuOr_r)
+
+
+def _figure(data: list[dict], layout: dict) -> go.Figure:
+    """A Figure built in one go from plain dicts (fast enough to redraw on every Play frame)."""
+    return go.Figure(dict(data=data, layout=layout), _validate=False)
+
+
+def _plane_layout(height: int, title: str = "") -> dict:
+    axis = dict(range=list(analysis.EXTENT), showgrid=False, zeroline=False)
+    return dict(
+        height=height, title=dict(text=title) if title else None,
+        margin=dict(l=10, r=10, t=30 if title else 10, b=10), legend=dict(orientation="h", y=-0.15),
+        xaxis=axis | dict(title=dict(text="x"), constrain="domain"),
+        yaxis=axis | dict(title=dict(text="y"), scaleanchor="x"),
+    )  # fmt: skip
+
+
+def _points(
+    x: np.ndarray, y: np.ndarray, task: str, class_names, name: str, symbol: str
+) -> list[dict]:
+    if len(y) == 0:
+        return []
+    if task == "classification":
+        return [
+            dict(
+                type="scatter", x=x[y == c, 0], y=x[y == c, 1], mode="markers", name=f"{name}: {class_names[c]}",
+                marker=dict(color=CLASS_COLOURS[c], size=6, symbol=symbol, line=dict(color="white", width=0.8)),
+            )
+            for c in (0, 1)
+        ]  # fmt: skip
+    return [dict(
+        type="scatter", x=x[:, 0], y=x[:, 1], mode="markers", name=name,
+        marker=dict(color=y, colorscale=viz.DIVERGING, cmin=-1, cmax=1, size=6, symbol=symbol,
+                    line=dict(color="black", width=0.6)),
+    )]  # fmt: skip
+
+
+def plot_data(
+    x_train,
+    y_train,
+    x_test,
+    y_test,
+    task: str = "classification",
+    class_names=("0", "1"),
+    height: int = 420,
+) -> go.Figure:
+    """The data set: training points as circles, test points as crosses."""
+    data = _points(x_train, y_train, task, class_names, "train", "circle")
+    data += _points(x_test, y_test, task, class_names, "test", "x")
+    return _figure(data, _plane_layout(height))
+
+
+def plot_boundary(
+    surface: np.ndarray, x_train, y_train, x_test=None, y_test=None, task: str = "classification",
+    class_names=("0", "1"), title: str = "", height: int = 420, show_test: bool = True,
+) -> go.Figure:  # fmt: skip
+    """The network's output over the plane (background) with the data on top.
+
+    For classification the colour is P(class 1) and the 0.5 contour is the decision boundary.
+    """
+    axis = np.linspace(*analysis.EXTENT, surface.shape[0]).round(3)
+    z = np.round(surface, 3)
+    lo, hi = (0.0, 1.0) if task == "classification" else (-1.0, 1.0)
+    data = [dict(
+        type="heatmap", x=axis, y=axis, z=z, colorscale=viz.DIVERGING, zmin=lo, zmax=hi, opacity=0.8,
+        colorbar=dict(title=dict(text="P(class 1)" if task == "classification" else "output"), len=0.8, thickness=12),
+        hovertemplate="x %{x:.2f}, y %{y:.2f}: %{z:.2f}<extra></extra>", name="output",
+    )]  # fmt: skip
+    if task == "classification":
+        data.append(dict(
+            type="contour", x=axis, y=axis, z=z, contours=dict(start=0.5, end=0.5, size=1, coloring="none"),
+            line=dict(color="black", width=2), showscale=False, hoverinfo="skip", name="boundary",
+        ))  # fmt: skip
+    data += _points(x_train, y_train, task, class_names, "train", "circle")
+    if show_test and x_test is not None:
+        data += _points(x_test, y_test, task, class_names, "test", "x")
+    return _figure(data, _plane_layout(height, title))
+
+
+def plot_network(
+    maps: Sequence[np.ndarray], weights, feature_names: Sequence[str], height: int = 380
+) -> go.Figure:
+    """Playground-style diagram: each neuron's output over the plane as a small tile, layers
+    left to right, and the weights as lines (thickness = |w|, colour = sign).
+
+    Args:
+        maps: from :func:`analysis.neuron_maps`: per layer (neurons, r, r), inputs first.
+        weights: from :func:`analysis.unflatten`: per Dense layer (kernel, bias).
+        feature_names: the names of the input features (first column's labels).
+    """
+    r = maps[0].shape[-1]
+    gap_x, gap_y = 2.5 * r, 0.35 * r
+    rows = max(m.shape[0] for m in maps)
+    width = len(maps) * r + (len(maps) - 1) * gap_x
+    data: list[dict] = []
+    centres = []
+    for col, m in enumerate(maps):
+        x0 = col * (r + gap_x)
+        offset = (rows - m.shape[0]) * (r + gap_y) / 2
+        cs = []
+        for i in range(m.shape[0]):
+            y0 = offset + i * (r + gap_y)
+            tile = np.round(m[i] / (np.abs(m[i]).max() + 1e-9), 2)  # each tile scaled to [-1, 1]
+            data.append(dict(
+                type="heatmap", z=tile[::-1], x0=x0 + 0.5, dx=1, y0=y0 + 0.5, dy=1, colorscale=viz.DIVERGING,
+                zmin=-1, zmax=1, showscale=False, hoverinfo="skip",
+            ))  # fmt: skip
+            cs.append((x0, x0 + r, y0 + r / 2))
+        centres.append(cs)
+    # Edges: bucket by sign and thickness so the figure has a few traces, not one per weight.
+    biggest = max((np.abs(w).max() for w, _ in weights), default=1.0) + 1e-9
+    buckets: dict[tuple[int, int], tuple[list, list]] = {}
+    for layer, (w, _) in enumerate(weights):
+        for i in range(w.shape[0]):
+            for j in range(w.shape[1]):
+                _, right, ya = centres[layer][i]
+                left, _, yb = centres[layer + 1][j]
+                level = min(4, int(abs(w[i, j]) / biggest * 5))
+                xs, ys = buckets.setdefault((int(w[i, j] > 0), level), ([], []))
+                xs += [right, left, None]
+                ys += [ya, yb, None]
+    for (pos, level), (xs, ys) in sorted(buckets.items()):
+        data.append(dict(
+            type="scatter", x=xs, y=ys, mode="lines", hoverinfo="skip", showlegend=False,
+            name=f"{'positive' if pos else 'negative'} weights", opacity=0.35 + 0.13 * level,
+            line=dict(color=CLASS_COLOURS[pos], width=0.5 + 1.6 * level),
+        ))  # fmt: skip
+    notes = [
+        dict(x=x0 - 2, y=yc, text=name, showarrow=False, xanchor="right", font=dict(size=12))
+        for (x0, _, yc), name in zip(centres[0], feature_names, strict=False)
+    ]
+    labels = ["inputs"] + [f"hidden {i}" for i in range(1, len(maps) - 1)] + ["output"]
+    notes += [
+        dict(
+            x=col * (r + gap_x) + r / 2,
+            y=-2,
+            text=text,
+            showarrow=False,
+            yanchor="bottom",
+            font=dict(size=12),
+        )
+        for col, text in enumerate(labels)
+    ]
+    layout = dict(
+        height=height, margin=dict(l=5, r=5, t=25, b=5), plot_bgcolor="white", annotations=notes,
+        xaxis=dict(visible=False, range=[-2.2 * r, width + 2]),
+        yaxis=dict(visible=False, autorange="reversed", scaleanchor="x"),
+    )  # fmt: skip
+    return _figure(data, layout)
+
+
+def plot_losses(
+    epochs, curves: Mapping[str, np.ndarray], current: float | None = None, height: int = 260,
+    dash: Mapping[str, str] | None = None,
+) -> go.Figure:  # fmt: skip
+    """Loss curves against epochs (fractions for batches), a dotted line at the shown step.
+
+    ``epochs`` is one array for all curves or a mapping with one array per curve.
+    """
+    data = [
+        dict(
+            type="scatter", x=epochs[name] if isinstance(epochs, Mapping) else epochs, y=values,
+            mode="lines", name=name,
+            line=dict(color=viz.CATEGORICAL[i % len(viz.CATEGORICAL)], dash=(dash or {}).get(name)),
+        )
+        for i, (name, values) in enumerate(curves.items())
+    ]  # fmt: skip
+    shapes = []
+    if current is not None:
+        shapes.append(dict(type="line", x0=current, x1=current, y0=0, y1=1, yref="paper",
+                           line=dict(color="grey", dash="dot")))  # fmt: skip
+    layout = dict(
+        height=height, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=-0.35),
+        xaxis=dict(title=dict(text="epoch")), yaxis=dict(title=dict(text="loss"), rangemode="tozero"),
+        shapes=shapes,
+    )  # fmt: skip
+    return _figure(data, layout)
+
+
+def plot_activations(
+    highlight: str = "tanh", names: Sequence[str] = ("relu", "tanh", "sigmoid", "linear", "gelu")
+) -> go.Figure:
+    """Each activation function (left) and its derivative (right); ``highlight`` drawn thick."""
+    z = np.linspace(-4, 4, 161)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("activation φ(z)", "derivative φ′(z)"))
+    for i, name in enumerate(names):
+        style = dict(color=viz.CATEGORICAL[i], width=4 if name == highlight else 1.5)
+        fig.add_scatter(
+            x=z, y=analysis.activate(name, z), name=name, line=style, legendgroup=name, row=1, col=1
+        )
+        fig.add_scatter(
+            x=z,
+            y=analysis.derivative(name, z),
+            name=name,
+            line=style,
+            legendgroup=name,
+            showlegend=False,
+            row=1,
+            col=2,
+        )
+    fig.update_xaxes(title="z")
+    fig.update_yaxes(range=[-1.6, 2.2], row=1, col=1)
+    fig.update_yaxes(range=[-0.2, 1.3], row=1, col=2)
+    fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10))
+    return fig
+
+
+def plot_perceptron(cases: Mapping[str, tuple], height: int = 320) -> go.Figure:
+    """The perceptron's line on each data set: ``{title: (points, labels, w, b, errors)}``."""
+    fig = make_subplots(
+        rows=1, cols=len(cases), subplot_titles=list(cases), horizontal_spacing=0.08
+    )
+    line = np.linspace(*analysis.EXTENT, 2)
+    for col, (pts, labels, w, b, _) in enumerate(cases.values(), start=1):
+        for c in (0, 1):
+            m = labels == c
+            fig.add_scatter(x=pts[m, 0], y=pts[m, 1], mode="markers", marker=dict(color=CLASS_COLOURS[c], size=5),
+                            name=f"class {c}", showlegend=col == 1, row=1, col=col)  # fmt: skip
+        if abs(w[1]) > 1e-9:
+            fig.add_scatter(x=line, y=-(w[0] * line + b) / w[1], mode="lines", line=dict(color="black", width=2),
+                            name="perceptron line", showlegend=col == 1, row=1, col=col)  # fmt: skip
+    fig.update_xaxes(range=analysis.EXTENT)
+    fig.update_yaxes(range=analysis.EXTENT)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10))
+    return fig
+
+
+def plot_loss_surface(
+    axis: np.ndarray, losses: np.ndarray, paths: Mapping[str, np.ndarray], height: int = 420
+) -> go.Figure:
+    """Contours of a 2-parameter loss with each optimizer's path from the same start."""
+    fig = go.Figure(go.Contour(
+        x=axis, y=axis, z=np.log10(losses), colorscale=viz.SEQUENTIAL, ncontours=25,
+        colorbar=dict(title="log₁₀ loss", thickness=12), hovertemplate="w1 %{x:.1f}, w2 %{y:.1f}<extra></extra>",
+    ))  # fmt: skip
+    for i, (name, path) in enumerate(paths.items()):
+        colour = viz.CATEGORICAL[(i + 1) % len(viz.CATEGORICAL)]
+        fig.add_scatter(x=path[:, 0], y=path[:, 1], mode="lines+markers", name=name,
+                        line=dict(color=colour, width=2), marker=dict(size=4))  # fmt: skip
+    start = next(iter(paths.values()))[0] if paths else None
+    if start is not None:
+        fig.add_scatter(x=[start[0]], y=[start[1]], mode="markers", name="start",
+                        marker=dict(color="white", size=12, symbol="star", line=dict(color="black", width=1)))  # fmt: skip
+    fig.update_xaxes(title="w1", range=[axis[0], axis[-1]])
+    fig.update_yaxes(title="w2", range=[axis[0], axis[-1]], scaleanchor="x")
+    fig.update_layout(
+        height=height, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=-0.15)
+    )
+    return fig
+
+
+def plot_step(res, cfg, index: int, height: int = 400) -> dict:
+    """Everything the page draws for one recorded step of a finished training job.
+
+    Args:
+        res: the job result (``params``, ``steps``, ``layout``, data split, losses...).
+        cfg: the job's ``Config`` (features and activation).
+        index: which snapshot (0 = initial weights).
+
+    Returns:
+        ``{"boundary", "network", "losses"}`` figures and ``"stats"`` (epoch, batch, losses,
+        accuracies at this step).
+    """
+    params, steps = res["params"], res["steps"]
+    index = int(np.clip(index, 0, len(params) - 1))
+    flat, layout, cls = params[index], res["layout"], res["task"] == "classification"
+    args = (flat, layout, cfg.features, cfg.activation, cls)
+    x_tr, y_tr, x_te, y_te = res["x_train"], res["y_train"], res["x_test"], res["y_test"]
+    names = res["class_names"] or ("0", "1")
+    epochs = analysis.epoch_of(steps, res["steps_per_epoch"])
+    stats = {"epoch": float(epochs[index]), "batch": int(steps[index])}
+    stats |= analysis.summary(
+        analysis.predict(*args[:2], x_tr, *args[2:]), y_tr, analysis.predict(*args[:2], x_te, *args[2:]),
+        y_te, cfg.loss, cls,
+    )  # fmt: skip
+    losses = plot_losses(
+        epochs[: index + 1], {"train loss": res["train_loss"][: index + 1], "test loss": res["test_loss"][: index + 1]},
+        current=float(epochs[index]), height=240,
+    )  # fmt: skip
+    losses.update_xaxes(range=[0, float(epochs[-1])])
+    return {
+        "boundary": plot_boundary(analysis.boundary(*args), x_tr, y_tr, x_te, y_te, res["task"], names, height=height),
+        "network": plot_network(analysis.neuron_maps(*args), analysis.unflatten(flat, layout), cfg.features, height=height),
+        "losses": losses,
+        "stats": stats,
+    }  # fmt: skip
+
+
+def plot_compare(runs: Mapping[str, Mapping], height: int = 300) -> go.Figure:
+    """Train (solid) and test (dashed) loss of several finished runs on one chart.
+
+    Args:
+        runs: ``{legend name: job result}``.
+    """
+    xs, curves, dash = {}, {}, {}
+    for name, res in runs.items():
+        epochs = analysis.epoch_of(res["steps"], res["steps_per_epoch"])
+        for split in ("train", "test"):
+            label = f"{name} · {split}"
+            xs[label], curves[label] = epochs, res[f"{split}_loss"]
+            dash[label] = "dash" if split == "test" else None
+    fig = plot_losses(xs, curves, height=height, dash=dash)
+    for i, trace in enumerate(fig.data):  # one colour per run, solid train / dashed test
+        trace.line.color = viz.CATEGORICAL[(i // 2) % len(viz.CATEGORICAL)]
+    return fig
+
+
+def lesson_perceptron(seed: int = 0) -> tuple[go.Figure, dict[str, list[int]]]:
+    """The perceptron rule on Gaussian blobs (separable) and on XOR (not): figure and
+    mistakes per epoch for each."""
+    cases = {}
+    for name in ("blobs", "xor"):
+        pts, labels = make_dataset(name, 200, 0.0 if name == "xor" else 0.05, seed)
+        w, b, errors = analysis.perceptron(pts, labels)
+        title = f"{name}: {errors[-1]} mistakes after {len(errors)} epoch(s)"
+        cases[title] = (pts, labels, w, b, errors)
+    return plot_perceptron(cases), {t.split(":")[0]: c[4] for t, c in cases.items()}
+
+
+LESSON_RATES = {"sgd": 2.0, "momentum": 0.5, "rmsprop": 0.3, "adam": 0.5}
+
+
+def lesson_loss_surface(
+    scale: float = 1.0, seed: int = 0, steps: int = 60
+) -> tuple[go.Figure, dict[str, np.ndarray]]:
+    """Loss of a 2-weight logistic model p = σ(w1·x + w2·y) on stretched blobs, with the paths
+    of SGD, momentum, RMSprop and Adam from the same start (learning rates × ``scale``)."""
+    pts, labels = make_dataset("blobs", 200, 0.5, seed)
+    pts = pts * np.array([1.0, 0.5], "float32")  # a long, narrow valley
+    axis, losses = analysis.loss_surface(pts, labels, extent=10.0)
+    paths = {
+        f"{name} (lr {lr * scale:g})": analysis.optimizer_path(
+            name, pts, labels, lr=lr * scale, steps=steps
+        )
+        for name, lr in LESSON_RATES.items()
+    }
+    return plot_loss_surface(axis, losses, paths), paths

@@ -1,0 +1,210 @@
+"""Neural-network basics: perceptron to deep MLP on 2-D data, trained step by step."""
+
+import dataclasses
+
+import streamlit as st
+
+from dl_core import basics, jobs, uploads
+from dl_core.basics import analysis, plots
+from dl_core.store import Store
+from ui import jobs as ui_jobs
+from ui.code import show_code
+from ui.errors import shown_errors
+from ui.state import UrlState, parse
+from ui.uploads import recall, remember
+
+st.title("Neural-network basics")
+st.markdown(
+    "A neuron weighs its inputs, adds a bias and bends the sum with an activation function; "
+    "layers of such neurons can carve the plane into any shape. Training nudges every weight "
+    "downhill on the loss, one batch at a time: press **Train**, then **Play** or **Step** and "
+    "watch the decision boundary and every neuron's output move."
+)
+st.latex(
+    r"a^{(l)} = \varphi\!\left(W^{(l)} a^{(l-1)} + b^{(l)}\right) \qquad "
+    r"\theta \leftarrow \theta - \eta\, \nabla_\theta \mathcal{L}(\theta)"
+)
+url = UrlState("basics")
+LR = [0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0, 1000.0]
+
+
+def _reset_to_preset() -> None:
+    for name in [n for n in st.query_params if n != "preset"]:
+        del st.query_params[name]
+        st.session_state.pop(f"basics.{name}", None)
+
+
+with st.sidebar:
+    preset = url(st.segmented_control, "Preset", "preset", "default", options=list(basics.PRESETS), on_change=_reset_to_preset) or "default"  # fmt: skip
+    base = basics.PRESETS[preset]
+    st.subheader("Data")
+    source = url(st.segmented_control, "Source", "src", "Generated", options=["Generated", "CSV"]) or "Generated"  # fmt: skip
+    dataset = url(st.selectbox, "Data set", "data", base.dataset, options=basics.DATASETS, disabled=source == "CSV")  # fmt: skip
+    noise = url(st.slider, "Noise", "noise", base.noise, min_value=0.0, max_value=0.5, step=0.05)
+    n_points = url(st.slider, "Points", "n", base.n_points, min_value=50, max_value=2000, step=50)
+    test_ratio = url(st.slider, "Test share", "test", base.test_ratio, min_value=0.1, max_value=0.9, step=0.05)  # fmt: skip
+    st.subheader("Network")
+    feats = url(st.multiselect, "Input features", "feat", list(base.features), options=basics.FEATURES)  # fmt: skip
+    hidden_text = url(st.text_input, "Neurons per hidden layer", "hidden", ", ".join(map(str, base.hidden)),
+                      help="Comma-separated, e.g. '6, 4'. Empty: no hidden layer (a perceptron).")  # fmt: skip
+    activation = url(st.selectbox, "Activation", "act", base.activation, options=basics.ACTIVATIONS)
+    st.subheader("Training")
+    loss = url(st.segmented_control, "Loss", "loss", base.loss, options=basics.LOSSES) or base.loss
+    optimizer = url(st.selectbox, "Optimizer", "opt", base.optimizer, options=basics.OPTIMIZERS)
+    lr = url(st.select_slider, "Learning rate", "lr", base.learning_rate, options=LR)
+    batch = url(st.select_slider, "Batch size", "batch", base.batch_size, options=[1, 5, 10, 20, 50, 100, 500])  # fmt: skip
+    reg = url(st.segmented_control, "Regularisation", "reg", "none", options=basics.REGULARIZERS) or "none"  # fmt: skip
+    rate = url(st.select_slider, "Regularisation rate", "rate", base.reg_rate, options=[0.0001, 0.001, 0.003, 0.01, 0.03, 0.1])  # fmt: skip
+    dropout = url(
+        st.slider, "Dropout", "drop", base.dropout, min_value=0.0, max_value=0.8, step=0.1
+    )
+    epochs = url(st.slider, "Epochs", "epochs", base.epochs, min_value=1, max_value=300)
+    seed = url(st.number_input, "Seed", "seed", base.seed, min_value=0, max_value=99_999, step=1)
+
+cfg, data_fp, table, shown = None, None, None, None
+with shown_errors():
+    if source == "CSV":
+        up = st.file_uploader("Your data: a CSV with two number columns and a label column", type=["csv", "txt"], key="basics.csv")  # fmt: skip
+        raw = up.getvalue() if up is not None else (recall(url, "csv") or (None,))[0]
+        if raw is None:
+            st.info("Upload a CSV file, or switch the data source back to Generated.", icon=":material/upload:")  # fmt: skip
+        else:
+            frame, notes = uploads.load_csv(raw, name=up.name if up is not None else "")
+            remember(url, "csv", raw)
+            cols = [str(c) for c in frame.columns]
+            pick = [url(c.selectbox, lab, name, cols[min(i, len(cols) - 1)], options=cols)
+                    for i, (c, lab, name) in enumerate(zip(st.columns(3), ("x column", "y column", "Label column"), ("cx", "cy", "cl"), strict=True))]  # fmt: skip
+            pts, targets, table = basics.table_to_dataset(frame, *pick)
+            for note in notes + table["notes"]:
+                st.info(note, icon=":material/info:")
+            data_fp = Store().put_arrays_blob(points=pts, targets=targets, task=table["task"], class_names=table["class_names"])  # fmt: skip
+    cfg = dataclasses.replace(
+        base, dataset="upload" if source == "CSV" else dataset, n_points=n_points, noise=noise,
+        test_ratio=test_ratio, features=tuple(feats), hidden=basics.parse_hidden(hidden_text),
+        activation=activation, loss=loss, optimizer=optimizer, learning_rate=lr, batch_size=batch,
+        regularization=reg, reg_rate=rate, dropout=dropout, epochs=epochs, seed=int(seed),
+    )  # fmt: skip
+    for warning in basics.validate(cfg, table["task"] if table else None):
+        st.warning(warning, icon=":material/warning:")
+    if source == "Generated" or data_fp:
+        pts, targets = (pts, targets) if table else basics.make_dataset(cfg.dataset, cfg.n_points, cfg.noise, cfg.seed)  # fmt: skip
+        task = table["task"] if table else ("classification" if basics.is_classification(cfg.dataset) else "regression")  # fmt: skip
+        names = (table and table["class_names"]) or ["0", "1"]
+        shown = (*basics.split(pts, targets, cfg.test_ratio, cfg.seed), task, names)
+ready = cfg is not None and shown is not None
+
+
+def _extend(cfg, data_fp) -> None:
+    """Past the recorded end: train 20 more epochs in a new job (same seed: same start)."""
+    st.session_state["basics.epochs"] = new = min(300, cfg.epochs + 20)
+    jobs.submit(basics.train, dataclasses.replace(cfg, epochs=new), data_fp, label="Basics")
+
+
+def _toggle_play() -> None:
+    st.session_state["basics.playing"] = not st.session_state.get("basics.playing", False)
+
+
+def _step(steps, spe: int, cfg, data_fp) -> None:
+    idx = st.session_state.get("basics.step", 0)
+    if idx >= len(steps) - 1:  # past the recorded end: extend training
+        _extend(cfg, data_fp)
+        st.session_state["basics.rerun"] = True
+    else:
+        by = st.session_state.get("basics.by") or "epoch"
+        st.session_state["basics.step"] = analysis.next_index(steps, idx, by, spe)
+
+
+def _player(res, cfg, data_fp) -> None:
+    steps, spe, last = res["steps"], res["steps_per_epoch"], len(res["steps"]) - 1
+    idx = st.session_state.setdefault("basics.step", parse(url.get_param("step") or "0", 0))
+    idx = int(min(max(idx, 0), last))
+    playing = st.session_state.get("basics.playing", False)
+    b1, b2, b3, b4 = st.columns([1, 1, 1, 2], vertical_alignment="bottom")
+    if b1.button("Pause" if playing else "Play", icon=":material/pause:" if playing else ":material/play_arrow:", on_click=_toggle_play, key="basics.play"):  # fmt: skip
+        st.rerun()  # Play/Pause changes how often this fragment reruns itself
+    by = url(b4.segmented_control, "Step by", "by", "epoch", options=["batch", "epoch"]) or "epoch"
+    clicked = b2.button("Step", icon=":material/skip_next:", on_click=_step, args=(steps, spe, cfg, data_fp), key="basics.stepbtn", help=f"One {by}; at the end, trains 20 more epochs.")  # fmt: skip
+    if st.session_state.pop("basics.rerun", False):
+        st.rerun()
+    idx = st.session_state["basics.step"] if clicked else idx
+    if b3.button("Reset", icon=":material/replay:", key="basics.reset"):
+        idx = 0
+    elif playing and not clicked:
+        idx = analysis.next_index(steps, idx, "epoch", spe)
+        if idx == last:
+            st.session_state["basics.playing"] = False
+            st.session_state["basics.step"] = idx
+            st.rerun()
+    st.session_state["basics.step"] = idx
+    url.set_param("step", idx)
+    figs = plots.plot_step(res, cfg, idx)
+    s = figs["stats"]
+    st.markdown(f"**Epoch {s['epoch']:.2f}** (batch {s['batch']}) · " + " · ".join(f"{k} {v:.3f}" for k, v in s.items() if k not in ("epoch", "batch")))  # fmt: skip
+    left, right = st.columns(2)
+    left.plotly_chart(figs["boundary"], key="basics.fig_boundary")
+    left.caption("Background: the network's output at every point (purple = class 0, orange = class 1); black line: the decision boundary; ○ train, × test.")  # fmt: skip
+    right.plotly_chart(figs["network"], key="basics.fig_network")
+    right.caption("Each tile: one neuron's output over the plane (scaled to its own range). Lines: weights; orange positive, purple negative, thicker = larger.")  # fmt: skip
+    st.plotly_chart(figs["losses"], key="basics.fig_losses")
+    if idx == last:
+        st.button("Train 20 more epochs", icon=":material/fast_forward:", on_click=_extend, args=(cfg, data_fp), key="basics.more")  # fmt: skip
+
+
+train_tab, compare_tab, lessons_tab, export_tab = st.tabs(["Train", "Compare", "Lessons", "Export"])
+status = None
+with train_tab:
+    if ready:
+        with shown_errors():
+            status = ui_jobs.train_button(basics.train, cfg, data_fp, job_label="Basics", key="basics.train")  # fmt: skip
+            layout = analysis.layout_for(len(cfg.features), cfg.hidden)
+            cls = shown[4] == "classification"
+            status = ui_jobs.progress(status, metrics=("loss",), preview=lambda w: st.plotly_chart(plots.plot_boundary(
+                analysis.boundary(w, layout, cfg.features, cfg.activation, cls), *shown[:4], shown[4], shown[5], title="Training…", height=360)))  # fmt: skip
+        if status and status.state == "done":
+            res = ui_jobs.load_result(status.key)
+            st.fragment(run_every=0.3 if st.session_state.get("basics.playing") else None)(_player)(res, cfg, data_fp)  # fmt: skip
+        elif not (status and status.active):
+            st.plotly_chart(plots.plot_data(*shown[:4], shown[4], shown[5]), key="basics.fig_data")
+            st.caption(
+                "The data: ○ training points, × test points. Press Train to fit the network."
+            )
+with compare_tab:
+    other = url(st.selectbox, "Compare with", "cmp", "sgd", options=basics.COMPARISONS)
+    if ready:
+        cfg2 = basics.variant(cfg, other)
+        if st.button("Train both", icon=":material/compare_arrows:", key="basics.train2"):
+            for c in (cfg, cfg2):
+                jobs.submit(basics.train, c, data_fp, label="Basics · compare")
+        runs = {basics.describe(c): jobs.find(basics.train, c, data_fp) for c in (cfg, cfg2)}
+        for s2 in runs.values():
+            ui_jobs.progress(s2, metrics=("loss",))
+        if all(s2 and s2.state == "done" for s2 in runs.values()):
+            results = {name: ui_jobs.load_result(s2.key) for name, s2 in runs.items()}
+            st.plotly_chart(plots.plot_compare(results), key="basics.fig_cmpcurves")
+            st.caption("Same data, same seed, same starting weights: solid = train loss, dashed = test loss.")  # fmt: skip
+            for col, (name, r), c in zip(st.columns(2), results.items(), (cfg, cfg2), strict=True):
+                col.plotly_chart(plots.plot_step(r, c, len(r["steps"]) - 1, height=340)["boundary"].update_layout(title=name))  # fmt: skip
+            st.caption("Each network's output over the plane after its last epoch.")
+with lessons_tab:
+    st.subheader("Activation functions and their slopes")
+    st.plotly_chart(plots.plot_activations(activation), key="basics.fig_acts")
+    st.caption("Backpropagation multiplies these slopes layer by layer: where φ′ is near 0 (saturated sigmoid, tanh; negative ReLU) the gradient vanishes.")  # fmt: skip
+    st.subheader("The perceptron: a single neuron draws one straight line")
+    fig, errors = plots.lesson_perceptron(int(seed))
+    st.plotly_chart(fig, key="basics.fig_perc")
+    st.caption(f"Rosenblatt's rule w ← w + η(t − ŷ)x fixes one mistake at a time. On separable blobs it stops after {len(errors['blobs'])} epoch(s) with no mistakes; on XOR it still makes {errors['xor'][-1]} mistakes after {len(errors['xor'])} epochs: no line separates XOR. A hidden layer (or the feature xy) does.")  # fmt: skip
+    st.subheader("A loss surface and the optimizers' paths")
+    scale = url(
+        st.select_slider, "Learning-rate multiplier", "lscale", 1.0, options=[0.1, 0.3, 1.0, 3.0]
+    )
+    st.plotly_chart(plots.lesson_loss_surface(scale, int(seed))[0], key="basics.fig_surface")
+    st.caption("Heatmap: log cross-entropy of a 2-weight model σ(w1·x + w2·y) over (w1, w2); a long narrow valley. Each line: 60 full-batch steps from the same start (★).")  # fmt: skip
+with export_tab:
+    if status and status.state == "done":
+        path = ui_jobs.load_result(status.key).model_path("model")
+        st.download_button("Download the trained model (.keras)", path.read_bytes(), file_name="basics_model.keras", icon=":material/download:", key="basics.dl")  # fmt: skip
+        st.code(basics.keras_code(cfg, shown[4] == "classification"), language="python")
+    else:
+        st.info("Train the network first; then download it as .keras and get the Keras code that rebuilds it.")  # fmt: skip
+
+show_code(basics.train, basics.build_model, analysis.forward, analysis.next_index, analysis.perceptron, analysis.optimizer_path)  # fmt: skip

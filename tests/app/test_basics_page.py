@@ -1,0 +1,94 @@
+"""The basics page in AppTest: controls, a CSV upload, a tiny training run, Step/Reset, export."""
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
+PAGE = "pages/basics.py"
+
+
+@pytest.fixture(autouse=True)
+def _clear_caches():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+
+
+def _page(**params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.query_params.update({"preset": "tiny", **params})
+    at.run()
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _button(at: AppTest, key: str):
+    return next(b for b in at.button if b.key == key)
+
+
+def _errors(at: AppTest) -> list[str]:
+    return [e.value for e in at.error]
+
+
+def test_first_load_shows_the_data_and_the_lessons():
+    at = _page()
+    assert at.title[0].value == "Neural-network basics"
+    charts = [el for el in at.main if getattr(el, "type", "") == "plotly_chart"]
+    assert len(charts) >= 4  # data, activations, perceptron, loss surface
+    assert any("XOR" in c.value for c in at.caption)
+    assert at.slider(key="basics.epochs").value == 3  # the tiny preset from the URL
+
+
+def test_train_step_reset_and_export():
+    at = _page(hidden="3", data="xor", feat='["x","y","xy"]')
+    _button(at, "basics.train").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not _errors(at)
+    assert at.markdown and any("Epoch 0.00" in m.value for m in at.markdown)
+    _button(at, "basics.stepbtn").click().run()
+    assert any("Epoch 1.00" in m.value for m in at.markdown)
+    at.segmented_control(key="basics.by").set_value("batch").run()
+    _button(at, "basics.stepbtn").click().run()
+    assert any("Epoch 1.25" in m.value for m in at.markdown), [
+        m.value for m in at.markdown
+    ]  # 80 points / 20 = 4 batches
+    assert at.query_params["step"] in (["5"], "5")  # snapshot 0 + 4 batches + 1
+    _button(at, "basics.reset").click().run()
+    assert any("Epoch 0.00" in m.value for m in at.markdown)
+    assert any("keras.layers.Dense(3, activation='tanh')" in c.value for c in at.code)
+
+
+def test_bad_settings_and_csv_uploads_give_sentences():
+    at = _page(hidden="4,x")
+    assert any("whole numbers separated by commas" in e for e in _errors(at))
+    at = _page(src="CSV")
+    at.file_uploader(key="basics.csv").set_value(
+        ("points.csv", b"a,b,label\n1,2,cat\n3,x,dog\n", "text/csv")
+    ).run()
+    assert any("must hold numbers" in e and "row 3" in e for e in _errors(at))
+    at.file_uploader(key="basics.csv").set_value(
+        ("one.csv", b"a,b,label\n1,2,cat\n3,4,cat\n", "text/csv")
+    ).run()
+    assert any("two classes" in e for e in _errors(at))
+
+
+def test_csv_upload_trains(tmp_path):
+    rows = "\n".join(
+        f"{i % 7 / 7:.3f},{(i * 3) % 11 / 11:.3f},{'a' if i % 2 else 'b'}" for i in range(60)
+    )
+    at = _page(src="CSV")
+    at.file_uploader(key="basics.csv").set_value(
+        ("mine.csv", f"u,v,kind\n{rows}\nnan,1,a\n".encode(), "text/csv")
+    ).run()
+    assert not _errors(at), _errors(at)
+    assert any(
+        "left out" in i.value for i in at.info
+    )  # the NaN row is reported, not dropped silently
+    _button(at, "basics.train").click().run()
+    assert not at.exception and not _errors(at)
+    assert any("Epoch 0.00" in m.value for m in at.markdown)
