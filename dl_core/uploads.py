@@ -711,6 +711,7 @@ def load_image_zip(
     min_classes: int = 2,
     max_total_pixels: int = MAX_TOTAL_PIXELS,
     name: str = "",
+    loose_class: str | None = None,
 ) -> ImageDataset:
     """Decode a zip of class folders (``cats/1.png``, ``dogs/2.jpg``) into a dataset.
 
@@ -729,6 +730,8 @@ def load_image_zip(
         min_classes: Fewest classes with at least one usable image.
         max_total_pixels: Most decoded pixels (sum of width x height) over all images.
         name: The upload's filename, used only in messages.
+        loose_class: Class name for images that are not inside a folder (for models that
+            need no classes, e.g. a GAN); ``None`` (the default) skips them with a reason.
 
     Returns:
         The :class:`ImageDataset`.
@@ -792,6 +795,8 @@ def load_image_zip(
         pixels = _PixelBudget(max_total_pixels, subject)
         for info, parts in files:
             label = _clean_name(info.filename, 120)
+            if len(parts) < 2 and loose_class is not None:
+                parts = [loose_class, *parts]
             if len(parts) < 2:
                 skipped.append(f"{label}: not inside a class folder")
                 continue

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from dl_core import assets
+from dl_core import assets, uploads
 from dl_core.errors import ConfigError, UploadError
-from dl_core.store import pack_arrays, unpack_arrays
+from dl_core.store import Store, pack_arrays, unpack_arrays
 
 DATASETS = ("digits", "mnist5k", "animal_mnist", "fashion_mnist", "upload")
 IMAGE_SIZES = (28, 32, 64)
@@ -106,3 +106,24 @@ def load(
         raise ConfigError(f"Unknown data set '{dataset}'; choose one of {', '.join(DATASETS)}.")
     check_count(len(x))
     return resize(x, image_size, channels), np.asarray(y, np.int64), names
+
+
+def store_upload(zip_bytes: bytes) -> tuple[str, uploads.ImageDataset]:
+    """Decode a visitor's zip of images and keep it as a job-ready blob.
+
+    Folders are optional for a generative model: one folder (or several, which become
+    classes for the colours of the VAE scatter) is fine. Every image is converted to RGB and
+    resized to :data:`UPLOAD_SIZE`; files that are not usable images are listed in
+    ``skipped``.
+
+    Returns:
+        (fingerprint of the packed arrays in the store, the decoded dataset).
+
+    Raises:
+        UploadError: not a zip, unsafe, no usable images, or fewer than :data:`MIN_IMAGES`.
+    """
+    ds = uploads.load_image_zip(
+        zip_bytes, size=(UPLOAD_SIZE, UPLOAD_SIZE), min_classes=1, loose_class="images"
+    )
+    fp = Store().put_blob(pack_upload(ds.as_array(), ds.labels, ds.class_names))
+    return fp, ds

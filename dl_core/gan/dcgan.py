@@ -237,3 +237,33 @@ def train(cfg: Config, data: bytes | None, report) -> dict:
 
 def warmup_jobs() -> list[tuple]:
     return [(train, PRESETS["default"], None, "DCGAN · default")]
+
+
+# -- analysis ------------------------------------------------------------------------------
+def latent_views(
+    generator: keras.Model,
+    z: np.ndarray,
+    directions: np.ndarray,
+    a: int,
+    b: int,
+    spread: float = 0.5,
+    moves: tuple[float, ...] = (0.0, 0.0, 0.0),
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
+    """Images for the latent-space panel, all from rows ``a`` and ``b`` of ``z``.
+
+    Returns:
+        ``path``: 10 images along the spherical path from z[a] to z[b]; ``near``: z[a] and
+        7 random neighbours ("more like this"); ``walk``: z[a] and z[a] moved by ``moves``
+        along the main ``directions``.
+    """
+    from dl_core.gan import latent
+
+    def show(zz):
+        return generate(generator, zz)
+
+    return {
+        "path": latent.interpolate(show, z[a], z[b], 10),
+        "near": show(latent.neighbours(z[a], 8, spread, seed)),
+        "walk": show(np.stack([z[a], latent.walk(z[a], directions, moves)])),
+    }

@@ -179,20 +179,20 @@ def encode(encoder: keras.Model, x_uint8: np.ndarray, batch: int = 256) -> np.nd
 
 
 def plane_axes(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Centre and two axes (2, latent_dim) of the plane the scatter and grid show.
+    """Centre and two axes (2, latent_dim) of the plane the grid covers, one std long each.
 
-    For a 2-D latent space: the origin and the unit axes. Otherwise: the mean and the two
-    main directions (PCA) of the codes, scaled to one standard deviation.
+    For a 2-D latent space: the codes' mean and the two latent axes scaled by the codes'
+    spread (a plain autoencoder's codes need not be near N(0, I)). Otherwise: the mean and
+    the two main directions (PCA) of the codes.
     """
+    centre = codes.mean(0).astype("float32")
     d = codes.shape[1]
-    if d == 2:
-        return np.zeros(2, "float32"), np.eye(2, dtype="float32")
-    centre = codes.mean(0)
+    if d <= 2:
+        axes = np.diag(codes.std(0) + 1e-6)
+        return centre, np.vstack([axes, np.zeros((2 - d, d))]).astype("float32")
     _, s, vt = np.linalg.svd(codes - centre, full_matrices=False)
     axes = vt[:2] * (s[:2, None] / math.sqrt(max(1, len(codes) - 1)))
-    if d == 1:
-        axes = np.vstack([axes, np.zeros_like(axes)])
-    return centre.astype("float32"), axes.astype("float32")
+    return centre, axes.astype("float32")
 
 
 def project(codes: np.ndarray, centre: np.ndarray, axes: np.ndarray) -> np.ndarray:
@@ -262,3 +262,23 @@ def train(cfg: Config, data: bytes | None, report) -> dict:
 
 def warmup_jobs() -> list[tuple]:
     return [(train, PRESETS["default"], None, "VAE · default")]
+
+
+def latent_views(result) -> dict:
+    """What the VAE panel draws from a finished job's result.
+
+    Returns:
+        ``xy`` (N, 2) codes in the plane (raw for a 2-D latent space, else PCA), ``axis``
+        titles, ``grid`` (144 decoded images over that plane) and ``rows`` (originals,
+        encoder inputs and reconstructions, 12 each).
+    """
+    codes = result["codes"]
+    centre, axes = plane_axes(codes)
+    flat = codes.shape[1] == 2
+    rows = [result["originals"], result["inputs"], result["reconstructions"]]
+    return {
+        "xy": codes if flat else project(codes, centre, axes),
+        "axis": ("z1", "z2") if flat else ("PC1", "PC2"),
+        "grid": latent_grid(result["decoder"], centre, axes, 12),
+        "rows": np.concatenate(rows),
+    }

@@ -71,6 +71,15 @@ def test_upload_of_mixed_sizes_and_modes_trains_at_one_shape():
     assert unpack_arrays(blob)["x"].shape == (20, 64, 64, 3)
 
 
+def test_flat_zip_without_folders_is_accepted_for_generation():
+    files = {f"{i}.png": _png((12, 12), "RGB") for i in range(16)}
+    files["notes.txt"] = b"hello"
+    fp, ds = gdata.store_upload(_zip(files))
+    assert len(ds) == 16 and ds.class_names == ["images"]
+    assert any("notes.txt" in s for s in ds.skipped)  # nothing dropped silently
+    assert len(fp) == 64
+
+
 # -- models --------------------------------------------------------------------------------
 @pytest.mark.parametrize("size,channels", [(28, 1), (32, 3)])
 def test_generator_output_shape_and_range_match_the_data(size, channels):

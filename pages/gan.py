@@ -1,0 +1,194 @@
+"""Generative models: a DCGAN and an autoencoder/VAE trained on the same images."""
+
+import dataclasses
+
+import streamlit as st
+
+from dl_core.assets import ASSETS
+from dl_core.gan import data as gdata
+from dl_core.gan import dcgan, latent, plots, vae
+from dl_core.store import Store
+from ui import jobs as ui_jobs
+from ui.code import show_code
+from ui.errors import shown_errors
+from ui.state import UrlState
+from ui.uploads import recall, remember, show_dataset_notes
+
+st.title("Generative models: GAN and VAE")
+st.markdown(
+    "A **GAN** pits two networks against each other: a generator turns random vectors *z* into "
+    "images, a discriminator tries to tell them from real ones, and each improves by beating the "
+    "other. A **variational autoencoder** compresses each image into a small code and learns to "
+    "rebuild it, with codes pulled towards a standard normal so that random codes decode to new "
+    "images. Train both on the same pictures and compare."
+)
+st.latex(r"\min_G \max_D \; \mathbb{E}_{x}[\log D(x)] + \mathbb{E}_{z}[\log(1 - D(G(z)))]")
+st.latex(r"\text{VAE: maximise } \mathbb{E}_{q(z|x)}[\log p(x|z)] - \beta\,\mathrm{KL}(q(z|x)\,\|\,\mathcal{N}(0, I))")  # fmt: skip
+
+LRS = [1e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 0.1, 1.0, 10.0]
+WIDTHS = [8, 16, 32, 64, 128, 256]
+BATCHES = [16, 32, 64, 128, 256]
+GAN_CONTROLS = [  # (label, Config field, URL name, widget, widget arguments)
+    ("Latent size", "latent_dim", "latent", "number_input", dict(min_value=1, max_value=512)),
+    ("Generator depth", "g_depth", "g_depth", "slider", dict(min_value=1, max_value=4)),
+    ("Generator width", "g_width", "g_width", "select_slider", dict(options=WIDTHS)),
+    ("Discriminator depth", "d_depth", "d_depth", "slider", dict(min_value=1, max_value=4)),
+    ("Discriminator width", "d_width", "d_width", "select_slider", dict(options=WIDTHS)),
+    ("Generator learning rate", "g_lr", "g_lr", "select_slider", dict(options=LRS)),
+    ("Discriminator learning rate", "d_lr", "d_lr", "select_slider", dict(options=LRS)),
+    ("D steps per G step", "d_steps", "d_steps", "slider", dict(min_value=1, max_value=5)),
+    ("Label smoothing", "label_smoothing", "smooth", "slider", dict(min_value=0.0, max_value=0.3, step=0.05)),
+    ("Batch size", "batch_size", "g_batch", "select_slider", dict(options=BATCHES)),
+    ("Epochs", "epochs", "g_epochs", "slider", dict(min_value=1, max_value=100)),
+]  # fmt: skip
+VAE_CONTROLS = [
+    ("Model", "kind", "kind", "segmented_control", dict(options=list(vae.KINDS), format_func={"vae": "VAE", "ae": "Autoencoder"}.get)),
+    ("Latent size", "latent_dim", "v_latent", "number_input", dict(min_value=1, max_value=128)),
+    ("Width", "width", "v_width", "select_slider", dict(options=WIDTHS[:-1])),
+    ("β (KL weight)", "beta", "beta", "select_slider", dict(options=[0.0, 0.1, 0.5, 1.0, 2.0, 4.0])),
+    ("Denoising: input noise", "noise", "noise", "slider", dict(min_value=0.0, max_value=1.0, step=0.1)),
+    ("Learning rate", "lr", "v_lr", "select_slider", dict(options=LRS)),
+    ("Batch size", "batch_size", "v_batch", "select_slider", dict(options=BATCHES)),
+    ("Epochs", "epochs", "v_epochs", "slider", dict(min_value=1, max_value=100)),
+]  # fmt: skip
+
+url = UrlState("gan")
+preset = url(st.segmented_control, "Preset", "preset", "default", options=list(dcgan.PRESETS))
+preset = preset or "default"
+if st.session_state.get("_gan_preset", preset) != preset:  # a new preset resets the controls
+    for k in [k for k in list(st.session_state) if k.startswith("gan.")]:
+        if k[4:] not in ("preset", "zip_file"):
+            del st.session_state[k]
+            url.drop_param(k[4:])
+st.session_state["_gan_preset"] = preset
+G, V = dcgan.PRESETS[preset], vae.PRESETS[preset]
+
+
+def controls(specs, base):
+    cols = st.columns(4)
+    return {field: url(getattr(cols[i % 4], widget), label, name, getattr(base, field), **kw)
+            for i, (label, field, name, widget, kw) in enumerate(specs)}  # fmt: skip
+
+
+c = st.columns([3, 2, 2, 2, 1])
+dataset = url(c[0].selectbox, "Images", "data", G.dataset, options=gdata.available_datasets(),
+              format_func=lambda n: ASSETS[n].title if n in ASSETS else "Your images (zip)")  # fmt: skip
+size = url(c[1].segmented_control, "Size", "size", G.image_size, options=list(gdata.IMAGE_SIZES))
+colour = url(c[2].segmented_control, "Colour", "colour", "greyscale", options=["greyscale", "colour"])  # fmt: skip
+n_img = url(c[3].number_input, "Images used", "n", G.max_images, min_value=16, max_value=20000, step=100)  # fmt: skip
+seed = url(c[4].number_input, "Seed", "seed", G.seed, min_value=0, step=1)
+common = dict(dataset=dataset, image_size=size or G.image_size,
+              channels=3 if colour == "colour" else 1, max_images=n_img, seed=seed)  # fmt: skip
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def preview_data(dataset: str, size: int, channels: int, fp: str | None):
+    return gdata.load(dataset, size, channels, 36, 0, Store().get_blob(fp) if fp else None)[0]
+
+
+data_fp = None
+with shown_errors():
+    if dataset == "upload":
+        label = "A .zip of images (folders inside it are optional; they become classes)"
+        up = st.file_uploader(label, type=["zip"], key=url.key("zip_file"))
+        raw = up.getvalue() if up is not None else (recall(url, "zip_fp") or (None,))[0]
+        if raw is None:
+            st.info("Upload a zip with at least 16 images (PNG, JPEG, WebP, GIF or BMP).")
+        else:
+            remember(url, "zip_fp", raw)
+            data_fp, ds = gdata.store_upload(raw)
+            show_dataset_notes(ds)
+    if dataset != "upload" or data_fp:
+        grid = preview_data(dataset, common["image_size"], common["channels"], data_fp)
+        st.plotly_chart(plots.plot_grid(grid, cols=12), key="data")
+        st.caption("Training images as the models see them: what both generators must imitate.")
+ready = dataset != "upload" or data_fp is not None
+tabs = st.tabs(["DCGAN", "Autoencoder / VAE", "Side by side", "What they can and cannot do"])
+
+
+def train_panel(module, cfg, label, metrics, what):
+    """Train button, live progress and, once done, the result (or None)."""
+    if not ready:
+        return None, None
+    status = None
+    with shown_errors():
+        for w in module.validate(cfg):
+            st.info(w)
+        status = ui_jobs.train_button(module.train, cfg, data_fp, job_label=label, key=f"train-{label}")  # fmt: skip
+        status = ui_jobs.progress(status, metrics=metrics, preview=lambda a: st.image(
+            plots.tile(a), caption="samples after the latest epoch", width=320))  # fmt: skip
+        if status is not None and status.state == "done":
+            return status, ui_jobs.load_result(status.key)
+    st.info(f"Press **Train** to {what}.")
+    return status, None
+
+
+with tabs[0]:
+    gcfg = dataclasses.replace(G, **common, **controls(GAN_CONTROLS, G))
+    gstatus, gres = train_panel(dcgan, gcfg, "DCGAN", ("d_loss", "g_loss", "d_real", "d_fake", "diversity"),
+                                "watch samples emerge from noise, epoch by epoch")  # fmt: skip
+    if gres is not None:
+        samples, n = gres["samples"], len(gres["samples"])
+        left, right = st.columns([2, 3])
+        ep = url(left.slider, "Epoch (scrub through training)", "epoch", n, min_value=1, max_value=max(2, n))  # fmt: skip
+        left.plotly_chart(plots.plot_grid(samples[min(ep, n) - 1]), key="gan-grid")
+        left.caption(f"The same 36 latent vectors after epoch {min(ep, n)}: generation emerging.")
+        right.plotly_chart(plots.plot_gan_history(gres["history"], gres["collapse_epochs"]), key="gan-hist")  # fmt: skip
+        if gres["collapse_epochs"]:
+            right.warning(f"Diversity dropped in epoch(s) {gres['collapse_epochs']}: possible mode collapse.")  # fmt: skip
+        st.subheader("Latent space")
+        c = st.columns(4)
+        a = url(c[0].number_input, "Sample A (1-36)", "a", 1, min_value=1, max_value=36)
+        b = url(c[1].number_input, "Sample B (1-36)", "b", 2, min_value=1, max_value=36)
+        spread = url(c[2].slider, "'More like this' spread", "spread", 0.5, min_value=0.1, max_value=2.0, step=0.1)  # fmt: skip
+        moves = tuple(url(c[3].slider, f"Direction {i + 1}", f"dir{i}", 0.0, min_value=-3.0, max_value=3.0, step=0.25) for i in range(3))  # fmt: skip
+        views = dcgan.latent_views(gres["generator"], gres["z_fixed"], gres["directions"], a - 1, b - 1, spread, moves, seed)  # fmt: skip
+        st.plotly_chart(plots.plot_grid(views["path"], cols=10), key="slerp")
+        st.caption("Spherical interpolation from sample A (left) to sample B (right).")
+        l2, r2 = st.columns([4, 1])
+        l2.plotly_chart(plots.plot_grid(views["near"], cols=8), key="near")
+        l2.caption("More like this: sample A (first) and random neighbours of its z.")
+        r2.plotly_chart(plots.plot_grid(views["walk"], cols=1), key="walk")
+        r2.caption("A, and A moved along the 3 directions that change images most.")
+
+with tabs[1]:
+    vcfg = dataclasses.replace(V, **common, **controls(VAE_CONTROLS, V))
+    vcfg = dataclasses.replace(vcfg, kind=vcfg.kind or V.kind)
+    vstatus, vres = train_panel(vae, vcfg, vcfg.kind.upper(), ("reconstruction", "kl", "loss"),
+                                "fit the autoencoder and explore its code space")  # fmt: skip
+    if vres is not None:
+        views = vae.latent_views(vres)
+        left, right = st.columns(2)
+        left.plotly_chart(plots.plot_latent_scatter(views["xy"], vres["labels"], vres["class_names"], views["axis"]), key="scatter")  # fmt: skip
+        left.caption("Codes of training images coloured by class: the model never saw the labels.")
+        right.plotly_chart(plots.plot_grid(views["grid"], cols=12), key="plane")
+        right.caption("A 12 × 12 grid decoded over the same plane (±2.5 standard deviations).")
+        st.plotly_chart(plots.plot_grid(views["rows"], cols=12), key="recon")
+        st.caption("Originals; what the encoder saw (noisy when denoising); reconstructions.")
+        st.plotly_chart(plots.plot_vae_history(vres["history"]), key="vae-hist")
+        st.caption("Reconstruction falls; the KL term is the price of a code space you can sample.")
+
+with tabs[2]:
+    if gres is None or vres is None:
+        st.info("Train both models on the same images to compare their samples here.")
+    else:
+        for col, res, status, name in zip(st.columns(2), (gres, vres), (gstatus, vstatus), ("DCGAN", vcfg.kind.upper()), strict=True):  # fmt: skip
+            col.plotly_chart(plots.plot_grid(res["samples"][-1]), key=f"cmp-{name}")
+            col.caption(f"{name}: {len(res['samples'])} epochs, {status.duration:.0f} s of training, "
+                        f"diversity {res['history']['diversity'][-1]:.2f} (1 = as varied as the data).")  # fmt: skip
+        st.markdown("GAN samples tend to be **sharper**; VAE samples **blurrier but more varied**: "
+                    "the VAE must explain every training image, the GAN only has to fool D.")  # fmt: skip
+
+with tabs[3]:
+    st.markdown(
+        "- **Can:** make new images that look like the training set; move smoothly between "
+        "samples; group similar images without labels (VAE codes); clean noisy inputs.\n"
+        "- **Cannot:** make anything outside the training distribution, or guarantee that a "
+        "sample is new rather than a near copy of a training image. GANs can *collapse* onto a "
+        "few outputs (watch the diversity curve) or diverge; VAEs blur.\n"
+        "- **Bias:** a generator reproduces, and can amplify, whatever its data over- or "
+        "under-represents: train on mostly one kind of face or object and that is mostly what "
+        "comes back. Check what the samples miss, not only how real they look."
+    )
+show_code(dcgan.DCGAN.train_step, dcgan.build_generator, dcgan.build_discriminator,
+          vae.VAE.losses_for, latent.slerp, latent.latent_directions)  # fmt: skip
