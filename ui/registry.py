@@ -27,7 +27,6 @@ PAGES: list[PageSpec] = [
     PageSpec("pages/gan.py", "GANs and autoencoders", ":material/auto_awesome:", "Generative", "Train a DCGAN and a VAE on digits or your own images: watch samples emerge, walk the latent space.", "images (bundled sets or a zip)"),
     PageSpec("pages/attention.py", "Transformer attention", ":material/center_focus_strong:", "Sequences", "A pretrained transformer's attention on your own text (every layer and head, rollout, embeddings) and a tiny GPT trained live.", "text (typed, uploaded or Shakespeare)"),
     PageSpec("pages/cnn.py", "Convolutional networks", ":material/filter:", "Vision", "Convolution by hand, a pretrained ImageNet network opened up (filters, Grad-CAM), and your own CNN.", "images (photos, bundled sets, a zip, a .keras model)"),
-    PageSpec("pages/gan.py", "GANs and autoencoders", ":material/auto_awesome:", "Generative", "Train a DCGAN and a VAE on digits or your own images: watch samples emerge, walk the latent space.", "images (bundled sets or a zip)"),
     PageSpec("pages/jobs.py", "Jobs", ":material/list_alt:", "Server"),
 ]
 
