@@ -1,0 +1,48 @@
+"""Deep Q-networks on Gymnasium: learn Q(s, a) from replayed experience.
+
+DQN (Mnih et al. 2015, "Human-level control through deep reinforcement learning") fits a
+network Q_θ(s, ·) to the Bellman target y = r + γ·max_a′ Q_target(s′, a′), using a replay
+buffer (uncorrelated mini-batches) and a slowly updated target network (a target that does
+not move with every gradient step). Double DQN (van Hasselt et al. 2016) lets the online
+network choose a′ and the target network score it.
+
+Reads top to bottom across the package:
+
+- :mod:`.envs`      the environments, their descriptions and "solved" thresholds
+- :mod:`.agent`     replay buffer, ε schedule, Q-network, Bellman target, target update
+- :mod:`.training`  ``Config``, ``PRESETS``, ``validate``, ``train`` (a job), evaluation
+- :mod:`.replay`    record an episode's frames, Q-values and actions; the animated replay
+- :mod:`.plots`     figures: learning curves, Q-values through an episode
+- :mod:`.pretrained` the shipped agents (``python -m dl_core.dqn export`` retrains them)
+"""
+
+from dl_core.dqn.agent import (
+    Agent,
+    ReplayBuffer,
+    TDLoss,
+    bellman_targets,
+    build_q_network,
+    epsilon,
+    update_target,
+)
+from dl_core.dqn.envs import ENVS, EnvSpec, make_env, spec
+from dl_core.dqn.training import (
+    MAX_STEPS,
+    PRESETS,
+    Config,
+    clamp,
+    evaluate,
+    for_env,
+    pack_history,
+    train,
+    unpack_history,
+    validate,
+    warmup_jobs,
+)
+
+__all__ = [
+    "ENVS", "MAX_STEPS", "PRESETS", "Agent", "Config", "EnvSpec", "ReplayBuffer", "TDLoss",
+    "bellman_targets", "build_q_network", "clamp", "epsilon", "evaluate", "for_env",
+    "make_env", "pack_history", "spec", "train", "unpack_history", "update_target",
+    "validate", "warmup_jobs",
+]  # fmt: skip
