@@ -9,7 +9,9 @@ os.environ.setdefault("DL_EXPLORER_OFFLINE", "1")
 
 
 def main(argv: list[str]) -> int:
-    names = argv or sorted(p.stem.removeprefix("bench_") for p in Path(__file__).parent.glob("bench_*.py"))
+    names = argv or sorted(
+        p.stem.removeprefix("bench_") for p in Path(__file__).parent.glob("bench_*.py")
+    )
     for name in names:
         importlib.import_module(f"bench.bench_{name}").main()
     return 0
