@@ -192,8 +192,11 @@ class Agent:
              np.concatenate([b["next_obs"] for b in batches])]  # fmt: skip
         y = np.concatenate([np.stack([b["actions"], b["rewards"], b["terminated"]], 1)
                             for b in batches]).astype(np.float32)  # fmt: skip
-        if len(batches) == 1:
-            return float(np.asarray(self.trainer.train_on_batch(x, y)))
+        if len(batches) < 16:  # a few steps: train_on_batch beats fit's per-call set-up
+            n = len(batches[0]["obs"])
+            losses = [self.trainer.train_on_batch([x[0][i : i + n], x[1][i : i + n]], y[i : i + n])
+                      for i in range(0, len(y), n)]  # fmt: skip
+            return float(np.mean([np.asarray(v) for v in losses]))
         hist = self.trainer.fit(x, y, batch_size=len(batches[0]["obs"]), epochs=1,
                                 shuffle=False, verbose=0)  # fmt: skip
         return float(hist.history["loss"][-1])

@@ -62,8 +62,8 @@ ENV_OVERRIDES: dict[str, dict[str, Any]] = {
                        train_freq=4, gradient_steps=4, target_period=250, eps_decay_steps=12_000,
                        eps_end=0.1, eval_every=5_000),
     "MountainCar-v0": dict(total_steps=120_000, eps_decay_steps=24_000, eps_end=0.07,
-                           lr=4e-3, train_freq=16, gradient_steps=8, target_period=600,
-                           eval_every=10_000),
+                           lr=4e-3, gamma=0.98, batch_size=128, buffer_size=10_000,
+                           train_freq=16, gradient_steps=8, target_period=600, eval_every=8_000),
     "LunarLander-v3": dict(total_steps=150_000, eps_decay_steps=18_000, eps_end=0.1, lr=6.3e-4,
                            buffer_size=50_000, batch_size=128, train_freq=4, gradient_steps=4,
                            target_period=250, eval_every=10_000),
@@ -186,6 +186,7 @@ def train(cfg: Config, data: bytes | None = None, report=None, agent_cls: type =
     rows: list[tuple[float, ...]] = []
     ep_return, ep_len, losses, max_qs = 0.0, 0, [], []
     solved_at, best_eval, t0, last_preview = None, -np.inf, time.time(), 0.0
+    best_model, best_step = untrained, 0
     tau = 1.0 if cfg.target_update == "hard" else cfg.tau
     step = 0
     for step in range(1, cfg.total_steps + 1):
@@ -222,7 +223,8 @@ def train(cfg: Config, data: bytes | None = None, report=None, agent_cls: type =
                    metrics={"eval_return": ret.mean(), "env_steps": step},
                    preview=pack_history(rows))  # fmt: skip
             last_preview = time.time()
-            best_eval = max(best_eval, float(ret.mean()))
+            if ret.mean() > best_eval:
+                best_eval, best_model, best_step = float(ret.mean()), copy_network(agent.online), step
             if ret.mean() >= env_spec.solved and solved_at is None:
                 solved_at = step
         if step in ckpt_at or (solved_at == step and cfg.stop_when_solved):
@@ -242,6 +244,8 @@ def train(cfg: Config, data: bytes | None = None, report=None, agent_cls: type =
     return {
         "model": copy_network(agent.online),
         "untrained": untrained,
+        "best": best_model,  # the network of the best greedy evaluation
+        "best_step": best_step,
         "checkpoints": checkpoints,
         "checkpoint_steps": np.asarray(ckpt_steps, np.int64),
         "history": pack_history(rows),
