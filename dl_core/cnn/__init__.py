@@ -1,0 +1,49 @@
+"""Convolutional networks: the convolution by hand, a pretrained ImageNet network opened up
+(filters, feature maps, Grad-CAM, SmoothGrad, activation maximisation), and a small CNN the
+visitor trains.
+
+- :mod:`dl_core.cnn.convolution`: the operation in NumPy, kernels, output sizes.
+- :mod:`dl_core.cnn.model`: ``Config``, ``PRESETS``, ``validate``, ``train`` (a job).
+- :mod:`dl_core.cnn.explain`: analysis on any Keras CNN, nested models included —
+  :func:`grad_cam`, :func:`smoothgrad`, :func:`activation_maximisation`, feature maps.
+- :mod:`dl_core.cnn.plots`: the page's ``plot_*`` figures.
+
+LeCun et al. 1998 (LeNet); Selvaraju et al. 2017 (Grad-CAM); Smilkov et al. 2017
+(SmoothGrad); Olah et al. 2017 (Feature Visualization).
+"""
+
+from dl_core.cnn.model import (
+    DATASETS,
+    OPTIMIZERS,
+    POOLINGS,
+    PRESETS,
+    Config,
+    build_model,
+    load_data,
+    train,
+    validate,
+    warmup_jobs,
+)
+
+__all__ = [
+    "DATASETS",
+    "OPTIMIZERS",
+    "POOLINGS",
+    "PRESETS",
+    "Config",
+    "build_model",
+    "load_data",
+    "train",
+    "validate",
+    "warmup_jobs",
+    "grad_cam",
+]
+
+
+def __getattr__(name: str):
+    # explain imports Keras (seconds): load it on first use.
+    if name in ("grad_cam", "smoothgrad", "activation_maximisation", "last_conv_layer"):
+        from dl_core.cnn import explain
+
+        return getattr(explain, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,211 @@
+"""Train your own small CNN: data, model, ``train`` (runs in a job worker).
+
+A stack of conv blocks (``Conv2D → ReLU → pooling``; filters double every block) followed
+by dropout and a softmax layer: LeCun et al., "Gradient-based learning applied to document
+recognition" (1998), in Keras layers only (any backend).
+
+Data: the bundled digits (8×8), MNIST-5k, Animal-MNIST (28×28), or a visitor's zip of
+class folders packed by the page with ``Store.put_arrays_blob(x=, y=, class_names=)``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from dl_core import viz
+from dl_core.errors import ConfigError, TrainingDiverged
+
+DATASETS = ("digits", "mnist5k", "animal_mnist", "upload")
+OPTIMIZERS = ("adam", "sgd", "rmsprop")
+POOLINGS = ("max", "avg", "none")
+UPLOAD_SIZE = 32  # uploaded images are resized to UPLOAD_SIZE × UPLOAD_SIZE
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every choice of the "Train your own CNN" tab (seed included)."""
+
+    dataset: str = "digits"
+    blocks: int = 2
+    filters: int = 16  # in the first block; doubled in each next block
+    kernel_size: int = 3
+    pooling: str = "max"
+    dropout: float = 0.2
+    l2: float = 0.0
+    optimizer: str = "adam"
+    learning_rate: float = 0.003
+    epochs: int = 15
+    batch_size: int = 32
+    per_class: int = 0  # 0 = every image; else a balanced subset
+    seed: int = 0
+
+
+PRESETS: dict[str, Config] = {
+    "tiny": Config(blocks=1, filters=4, epochs=2, per_class=30),
+    "default": Config(),
+}
+
+
+def validate(cfg: Config, image_side: int | None = None) -> list[str]:
+    """Raise ConfigError for impossible settings; return warnings (sentences).
+
+    Args:
+        image_side: side of the training images, when known (8 for digits, 28 for MNIST).
+    """
+    if cfg.dataset not in DATASETS:
+        raise ConfigError(f"Unknown dataset '{cfg.dataset}'; choose one of {', '.join(DATASETS)}.")
+    if cfg.optimizer not in OPTIMIZERS or cfg.pooling not in POOLINGS:
+        raise ConfigError(
+            "Choose an optimizer (adam, sgd, rmsprop) and a pooling (max, avg, none)."
+        )
+    if (
+        not 1 <= cfg.blocks <= 4
+        or not 1 <= cfg.filters <= 128
+        or cfg.kernel_size not in (1, 3, 5, 7)
+    ):
+        raise ConfigError("Use 1-4 blocks, 1-128 filters and a kernel size of 1, 3, 5 or 7.")
+    if not 0 <= cfg.dropout < 1 or cfg.l2 < 0 or not 0 < cfg.learning_rate <= 1:
+        raise ConfigError("Dropout must be in [0, 1), L2 at least 0, the learning rate in (0, 1].")
+    if cfg.epochs < 1 or cfg.batch_size < 1:
+        raise ConfigError("Epochs and batch size must be at least 1.")
+    side = image_side or {"digits": 8, "mnist5k": 28, "animal_mnist": 28}.get(
+        cfg.dataset, UPLOAD_SIZE
+    )
+    if cfg.pooling != "none" and side // 2**cfg.blocks < 1:
+        raise ConfigError(
+            f"{cfg.blocks} pooling blocks halve a {side}×{side} image to nothing; use at most "
+            f"{int(math.log2(side))} blocks or no pooling."
+        )
+    warnings = []
+    if cfg.learning_rate >= 0.05 and cfg.optimizer != "sgd":
+        warnings.append("A learning rate this high often makes Adam and RMSprop diverge.")
+    return warnings
+
+
+# -- data ----------------------------------------------------------------------------------
+def load_data(cfg: Config, data: bytes | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """``(x, y, class_names)``: ``x`` float32 ``(N, H, W, C)`` in [0, 1], ``y`` int64."""
+    if cfg.dataset == "upload":
+        if data is None:
+            raise ConfigError("Upload a zip of class folders first (one folder per class).")
+        from dl_core.store import unpack_arrays
+
+        packed = unpack_arrays(data)
+        x, y, names = packed["x"], np.asarray(packed["y"], np.int64), list(packed["class_names"])
+    else:
+        from dl_core.assets import load_images
+
+        ds = load_images(cfg.dataset, per_class=cfg.per_class or None, seed=cfg.seed)
+        x, y, names = ds.x, ds.y, ds.class_names
+    if len(set(np.asarray(y).tolist())) < 2:
+        raise ConfigError("Training a classifier needs at least two classes with images.")
+    x = np.asarray(x, dtype=np.float32) / 255.0
+    if x.ndim == 3:
+        x = x[..., None]
+    return x, np.asarray(y, np.int64), names
+
+
+def split(x: np.ndarray, y: np.ndarray, test_fraction: float = 0.2, seed: int = 0):
+    """A stratified, seeded train/test split: ``((x_train, y_train), (x_test, y_test))``."""
+    rng = np.random.default_rng(seed)
+    test = np.zeros(len(y), bool)
+    for c in np.unique(y):
+        idx = rng.permutation(np.flatnonzero(y == c))
+        test[idx[: max(1, int(round(len(idx) * test_fraction)))]] = True
+    order = rng.permutation(len(y))
+    tr, te = order[~test[order]], order[test[order]]
+    return (x[tr], y[tr]), (x[te], y[te])
+
+
+# -- model ---------------------------------------------------------------------------------
+def build_model(cfg: Config, input_shape: tuple[int, int, int], num_classes: int):
+    """``blocks`` × (Conv2D → ReLU → pooling), then Flatten → Dropout → Dense(softmax)."""
+    import keras
+    from keras import layers
+
+    reg = keras.regularizers.L2(cfg.l2) if cfg.l2 else None
+    model = keras.Sequential(name="small_cnn")
+    model.add(keras.Input(input_shape, name="image"))
+    for b in range(cfg.blocks):
+        model.add(
+            layers.Conv2D(cfg.filters * 2**b, cfg.kernel_size, padding="same", activation="relu",
+                          kernel_regularizer=reg, name=f"conv{b + 1}")
+        )  # fmt: skip
+        if cfg.pooling == "max":
+            model.add(layers.MaxPooling2D(2, name=f"pool{b + 1}"))
+        elif cfg.pooling == "avg":
+            model.add(layers.AveragePooling2D(2, name=f"pool{b + 1}"))
+    model.add(layers.Flatten(name="flatten"))
+    model.add(layers.Dropout(cfg.dropout, name="dropout"))
+    model.add(
+        layers.Dense(num_classes, activation="softmax", kernel_regularizer=reg, name="predictions")
+    )
+    return model
+
+
+def optimizer(cfg: Config):
+    import keras
+
+    cls = {
+        "adam": keras.optimizers.Adam,
+        "sgd": keras.optimizers.SGD,
+        "rmsprop": keras.optimizers.RMSprop,
+    }
+    kwargs = {"momentum": 0.9} if cfg.optimizer == "sgd" else {}
+    return cls[cfg.optimizer](learning_rate=cfg.learning_rate, **kwargs)
+
+
+def compiled_model(cfg: Config, input_shape: tuple[int, int, int], num_classes: int):
+    """:func:`build_model`, seeded and compiled (what :func:`train` fits; the bench too)."""
+    import keras
+
+    keras.utils.set_random_seed(cfg.seed)
+    model = build_model(cfg, input_shape, num_classes)
+    model.compile(optimizer(cfg), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+# -- train -----------------------------------------------------------------------------------
+def train(cfg: Config, data: bytes | None, report) -> dict[str, Any]:
+    """Fit the CNN with live progress; returns the model, curves and test-set analysis."""
+    validate(cfg)
+    x, y, names = load_data(cfg, data)
+    validate(cfg, x.shape[1])
+    (x_tr, y_tr), (x_te, y_te) = split(x, y, seed=cfg.seed)
+    model = compiled_model(cfg, x.shape[1:], len(names))
+    before = np.asarray(model.get_layer("conv1").get_weights()[0])
+    steps = math.ceil(len(x_tr) / cfg.batch_size)
+    t0 = time.perf_counter()
+    hist = model.fit(
+        x_tr, y_tr, validation_data=(x_te, y_te), epochs=cfg.epochs, batch_size=cfg.batch_size,
+        verbose=0, callbacks=[report.keras_callback(cfg.epochs, steps)],
+    )  # fmt: skip
+    fit_seconds = time.perf_counter() - t0
+    history = {k: [float(v) for v in vs] for k, vs in hist.history.items()}
+    if not np.all(np.isfinite(history["loss"])):
+        raise TrainingDiverged("The loss became NaN: lower the learning rate and train again.")
+    probs = np.asarray(model.predict(x_te, batch_size=256, verbose=0))
+    pred = probs.argmax(axis=1)
+    return {
+        "model": model,
+        "history": history,
+        "class_names": names,
+        "test_accuracy": float((pred == y_te).mean()),
+        "fit_seconds": fit_seconds,
+        "train_samples": int(len(x_tr)),
+        "confusion": viz.compute_confusion(y_te, pred, len(names)),
+        "x_test": (x_te * 255).round().astype(np.uint8),
+        "y_test": y_te,
+        "y_pred": pred,
+        "filters_before": before,
+        "filters_after": np.asarray(model.get_layer("conv1").get_weights()[0]),
+    }
+
+
+def warmup_jobs() -> list[tuple]:
+    return [(train, PRESETS["default"], None, "CNN · digits")]

@@ -1,0 +1,208 @@
+"""Figures of the CNN page. Each ``plot_*`` returns a plotly Figure and never shows it.
+
+Colour scales are colour-blind safe (``viz.SEQUENTIAL`` for activations and magnitudes,
+``viz.DIVERGING`` centred on zero for weights and signed outputs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dl_core import viz
+
+
+def _heat(
+    z: np.ndarray, scale: str, mid: float | None = None, text: bool = False, name: str = ""
+) -> go.Heatmap:
+    z = np.asarray(z, dtype=np.float32)
+    return go.Heatmap(
+        z=z, colorscale=scale, zmid=mid, showscale=False, name=name,
+        text=np.round(z, 2) if text else None, texttemplate="%{text}" if text else None,
+        hovertemplate=f"{name} row %{{y}}, col %{{x}}: %{{z:.3g}}<extra></extra>",
+    )  # fmt: skip
+
+
+def plot_convolution(
+    grey: np.ndarray,
+    kernel: np.ndarray,
+    out: np.ndarray,
+    pooled: np.ndarray | None,
+    at: tuple[int, int],
+    top_left: tuple[int, int],
+) -> go.Figure:
+    """Input, kernel, output (and pooled output) side by side; the chosen output pixel
+    ``at`` and the input window that made it (``top_left`` of a k×k box) are outlined."""
+    panels = [("input", grey), ("kernel", kernel), ("output = input * kernel", out)]
+    if pooled is not None:
+        panels.append(("after pooling", pooled))
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[f"{t} {a.shape[1]}×{a.shape[0]}" for t, a in panels],
+                        column_widths=[4, 1.3, 4, 3][: len(panels)], horizontal_spacing=0.04)  # fmt: skip
+    fig.add_trace(_heat(grey, "gray", name="input"), 1, 1)
+    fig.add_trace(_heat(kernel, viz.DIVERGING, 0.0, text=kernel.shape[0] <= 5, name="kernel"), 1, 2)
+    fig.add_trace(_heat(out, viz.DIVERGING, 0.0, name="output"), 1, 3)
+    if pooled is not None:
+        fig.add_trace(_heat(pooled, viz.DIVERGING, 0.0, name="pooled"), 1, 4)
+    k = kernel.shape[0]
+    (r, c), (i, j) = top_left, at
+    box = dict(type="rect", line=dict(color=viz.CATEGORICAL[1], width=3))
+    fig.add_shape(**box, x0=c - 0.5, x1=c + k - 0.5, y0=r - 0.5, y1=r + k - 0.5, row=1, col=1)
+    fig.add_shape(**box, x0=j - 0.5, x1=j + 0.5, y0=i - 0.5, y1=i + 0.5, row=1, col=3)
+    for col in range(1, len(panels) + 1):
+        fig.update_yaxes(
+            autorange="reversed", scaleanchor=f"x{'' if col == 1 else col}", row=1, col=col
+        )
+    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(showticklabels=False)
+    fig.update_layout(height=380, margin=dict(l=10, r=10, t=40, b=10))
+    return fig
+
+
+def plot_top_classes(
+    decoded: Sequence[tuple[int, str, float]], title: str = "Top-5 classes"
+) -> go.Figure:
+    """Bars of the top classes ``[(index, name, probability), ...]``, most likely on top."""
+    return viz.bars([p for _, _, p in decoded], [f"{n} ({i})" for i, n, _ in decoded], title=title)
+
+
+def plot_filters(kernel: np.ndarray, max_filters: int = 32, max_channels: int = 8) -> go.Figure:
+    """What a convolution layer looks for.
+
+    ``kernel`` is ``(kh, kw, in, out)``. First layers (3 input channels) are drawn as colour
+    patches, one per filter; 1×1 (pointwise) layers as an ``out × in`` weight matrix; other
+    layers as a grid, one row per filter and one column per input channel.
+    """
+    k = np.asarray(kernel, dtype=np.float32)
+    kh, kw, cin, cout = k.shape
+    if kh == 1 and kw == 1:
+        return viz.heatmap(k[0, 0, :64, :64].T, title="1×1 filters: weight of each input channel (columns) in each filter (rows)",
+                           colorscale=viz.DIVERGING, zmid=0.0, height=360)  # fmt: skip
+    if cin == 3 and cout > 1:
+        n = min(cout, max_filters)
+        lim = np.abs(k).max(axis=(0, 1, 2), keepdims=True) + 1e-12
+        patches = [(k[..., f] / lim[..., f] + 1) / 2 for f in range(n)]  # weights -> [0, 1] colours
+        return viz.image_grid(patches, titles=[f"#{f}" for f in range(n)], cols=16, cell=60,
+                              title="Colour filters (grey = 0, bright = positive weight per colour)")  # fmt: skip
+    if cout == 1:  # depthwise: one kernel per channel
+        k = np.moveaxis(k, 2, 3)  # (kh, kw, 1, channels)
+        cin, cout = 1, k.shape[-1]
+    rows, cols = min(cout, max_filters // 2 or 1), min(cin, max_channels)
+    lim = float(np.abs(k).max()) or 1.0
+    fig = make_subplots(rows=rows, cols=cols, horizontal_spacing=0.01, vertical_spacing=0.01,
+                        row_titles=[f"#{f}" for f in range(rows)],
+                        column_titles=[f"in {c}" for c in range(cols)] if cols > 1 else None)  # fmt: skip
+    for f in range(rows):
+        for c in range(cols):
+            fig.add_trace(go.Heatmap(z=k[:, :, c, f], colorscale=viz.DIVERGING, zmin=-lim, zmax=lim, showscale=False,
+                                     hovertemplate=f"filter {f}, in {c}: %{{z:.3g}}<extra></extra>"), f + 1, c + 1)  # fmt: skip
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, autorange="reversed")
+    return viz._layout(fig, None, 40 + 44 * rows)
+
+
+def plot_feature_maps(maps: np.ndarray, k: int = 16, cols: int = 8) -> go.Figure:
+    """The ``k`` most active channels of ``(h, w, C)`` feature maps, strongest first."""
+    from dl_core.cnn.explain import top_channels
+
+    order = top_channels(maps, k)
+    return viz.image_grid([maps[..., c] for c in order], titles=[f"ch {c} · {maps[..., c].mean():.2f}" for c in order],
+                          cols=cols, colorscale=viz.SEQUENTIAL, cell=110)  # fmt: skip
+
+
+def plot_architecture(table: Sequence[dict[str, Any]], highlight: str | None = None) -> go.Figure:
+    """A strip of the network: one marker per layer with a spatial output, height = output
+    side in pixels (log scale), size = number of channels; hover for name and shape."""
+    rows = [r for r in table if r["shape"] and len(r["shape"]) == 3]
+    kinds = {"Conv": 0, "Depthwise": 5, "Pool": 1, "Norm": 2, "Other": 8}
+    fig = go.Figure()
+    for kind, colour in kinds.items():
+        part = [(i, r) for i, r in enumerate(rows) if _kind(r["type"]) == kind]
+        if not part:
+            continue
+        fig.add_scatter(
+            x=[i for i, _ in part], y=[r["shape"][0] for _, r in part], mode="markers", name=kind,
+            marker=dict(size=[6 + 3 * np.log2(max(r["shape"][2], 1)) for _, r in part], color=viz.CATEGORICAL[colour],
+                        line=dict(width=[3 if r["name"] == highlight else 0 for _, r in part], color="black")),
+            customdata=[[r["name"], r["type"], "×".join(str(s) for s in r["shape"])] for _, r in part],
+            hovertemplate="%{customdata[0]} (%{customdata[1]})<br>output %{customdata[2]}<extra></extra>",
+        )  # fmt: skip
+    fig.update_xaxes(title="layer (input → output)")
+    fig.update_yaxes(title="output side (pixels)", type="log")
+    return viz._layout(fig, None, 260)
+
+
+def _kind(layer_type: str) -> str:
+    if "Depthwise" in layer_type:
+        return "Depthwise"
+    if "Conv" in layer_type:
+        return "Conv"
+    if "Pool" in layer_type:
+        return "Pool"
+    if "Normalization" in layer_type:
+        return "Norm"
+    return "Other"
+
+
+def plot_explanations(
+    image: np.ndarray, maps: dict[str, np.ndarray], alpha: float = 0.5
+) -> go.Figure:
+    """The image, then each explanation map (``{"Grad-CAM": (h, w), ...}``) overlaid in viridis."""
+    panels = [viz.to_uint8(image)] + [viz.overlay(image, m, alpha) for m in maps.values()]
+    return viz.image_grid(panels, titles=["image", *maps], cols=len(panels), cell=300)
+
+
+def plot_activation_maximisation(result: dict[str, Any]) -> tuple[go.Figure, go.Figure]:
+    """The synthesised input at a few steps, and the filter's mean activation per step."""
+    shots = [viz.to_uint8(s) for s in result["snapshots"]]
+    grid = viz.image_grid(
+        shots, titles=[f"step {s}" for s in result["snapshot_steps"]], cols=len(shots), cell=180
+    )
+    curve = viz.curves(
+        {"mean activation": result["activation"]}, x_title="step", y_title="activation", height=220
+    )
+    return grid, curve
+
+
+def plot_dataset(
+    x: np.ndarray, y: np.ndarray, class_names: Sequence[str], per_class: int = 2
+) -> go.Figure:
+    """A few training images of each class."""
+    picks = [i for c in range(len(class_names)) for i in np.flatnonzero(y == c)[:per_class]]
+    return viz.image_grid(
+        [x[i] for i in picks], titles=[str(class_names[y[i]]) for i in picks], cols=10, cell=70
+    )
+
+
+def plot_misclassified(
+    x: np.ndarray, y: np.ndarray, pred: np.ndarray, class_names: Sequence[str], k: int = 16
+) -> go.Figure:
+    """Up to ``k`` test images the model got wrong, titled "true → predicted"."""
+    wrong = np.flatnonzero(np.asarray(y) != np.asarray(pred))[:k]
+    titles = [f"{class_names[y[i]]} → {class_names[pred[i]]}" for i in wrong]
+    return viz.image_grid([x[i] for i in wrong], titles=titles, cols=8, cell=80)
+
+
+def plot_filters_before_after(before: np.ndarray, after: np.ndarray, n: int = 8) -> go.Figure:
+    """First-layer filters at initialisation (top row) and after training (bottom row),
+    channel-averaged, each pair on one symmetric scale."""
+    n = min(n, before.shape[-1])
+    b, a = before.mean(axis=2), after.mean(axis=2)  # (kh, kw, filters)
+    fig = make_subplots(
+        rows=2,
+        cols=n,
+        row_titles=["before", "after"],
+        horizontal_spacing=0.01,
+        vertical_spacing=0.04,
+    )
+    for f in range(n):
+        lim = float(max(np.abs(b[..., f]).max(), np.abs(a[..., f]).max())) or 1.0
+        for r, z in ((1, b[..., f]), (2, a[..., f])):
+            fig.add_trace(go.Heatmap(z=z, colorscale=viz.DIVERGING, zmin=-lim, zmax=lim, showscale=False,
+                                     hovertemplate=f"filter {f}: %{{z:.3g}}<extra></extra>"), r, f + 1)  # fmt: skip
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, autorange="reversed")
+    return viz._layout(fig, None, 220)

@@ -1,0 +1,271 @@
+"""CNN: the convolution by hand, a pretrained ImageNet network opened up, your own small CNN."""
+
+import dataclasses
+
+import numpy as np
+import streamlit as st
+
+from dl_core import cnn, uploads, viz
+from dl_core.assets import imagenet
+from dl_core.cnn import convolution as conv
+from dl_core.cnn import explain, plots
+from dl_core.errors import UserError
+from dl_core.store import Store
+from ui import jobs as ui_jobs
+from ui.code import show_code
+from ui.errors import shown_errors
+from ui.state import UrlState
+from ui.uploads import image_input, recall, remember, zip_input
+
+st.title("Convolutional networks")
+st.markdown(
+    "A convolutional layer slides small kernels over an image and writes one weighted sum per "
+    "position, so the same few weights find an edge or a texture anywhere in the picture. "
+    "Stacked layers with pooling in between detect larger and more abstract patterns, and the "
+    "last layer turns them into class scores. Try the operation by hand, open up a pretrained "
+    "ImageNet network on your own photo, or train a small CNN."
+)
+st.latex(r"(I * K)(i, j) = \sum_u \sum_v I(i\,s + u,\; j\,s + v)\, K(u, v)")
+
+url = UrlState("cnn")
+preset = url(st.segmented_control, "Preset", "preset", "default", options=list(cnn.PRESETS))
+base = cnn.PRESETS[preset or "default"]
+image, _ = image_input(url, "img", label="Image for the first two tabs")
+t_conv, t_net, t_train = st.tabs(["Convolution by hand", "Inside a network", "Train your own CNN"])
+
+
+@st.cache_resource(show_spinner="Loading the pretrained network…")
+def _pretrained(name: str):
+    if name in imagenet.ONLINE_MODELS:
+        return imagenet.load_online(name)
+    return imagenet.imagenet_model(name)
+
+
+@st.cache_resource(show_spinner="Checking the model…", max_entries=8)
+def _uploaded(fp: str, data: bytes):
+    model = uploads.load_keras_model(data)
+    explain.check_cnn(model)
+    return model
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _images(name: str):
+    return cnn.load_data(cnn.Config(dataset=name, per_class=3))
+
+
+@st.cache_data(show_spinner="Packing the images…", max_entries=4)
+def _pack(fp: str, _ds) -> str:
+    return Store().put_arrays_blob(x=_ds.as_array(), y=_ds.labels, class_names=_ds.class_names)
+
+
+@st.cache_data(show_spinner="Computing the explanation…", max_entries=16)
+def _explain(key: str, _model, batch: np.ndarray, cls: int, smooth: bool):
+    maps = {"Grad-CAM": explain.grad_cam(_model, batch, cls)[0]}
+    if smooth:
+        maps["SmoothGrad"] = explain.smoothgrad(_model, batch[0], cls, samples=8)
+    return maps
+
+
+@st.cache_data(show_spinner="Synthesising the input…", max_entries=16)
+def _actmax(key: str, _model, layer: str, f: int, steps: int, seed: int, vrange: tuple):
+    return explain.activation_maximisation(
+        _model, layer, f, steps=steps, seed=seed, value_range=vrange
+    )
+
+
+# -- 3. Train your own CNN (first in code, so the network tab can explore the result) ----------
+TRAIN_CONTROLS = [  # (label, Config field, options) or (label, field, (min, max, step))
+    ("Dataset", "dataset", list(cnn.DATASETS)),
+    ("Conv blocks", "blocks", (1, 4, 1)),
+    ("Filters (first block)", "filters", [2, 4, 8, 16, 32, 64]),
+    ("Kernel size", "kernel_size", [1, 3, 5, 7]),
+    ("Pooling", "pooling", list(cnn.POOLINGS)),
+    ("Dropout", "dropout", (0.0, 0.8, 0.05)),
+    ("L2 penalty", "l2", [0.0, 1e-5, 1e-4, 1e-3, 1e-2]),
+    ("Optimizer", "optimizer", list(cnn.OPTIMIZERS)),
+    ("Learning rate", "learning_rate", [1e-4, 3e-4, 0.001, 0.003, 0.01, 0.03, 0.1]),
+    ("Epochs", "epochs", (1, 50, 1)),
+    ("Batch size", "batch_size", [16, 32, 64, 128]),
+    ("Seed", "seed", (0, 10_000, 1)),
+]
+trained = status = None
+with t_train:
+    cols, values = st.columns(4), {}
+    for n, (label, field, spec) in enumerate(TRAIN_CONTROLS):
+        col, default = cols[n % 4], getattr(base, field)
+        if isinstance(spec, tuple):
+            lo, hi, step = spec
+            widget = col.number_input if field == "seed" else col.slider
+            values[field] = url(
+                widget, label, field, default, min_value=lo, max_value=hi, step=step
+            )
+        else:
+            widget = col.selectbox if isinstance(spec[0], str) else col.select_slider
+            values[field] = url(widget, label, field, default, options=spec)
+    cfg = dataclasses.replace(base, **values)
+    data_fp = None
+    with shown_errors():
+        if cfg.dataset == "upload":
+            zds, zfp = zip_input(url, "zip", size=(cnn.model.UPLOAD_SIZE,) * 2)
+            if zds is None:
+                raise UserError("Upload a .zip with one folder of images per class (two or more).")
+            data_fp = _pack(zfp, zds)
+            x_show, y_show, names = zds.as_array(), zds.labels, zds.class_names
+        else:
+            x_show, y_show, names = _images(cfg.dataset)
+        st.plotly_chart(plots.plot_dataset(x_show, y_show, names), key="data")
+        st.caption(f"A few training images of each of the {len(names)} classes.")
+        for w in cnn.validate(cfg, x_show.shape[1]):
+            st.warning(w, icon=":material/warning:")
+        status = ui_jobs.train_button(cnn.train, cfg, data_fp, job_label=f"CNN · {cfg.dataset}")
+        status = ui_jobs.progress(status, metrics=("loss", "val_loss", "accuracy", "val_accuracy"))
+    if status is not None and status.state == "done":
+        trained = r = ui_jobs.load_result(status.key)
+        m = st.columns(3)
+        m[0].metric("Test accuracy", f"{r['test_accuracy']:.1%}")
+        m[1].metric("Training time", f"{r['fit_seconds']:.1f} s")
+        m[2].metric("Test images", len(r["y_test"]))
+        left, right = st.columns(2)
+        acc = {k: r["history"][k] for k in ("accuracy", "val_accuracy")}
+        left.plotly_chart(viz.curves(acc, y_title="accuracy", height=380), key="acc")
+        right.plotly_chart(viz.confusion_matrix(r["confusion"], r["class_names"]), key="cm")
+        right.caption("Rows: true class; columns: predicted; colour: share of the row (viridis).")
+        st.markdown("**Misclassified test images** (true → predicted)")
+        wrong = plots.plot_misclassified(r["x_test"], r["y_test"], r["y_pred"], r["class_names"])
+        st.plotly_chart(wrong, key="wrong")
+        st.markdown("**First-layer filters before and after training**")
+        before_after = plots.plot_filters_before_after(r["filters_before"], r["filters_after"])
+        st.plotly_chart(before_after, key="ba")
+        st.caption("Each kernel averaged over input channels: orange positive, purple negative.")
+
+# -- 1. Convolution by hand ---------------------------------------------------------------------
+with t_conv, shown_errors():
+    left, right = st.columns([1, 3])
+    kinds = [*conv.KERNELS, "custom"]
+    kname = url(left.selectbox, "Kernel", "kernel", "edge (Laplacian)", options=kinds)
+    text = ""
+    if kname == "custom":
+        text = url(
+            left.text_area, "Your kernel (rows of numbers)", "custom", "0 -1 0\n-1 4 -1\n0 -1 0"
+        )
+    stride = url(left.slider, "Stride", "stride", 1, min_value=1, max_value=16)
+    padding = (
+        url(left.segmented_control, "Padding", "pad", "same", options=["same", "valid"]) or "same"
+    )
+    pool_kind = url(
+        left.segmented_control, "Pooling", "pkind", "max", options=["none", "max", "avg"]
+    )
+    pool_size = 1
+    if pool_kind in ("max", "avg"):
+        pool_size = url(left.slider, "Pooling size", "psize", 2, min_value=2, max_value=4)
+    if image is None:
+        raise UserError("Choose a sample photo or upload an image above.")
+    grey = conv.to_grey(image)
+    kern = conv.parse_kernel(text) if kname == "custom" else conv.kernel(kname)
+    conv.validate(grey.shape, kern.shape[0], stride, padding, pool_size)
+    out = conv.convolve(grey, kern, stride, padding)
+    for name, n in (("row", out.shape[0]), ("col", out.shape[1])):
+        if st.session_state.get(url.key(name), 0) >= n:  # a smaller output than last time
+            st.session_state[url.key(name)] = n // 2
+    hi_i, hi_j = max(out.shape[0] - 1, 1), max(out.shape[1] - 1, 1)
+    i = url(left.slider, "Output row", "row", out.shape[0] // 2, min_value=0, max_value=hi_i)
+    j = url(left.slider, "Output column", "col", out.shape[1] // 2, min_value=0, max_value=hi_j)
+    i, j = min(i, out.shape[0] - 1), min(j, out.shape[1] - 1)
+    corner = conv.patch(grey.shape, kern.shape[0], stride, padding, i, j)
+    pooled = conv.pool(out, pool_size, pool_kind) if pool_size > 1 else None
+    right.plotly_chart(plots.plot_convolution(grey, kern, out, pooled, (i, j), corner), key="conv")
+    right.caption(
+        "Greyscale input (at most 160 px a side), kernel, output and pooled output; orange = "
+        "positive, purple = negative. Boxes: the chosen output pixel and the window that made it."
+    )
+    right.markdown(
+        conv.explain_shape(grey.shape, kern.shape[0], stride, padding, pool_size)
+        + f" Output ({i}, {j}) = Σ window × kernel = **{out[i, j]:.3f}**; the window's "
+        f"top-left input pixel is {corner} (negative = padding zeros)."
+    )
+
+# -- 2. Inside a network ------------------------------------------------------------------------
+SOURCES = {
+    "EfficientNet-Lite0 (offline)": "efficientnet_lite0",
+    "MobileNetV2 (offline)": "mobilenet_v2",
+    **{f"{n} (online, downloads its weights)": n for n in imagenet.ONLINE_MODELS},
+    "Your trained CNN (third tab)": "trained",
+    "Upload a .keras model": "upload",
+}
+with t_net, shown_errors():
+    src = SOURCES[url(st.selectbox, "Network", "net", next(iter(SOURCES)), options=list(SOURCES))]
+    mkey, names = src, None
+    if src == "upload":
+        up = st.file_uploader(
+            "A Keras CNN saved with model.save('model.keras')", type=["keras"], key=url.key("mfile")
+        )
+        got = (up.getvalue(), "") if up is not None else recall(url, "model_fp")
+        if got is None:
+            raise UserError("Upload a .keras model to explore it.")
+        mkey = remember(url, "model_fp", got[0])
+        model = _uploaded(mkey, got[0])
+    elif src == "trained":
+        if trained is None:
+            raise UserError("Train a CNN in the third tab first (its current settings are used).")
+        model, names, mkey = trained["model"], trained["class_names"], status.key
+    else:
+        model = _pretrained(src)
+    if image is None:
+        raise UserError("Choose a sample photo or upload an image above.")
+    net = explain.network_inputs(src, model, image, names)
+    batch, names = net["batch"], net["names"]
+    probs = explain.predict(model, batch)[0]
+    top = np.argsort(-probs)[:5]
+    st.subheader("What the network sees")
+    left, right = st.columns([2, 3])
+    ranked = [(int(k), names[k], float(probs[k])) for k in top]
+    left.plotly_chart(plots.plot_top_classes(ranked), key="top5")
+    choice = url(right.selectbox, "Explain the class", "cls", "top prediction",
+                 options=["top prediction", *names])  # fmt: skip
+    cls = int(top[0]) if choice == "top prediction" else names.index(choice)
+    alpha = url(right.slider, "Heatmap opacity", "alpha", 0.5, min_value=0.0, max_value=1.0)
+    smooth = url(right.toggle, "Also SmoothGrad (a few seconds)", "smooth", True)
+    maps = _explain(mkey, model, batch, cls, smooth)
+    st.plotly_chart(plots.plot_explanations(net["shown"], maps, alpha), key="cam")
+    st.caption(
+        f"Where the evidence for '{names[cls]}' lies (viridis, yellow = most). Grad-CAM weighs "
+        "the last convolutional maps by their gradients; SmoothGrad averages input gradients."
+    )
+
+    st.subheader("Layer browser")
+    layers = explain.conv_layers(model)
+    layer = url(st.selectbox, "Convolution layer", "layer", layers[0], options=layers)
+    k_maps = url(st.slider, "Feature maps to show", "topk", 16, min_value=4, max_value=64, step=4)
+    st.plotly_chart(plots.plot_architecture(explain.layer_table(model), layer), key="arch")
+    st.caption(
+        "Each layer's output along the network: height = output side in pixels, marker size = "
+        "channels, outlined = the chosen layer. Hover for names and shapes."
+    )
+    kernel = explain.filters(model, layer)
+    st.plotly_chart(plots.plot_filters(kernel), key="filters")
+    st.caption(f"Weights of '{layer}', shape {kernel.shape}: orange positive, purple negative.")
+    fmap = explain.activations(model, batch, layer)[0]
+    st.plotly_chart(plots.plot_feature_maps(fmap, k_maps), key="fmaps")
+    st.caption(
+        f"'{layer}' output on the image ({fmap.shape[1]}×{fmap.shape[0]}×{fmap.shape[2]}), most "
+        "active channels first (viridis, yellow = strong; title = channel · mean activation)."
+    )
+
+    st.subheader("Activation maximisation")
+    a = st.columns(4)
+    top_f = int(fmap.shape[-1]) - 1
+    f = url(a[0].number_input, "Filter", "filter", 0, min_value=0, max_value=top_f, step=1)
+    steps = url(a[1].slider, "Steps", "steps", 30, min_value=5, max_value=100, step=5)
+    am_seed = url(a[2].number_input, "Seed", "am_seed", 0, min_value=0, step=1)
+    if url(a[3].toggle, "Synthesise", "am", False):
+        res = _actmax(mkey, model, layer, int(f), steps, int(am_seed), net["value_range"])
+        grid, curve = plots.plot_activation_maximisation(res)
+        st.plotly_chart(grid, key="am_grid")
+        st.plotly_chart(curve, key="am_curve")
+        st.caption(f"The input that most excites filter {f} of '{layer}', grown from noise.")
+    else:
+        st.caption("Turn on Synthesise to grow, from noise, the input this filter likes most.")
+
+show_code(
+    conv.convolve, explain.grad_cam, explain.activation_maximisation, cnn.build_model, cnn.train
+)
