@@ -1,0 +1,100 @@
+"""The generative page in AppTest: controls in the URL, an upload, tiny GAN and VAE runs."""
+
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import streamlit as st
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
+
+
+@pytest.fixture(autouse=True)
+def _clear_caches():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+
+
+def _page(**params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.run()
+    at.switch_page("pages/gan.py")
+    at.query_params.update({"preset": "tiny", **params})
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _charts(at) -> int:
+    return len(at.get("plotly_chart"))
+
+
+def _zip(n: int, folders: bool) -> bytes:
+    rng = np.random.default_rng(0)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for i in range(n):
+            img = Image.fromarray(rng.integers(0, 255, (20 + i % 3, 24, 3), dtype=np.uint8))
+            out = io.BytesIO()
+            img.convert("L" if i % 2 else "RGB").save(out, format="PNG")
+            zf.writestr(f"{'shapes/' if folders else ''}{i}.png", out.getvalue())
+        zf.writestr("readme.txt", b"not an image")
+    return buf.getvalue()
+
+
+def test_first_load_shows_the_data_and_controls_go_into_the_url():
+    at = _page()
+    assert at.title[0].value.startswith("Generative models")
+    assert _charts(at) == 1  # the training images, before anything is trained
+    assert at.selectbox(key="gan.data").value == "digits"  # the tiny preset
+    at.slider(key="gan.g_epochs").set_value(3)
+    at.segmented_control(key="gan.colour").set_value("colour")
+    at.run()
+    assert not at.exception
+    assert "3" in str(at.query_params["g_epochs"]) and "colour" in str(at.query_params["colour"])
+
+
+def test_gan_and_vae_train_on_the_tiny_preset_and_show_results():
+    at = _page()
+    at.button(key="train-DCGAN").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert at.slider(key="gan.epoch").value == 2  # the scrubber, at the last epoch
+    gan_charts = _charts(at)
+    assert gan_charts == 6  # data, samples, curves, interpolation, neighbours, walk
+    at.slider(key="gan.epoch").set_value(1).run()
+    at.slider(key="gan.dir0").set_value(2.0).run()
+    assert not at.exception
+    at.button(key="train-VAE").click().run()
+    assert not at.exception and not at.error
+    assert _charts(at) == gan_charts + 4 + 2  # scatter, plane, recon, curves; side by side
+    assert any("DCGAN: 2 epochs" in c.value for c in at.caption)
+
+
+def test_upload_without_folders_trains_and_a_tiny_upload_is_refused():
+    at = _page(data="upload")
+    assert any("Upload a zip" in i.value for i in at.info)
+    at.file_uploader(key="gan.zip_file").set_value(("few.zip", _zip(3, folders=False), "application/zip"))  # fmt: skip
+    at.run()
+    assert any("3 usable images" in e.value for e in at.error)
+    at.file_uploader(key="gan.zip_file").set_value(("ok.zip", _zip(20, folders=False), "application/zip"))  # fmt: skip
+    at.run()
+    assert not at.error, [e.value for e in at.error]
+    assert any("1 file(s) were not used" in e.label for e in at.expander)  # readme.txt, listed
+    assert _charts(at) == 1
+    at.button(key="train-DCGAN").click().run()
+    assert not at.exception and not at.error
+    assert at.slider(key="gan.epoch").value == 2
+
+
+def test_learning_rate_10_fails_the_job_with_a_sentence():
+    at = _page(g_lr="10.0", d_lr="10.0")
+    assert any("0.01" in w.value for w in at.info)  # warned before training
+    at.button(key="train-DCGAN").click().run()
+    assert not at.exception
+    assert any("diverged" in e.value and "learning rate" in e.value for e in at.error)
