@@ -27,6 +27,9 @@ PAGES: list[PageSpec] = [
     PageSpec("pages/gan.py", "GANs and autoencoders", ":material/auto_awesome:", "Generative", "Train a DCGAN and a VAE on digits or your own images: watch samples emerge, walk the latent space.", "images (bundled sets or a zip)"),
     PageSpec("pages/attention.py", "Transformer attention", ":material/center_focus_strong:", "Sequences", "A pretrained transformer's attention on your own text (every layer and head, rollout, embeddings) and a tiny GPT trained live.", "text (typed, uploaded or Shakespeare)"),
     PageSpec("pages/cnn.py", "Convolutional networks", ":material/filter:", "Vision", "Convolution by hand, a pretrained ImageNet network opened up (filters, Grad-CAM), and your own CNN.", "images (photos, bundled sets, a zip, a .keras model)"),
+    PageSpec("pages/text_generation.py", "Text generation (RNN, LSTM, GRU)", ":material/edit_note:", "Sequences", "Train character-level RNN, LSTM and GRU models on Shakespeare or your own text: sample with temperature, spot quoting, look inside the gates.", "text (Shakespeare, uploaded or pasted)"),
+    PageSpec("pages/segmentation.py", "Semantic segmentation", ":material/select_all:", "Vision", "Train a U-Net or DeepLab live and watch its masks improve; segment your own photo with a few strokes on pretrained features.", "images with pixel masks (generated scenes, silhouettes, your photo)"),
+    PageSpec("pages/transfer_learning.py", "Transfer learning", ":material/move_up:", "Vision", "Teach a pretrained ImageNet network your own classes: feature extraction vs fine-tuning vs from scratch, side by side.", "images (your classes, a zip, the camera, or animal silhouettes)"),
     PageSpec("pages/jobs.py", "Jobs", ":material/list_alt:", "Server"),
 ]
 

@@ -50,7 +50,8 @@ class Config:
     epochs: int = 8
     steps_per_epoch: int = 50
     budget_s: float = 0.0
-    max_vocab: int = 100  # characters (char level) or words (word level), placeholder included
+    max_vocab: int = 100  # most distinct characters (char level), placeholder included
+    max_words: int = 3000  # most distinct words (word level), placeholder included
     val_fraction: float = 0.1
     sample_len: int = 200  # length of the sample shown after each epoch
     seed: int = 0
@@ -82,7 +83,8 @@ def validate(cfg: Config) -> list[str]:
         (1 <= cfg.epochs <= 1000, "Use between 1 and 1000 epochs."),
         (0 <= cfg.steps_per_epoch <= 10_000, "Use at most 10 000 steps per epoch."),
         (0 <= cfg.budget_s <= 3600, "The time budget must be between 0 and 3600 seconds."),
-        (2 <= cfg.max_vocab <= 50_000, "The vocabulary cap must be between 2 and 50 000."),
+        (2 <= cfg.max_vocab <= 5000, "The character vocabulary cap must be between 2 and 5 000."),
+        (2 <= cfg.max_words <= 50_000, "The word vocabulary cap must be between 2 and 50 000."),
         (0 < cfg.val_fraction < 0.5, "The validation share must be above 0 and below 0.5."),
     ]
     for ok, message in checks:
@@ -155,6 +157,11 @@ def build_vocab(text: str, level: str = "char", max_vocab: int = 100) -> tuple[V
     return Vocab([PLACEHOLDER, *sorted(kept)], level), dropped
 
 
+def vocab_cap(cfg: Config) -> int:
+    """The vocabulary size limit for the chosen tokenisation."""
+    return cfg.max_vocab if cfg.level == "char" else cfg.max_words
+
+
 @dataclass
 class TextStats:
     """What the page shows about a text before training."""
@@ -171,7 +178,7 @@ def describe_text(text: str, cfg: Config) -> TextStats:
     """Size, vocabulary and warnings; raises :class:`ConfigError` when it cannot train."""
     tokens = tokenize(text, cfg.level)
     counts = collections.Counter(tokens)
-    vocab, dropped = build_vocab(text, cfg.level, cfg.max_vocab)
+    vocab, dropped = build_vocab(text, cfg.level, vocab_cap(cfg))
     lost = sum(counts[t] for t in dropped)
     train_text, _ = split(text, cfg)
     n_train = len(tokenize(train_text, cfg.level))
@@ -197,7 +204,7 @@ def describe_text(text: str, cfg: Config) -> TextStats:
         warnings.append(
             f"The text has {len(counts):,} distinct {unit}; the {len(dropped):,} rarest "
             f"({lost / max(1, len(tokens)):.1%} of the text) are replaced by {PLACEHOLDER} "
-            f"to keep the vocabulary at {cfg.max_vocab}: {shown}"
+            f"to keep the vocabulary at {vocab_cap(cfg):,}: {shown}"
         )
     return TextStats(
         len(text), len(tokens), len(counts), dropped, lost / max(1, len(tokens)), warnings

@@ -29,6 +29,7 @@ from dl_core.text_generation.data import (
     steps_per_epoch,
     validate,
     validation_windows,
+    vocab_cap,
     window_batch,
 )
 
@@ -140,7 +141,7 @@ def prepare(cfg: Config, data: bytes | None = None) -> dict:
     validate(cfg)
     text = load_corpus(cfg, data)
     describe_text(text, cfg)  # raises ConfigError for texts that cannot train
-    vocab, _ = build_vocab(text, cfg.level, cfg.max_vocab)
+    vocab, _ = build_vocab(text, cfg.level, vocab_cap(cfg))
     train_text, val_text = split(text, cfg)
     train_ids, val_ids = vocab.encode(train_text), vocab.encode(val_text)
     if len(val_ids) <= cfg.seq_len:  # a short text: validate on the last windows we have

@@ -208,6 +208,6 @@ def test_figures_are_labelled(trained):
 
 @pytest.mark.slow
 def test_word_level_model_trains():
-    r = tg.train(dataclasses.replace(TINY, level="word", max_vocab=300, seq_len=12), None, None)
+    r = tg.train(dataclasses.replace(TINY, level="word", max_words=300, seq_len=12), None, None)
     assert r["level"] == "word" and r["history"]["loss"][-1] < r["history"]["loss"][0]
     assert r["val_bpc"] < 8

@@ -1,0 +1,243 @@
+"""Text generation: train SimpleRNN / LSTM / GRU language models, sample, compare, look inside."""
+
+import dataclasses
+
+import numpy as np
+import streamlit as st
+
+from dl_core import jobs
+from dl_core import text_generation as tg
+from ui import jobs as ui_jobs
+from ui.code import show_code
+from ui.errors import shown_errors
+from ui.state import UrlState
+from ui.uploads import text_input
+
+st.title("Text generation with recurrent networks")
+st.markdown(
+    "A recurrent network reads text one character (or word) at a time, carries a state vector "
+    "from step to step and learns to predict what comes next; sampling from its predictions "
+    "writes new text. LSTM and GRU cells add **gates** that decide what the state keeps, "
+    "which lets them remember much further back than a plain RNN."
+)
+st.latex(
+    r"c_t = f_t \odot c_{t-1} + i_t \odot \tanh(W_c x_t + U_c h_{t-1} + b_c),\quad "
+    r"h_t = o_t \odot \tanh(c_t) \qquad p(x_{t+1}=k) = \frac{e^{z_k/T}}{\sum_j e^{z_j/T}}"
+)
+url = UrlState("textgen")
+MD = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|<>$~"})
+
+
+def _reset_to_preset() -> None:
+    for name in [n for n in st.query_params if n not in ("preset", "txt_fp")]:
+        del st.query_params[name]
+        st.session_state.pop(url.key(name), None)
+
+
+with st.sidebar:
+    preset = url(st.segmented_control, "Preset", "preset", "default", options=list(tg.PRESETS), on_change=_reset_to_preset) or "default"  # fmt: skip
+    base = tg.PRESETS[preset]
+    st.subheader("Model")
+    level = url(st.segmented_control, "Tokens", "level", base.level, options=tg.LEVELS) or "char"
+    cell = url(st.segmented_control, "Cell", "cell", base.cell, options=tg.CELLS, format_func=tg.CELL_NAMES.get) or "lstm"  # fmt: skip
+    layers = url(st.slider, "Layers", "layers", base.layers, min_value=1, max_value=4)
+    units = url(st.select_slider, "Units per layer", "units", base.units, options=[16, 32, 64, 128, 256, 384, 512, 1024])  # fmt: skip
+    emb = url(st.select_slider, "Embedding size", "emb", base.embedding, options=[8, 16, 32, 64, 128])  # fmt: skip
+    seq = url(st.slider, "Sequence length (tokens)", "seq", base.seq_len, min_value=8, max_value=400, step=8)  # fmt: skip
+    drop = url(st.slider, "Dropout", "drop", base.dropout, min_value=0.0, max_value=0.5, step=0.05)
+    cap = url(st.number_input, "Vocabulary cap (characters)" if level == "char" else "Vocabulary cap (words)", f"cap_{level}",
+              tg.data.vocab_cap(dataclasses.replace(base, level=level)), min_value=2, max_value=5000 if level == "char" else 50_000)  # fmt: skip
+    st.subheader("Training")
+    opt = url(st.selectbox, "Optimizer", "opt", base.optimizer, options=tg.OPTIMIZERS)
+    lr = url(st.select_slider, "Learning rate", "lr", base.learning_rate, options=[1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 1.0])  # fmt: skip
+    batch = url(st.select_slider, "Batch size", "batch", base.batch_size, options=[8, 16, 32, 64, 128, 256])  # fmt: skip
+    epochs = url(st.slider, "Epochs", "epochs", base.epochs, min_value=1, max_value=100)
+    spe = url(st.slider, "Batches per epoch", "spe", base.steps_per_epoch, min_value=0, max_value=1000, step=2, help="0 = about one pass over the text")  # fmt: skip
+    budget = url(st.number_input, "Time budget (s, 0 = none)", "budget", base.budget_s, min_value=0.0, max_value=3600.0, step=30.0)  # fmt: skip
+    seed = url(st.number_input, "Seed", "seed", base.seed, min_value=0, max_value=99_999, step=1)
+
+st.header("1 · The text")
+text, where, data_fp = text_input(url, "txt", default=base.corpus)
+corpus = st.session_state.get(url.key("txt_corpus"), base.corpus) if data_fp is None else "upload"
+cfg = dataclasses.replace(
+    base, corpus=corpus, level=level, cell=cell, layers=layers, units=units, embedding=emb, seq_len=seq,
+    dropout=drop, optimizer=opt, learning_rate=lr, batch_size=batch, epochs=epochs, steps_per_epoch=spe,
+    budget_s=float(budget), seed=int(seed), **{"max_vocab" if level == "char" else "max_words": int(cap)},
+)  # fmt: skip
+describe = st.cache_data(max_entries=8, show_spinner="Reading the text…")(tg.describe_text)
+stats = None
+with shown_errors():
+    for w in tg.validate(cfg):
+        st.warning(w, icon=":material/warning:")
+    if text is None:
+        st.info("Upload a .txt/.md file or paste some text (or pick a bundled corpus).", icon=":material/upload:")  # fmt: skip
+    else:
+        stats = describe(text, cfg)
+if stats is not None:
+    c = st.columns(4)
+    c[0].metric("Characters", f"{stats.chars:,}")
+    c[1].metric("Tokens", f"{stats.tokens:,}")
+    c[2].metric(f"Distinct {'characters' if level == 'char' else 'words'}", f"{stats.vocab:,}")
+    c[3].metric("Vocabulary used", f"{min(stats.vocab + 1, tg.data.vocab_cap(cfg)):,}")
+    for w in stats.warnings:
+        st.warning(w, icon=":material/warning:")
+    left, right = st.columns([2, 3])
+    left.code(text[:600] + ("…" if len(text) > 600 else ""), language=None, height=280)
+    left.caption(f"The start of {where}.")
+    right.plotly_chart(tg.plot_token_frequencies(text, level), key="freq")
+    right.caption("What the model learns first: how often each token occurs. A model that knows only this already beats uniform guessing.")  # fmt: skip
+
+st.header("2 · Train")
+status, result = None, None
+if stats is not None:
+    with shown_errors():
+        status = ui_jobs.train_button(tg.train, cfg, data_fp, job_label=f"{tg.CELL_NAMES[cell]} · {where}", key="textgen.train")  # fmt: skip
+        status = ui_jobs.progress(status, metrics=("bpc", "val_bpc"), preview=lambda a: st.code(str(a), language=None))  # fmt: skip
+    if status and status.state == "done":
+        result = ui_jobs.load_result(status.key)
+        c = st.columns(4)
+        c[0].metric("Validation bits / character", f"{result['val_bpc']:.3f}")
+        c[1].metric("Training speed", f"{result['chars_per_s']:,.0f} chars/s")
+        c[2].metric("Training time", f"{result['seconds']:.0f} s")
+        c[3].metric("Epochs run", len(result["history"]["loss"]))
+        st.plotly_chart(tg.plot_curves({result["cell"]: result["history"]}, x="epoch"), key="curve")
+        st.caption("Bits per character: the average surprise of the next character (log₂ 1/p). Uniform guessing over the vocabulary costs log₂ V bits.")  # fmt: skip
+        with st.expander("A sample after every epoch (temperature 0.8)"):
+            for i, s in enumerate(result["samples"]):
+                st.code(f"epoch {i + 1}\n{s}", language=None)
+    elif text is not None:
+        vocab, _ = tg.build_vocab(text[:200_000], level, tg.data.vocab_cap(cfg))
+        freq = np.bincount(vocab.encode(text[:200_000]), minlength=len(vocab)) + 1
+        st.plotly_chart(
+            tg.plot_temperature(np.log(freq), vocab.tokens, [0.5, 1.0, 2.0]), key="temp0"
+        )
+        st.caption("Temperature before training, on letter frequencies: T < 1 sharpens the distribution, T > 1 flattens it. After training, the same happens to the model's predictions.")  # fmt: skip
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _lm(key: str) -> tg.NumpyLM:
+    return tg.NumpyLM.from_model(ui_jobs.load_result(key)["model"])
+
+
+@st.cache_data(max_entries=8, show_spinner="Computing gradients through time…")
+def _grad_norms(keys: tuple[str, ...], passage: str) -> dict[str, np.ndarray]:
+    rs = [ui_jobs.load_result(k) for k in keys]
+    return {
+        r["cell"]: tg.gradient_norms(r["model"], tg.Vocab(r["vocab"], r["level"]).encode(passage))
+        for r in rs
+    }
+
+
+def _markdown_stream(gen, sink: list):
+    for token in gen:
+        sink.append(token)
+        yield "  \n" if token == "\n" else token.translate(MD)
+
+
+if result is not None:
+    st.header("3 · Sample")
+    vocab = tg.Vocab(result["vocab"], result["level"])
+    c = st.columns([3, 1, 2, 1])
+    prompt = url(
+        c[0].text_area, "Prompt", "prompt", "HAMLET:\n" if level == "char" else "", height=68
+    )
+    length = url(c[1].number_input, "Length", "len", 300, min_value=1, max_value=3000, step=50)
+    temps_text = url(c[2].text_input, "Temperatures (side by side)", "temps", "0.5, 1.0, 1.5")
+    top_k = url(
+        c[3].number_input, "Top-k (0 = all)", "topk", 0, min_value=0, max_value=len(vocab), step=1
+    )
+    with shown_errors():
+        temps = tg.parse_temperatures(temps_text)
+        if unknown := vocab.unknown(prompt):
+            st.info(f"Not in the vocabulary, read as {tg.data.PLACEHOLDER}: {' '.join(map(repr, unknown[:20]))}", icon=":material/info:")  # fmt: skip
+        lm = _lm(status.key)
+        cache = st.session_state.setdefault("textgen.samples", {})
+        for col, t in zip(st.columns(len(temps)), temps, strict=True):
+            col.markdown(f"**T = {tg.temperature_note(t)}**")
+            sig = (status.key, prompt, length, t, top_k, int(seed))
+            with col.container(border=True, height=360):
+                st.markdown(prompt.translate(MD).replace("\n", "  \n"))
+                if sig in cache:
+                    st.markdown("".join(cache[sig]).translate(MD).replace("\n", "  \n"))
+                else:
+                    sink: list[str] = []
+                    st.write_stream(
+                        _markdown_stream(
+                            tg.generate(lm, vocab, prompt, length, t, top_k, int(seed)), sink
+                        )
+                    )
+                    cache[sig] = sink
+            mem = tg.memorisation("".join(cache[sig]), text)
+            col.caption(mem.sentence())
+            if mem.quoting:
+                col.warning(f"Quoting: “{mem.longest[:120]}…”", icon=":material/content_copy:")
+
+st.header("4 · Compare cells at the same budget")
+st.caption("Trains SimpleRNN, LSTM and GRU with exactly these settings and seed (one job each), then overlays their curves.")  # fmt: skip
+cfgs = {c_: dataclasses.replace(cfg, cell=c_) for c_ in tg.CELLS}
+if stats is not None and st.button("Train all three cells", icon=":material/compare_arrows:", key="textgen.compare"):  # fmt: skip
+    for c_, cf in cfgs.items():
+        jobs.submit(tg.train, cf, data_fp, label=f"{tg.CELL_NAMES[c_]} · compare")
+found = {c_: jobs.find(tg.train, cf, data_fp) for c_, cf in cfgs.items()}
+for c_, stt in found.items():
+    if stt is not None and stt.state != "done" and c_ != cell:
+        ui_jobs.progress(stt, metrics=("bpc", "val_bpc"))
+keys = {c_: s.key for c_, s in found.items() if s and s.state == "done"}
+done = {c_: ui_jobs.load_result(k) for c_, k in keys.items()}
+if len(done) >= 2 and text is not None:
+    axis = url(st.segmented_control, "x axis", "cmp_x", "seconds", options=["seconds", "epoch"]) or "seconds"  # fmt: skip
+    st.plotly_chart(tg.plot_curves({r["cell"]: r["history"] for r in done.values()}, x=axis), key="cmp")  # fmt: skip
+    st.dataframe([{"cell": r["cell"], "validation bits/char": round(r["val_bpc"], 3), "chars/s": round(r["chars_per_s"]),
+                   "seconds": round(r["seconds"], 1)} for r in done.values()], hide_index=True)  # fmt: skip
+    passage = tg.split(text, cfg)[1][: cfg.seq_len * 2 if level == "char" else 600]
+    st.plotly_chart(tg.plot_gradient_norms(_grad_norms(tuple(keys.values()), passage)), key="grad")
+    st.caption("How much the loss at the last character can still change each earlier input: the gradient norm ‖∂loss/∂xₜ‖ going back in time, on the same validation passage for every trained model. A curve that falls steeply means that step is forgotten.")  # fmt: skip
+
+st.header("5 · Inside the cells")
+keys |= {cell: status.key} if result is not None else {}
+inside = {
+    c_: k
+    for c_, k in keys.items()
+    if c_ in ("lstm", "gru") and ui_jobs.load_result(k)["level"] == "char"
+}
+if not inside or text is None:
+    st.info("Train a character-level LSTM or GRU (section 2, or compare the cells) to look inside it.", icon=":material/visibility:")  # fmt: skip
+else:
+    c = st.columns([1, 1, 1])
+    which = url(c[0].segmented_control, "Model", "in_cell", list(inside)[0], options=list(inside), format_func=tg.CELL_NAMES.get) or list(inside)[0]  # fmt: skip
+    r, lm = ui_jobs.load_result(inside[which]), _lm(inside[which])
+    layer = min(
+        len(lm.layers), url(c[1].number_input, "Layer", "in_layer", 1, min_value=1, max_value=4)
+    )
+    show = (
+        url(c[2].segmented_control, "State", "in_state", "cell", options=["hidden", "cell"])
+        or "cell"
+    )
+    show = "c" if show == "cell" and which == "lstm" else "h"
+    passage = url(
+        st.text_area, "Passage", "in_text", tg.split(text, cfg)[1][:240], height=100, max_chars=2000
+    )
+    vocab = tg.Vocab(r["vocab"], "char")
+    states = tg.states_over(
+        lm, vocab.encode(passage) if passage else np.zeros(1, "int32"), layer - 1
+    )
+    chars = list(passage)
+    if chars:
+        units = tg.most_active_units(states[show], 12)
+        st.plotly_chart(tg.plot_states(states[show], chars, units, "cell state" if show == "c" else "hidden state"), key="states")  # fmt: skip
+        st.caption("The 12 units that vary most over the passage (rows) at each character (columns); orange positive, purple negative. Hover for values.")  # fmt: skip
+        st.plotly_chart(
+            tg.plot_gates({g: states[g] for g in tg.GATES[r["cell"]]}, chars, units[:6]),
+            key="gates",
+        )
+        st.caption("Gate activations of the first six of those units, between 0 (closed) and 1 (open): a forget/update gate near 1 keeps the old state.")  # fmt: skip
+        rows = tg.tracking_units(states[show], passage)
+        if rows:
+            st.dataframe(rows[:8], hide_index=True)
+            best = rows[0]
+            st.plotly_chart(tg.plot_unit_trace(states[show], chars, best["unit"], tg.text_features(passage)[best["feature"]], best["feature"]), key="trace")  # fmt: skip
+            st.caption(f"Unit {best['unit']} against “{best['feature']}” (correlation {best['correlation']:+.2f}) on this passage. Longer passages give more reliable correlations.")  # fmt: skip
+
+show_code(
+    tg.build_model, tg.train, tg.cells.Layer.step, tg.generate, tg.memorisation, tg.gradient_norms
+)
