@@ -1,0 +1,143 @@
+"""YOLOv8 from keras-cv: the one place in dl_core that imports ``keras_cv``.
+
+keras-cv is TensorFlow-specific here (its YOLOv8 loss and label assigner use TF ops) and
+slow to import, so nothing else imports this module at load time. Its presets download
+from Kaggle, which an offline server cannot do; we build a small ``YOLOV8Backbone`` from
+scratch instead (channels ``[w, 2w, 4w, 8w]``) and train it on generated scenes.
+
+How YOLOv8's head works (anchor-free, Jocher et al. 2023; the box coding follows "Generalized
+Focal Loss", Li et al. 2020): the feature pyramid gives grids with strides 8, 16 and 32. Every
+grid cell centre is an *anchor point*. For each point the head predicts
+
+- class scores: one sigmoid per class (no "objectness"; background = all scores low);
+- box sides: the distances left, top, right, bottom from the point to the box edges, each as
+  a softmax over 16 bins (0..15 strides); the expected value of that distribution is the
+  distance. No anchor *boxes*, so no anchor sizes or ratios to tune.
+
+Training assigns ground truth to points with a task-aligned assigner (score^a * IoU^b among
+points inside the box); the box loss is complete-IoU (overlap, centre distance and aspect
+ratio) and the class loss is binary cross-entropy against IoU-weighted targets.
+"""
+
+from __future__ import annotations
+
+import keras
+import keras_cv  # noqa: F401  (registers YOLOV8Detector & co. for loading saved models)
+import numpy as np
+from keras_cv.models import YOLOV8Backbone, YOLOV8Detector
+
+from dl_core.detection.scenes import dihedral
+
+BINS = 16  # distance bins per box side (keras-cv's BOX_REGRESSION_CHANNELS // 4)
+STRIDES = (8, 16, 32)
+
+
+def build_detector(
+    num_classes: int, image_size: int, width: int = 16, depth: int = 1
+) -> YOLOV8Detector:
+    """A small YOLOv8 (random init) compiled with CIoU box loss and BCE class loss."""
+    backbone = YOLOV8Backbone(
+        stackwise_channels=[width, 2 * width, 4 * width, 8 * width],
+        stackwise_depth=[depth] * 4,
+        include_rescaling=True,  # takes 0..255 pixels
+        input_shape=(image_size, image_size, 3),
+    )
+    return YOLOV8Detector(
+        num_classes=num_classes, bounding_box_format="xyxy", backbone=backbone, fpn_depth=depth
+    )
+
+
+def compile_detector(model: YOLOV8Detector, learning_rate: float, eager: bool = False) -> None:
+    """Adam with gradient clipping; ``eager`` skips graph tracing (faster for a few steps)."""
+    model.compile(
+        box_loss="ciou",
+        classification_loss="binary_crossentropy",
+        optimizer=keras.optimizers.Adam(learning_rate, global_clipnorm=10.0),
+        jit_compile=False,
+        run_eagerly=eager,
+    )
+
+
+def anchor_points(image_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Centres (A, 2) as x, y in pixels and the stride (A,) of every anchor point.
+
+    Same order as keras-cv's head: stride 8 grid first, rows then columns.
+    """
+    centres, strides = [], []
+    for s in STRIDES:
+        n = int(np.ceil(image_size / s))
+        ys, xs = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+        centres.append(np.stack([xs.ravel(), ys.ravel()], 1) * s + s / 2)
+        strides.append(np.full(n * n, s))
+    return np.concatenate(centres).astype("float32"), np.concatenate(strides).astype("float32")
+
+
+def decode(raw_boxes: np.ndarray, image_size: int) -> np.ndarray:
+    """Box-side distributions -> boxes in pixels.
+
+    Args:
+        raw_boxes: (N, A, 4 * BINS) logits from the head.
+        image_size: input side in pixels.
+
+    Returns:
+        (N, A, 4) boxes x1, y1, x2, y2.
+    """
+    n, a, _ = raw_boxes.shape
+    logits = raw_boxes.reshape(n, a, 4, BINS).astype("float64")
+    p = np.exp(logits - logits.max(-1, keepdims=True))
+    p /= p.sum(-1, keepdims=True)  # softmax over the 16 bins of each side
+    dist = p @ np.arange(BINS)  # expected distance in strides: (N, A, 4) = l, t, r, b
+    centres, strides = anchor_points(image_size)
+    lt = centres[None] - dist[..., :2] * strides[None, :, None]
+    rb = centres[None] + dist[..., 2:] * strides[None, :, None]
+    return np.concatenate([lt, rb], -1).astype("float32")
+
+
+def raw_predictions(
+    model: YOLOV8Detector, images: np.ndarray, batch_size: int = 32
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every anchor point's box (N, A, 4) and class scores (N, A, C), before any NMS."""
+    size = int(model.input_shape[1])
+    boxes, scores = [], []
+    for i in range(0, len(images), batch_size):
+        out = model(np.asarray(images[i : i + batch_size], dtype="float32"), training=False)
+        boxes.append(decode(keras.ops.convert_to_numpy(out["boxes"]), size))
+        scores.append(keras.ops.convert_to_numpy(out["classes"]).astype("float32"))
+    return np.concatenate(boxes), np.concatenate(scores)
+
+
+def keras_cv_decode(model: YOLOV8Detector, raw_boxes: np.ndarray) -> np.ndarray:
+    """keras-cv's own decoding (for tests: :func:`decode` must agree with it)."""
+    from keras_cv.src.models.object_detection.yolo_v8.yolo_v8_detector import (
+        decode_regression_to_boxes,
+        dist2bbox,
+        get_anchors,
+    )
+
+    size = int(model.input_shape[1])
+    points, strides = get_anchors(image_shape=(size, size, 3))
+    dist = decode_regression_to_boxes(keras.ops.convert_to_tensor(raw_boxes))
+    boxes = dist2bbox(dist, points) * keras.ops.expand_dims(strides, -1)
+    return keras.ops.convert_to_numpy(boxes)
+
+
+class SceneBatches(keras.utils.PyDataset):
+    """Batches of padded scenes, each flipped/transposed at random (exact box transforms)."""
+
+    def __init__(self, x, boxes, classes, batch_size: int, seed: int) -> None:
+        super().__init__()
+        self.x, self.boxes, self.classes, self.batch_size = x, boxes, classes, batch_size
+        self.rng = np.random.default_rng(seed)
+        self.perm = self.rng.permutation(len(x))
+
+    def __len__(self) -> int:
+        return len(self.x) // self.batch_size
+
+    def __getitem__(self, i: int):
+        idx = self.perm[i * self.batch_size : (i + 1) * self.batch_size]
+        codes = self.rng.integers(0, 8, len(idx))
+        imgs, boxes = dihedral(self.x[idx], self.boxes[idx], self.classes[idx], codes)
+        return imgs.astype("float32"), {"boxes": boxes, "classes": self.classes[idx]}
+
+    def on_epoch_end(self) -> None:
+        self.perm = self.rng.permutation(len(self.x))
