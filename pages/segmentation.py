@@ -1,0 +1,175 @@
+"""Semantic segmentation: U-Net and DeepLab trained live; few-click masks on your own photo."""
+
+import dataclasses
+import hashlib
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+from streamlit_drawable_canvas import st_canvas
+
+from dl_core import segmentation as seg
+from ui import jobs as ui_jobs
+from ui.code import show_code
+from ui.errors import shown_errors
+from ui.state import UrlState
+from ui.uploads import image_input
+
+st.title("Semantic segmentation")
+st.markdown(
+    "A segmenter gives **every pixel a class**. U-Net shrinks the image to see what is where, "
+    "grows it back, and copies detail across with skip connections; DeepLab keeps resolution "
+    "with atrous (dilated) convolutions and looks at several scales at once. Both are judged "
+    "by how much the predicted and true regions of each class overlap."
+)
+st.latex(
+    r"\mathrm{IoU}_c = \frac{|P_c \cap T_c|}{|P_c \cup T_c|} \qquad "
+    r"\mathcal{L} = -\frac{1}{HW}\sum_{u} \log p_\theta(y_u \mid x)_u"
+)
+url = UrlState("segmentation")
+FG, BG = "#E69F00", "#0072B2"
+
+
+def _reset_to_preset() -> None:
+    for name in [n for n in st.query_params if n != "preset"]:
+        del st.query_params[name]
+        st.session_state.pop(url.key(name), None)
+
+
+train_tab, click_tab, explain_tab = st.tabs(["Train U-Net / DeepLab", "Few-click on your photo", "How upsampling works"])  # fmt: skip
+with train_tab:
+    c1, c2, c3, c4 = st.columns(4)
+    preset = url(c1.segmented_control, "Preset", "preset", "default", options=list(seg.PRESETS), on_change=_reset_to_preset) or "default"  # fmt: skip
+    base = seg.PRESETS[preset]
+    dataset = url(c1.selectbox, "Data", "data", base.dataset, options=list(seg.DATASETS), format_func={"scenes": "Shapes on textures", "animals": "Animal silhouettes"}.get)  # fmt: skip
+    arch = url(c2.segmented_control, "Architecture", "arch", base.architecture, options=seg.ARCHITECTURES, format_func={"unet": "U-Net", "deeplab": "DeepLab"}.get) or "unet"  # fmt: skip
+    encoder = url(c2.selectbox, "Encoder", "enc", base.encoder, options=seg.ENCODERS, format_func={"scratch": "from scratch", "mobilenet_v2": "MobileNetV2 (ImageNet, frozen)", "efficientnet_lite0": "EfficientNet-Lite0 (ImageNet, frozen)"}.get)  # fmt: skip
+    if arch == "unet":
+        depth = url(c3.slider, "Depth", "depth", base.depth, min_value=1, max_value=5)
+        skips = url(c3.toggle, "Skip connections", "skips", base.skips)
+        up = url(c3.segmented_control, "Upsampling", "up", base.upsampling, options=seg.UPSAMPLING) or "transpose"  # fmt: skip
+        rates = base.rates
+    else:
+        depth, skips, up = base.depth, base.skips, base.upsampling
+        rates = tuple(url(c3.multiselect, "Atrous rates", "rates", list(base.rates), options=list(range(1, 13))))  # fmt: skip
+    width = url(c3.select_slider, "Width", "width", base.width, options=[4, 8, 16, 24, 32, 48, 64])
+    size = url(c4.select_slider, "Image size", "size", base.image_size, options=[16, 24, 32, 48, 64, 96, 128])  # fmt: skip
+    n_train = url(c4.select_slider, "Training images", "n", base.n_train, options=[16, 64, 250, 500, 1000, 1500, 2000, 3000, 5000])  # fmt: skip
+    epochs = url(c4.slider, "Epochs", "epochs", base.epochs, min_value=1, max_value=50)
+    seed = url(c4.number_input, "Seed", "seed", base.seed, min_value=0, max_value=99_999, step=1)
+    cfg = dataclasses.replace(
+        base, dataset=dataset, architecture=arch, encoder=encoder, depth=depth, skips=skips,
+        upsampling=up, rates=rates, width=width, image_size=size, n_train=n_train, epochs=epochs,
+        seed=int(seed),
+    )  # fmt: skip
+    result = None
+    with shown_errors():
+        for warning in seg.validate(cfg):
+            st.caption(f":material/info: {warning}")
+        x, y, names = seg.make_dataset(cfg.dataset, 8, cfg.image_size, cfg.seed, "val")
+        st.plotly_chart(seg.plot_samples(x, y, names), key="samples")
+        st.caption("Held-out images (top) and their exact masks (bottom), in the class colours.")
+        status = ui_jobs.train_button(seg.train, cfg, job_label=f"{arch} · {dataset}")
+        status = ui_jobs.progress(
+            status, metrics=("loss", "pixel_accuracy", "val_mean_iou", "val_pixel_accuracy"),
+            preview=lambda a: st.image(list(a), width=180, caption=["image | predicted mask"] * len(a)),
+        )  # fmt: skip
+        if status is not None and status.state == "done":
+            result = ui_jobs.load_result(status.key)
+    if result is not None:
+        names = result["class_names"]
+        left, right = st.columns([3, 2])
+        left.plotly_chart(seg.plot_predictions(result["val_images"], result["val_masks"], result["val_pred"], names), key="preds")  # fmt: skip
+        right.plotly_chart(seg.plot_iou(result["per_class_iou"], names), key="iou")
+        right.caption(f"Mean IoU {result['val_mean_iou']:.3f} · pixel accuracy {result['val_pixel_accuracy']:.3f} on {cfg.n_val} held-out images, after {result['epochs_run']} epochs ({result['seconds']:.0f} s).")  # fmt: skip
+        st.subheader("Masks over an image")
+        a, b, c = st.columns([2, 2, 3])
+        idx = url(a.slider, "Held-out image", "idx", 0, min_value=0, max_value=len(result["val_images"]) - 1)  # fmt: skip
+        opacity = url(a.slider, "Opacity", "alpha", 0.55, min_value=0.0, max_value=1.0, step=0.05)
+        shown = url(a.multiselect, "Classes shown", "show", list(names), options=names) or []  # fmt: skip
+        img, pred = result["val_images"][idx], result["val_pred"][idx]
+        b.plotly_chart(seg.plot_overlay(img, pred, names, opacity, [names.index(s) for s in shown]), key="overlay")  # fmt: skip
+        c.plotly_chart(seg.plot_class_share(pred, names), key="share")
+        c.caption("Share of the predicted pixels in each class.")
+        c.download_button("Download mask (PNG)", seg.mask_png(pred, names), "mask.png", "image/png", icon=":material/download:")  # fmt: skip
+        st.subheader("Inside the network: feature maps, encoder → decoder")
+        model = result["model"]
+        maps = seg.feature_maps(model, img)
+        if arch == "unet":
+            other = ui_jobs.train_button(seg.train, seg.twin(cfg), label=f"Train the same U-Net {'without' if skips else 'with'} skips", job_label="U-Net twin", key="twin", type="secondary")  # fmt: skip
+            other = ui_jobs.progress(other, metrics=("loss", "val_mean_iou"))
+            cols = st.columns(2)
+            cols[0].markdown(
+                f"**{'With' if skips else 'Without'} skips** (mean IoU {result['val_mean_iou']:.2f})"
+            )
+            cols[0].plotly_chart(seg.plot_feature_maps(maps), key="maps")
+            if other is not None and other.state == "done":
+                twin = ui_jobs.load_result(other.key)
+                cols[1].markdown(
+                    f"**{'Without' if skips else 'With'} skips** (mean IoU {twin['val_mean_iou']:.2f})"
+                )
+                cols[1].plotly_chart(seg.plot_feature_maps(seg.feature_maps(twin["model"], img)), key="twin_maps")  # fmt: skip
+        else:
+            st.plotly_chart(seg.plot_feature_maps(maps), key="maps")
+        st.caption("Each row is one stage; its four most active channels (viridis: dark = low, yellow = high). Without skips the decoder must rebuild edges from the blurry bottleneck.")  # fmt: skip
+
+
+def _features(photo: np.ndarray) -> np.ndarray:
+    key = hashlib.sha256(photo.tobytes()).hexdigest()
+    cache = st.session_state.setdefault("segmentation._features", {})
+    if key not in cache:
+        cache.clear()
+        with st.spinner("Reading the photo with MobileNetV2…"):
+            cache[key] = seg.pixel_features(photo)
+    return cache[key]
+
+
+with click_tab:
+    st.markdown("Mark the **object** and the **background** with a few strokes; a logistic-regression head on frozen MobileNetV2 features is fitted to the marked pixels in well under a second and labels every other pixel. Add strokes to refine.")  # fmt: skip
+    st.latex(r"p(\mathrm{fg} \mid u) = \sigma\!\left(w^\top \varphi(u) + b\right)")
+    image, where = image_input(url, "photo", default_photo="chelsea")
+    if image is not None:
+        with shown_errors():
+            photo = seg.prepare_photo(image)
+            feats = _features(photo)
+            h, w = photo.shape[:2]
+            cw = min(560, w * 2)
+            ch = int(round(h * cw / w))
+            left, right = st.columns(2)
+            mark = url(left.segmented_control, "Marking", "mark", "foreground", options=["foreground", "background"]) or "foreground"  # fmt: skip
+            brush = url(left.slider, "Brush", "brush", 12, min_value=2, max_value=40)
+            with left:
+                canvas = st_canvas(stroke_width=brush, stroke_color=FG if mark == "foreground" else BG, background_image=Image.fromarray(photo), width=cw, height=ch, drawing_mode="freedraw", key=f"segmentation.canvas.{hashlib.sha1(photo.tobytes()).hexdigest()[:12]}")  # fmt: skip
+            fg, bg, unused = seg.canvas_strokes(canvas.json_data, (cw, ch), (h, w), FG)
+            if unused:
+                st.warning(f"{unused} drawn object(s) are not free-hand strokes and were not used.")
+            if text := url.get_param(
+                "strokes"
+            ):  # ?strokes={"fg": [[x0,y0,x1,y1]], "bg": [...]} (0..1)
+                more_fg, more_bg = seg.parse_strokes(text, (h, w))
+                fg, bg = np.concatenate([fg, more_fg]), np.concatenate([bg, more_bg])
+            if len(fg) + len(bg) == 0:
+                right.info("Draw on the photo: orange strokes on the object, then switch Marking to background and draw blue strokes around it.", icon=":material/draw:")  # fmt: skip
+            else:
+                res = seg.segment_from_strokes(photo, fg, bg, features=feats)
+                opacity = url(right.slider, "Mask opacity", "fc_alpha", 0.5, min_value=0.0, max_value=1.0, step=0.05)  # fmt: skip
+                shown = url(right.multiselect, "Show", "fc_show", ["object"], options=["background", "object"]) or []  # fmt: skip
+                classes = ["background", "object"]
+                right.plotly_chart(seg.plot_overlay(photo, res.mask, classes, opacity, [classes.index(s) for s in shown], strokes={"foreground": fg, "background": bg}), key="fc_overlay")  # fmt: skip
+                right.caption(f"Head fitted on {res.n_fg} object and {res.n_bg} background cells in {res.seconds:.2f} s · {res.train_accuracy:.0%} of the marked cells right · {where}.")  # fmt: skip
+                right.download_button("Download mask (PNG)", seg.mask_png(res.mask, classes), "mask.png", "image/png", icon=":material/download:", key="fc_download")  # fmt: skip
+                p1, p2, p3 = st.columns(3)
+                p1.plotly_chart(seg.plot_probability(res.prob), key="fc_prob")
+                p1.caption("P(object) for every pixel (viridis); the mask is where it passes 0.5.")
+                p2.plotly_chart(seg.plot_class_share(res.mask, classes), key="fc_share")
+                p3.plotly_chart(seg.plot_head_loss(res.losses), key="fc_loss")
+
+with explain_tab:
+    st.markdown("**Transposed convolution** stamps a copy of the kernel for every input pixel, `stride` apart. When the kernel size is not a multiple of the stride the copies overlap unevenly and a checkerboard appears; bilinear upsampling followed by a convolution avoids it.")  # fmt: skip
+    st.plotly_chart(seg.plot_transposed_conv(), key="tconv")
+    st.caption("How many kernel taps land on each output pixel of a stride-2 transposed convolution on a 4×4 input (viridis: more = brighter).")  # fmt: skip
+    st.markdown("**Atrous (dilated) convolution** spreads the same 3×3 weights `rate` pixels apart: the field of view grows without pooling or more weights, so the map keeps its resolution.")  # fmt: skip
+    st.plotly_chart(seg.plot_atrous((1, 2, 4)), key="atrous")
+    st.caption("Blue cells are the nine input pixels one output pixel reads, at rates 1, 2 and 4.")
+
+show_code(seg.build_unet, seg.build_deeplab, seg.train, seg.pixel_features, seg.fit_head, seg.segment_from_strokes)  # fmt: skip
