@@ -1,0 +1,196 @@
+"""Explanations on models where the answer is known: Grad-CAM peaks on the object, nested
+models give the same maps, activation maximisation raises the activation, figures."""
+
+import keras
+import numpy as np
+import pytest
+from keras import layers
+
+from dl_core.cnn import explain, plots
+from dl_core.errors import UploadError
+
+SIZE = 16
+SQUARE = (slice(2, 7), slice(9, 14))  # rows 2-6, columns 9-13
+
+
+def _backbone(name="backbone") -> keras.Model:
+    """A bright-blob detector: channel 0 = 3×3 box mean minus 0.3, channel 1 = minus the mean."""
+    inp = keras.Input((SIZE, SIZE, 1))
+    conv = layers.Conv2D(2, 3, padding="same", name="conv")
+    out = layers.ReLU(name="relu")(conv(inp))
+    k = np.zeros((3, 3, 1, 2), np.float32)
+    k[..., 0, 0], k[..., 0, 1] = 1 / 9, -1 / 9
+    conv.set_weights([k, np.array([-0.3, 0.0], np.float32)])  # fires on bright blobs only
+    return keras.Model(inp, out, name=name)
+
+
+def _head() -> list:
+    dense = layers.Dense(2, activation="softmax", name="predictions")
+    dense.build((None, 2))
+    dense.set_weights([np.array([[4.0, -4.0], [0.0, 0.0]], np.float32), np.zeros(2, np.float32)])
+    return [layers.GlobalAveragePooling2D(name="gap"), dense]
+
+
+@pytest.fixture(scope="module")
+def models():
+    flat_bb = _backbone()
+    head = _head()
+    x = flat_bb.output
+    for layer in head:
+        x = layer(x)
+    flat = keras.Model(flat_bb.input, x, name="flat")
+    nested_seq = keras.Sequential([keras.Input((SIZE, SIZE, 1)), _backbone(), *_head()])
+    inp = keras.Input((SIZE, SIZE, 1))
+    y = layers.Rescaling(1.0, name="identity_scale")(inp)
+    inner = keras.Sequential(
+        [keras.Input((SIZE, SIZE, 1)), _backbone("deep_backbone")], name="wrapper"
+    )
+    y = inner(y)
+    for layer in _head():
+        y = layer(y)
+    nested_func = keras.Model(inp, y, name="doubly_nested")
+    return {"flat": flat, "sequential": nested_seq, "functional": nested_func}
+
+
+@pytest.fixture(scope="module")
+def image():
+    img = np.zeros((1, SIZE, SIZE, 1), np.float32)
+    img[0, SQUARE[0], SQUARE[1]] = 1.0
+    return img
+
+
+def test_grad_cam_peaks_inside_the_object(models, image):
+    cam = explain.grad_cam(models["flat"], image, 0)
+    assert cam.shape == (1, SIZE, SIZE) and cam.max() == pytest.approx(1.0)
+    r, c = np.unravel_index(cam[0].argmax(), cam[0].shape)
+    assert 2 <= r <= 6 and 9 <= c <= 13
+    assert cam[0, 12:, :6].max() == 0.0  # far from the square: no evidence
+
+
+def test_grad_cam_of_the_opposite_class_is_empty(models, image):
+    # Class 1's score falls as the blob detector fires: no positive evidence anywhere.
+    assert explain.grad_cam(models["flat"], image, 1).max() == 0.0
+
+
+@pytest.mark.parametrize("kind", ["sequential", "functional"])
+def test_grad_cam_works_on_models_that_wrap_a_model(models, image, kind):
+    model = models[kind]
+    assert explain.last_conv_layer(model) == "relu"  # found inside the nested backbone
+    np.testing.assert_allclose(
+        explain.predict(model, image), explain.predict(models["flat"], image)
+    )
+    np.testing.assert_allclose(
+        explain.grad_cam(model, image, 0), explain.grad_cam(models["flat"], image, 0), atol=1e-5
+    )
+    by_name = explain.grad_cam(model, np.repeat(image, 2, axis=0), [0, 1], layer_name="conv")
+    assert by_name.shape == (2, SIZE, SIZE)
+    inside = np.zeros((SIZE, SIZE), bool)
+    inside[SQUARE] = True
+    # Before the ReLU, class 1 ("no blob") finds its evidence in the dark background.
+    assert by_name[0][inside].mean() > by_name[0][~inside].mean()
+    assert by_name[1][~inside].mean() > by_name[1][inside].mean()
+
+
+def test_compiled_and_eager_gradients_agree(models, image, monkeypatch):
+    compiled = explain.grad_cam(models["functional"], image, 0)
+    smooth = explain.smoothgrad(models["functional"], image[0], 0, samples=4)
+    monkeypatch.setattr(explain, "COMPILE", False)
+    np.testing.assert_allclose(
+        explain.grad_cam(models["functional"], image, 0), compiled, atol=1e-5
+    )
+    np.testing.assert_allclose(
+        explain.smoothgrad(models["functional"], image[0], 0, samples=4), smooth, atol=1e-4
+    )
+
+
+def test_smoothgrad_is_strongest_around_the_object(models, image):
+    sal = explain.smoothgrad(models["sequential"], image[0], 0, samples=8, noise=0.05, seed=1)
+    assert sal.shape == (SIZE, SIZE) and 0 <= sal.min() and sal.max() <= 1
+    near = np.zeros((SIZE, SIZE), bool)
+    near[1:8, 8:15] = True
+    assert sal[near].mean() > 3 * sal[~near].mean()
+
+
+def test_logits_are_used_when_the_model_ends_in_softmax(models, image):
+    scores = explain._to_numpy(explain.class_scores(models["sequential"], image))
+    blob = float(np.maximum(explain.activations(models["flat"], image, "conv"), 0)[..., 0].mean())
+    np.testing.assert_allclose(scores[0], [4 * blob, -4 * blob], rtol=1e-5)
+
+
+def test_activation_maximisation_increases_the_filter_activation():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [
+            keras.Input((12, 12, 3)),
+            layers.Conv2D(4, 3, activation="relu", name="c1"),
+            layers.Conv2D(6, 3, name="c2"),
+            layers.Flatten(),
+            layers.Dense(3, activation="softmax"),
+        ]
+    )
+    res = explain.activation_maximisation(model, "c2", 2, steps=12, value_range=(0, 1), seed=3)
+    trace = res["activation"]
+    assert len(trace) == 13 and trace[-1] > trace[0] + 0.1
+    assert res["image"].shape == (12, 12, 3) and 0 <= res["image"].min() and res["image"].max() <= 1
+    assert res["snapshot_steps"][0] == 0 and res["snapshot_steps"][-1] == 12
+    again = explain.activation_maximisation(model, "c2", 2, steps=12, value_range=(0, 1), seed=3)
+    np.testing.assert_array_equal(again["image"], res["image"])  # seeded
+    grid, curve = plots.plot_activation_maximisation(res)
+    assert len(grid.data) == len(res["snapshots"]) and list(curve.data[0].y) == trace
+
+
+def test_layer_helpers_expand_nested_models(models):
+    table = explain.layer_table(models["functional"])
+    assert [r["name"] for r in table] == ["identity_scale", "conv", "relu", "gap", "predictions"]
+    assert table[1]["shape"] == (SIZE, SIZE, 2) and table[1]["params"] == 20
+    assert explain.conv_layers(models["sequential"]) == ["conv"]
+    assert explain.filters(models["sequential"], "conv").shape == (3, 3, 1, 2)
+    with pytest.raises(ValueError, match="no layer called"):
+        explain.find_layer(models["flat"], "nope")
+
+
+def test_check_cnn_refuses_models_that_are_not_cnns():
+    mlp = keras.Sequential([keras.Input((4,)), layers.Dense(2)])
+    with pytest.raises(UploadError, match="not images"):
+        explain.check_cnn(mlp)
+    no_conv = keras.Sequential([keras.Input((8, 8, 1)), layers.Flatten(), layers.Dense(2)])
+    with pytest.raises(UploadError, match="no convolution layer"):
+        explain.check_cnn(no_conv)
+    with pytest.raises(ValueError, match="no convolution layer"):
+        explain.last_conv_layer(no_conv)
+
+
+def test_network_inputs_for_an_own_model_resizes_and_greys(models):
+    photo = np.zeros((40, 30, 3), np.uint8)
+    photo[..., 0] = 255
+    net = explain.network_inputs("upload", models["flat"], photo)
+    assert net["batch"].shape == (1, SIZE, SIZE, 1)
+    assert net["batch"].max() == pytest.approx(0.299, abs=1e-3)
+    assert net["shown"].shape == (SIZE, SIZE, 3) and net["names"] == ["class 0", "class 1"]
+
+
+def test_plot_filters_handles_every_kind_of_kernel():
+    rgb = plots.plot_filters(np.random.default_rng(0).normal(size=(3, 3, 3, 8)))
+    assert len(rgb.data) == 8 and rgb.data[0].type == "image"
+    pointwise = plots.plot_filters(np.ones((1, 1, 16, 32)))
+    assert pointwise.data[0].type == "heatmap" and np.asarray(pointwise.data[0].z).shape == (32, 16)
+    depthwise = plots.plot_filters(np.ones((3, 3, 12, 1)))
+    assert len(depthwise.data) == 12
+    deep = plots.plot_filters(np.ones((3, 3, 20, 40)), max_filters=8, max_channels=5)
+    assert len(deep.data) == 4 * 5
+
+
+def test_feature_maps_are_sorted_by_activation():
+    maps = np.zeros((4, 4, 5), np.float32)
+    maps[..., 3], maps[..., 1] = 2.0, 1.0
+    fig = plots.plot_feature_maps(maps, k=3)
+    assert [a.text.split(" ·")[0] for a in fig.layout.annotations] == ["ch 3", "ch 1", "ch 0"]
+    assert fig.data[0].colorscale[0][1] == "#440154"  # viridis
+
+
+def test_explanation_and_architecture_figures(models):
+    fig = plots.plot_explanations(np.zeros((8, 8, 3), np.uint8), {"Grad-CAM": np.eye(4)}, 0.5)
+    assert len(fig.data) == 2 and [a.text for a in fig.layout.annotations] == ["image", "Grad-CAM"]
+    arch = plots.plot_architecture(explain.layer_table(models["flat"]), highlight="relu")
+    names = [row[0] for trace in arch.data for row in trace.customdata]
+    assert names == ["conv", "relu"]
