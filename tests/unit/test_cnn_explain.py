@@ -105,7 +105,7 @@ def test_compiled_and_eager_gradients_agree(models, image, monkeypatch):
 
 def test_smoothgrad_is_strongest_around_the_object(models, image):
     sal = explain.smoothgrad(models["sequential"], image[0], 0, samples=8, noise=0.05, seed=1)
-    assert sal.shape == (SIZE, SIZE) and 0 <= sal.min() and sal.max() <= 1
+    assert sal.shape == (SIZE, SIZE) and sal.min() >= 0 and sal.max() <= 1
     near = np.zeros((SIZE, SIZE), bool)
     near[1:8, 8:15] = True
     assert sal[near].mean() > 3 * sal[~near].mean()
@@ -131,7 +131,7 @@ def test_activation_maximisation_increases_the_filter_activation():
     res = explain.activation_maximisation(model, "c2", 2, steps=12, value_range=(0, 1), seed=3)
     trace = res["activation"]
     assert len(trace) == 13 and trace[-1] > trace[0] + 0.1
-    assert res["image"].shape == (12, 12, 3) and 0 <= res["image"].min() and res["image"].max() <= 1
+    assert res["image"].shape == (12, 12, 3) and res["image"].min() >= 0 and res["image"].max() <= 1
     assert res["snapshot_steps"][0] == 0 and res["snapshot_steps"][-1] == 12
     again = explain.activation_maximisation(model, "c2", 2, steps=12, value_range=(0, 1), seed=3)
     np.testing.assert_array_equal(again["image"], res["image"])  # seeded
