@@ -30,6 +30,7 @@ PAGES: list[PageSpec] = [
     PageSpec("pages/text_generation.py", "Text generation (RNN, LSTM, GRU)", ":material/edit_note:", "Sequences", "Train character-level RNN, LSTM and GRU models on Shakespeare or your own text: sample with temperature, spot quoting, look inside the gates.", "text (Shakespeare, uploaded or pasted)"),
     PageSpec("pages/segmentation.py", "Semantic segmentation", ":material/select_all:", "Vision", "Train a U-Net or DeepLab live and watch its masks improve; segment your own photo with a few strokes on pretrained features.", "images with pixel masks (generated scenes, silhouettes, your photo)"),
     PageSpec("pages/transfer_learning.py", "Transfer learning", ":material/move_up:", "Vision", "Teach a pretrained ImageNet network your own classes: feature extraction vs fine-tuning vs from scratch, side by side.", "images (your classes, a zip, the camera, or animal silhouettes)"),
+    PageSpec("pages/dqn.py", "Deep Q-networks (DQN)", ":material/sports_esports:", "Reinforcement learning", "Train a DQN agent on CartPole, Acrobot, MountainCar or LunarLander live, then replay its episodes frame by frame with the Q-value of every action.", "environments (Gymnasium: states, actions, rewards)"),
     PageSpec("pages/jobs.py", "Jobs", ":material/list_alt:", "Server"),
 ]
 

@@ -224,7 +224,11 @@ def train(cfg: Config, data: bytes | None = None, report=None, agent_cls: type =
                    preview=pack_history(rows))  # fmt: skip
             last_preview = time.time()
             if ret.mean() > best_eval:
-                best_eval, best_model, best_step = float(ret.mean()), copy_network(agent.online), step
+                best_eval, best_model, best_step = (
+                    float(ret.mean()),
+                    copy_network(agent.online),
+                    step,
+                )
             if ret.mean() >= env_spec.solved and solved_at is None:
                 solved_at = step
         if step in ckpt_at or (solved_at == step and cfg.stop_when_solved):

@@ -1,0 +1,82 @@
+"""Figures for the DQN page: learning curves and Q-values through an episode."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dl_core.dqn.envs import spec
+from dl_core.dqn.training import unpack_history
+from dl_core.viz import CATEGORICAL
+
+
+def moving_average(x: np.ndarray, window: int = 20) -> np.ndarray:
+    """Trailing mean over the last ``window`` values (shorter at the start)."""
+    x = np.asarray(x, np.float64)
+    if len(x) == 0:
+        return x
+    c = np.cumsum(np.insert(x, 0, 0.0))
+    idx = np.arange(1, len(x) + 1)
+    lo = np.maximum(0, idx - window)
+    return (c[idx] - c[lo]) / (idx - lo)
+
+
+def plot_training(history: np.ndarray, env_id: str, height: int = 520) -> go.Figure:
+    """Four panels against environment steps: episode return (with its moving average,
+    greedy evaluations and the solved line), TD loss, mean max-Q, and ε."""
+    h = unpack_history(history)
+    ep, up, ev = h["episodes"], h["updates"], h["evals"]
+    solved = spec(env_id).solved
+    fig = make_subplots(
+        rows=2, cols=2, shared_xaxes=True, vertical_spacing=0.14, horizontal_spacing=0.08,
+        subplot_titles=("Episode return", "TD loss", "Mean max-Q (replay batch)", "ε (exploration)"),
+    )  # fmt: skip
+    c = CATEGORICAL
+    fig.add_scatter(x=ep[:, 0], y=ep[:, 1], mode="markers", name="episode return",
+                    marker=dict(size=4, color=c[5], opacity=0.5), row=1, col=1)  # fmt: skip
+    fig.add_scatter(x=ep[:, 0], y=moving_average(ep[:, 1]), mode="lines", name="moving average (20)",
+                    line=dict(color=c[0], width=2), row=1, col=1)  # fmt: skip
+    fig.add_scatter(x=ev[:, 0], y=ev[:, 1], mode="lines+markers", name="greedy evaluation",
+                    error_y=dict(type="data", array=ev[:, 2], visible=True),
+                    line=dict(color=c[3], width=2, dash="dot"), row=1, col=1)  # fmt: skip
+    fig.add_hline(y=solved, line=dict(color=c[2], dash="dash"), row=1, col=1,
+                  annotation_text=f"solved ({solved:g})", annotation_position="bottom right")  # fmt: skip
+    fig.add_scatter(x=up[:, 0], y=up[:, 1], mode="lines", name="TD loss",
+                    line=dict(color=c[1]), row=1, col=2)  # fmt: skip
+    fig.add_scatter(x=up[:, 0], y=up[:, 2], mode="lines", name="mean max-Q",
+                    line=dict(color=c[4]), row=2, col=1)  # fmt: skip
+    eps_x = np.concatenate([ep[:, 0], up[:, 0]])
+    order = np.argsort(eps_x)
+    eps_y = np.concatenate([ep[:, 3], up[:, 3]])[order]
+    fig.add_scatter(x=eps_x[order], y=eps_y, mode="lines", name="ε",
+                    line=dict(color=c[7]), row=2, col=2)  # fmt: skip
+    fig.update_yaxes(type="log", row=1, col=2)
+    for col in (1, 2):
+        fig.update_xaxes(title_text="environment step", row=2, col=col)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10),
+                      legend=dict(orientation="h", y=-0.15))  # fmt: skip
+    return fig
+
+
+def plot_episode_q(episode: dict[str, np.ndarray], action_names: list[str]) -> go.Figure:
+    """Q-value of each action at every step of a recorded episode; markers show the action
+    taken (hollow where ε made it random)."""
+    q, actions = episode["q"], episode["actions"]
+    steps = np.arange(len(actions))
+    fig = go.Figure()
+    for a, name in enumerate(action_names):
+        colour = CATEGORICAL[a % len(CATEGORICAL)]
+        fig.add_scatter(x=steps, y=q[:, a], mode="lines", name=f"Q(s, {name})",
+                        line=dict(color=colour))  # fmt: skip
+        taken = actions == a
+        fig.add_scatter(
+            x=steps[taken], y=q[taken, a], mode="markers", name=f"chose {name}",
+            marker=dict(color=colour, size=5, symbol=np.where(episode["random"][taken],
+                        "circle-open", "circle")),
+            showlegend=False,
+        )  # fmt: skip
+    fig.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10),
+                      xaxis_title="step", yaxis_title="Q-value (expected discounted return)",
+                      legend=dict(orientation="h", y=-0.25))  # fmt: skip
+    return fig

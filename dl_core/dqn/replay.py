@@ -1,0 +1,159 @@
+"""Replays: run one episode with a Q-network, record ``rgb_array`` frames, actions and
+Q-values, and turn them into an animated image with the Q-values drawn beside each frame."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from dl_core.dqn.envs import make_env, spec
+from dl_core.viz import CATEGORICAL
+
+MAX_FRAMES = 150  # longer episodes keep every k-th frame (the Q-values keep every step)
+
+
+def record_episode(
+    model, env_id: str, seed: int = 0, eps: float = 0.0, width: int = 240,
+    max_frames: int = MAX_FRAMES,
+) -> dict[str, np.ndarray]:  # fmt: skip
+    """Play one ε-greedy episode and record it.
+
+    Returns ``frames`` (F, H, W, 3) uint8 (every ``stride``-th step, resized to ``width``),
+    ``frame_steps`` (F,) the step of each frame, and per step: ``q`` (T, A), ``actions`` (T,),
+    ``rewards`` (T,), ``random`` (T,) whether the action was a random (ε) one, and ``eps``.
+    """
+    env = make_env(env_id, render=True)
+    rng = np.random.default_rng(seed)
+    obs, _ = env.reset(seed=seed)
+    frames, frame_steps, qs, actions, rewards, randoms = [], [], [], [], [], []
+    limit = spec(env_id).max_steps
+    stride = max(1, int(np.ceil(limit / max_frames)))
+    done, t = False, 0
+    while not done:
+        q = np.asarray(model.predict_on_batch(np.asarray(obs, np.float32)[None]))[0]
+        is_random = rng.random() < eps
+        action = int(rng.integers(len(q))) if is_random else int(np.argmax(q))
+        if t % stride == 0:
+            frames.append(_resize(env.render(), width))
+            frame_steps.append(t)
+        obs, reward, term, trunc, _ = env.step(action)
+        qs.append(q)
+        actions.append(action)
+        rewards.append(float(reward))
+        randoms.append(is_random)
+        done, t = term or trunc, t + 1
+    frames.append(_resize(env.render(), width))  # the final state
+    frame_steps.append(t)
+    env.close()
+    return {
+        "frames": np.stack(frames),
+        "frame_steps": np.asarray(frame_steps),
+        "q": np.stack(qs).astype(np.float32),
+        "actions": np.asarray(actions),
+        "rewards": np.asarray(rewards, np.float32),
+        "random": np.asarray(randoms),
+        "eps": np.float32(eps),
+    }
+
+
+def render_size(env_id: str) -> tuple[int, int, int]:
+    """The (H, W, 3) shape of the environment's own ``rgb_array`` frames."""
+    env = make_env(env_id, render=True)
+    env.reset(seed=0)
+    shape = env.render().shape
+    env.close()
+    return shape
+
+
+def _resize(frame: np.ndarray, width: int) -> np.ndarray:
+    h, w = frame.shape[:2]
+    return np.asarray(Image.fromarray(frame).resize((width, round(h * width / w)), Image.BILINEAR))
+
+
+def _font(size: int):
+    for name in ("DejaVuSans.ttf", "LiberationSans-Regular.ttf"):
+        try:
+            return ImageFont.truetype(name, size)
+        except OSError:
+            continue
+    return ImageFont.load_default(size=size)  # ASCII-only text below keeps this readable
+
+
+def annotated_frame(episode: dict[str, np.ndarray], i: int, action_names: list[str]) -> np.ndarray:
+    """Frame ``i`` with a panel on its right: step, return so far, ε, the action and a bar
+    per action's Q-value (the chosen one filled)."""
+    frame = episode["frames"][i]
+    t = int(episode["frame_steps"][i])
+    h, w = frame.shape[:2]
+    n = len(action_names)
+    panel_w = 210
+    img = Image.new("RGB", (w + panel_w, max(h, 70 + 34 * n)), "white")
+    img.paste(Image.fromarray(frame), (0, 0))
+    draw = ImageDraw.Draw(img)
+    font, small = _font(14), _font(12)
+    x0 = w + 10
+    ret = float(episode["rewards"][:t].sum())
+    draw.text((x0, 6), f"step {t}   return {ret:.0f}", fill="black", font=font)
+    step = min(t, len(episode["actions"]) - 1)
+    q = episode["q"][step]
+    action = int(episode["actions"][step])
+    how = "random action" if episode["random"][step] else "greedy"
+    draw.text((x0, 26), f"eps = {float(episode['eps']):.2f}   {how}", fill="black", font=small)
+    draw.text((x0, 44), "Q-values:", fill="black", font=small)
+    lo, hi = float(episode["q"].min()), float(episode["q"].max())
+    span = max(hi - lo, 1e-6)
+    for a in range(n):
+        y = 62 + 34 * a
+        frac = (float(q[a]) - lo) / span
+        colour = CATEGORICAL[a % len(CATEGORICAL)]
+        bar = (x0, y + 14, x0 + 8 + int(frac * 170), y + 28)
+        draw.rectangle(bar, outline=colour, fill=colour if a == action else "white", width=2)
+        mark = "> " if a == action and t < len(episode["actions"]) else ""
+        draw.text((x0, y), f"{mark}{action_names[a]}  {q[a]:.2f}", fill="black", font=small)
+    return np.asarray(img)
+
+
+def replay_gif(episode: dict[str, np.ndarray], action_names: list[str], fps: int = 20) -> bytes:
+    """The episode as an animated GIF, each frame annotated (see :func:`annotated_frame`)."""
+    first = Image.fromarray(annotated_frame(episode, 0, action_names))
+    first = first.quantize(colors=64, method=Image.Quantize.FASTOCTREE)
+    images = [first] + [
+        Image.fromarray(annotated_frame(episode, i, action_names)).quantize(palette=first)
+        for i in range(1, len(episode["frames"]))
+    ]  # one shared palette: fast, and no colour flicker between frames
+    buf = io.BytesIO()
+    images[0].save(buf, format="GIF", save_all=True, append_images=images[1:], loop=0,
+                   duration=int(1000 / fps), optimize=False)  # fmt: skip
+    return buf.getvalue()
+
+
+def agents_of(key: str) -> dict[str, object]:
+    """The Q-networks a finished job (or a cached pretrained agent) holds, by label, in
+    training order: untrained, checkpoints, best evaluation, final."""
+    from dl_core.results import Result
+    from dl_core.store import Store
+
+    res = Result(Store(), key)
+    out: dict[str, object] = {}
+    if "untrained" in res:
+        out["untrained"] = res["untrained"]
+    if "checkpoints" in res:
+        for step, model in zip(res["checkpoint_steps"], res["checkpoints"], strict=True):
+            out[f"checkpoint @ {int(step):,} steps"] = model
+    if "best_step" in res:
+        out[f"best evaluation @ {int(res['best_step']):,} steps"] = res["best"]
+    out["final" if "untrained" in res else "pretrained"] = res["model"]
+    return out
+
+
+def untrained_network(env_id: str, width: int, depth: int, seed: int = 0):
+    """A freshly initialised Q-network (what the agent knows before any training)."""
+    import keras
+
+    from dl_core.dqn.agent import build_q_network
+    from dl_core.dqn.envs import sizes
+
+    keras.utils.set_random_seed(seed)
+    return build_q_network(*sizes(env_id), width, depth)

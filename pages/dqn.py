@@ -1,0 +1,123 @@
+"""Deep Q-networks on Gymnasium: train live, watch the return climb, replay episodes."""
+
+import dataclasses
+
+import streamlit as st
+
+from dl_core import dqn
+from dl_core.dqn import plots, pretrained, replay
+from ui import jobs as ui_jobs
+from ui.code import show_code
+from ui.errors import shown_errors
+from ui.state import UrlState
+
+st.title("Deep Q-networks (DQN)")
+st.markdown(
+    "An agent learns which action is worth most in each state by fitting a network "
+    "**Q(s, a)** to the *Bellman target*: the reward it just got plus the discounted value "
+    "of the best next action. Two tricks keep this stable: a **replay buffer** (train on "
+    "random old transitions, not on the last few correlated ones) and a **target network** "
+    "(a slowly updated copy that computes the target, so the network does not chase itself)."
+)
+st.latex(r"y = r + \gamma\,(1-\text{done})\,\max_{a'} Q_{\text{target}}(s', a'), \qquad "
+         r"L(\theta) = \operatorname{Huber}\big(y - Q_\theta(s, a)\big)")  # fmt: skip
+
+url = UrlState("dqn")
+c1, c2, c3 = st.columns([1, 2, 1])
+preset = url(c1.segmented_control, "Preset", "preset", "default", options=list(dqn.PRESETS))
+env_id = url(c2.selectbox, "Environment", "env", "CartPole-v1", options=list(dqn.ENVS))
+seed = url(c3.number_input, "Seed", "seed", 0, min_value=0, max_value=10_000, step=1)
+env = dqn.ENVS[env_id]
+st.caption(f"**{env.title}.** Observation: {env.observation} Actions: {', '.join(env.actions)}. "
+           f"Reward: {env.reward} Solved: average greedy return ≥ {env.solved:g}.")  # fmt: skip
+base = dqn.for_env(preset or "default", env_id)
+
+with st.expander("DQN settings", icon=":material/tune:"):
+    a, b, c, d = st.columns(4)
+    width = url(a.select_slider, "Width", "width", base.width, options=[16, 32, 64, 128, 256, 512])
+    depth = url(a.slider, "Hidden layers", "depth", base.depth, min_value=1, max_value=4)
+    lr = url(a.select_slider, "Learning rate", "lr", base.lr,
+             options=sorted({1e-4, 3e-4, 6.3e-4, 1e-3, 2.3e-3, 4e-3, 1e-2, base.lr}))  # fmt: skip
+    gamma = url(a.number_input, "Discount γ", "gamma", base.gamma, min_value=0.0, max_value=2.0,
+                step=0.01, format="%.3f")  # fmt: skip
+    eps_start = url(b.slider, "ε start", "eps0", base.eps_start, min_value=0.0, max_value=1.0)
+    eps_end = url(b.slider, "ε end", "eps1", base.eps_end, min_value=0.0, max_value=1.0)
+    eps_decay = url(b.number_input, "ε decay steps", "epsd", base.eps_decay_steps, min_value=1)
+    total = url(b.number_input, "Step budget", "steps", base.total_steps, min_value=0,
+                max_value=10_000_000, step=1000)  # fmt: skip
+    buffer = url(c.number_input, "Replay buffer size", "buffer", base.buffer_size, min_value=1)
+    batch = url(c.number_input, "Batch size", "batch", base.batch_size, min_value=1)
+    starts = url(c.number_input, "Learning starts", "starts", base.learning_starts, min_value=0)
+    freq = url(c.number_input, "Train every (steps)", "freq", base.train_freq, min_value=1)
+    grad = url(c.number_input, "Gradient steps", "grad", base.gradient_steps, min_value=1)
+    target = url(d.segmented_control, "Target update", "target", base.target_update,
+                 options=["hard", "soft"])  # fmt: skip
+    period = url(d.number_input, "Hard copy period", "period", base.target_period, min_value=1)
+    tau = url(d.number_input, "Soft rate τ", "tau", base.tau, min_value=0.0, max_value=1.0,
+              step=0.001, format="%.3f")  # fmt: skip
+    loss = url(d.segmented_control, "Loss", "loss", base.loss, options=["huber", "mse"])
+    double = url(d.toggle, "Double DQN", "double", base.double)
+cfg = dataclasses.replace(
+    base, seed=int(seed), width=width, depth=depth, lr=lr, gamma=gamma, eps_start=eps_start,
+    eps_end=eps_end, eps_decay_steps=int(eps_decay), total_steps=int(total),
+    buffer_size=int(buffer), batch_size=int(batch), learning_starts=int(starts),
+    train_freq=int(freq), gradient_steps=int(grad), target_update=target or "hard",
+    target_period=int(period), tau=tau, loss=loss or "huber", double=double,
+)  # fmt: skip
+
+status = None
+with shown_errors():
+    for w in dqn.validate(cfg):
+        st.warning(w, icon=":material/warning:")
+    cfg, capped = dqn.clamp(cfg)
+    for msg in capped:
+        st.warning(msg, icon=":material/speed:")
+    status = ui_jobs.train_button(dqn.train, cfg, job_label=f"DQN · {env_id}")
+    status = ui_jobs.progress(status, metrics=("eval_return",),
+                              preview=lambda arr: st.plotly_chart(plots.plot_training(arr, env_id)))  # fmt: skip
+
+key, source = None, ""
+if status is not None and status.state == "done":
+    key, source = status.key, "your agent"
+elif env_id in pretrained.available():
+    key, source = pretrained.cached(env_id).key, "the pretrained agent (served from the cache)"
+
+if key is None:
+    st.info("No pretrained agent ships for this environment: press **Train** to make one.")
+else:
+    res = ui_jobs.load_result(key) if source == "your agent" else pretrained.cached(env_id)
+    solved = res["solved_at_step"]
+    st.subheader(f"Training of {source}")
+    st.plotly_chart(plots.plot_training(res["history"], env_id), key="curves")
+    st.caption(
+        f"{res['env_steps']:,} environment steps in {res['wall_s']:.0f} s; "
+        + (f"solved at step {solved:,}." if solved else "not solved within the budget.")
+    )
+    st.subheader("Replay")
+    agents = replay.agents_of(key)
+    r1, r2, r3 = st.columns([2, 1, 1])
+    label = url(r1.selectbox, "Agent to replay", "agent", list(agents)[-1], options=list(agents))
+    ep_seed = url(r2.number_input, "Episode seed", "ep", 0, min_value=0, max_value=10_000)
+    eps = url(r3.slider, "ε while replaying", "reps", 0.0, min_value=0.0, max_value=1.0)
+
+    @st.cache_data(max_entries=32, show_spinner="Playing an episode…")
+    def _episode(key: str, label: str, env_id: str, ep_seed: int, eps: float, untrained: bool):
+        model = (replay.untrained_network(env_id, cfg.width, cfg.depth, cfg.seed) if untrained
+                 and "untrained" not in agents else agents["untrained" if untrained else label])  # fmt: skip
+        ep = replay.record_episode(model, env_id, seed=ep_seed, eps=eps)
+        return ep, replay.replay_gif(ep, list(env.actions))
+
+    left, right = st.columns(2)
+    for col, untrained, title in ((left, True, "untrained"), (right, False, label)):
+        ep, gif = _episode(key, label, env_id, int(ep_seed), float(eps), untrained)
+        col.markdown(
+            f"**{title}** — return {ep['rewards'].sum():.0f} in {len(ep['actions'])} steps"
+        )
+        col.image(gif, width="stretch")
+    st.caption("Each frame shows the step, the return so far, ε, and one bar per action's "
+               "Q-value (filled: the action taken).")  # fmt: skip
+    st.plotly_chart(plots.plot_episode_q(ep, list(env.actions)), key="q")
+    st.caption(f"Q-values of '{label}' at every step of the episode on the right; dots mark "
+               "the action it took (hollow: random because of ε).")  # fmt: skip
+
+show_code(dqn.bellman_targets, dqn.TDLoss, dqn.Agent, dqn.train, replay.record_episode)
