@@ -19,7 +19,8 @@ def start_workers() -> jobs.Executor:
     return jobs.get_executor()
 
 
-start_workers()
+if __name__ != "__mp_main__":  # a spawned worker re-runs this file: it must not spawn workers
+    start_workers()
 
 sections: dict[str, list] = {g: [] for g in GROUPS}
 for spec in PAGES:
