@@ -213,10 +213,11 @@ def train(cfg: Config, data: bytes | None = None, report=None, agent_cls: type =
                     update_target(agent.online, agent.target, 1 - (1 - tau) ** cfg.gradient_steps)
             if cfg.target_update == "hard" and step % cfg.target_period == 0:
                 update_target(agent.online, agent.target, 1.0)
-        if losses and (len(losses) * cfg.gradient_steps >= 100 or step % 1000 == 0):
+        at_eval = step % cfg.eval_every == 0 or step == cfg.total_steps
+        if losses and (len(losses) * cfg.gradient_steps >= 100 or at_eval):
             rows.append((UPDATE, step, np.mean(losses), np.mean(max_qs), eps))
             losses, max_qs = [], []
-        if step % cfg.eval_every == 0 or step == cfg.total_steps:
+        if at_eval:
             ret = evaluate(agent.q_values, cfg.env_id, cfg.eval_episodes, seed=10_000 + cfg.seed)
             rows.append((EVAL, step, ret.mean(), ret.std(), 0.0))
             report(epoch=len([r for r in rows if r[0] == EVAL]), total=None,
