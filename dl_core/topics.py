@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-TOPICS: list[str] = ["basics", "gan", "attention", "cnn", "text_generation", "segmentation", "transfer", "dqn"]
+TOPICS: list[str] = ["basics", "gan", "attention", "cnn", "text_generation", "segmentation", "transfer", "detection", "dqn"]
 
 
 def modules() -> list[ModuleType]:

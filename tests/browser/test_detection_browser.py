@@ -1,0 +1,33 @@
+"""The detection page in Chromium: upload a real photo, see the face box and NMS steps;
+train the tiny YOLOv8 in a worker process; screenshots of both."""
+
+import pytest
+from PIL import Image
+
+from dl_core.assets import load_photo
+from tests.browser.conftest import assert_no_exception, screenshot, wait_idle
+
+pytestmark = pytest.mark.browser
+
+
+def test_upload_a_photo_see_the_face_box_then_train_tiny_yolo(page, server, tmp_path):
+    base, _ = server
+    photo = tmp_path / "astronaut.jpg"
+    Image.fromarray(load_photo("astronaut")).save(photo, quality=90)
+    page.goto(f"{base}/detection?preset=tiny&img_src=Upload")
+    wait_idle(page)
+    assert_no_exception(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(photo))
+    page.get_by_text("1 detection(s) on your image").wait_for(timeout=120_000)
+    wait_idle(page)
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+    assert "img_fp=" in page.url  # the upload is in the link
+    assert page.get_by_text("face", exact=True).count() >= 1  # the detections table
+    assert page.get_by_text("NMS steps", exact=True).count() == 1  # the slider
+    screenshot(page, "detection-uploaded-face")
+
+    page.get_by_role("button", name="Train").click()
+    page.get_by_text("mAP@0.5 (held-out)").wait_for(timeout=300_000)
+    wait_idle(page)
+    assert_no_exception(page)
+    screenshot(page, "detection-trained")
