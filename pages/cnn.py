@@ -117,7 +117,9 @@ with t_train:
         st.caption(f"A few training images of each of the {len(names)} classes.")
         for w in cnn.validate(cfg, x_show.shape[1]):
             st.warning(w, icon=":material/warning:")
-        status = ui_jobs.train_button(cnn.train, cfg, data_fp, job_label=f"CNN · {cfg.dataset}")
+        status = ui_jobs.train_button(
+            cnn.train, cfg, data_fp, job_label=f"CNN · {cfg.dataset}", key="cnn-train"
+        )
         status = ui_jobs.progress(status, metrics=("loss", "val_loss", "accuracy", "val_accuracy"))
     if status is not None and status.state == "done":
         trained = r = ui_jobs.load_result(status.key)
@@ -224,7 +226,7 @@ with t_net, shown_errors():
                  options=["top prediction", *names])  # fmt: skip
     cls = int(top[0]) if choice == "top prediction" else names.index(choice)
     alpha = url(right.slider, "Heatmap opacity", "alpha", 0.5, min_value=0.0, max_value=1.0)
-    smooth = url(right.toggle, "Also SmoothGrad (a few seconds)", "smooth", True)
+    smooth = url(right.toggle, "Also SmoothGrad (a few seconds)", "smooth", preset != "tiny")
     maps = _explain(mkey, model, batch, cls, smooth)
     st.plotly_chart(plots.plot_explanations(net["shown"], maps, alpha), key="cam")
     st.caption(
