@@ -27,7 +27,10 @@ st.latex(
     r"\mathcal{L} = -\frac{1}{HW}\sum_{u} \log p_\theta(y_u \mid x)_u"
 )
 url = UrlState("segmentation")
-FG, BG = "#E69F00", "#0072B2"
+FG, BG = (
+    seg.CLASS_COLOURS[1],
+    "#D55E00",
+)  # object strokes in the object colour; background vermilion
 
 
 def _reset_to_preset() -> None:
@@ -67,9 +70,11 @@ with train_tab:
         for warning in seg.validate(cfg):
             st.caption(f":material/info: {warning}")
         x, y, names = seg.make_dataset(cfg.dataset, 8, cfg.image_size, cfg.seed, "val")
-        st.plotly_chart(seg.plot_samples(x, y, names), key="samples")
+        st.plotly_chart(seg.plot_samples(x, y, names), key="seg-samples")
         st.caption("Held-out images (top) and their exact masks (bottom), in the class colours.")
-        status = ui_jobs.train_button(seg.train, cfg, job_label=f"{arch} · {dataset}")
+        status = ui_jobs.train_button(
+            seg.train, cfg, job_label=f"{arch} · {dataset}", key="seg-train"
+        )
         status = ui_jobs.progress(
             status, metrics=("loss", "pixel_accuracy", "val_mean_iou", "val_pixel_accuracy"),
             preview=lambda a: st.image(list(a), width=180, caption=["image | predicted mask"] * len(a)),
@@ -79,8 +84,8 @@ with train_tab:
     if result is not None:
         names = result["class_names"]
         left, right = st.columns([3, 2])
-        left.plotly_chart(seg.plot_predictions(result["val_images"], result["val_masks"], result["val_pred"], names), key="preds")  # fmt: skip
-        right.plotly_chart(seg.plot_iou(result["per_class_iou"], names), key="iou")
+        left.plotly_chart(seg.plot_predictions(result["val_images"], result["val_masks"], result["val_pred"], names), key="seg-preds")  # fmt: skip
+        right.plotly_chart(seg.plot_iou(result["per_class_iou"], names), key="seg-iou")
         right.caption(f"Mean IoU {result['val_mean_iou']:.3f} · pixel accuracy {result['val_pixel_accuracy']:.3f} on {cfg.n_val} held-out images, after {result['epochs_run']} epochs ({result['seconds']:.0f} s).")  # fmt: skip
         st.subheader("Masks over an image")
         a, b, c = st.columns([2, 2, 3])
@@ -88,8 +93,8 @@ with train_tab:
         opacity = url(a.slider, "Opacity", "alpha", 0.55, min_value=0.0, max_value=1.0, step=0.05)
         shown = url(a.multiselect, "Classes shown", "show", list(names), options=names) or []  # fmt: skip
         img, pred = result["val_images"][idx], result["val_pred"][idx]
-        b.plotly_chart(seg.plot_overlay(img, pred, names, opacity, [names.index(s) for s in shown]), key="overlay")  # fmt: skip
-        c.plotly_chart(seg.plot_class_share(pred, names), key="share")
+        b.plotly_chart(seg.plot_overlay(img, pred, names, opacity, [names.index(s) for s in shown]), key="seg-overlay")  # fmt: skip
+        c.plotly_chart(seg.plot_class_share(pred, names), key="seg-share")
         c.caption("Share of the predicted pixels in each class.")
         c.download_button("Download mask (PNG)", seg.mask_png(pred, names), "mask.png", "image/png", icon=":material/download:")  # fmt: skip
         st.subheader("Inside the network: feature maps, encoder → decoder")
@@ -102,15 +107,15 @@ with train_tab:
             cols[0].markdown(
                 f"**{'With' if skips else 'Without'} skips** (mean IoU {result['val_mean_iou']:.2f})"
             )
-            cols[0].plotly_chart(seg.plot_feature_maps(maps), key="maps")
+            cols[0].plotly_chart(seg.plot_feature_maps(maps), key="seg-maps")
             if other is not None and other.state == "done":
                 twin = ui_jobs.load_result(other.key)
                 cols[1].markdown(
                     f"**{'Without' if skips else 'With'} skips** (mean IoU {twin['val_mean_iou']:.2f})"
                 )
-                cols[1].plotly_chart(seg.plot_feature_maps(seg.feature_maps(twin["model"], img)), key="twin_maps")  # fmt: skip
+                cols[1].plotly_chart(seg.plot_feature_maps(seg.feature_maps(twin["model"], img)), key="seg-twin_maps")  # fmt: skip
         else:
-            st.plotly_chart(seg.plot_feature_maps(maps), key="maps")
+            st.plotly_chart(seg.plot_feature_maps(maps), key="seg-maps")
         st.caption("Each row is one stage; its four most active channels (viridis: dark = low, yellow = high). Without skips the decoder must rebuild edges from the blurry bottleneck.")  # fmt: skip
 
 
@@ -149,27 +154,27 @@ with click_tab:
                 more_fg, more_bg = seg.parse_strokes(text, (h, w))
                 fg, bg = np.concatenate([fg, more_fg]), np.concatenate([bg, more_bg])
             if len(fg) + len(bg) == 0:
-                right.info("Draw on the photo: orange strokes on the object, then switch Marking to background and draw blue strokes around it.", icon=":material/draw:")  # fmt: skip
+                right.info("Draw on the photo: blue strokes on the object, then switch Marking to background and draw red-orange strokes around it.", icon=":material/draw:")  # fmt: skip
             else:
                 res = seg.segment_from_strokes(photo, fg, bg, features=feats)
                 opacity = url(right.slider, "Mask opacity", "fc_alpha", 0.5, min_value=0.0, max_value=1.0, step=0.05)  # fmt: skip
                 shown = url(right.multiselect, "Show", "fc_show", ["object"], options=["background", "object"]) or []  # fmt: skip
                 classes = ["background", "object"]
-                right.plotly_chart(seg.plot_overlay(photo, res.mask, classes, opacity, [classes.index(s) for s in shown], strokes={"foreground": fg, "background": bg}), key="fc_overlay")  # fmt: skip
+                right.plotly_chart(seg.plot_overlay(photo, res.mask, classes, opacity, [classes.index(s) for s in shown], strokes={"foreground": fg, "background": bg}), key="seg-fc_overlay")  # fmt: skip
                 right.caption(f"Head fitted on {res.n_fg} object and {res.n_bg} background cells in {res.seconds:.2f} s · {res.train_accuracy:.0%} of the marked cells right · {where}.")  # fmt: skip
                 right.download_button("Download mask (PNG)", seg.mask_png(res.mask, classes), "mask.png", "image/png", icon=":material/download:", key="fc_download")  # fmt: skip
                 p1, p2, p3 = st.columns(3)
-                p1.plotly_chart(seg.plot_probability(res.prob), key="fc_prob")
+                p1.plotly_chart(seg.plot_probability(res.prob), key="seg-fc_prob")
                 p1.caption("P(object) for every pixel (viridis); the mask is where it passes 0.5.")
-                p2.plotly_chart(seg.plot_class_share(res.mask, classes), key="fc_share")
-                p3.plotly_chart(seg.plot_head_loss(res.losses), key="fc_loss")
+                p2.plotly_chart(seg.plot_class_share(res.mask, classes), key="seg-fc_share")
+                p3.plotly_chart(seg.plot_head_loss(res.losses), key="seg-fc_loss")
 
 with explain_tab:
     st.markdown("**Transposed convolution** stamps a copy of the kernel for every input pixel, `stride` apart. When the kernel size is not a multiple of the stride the copies overlap unevenly and a checkerboard appears; bilinear upsampling followed by a convolution avoids it.")  # fmt: skip
-    st.plotly_chart(seg.plot_transposed_conv(), key="tconv")
+    st.plotly_chart(seg.plot_transposed_conv(), key="seg-tconv")
     st.caption("How many kernel taps land on each output pixel of a stride-2 transposed convolution on a 4×4 input (viridis: more = brighter).")  # fmt: skip
     st.markdown("**Atrous (dilated) convolution** spreads the same 3×3 weights `rate` pixels apart: the field of view grows without pooling or more weights, so the map keeps its resolution.")  # fmt: skip
-    st.plotly_chart(seg.plot_atrous((1, 2, 4)), key="atrous")
+    st.plotly_chart(seg.plot_atrous((1, 2, 4)), key="seg-atrous")
     st.caption("Blue cells are the nine input pixels one output pixel reads, at rates 1, 2 and 4.")
 
 show_code(seg.build_unet, seg.build_deeplab, seg.train, seg.pixel_features, seg.fit_head, seg.segment_from_strokes)  # fmt: skip

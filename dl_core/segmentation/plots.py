@@ -67,7 +67,7 @@ def plot_overlay(
     k = len(class_names)
     shown = list(range(k)) if visible is None else list(visible)
     fig = go.Figure(go.Image(z=overlay_mask(image, mask, k, opacity, shown), name="overlay"))
-    colours = {"foreground": viz.CATEGORICAL[1], "background": viz.CATEGORICAL[0]}
+    colours = {"foreground": CLASS_COLOURS[1], "background": "#D55E00"}
     for name, xy in (strokes or {}).items():
         xy = np.asarray(xy).reshape(-1, 2)
         if len(xy) > 4000:  # draw a subsample of long strokes
