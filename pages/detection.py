@@ -15,6 +15,7 @@ from ui.state import UrlState
 from ui.uploads import image_input
 
 FACE, YOLO = "Face detector (MTCNN, pretrained)", "Your YOLOv8 (train it below)"
+VOC = "YOLOv8 pretrained on Pascal VOC (online only)"
 
 st.title("Object detection")
 st.markdown(
@@ -49,6 +50,18 @@ def _faces(_image: np.ndarray, digest: str, floor: float) -> det.Detections:
 @st.cache_data(max_entries=32, show_spinner="Running YOLOv8…")
 def _yolo(_image: np.ndarray, digest: str, key: str) -> det.Detections:
     return det.detect(det.load_detector(ui_jobs.load_result(key)), _image, min_score=0.01)
+
+
+@st.cache_resource(show_spinner="Downloading YOLOv8 (Pascal VOC)…")
+def _voc_model():
+    from dl_core.detection import yolo
+
+    return yolo.pretrained_voc()
+
+
+@st.cache_data(max_entries=16, show_spinner="Running YOLOv8 (Pascal VOC)…")
+def _voc(_image: np.ndarray, digest: str) -> det.Detections:
+    return det.detect(_voc_model(), _image, min_score=0.01)
 
 
 # -- train your own detector (drawn lower on the page; its model is used above) ----------------
@@ -102,9 +115,15 @@ with top:
     st.header("Detect objects in a photo")
     left, right = st.columns([1, 2])
     with left:
-        detector = url(st.radio, "Detector", "detector", FACE, options=[FACE, YOLO])
-        image, where = image_input(url, "img", default_photo="astronaut")
-        names = ["face"] if detector == FACE else list(det.CLASSES)
+        detector = url(st.radio, "Detector", "detector", FACE, options=[FACE, YOLO, VOC])
+        names = {FACE: ["face"], YOLO: list(det.CLASSES), VOC: list(det.VOC_CLASSES)}[detector]
+        truth = None
+        if detector == YOLO and url(st.toggle, "A held-out scene (off: a photo)", "scene", True):
+            k = url(st.slider, "Held-out scene", "scene_k", 0, min_value=0, max_value=7)
+            x, b, c = det.make_scenes(k + 1, det.VAL_SEED, **det.scene_kwargs(cfg))
+            image, where, truth = x[k], f"held-out scene {k}", det.unpad(b[k], c[k])
+        else:
+            image, where = image_input(url, "img", default_photo="astronaut")
         conf = url(st.slider, "Confidence threshold", "conf", 0.8 if detector == FACE else 0.3,
                    min_value=0.0, max_value=1.0, step=0.05)  # fmt: skip
         iou_thr = url(st.slider, "IoU threshold (NMS)", "iou", 0.5, min_value=0.0, max_value=1.0,
@@ -112,7 +131,7 @@ with top:
         chosen = url(st.multiselect, "Classes", f"cls_{len(names)}", names, options=names)
         max_det = url(st.slider, "Max detections", "maxdet", 20, min_value=1, max_value=100)
     cands = None
-    with right:
+    with right, shown_errors():
         if image is not None:
             small, scale = det.fit_within(image, det.MAX_SIDE)
             if scale < 1:
@@ -121,6 +140,8 @@ with top:
             digest = hashlib.sha256(small.tobytes()).hexdigest()
             if detector == FACE:
                 cands = _faces(small, digest, min(conf, 0.5))
+            elif detector == VOC:
+                cands = _voc(small, digest)
             elif result is not None:
                 cands = _yolo(small, digest, status.key)
             else:
@@ -131,12 +152,13 @@ with top:
             kept_in, res = det.postprocess(cands, conf, iou_thr, allowed, max_det)
             final = kept_in.take(res.keep)
             st.plotly_chart(plots.plot_detections(small, final, names, landmarks=final.landmarks,
-                            title=f"{len(final)} detection(s) on {where}"), key="dets")  # fmt: skip
+                            truth=truth, title=f"{len(final)} detection(s) on {where}"), key="dets")  # fmt: skip
             if not chosen:
                 st.warning("The class filter removes every class: pick at least one.")
             elif len(final) == 0:
-                st.info(f"No {' or '.join(chosen)} found above confidence {conf:.2f}. Lower the "
-                        "threshold or try another image.", icon=":material/search_off:")  # fmt: skip
+                what = " or ".join(chosen) if len(chosen) <= 3 else "object"
+                st.info(f"No {what} found above confidence {conf:.2f}. Lower the threshold or "
+                        "try another image.", icon=":material/search_off:")  # fmt: skip
             else:
                 st.dataframe(det.detection_table(final, names), hide_index=True)
 

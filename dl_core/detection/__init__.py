@@ -30,6 +30,28 @@ from dl_core.detection.boxes import (
 from dl_core.detection.scenes import CLASSES, make_scenes, unpad
 from dl_core.errors import ConfigError
 
+VOC_CLASSES = (
+    "aeroplane",
+    "bicycle",
+    "bird",
+    "boat",
+    "bottle",
+    "bus",
+    "car",
+    "cat",
+    "chair",
+    "cow",
+    "diningtable",
+    "dog",
+    "horse",
+    "motorbike",
+    "person",
+    "pottedplant",
+    "sheep",
+    "sofa",
+    "train",
+    "tvmonitor",
+)  # Pascal VOC, the classes of keras-cv's pretrained YOLOv8 (online only)
 VAL_SEED = 424242  # the held-out scenes are the same for every run (comparable mAP)
 
 
@@ -191,7 +213,7 @@ def detect(model: Any, image: np.ndarray, min_score: float = 0.05) -> Detections
     """Candidates of a trained detector on any RGB image, in that image's pixels."""
     from dl_core.detection import yolo
 
-    size = int(model.input_shape[1])
+    size = int(model.input_shape[1] or yolo.VOC_SIZE)
     square, scale, (ox, oy) = letterbox(image, size)
     boxes, scores = yolo.raw_predictions(model, square[None])
     cands = candidates(boxes[0], scores[0], min_score)
@@ -334,7 +356,9 @@ def warmup_jobs() -> list[tuple]:
 
 
 __all__ = [
-    "CLASSES", "COCO_THRESHOLDS", "Config", "Detections", "PRESETS", "candidates", "detect",
-    "evaluate", "iou", "iou_matrix", "letterbox", "load_detector", "make_scenes", "nms",
-    "postprocess", "predict_scenes", "train", "validate", "validation_scenes", "warmup_jobs",
+    "CLASSES", "COCO_THRESHOLDS", "Config", "Detections", "HEAD_EXPLAINED", "MAX_SIDE", "PRESETS",
+    "VAL_SEED", "VOC_CLASSES", "candidates", "detect", "detection_table", "evaluate",
+    "fit_within", "iou", "iou_matrix", "letterbox", "load_detector", "make_scenes", "nms",
+    "postprocess", "predict_scenes", "scene_kwargs", "train", "unpad", "validate",
+    "validation_scenes", "warmup_jobs",
 ]  # fmt: skip

@@ -224,7 +224,9 @@ def plot_ap(
 ) -> go.Figure:
     """Average precision of each class (absent classes are skipped)."""
     vals = [(n, a) for n, a in zip(names, ap, strict=True) if a is not None]
-    return viz.bars([a for _, a in vals], [n for n, _ in vals], title=title, x_title="AP@0.5")
+    fig = viz.bars([a for _, a in vals], [n for n, _ in vals], title=title, x_title="AP@0.5")
+    fig.update_xaxes(range=[0, 1])
+    return fig
 
 
 def plot_map_curve(history: dict[str, list[float]]) -> go.Figure:

@@ -96,14 +96,45 @@ def decode(raw_boxes: np.ndarray, image_size: int) -> np.ndarray:
 def raw_predictions(
     model: YOLOV8Detector, images: np.ndarray, batch_size: int = 32
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Every anchor point's box (N, A, 4) and class scores (N, A, C), before any NMS."""
-    size = int(model.input_shape[1])
+    """Every anchor point's box (N, A, 4) and class scores (N, A, C), before any NMS.
+
+    Args:
+        images: (N, S, S, 3) square images, 0..255, S a multiple of 32.
+    """
+    size = int(images.shape[1])
     boxes, scores = [], []
     for i in range(0, len(images), batch_size):
         out = model(np.asarray(images[i : i + batch_size], dtype="float32"), training=False)
         boxes.append(decode(keras.ops.convert_to_numpy(out["boxes"]), size))
         scores.append(keras.ops.convert_to_numpy(out["classes"]).astype("float32"))
     return np.concatenate(boxes), np.concatenate(scores)
+
+
+VOC_PRESET = "yolo_v8_m_pascalvoc"
+VOC_SIZE = 640
+
+
+def pretrained_voc() -> YOLOV8Detector:
+    """keras-cv's YOLOv8-M trained on Pascal VOC (20 classes), downloaded from Kaggle.
+
+    Raises:
+        AssetUnavailable: the server is offline or the download failed (a sentence).
+    """
+    from dl_core.assets import AssetUnavailable, offline
+
+    alternative = "Use the face detector, or train your own YOLOv8 below."
+    if offline():
+        raise AssetUnavailable(
+            "The pretrained YOLOv8 (Pascal VOC) downloads its weights from Kaggle, and this "
+            f"server is offline. {alternative}"
+        )
+    try:
+        return YOLOV8Detector.from_preset(VOC_PRESET, bounding_box_format="xyxy")
+    except Exception as err:  # noqa: BLE001 - any download/parse failure becomes a sentence
+        raise AssetUnavailable(
+            f"The pretrained YOLOv8 (Pascal VOC) could not be downloaded ({type(err).__name__}). "
+            f"{alternative}"
+        ) from err
 
 
 def keras_cv_decode(model: YOLOV8Detector, raw_boxes: np.ndarray) -> np.ndarray:

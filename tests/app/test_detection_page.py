@@ -72,7 +72,7 @@ def test_face_on_the_default_photo_then_uploads_and_thresholds():
     assert any("removes every class" in w.value for w in at.warning)
 
 
-def test_tiny_yolo_trains_then_detects_on_a_photo():
+def test_tiny_yolo_trains_then_detects_on_scenes_and_photos():
     at = _page(detector="Your YOLOv8 (train it below)")
     assert any("Train YOLOv8 below first" in i.value for i in at.info)
     train = next(b for b in at.button if b.label == "Train")
@@ -83,9 +83,15 @@ def test_tiny_yolo_trains_then_detects_on_a_photo():
     assert {"mAP@0.5 (held-out)", "mAP@0.5:0.95", "Training time"} <= labels
     at.slider(key="detection.conf").set_value(0.0).run()  # an untrained model: show candidates
     assert not at.exception
-    assert _table(at) is not None and set(_table(at)["class"]) <= {
-        "circle",
-        "square",
-        "triangle",
-        "star",
-    }
+    shapes = {"circle", "square", "triangle", "star"}
+    assert _table(at) is not None and set(_table(at)["class"]) <= shapes
+    at.slider(key="detection.scene_k").set_value(3).run()
+    at.toggle(key="detection.scene").set_value(False).run()  # a photo instead of a scene
+    assert not at.exception and set(_table(at)["class"]) <= shapes
+    assert any("detection(s) on sample photo" in str(c.proto.spec) for c in at.get("plotly_chart"))
+
+
+def test_online_only_detector_says_so_offline():
+    at = _page(detector="YOLOv8 pretrained on Pascal VOC (online only)")
+    assert any("offline" in e.value for e in at.error), [e.value for e in at.error]
+    assert not at.exception
