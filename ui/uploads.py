@@ -198,3 +198,42 @@ def show_dataset_notes(ds: uploads.ImageDataset) -> None:
     if ds.skipped:
         with st.expander(f"{len(ds.skipped)} file(s) were not used", icon=":material/info:"):
             st.write("\n".join(f"- {s}" for s in ds.skipped))
+
+
+def class_images_input(
+    url: UrlState, name: str = "cls", *, max_classes: int = 10, camera: bool = True
+) -> uploads.ImageDataset | None:
+    """Create classes, name them, and give each several images (upload or camera shots).
+
+    Returns the checked dataset (skipped files and warnings shown), or ``None`` before any
+    image is given or when the images are refused (the reason is shown).
+    """
+    n = url(
+        st.number_input, "Number of classes", f"{name}_n", 2, min_value=2, max_value=max_classes
+    )
+    files: dict[str, list[tuple[str, bytes]]] = {}
+    cols = st.columns(min(int(n), 5))
+    for i in range(int(n)):
+        with cols[i % len(cols)].container(border=True):
+            label = url(st.text_input, f"Class {i + 1}", f"{name}_name{i}", f"class {i + 1}")
+            ups = st.file_uploader(
+                "Images",
+                type=IMAGE_TYPES,
+                accept_multiple_files=True,
+                key=url.key(f"{name}_files{i}"),
+            )
+            shot = None
+            if camera and st.toggle("Camera", key=url.key(f"{name}_camon{i}")):
+                shot = st.camera_input("Take a photo", key=url.key(f"{name}_cam{i}"))
+            given = [(f.name, f.getvalue()) for f in ups or []]
+            given += [("camera.jpg", shot.getvalue())] if shot is not None else []
+            files.setdefault(label, []).extend(given)
+    if not any(files.values()):
+        return None
+    try:
+        ds = uploads.load_image_classes(files)
+    except UploadError as err:
+        st.error(str(err), icon=":material/error:")
+        return None
+    show_dataset_notes(ds)
+    return ds

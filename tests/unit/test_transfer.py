@@ -149,3 +149,14 @@ def test_projection_and_figures(fine_tuned):
 def test_scratch_mode_trains_end_to_end():
     r = transfer.train(dataclasses.replace(TINY, mode="scratch"), None, Reporter())
     assert r["trainable_params"] > 3_000_000 and r["epochs"] >= 1
+
+
+def test_grad_cam_works_on_the_nested_fine_tuned_model(fine_tuned):
+    from dl_core.assets import imagenet
+    from dl_core.cnn.explain import grad_cam
+
+    img = transfer.square(fine_tuned["thumbs"][0], 224)
+    x = imagenet.preprocess("efficientnet_lite0", img[None], crop=1.0)
+    heat = grad_cam(fine_tuned["model"], x, int(fine_tuned["labels"][0]))
+    assert heat.shape == (1, 7, 7) and heat.min() >= 0 and heat.max() <= 1
+    assert heat.max() > 0  # the nested top_conv was found and has a gradient

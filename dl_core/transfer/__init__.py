@@ -1,0 +1,68 @@
+"""Transfer learning: teach a pretrained ImageNet network the visitor's own classes.
+
+Three ways, same data, same split, same seed (Yosinski et al., "How transferable are
+features in deep neural networks?", 2014; the Keras transfer-learning guide):
+
+- **feature extraction** — the backbone is frozen; only a new softmax head is trained on
+  its pooled features: ``y = softmax(W · φ(x) + b)``;
+- **fine-tuning** — after the head is trained, the top N blocks of the backbone are
+  unfrozen and trained together with it at a lower learning rate; BatchNorm layers stay in
+  inference mode (their statistics are ImageNet's and a few images would ruin them);
+- **from scratch** — the same architecture from random initialisation.
+
+Because the frozen part of the backbone never changes and there is no augmentation, its
+output is computed once per image and cached: training then only runs the trainable part.
+This is exactly the same model and the same gradients, at a fraction of the cost.
+"""
+
+from dl_core.transfer.data import (
+    ANIMALS,
+    BACKBONES,
+    MODE_TITLES,
+    MODES,
+    PRESETS,
+    Config,
+    Data,
+    DatasetCheck,
+    check_dataset,
+    dhash,
+    load_data,
+    pack_upload,
+    split,
+    square,
+    validate,
+)
+from dl_core.transfer.model import (
+    _backbone,
+    assemble,
+    assemble_scratch,
+    count_params,
+    head,
+    split_backbone,
+    train,
+    warmup_jobs,
+)
+from dl_core.transfer.use import (
+    code_snippet,
+    export_keras,
+    export_tflite,
+    misclassified,
+    plot_comparison,
+    plot_counts,
+    plot_duplicates,
+    plot_mistakes,
+    plot_projection,
+    plot_thumbnails,
+    predict,
+    project,
+    results_table,
+)
+
+__all__ = [
+    "ANIMALS", "BACKBONES", "MODES", "MODE_TITLES", "PRESETS", "Config", "Data", "DatasetCheck",
+    "_backbone", "assemble", "assemble_scratch", "check_dataset", "code_snippet", "count_params",
+    "dhash", "export_keras", "export_tflite", "head", "load_data", "misclassified",
+    "pack_upload", "plot_comparison", "plot_counts", "plot_duplicates", "plot_mistakes",
+    "plot_projection", "plot_thumbnails", "predict", "project", "results_table", "split",
+    "split_backbone", "square", "train", "validate", "warmup_jobs",
+]  # fmt: skip

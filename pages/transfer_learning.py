@@ -1,0 +1,307 @@
+"""Transfer learning: a pretrained ImageNet network learns the visitor's classes, three ways."""
+
+import dataclasses
+import json
+
+import pandas as pd
+import streamlit as st
+
+from dl_core import assets, jobs, transfer, viz
+from dl_core.assets import imagenet
+from dl_core.cnn.explain import grad_cam
+from dl_core.config import from_dict, to_json
+from dl_core.store import Store
+from ui import jobs as ui_jobs
+from ui.code import show_code
+from ui.errors import shown_errors
+from ui.state import UrlState
+from ui.uploads import class_images_input, image_input, recall, zip_input
+
+st.title("Transfer learning")
+st.markdown(
+    "A network trained on a million ImageNet photos has already learnt edges, textures and "
+    "parts. **Transfer learning** reuses that: keep the network, replace its last layer with "
+    "one for *your* classes, and a few dozen images are enough. Below, the same data is "
+    "learnt three ways so you can see what the pretrained weights are worth."
+)
+st.latex(r"\hat y = \mathrm{softmax}\big(W\,\phi_\theta(x) + b\big)")
+st.caption(
+    "Feature extraction trains only W, b (φ frozen). Fine-tuning then also updates θ of the top "
+    "blocks with a smaller learning rate, BatchNorm kept in inference mode. From scratch starts θ at random."
+)
+
+url = UrlState("tl")
+preset = (
+    url(st.segmented_control, "Preset", "preset", "default", options=list(transfer.PRESETS))
+    or "default"
+)
+base = transfer.PRESETS[preset]
+
+# -- 1. data ---------------------------------------------------------------------------------
+st.header("1 · Your classes")
+SOURCES = [
+    "Example: animal silhouettes",
+    "Upload a zip of class folders",
+    "Upload images per class",
+]
+source = url(st.segmented_control, "Data", "src", SOURCES[0], options=SOURCES) or SOURCES[0]
+data_fp = None
+cfg = base
+if source == SOURCES[0]:
+    c1, c2 = st.columns([3, 1])
+    classes = url(
+        c1.multiselect, "Classes", "classes", list(base.classes), options=list(transfer.ANIMALS)
+    )
+    per_class = url(
+        c2.slider, "Images per class", "per", base.per_class, min_value=2, max_value=200
+    )
+    cfg = dataclasses.replace(
+        base, classes=tuple(c for c in transfer.ANIMALS if c in classes), per_class=per_class
+    )
+else:
+    ds = None
+    if source == SOURCES[1]:
+        ds, _ = zip_input(url, "zip", size=None)
+    else:
+        ds = class_images_input(url, "cls")
+    if ds is not None:
+        with shown_errors():
+            data_fp = Store().put_blob(transfer.pack_upload(ds.images, ds.labels, ds.class_names))
+            url.set_param("data", data_fp)
+    elif (again := recall(url, "data")) is not None:
+        data_fp = again[1]
+    cfg = dataclasses.replace(base, dataset="upload")
+
+
+@st.cache_data(show_spinner="Checking the dataset…", max_entries=8)
+def dataset_check(cfg_json: str, fp: str | None):
+    c = from_dict(transfer.Config, json.loads(cfg_json))
+    d = transfer.load_data(c, Store().get_blob(fp) if fp else None)
+    return d, transfer.check_dataset(d.images, d.labels, d.class_names, d.train_idx, d.val_idx)
+
+
+data = None
+with shown_errors():
+    if cfg.dataset == "upload" and data_fp is None:
+        st.info("Upload images to continue, or switch to the example set.")
+    else:
+        transfer.validate(cfg)
+        data, check = dataset_check(to_json(cfg), data_fp)
+if data is not None:
+    c1, c2 = st.columns([1, 2])
+    c1.plotly_chart(transfer.plot_counts(check), key="counts")
+    c1.caption(
+        f"{len(data.train_idx)} training and {len(data.val_idx)} validation images, split with seed {cfg.seed}."
+    )
+    for w in check.warnings:
+        c1.warning(w, icon=":material/warning:")
+    c2.plotly_chart(transfer.plot_thumbnails(data), key="thumbs")
+    if check.duplicates:
+        with st.expander(
+            f"{len(check.duplicates)} near-duplicate pair(s) across training and validation"
+        ):
+            st.plotly_chart(transfer.plot_duplicates(data, check), key="dups")
+
+# -- 2. backbone and settings -----------------------------------------------------------------
+st.header("2 · Backbone and settings")
+online = [f"{m} (online)" for m in imagenet.ONLINE_MODELS]
+choice = url(st.selectbox, "Pretrained backbone", "bb", base.backbone, options=list(transfer.BACKBONES) + online,
+             format_func=lambda b: imagenet.IMAGENET_MODELS[b].title + " · offline" if b in imagenet.IMAGENET_MODELS else b)  # fmt: skip
+backbone = choice.removesuffix(" (online)")
+if backbone in imagenet.ONLINE_MODELS and assets.offline():
+    st.info(
+        f"{backbone} needs its ImageNet weights from the internet, which this server does not reach; the offline backbones always work."
+    )
+with st.expander("Training settings", icon=":material/tune:"):
+    c1, c2, c3 = st.columns(3)
+    cfg = dataclasses.replace(
+        cfg,
+        backbone=backbone,
+        head_epochs=url(
+            c1.slider, "Head epochs", "he", base.head_epochs, min_value=1, max_value=200
+        ),
+        head_lr=url(
+            c1.select_slider,
+            "Head learning rate",
+            "hlr",
+            base.head_lr,
+            options=[1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2],
+        ),
+        unfreeze_blocks=url(
+            c2.slider, "Blocks to unfreeze", "ub", base.unfreeze_blocks, min_value=1, max_value=8
+        ),
+        fine_tune_epochs=url(
+            c2.slider, "Fine-tuning epochs", "fe", base.fine_tune_epochs, min_value=1, max_value=100
+        ),
+        fine_tune_lr=url(
+            c2.select_slider,
+            "Fine-tuning learning rate",
+            "flr",
+            base.fine_tune_lr,
+            options=[1e-5, 3e-5, 1e-4, 3e-4, 1e-3],
+        ),
+        scratch_epochs=url(
+            c3.slider, "From-scratch epochs", "se", base.scratch_epochs, min_value=1, max_value=100
+        ),
+        batch_size=url(
+            c3.select_slider, "Batch size", "bs", base.batch_size, options=[4, 8, 16, 32, 64]
+        ),
+        max_seconds=float(
+            url(
+                c3.slider,
+                "Time budget per way (s)",
+                "budget",
+                int(base.max_seconds),
+                min_value=10,
+                max_value=1200,
+            )
+        ),
+        seed=url(c1.number_input, "Seed", "seed", base.seed, min_value=0, max_value=2**31 - 1),
+    )
+
+# -- 3. train three ways ----------------------------------------------------------------------
+st.header("3 · Train three ways")
+configs = {m: dataclasses.replace(cfg, mode=m) for m in transfer.MODES}
+statuses = {m: jobs.find(transfer.train, c, data_fp) for m, c in configs.items()}
+ready = data is not None and not (backbone in imagenet.ONLINE_MODELS and assets.offline())
+busy = any(s is not None and s.active for s in statuses.values())
+if st.button(
+    "Train all three", type="primary", icon=":material/play_arrow:", disabled=not ready or busy
+):
+    with shown_errors():
+        for m in transfer.MODES:
+            warnings = transfer.validate(configs[m])
+            jobs.submit(
+                transfer.train, configs[m], data_fp, label=f"Transfer · {transfer.MODE_TITLES[m]}"
+            )
+        for w in warnings:
+            st.warning(w)
+        statuses = {m: jobs.find(transfer.train, c, data_fp) for m, c in configs.items()}
+cols = st.columns(3)
+for col, m in zip(cols, transfer.MODES, strict=True):
+    with col:
+        st.subheader(transfer.MODE_TITLES[m])
+        statuses[m] = (
+            ui_jobs.progress(statuses[m], metrics=("val_accuracy", "accuracy")) or statuses[m]
+        )
+        if statuses[m] is None:
+            st.caption("Not trained yet.")
+
+done = {
+    m: ui_jobs.load_result(s.key)
+    for m, s in statuses.items()
+    if s is not None and s.state == "done"
+}
+curves = {
+    m: {"val_accuracy": [e.metrics.get("val_accuracy") for e in s.epochs()]}
+    for m, s in statuses.items()
+    if s is not None
+}
+for m, r in done.items():
+    curves[m] = r["history"]
+if curves:
+    st.plotly_chart(transfer.plot_comparison(curves), key="compare")
+if done:
+    st.dataframe(pd.DataFrame(transfer.results_table(done)), hide_index=True)
+
+# -- 4. understand and use it -----------------------------------------------------------------
+if done:
+    st.header("4 · Look inside, then use it")
+    which = url(
+        st.segmented_control,
+        "Model",
+        "inspect",
+        "fine_tuning" if "fine_tuning" in done else next(iter(done)),
+        options=list(done),
+        format_func=transfer.MODE_TITLES.get,
+    ) or next(iter(done))
+    r = done[which]
+    names, labels, va = r["class_names"], r["labels"], r["val_idx"]
+    t1, t2, t3, t4, t5 = st.tabs(
+        ["Confusion matrix", "Mistakes", "Grad-CAM", "Feature space", "Use it"]
+    )
+    with t1:
+        cm = viz.compute_confusion(labels[va], r["val_probs"].argmax(1), len(names))
+        st.plotly_chart(viz.confusion_matrix(cm, names), key="cm")
+        st.caption(
+            "Rows: the true class; columns: the prediction. Colour is the share of the row, numbers are images."
+        )
+    with t2:
+        fig = transfer.plot_mistakes(r)
+        if fig is not None:
+            st.plotly_chart(fig, key="wrong")
+            st.caption(
+                "Validation images the model got wrong: true → predicted, with the predicted probability."
+            )
+        else:
+            st.success("No validation image was misclassified.")
+    with t3:
+        i = url(
+            st.slider, "Validation image", "cam_i", 0, min_value=0, max_value=max(len(va) - 1, 0)
+        )
+        target = url(st.selectbox, "Explain class", "cam_c", names[0], options=names)
+        alpha = url(st.slider, "Heatmap opacity", "alpha", 0.5, min_value=0.0, max_value=1.0)
+        img = transfer.square(r["thumbs"][va[i]], 224)
+        with shown_errors():
+            heat = grad_cam(
+                r["model"],
+                imagenet.preprocess(cfg.backbone, img[None], crop=1.0),
+                names.index(target),
+            )[0]
+            c1, c2 = st.columns(2)
+            c1.image(img, caption=f"true class: {names[labels[va[i]]]}", width=300)
+            c2.image(viz.overlay(img, heat, alpha), caption=f"Grad-CAM for '{target}'", width=300)
+            st.caption(
+                "Grad-CAM (viridis): bright where the last convolution's features raise the chosen class's score."
+            )
+    with t4:
+        if "features_after" in r:
+            c1, c2 = st.columns(2)
+            c1.plotly_chart(
+                transfer.plot_projection(
+                    transfer.project(r["features_before"]),
+                    labels,
+                    names,
+                    "Pretrained features (before)",
+                ),
+                key="pb",
+            )
+            c2.plotly_chart(
+                transfer.plot_projection(
+                    transfer.project(r["features_after"]), labels, names, "After fine-tuning"
+                ),
+                key="pa",
+            )
+            st.caption(
+                "PCA of the backbone's pooled features, one dot per image. Fine-tuning pulls the classes apart."
+            )
+        elif "features_before" in r:
+            st.plotly_chart(
+                transfer.plot_projection(
+                    transfer.project(r["features_before"]), labels, names, "Pretrained features"
+                ),
+                key="pb1",
+            )
+        else:
+            st.info("Train the fine-tuning way to compare feature spaces before and after.")
+    with t5:
+        photo, _ = image_input(
+            url, "use", label="Classify a new image", photos=assets.PHOTOS, default_photo="horse"
+        )
+        if photo is not None:
+            probs = transfer.predict(r["model"], photo[None], cfg.backbone)[0]
+            st.plotly_chart(viz.bars(probs, names, title="Class probabilities"), key="probs")
+        st.download_button(
+            "Download the model (.keras)",
+            r.model_path("model").read_bytes(),
+            "transfer_model.keras",
+            icon=":material/download:",
+        )
+        if st.button("Convert to TFLite", icon=":material/phone_android:"):
+            with shown_errors():
+                st.download_button(
+                    "Download .tflite", transfer.export_tflite(r["model"]), "transfer_model.tflite"
+                )
+        st.code(transfer.code_snippet(names, cfg.backbone), language="python")
+
+show_code(transfer.train, transfer.split_backbone, transfer.check_dataset)

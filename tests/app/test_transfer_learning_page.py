@@ -1,0 +1,91 @@
+"""Transfer-learning page: two classes from uploaded images, train the tiny preset, predict."""
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+import streamlit as st
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
+
+
+@pytest.fixture(autouse=True)
+def _clear():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def _png(colour, shape, seed):
+    rng = np.random.default_rng(seed)
+    img = np.full((48, 64, 3), 245, np.uint8)
+    if shape == "square":
+        img[10:38, 16:44] = colour
+    else:
+        yy, xx = np.mgrid[:48, :64]
+        img[(yy - 24) ** 2 + (xx - 32) ** 2 < 14**2] = colour
+    img = np.clip(img.astype(int) + rng.integers(-10, 10, img.shape), 0, 255).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _page(params):
+    at = AppTest.from_file(APP, default_timeout=900)
+    at.run()
+    at.switch_page("pages/transfer_learning.py")
+    at.query_params.update(params)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_example_set_shows_dataset_check_on_first_load(fresh_home):
+    at = _page({"preset": "tiny"})
+    assert any("training and" in c.value for c in at.caption)
+    assert [b.label for b in at.button if b.label == "Train all three"]
+
+
+def test_upload_two_classes_train_tiny_and_predict(fresh_home):
+    at = _page({"preset": "tiny", "src": "Upload images per class"})
+    at.text_input(key="tl.cls_name0").set_value("squares")
+    at.text_input(key="tl.cls_name1").set_value("circles")
+    at.run()
+    squares = [(f"s{i}.png", _png((200, 30, 30), "square", i), "image/png") for i in range(4)]
+    circles = [(f"c{i}.png", _png((30, 30, 200), "circle", i), "image/png") for i in range(4)]
+    at.file_uploader(key="tl.cls_files0").set_value(squares)
+    at.file_uploader(key="tl.cls_files1").set_value(circles)
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert any("6 training and 2 validation images" in c.value for c in at.caption)
+    next(b for b in at.button if b.label == "Train all three").click()
+    at.run()
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    assert list(table["way"]) == ["Feature extraction", "Fine-tuning", "From scratch"]
+    assert (
+        table["trainable parameters"].iloc[0]
+        < table["trainable parameters"].iloc[1]
+        < table["trainable parameters"].iloc[2]
+    )
+    assert [t.label for t in at.tabs][:5] == [
+        "Confusion matrix",
+        "Mistakes",
+        "Grad-CAM",
+        "Feature space",
+        "Use it",
+    ]
+    assert "data" in at.query_params  # the uploaded set is in the link by fingerprint
+
+
+def test_one_class_is_refused_with_a_sentence(fresh_home):
+    at = _page({"preset": "tiny", "src": "Upload images per class"})
+    at.file_uploader(key="tl.cls_files0").set_value(
+        [(f"s{i}.png", _png((200, 30, 30), "square", i), "image/png") for i in range(3)]
+    )
+    at.run()
+    assert not at.exception
+    assert any("class" in e.value.lower() for e in at.error)
