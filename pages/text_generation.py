@@ -97,7 +97,7 @@ if stats is not None:
         result = ui_jobs.load_result(status.key)
         c = st.columns(4)
         c[0].metric("Validation bits / character", f"{result['val_bpc']:.3f}")
-        c[1].metric("Training speed", f"{result['chars_per_s']:,.0f} chars/s")
+        c[1].metric("Training speed (chars/s)", f"{result['chars_per_s']:,.0f}")
         c[2].metric("Training time", f"{result['seconds']:.0f} s")
         c[3].metric("Epochs run", len(result["history"]["loss"]))
         st.plotly_chart(tg.plot_curves({result["cell"]: result["history"]}, x="epoch"), key="curve")
@@ -144,7 +144,7 @@ if result is not None:
     length = url(c[1].number_input, "Length", "len", 300, min_value=1, max_value=3000, step=50)
     temps_text = url(c[2].text_input, "Temperatures (side by side)", "temps", "0.5, 1.0, 1.5")
     top_k = url(
-        c[3].number_input, "Top-k (0 = all)", "topk", 0, min_value=0, max_value=len(vocab), step=1
+        c[3].number_input, "Top-k (0 = all)", "topk", 0, min_value=0, max_value=5000, step=1
     )
     with shown_errors():
         temps = tg.parse_temperatures(temps_text)
@@ -213,6 +213,8 @@ else:
         url(c[2].segmented_control, "State", "in_state", "cell", options=["hidden", "cell"])
         or "cell"
     )
+    if show == "cell" and which != "lstm":
+        st.caption("A GRU has no separate cell state: its hidden state is shown.")
     show = "c" if show == "cell" and which == "lstm" else "h"
     passage = url(
         st.text_area, "Passage", "in_text", tg.split(text, cfg)[1][:240], height=100, max_chars=2000

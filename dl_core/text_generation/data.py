@@ -232,7 +232,7 @@ def batches(ids: np.ndarray, cfg: Config, n: int, start: int = 0):
         yield window_batch(ids, cfg.seq_len, cfg.batch_size, np.random.default_rng([cfg.seed, i]))
 
 
-def validation_windows(ids: np.ndarray, seq_len: int, max_windows: int = 256):
+def validation_windows(ids: np.ndarray, seq_len: int, max_windows: int = 128):
     """Non-overlapping windows over the held-out ids: inputs and targets (n, seq_len)."""
     n = min(max_windows, (len(ids) - 1) // seq_len)
     if n < 1:

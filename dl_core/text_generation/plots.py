@@ -70,7 +70,10 @@ def plot_curves(
             if metric in h:
                 fig.add_scatter(x=xs, y=h[metric], mode="lines+markers", name=f"{name} · {label}",
                                 line=dict(color=colour, dash=dash))  # fmt: skip
-    fig.update_xaxes(title="training time (s)" if x == "seconds" else "epoch")
+    fig.update_xaxes(
+        title="training time (s)" if x == "seconds" else "epoch",
+        dtick=None if x == "seconds" else 1,
+    )
     fig.update_yaxes(title="bits per character (lower is better)")
     fig.update_layout(height=340, margin=dict(l=10, r=10, t=10, b=10))
     return fig

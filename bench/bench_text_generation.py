@@ -1,0 +1,145 @@
+"""Text-generation page figures, measured in one run (``python -m bench text_generation``).
+
+1. Training throughput of ``text_generation.train`` (default char-LSTM on all of
+   Shakespeare, everything included: compile, per-epoch validation and sample, job
+   reporting) vs a plain ``model.fit`` of the same model on the same batches (arrays
+   prepared up front, no callbacks, no validation); runs interleaved, median of 2 each.
+2. Validation bits per character after 2 and 5 minutes of wall-clock training for the
+   default LSTM, GRU and SimpleRNN (same settings and seed; ``budget_s``). The 2-minute value
+   is the validation at the last epoch end at or before 120 s (epochs are ~50 batches).
+3. Sampling speed (NumPy stepper, characters per second, temperature 1).
+4. Gradient norm through time of each trained model on the same validation passage:
+   ‖∂loss_T/∂x_(T-k)‖ / ‖∂loss_T/∂x_(T-1)‖ for k = 10 and 50.
+
+Environment: ``BENCH_TG_BUDGET_S`` (default 300) and ``BENCH_TG_CELLS`` (default
+``lstm,gru,rnn``) shorten the run when the machine is busy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import statistics
+import time
+
+import numpy as np
+
+from bench.common import report
+
+BUDGET_S = float(os.environ.get("BENCH_TG_BUDGET_S", 300))
+CELLS = os.environ.get("BENCH_TG_CELLS", "lstm,gru,rnn").split(",")
+
+
+def throughput() -> dict:
+    import keras
+
+    from dl_core import text_generation as tg
+    from dl_core.text_generation import data, model
+
+    cfg = dataclasses.replace(
+        tg.PRESETS["default"], corpus="shakespeare", epochs=4, steps_per_epoch=50
+    )
+    d = model.prepare(cfg)
+    n = cfg.epochs * cfg.steps_per_epoch
+    xs, ys = zip(*data.batches(d["train_ids"], cfg, n), strict=True)  # the batches train() sees
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    chars = n * cfg.batch_size * cfg.seq_len
+
+    def plain() -> float:
+        keras.utils.set_random_seed(cfg.seed)
+        m = model.compile_model(model.build_model(len(d["vocab"]), cfg), cfg)
+        t0 = time.perf_counter()
+        m.fit(x, y, batch_size=cfg.batch_size, epochs=cfg.epochs, shuffle=False, verbose=0)
+        return chars / (time.perf_counter() - t0)
+
+    def ours() -> tuple[float, float]:
+        t0 = time.perf_counter()
+        r = tg.train(cfg, None, None)
+        assert round(r["chars_per_s"] * r["seconds"]) >= chars * 0.99  # every batch was trained
+        return chars / r["seconds"], chars / (time.perf_counter() - t0)
+
+    runs: dict[str, list] = {"plain": [], "fit": [], "call": []}
+    for _ in range(2):  # interleaved: the machine's load drifts
+        runs["plain"].append(plain())
+        fit, call = ours()
+        runs["fit"].append(fit)
+        runs["call"].append(call)
+    p, f, c = (statistics.median(runs[k]) for k in ("plain", "fit", "call"))
+    return {
+        "throughput: batches x chars per batch": f"{n} x {cfg.batch_size * cfg.seq_len}",
+        "plain model.fit, chars/s (median of 2)": p,
+        "train() training phase, chars/s (compile, fit, validation, samples, reports)": f,
+        "train() whole call, chars/s (also reading + encoding 5 M chars)": c,
+        "ratio train() training phase / plain (target >= 0.95)": f / p,
+        "ratio train() whole call / plain": c / p,
+        "runs plain / training phase / whole call": [[round(v) for v in runs[k]] for k in runs],
+    }
+
+
+def budget_runs() -> tuple[dict, dict]:
+    from dl_core import text_generation as tg
+
+    out, results = {}, {}
+    for cell in CELLS:
+        cfg = dataclasses.replace(tg.PRESETS["default"], corpus="shakespeare", cell=cell,
+                                  budget_s=BUDGET_S, epochs=100_000)  # fmt: skip
+        r = tg.train(cfg, None, None)
+        h, name = r["history"], tg.CELL_NAMES[cell]
+        at2 = [(s, v) for s, v in zip(h["seconds"], h["val_bpc"], strict=True) if s <= 120]
+        if at2 and BUDGET_S >= 120:
+            out[f"{name} val bits/char at 2 min (epoch end at {at2[-1][0]:.0f} s)"] = at2[-1][1]
+        out[f"{name} val bits/char at {BUDGET_S / 60:g} min (stopped at {r['seconds']:.0f} s)"] = r[
+            "val_bpc"
+        ]
+        out[f"{name} training chars/s"] = r["chars_per_s"]
+        results[cell] = r
+    return out, results
+
+
+def sampling(results: dict) -> dict:
+    from dl_core import text_generation as tg
+
+    out = {}
+    for cell, r in results.items():
+        lm, vocab = tg.NumpyLM.from_model(r["model"]), tg.Vocab(r["vocab"])
+        t0 = time.perf_counter()
+        text = "".join(tg.generate(lm, vocab, "HAMLET:\n", 2000, 1.0, seed=0))
+        out[f"sampling {tg.CELL_NAMES[cell]}, chars/s (2000 chars)"] = len(text) / (
+            time.perf_counter() - t0
+        )
+        if cell == "lstm":
+            out["LSTM sample (first 200 chars)"] = text[:200]
+    return out
+
+
+def gradients(results: dict) -> dict:
+    from dl_core import text_generation as tg
+
+    text = tg.load_corpus(tg.PRESETS["default"].__class__(corpus="shakespeare"))
+    passage = tg.split(text, tg.PRESETS["default"])[1][1000:1101]
+    out = {}
+    for cell, r in results.items():
+        g = tg.gradient_norms(r["model"], tg.Vocab(r["vocab"]).encode(passage))  # (100,)
+        for k in (10, 50):
+            out[f"{tg.CELL_NAMES[cell]} gradient norm {k} steps back / 1 step back"] = float(
+                g[-k] / g[-1]
+            )
+    return out
+
+
+def main() -> None:
+    from dl_core import text_generation as tg
+
+    vocab, _ = tg.build_vocab(tg.load_corpus(tg.Config(corpus="shakespeare")))
+    figures: dict = {"uniform guessing, bits/char": math.log2(len(vocab))}
+    figures |= throughput()
+    runs, results = budget_runs()
+    figures |= runs
+    figures |= sampling(results)
+    figures |= gradients(results)
+    report("text_generation", figures)
+
+
+if __name__ == "__main__":
+    main()
