@@ -55,135 +55,103 @@ def picked(name: str, label: str, n: int, default: int = 0, where=st) -> int:
     return url(where.slider, label, name, min(default, n - 1), min_value=0, max_value=max(n - 1, 1))
 
 
+def chart(fig, key: str, caption: str, where=st) -> None:
+    where.plotly_chart(fig, key=key)
+    where.caption(caption)
+
+
 def attention_view(enc: pretrained.Encoder) -> None:
-    text = url(
-        st.text_area,
-        "Your text",
-        "text",
-        "The animal didn't cross the street because it was too tired.",
-        height=80,
-    )
+    text = url(st.text_area, "Your text", "text", pretrained.EXAMPLE, height=80)
     up = st.file_uploader("…or upload a short .txt file", type=["txt", "md"], key=url.key("file"))
-    data = (
-        up.getvalue() if up is not None else (got[0] if (got := recall(url, "file_fp")) else None)
-    )
-    if data is not None:
-        text = uploads.load_text(data, max_chars=pretrained.MAX_CHARS)
-        remember(url, "file_fp", data)
+    got = recall(url, "file_fp") if up is None else (up.getvalue(), "")
+    if got is not None:
+        text = uploads.load_text(got[0], max_chars=pretrained.MAX_CHARS)
+        remember(url, "file_fp", got[0])
         st.caption("Using the uploaded file (remove it to use the box above).")
     out = analysed(model_name, text)
-    tokens = out["tokens"]
+    tokens, a, q, k, v = out["tokens"], out["attention"], out["q"], out["k"], out["v"]
     st.code(" ".join(tokens), language=None, wrap_lines=True)
-    st.caption(
-        f"{len(tokens)} WordPiece tokens; '##' marks a piece that continues the previous word."
-    )
+    st.caption(f"{len(tokens)} WordPiece tokens; '##' marks a piece that continues a word.")
     if out["unknown"]:
         st.info(
-            f"{out['unknown']} token(s) are [UNK]: the model's vocabulary has no entry for them (emoji, some scripts)."
+            f"{out['unknown']} token(s) are [UNK]: not in the model's vocabulary (emoji, some scripts)."
         )
-    a, q, k, v = out["attention"], out["q"], out["k"], out["v"]
     left, mid, right = st.columns(3)
     layer = picked("layer", "Layer", enc.num_layers, 2, left)
     head = picked("head", "Head", enc.num_heads, 0, mid)
     hide = url(right.toggle, "Hide [CLS] and [SEP]", "hide", False)
     shown_a, shown_t = analysis.hide_special(a, tokens) if hide else (a, tokens)
     st.subheader("Model view: every layer and head")
-    st.plotly_chart(plots.plot_model_view(shown_a, shown_t), key="model_view")
-    st.caption(
-        "Row = layer, column = head; each square is a token × token attention map (bright = strong)."
+    chart(plots.plot_model_view(shown_a, shown_t), "model_view",
+          "Row = layer, column = head; each square is a token × token attention map (bright = strong).")  # fmt: skip
+    st.subheader(f"Layer {layer}, head {head}")
+    chart(plots.plot_attention(shown_a[layer, head], shown_t), "big",
+          "Row = query token, column = the token it attends to; each row sums to 1.")  # fmt: skip
+    h1, h2 = st.columns(2)
+    opts = [-1, *range(len(shown_t))]
+    if st.session_state.get(url.key("focus"), -1) not in opts:
+        del st.session_state[url.key("focus")]
+    focus = url(h1.selectbox, "Head view: focus on token", "focus", -1, options=opts,
+                format_func=lambda i: "all tokens" if i < 0 else f"{i}: {shown_t[i]}")  # fmt: skip
+    chart(plots.plot_head_view(shown_a[layer, head], shown_t, None if focus < 0 else focus), "head_view",
+          "Left: each token; right: what it attends to. Thicker, darker lines carry more weight.", h1)  # fmt: skip
+    h2.markdown("**Attention rollout** (all layers)")
+    chart(plots.plot_attention(analysis.rollout(shown_a), shown_t, values=False), "rollout",
+          "How much each input token flows into each position at the top, residuals included.", h2)  # fmt: skip
+    st.subheader("What each head does")
+    stat = url(
+        st.selectbox,
+        "Statistic",
+        "stat",
+        "entropy",
+        options=list(analysis.STATS),
+        format_func=analysis.STATS.get,
     )
-    h1, h2 = st.columns([2, 3])
-    with h1:
-        st.subheader(f"Head view: layer {layer}, head {head}")
-        opts = [-1, *range(len(shown_t))]
-        if st.session_state.get(url.key("focus"), -1) not in opts:
-            del st.session_state[url.key("focus")]
-        focus = url(st.selectbox, "Focus on token", "focus", -1, options=opts,
-                    format_func=lambda i: "all tokens" if i < 0 else f"{i}: {shown_t[i]}")  # fmt: skip
-        st.plotly_chart(
-            plots.plot_head_view(shown_a[layer, head], shown_t, None if focus < 0 else focus),
-            key="head_view",
-        )
-        st.caption(
-            "Left: each token; right: what it attends to. Darker, thicker lines carry more weight."
-        )
-    with h2:
-        st.subheader("Attention weights")
-        st.plotly_chart(plots.plot_attention(shown_a[layer, head], shown_t), key="big")
-        st.caption("Row = query token, column = the token it attends to; each row sums to 1.")
-    r1, r2 = st.columns(2)
-    with r1:
-        st.subheader("Attention rollout")
-        st.plotly_chart(
-            plots.plot_attention(analysis.rollout(shown_a), shown_t, values=False), key="rollout"
-        )
-        st.caption(
-            "How much each input token flows into each position after all layers (residuals included)."
-        )
-    with r2:
-        st.subheader("What each head does")
-        stat = url(st.selectbox, "Statistic", "stat", "entropy", options=list(analysis.STATS),
-                   format_func=analysis.STATS.get)  # fmt: skip
-        st.plotly_chart(plots.plot_head_stat(analysis.head_stats(a, tokens), stat), key="stats")
-        st.caption(
-            "One number per head; e.g. a high share to [SEP] marks a head that is 'resting'."
-        )
+    chart(plots.plot_head_stat(analysis.head_stats(a, tokens), stat), "stats",
+          "One number per head: e.g. a high share to [SEP] marks a head with nothing to do here.")  # fmt: skip
     st.subheader("Inside one head: Q, K, V")
     qi = picked("query", "Query token", len(tokens), 1)
-    st.plotly_chart(
-        plots.plot_qkv(q[layer, head], k[layer, head], v[layer, head], tokens), key="qkv"
-    )
-    st.caption("Rows are tokens, columns the head's dimensions; orange positive, purple negative.")
+    chart(plots.plot_qkv(q[layer, head], k[layer, head], v[layer, head], tokens), "qkv",
+          "Rows are tokens, columns the head's 32 dimensions; orange positive, purple negative.")  # fmt: skip
     scores = analysis.head_scores(q[layer, head], k[layer, head])[qi]
-    st.plotly_chart(
-        plots.plot_query_weights(scores, analysis.softmax(scores), tokens, qi), key="qw"
-    )
-    st.caption(
-        f"'{tokens[qi]}' scores every key by q·k/√d; the softmax turns the scores into its attention row."
-    )
+    chart(plots.plot_query_weights(scores, analysis.softmax(scores), tokens, qi), "qw",
+          f"'{tokens[qi]}' scores every key by q·k/√d; the softmax turns the scores into its attention row.")  # fmt: skip
 
 
 def compare_view(enc: pretrained.Encoder) -> None:
-    a_text = url(
-        st.text_input,
-        "Sentence A",
-        "a",
-        "The animal didn't cross the street because it was too tired.",
-    )
-    b_text = url(
-        st.text_input,
-        "Sentence B",
-        "b",
-        "The animal didn't cross the street because it was too wide.",
-    )
+    a_text = url(st.text_input, "Sentence A", "a", pretrained.EXAMPLE)
+    b_text = url(st.text_input, "Sentence B", "b", pretrained.EXAMPLE_B)
     c1, c2 = st.columns(2)
-    layer = picked("layer", "Layer", enc.num_layers, 2, c1)
-    head = picked("head", "Head", enc.num_heads, 0, c2)
+    layer, head = (
+        picked("layer", "Layer", enc.num_layers, 2, c1),
+        picked("head", "Head", enc.num_heads, 0, c2),
+    )
     for col, text, name in zip(st.columns(2), (a_text, b_text), "AB", strict=True):
         with col, shown_errors():
             out = analysed(model_name, text)
-            st.plotly_chart(plots.plot_attention(out["attention"][layer, head], out["tokens"],
-                                                 title=f"Sentence {name}"), key=f"cmp{name}")  # fmt: skip
-    st.caption("The same head on both sentences: does 'it' attend to 'animal' or to 'street'?")
+            fig = plots.plot_attention(
+                out["attention"][layer, head], out["tokens"], title=f"Sentence {name}"
+            )
+            chart(
+                fig,
+                f"cmp{name}",
+                f"Layer {layer}, head {head}: does 'it' attend to 'animal' or 'street'?",
+            )
 
 
 def embeddings_view(enc: pretrained.Encoder) -> None:
-    default = "A man is eating food.\nA man is eating a piece of bread.\nThe girl is carrying a baby.\nA man is riding a horse.\nA woman is playing violin."
-    lines = url(st.text_area, "Sentences (one per line)", "sents", default, height=150)
+    lines = url(st.text_area, "Sentences (one per line)", "sents", pretrained.SENTENCES, height=150)
     sents = [s.strip() for s in lines.splitlines() if s.strip()]
-    vecs = pretrained.embed_sentences(enc, sents)
-    st.plotly_chart(plots.plot_similarity(pretrained.similarity(vecs), sents), key="sim")
-    st.caption(
-        "Cosine similarity of the sentence embeddings (mean of the last layer, L2-normalised): 1 = same meaning."
-    )
+    sim = pretrained.similarity(pretrained.embed_sentences(enc, sents))
+    chart(plots.plot_similarity(sim, sents), "sim",
+          "Cosine similarity of sentence embeddings (mean of the last layer, L2-normalised): 1 = same meaning.")  # fmt: skip
 
 
 def tiny_view(enc: pretrained.Encoder) -> None:
     base = tiny.PRESETS[preset]
     text, desc, fp = text_input(url, "corpus", corpora=tiny.CORPORA, default="hamlet")
     if text is None:
-        st.info("Choose a bundled play, or upload or paste some text to train on.")
-        return
+        return st.info("Choose a bundled play, or upload or paste some text to train on.")
     c = st.columns(5)
     layers = url(c[0].slider, "Layers", "t_layers", base.layers, min_value=1, max_value=2)
     heads = url(c[1].select_slider, "Heads", "t_heads", base.heads, options=[1, 2, 4])
@@ -193,7 +161,7 @@ def tiny_view(enc: pretrained.Encoder) -> None:
     )
     seed = url(c[4].number_input, "Seed", "seed", 0, min_value=0, step=1)
     probe = url(
-        st.text_input, "Probe text (attention saved after every epoch)", "probe", base.probe
+        st.text_input, "Probe text (its attention is saved after every epoch)", "probe", base.probe
     )
     corpus = st.session_state.get(url.key("corpus_corpus"), "hamlet") if fp is None else "upload"
     cfg = dataclasses.replace(base, corpus=corpus, layers=layers, heads=heads, epochs=epochs,
@@ -202,52 +170,45 @@ def tiny_view(enc: pretrained.Encoder) -> None:
     st.caption(f"Training text: {desc}, {len(text):,} characters.")
     status = ui_jobs.train_button(tiny.train, cfg, fp, job_label="Tiny transformer")
 
-    def live(arr):  # attention on the probe, drawn live from each epoch's progress event
+    def live(arr):  # the probe's attention, drawn from each epoch's progress event
         st.plotly_chart(plots.plot_model_view(arr, list(cfg.probe), cell=140), key="live")
 
     status = ui_jobs.progress(status, metrics=("loss", "val_loss"), preview=live)
     if not status or status.state != "done":
         return
     res = ui_jobs.load_result(status.key)
-    maps, probe_tokens = res["attention"], list(res["probe"])
+    maps, probe_t = res["attention"], list(res["probe"])
     ep = picked("t_epoch", "Epoch (0 = before training)", len(maps), len(maps) - 1)
-    st.plotly_chart(plots.plot_model_view(maps[ep], probe_tokens, cell=140), key="tiny_view")
-    st.caption(
-        "Causal attention on the probe after this epoch: nothing above the diagonal (no peeking ahead)."
-    )
+    chart(plots.plot_model_view(maps[ep], probe_t, cell=140), "tiny_view",
+          "Causal attention on the probe after this epoch: nothing above the diagonal (no peeking ahead).")  # fmt: skip
     st.text(f"Sample after epoch {ep}:\n{res['samples'][ep]}")
-    h = res["history"]
-    st.plotly_chart(viz.curves(h, y_title="loss"), key="curves")
-    st.caption(
-        "Cross-entropy per character (nats); the validation text is the last 10% of the corpus."
-    )
+    chart(viz.curves(res["history"], y_title="loss"), "curves",
+          "Cross-entropy per character (nats); validation = the last 10% of the text.")  # fmt: skip
     st.subheader("Positional encodings")
-    st.plotly_chart(plots.plot_positions(res["positions"]), key="pos")
-    st.caption(
-        "Left: the vector added to each position; right: nearby positions get similar vectors."
-    )
+    chart(plots.plot_positions(res["positions"]), "pos",
+          "Left: the vector added at each position; right: how alike the positions' vectors are.")  # fmt: skip
     st.subheader("Sample with temperature")
     s1, s2 = st.columns([3, 1])
-    prompt = url(s1.text_input, "Prompt", "t_prompt", "HAMLET:\n")
+    prompt = url(s1.text_input, "Prompt", "t_prompt", "HAMLET:")
     temp = url(s2.slider, "Temperature", "t_temp", 0.8, min_value=0.1, max_value=2.0, step=0.1)
     st.text(prompt + sampled(status.key, prompt, temp, int(seed)))
     st.subheader("Causal vs bidirectional attention")
     b1, b2 = st.columns(2)
     out = analysed(model_name, cfg.probe)
-    b1.plotly_chart(plots.plot_attention(out["attention"][2].mean(0), out["tokens"], title="MiniLM layer 2 (bidirectional)", values=False), key="bi")  # fmt: skip
-    b2.plotly_chart(plots.plot_attention(maps[ep][-1].mean(0), probe_tokens, title="Tiny transformer, last layer (causal)", values=False), key="causal")  # fmt: skip
-    st.caption(
-        "Head-averaged. The encoder reads the whole sentence both ways; the language model only looks back."
+    fig = plots.plot_attention(
+        out["attention"][2].mean(0), out["tokens"], "MiniLM, layer 2 (bidirectional)", False
     )
+    chart(fig, "bi", "Head-averaged: the encoder reads the sentence in both directions.", b1)
+    fig = plots.plot_attention(
+        maps[ep][-1].mean(0), probe_t, "Tiny transformer, last layer (causal)", False
+    )
+    chart(fig, "causal", "Head-averaged: the language model may only look back.", b2)
 
 
 with shown_errors():
     enc = encoder(model_name)
-    {
-        VIEWS[0]: attention_view,
-        VIEWS[1]: compare_view,
-        VIEWS[2]: embeddings_view,
-        VIEWS[3]: tiny_view,
-    }[view](enc)
+    dict(zip(VIEWS, (attention_view, compare_view, embeddings_view, tiny_view), strict=True))[view](
+        enc
+    )
 
 show_code(pretrained.extract, analysis.rollout, analysis.head_stats, tiny.CausalBlock, tiny.train)

@@ -16,7 +16,7 @@ from plotly.subplots import make_subplots
 from dl_core.attention.analysis import STATS
 from dl_core.viz import CATEGORICAL, DIVERGING, SEQUENTIAL
 
-MAX_VALUE_LABELS = 40  # write numbers in heatmap cells up to this many tokens
+MAX_VALUE_LABELS = 24  # write numbers in heatmap cells up to this many tokens
 
 
 def label(token: str) -> str:
@@ -48,7 +48,7 @@ def plot_attention(
     fig = go.Figure(
         go.Heatmap(
             z=a, colorscale=SEQUENTIAL, zmin=0, zmax=float(max(a.max(), 1e-6)),
-            text=np.round(a, 2) if values else None, texttemplate="%{text}" if values else None,
+            texttemplate="%{z:.2f}" if values else None, textfont=dict(size=10),
             customdata=np.array([[[names[i], names[j]] for j in range(t)] for i in range(t)]),
             hovertemplate="%{customdata[0]} → %{customdata[1]}: %{z:.3f}<extra></extra>",
             colorbar=dict(title="weight"),
@@ -159,7 +159,7 @@ def plot_head_stat(stats: Mapping[str, np.ndarray], name: str) -> go.Figure:
     fig = go.Figure(
         go.Heatmap(
             z=z, x=[f"h{h}" for h in range(z.shape[1])], y=[f"layer {i}" for i in range(z.shape[0])],
-            colorscale=SEQUENTIAL, text=np.round(z, 2), texttemplate="%{text}",
+            colorscale=SEQUENTIAL, texttemplate="%{z:.2f}",
             hovertemplate="%{y} %{x}: %{z:.3f}<extra></extra>", colorbar=dict(title=name),
         )
     )  # fmt: skip
@@ -214,7 +214,7 @@ def plot_similarity(sim: np.ndarray, sentences: Sequence[str]) -> go.Figure:
     fig = go.Figure(
         go.Heatmap(
             z=sim, x=list(range(n)), y=list(range(n)), colorscale=SEQUENTIAL, zmin=0, zmax=1,
-            text=np.round(sim, 2), texttemplate="%{text}", colorbar=dict(title="cosine"),
+            texttemplate="%{z:.2f}", colorbar=dict(title="cosine"),
             hovertemplate="%{z:.3f}<extra></extra>",
         )
     )  # fmt: skip

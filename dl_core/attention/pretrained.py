@@ -35,6 +35,12 @@ MODELS = (OFFLINE_MODEL, *ONLINE_PRESETS)
 MAX_TOKENS = 256  # including [CLS] and [SEP]
 MAX_CHARS = 4000
 SPECIAL = ("[CLS]", "[SEP]")
+EXAMPLE = "The animal didn't cross the street because it was too tired."
+EXAMPLE_B = "The animal didn't cross the street because it was too wide."
+SENTENCES = (
+    "A man is eating food.\nA man is eating a piece of bread.\nThe girl is carrying a baby.\n"
+    "A man is riding a horse.\nA woman is playing violin."
+)
 
 
 # -- loading ------------------------------------------------------------------------------

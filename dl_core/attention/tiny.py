@@ -39,7 +39,7 @@ class Config:
     steps_per_epoch: int = 120
     batch_size: int = 32
     learning_rate: float = 3e-3
-    max_seconds: float = 0.0  # 0 = no time limit (benchmarks use a budget)
+    max_seconds: float = 0.0  # > 0: stop after this many seconds of training (benchmarks)
     probe: str = "To be, or not to be, that is the question."
     seed: int = 0
 
@@ -60,6 +60,8 @@ def validate(cfg: Config) -> list[str]:
         )
     if not 1 <= cfg.layers <= 4 or not 1 <= cfg.heads <= 8:
         raise ConfigError("Use 1-4 layers and 1-8 heads for the tiny transformer.")
+    if not 0 <= cfg.max_seconds <= 3600:
+        raise ConfigError("The time budget must be between 0 and 3600 seconds.")
     if cfg.positional not in ("learned", "sinusoidal"):
         raise ConfigError("Positional encoding must be 'learned' or 'sinusoidal'.")
     if not cfg.probe.strip():
@@ -107,6 +109,20 @@ def windows(ids: np.ndarray, n: int, seq_len: int, rng: np.random.Generator):
     idx = starts[:, None] + np.arange(seq_len + 1)[None, :]
     chunk = ids[idx]
     return chunk[:, :-1], chunk[:, 1:]
+
+
+class Windows(keras.utils.PyDataset):
+    """Fresh random training windows every batch (``steps`` batches make an epoch)."""
+
+    def __init__(self, ids: np.ndarray, cfg: Config, rng: np.random.Generator) -> None:
+        super().__init__()
+        self.ids, self.cfg, self.rng = ids, cfg, rng
+
+    def __len__(self) -> int:
+        return self.cfg.steps_per_epoch
+
+    def __getitem__(self, i: int):
+        return windows(self.ids, self.cfg.batch_size, self.cfg.seq_len, self.rng)
 
 
 # -- model --------------------------------------------------------------------------------
@@ -250,13 +266,18 @@ class _Probe(keras.callbacks.Callback):
         prompt = self.cfg.probe[: max(1, len(self.cfg.probe) // 2)]
         self.samples.append(prompt + sample(self.model, self.vocab, prompt, 80, 0.8, self.cfg.seed))
 
+    def on_train_begin(self, logs=None):
+        self.t0 = time.time()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.cfg.max_seconds and time.time() - self.t0 > self.cfg.max_seconds:
+            self.model.stop_training = True  # the epoch ends after this batch
+
     def on_epoch_end(self, epoch, logs=None):
         loss = (logs or {}).get("loss")
         if loss is not None and not np.isfinite(loss):
             raise TrainingDiverged("The loss became NaN: lower the learning rate and try again.")
         self.snapshot()
-        if self.cfg.max_seconds and time.time() - self.t0 > self.cfg.max_seconds:
-            self.model.stop_training = True
 
 
 def train(cfg: Config, data: bytes | None, report) -> dict[str, Any]:
@@ -267,7 +288,6 @@ def train(cfg: Config, data: bytes | None, report) -> dict[str, Any]:
     ids = encode(text, vocab)
     split = int(len(ids) * 0.9)
     rng = np.random.default_rng(cfg.seed)
-    x, y = windows(ids[:split], cfg.steps_per_epoch * cfg.batch_size, cfg.seq_len, rng)
     xv, yv = windows(ids[split:], max(4 * cfg.batch_size, 64), cfg.seq_len, rng)
     model = build_model(cfg, len(vocab))
     model.compile(
@@ -281,8 +301,8 @@ def train(cfg: Config, data: bytes | None, report) -> dict[str, Any]:
         cfg.epochs, cfg.steps_per_epoch, preview=lambda e: probe.maps[-1][:, :, :, :]
     )
     hist = model.fit(
-        x, y, batch_size=cfg.batch_size, epochs=cfg.epochs, validation_data=(xv, yv),
-        shuffle=True, verbose=0, callbacks=[probe, progress],
+        Windows(ids[:split], cfg, rng), epochs=cfg.epochs, validation_data=(xv, yv),
+        verbose=0, callbacks=[probe, progress],
     )  # fmt: skip
     return {
         "model": model,

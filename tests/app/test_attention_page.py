@@ -64,7 +64,7 @@ def test_text_layers_heads_and_hiding_special_tokens():
     assert "rivers flow quietly" in _tokens(at)
     at.slider(key="attention.layer").set_value(5).run()
     at.slider(key="attention.head").set_value(7).run()
-    assert any("layer 5, head 7" in s.value for s in at.subheader)
+    assert any("Layer 5, head 7" in s.value for s in at.subheader)
     big = _chart(at, "big")
     assert "[CLS]" in big["layout"]["xaxis"]["ticktext"]
     at.toggle(key="attention.hide").set_value(True).run()

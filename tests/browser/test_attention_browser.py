@@ -1,0 +1,51 @@
+"""The attention page in Chromium: the model view of a real sentence, a real text-file upload,
+and the tiny transformer trained in a worker process; screenshots of each."""
+
+import pytest
+
+from tests.browser.conftest import OUT, assert_no_exception, screenshot, wait_idle
+
+pytestmark = pytest.mark.browser
+
+SENTENCE = "The%20animal%20didn%27t%20cross%20the%20street%20because%20it%20was%20too%20tired."
+
+
+def test_model_view_of_a_real_sentence_and_an_upload(page, server, tmp_path):
+    base, _ = server
+    page.goto(f"{base}/attention?preset=tiny&text={SENTENCE}&layer=2&head=3")
+    wait_idle(page)
+    assert_no_exception(page)
+    page.locator(".st-key-model_view .js-plotly-plot").wait_for(timeout=120_000)
+    assert page.locator(".js-plotly-plot").count() >= 6
+    assert page.get_by_text("[CLS] the animal didn ' t cross").count() >= 1
+    screenshot(page, "attention-model-view")
+    for key in ("model_view", "head_view", "big", "rollout", "stats", "qkv", "qw"):
+        chart = page.locator(f".st-key-{key}")
+        chart.scroll_into_view_if_needed()
+        chart.screenshot(path=str(OUT / f"attention-{key}.png"))  # the page scrolls inside
+
+    path = tmp_path / "my_notes.txt"
+    path.write_text("<b>Bold?</b> Elephants never forget their friends.", encoding="utf-8")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
+    page.get_by_text("Using the uploaded file").wait_for(timeout=60_000)
+    wait_idle(page)
+    assert_no_exception(page)
+    assert page.get_by_text("< b > bold ? < / b > elephants").count() >= 1  # text, not HTML
+    assert page.locator("b", has_text="Bold?").count() == 0
+    screenshot(page, "attention-upload")
+
+
+def test_tiny_transformer_trains_in_a_worker(page, server):
+    base, _ = server
+    page.goto(f"{base}/attention?preset=tiny&view=Train+a+tiny+transformer")
+    wait_idle(page)
+    page.get_by_role("button", name="Train").click()
+    page.get_by_text("Epoch (0 = before training)").wait_for(timeout=300_000)
+    wait_idle(page)
+    assert_no_exception(page)
+    assert page.locator(".st-key-tiny_view .js-plotly-plot").count() == 1
+    screenshot(page, "attention-tiny-transformer")
+    for key in ("tiny_view", "curves", "pos", "bi", "causal"):
+        chart = page.locator(f".st-key-{key}")
+        chart.scroll_into_view_if_needed()
+        chart.screenshot(path=str(OUT / f"attention-{key}.png"))
