@@ -27,16 +27,28 @@ st.latex(
     r"\mathcal{L} = -\frac{1}{HW}\sum_{u} \log p_\theta(y_u \mid x)_u"
 )
 url = UrlState("segmentation")
-FG, BG = (
-    seg.CLASS_COLOURS[1],
-    "#D55E00",
-)  # object strokes in the object colour; background vermilion
+FG, BG = seg.CLASS_COLOURS[1], "#D55E00"  # object strokes in the object's overlay colour
 
 
 def _reset_to_preset() -> None:
     for name in [n for n in st.query_params if n != "preset"]:
         del st.query_params[name]
         st.session_state.pop(url.key(name), None)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _maps(job_key: str, idx: int, _model, image: np.ndarray) -> dict:
+    return seg.feature_maps(_model, image)
+
+
+def _features(photo: np.ndarray) -> np.ndarray:
+    key = hashlib.sha256(photo.tobytes()).hexdigest()
+    cache = st.session_state.setdefault("segmentation._features", {})
+    if key not in cache:
+        cache.clear()
+        with st.spinner("Reading the photo with MobileNetV2…"):
+            cache[key] = seg.pixel_features(photo)
+    return cache[key]
 
 
 train_tab, click_tab, explain_tab = st.tabs(["Train U-Net / DeepLab", "Few-click on your photo", "How upsampling works"])  # fmt: skip
@@ -99,7 +111,7 @@ with train_tab:
         c.download_button("Download mask (PNG)", seg.mask_png(pred, names), "mask.png", "image/png", icon=":material/download:")  # fmt: skip
         st.subheader("Inside the network: feature maps, encoder → decoder")
         model = result["model"]
-        maps = seg.feature_maps(model, img)
+        maps = _maps(status.key, idx, model, img)
         if arch == "unet":
             other = ui_jobs.train_button(seg.train, seg.twin(cfg), label=f"Train the same U-Net {'without' if skips else 'with'} skips", job_label="U-Net twin", key="twin", type="secondary")  # fmt: skip
             other = ui_jobs.progress(other, metrics=("loss", "val_mean_iou"))
@@ -113,20 +125,10 @@ with train_tab:
                 cols[1].markdown(
                     f"**{'Without' if skips else 'With'} skips** (mean IoU {twin['val_mean_iou']:.2f})"
                 )
-                cols[1].plotly_chart(seg.plot_feature_maps(seg.feature_maps(twin["model"], img)), key="seg-twin_maps")  # fmt: skip
+                cols[1].plotly_chart(seg.plot_feature_maps(_maps(other.key, idx, twin["model"], img)), key="seg-twin_maps")  # fmt: skip
         else:
             st.plotly_chart(seg.plot_feature_maps(maps), key="seg-maps")
         st.caption("Each row is one stage; its four most active channels (viridis: dark = low, yellow = high). Without skips the decoder must rebuild edges from the blurry bottleneck.")  # fmt: skip
-
-
-def _features(photo: np.ndarray) -> np.ndarray:
-    key = hashlib.sha256(photo.tobytes()).hexdigest()
-    cache = st.session_state.setdefault("segmentation._features", {})
-    if key not in cache:
-        cache.clear()
-        with st.spinner("Reading the photo with MobileNetV2…"):
-            cache[key] = seg.pixel_features(photo)
-    return cache[key]
 
 
 with click_tab:

@@ -114,14 +114,30 @@ def build_model(cfg: Config, n_classes: int):
     )  # fmt: skip
 
 
-def _monitor(model, xv, yv, names, max_seconds: float):
-    """A callback: held-out IoU after each epoch (into the logs), a time limit, NaN check."""
+def _monitor(model, xv, yv, names, cfg: Config, total_steps: int):
+    """A callback: cosine learning-rate decay, held-out IoU after each epoch (into the logs),
+    the time limit and a NaN check.
+
+    The decay follows whichever runs out first, the steps or ``cfg.max_seconds``, so a
+    run cut short by its time budget still ends at a low learning rate.
+    """
     import keras
+
+    max_seconds = cfg.max_seconds
 
     class HeldOut(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
             self.t0 = time.time()
+            self.step = 0
             self.pred = np.zeros_like(yv)
+
+        def on_train_batch_begin(self, batch, logs=None):
+            done = self.step / total_steps
+            if max_seconds:
+                done = max(done, (time.time() - self.t0) / max_seconds)
+            lr = cfg.learning_rate * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, done))))
+            self.model.optimizer.learning_rate.assign(lr)
+            self.step += 1
 
         def on_train_batch_end(self, batch, logs=None):
             loss = (logs or {}).get("loss")
@@ -164,13 +180,12 @@ def train(cfg: Config, data: bytes | None, report) -> dict:
     report(message="Building the model")
     model = build_model(cfg, len(names))
     steps = math.ceil(len(x) / cfg.batch_size)
-    lr = keras.optimizers.schedules.CosineDecay(cfg.learning_rate, cfg.epochs * steps, alpha=0.05)
     model.compile(
-        optimizer=keras.optimizers.Adam(lr),
+        optimizer=keras.optimizers.Adam(cfg.learning_rate),
         loss="sparse_categorical_crossentropy",
         metrics=[keras.metrics.SparseCategoricalAccuracy(name="pixel_accuracy")],
     )
-    monitor = _monitor(model, xv, yv, names, cfg.max_seconds)
+    monitor = _monitor(model, xv, yv, names, cfg, cfg.epochs * steps)
     t0 = time.time()
     hist = model.fit(
         x, y, batch_size=cfg.batch_size, epochs=cfg.epochs, verbose=0, shuffle=True,
