@@ -96,6 +96,8 @@ else:
     st.subheader("Replay")
     agents = replay.agents_of(key)
     r1, r2, r3 = st.columns([2, 1, 1])
+    if st.session_state.get(url.key("agent"), list(agents)[-1]) not in agents:
+        st.session_state[url.key("agent")] = list(agents)[-1]  # a new result: show its final agent
     label = url(r1.selectbox, "Agent to replay", "agent", list(agents)[-1], options=list(agents))
     ep_seed = url(r2.number_input, "Episode seed", "ep", 0, min_value=0, max_value=10_000)
     eps = url(r3.slider, "ε while replaying", "reps", 0.0, min_value=0.0, max_value=1.0)
@@ -114,8 +116,8 @@ else:
             f"**{title}** — return {ep['rewards'].sum():.0f} in {len(ep['actions'])} steps"
         )
         col.image(gif, width="stretch")
-    st.caption("Each frame shows the step, the return so far, ε, and one bar per action's "
-               "Q-value (filled: the action taken).")  # fmt: skip
+    st.caption("Under each frame: the step, the return so far, ε, and one bar per action's "
+               "Q-value (filled: the action taken; bars span the episode's Q range).")  # fmt: skip
     st.plotly_chart(plots.plot_episode_q(ep, list(env.actions)), key="q")
     st.caption(f"Q-values of '{label}' at every step of the episode on the right; dots mark "
                "the action it took (hollow: random because of ε).")  # fmt: skip

@@ -15,7 +15,7 @@ MAX_FRAMES = 150  # longer episodes keep every k-th frame (the Q-values keep eve
 
 
 def record_episode(
-    model, env_id: str, seed: int = 0, eps: float = 0.0, width: int = 240,
+    model, env_id: str, seed: int = 0, eps: float = 0.0, width: int = 360,
     max_frames: int = MAX_FRAMES,
 ) -> dict[str, np.ndarray]:  # fmt: skip
     """Play one ε-greedy episode and record it.
@@ -82,36 +82,35 @@ def _font(size: int):
 
 
 def annotated_frame(episode: dict[str, np.ndarray], i: int, action_names: list[str]) -> np.ndarray:
-    """Frame ``i`` with a panel on its right: step, return so far, ε, the action and a bar
-    per action's Q-value (the chosen one filled)."""
+    """Frame ``i`` above a panel: step, return so far, ε, and a bar per action's Q-value
+    (the chosen one filled; bars span the episode's range of Q-values)."""
     frame = episode["frames"][i]
     t = int(episode["frame_steps"][i])
     h, w = frame.shape[:2]
     n = len(action_names)
-    panel_w = 210
-    img = Image.new("RGB", (w + panel_w, max(h, 70 + 34 * n)), "white")
+    img = Image.new("RGB", (w, h + 52 + 24 * n), "white")
     img.paste(Image.fromarray(frame), (0, 0))
     draw = ImageDraw.Draw(img)
-    font, small = _font(14), _font(12)
-    x0 = w + 10
+    font, small = _font(15), _font(13)
     ret = float(episode["rewards"][:t].sum())
-    draw.text((x0, 6), f"step {t}   return {ret:.0f}", fill="black", font=font)
     step = min(t, len(episode["actions"]) - 1)
     q = episode["q"][step]
     action = int(episode["actions"][step])
     how = "random action" if episode["random"][step] else "greedy"
-    draw.text((x0, 26), f"eps = {float(episode['eps']):.2f}   {how}", fill="black", font=small)
-    draw.text((x0, 44), "Q-values:", fill="black", font=small)
+    draw.text((8, h + 4), f"step {t}   return {ret:.0f}", fill="black", font=font)
+    draw.text((8, h + 26), f"eps = {float(episode['eps']):.2f}   {how}", fill="black", font=small)
     lo, hi = float(episode["q"].min()), float(episode["q"].max())
     span = max(hi - lo, 1e-6)
+    label_w = max(int(draw.textlength(f"> {name}  -000.00", font=small)) for name in action_names)
     for a in range(n):
-        y = 62 + 34 * a
-        frac = (float(q[a]) - lo) / span
+        y = h + 48 + 24 * a
         colour = CATEGORICAL[a % len(CATEGORICAL)]
-        bar = (x0, y + 14, x0 + 8 + int(frac * 170), y + 28)
-        draw.rectangle(bar, outline=colour, fill=colour if a == action else "white", width=2)
-        mark = "> " if a == action and t < len(episode["actions"]) else ""
-        draw.text((x0, y), f"{mark}{action_names[a]}  {q[a]:.2f}", fill="black", font=small)
+        mark = "> " if a == action and t < len(episode["actions"]) else "   "
+        draw.text((8, y), f"{mark}{action_names[a]}  {q[a]:.2f}", fill="black", font=small)
+        x0 = 12 + label_w
+        x1 = x0 + 6 + int((float(q[a]) - lo) / span * max(w - x0 - 16, 10))
+        fill = colour if a == action else "white"
+        draw.rectangle((x0, y + 2, x1, y + 16), outline=colour, fill=fill, width=2)
     return np.asarray(img)
 
 

@@ -134,7 +134,7 @@ def test_tiny_preset_trains_end_to_end_and_replays():
     assert any(s.y0 == 475 for s in fig.layout.shapes)  # the solved line
     ep = replay.record_episode(out["model"], "CartPole-v1", seed=1)
     gif = Image.open(io.BytesIO(replay.replay_gif(ep, ["left", "right"])))
-    assert gif.n_frames == len(ep["frames"]) and gif.size[0] > ep["frames"].shape[2]
+    assert gif.n_frames == len(ep["frames"]) and gif.size[1] > ep["frames"].shape[1]  # + panel
     qfig = plots.plot_episode_q(ep, ["left", "right"])
     assert [t.name for t in qfig.data][::2] == ["Q(s, left)", "Q(s, right)"]
     assert qfig.layout.xaxis.title.text == "step"

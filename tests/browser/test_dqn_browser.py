@@ -1,0 +1,31 @@
+"""The DQN page in Chromium: the pretrained agent's replay with Q-values on first load,
+then a tiny agent trained by a real worker process and replayed."""
+
+import pytest
+
+from tests.browser.conftest import assert_no_exception, screenshot, wait_idle
+
+pytestmark = pytest.mark.browser
+
+
+def test_replay_with_q_values_then_train_tiny(page, server):
+    base, _ = server
+    page.goto(f"{base}/dqn?preset=tiny&seed=1")
+    wait_idle(page)
+    assert_no_exception(page)
+    page.get_by_text("Training of the pretrained agent").wait_for()
+    page.get_by_text("pretrained — return 500").wait_for()  # the shipped agent balances
+    replays = page.locator('[data-testid="stImage"] img')
+    assert replays.count() >= 2
+    assert page.locator(".js-plotly-plot").count() >= 2  # training curves and Q-values
+    replays.last.scroll_into_view_if_needed()  # the app scrolls inside its own container
+    assert screenshot(page, "dqn-pretrained-replay").stat().st_size > 30_000
+
+    page.get_by_role("button", name="Train").click()
+    page.get_by_text("Training of your agent").wait_for(timeout=240_000)
+    wait_idle(page)
+    assert_no_exception(page)
+    page.get_by_text("final — return").wait_for()
+    assert "preset=tiny" in page.url and "seed=1" in page.url
+    page.locator('[data-testid="stImage"] img').last.scroll_into_view_if_needed()
+    assert screenshot(page, "dqn-trained-tiny").stat().st_size > 30_000
