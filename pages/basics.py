@@ -159,7 +159,7 @@ with train_tab:
             layout = analysis.layout_for(len(cfg.features), cfg.hidden)
             cls = shown[4] == "classification"
             status = ui_jobs.progress(status, metrics=("loss",), preview=lambda w: st.plotly_chart(plots.plot_boundary(
-                analysis.boundary(w, layout, cfg.features, cfg.activation, cls), *shown[:4], shown[4], shown[5], title="Training…", height=360)))  # fmt: skip
+                analysis.boundary(w, layout, cfg.features, cfg.activation, cls), *shown[:4], shown[4], shown[5], height=360)))  # fmt: skip
         if status and status.state == "done":
             res = ui_jobs.load_result(status.key)
             st.fragment(run_every=0.3 if st.session_state.get("basics.playing") else None)(_player)(res, cfg, data_fp)  # fmt: skip
@@ -170,20 +170,24 @@ with train_tab:
             )
 with compare_tab:
     other = url(st.selectbox, "Compare with", "cmp", "sgd", options=basics.COMPARISONS)
-    if ready:
-        cfg2 = basics.variant(cfg, other)
+    cfg2 = basics.variant(cfg, other) if ready else None
+    if ready and cfg2 == cfg:
+        st.info("That is the current setting; compare with another optimizer, or toggle regularisation.")  # fmt: skip
+    elif ready:
         if st.button("Train both", icon=":material/compare_arrows:", key="basics.train2"):
             for c in (cfg, cfg2):
                 jobs.submit(basics.train, c, data_fp, label="Basics · compare")
         runs = {basics.describe(c): jobs.find(basics.train, c, data_fp) for c in (cfg, cfg2)}
-        for s2 in runs.values():
-            ui_jobs.progress(s2, metrics=("loss",))
+        ui_jobs.progress(
+            runs[basics.describe(cfg2)], metrics=("loss",)
+        )  # the first run's panel is on Train
         if all(s2 and s2.state == "done" for s2 in runs.values()):
             results = {name: ui_jobs.load_result(s2.key) for name, s2 in runs.items()}
             st.plotly_chart(plots.plot_compare(results), key="basics.fig_cmpcurves")
             st.caption("Same data, same seed, same starting weights: solid = train loss, dashed = test loss.")  # fmt: skip
             for col, (name, r), c in zip(st.columns(2), results.items(), (cfg, cfg2), strict=True):
-                col.plotly_chart(plots.plot_step(r, c, len(r["steps"]) - 1, height=340)["boundary"].update_layout(title=name))  # fmt: skip
+                col.markdown(f"**{name}**")
+                col.plotly_chart(plots.plot_step(r, c, len(r["steps"]) - 1, height=340)["boundary"], key=f"basics.fig_cmp_{c.optimizer}_{c.regularization}")  # fmt: skip
             st.caption("Each network's output over the plane after its last epoch.")
 with lessons_tab:
     st.subheader("Activation functions and their slopes")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+import plotly.colors
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -13,6 +14,9 @@ from dl_core.basics import analysis
 from dl_core.basics.data import make_dataset
 
 CLASS_COLOURS = ("#5E3C99", "#E66101")  # the two ends of viz.DIVERGING (PuOr_r)
+# Figures here skip plotly's validation (speed), so colour scales are given as explicit lists:
+# plotly.js itself does not know the "_r" (reversed) names.
+DIVERGING = plotly.colors.get_colorscale(viz.DIVERGING)
 
 
 def _figure(data: list[dict], layout: dict) -> go.Figure:
@@ -24,9 +28,10 @@ def _plane_layout(height: int, title: str = "") -> dict:
     axis = dict(range=list(analysis.EXTENT), showgrid=False, zeroline=False)
     return dict(
         height=height, title=dict(text=title) if title else None,
-        margin=dict(l=10, r=10, t=30 if title else 10, b=10), legend=dict(orientation="h", y=-0.15),
+        margin=dict(l=10, r=10, t=60 if title else 40, b=10),
+        legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0, font=dict(size=11)),
         xaxis=axis | dict(title=dict(text="x"), constrain="domain"),
-        yaxis=axis | dict(title=dict(text="y"), scaleanchor="x"),
+        yaxis=axis | dict(title=dict(text="y"), scaleanchor="x", constrain="domain"),
     )  # fmt: skip
 
 
@@ -45,7 +50,7 @@ def _points(
         ]  # fmt: skip
     return [dict(
         type="scatter", x=x[:, 0], y=x[:, 1], mode="markers", name=name,
-        marker=dict(color=y, colorscale=viz.DIVERGING, cmin=-1, cmax=1, size=6, symbol=symbol,
+        marker=dict(color=y, colorscale=DIVERGING, cmin=-1, cmax=1, size=6, symbol=symbol,
                     line=dict(color="black", width=0.6)),
     )]  # fmt: skip
 
@@ -77,14 +82,14 @@ def plot_boundary(
     z = np.round(surface, 3)
     lo, hi = (0.0, 1.0) if task == "classification" else (-1.0, 1.0)
     data = [dict(
-        type="heatmap", x=axis, y=axis, z=z, colorscale=viz.DIVERGING, zmin=lo, zmax=hi, opacity=0.8,
+        type="heatmap", x=axis, y=axis, z=z, colorscale=DIVERGING, zmin=lo, zmax=hi, opacity=0.8,
         colorbar=dict(title=dict(text="P(class 1)" if task == "classification" else "output"), len=0.8, thickness=12),
         hovertemplate="x %{x:.2f}, y %{y:.2f}: %{z:.2f}<extra></extra>", name="output",
     )]  # fmt: skip
     if task == "classification":
         data.append(dict(
             type="contour", x=axis, y=axis, z=z, contours=dict(start=0.5, end=0.5, size=1, coloring="none"),
-            line=dict(color="black", width=2), showscale=False, hoverinfo="skip", name="boundary",
+            line=dict(color="black", width=2), showscale=False, hoverinfo="skip", name="boundary", showlegend=False,
         ))  # fmt: skip
     data += _points(x_train, y_train, task, class_names, "train", "circle")
     if show_test and x_test is not None:
@@ -117,7 +122,7 @@ def plot_network(
             y0 = offset + i * (r + gap_y)
             tile = np.round(m[i] / (np.abs(m[i]).max() + 1e-9), 2)  # each tile scaled to [-1, 1]
             data.append(dict(
-                type="heatmap", z=tile[::-1], x0=x0 + 0.5, dx=1, y0=y0 + 0.5, dy=1, colorscale=viz.DIVERGING,
+                type="heatmap", z=tile[::-1], x0=x0 + 0.5, dx=1, y0=y0 + 0.5, dy=1, colorscale=DIVERGING,
                 zmin=-1, zmax=1, showscale=False, hoverinfo="skip",
             ))  # fmt: skip
             cs.append((x0, x0 + r, y0 + r / 2))

@@ -1,5 +1,6 @@
 """The basics page in AppTest: controls, a CSV upload, a tiny training run, Step/Reset, export."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -92,3 +93,21 @@ def test_csv_upload_trains(tmp_path):
     _button(at, "basics.train").click().run()
     assert not at.exception and not _errors(at)
     assert any("Epoch 0.00" in m.value for m in at.markdown)
+
+
+def test_compare_two_optimizers_overlays_their_curves():
+    at = _page(cmp="sgd")
+    _button(at, "basics.train2").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    specs = [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+    curves = next(s for s in specs if any(" · test" in t.get("name", "") for t in s["data"]))
+    assert len(curves["data"]) == 4  # train and test loss of both runs
+    assert {t["name"].split(" (")[0] for t in curves["data"]} == {"sgd", "adam"}
+    names = [
+        el for el in at.markdown if el.value.startswith("**sgd") or el.value.startswith("**adam")
+    ]
+    assert len(names) == 2  # one boundary per run, titled by its settings
+    at.selectbox(key="basics.cmp").set_value(
+        "adam"
+    ).run()  # the current setting: nothing to compare
+    assert any("current setting" in i.value for i in at.info)

@@ -28,12 +28,25 @@ def test_train_step_play_and_screenshot(page, server):
     assert "step=4" in page.url  # the shown step is in the link
     assert page.locator(".st-key-basics-fig_boundary .js-plotly-plot").count() == 1
     screenshot(page, "basics-step")
+    page.locator(".st-key-basics-fig_losses").scroll_into_view_if_needed()
+    screenshot(page, "basics-step-curves")
     _button(page, "play").click()
     page.get_by_text(re.compile(r"Epoch 6\.00")).wait_for(timeout=120_000)  # Play runs to the end
     page.get_by_text("Train 20 more epochs").wait_for(timeout=60_000)
     wait_idle(page)
     assert_no_exception(page)
     screenshot(page, "basics-played")
+    page.get_by_role("tab", name="Export").click()
+    page.get_by_text("Download the trained model").wait_for()
+    assert "PlaneFeatures" in page.locator('[data-testid="stCode"]').first.inner_text()
+    screenshot(page, "basics-export")
+    page.get_by_role("tab", name="Lessons").click()
+    page.get_by_text("A loss surface").wait_for()
+    assert page.locator(".st-key-basics-fig_surface .js-plotly-plot").count() == 1
+    page.locator(".st-key-basics-fig_perc").scroll_into_view_if_needed()
+    screenshot(page, "basics-lessons")
+    page.locator(".st-key-basics-fig_surface").scroll_into_view_if_needed()
+    screenshot(page, "basics-lessons-surface")
 
 
 def test_csv_upload(page, server, tmp_path):
