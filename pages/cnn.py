@@ -142,24 +142,25 @@ with t_train:
 
 # -- 1. Convolution by hand ---------------------------------------------------------------------
 with t_conv, shown_errors():
-    left, right = st.columns([1, 3])
-    kinds = [*conv.KERNELS, "custom"]
-    kname = url(left.selectbox, "Kernel", "kernel", "edge (Laplacian)", options=kinds)
-    text = ""
-    if kname == "custom":
-        text = url(
-            left.text_area, "Your kernel (rows of numbers)", "custom", "0 -1 0\n-1 4 -1\n0 -1 0"
-        )
-    stride = url(left.slider, "Stride", "stride", 1, min_value=1, max_value=16)
+    c = st.columns(4)
+    kname = url(
+        c[0].selectbox, "Kernel", "kernel", "edge (Laplacian)", options=[*conv.KERNELS, "custom"]
+    )
+    stride = url(c[1].slider, "Stride", "stride", 1, min_value=1, max_value=16)
     padding = (
-        url(left.segmented_control, "Padding", "pad", "same", options=["same", "valid"]) or "same"
+        url(c[2].segmented_control, "Padding", "pad", "same", options=["same", "valid"]) or "same"
     )
     pool_kind = url(
-        left.segmented_control, "Pooling", "pkind", "max", options=["none", "max", "avg"]
+        c[3].segmented_control, "Pooling", "pkind", "max", options=["none", "max", "avg"]
     )
     pool_size = 1
     if pool_kind in ("max", "avg"):
-        pool_size = url(left.slider, "Pooling size", "psize", 2, min_value=2, max_value=4)
+        pool_size = url(c[3].slider, "Pooling size", "psize", 2, min_value=2, max_value=4)
+    text = ""
+    if kname == "custom":
+        text = url(
+            c[0].text_area, "Your kernel (rows of numbers)", "custom", "0 -1 0\n-1 4 -1\n0 -1 0"
+        )
     if image is None:
         raise UserError("Choose a sample photo or upload an image above.")
     grey = conv.to_grey(image)
@@ -169,18 +170,34 @@ with t_conv, shown_errors():
     for name, n in (("row", out.shape[0]), ("col", out.shape[1])):
         if st.session_state.get(url.key(name), 0) >= n:  # a smaller output than last time
             st.session_state[url.key(name)] = n // 2
-    hi_i, hi_j = max(out.shape[0] - 1, 1), max(out.shape[1] - 1, 1)
-    i = url(left.slider, "Output row", "row", out.shape[0] // 2, min_value=0, max_value=hi_i)
-    j = url(left.slider, "Output column", "col", out.shape[1] // 2, min_value=0, max_value=hi_j)
+    fig_spot, c = st.empty(), st.columns(2)
+    i = url(
+        c[0].slider,
+        "Output row",
+        "row",
+        out.shape[0] // 2,
+        min_value=0,
+        max_value=max(out.shape[0] - 1, 1),
+    )
+    j = url(
+        c[1].slider,
+        "Output column",
+        "col",
+        out.shape[1] // 2,
+        min_value=0,
+        max_value=max(out.shape[1] - 1, 1),
+    )
     i, j = min(i, out.shape[0] - 1), min(j, out.shape[1] - 1)
     corner = conv.patch(grey.shape, kern.shape[0], stride, padding, i, j)
     pooled = conv.pool(out, pool_size, pool_kind) if pool_size > 1 else None
-    right.plotly_chart(plots.plot_convolution(grey, kern, out, pooled, (i, j), corner), key="conv")
-    right.caption(
+    fig_spot.plotly_chart(
+        plots.plot_convolution(grey, kern, out, pooled, (i, j), corner), key="conv"
+    )
+    st.caption(
         "Greyscale input (at most 160 px a side), kernel, output and pooled output; orange = "
         "positive, purple = negative. Boxes: the chosen output pixel and the window that made it."
     )
-    right.markdown(
+    st.markdown(
         conv.explain_shape(grey.shape, kern.shape[0], stride, padding, pool_size)
         + f" Output ({i}, {j}) = Σ window × kernel = **{out[i, j]:.3f}**; the window's "
         f"top-left input pixel is {corner} (negative = padding zeros)."

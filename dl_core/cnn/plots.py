@@ -20,8 +20,12 @@ def _heat(
     z: np.ndarray, scale: str, mid: float | None = None, text: bool = False, name: str = ""
 ) -> go.Heatmap:
     z = np.asarray(z, dtype=np.float32)
+    lim = None
+    if mid is not None and not text:  # signed maps: a symmetric range that ignores outliers
+        lim = float(np.percentile(np.abs(z), 99.5)) or 1.0
     return go.Heatmap(
-        z=z, colorscale=scale, zmid=mid, showscale=False, name=name,
+        z=z, colorscale=scale, zmid=None if lim else mid, showscale=False, name=name,
+        zmin=-lim if lim else None, zmax=lim if lim else None,
         text=np.round(z, 2) if text else None, texttemplate="%{text}" if text else None,
         hovertemplate=f"{name} row %{{y}}, col %{{x}}: %{{z:.3g}}<extra></extra>",
     )  # fmt: skip
@@ -37,11 +41,15 @@ def plot_convolution(
 ) -> go.Figure:
     """Input, kernel, output (and pooled output) side by side; the chosen output pixel
     ``at`` and the input window that made it (``top_left`` of a k×k box) are outlined."""
-    panels = [("input", grey), ("kernel", kernel), ("output = input * kernel", out)]
+    panels = [("input", grey), ("kernel", kernel), ("output", out)]
     if pooled is not None:
-        panels.append(("after pooling", pooled))
-    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[f"{t} {a.shape[1]}×{a.shape[0]}" for t, a in panels],
-                        column_widths=[4, 1.3, 4, 3][: len(panels)], horizontal_spacing=0.04)  # fmt: skip
+        panels.append(("pooled", pooled))
+    widths = [float(a.shape[1]) for _, a in panels]
+    widths[1] = max(widths[0], widths[2]) * 0.35  # keep the kernel readable
+    fig = make_subplots(
+        rows=1, cols=len(panels), column_widths=widths, horizontal_spacing=0.03,
+        subplot_titles=[f"{t} {a.shape[1]}×{a.shape[0]}" for t, a in panels],
+    )  # fmt: skip
     fig.add_trace(_heat(grey, "gray", name="input"), 1, 1)
     fig.add_trace(_heat(kernel, viz.DIVERGING, 0.0, text=kernel.shape[0] <= 5, name="kernel"), 1, 2)
     fig.add_trace(_heat(out, viz.DIVERGING, 0.0, name="output"), 1, 3)
@@ -52,13 +60,16 @@ def plot_convolution(
     box = dict(type="rect", line=dict(color=viz.CATEGORICAL[1], width=3))
     fig.add_shape(**box, x0=c - 0.5, x1=c + k - 0.5, y0=r - 0.5, y1=r + k - 0.5, row=1, col=1)
     fig.add_shape(**box, x0=j - 0.5, x1=j + 0.5, y0=i - 0.5, y1=i + 0.5, row=1, col=3)
-    for col in range(1, len(panels) + 1):
-        fig.update_yaxes(
-            autorange="reversed", scaleanchor=f"x{'' if col == 1 else col}", row=1, col=col
-        )
-    fig.update_xaxes(showticklabels=False)
-    fig.update_yaxes(showticklabels=False)
-    fig.update_layout(height=380, margin=dict(l=10, r=10, t=40, b=10))
+    for col, (_, a) in enumerate(panels, start=1):
+        fig.update_xaxes(range=[-0.5, a.shape[1] - 0.5], row=1, col=col)
+        fig.update_yaxes(range=[a.shape[0] - 0.5, -0.5], scaleanchor=f"x{'' if col == 1 else col}",
+                         row=1, col=col)  # fmt: skip
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False)
+    fig.update_annotations(font_size=12)
+    tallest = max(a.shape[0] for _, a in panels)
+    height = int(np.clip(50 + 640 * tallest / sum(widths), 180, 420))
+    fig.update_layout(height=height, margin=dict(l=5, r=5, t=30, b=5))
     return fig
 
 
@@ -109,42 +120,35 @@ def plot_feature_maps(maps: np.ndarray, k: int = 16, cols: int = 8) -> go.Figure
     from dl_core.cnn.explain import top_channels
 
     order = top_channels(maps, k)
-    return viz.image_grid([maps[..., c] for c in order], titles=[f"ch {c} · {maps[..., c].mean():.2f}" for c in order],
-                          cols=cols, colorscale=viz.SEQUENTIAL, cell=110)  # fmt: skip
+    titles = [f"ch {c} · {maps[..., c].mean():.2f}" for c in order]
+    fig = viz.image_grid([maps[..., c] for c in order], titles=titles, cols=cols,
+                         colorscale=viz.SEQUENTIAL, cell=90)  # fmt: skip
+    return fig.update_layout(margin=dict(t=30))
 
 
 def plot_architecture(table: Sequence[dict[str, Any]], highlight: str | None = None) -> go.Figure:
-    """A strip of the network: one marker per layer with a spatial output, height = output
-    side in pixels (log scale), size = number of channels; hover for name and shape."""
+    """The network as a strip, input to output: the spatial side of each layer's output
+    (line, left axis) shrinks while its channels (bars, right axis) grow. Hover for names."""
     rows = [r for r in table if r["shape"] and len(r["shape"]) == 3]
-    kinds = {"Conv": 0, "Depthwise": 5, "Pool": 1, "Norm": 2, "Other": 8}
-    fig = go.Figure()
-    for kind, colour in kinds.items():
-        part = [(i, r) for i, r in enumerate(rows) if _kind(r["type"]) == kind]
-        if not part:
-            continue
-        fig.add_scatter(
-            x=[i for i, _ in part], y=[r["shape"][0] for _, r in part], mode="markers", name=kind,
-            marker=dict(size=[6 + 3 * np.log2(max(r["shape"][2], 1)) for _, r in part], color=viz.CATEGORICAL[colour],
-                        line=dict(width=[3 if r["name"] == highlight else 0 for _, r in part], color="black")),
-            customdata=[[r["name"], r["type"], "×".join(str(s) for s in r["shape"])] for _, r in part],
-            hovertemplate="%{customdata[0]} (%{customdata[1]})<br>output %{customdata[2]}<extra></extra>",
-        )  # fmt: skip
+    x = list(range(len(rows)))
+    info = [[r["name"], r["type"], "×".join(str(v) for v in r["shape"])] for r in rows]
+    hover = "%{customdata[0]} (%{customdata[1]})<br>output %{customdata[2]}<extra></extra>"
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_bar(x=x, y=[r["shape"][2] for r in rows], name="channels", customdata=info,
+                hovertemplate=hover, marker_color=viz.CATEGORICAL[5], secondary_y=True)  # fmt: skip
+    fig.add_scatter(x=x, y=[r["shape"][0] for r in rows], name="side (pixels)", mode="lines",
+                    customdata=info, hovertemplate=hover, line=dict(color=viz.CATEGORICAL[0], width=3),
+                    line_shape="hv", secondary_y=False)  # fmt: skip
+    names = [r["name"] for r in rows]
+    if highlight in names:
+        fig.add_vline(
+            x=names.index(highlight), line=dict(color=viz.CATEGORICAL[3], width=2, dash="dot")
+        )
     fig.update_xaxes(title="layer (input → output)")
-    fig.update_yaxes(title="output side (pixels)", type="log")
-    return viz._layout(fig, None, 260)
-
-
-def _kind(layer_type: str) -> str:
-    if "Depthwise" in layer_type:
-        return "Depthwise"
-    if "Conv" in layer_type:
-        return "Conv"
-    if "Pool" in layer_type:
-        return "Pool"
-    if "Normalization" in layer_type:
-        return "Norm"
-    return "Other"
+    fig.update_yaxes(title="output side (pixels)", rangemode="tozero", secondary_y=False)
+    fig.update_yaxes(title="channels", type="log", showgrid=False, secondary_y=True)
+    fig.update_layout(legend=dict(orientation="h", y=1.15), bargap=0.1)
+    return viz._layout(fig, None, 280)
 
 
 def plot_explanations(
@@ -152,7 +156,8 @@ def plot_explanations(
 ) -> go.Figure:
     """The image, then each explanation map (``{"Grad-CAM": (h, w), ...}``) overlaid in viridis."""
     panels = [viz.to_uint8(image)] + [viz.overlay(image, m, alpha) for m in maps.values()]
-    return viz.image_grid(panels, titles=["image", *maps], cols=len(panels), cell=300)
+    fig = viz.image_grid(panels, titles=["image", *maps], cols=len(panels), cell=240)
+    return fig.update_layout(margin=dict(t=30))
 
 
 def plot_activation_maximisation(result: dict[str, Any]) -> tuple[go.Figure, go.Figure]:

@@ -192,5 +192,6 @@ def test_explanation_and_architecture_figures(models):
     fig = plots.plot_explanations(np.zeros((8, 8, 3), np.uint8), {"Grad-CAM": np.eye(4)}, 0.5)
     assert len(fig.data) == 2 and [a.text for a in fig.layout.annotations] == ["image", "Grad-CAM"]
     arch = plots.plot_architecture(explain.layer_table(models["flat"]), highlight="relu")
-    names = [row[0] for trace in arch.data for row in trace.customdata]
-    assert names == ["conv", "relu"]
+    assert [row[0] for row in arch.data[0].customdata] == ["conv", "relu"]
+    assert list(arch.data[0].y) == [2, 2] and list(arch.data[1].y) == [SIZE, SIZE]
+    assert arch.layout.shapes[0].x0 == 1  # the chosen layer is marked

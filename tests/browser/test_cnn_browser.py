@@ -1,0 +1,39 @@
+"""The CNN page in Chromium: upload a real photo, see it classified and explained with
+Grad-CAM by the offline ImageNet network; train the tiny CNN in a worker process."""
+
+import pytest
+from PIL import Image
+
+from dl_core.assets import load_photo
+from tests.browser.conftest import assert_no_exception, screenshot, wait_idle
+
+pytestmark = pytest.mark.browser
+
+
+def test_upload_a_photo_and_screenshot_grad_cam(page, server, tmp_path):
+    base, _ = server
+    photo = tmp_path / "my_coffee.jpg"
+    Image.fromarray(load_photo("coffee")).save(photo, format="JPEG", quality=90)
+    page.goto(f"{base}/cnn?preset=tiny&img_src=Upload")
+    wait_idle(page, timeout=300)
+    assert_no_exception(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(photo))
+    wait_idle(page, timeout=300)
+    assert_no_exception(page)
+    assert "img_fp=" in page.url  # the upload is in the link
+    screenshot(page, "cnn-convolution")
+
+    page.get_by_role("tab", name="Inside a network").click()
+    page.get_by_text("What the network sees").wait_for(timeout=300_000)
+    wait_idle(page, timeout=300)
+    assert_no_exception(page)
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+    assert page.get_by_text("espresso").count() + page.get_by_text("cup").count() >= 1
+    screenshot(page, "cnn-grad-cam")
+
+    page.get_by_role("tab", name="Train your own CNN").click()
+    page.locator(".st-key-cnn-train button").click()
+    page.get_by_text("Test accuracy").wait_for(timeout=300_000)
+    wait_idle(page, timeout=300)
+    assert_no_exception(page)
+    screenshot(page, "cnn-trained")
