@@ -34,6 +34,10 @@ def _charts(at) -> int:
     return len(at.get("plotly_chart"))
 
 
+def _images(at) -> int:
+    return len(at.get("image"))
+
+
 def _zip(n: int, folders: bool) -> bytes:
     rng = np.random.default_rng(0)
     buf = io.BytesIO()
@@ -50,10 +54,10 @@ def _zip(n: int, folders: bool) -> bytes:
 def test_first_load_shows_the_data_and_controls_go_into_the_url():
     at = _page()
     assert at.title[0].value.startswith("Generative models")
-    assert _charts(at) == 1  # the training images, before anything is trained
+    assert _images(at) == 1  # the training images, before anything is trained
     assert at.selectbox(key="gan.data").value == "digits"  # the tiny preset
     at.slider(key="gan.g_epochs").set_value(3)
-    at.segmented_control(key="gan.colour").set_value("colour")
+    at.selectbox(key="gan.colour").set_value("colour")
     at.run()
     assert not at.exception
     assert "3" in str(at.query_params["g_epochs"]) and "colour" in str(at.query_params["colour"])
@@ -65,14 +69,15 @@ def test_gan_and_vae_train_on_the_tiny_preset_and_show_results():
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
     assert at.slider(key="gan.epoch").value == 2  # the scrubber, at the last epoch
-    gan_charts = _charts(at)
-    assert gan_charts == 6  # data, samples, curves, interpolation, neighbours, walk
+    assert _charts(at) == 1  # the curves
+    assert _images(at) == 5  # data, samples, interpolation, neighbours, walk
     at.slider(key="gan.epoch").set_value(1).run()
     at.slider(key="gan.dir0").set_value(2.0).run()
     assert not at.exception
     at.button(key="train-VAE").click().run()
     assert not at.exception and not at.error
-    assert _charts(at) == gan_charts + 4 + 2  # scatter, plane, recon, curves; side by side
+    assert _charts(at) == 3  # + scatter, VAE curves
+    assert _images(at) == 5 + 2 + 2  # + plane grid, reconstructions; side by side
     assert any("DCGAN: 2 epochs" in c.value for c in at.caption)
 
 
@@ -86,7 +91,7 @@ def test_upload_without_folders_trains_and_a_tiny_upload_is_refused():
     at.run()
     assert not at.error, [e.value for e in at.error]
     assert any("1 file(s) were not used" in e.label for e in at.expander)  # readme.txt, listed
-    assert _charts(at) == 1
+    assert _images(at) == 1
     at.button(key="train-DCGAN").click().run()
     assert not at.exception and not at.error
     assert at.slider(key="gan.epoch").value == 2

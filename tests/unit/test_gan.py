@@ -211,8 +211,10 @@ def test_diversity_and_collapse_flags():
 # -- figures -------------------------------------------------------------------------------
 def test_figures_are_objects_with_the_expected_parts(gan_run, vae_run):
     out, _ = gan_run
-    fig = plots.plot_grid(out["samples"][-1], cols=6)
-    assert fig.data[0].type == "image" and fig.data[0].z.shape == (6 * 30 + 2, 6 * 30 + 2, 3)
+    mosaic = plots.tile(out["samples"][-1], cols=6)
+    assert mosaic.shape == (6 * 30 + 2, 6 * 30 + 2, 3) and mosaic.dtype == np.uint8
+    big = plots.grid_image(out["samples"][-1], cols=6, min_width=480)
+    assert big.shape[1] >= 480 and np.array_equal(big[::3, ::3], mosaic)  # whole-pixel zoom
     hist = plots.plot_gan_history(out["history"], collapse_epochs=[2])
     names = {t.name for t in hist.data}
     assert {"d_loss", "g_loss", "D(x) real", "D(G(z)) fake", "diversity"} <= names
