@@ -189,7 +189,7 @@ if len(done) >= 2 and text is not None:
     st.plotly_chart(tg.plot_curves({r["cell"]: r["history"] for r in done.values()}, x=axis), key="cmp")  # fmt: skip
     st.dataframe([{"cell": r["cell"], "validation bits/char": round(r["val_bpc"], 3), "chars/s": round(r["chars_per_s"]),
                    "seconds": round(r["seconds"], 1)} for r in done.values()], hide_index=True)  # fmt: skip
-    passage = tg.split(text, cfg)[1][: cfg.seq_len * 2 if level == "char" else 600]
+    passage = tg.passage(text, cfg, cfg.seq_len * 2 if level == "char" else 600)
     st.plotly_chart(tg.plot_gradient_norms(_grad_norms(tuple(keys.values()), passage)), key="grad")
     st.caption("How much the loss at the last character can still change each earlier input: the gradient norm ‖∂loss/∂xₜ‖ going back in time, on the same validation passage for every trained model. A curve that falls steeply means that step is forgotten.")  # fmt: skip
 
@@ -217,7 +217,7 @@ else:
         st.caption("A GRU has no separate cell state: its hidden state is shown.")
     show = "c" if show == "cell" and which == "lstm" else "h"
     passage = url(
-        st.text_area, "Passage", "in_text", tg.split(text, cfg)[1][:240], height=100, max_chars=2000
+        st.text_area, "Passage", "in_text", tg.passage(text, cfg, 100), height=100, max_chars=2000
     )
     vocab = tg.Vocab(r["vocab"], "char")
     states = tg.states_over(

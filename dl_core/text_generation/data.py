@@ -112,6 +112,13 @@ def split(text: str, cfg: Config) -> tuple[str, str]:
     return text[:cut], text[cut:]
 
 
+def passage(text: str, cfg: Config, n: int = 100) -> str:
+    """``n`` characters of held-out text, starting at a line (for the analysis figures)."""
+    held_out = split(text, cfg)[1]
+    start = held_out.find("\n") + 1
+    return (held_out[start:] if len(held_out) - start >= n else held_out)[:n]
+
+
 _WORD = re.compile(r"\w+|\s+|[^\w\s]", re.UNICODE)
 
 

@@ -94,10 +94,10 @@ def plot_gradient_norms(norms: Mapping[str, np.ndarray]) -> go.Figure:
 
 
 def _char_axis(fig: go.Figure, chars: Sequence[str], **where) -> None:
-    step = max(1, len(chars) // 120)
+    step = -(-len(chars) // 140)  # every character up to 140 of them, then every 2nd...
     fig.update_xaxes(tickmode="array", tickvals=list(range(0, len(chars), step)),
                      ticktext=[show_char(c) for c in chars[::step]], tickangle=0,
-                     tickfont=dict(family="monospace", size=11), **where)  # fmt: skip
+                     tickfont=dict(family="monospace", size=10 if len(chars) <= 100 else 8), **where)  # fmt: skip
 
 
 def plot_states(states: np.ndarray, chars: Sequence[str], units: Sequence[int],

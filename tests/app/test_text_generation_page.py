@@ -96,5 +96,13 @@ def test_paste_train_tiny_sample_and_look_inside():
     # inside the LSTM: states heatmap, gates, tracking units
     assert any("Gate activations" in c.value for c in at.caption)
     assert len(_charts(at)) >= 4
+    # compare: the LSTM is a cache hit, GRU and SimpleRNN train; curves, table, gradients
+    next(b for b in at.button if b.key == "textgen.compare").click().run()
+    _ok(at)
+    assert sorted(at.dataframe[0].value["cell"]) == ["GRU", "LSTM", "SimpleRNN"]
+    assert any("gradient norm" in c.value for c in at.caption)
+    at.segmented_control(key="textgen.in_cell").set_value("gru").run()
+    _ok(at)
+    assert any("A GRU has no separate cell state" in c.value for c in at.caption)
     at.text_input(key="textgen.temps").set_value("hot").run()
     assert any("Temperatures must be numbers" in e for e in _errors(at))
