@@ -81,7 +81,7 @@ def tiny_vs_lstm() -> dict:
     from dl_core.text_generation.model import prepare, validation_bpc
 
     lstm_cfg = dataclasses.replace(
-        tg.PRESETS["default"], corpus="shakespeare", budget_s=BUDGET_S, epochs=10_000
+        tg.PRESETS["default"], corpus="shakespeare", budget_s=BUDGET_S, epochs=1000
     )
     t0 = time.perf_counter()
     lstm = tg.train(lstm_cfg, None, None)
@@ -90,7 +90,7 @@ def tiny_vs_lstm() -> dict:
     x_val, y_val, lstm_tokens = d["x_val"], d["y_val"], list(d["vocab"].tokens)
 
     tf_cfg = dataclasses.replace(tiny.PRESETS["default"], corpus="shakespeare", max_seconds=BUDGET_S,
-                                 epochs=10_000, steps_per_epoch=200)  # fmt: skip
+                                 epochs=1000, steps_per_epoch=200)  # fmt: skip
     t0 = time.perf_counter()
     tf = tiny.train(tf_cfg, None, Reporter(None))
     tf_wall = time.perf_counter() - t0

@@ -195,10 +195,9 @@ def tiny_view(enc: pretrained.Encoder) -> None:
     st.subheader("Causal vs bidirectional attention")
     b1, b2 = st.columns(2)
     out = analysed(model_name, cfg.probe)
-    fig = plots.plot_attention(
-        out["attention"][2].mean(0), out["tokens"], "MiniLM, layer 2 (bidirectional)", False
-    )
-    chart(fig, "bi", "Head-averaged: the encoder reads the sentence in both directions.", b1)
+    bi, bi_t = analysis.hide_special(out["attention"][1].mean(0), out["tokens"])
+    fig = plots.plot_attention(bi, bi_t, "MiniLM, layer 1 (bidirectional)", False)
+    chart(fig, "bi", "Head-averaged, [CLS]/[SEP] hidden: the encoder reads both ways.", b1)
     fig = plots.plot_attention(
         maps[ep][-1].mean(0), probe_t, "Tiny transformer, last layer (causal)", False
     )

@@ -229,11 +229,11 @@ def plot_positions(pos: np.ndarray) -> go.Figure:
     """Position encodings (position × dimension) and how similar positions are to each other."""
     p = np.asarray(pos, dtype="float32")
     unit = p / np.clip(np.linalg.norm(p, axis=1, keepdims=True), 1e-12, None)
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.2,
                         subplot_titles=["encoding: position × dimension", "cosine similarity of positions"])  # fmt: skip
     lim = float(max(np.abs(p).max(), 1e-6))
     fig.add_trace(go.Heatmap(z=p, colorscale=DIVERGING, zmid=0, zmin=-lim, zmax=lim,
-                             colorbar=dict(x=0.44, title="value")), row=1, col=1)  # fmt: skip
+                             colorbar=dict(x=0.4, thickness=12, title="value")), row=1, col=1)  # fmt: skip
     fig.add_trace(go.Heatmap(z=unit @ unit.T, colorscale=DIVERGING, zmid=0, zmin=-1, zmax=1,
                              colorbar=dict(title="cosine")), row=1, col=2)  # fmt: skip
     fig.update_xaxes(title="dimension", row=1, col=1)
