@@ -19,8 +19,7 @@ def start_workers() -> jobs.Executor:
     return jobs.get_executor()
 
 
-if __name__ != "__mp_main__":  # a spawned worker re-runs this file: it must not spawn workers
-    start_workers()
+start_workers()  # (workers are spawned without re-running this file: see jobs._without_main_module)
 
 sections: dict[str, list] = {g: [] for g in GROUPS}
 for spec in PAGES:

@@ -21,6 +21,7 @@ outside this module knows which executor runs a job.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import importlib
@@ -659,7 +660,8 @@ class ProcessExecutor(Executor):
         slot.process = self._ctx.Process(
             target=_worker_main, args=(child, slot.device), daemon=True
         )
-        slot.process.start()
+        with _without_main_module():
+            slot.process.start()
         slot.conn = parent
 
     def _loop(self) -> None:
@@ -743,6 +745,35 @@ class ProcessExecutor(Executor):
                     error="Stopped.",
                 )
             slot.key, slot.process = None, None
+
+
+@contextlib.contextmanager
+def _without_main_module() -> Iterator[None]:
+    """Spawn workers without re-running the parent's ``__main__`` in them.
+
+    ``spawn`` normally imports the parent's main module in the child. Under
+    ``streamlit run`` that is the app script, which would draw the app (and start a pool)
+    inside every worker. The worker's entry point lives in this module, so it needs none.
+    """
+    import multiprocessing.spawn as mp_spawn
+
+    original = mp_spawn.get_preparation_data
+
+    def without_main(name: str) -> dict[str, Any]:
+        data = original(name)
+        data.pop("init_main_from_path", None)
+        data.pop("init_main_from_name", None)
+        return data
+
+    with _spawn_lock:
+        mp_spawn.get_preparation_data = without_main
+        try:
+            yield
+        finally:
+            mp_spawn.get_preparation_data = original
+
+
+_spawn_lock = threading.Lock()
 
 
 def _gpu_ids() -> list[str]:
