@@ -84,7 +84,7 @@ if stats is not None:
     left, right = st.columns([2, 3])
     left.code(text[:600] + ("…" if len(text) > 600 else ""), language=None, height=280)
     left.caption(f"The start of {where}.")
-    right.plotly_chart(tg.plot_token_frequencies(text, level), key="freq")
+    right.plotly_chart(tg.plot_token_frequencies(stats.top, stats.tokens, level), key="freq")
     right.caption("What the model learns first: how often each token occurs. A model that knows only this already beats uniform guessing.")  # fmt: skip
 
 st.header("2 · Train")
@@ -105,13 +105,9 @@ if stats is not None:
         with st.expander("A sample after every epoch (temperature 0.8)"):
             for i, s in enumerate(result["samples"]):
                 st.code(f"epoch {i + 1}\n{s}", language=None)
-    elif text is not None:
-        vocab, _ = tg.build_vocab(text[:200_000], level, tg.data.vocab_cap(cfg))
-        freq = np.bincount(vocab.encode(text[:200_000]), minlength=len(vocab)) + 1
-        st.plotly_chart(
-            tg.plot_temperature(np.log(freq), vocab.tokens, [0.5, 1.0, 2.0]), key="temp0"
-        )
-        st.caption("Temperature before training, on letter frequencies: T < 1 sharpens the distribution, T > 1 flattens it. After training, the same happens to the model's predictions.")  # fmt: skip
+    elif stats is not None:
+        st.plotly_chart(tg.plot_temperature(*stats.unigram_logits(), [0.5, 1.0, 2.0]), key="temp0")
+        st.caption("Temperature before training, on the frequencies of the 40 commonest tokens: T < 1 sharpens the distribution, T > 1 flattens it. After training, the same happens to the model's predictions.")  # fmt: skip
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)

@@ -8,6 +8,7 @@ other part reads, the corpus, the vocabulary (with its cap) and the training win
 from __future__ import annotations
 
 import collections
+import dataclasses
 import math
 import re
 from dataclasses import dataclass
@@ -179,6 +180,11 @@ class TextStats:
     dropped: list[str]  # tokens replaced by the placeholder
     dropped_share: float  # share of the text's tokens that were replaced
     warnings: list[str]
+    top: list[tuple[str, int]] = dataclasses.field(default_factory=list)  # 40 most frequent
+
+    def unigram_logits(self) -> tuple[np.ndarray, list[str]]:
+        """Log-frequencies of the most frequent tokens: a model that knows only counts."""
+        return np.log([c for _, c in self.top]), [t for t, _ in self.top]
 
 
 def describe_text(text: str, cfg: Config) -> TextStats:
@@ -214,8 +220,9 @@ def describe_text(text: str, cfg: Config) -> TextStats:
             f"to keep the vocabulary at {vocab_cap(cfg):,}: {shown}"
         )
     return TextStats(
-        len(text), len(tokens), len(counts), dropped, lost / max(1, len(tokens)), warnings
-    )
+        len(text), len(tokens), len(counts), dropped, lost / max(1, len(tokens)), warnings,
+        counts.most_common(40),
+    )  # fmt: skip
 
 
 # -- training windows ----------------------------------------------------------------------

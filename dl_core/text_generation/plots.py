@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import collections
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -11,7 +10,6 @@ from plotly.subplots import make_subplots
 
 from dl_core import viz
 from dl_core.text_generation.cells import next_distribution
-from dl_core.text_generation.data import tokenize
 
 CELL_COLOURS = {
     "LSTM": viz.CATEGORICAL[0],
@@ -25,16 +23,16 @@ def show_char(ch: str) -> str:
     return {"\n": "⏎", " ": "␣", "\t": "⇥"}.get(ch, ch)
 
 
-def plot_token_frequencies(text: str, level: str = "char", top: int = 40) -> go.Figure:
-    """The most frequent tokens of the text (what a model learns first)."""
-    counts = collections.Counter(tokenize(text, level)).most_common(top)
-    total = max(1, sum(collections.Counter(tokenize(text, level)).values()))
+def plot_token_frequencies(
+    top: Sequence[tuple[str, int]], total: int, level: str = "char"
+) -> go.Figure:
+    """The most frequent tokens and their share of the text (``TextStats.top``)."""
     fig = go.Figure(go.Bar(
-        x=[show_char(t) if level == "char" else repr(t)[1:-1] for t, _ in counts],
-        y=[c / total for _, c in counts], marker_color=viz.CATEGORICAL[0],
+        x=[show_char(t) if level == "char" else repr(t)[1:-1] for t, _ in top],
+        y=[c / max(1, total) for _, c in top], marker_color=viz.CATEGORICAL[0],
         hovertemplate="%{x}: %{y:.2%}<extra></extra>",
     ))  # fmt: skip
-    fig.update_xaxes(title=f"the {len(counts)} most frequent {'characters' if level == 'char' else 'words'}",
+    fig.update_xaxes(title=f"the {len(top)} most frequent {'characters' if level == 'char' else 'words'}",
                      type="category")  # fmt: skip
     fig.update_yaxes(title="share of the text", tickformat=".0%")
     fig.update_layout(height=280, margin=dict(l=10, r=10, t=10, b=10))

@@ -202,8 +202,11 @@ def test_figures_are_labelled(trained):
     assert len(curves.data) == 2 and "bits per character" in curves.layout.yaxis.title.text
     temp = tg.plot_temperature(np.log([0.5, 0.3, 0.2]), ["a", "b", " "], [0.5, 1, 2])
     assert len(temp.data) == 3 and list(temp.data[0].x) == ["a", "b", "␣"]
-    freq = tg.plot_token_frequencies(PASSAGE, "char", top=5)
-    assert len(freq.data[0].x) == 5
+    stats = tg.describe_text(PASSAGE * 5, TINY)
+    freq = tg.plot_token_frequencies(stats.top, stats.tokens, "char")
+    assert freq.data[0].x[0] == "␣" and abs(sum(freq.data[0].y) - 1) < 1e-9  # all 22 shown
+    logits, tokens = stats.unigram_logits()
+    assert tokens[0] == " " and logits[0] == max(logits)
 
 
 @pytest.mark.slow
