@@ -170,10 +170,17 @@ with nms_area:
         step = url(st.slider, "NMS steps", "step", n, min_value=0, max_value=max(n, 1),
                    help="Each step keeps the best remaining box and removes the boxes that "
                    "overlap it by more than the IoU threshold.")  # fmt: skip
-        st.plotly_chart(plots.plot_nms(small, kept_in, res, names, step=step), key="nms")
-        st.caption(f"{len(kept_in)} candidates above the confidence threshold. Solid: kept; "
-                   "grey dashed: suppressed (hover the line for the IoU with the box that "
-                   "removed it); faint: not reached yet.")  # fmt: skip
+        big, side = st.columns([2, 1])
+        big.plotly_chart(plots.plot_nms(small, kept_in, res, names, step=step), key="nms")
+        big.caption(f"{len(kept_in)} candidates above the confidence threshold, zoomed in. "
+                    "Solid: kept; black dashed: suppressed (hover the line for the IoU with the "
+                    "box that removed it); faint: not reached yet.")  # fmt: skip
+        pair = boxes.suppression_pair(res, step)
+        if pair is not None:
+            a, b = kept_in.boxes[pair[0]], kept_in.boxes[pair[1]]
+            side.plotly_chart(plots.plot_iou(a, b, boxes.iou(a, b)), key="iou")
+            side.caption(f"Step {step}: kept box A removed box B because their IoU is above "
+                         f"{iou_thr:.2f}.")  # fmt: skip
     else:
         st.info("No candidates above the confidence threshold to run NMS on.")
 

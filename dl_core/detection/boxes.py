@@ -116,6 +116,18 @@ def nms(
     return NMSResult(np.array(keep, dtype=int), order.astype(int), suppressed_by, suppress_iou)
 
 
+def suppression_pair(result: NMSResult, step: int) -> tuple[int, int] | None:
+    """(kept box of NMS step ``step`` (1-based), the box it suppressed with the largest IoU),
+    or None when that step suppressed nothing."""
+    if step < 1 or step > len(result.keep):
+        return None
+    kept = int(result.keep[step - 1])
+    victims = np.nonzero(result.suppressed_by == kept)[0]
+    if victims.size == 0:
+        return None
+    return kept, int(victims[np.argmax(result.suppress_iou[victims])])
+
+
 # -- mean average precision ----------------------------------------------------------------
 def match_detections(
     det_boxes: np.ndarray, det_scores: np.ndarray, gt_boxes: np.ndarray, iou_threshold: float

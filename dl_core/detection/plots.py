@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from dl_core import viz
 from dl_core.detection.boxes import NMSResult, as_boxes
 
-SUPPRESSED = "#999999"
+SUPPRESSED = "#000000"
 
 
 def _colour(c: int) -> str:
@@ -140,6 +140,15 @@ def plot_nms(
         else:
             fig.add_trace(_box_trace(boxes[i], _colour(cands.classes[i]), f"waiting: {label}",
                                      width=1, opacity=0.45))  # fmt: skip
+    if len(boxes):  # zoom onto the candidates: overlapping boxes are hard to see on a big photo
+        h, w = np.asarray(image).shape[:2]
+        lo, hi = boxes[:, :2].min(0), boxes[:, 2:].max(0)
+        pad = np.maximum(0.3 * (hi - lo), 24)
+        (x1, y1), (x2, y2) = np.maximum(lo - pad, 0), np.minimum(hi + pad, [w, h])
+        side = max(x2 - x1, y2 - y1)  # keep the view square-ish so the figure stays readable
+        cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+        fig.update_xaxes(range=[max(cx - side / 2, 0), min(cx + side / 2, w)])
+        fig.update_yaxes(range=[min(cy + side / 2, h), max(cy - side / 2, 0)])
     fig.update_layout(
         title=f"After {n_steps} of {len(kept_order)} NMS steps: {n_steps} kept, "
         f"{int(sum(1 for s in result.suppressed_by if s in done))} suppressed"
@@ -178,7 +187,9 @@ def plot_scenes(images: np.ndarray, boxes: np.ndarray, classes: np.ndarray,
         bb, cc = unpad(b, c)
         drawn.append(draw_boxes(img, _Boxes(bb, cc), names))
         titles.append(", ".join(names[k] for k in cc))
-    return viz.image_grid(drawn, titles, cols=cols, cell=170)
+    fig = viz.image_grid(drawn, titles, cols=cols, cell=170)
+    fig.update_layout(margin=dict(t=30))  # room for the first row's titles
+    return fig
 
 
 class _Boxes:

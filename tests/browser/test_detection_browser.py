@@ -24,10 +24,15 @@ def test_upload_a_photo_see_the_face_box_then_train_tiny_yolo(page, server, tmp_
     assert "img_fp=" in page.url  # the upload is in the link
     assert page.get_by_text("face", exact=True).count() >= 1  # the detections table
     assert page.get_by_text("NMS steps", exact=True).count() == 1  # the slider
+    page.set_viewport_size({"width": 1400, "height": 3600})  # the whole page in one picture
+    wait_idle(page)
     screenshot(page, "detection-uploaded-face")
+    page.set_viewport_size({"width": 1400, "height": 1000})
 
     page.get_by_role("button", name="Train").click()
-    page.get_by_text("mAP@0.5 (held-out)").wait_for(timeout=300_000)
+    page.get_by_text("mAP@0.5:0.95").wait_for(timeout=300_000)
     wait_idle(page)
     assert_no_exception(page)
+    page.set_viewport_size({"width": 1400, "height": 3600})
+    wait_idle(page)
     screenshot(page, "detection-trained")

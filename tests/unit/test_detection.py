@@ -93,6 +93,8 @@ def test_nms_keeps_best_box_per_object_and_says_who_suppressed_whom():
     assert list(res.keep) == [2, 4]
     assert list(res.suppressed_by) == [2, 2, -1, 4, -1]
     assert res.suppress_iou[0] == pytest.approx(0.9)
+    assert bx.suppression_pair(res, 1) == (2, 0)  # step 1 kept box 2; box 0 overlapped it most
+    assert bx.suppression_pair(res, 2) == (4, 3) and bx.suppression_pair(res, 3) is None
     assert bx.nms(boxes, scores, 1.0).keep.size == 5  # threshold 1: nothing suppressed
     # boxes of different classes never suppress each other
     assert len(bx.nms(boxes, scores, 0.5, classes=[0, 1, 0, 0, 0]).keep) == 3
