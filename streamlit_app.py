@@ -19,7 +19,7 @@ def start_workers() -> jobs.Executor:
     return jobs.get_executor()
 
 
-start_workers()  # (workers are spawned without re-running this file: see jobs._without_main_module)
+start_workers()  # (workers are spawned without re-running this file: see dl_core.jobs.executors)
 
 sections: dict[str, list] = {g: [] for g in GROUPS}
 for spec in PAGES:

@@ -75,7 +75,7 @@ def test_failed_job_restarts_on_submit(fresh_home, inline_jobs):
 @pytest.fixture
 def pool(fresh_home, monkeypatch):
     monkeypatch.setenv("DL_EXPLORER_WORKER_PRELOAD", "0")
-    monkeypatch.setattr(jobs, "CANCEL_GRACE_S", 2.0)
+    monkeypatch.setattr(jobs.executors, "CANCEL_GRACE_S", 2.0)
     executor = jobs.ProcessExecutor(workers=1)
     jobs.set_executor(executor)
     yield executor

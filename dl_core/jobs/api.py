@@ -1,0 +1,185 @@
+"""Submit, find, poll, cancel, wait, results: what pages and the CLI call."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import dl_core
+from dl_core import config as cfglib
+from dl_core.jobs.db import ACTIVE, STATES, Event, JobStatus, _connect, _event, _update
+from dl_core.jobs.executors import DEFAULT_TIMEOUT_S, get_executor, in_use  # noqa: F401
+from dl_core.results import Result
+from dl_core.store import Store, home
+
+
+# -- keys and submission --------------------------------------------------------------------
+def fn_name(train: Callable) -> str:
+    return f"{train.__module__}:{train.__qualname__}"
+
+
+def job_key(train: Callable | str, cfg: Any, data_fp: str | None = None) -> str:
+    """Hash of (training function, Config as JSON, data fingerprint, dl_core version)."""
+    name = train if isinstance(train, str) else fn_name(train)
+    payload = json.dumps([name, cfglib.to_json(cfg), data_fp or "", dl_core.__version__])
+    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+def submit(
+    train: Callable,
+    cfg: Any,
+    data_fp: str | None = None,
+    *,
+    label: str = "",
+    timeout_s: float | None = None,
+    restart: bool = True,
+) -> str:
+    """Ask for the result of ``train(cfg, data)``; return the job key at once.
+
+    A queued, running or finished job with the same key is reused (finished = cache hit).
+    A failed or cancelled one is started again when ``restart`` is true.
+    """
+    key = job_key(train, cfg, data_fp)
+    store = Store()
+    with _connect() as con:
+        con.execute("BEGIN IMMEDIATE")
+        row = con.execute("SELECT state FROM jobs WHERE key=?", (key,)).fetchone()
+        if row is not None:
+            state = row["state"]
+            if state in ACTIVE or (state == "done" and store.exists(key)):
+                con.execute("COMMIT")
+                return key
+            if state in ("failed", "cancelled") and not restart:
+                con.execute("COMMIT")
+                return key
+            con.execute("DELETE FROM events WHERE key=?", (key,))
+            con.execute(
+                "UPDATE jobs SET state='queued', created=?, started=NULL, finished=NULL, error=NULL, "
+                "cancel_requested=0, owner=NULL, worker_pid=NULL, timeout_s=? WHERE key=?",
+                (time.time(), timeout_s or DEFAULT_TIMEOUT_S, key),
+            )
+        else:
+            con.execute(
+                "INSERT INTO jobs (key, fn, label, config, data_fp, state, created, timeout_s) "
+                "VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)",
+                (
+                    key,
+                    fn_name(train),
+                    label or train.__module__.rsplit(".", 1)[-1],
+                    cfglib.to_json(cfg),
+                    data_fp,
+                    time.time(),
+                    timeout_s or DEFAULT_TIMEOUT_S,
+                ),
+            )
+        con.execute("COMMIT")
+    get_executor().wake(key)
+    return key
+
+
+def find(train: Callable, cfg: Any, data_fp: str | None = None) -> JobStatus | None:
+    """Status of the job for this request if one was ever submitted, else ``None``."""
+    return status(job_key(train, cfg, data_fp))
+
+
+def status(key: str, with_events: bool = True) -> JobStatus | None:
+    """Current state of a job, with its persisted progress events."""
+    with _connect() as con:
+        row = con.execute("SELECT * FROM jobs WHERE key=?", (key,)).fetchone()
+        if row is None:
+            return None
+        events = []
+        if with_events:
+            events = [
+                _event(r)
+                for r in con.execute("SELECT * FROM events WHERE key=? ORDER BY seq", (key,))
+            ]
+        position = None
+        if row["state"] == "queued":
+            position = con.execute(
+                "SELECT COUNT(*) FROM jobs WHERE state='queued' AND created<?", (row["created"],)
+            ).fetchone()[0]
+    if row["state"] == "queued":
+        get_executor().wake(key)
+    return JobStatus(
+        key=row["key"], fn=row["fn"], label=row["label"] or "", config=json.loads(row["config"]),
+        data_fp=row["data_fp"], state=row["state"], created=row["created"],
+        started=row["started"], finished=row["finished"], error=row["error"],
+        queue_position=position, events=events,
+    )  # fmt: skip
+
+
+def list_jobs(limit: int = 50) -> list[JobStatus]:
+    """Most recent jobs first (without their events)."""
+    with _connect() as con:
+        keys = [
+            r[0]
+            for r in con.execute("SELECT key FROM jobs ORDER BY created DESC LIMIT ?", (limit,))
+        ]
+    return [s for k in keys if (s := status(k, with_events=False)) is not None]
+
+
+def counts() -> dict[str, int]:
+    """Number of jobs in each state."""
+    with _connect() as con:
+        rows = con.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetchall()
+    return {s: 0 for s in STATES} | {r[0]: r[1] for r in rows}
+
+
+def cancel(key: str) -> None:
+    """Stop a job: a queued one at once, a running one within one batch."""
+    _update(
+        key,
+        only_if=("queued",),
+        state="cancelled",
+        finished=time.time(),
+        error="Stopped before it started.",
+    )
+    with _connect() as con:
+        con.execute(
+            "UPDATE jobs SET cancel_requested=1 WHERE key=? AND state='running' AND cancel_requested=0",
+            (key,),
+        )
+    get_executor().cancel(key)
+
+
+def result(key: str) -> Result:
+    """The artifacts of a finished job; ``KeyError`` if it has none (yet)."""
+    st = status(key, with_events=False)
+    if st is None or st.state != "done":
+        raise KeyError(key)
+    importlib.import_module(st.fn.split(":")[0])  # registers the topic's custom layers
+    return Result(Store(), key)
+
+
+def wait(key: str, timeout: float = 600.0, poll_s: float = 0.1) -> JobStatus:
+    """Block until the job ends (for the CLI, benchmarks and tests; never in a page)."""
+    deadline = time.time() + timeout
+    while True:
+        st = status(key, with_events=False)
+        if st is None:
+            raise KeyError(key)
+        if not st.active or time.time() > deadline:
+            return status(key)  # type: ignore[return-value]
+        time.sleep(poll_s)
+
+
+def preview(key: str, event: Event) -> np.ndarray | None:
+    """The small array a progress event carried (e.g. a sample grid), if any."""
+    if not event.preview:
+        return None
+    path = home() / "progress" / key / event.preview
+    return np.load(path, allow_pickle=False) if path.exists() else None
+
+
+def latest_preview(st: JobStatus) -> np.ndarray | None:
+    for e in reversed(st.events):
+        if e.preview:
+            return preview(st.key, e)
+    return None

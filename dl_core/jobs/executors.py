@@ -1,0 +1,382 @@
+"""Where jobs run: inline (tests) or a pool of spawn worker processes (the default)."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import importlib
+import json
+import logging
+import multiprocessing as mp
+import os
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from dl_core import config as cfglib
+from dl_core.errors import Cancelled, UserError
+from dl_core.jobs.db import _connect, _update
+from dl_core.jobs.reporter import Reporter
+from dl_core.results import save_result
+from dl_core.store import Store
+
+log = logging.getLogger("dl_core.jobs")
+DEFAULT_TIMEOUT_S = float(os.environ.get("DL_EXPLORER_JOB_TIMEOUT_S", 1800))
+CANCEL_GRACE_S = 15.0
+
+
+def in_use() -> set[str]:
+    """Keys of jobs that are queued or running (the store must not evict them)."""
+    with _connect() as con:
+        return {
+            r[0] for r in con.execute("SELECT key FROM jobs WHERE state IN ('queued','running')")
+        }
+
+
+# -- running one job (in a worker, or inline) -----------------------------------------------
+def _execute(key: str, clear_session: bool = False) -> None:
+    """Run the job ``key`` (already marked running) to its end state."""
+    with _connect() as con:
+        row = con.execute("SELECT * FROM jobs WHERE key=?", (key,)).fetchone()
+    if row is None:
+        return
+    report = Reporter(key)
+    try:
+        module_name, qualname = row["fn"].split(":")
+        module = importlib.import_module(module_name)
+        train = getattr(module, qualname)
+        cfg = cfglib.from_dict(module.Config, json.loads(row["config"]))
+        data = Store().get_blob(row["data_fp"]) if row["data_fp"] else None
+        out = train(cfg, data, report)
+        store = Store()
+        save_result(store, key, out if out is not None else {})
+        _update(key, only_if=("running",), state="done", finished=time.time())
+        store.evict(in_use() | {key})  # keep the cache under its size bound
+    except Cancelled as err:
+        if "timed out" in str(err):
+            msg = f"Stopped: the job ran longer than its limit of {row['timeout_s']:.0f} s."
+            _update(key, only_if=("running",), state="failed", finished=time.time(), error=msg)
+        else:
+            _update(
+                key, only_if=("running",), state="cancelled", finished=time.time(), error="Stopped."
+            )
+    except UserError as err:
+        _update(key, only_if=("running",), state="failed", finished=time.time(), error=str(err))
+    except KeyError as err:
+        msg = f"The data for this job is no longer on the server ({err}); please upload it again."
+        _update(key, only_if=("running",), state="failed", finished=time.time(), error=msg)
+    except MemoryError:
+        msg = "Training ran out of memory. Try a smaller model, batch size or image size."
+        _update(key, only_if=("running",), state="failed", finished=time.time(), error=msg)
+    except Exception as err:  # noqa: BLE001 - every failure becomes a readable job error
+        log.error("job %s failed:\n%s", key, traceback.format_exc())
+        msg = f"Training failed: {type(err).__name__}: {str(err)[:500]}"
+        _update(key, only_if=("running",), state="failed", finished=time.time(), error=msg)
+    finally:
+        if clear_session and "keras" in sys.modules:  # in a worker: free graph state
+            sys.modules["keras"].backend.clear_session()
+
+
+def _claim(owner: int) -> str | None:
+    """Atomically move the oldest queued job to running; return its key."""
+    with _connect() as con:
+        con.execute("BEGIN IMMEDIATE")
+        row = con.execute(
+            "SELECT key FROM jobs WHERE state='queued' ORDER BY created LIMIT 1"
+        ).fetchone()
+        if row is None:
+            con.execute("COMMIT")
+            return None
+        con.execute(
+            "UPDATE jobs SET state='running', started=?, owner=? WHERE key=?",
+            (time.time(), owner, row[0]),
+        )
+        con.execute("COMMIT")
+        return row[0]
+
+
+def _requeue_orphans() -> None:
+    """Jobs left 'running' by a server process that is gone go back to the queue."""
+    with _connect() as con:
+        rows = con.execute("SELECT key, owner FROM jobs WHERE state='running'").fetchall()
+    for key, owner in rows:
+        if owner and owner != os.getpid() and not _alive(owner):
+            _update(
+                key, only_if=("running",), state="queued", started=None, owner=None, worker_pid=None
+            )
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# -- executors ---------------------------------------------------------------------------
+class Executor:
+    """How jobs run. The job database is shared; executors only decide where ``_execute`` runs."""
+
+    def wake(self, key: str) -> None:  # a job was queued
+        raise NotImplementedError
+
+    def cancel(self, key: str) -> None:  # Stop was pressed (the database flag is already set)
+        pass
+
+    def shutdown(self) -> None:
+        pass
+
+
+class InlineExecutor(Executor):
+    """Runs queued jobs in the calling thread (tests, notebooks)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def wake(self, key: str) -> None:
+        with self._lock:
+            while (claimed := _claim(os.getpid())) is not None:
+                _execute(claimed)
+
+
+def _worker_main(conn: Any, device: str | None) -> None:
+    """Entry point of a spawned worker process: set up the device, then run jobs forever."""
+    if device is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = device
+    _setup_device()
+    while True:
+        try:
+            key = conn.recv()
+        except (EOFError, OSError):
+            return
+        if key is None:
+            return
+        with _connect() as con:
+            con.execute("UPDATE jobs SET worker_pid=? WHERE key=?", (os.getpid(), key))
+        _execute(key, clear_session=True)
+        conn.send(("finished", key))
+
+
+def _setup_device() -> None:
+    """GPU memory growth on; optional mixed precision (``DL_EXPLORER_MIXED_PRECISION=1``).
+
+    Keras is imported here, before the first job arrives, so that a visitor's first job
+    does not wait for it (``DL_EXPLORER_WORKER_PRELOAD=0`` skips this, e.g. in tests).
+    """
+    if os.environ.get("DL_EXPLORER_WORKER_PRELOAD", "1") == "0":
+        return
+    if _gpu_ids() and os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
+        try:
+            import tensorflow as tf
+
+            for gpu in tf.config.list_physical_devices("GPU"):
+                tf.config.experimental.set_memory_growth(gpu, True)
+        except Exception:  # noqa: BLE001 - a broken GPU setup must not stop CPU training
+            log.warning("could not set GPU memory growth:\n%s", traceback.format_exc())
+    import keras
+
+    if os.environ.get("DL_EXPLORER_MIXED_PRECISION") == "1":
+        keras.mixed_precision.set_global_policy("mixed_float16")
+
+
+@dataclasses.dataclass
+class _Slot:
+    device: str | None
+    process: Any = None
+    conn: Any = None
+    key: str | None = None
+    since: float = 0.0
+    kill_at: float | None = None
+
+
+class ProcessExecutor(Executor):
+    """A small pool of spawn worker processes driven by a dispatcher thread."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        devices = _gpu_ids()
+        n = workers or int(os.environ.get("DL_EXPLORER_WORKERS", 0)) or max(1, len(devices))
+        self.slots = [_Slot(devices[i] if i < len(devices) else None) for i in range(n)]
+        self._ctx = mp.get_context("spawn")
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        _requeue_orphans()
+        for slot in self.slots:  # start (and warm up) workers before the first job arrives
+            self._spawn(slot)
+        self._thread = threading.Thread(
+            target=self._loop, name="dl-explorer-dispatcher", daemon=True
+        )
+        self._thread.start()
+
+    def wake(self, key: str) -> None:
+        self._wake.set()
+
+    def cancel(self, key: str) -> None:
+        self._wake.set()
+
+    def shutdown(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        for slot in self.slots:
+            if slot.process is not None and slot.process.is_alive():
+                slot.process.kill()
+                slot.process.join(5)
+            if slot.key:
+                _update(slot.key, only_if=("running",), state="queued", started=None, owner=None)
+
+    def _spawn(self, slot: _Slot) -> None:
+        parent, child = self._ctx.Pipe()
+        slot.process = self._ctx.Process(
+            target=_worker_main, args=(child, slot.device), daemon=True
+        )
+        with _without_main_module():
+            slot.process.start()
+        slot.conn = parent
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                for slot in self.slots:
+                    self._tend(slot)
+            except Exception:  # noqa: BLE001 - the dispatcher must never die
+                log.error("dispatcher error:\n%s", traceback.format_exc())
+            self._wake.wait(0.2)
+            self._wake.clear()
+
+    def _tend(self, slot: _Slot) -> None:
+        if slot.key is None:
+            key = _claim(os.getpid())
+            if key is None:
+                return
+            if slot.process is None or not slot.process.is_alive():
+                self._spawn(slot)
+            slot.key, slot.since, slot.kill_at = key, time.time(), None
+            slot.conn.send(key)
+            return
+        if slot.conn.poll():
+            try:
+                slot.conn.recv()
+            except (EOFError, OSError):
+                pass
+            else:
+                slot.key = None
+                return
+        if not slot.process.is_alive():
+            code = slot.process.exitcode
+            if code in (-9, 137):
+                why = "it was killed, most likely because it ran out of memory. Try a smaller model or batch"
+            else:
+                why = f"the training process crashed (exit code {code})"
+            _update(
+                slot.key,
+                only_if=("running",),
+                state="failed",
+                finished=time.time(),
+                error=f"Training stopped: {why}.",
+            )
+            slot.key, slot.process = None, None
+            return
+        self._enforce_limits(slot)
+
+    def _enforce_limits(self, slot: _Slot) -> None:
+        with _connect() as con:
+            row = con.execute(
+                "SELECT state, cancel_requested, timeout_s FROM jobs WHERE key=?", (slot.key,)
+            ).fetchone()
+        if row is None:
+            return
+        now = time.time()
+        if row["cancel_requested"] == 0 and now - slot.since > (
+            row["timeout_s"] or DEFAULT_TIMEOUT_S
+        ):
+            _update(slot.key, cancel_requested=2)
+            slot.kill_at = now + CANCEL_GRACE_S
+        elif row["cancel_requested"] and slot.kill_at is None:
+            slot.kill_at = now + CANCEL_GRACE_S
+        if slot.kill_at is not None and now > slot.kill_at:
+            # The job did not reach a report() in time: end the process, start a fresh one later.
+            slot.process.kill()
+            slot.process.join(5)
+            if row["cancel_requested"] == 2:
+                _update(
+                    slot.key,
+                    only_if=("running",),
+                    state="failed",
+                    finished=now,
+                    error="Stopped: the job ran longer than its time limit.",
+                )
+            else:
+                _update(
+                    slot.key,
+                    only_if=("running",),
+                    state="cancelled",
+                    finished=now,
+                    error="Stopped.",
+                )
+            slot.key, slot.process = None, None
+
+
+@contextlib.contextmanager
+def _without_main_module() -> Iterator[None]:
+    """Spawn workers without re-running the parent's ``__main__`` in them.
+
+    ``spawn`` normally imports the parent's main module in the child. Under
+    ``streamlit run`` that is the app script, which would draw the app (and start a pool)
+    inside every worker. The worker's entry point lives in this module, so it needs none.
+    """
+    import multiprocessing.spawn as mp_spawn
+
+    original = mp_spawn.get_preparation_data
+
+    def without_main(name: str) -> dict[str, Any]:
+        data = original(name)
+        data.pop("init_main_from_path", None)
+        data.pop("init_main_from_name", None)
+        return data
+
+    with _spawn_lock:
+        mp_spawn.get_preparation_data = without_main
+        try:
+            yield
+        finally:
+            mp_spawn.get_preparation_data = original
+
+
+_spawn_lock = threading.Lock()
+
+
+def _gpu_ids() -> list[str]:
+    """GPU ids without importing TensorFlow in the server process (nvidia-smi, if present)."""
+    env = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if env is not None:
+        return [d for d in env.split(",") if d.strip() and d.strip() != "-1"]
+    return sorted(p.name.removeprefix("nvidia") for p in Path("/dev").glob("nvidia[0-9]*"))
+
+
+_executor: Executor | None = None
+_executor_lock = threading.Lock()
+
+
+def get_executor() -> Executor:
+    """The process-wide executor, created on first use (``DL_EXPLORER_EXECUTOR``)."""
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            kind = os.environ.get("DL_EXPLORER_EXECUTOR", "process")
+            _executor = InlineExecutor() if kind == "inline" else ProcessExecutor()
+        return _executor
+
+
+def set_executor(executor: Executor | None) -> None:
+    """Replace the executor (tests); the old one is shut down."""
+    global _executor
+    with _executor_lock:
+        if _executor is not None and _executor is not executor:
+            _executor.shutdown()
+        _executor = executor
