@@ -104,8 +104,10 @@ else:
 
     @st.cache_data(max_entries=32, show_spinner="Playing an episode…")
     def _episode(key: str, label: str, env_id: str, ep_seed: int, eps: float, untrained: bool):
-        model = (replay.untrained_network(env_id, cfg.width, cfg.depth, cfg.seed) if untrained
-                 and "untrained" not in agents else agents["untrained" if untrained else label])  # fmt: skip
+        arch = res["config"] if "config" in res else dataclasses.asdict(cfg)  # pretrained: its own
+        model = (replay.untrained_network(env_id, arch["width"], arch["depth"], cfg.seed)
+                 if untrained and "untrained" not in agents
+                 else agents["untrained" if untrained else label])  # fmt: skip
         ep = replay.record_episode(model, env_id, seed=ep_seed, eps=eps)
         return ep, replay.replay_gif(ep, list(env.actions))
 

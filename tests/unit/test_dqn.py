@@ -152,3 +152,20 @@ def test_shipped_cartpole_agent_is_solved_and_served_from_the_store(fresh_home):
 
 def test_moving_average():
     np.testing.assert_allclose(plots.moving_average(np.arange(5.0), 2), [0, 0.5, 1.5, 2.5, 3.5])
+
+
+@pytest.mark.parametrize("env_id", pretrained.available())
+def test_every_shipped_agent_loads_and_says_how_it_was_made(env_id):
+    meta = pretrained.load_meta(env_id)
+    model = pretrained.load_model(env_id)
+    assert model.output_shape[-1] == len(dqn.ENVS[env_id].actions)
+    assert meta["command"].startswith(f"python -m dl_core.dqn export {env_id}")
+    assert meta["eval_episodes"] == 20 and np.isfinite(meta["eval_return"])
+    assert (pretrained.ASSETS / f"{env_id}.npz").stat().st_size < 400_000
+
+
+def test_environment_overrides_keep_the_tiny_preset_tiny():
+    assert dqn.for_env("tiny", "LunarLander-v3").total_steps == dqn.PRESETS["tiny"].total_steps
+    assert dqn.for_env("default", "MountainCar-v0").total_steps > dqn.PRESETS["default"].total_steps
+    for env_id in dqn.ENVS:
+        assert dqn.validate(dqn.for_env("default", env_id)) == []
