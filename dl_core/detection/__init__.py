@@ -308,6 +308,7 @@ def train(cfg: Config, data: bytes | None, report) -> dict[str, Any]:
 
     class _Epoch(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
+            state.setdefault("first_step_s", time.time() - t0)  # mostly graph compilation
             if cfg.time_budget_s and time.time() - t0 > cfg.time_budget_s:
                 self.model.stop_training = True
 
@@ -337,6 +338,8 @@ def train(cfg: Config, data: bytes | None, report) -> dict[str, Any]:
         "map50_95": final["map"],
         "ap50_per_class": [None if np.isnan(a) else float(a) for a in final["ap"][0]],
         "train_seconds": seconds,
+        "first_step_s": state.get("first_step_s", seconds),
+        "steps_run": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
         "epochs_run": len(history["val_map50"]),
         "val_images": vx[:8],
         "val_boxes": vb[:8],
