@@ -115,7 +115,7 @@ def attention_view(enc: pretrained.Encoder) -> None:
           "Rows are tokens, columns the head's 32 dimensions; orange positive, purple negative.")  # fmt: skip
     scores = analysis.head_scores(q[layer, head], k[layer, head])[qi]
     chart(plots.plot_query_weights(scores, analysis.softmax(scores), tokens, qi), "qw",
-          f"'{tokens[qi]}' scores every key by q·k/√d; the softmax turns the scores into its attention row.")  # fmt: skip
+          f"'{plots.markdown_text(tokens[qi])}' scores every key by q·k/√d; the softmax turns the scores into its attention row.")  # fmt: skip
 
 
 def compare_view(enc: pretrained.Encoder) -> None:
