@@ -36,9 +36,8 @@ t_conv, t_net, t_train = st.tabs(["Convolution by hand", "Inside a network", "Tr
 
 @st.cache_resource(show_spinner="Loading the pretrained network…")
 def _pretrained(name: str):
-    if name in imagenet.ONLINE_MODELS:
-        return imagenet.load_online(name)
-    return imagenet.imagenet_model(name)
+    online = name in imagenet.ONLINE_MODELS
+    return imagenet.load_online(name) if online else imagenet.imagenet_model(name)
 
 
 @st.cache_resource(show_spinner="Checking the model…", max_entries=8)
@@ -74,24 +73,10 @@ def _actmax(key: str, _model, layer: str, f: int, steps: int, seed: int, vrange:
 
 
 # -- 3. Train your own CNN (first in code, so the network tab can explore the result) ----------
-TRAIN_CONTROLS = [  # (label, Config field, options) or (label, field, (min, max, step))
-    ("Dataset", "dataset", list(cnn.DATASETS)),
-    ("Conv blocks", "blocks", (1, 4, 1)),
-    ("Filters (first block)", "filters", [2, 4, 8, 16, 32, 64]),
-    ("Kernel size", "kernel_size", [1, 3, 5, 7]),
-    ("Pooling", "pooling", list(cnn.POOLINGS)),
-    ("Dropout", "dropout", (0.0, 0.8, 0.05)),
-    ("L2 penalty", "l2", [0.0, 1e-5, 1e-4, 1e-3, 1e-2]),
-    ("Optimizer", "optimizer", list(cnn.OPTIMIZERS)),
-    ("Learning rate", "learning_rate", [1e-4, 3e-4, 0.001, 0.003, 0.01, 0.03, 0.1]),
-    ("Epochs", "epochs", (1, 50, 1)),
-    ("Batch size", "batch_size", [16, 32, 64, 128]),
-    ("Seed", "seed", (0, 10_000, 1)),
-]
 trained = status = None
 with t_train:
     cols, values = st.columns(4), {}
-    for n, (label, field, spec) in enumerate(TRAIN_CONTROLS):
+    for n, (label, field, spec) in enumerate(cnn.CHOICES):
         col, default = cols[n % 4], getattr(base, field)
         if isinstance(spec, tuple):
             lo, hi, step = spec
@@ -123,10 +108,10 @@ with t_train:
         status = ui_jobs.progress(status, metrics=("loss", "val_loss", "accuracy", "val_accuracy"))
     if status is not None and status.state == "done":
         trained = r = ui_jobs.load_result(status.key)
-        m = st.columns(3)
-        m[0].metric("Test accuracy", f"{r['test_accuracy']:.1%}")
-        m[1].metric("Training time", f"{r['fit_seconds']:.1f} s")
-        m[2].metric("Test images", len(r["y_test"]))
+        figures = [("Test accuracy", f"{r['test_accuracy']:.1%}"), ("Test images", len(r["y_test"])),
+                   ("Training time", f"{r['fit_seconds']:.1f} s")]  # fmt: skip
+        for col, (label, value) in zip(st.columns(3), figures, strict=True):
+            col.metric(label, value)
         left, right = st.columns(2)
         acc = {k: r["history"][k] for k in ("accuracy", "val_accuracy")}
         left.plotly_chart(viz.curves(acc, y_title="accuracy", height=380), key="acc")
@@ -257,8 +242,8 @@ with t_net, shown_errors():
     k_maps = url(st.slider, "Feature maps to show", "topk", 16, min_value=4, max_value=64, step=4)
     st.plotly_chart(plots.plot_architecture(explain.layer_table(model), layer), key="arch")
     st.caption(
-        "Each layer's output along the network: height = output side in pixels, marker size = "
-        "channels, outlined = the chosen layer. Hover for names and shapes."
+        "Each layer's output along the network: the line is its side in pixels, the bars its "
+        "channels (log scale); the dotted line marks the chosen layer. Hover for names."
     )
     kernel = explain.filters(model, layer)
     st.plotly_chart(plots.plot_filters(kernel), key="filters")
@@ -271,17 +256,21 @@ with t_net, shown_errors():
     )
 
     st.subheader("Activation maximisation")
-    a = st.columns(4)
-    top_f = int(fmap.shape[-1]) - 1
-    f = url(a[0].number_input, "Filter", "filter", 0, min_value=0, max_value=top_f, step=1)
-    steps = url(a[1].slider, "Steps", "steps", 30, min_value=5, max_value=100, step=5)
-    am_seed = url(a[2].number_input, "Seed", "am_seed", 0, min_value=0, step=1)
-    if url(a[3].toggle, "Synthesise", "am", False):
-        res = _actmax(mkey, model, layer, int(f), steps, int(am_seed), net["value_range"])
+    a = st.columns(5)
+    am_layer = url(
+        a[0].selectbox, "Layer", "am_layer", layers[len(layers) * 3 // 5], options=layers
+    )
+    top_f = int(explain.find_layer(model, am_layer).output.shape[-1]) - 1
+    f = url(a[1].number_input, "Filter", "filter", 0, min_value=0, max_value=top_f, step=1)
+    steps = url(a[2].slider, "Steps", "steps", 30, min_value=5, max_value=100, step=5)
+    am_seed = url(a[3].number_input, "Seed", "am_seed", 0, min_value=0, step=1)
+    if url(a[4].toggle, "Synthesise", "am", False):
+        res = _actmax(mkey, model, am_layer, int(f), steps, int(am_seed), net["value_range"])
         grid, curve = plots.plot_activation_maximisation(res)
         st.plotly_chart(grid, key="am_grid")
         st.plotly_chart(curve, key="am_curve")
-        st.caption(f"The input that most excites filter {f} of '{layer}', grown from noise.")
+        st.caption(f"The input that most excites filter {f} of '{am_layer}', grown from noise "
+                   "by gradient ascent (a few snapshots), and its mean activation at each step.")  # fmt: skip
     else:
         st.caption("Turn on Synthesise to grow, from noise, the input this filter likes most.")
 

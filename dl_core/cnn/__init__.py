@@ -13,6 +13,7 @@ LeCun et al. 1998 (LeNet); Selvaraju et al. 2017 (Grad-CAM); Smilkov et al. 2017
 """
 
 from dl_core.cnn.model import (
+    CHOICES,
     DATASETS,
     OPTIMIZERS,
     POOLINGS,
@@ -26,6 +27,7 @@ from dl_core.cnn.model import (
 )
 
 __all__ = [
+    "CHOICES",
     "DATASETS",
     "OPTIMIZERS",
     "POOLINGS",

@@ -291,6 +291,23 @@ def _input_grad_tf(model: keras.Model) -> Callable:
     return grad
 
 
+def _feature_grad_tf(model: keras.Model, target: keras.layers.Layer) -> Callable:
+    """TensorFlow only: ``(x, pick) -> (mean of A·pick over space, its gradient wrt x)``."""
+    import tensorflow as tf
+
+    @tf.function(reduce_retracing=True)
+    def feature(x, pick):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            value = tf.reduce_mean(
+                tf.tensordot(_activations(model, x, target), pick, 1), axis=(1, 2)
+            )
+            total = tf.reduce_sum(value)
+        return value, tape.gradient(total, x)
+
+    return feature
+
+
 # -- explanations ---------------------------------------------------------------------------------
 def grad_cam(
     model: keras.Model,
@@ -404,6 +421,7 @@ def activation_maximisation(
     step_size: float = 0.04,
     decay: float = 0.01,
     blur_every: int = 4,
+    jitter: int = 0,
     snapshots: int = 5,
     seed: int = 0,
 ) -> dict[str, Any]:
@@ -411,7 +429,9 @@ def activation_maximisation(
 
     Maximises the mean of ``A[..., filter_index]`` (the layer's output) over the image, with
     the usual regularisers: a normalised gradient step, L2 decay towards the middle of the
-    value range, a 3×3 blur every ``blur_every`` steps and random jitter (Olah et al. 2017).
+    value range, a 3×3 blur every ``blur_every`` steps and optional random shifts of up to
+    ``jitter`` pixels (Olah et al. 2017; off by default: with strided layers a shift changes
+    what is measured, so the activation curve would zig-zag).
 
     Args:
         value_range: the range of the model's (preprocessed) inputs; the image stays inside.
@@ -433,12 +453,25 @@ def activation_maximisation(
     def objective(v):
         return ops.mean(_activations(model, v, target)[..., filter_index], axis=(1, 2))
 
+    if _use_tf_compiled():
+        compiled = _compiled(
+            model, ("feature", id(target)), lambda: _feature_grad_tf(model, target)
+        )
+        pick = np.eye(int(target.output.shape[-1]), dtype=np.float32)[filter_index]
+
+        def value_and_grad(v):
+            value, grad = compiled(v, pick)
+            return value.numpy(), grad.numpy()
+    else:
+
+        def value_and_grad(v):
+            return _value_and_grad(objective, v)
+
     keep = set(np.linspace(0, steps, snapshots).round().astype(int).tolist())
     shots, shot_steps, trace = [], [], []
     for step in range(steps + 1):
-        dy, dx = rng.integers(-2, 3, size=2)
-        jittered = np.roll(x, (dy, dx), axis=(1, 2))
-        value, grad = _value_and_grad(objective, jittered)
+        dy, dx = rng.integers(-jitter, jitter + 1, size=2) if jitter else (0, 0)
+        value, grad = value_and_grad(np.roll(x, (dy, dx), axis=(1, 2)))
         trace.append(float(value[0]))
         if step in keep:
             shots.append(x[0].copy())
@@ -487,8 +520,17 @@ def model_input(model: keras.Model, image: np.ndarray) -> np.ndarray:
 
 
 def predict(model: keras.Model, batch: np.ndarray) -> np.ndarray:
-    """Class probabilities (or whatever the model outputs) for a batch, as NumPy."""
-    return _to_numpy(model(np.asarray(batch, dtype=np.float32), training=False))
+    """Class probabilities (or whatever the model outputs) for a batch, as NumPy (compiled
+    once per model on TensorFlow; thread-safe, unlike ``model.predict``)."""
+    x = np.asarray(batch, dtype=np.float32)
+    if _use_tf_compiled():
+        import tensorflow as tf
+
+        def make():
+            return tf.function(lambda v: model(v, training=False), reduce_retracing=True)
+
+        return _compiled(model, ("predict",), make)(x).numpy()
+    return _to_numpy(model(x, training=False))
 
 
 def display_image(image: np.ndarray, size: int, crop: float = 1.0) -> np.ndarray:

@@ -45,6 +45,22 @@ class Config:
     seed: int = 0
 
 
+# What the page offers for each Config field: a list of options or (min, max, step).
+CHOICES: list[tuple[str, str, list | tuple]] = [
+    ("Dataset", "dataset", list(DATASETS)),
+    ("Conv blocks", "blocks", (1, 4, 1)),
+    ("Filters (first block)", "filters", [2, 4, 8, 16, 32, 64]),
+    ("Kernel size", "kernel_size", [1, 3, 5, 7]),
+    ("Pooling", "pooling", list(POOLINGS)),
+    ("Dropout", "dropout", (0.0, 0.8, 0.05)),
+    ("L2 penalty", "l2", [0.0, 1e-5, 1e-4, 1e-3, 1e-2]),
+    ("Optimizer", "optimizer", list(OPTIMIZERS)),
+    ("Learning rate", "learning_rate", [1e-4, 3e-4, 0.001, 0.003, 0.01, 0.03, 0.1]),
+    ("Epochs", "epochs", (1, 50, 1)),
+    ("Batch size", "batch_size", [16, 32, 64, 128]),
+    ("Seed", "seed", (0, 10_000, 1)),
+]
+
 PRESETS: dict[str, Config] = {
     "tiny": Config(blocks=1, filters=4, epochs=2, per_class=30),
     "default": Config(),

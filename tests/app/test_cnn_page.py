@@ -103,7 +103,7 @@ def test_tiny_training_then_grad_cam_and_activation_maximisation_on_the_trained_
     # data, curves, confusion, misclassified, before/after, conv, top-5, Grad-CAM, arch,
     # filters, feature maps, activation maximisation (grid + curve)
     assert _charts(at) == 13
-    assert any("filter 0 of 'conv1'" in c.value for c in at.caption)
+    assert any("filter 0 of 'conv1'" in c.value for c in at.caption)  # the tiny CNN's only layer
 
 
 def _keras_bytes(model) -> bytes:

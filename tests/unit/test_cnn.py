@@ -110,3 +110,15 @@ def test_pretrained_network_sees_the_cat_and_grad_cam_works_through_a_wrapper():
     np.testing.assert_allclose(explain.predict(wrapped, net["batch"]), probs, atol=1e-5)
     np.testing.assert_allclose(explain.grad_cam(wrapped, net["batch"], 282), cam, atol=1e-4)
     assert cam.shape == (1, 7, 7) and cam.max() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("preset", sorted(cnn.PRESETS))
+def test_every_preset_value_is_offered_by_the_page_controls(preset):
+    cfg = cnn.PRESETS[preset]
+    for _, field, spec in cnn.CHOICES:
+        value = getattr(cfg, field)
+        if isinstance(spec, tuple):
+            assert spec[0] <= value <= spec[1], field
+        else:
+            assert value in spec, field
+    assert {f for _, f, _ in cnn.CHOICES} == set(cnn.Config.__dataclass_fields__) - {"per_class"}

@@ -94,7 +94,14 @@ def test_grad_cam_works_on_models_that_wrap_a_model(models, image, kind):
 def test_compiled_and_eager_gradients_agree(models, image, monkeypatch):
     compiled = explain.grad_cam(models["functional"], image, 0)
     smooth = explain.smoothgrad(models["functional"], image[0], 0, samples=4)
+    grown = explain.activation_maximisation(
+        models["functional"], "conv", 0, steps=3, value_range=(0, 1)
+    )
     monkeypatch.setattr(explain, "COMPILE", False)
+    again = explain.activation_maximisation(
+        models["functional"], "conv", 0, steps=3, value_range=(0, 1)
+    )
+    np.testing.assert_allclose(again["activation"], grown["activation"], rtol=1e-4)
     np.testing.assert_allclose(
         explain.grad_cam(models["functional"], image, 0), compiled, atol=1e-5
     )
