@@ -21,8 +21,10 @@ st.markdown(
     "which lets them remember much further back than a plain RNN."
 )
 st.latex(
-    r"c_t = f_t \odot c_{t-1} + i_t \odot \tanh(W_c x_t + U_c h_{t-1} + b_c),\quad "
-    r"h_t = o_t \odot \tanh(c_t) \qquad p(x_{t+1}=k) = \frac{e^{z_k/T}}{\sum_j e^{z_j/T}}"
+    r"\begin{gathered} f_t,\, i_t,\, o_t = \sigma(W x_t + U h_{t-1} + b) \\ "
+    r"c_t = f_t \odot c_{t-1} + i_t \odot \tanh(W_c x_t + U_c h_{t-1} + b_c), \quad "
+    r"h_t = o_t \odot \tanh(c_t) \\ "
+    r"p(x_{t+1} = k) = \frac{e^{z_k / T}}{\sum_j e^{z_j / T}} \;\; (T\text{: temperature}) \end{gathered}"
 )
 url = UrlState("textgen")
 MD = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|<>$~"})
@@ -115,6 +117,13 @@ def _lm(key: str) -> tg.NumpyLM:
     return tg.NumpyLM.from_model(ui_jobs.load_result(key)["model"])
 
 
+@st.cache_resource(
+    max_entries=2, show_spinner="Indexing the training text for the memorisation meter…"
+)
+def _copy_index(text: str) -> tg.CopyIndex:
+    return tg.CopyIndex(text)
+
+
 @st.cache_data(max_entries=8, show_spinner="Computing gradients through time…")
 def _grad_norms(keys: tuple[str, ...], passage: str) -> dict[str, np.ndarray]:
     rs = [ui_jobs.load_result(k) for k in keys]
@@ -163,7 +172,7 @@ if result is not None:
                         )
                     )
                     cache[sig] = sink
-            mem = tg.memorisation("".join(cache[sig]), text)
+            mem = tg.memorisation("".join(cache[sig]), _copy_index(text))
             col.caption(mem.sentence())
             if mem.quoting:
                 col.warning(f"Quoting: “{mem.longest[:120]}…”", icon=":material/content_copy:")

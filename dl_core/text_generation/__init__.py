@@ -16,6 +16,7 @@ Reading order: :mod:`.data` (Config, text, vocabulary, windows) -> :mod:`.model`
 """
 
 from dl_core.text_generation.analysis import (
+    CopyIndex,
     Memorisation,
     gradient_norms,
     memorisation,
@@ -67,7 +68,7 @@ from dl_core.text_generation.plots import (
 )
 
 __all__ = [
-    "CELLS", "CELL_NAMES", "GATES", "LEVELS", "OPTIMIZERS", "PRESETS", "Config", "Memorisation",
+    "CELLS", "CELL_NAMES", "CopyIndex", "GATES", "LEVELS", "OPTIMIZERS", "PRESETS", "Config", "Memorisation",
     "NumpyLM", "TextStats", "Vocab", "build_model", "build_vocab", "describe_text", "generate",
     "gradient_norms", "load_corpus", "memorisation", "most_active_units", "next_distribution",
     "parse_temperatures", "passage", "plot_curves", "plot_gates", "plot_gradient_norms", "plot_states",

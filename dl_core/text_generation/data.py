@@ -81,7 +81,7 @@ def validate(cfg: Config) -> list[str]:
         (0 <= cfg.dropout < 0.9, "Dropout must be at least 0 and below 0.9."),
         (0 < cfg.learning_rate <= 1, "The learning rate must be above 0 and at most 1."),
         (1 <= cfg.batch_size <= 1024, "Use a batch size between 1 and 1024."),
-        (1 <= cfg.epochs <= 1000, "Use between 1 and 1000 epochs."),
+        (1 <= cfg.epochs <= 100_000, "Use between 1 and 100 000 epochs."),
         (0 <= cfg.steps_per_epoch <= 10_000, "Use at most 10 000 steps per epoch."),
         (0 <= cfg.budget_s <= 3600, "The time budget must be between 0 and 3600 seconds."),
         (2 <= cfg.max_vocab <= 5000, "The character vocabulary cap must be between 2 and 5 000."),

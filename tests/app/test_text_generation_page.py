@@ -91,7 +91,7 @@ def test_paste_train_tiny_sample_and_look_inside():
     labels = [m.label for m in at.metric]
     assert "Validation bits / character" in labels
     # two temperatures side by side, each with its memorisation meter
-    assert sum("Longest copied passage" in c.value for c in at.caption) == 2
+    assert sum("in the training text" in c.value for c in at.caption) == 2
     assert any("greedy" in m.value for m in at.markdown)
     # inside the LSTM: states heatmap, gates, tracking units
     assert any("Gate activations" in c.value for c in at.caption)

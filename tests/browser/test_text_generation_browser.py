@@ -30,7 +30,7 @@ def test_upload_train_sample_and_look_inside(page, server, tmp_path):
     page.get_by_text("Gate activations of the first").wait_for(timeout=60_000)
     wait_idle(page)
     assert_no_exception(page)
-    assert page.get_by_text("Longest copied passage").count() == 2  # one meter per temperature
+    assert page.get_by_text("in the training text").count() == 2  # one meter per temperature
     assert page.locator(".js-plotly-plot").count() >= 5  # freq, curves, states, gates, trace
     screenshot(page, "text_generation-trained")
     for section, name in (("3 · Sample", "samples"), ("5 · Inside the cells", "cells")):

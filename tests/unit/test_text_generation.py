@@ -115,13 +115,18 @@ def test_memorisation_finds_a_planted_copy_and_none_in_shuffled_text():
     planted = training[5000:5120]
     rng = random.Random(1)
     noise = "".join(rng.choice("abcdefghij klmnop") for _ in range(150))
-    m = tg.memorisation(noise[:80] + planted + noise[80:], training)
+    index = tg.CopyIndex(training)  # built once, reused for every sample
+    m = tg.memorisation(noise[:80] + planted + noise[80:], index)
     assert m.longest_len >= len(planted) and planted in m.longest and m.quoting
+    assert m.sentence().startswith("Longest copied passage") and "quoting" in m.sentence()
     shuffled = list(training[20000:20400])
     rng.shuffle(shuffled)
-    m = tg.memorisation("".join(shuffled), training)
+    m = tg.memorisation("".join(shuffled), index)
     assert m.longest_len < 12 and m.copied_share < 0.05 and not m.quoting
-    assert "characters" in m.sentence()
+    assert m.sentence().startswith("Original")
+    # a plain string works too
+    m = tg.memorisation("xq To be, or not to be zz", training)
+    assert "To be, or not to be" in m.longest and m.longest_len < 25
 
 
 # -- inside the cells ------------------------------------------------------------------------------
