@@ -73,7 +73,7 @@ with shown_errors():
     for msg in capped:
         st.warning(msg, icon=":material/speed:")
     status = ui_jobs.train_button(dqn.train, cfg, job_label=f"DQN · {env_id}")
-    status = ui_jobs.progress(status, metrics=("eval_return",),
+    status = ui_jobs.progress(status, metrics=("return_avg20", "epsilon", "eval_return"),
                               preview=lambda arr: st.plotly_chart(plots.plot_training(arr, env_id)))  # fmt: skip
 
 key, source = None, ""

@@ -220,9 +220,12 @@ def train(cfg: Config, data: bytes | None = None, report=None, agent_cls: type =
         if at_eval:
             ret = evaluate(agent.q_values, cfg.env_id, cfg.eval_episodes, seed=10_000 + cfg.seed)
             rows.append((EVAL, step, ret.mean(), ret.std(), 0.0))
-            report(epoch=len([r for r in rows if r[0] == EVAL]), total=None,
-                   metrics={"eval_return": ret.mean(), "env_steps": step},
-                   preview=pack_history(rows))  # fmt: skip
+            report(
+                step=step,
+                total=cfg.total_steps,
+                metrics={"eval_return": ret.mean()},
+                preview=pack_history(rows),
+            )  # the page draws the history (plot_training)
             last_preview = time.time()
             if ret.mean() > best_eval:
                 best_eval, best_model, best_step = (
