@@ -208,6 +208,8 @@ inside = {
 if not inside or text is None:
     st.info("Train a character-level LSTM or GRU (section 2, or compare the cells) to look inside it.", icon=":material/visibility:")  # fmt: skip
 else:
+    if st.session_state.get(url.key("in_cell"), "lstm") not in inside:  # that model is gone
+        st.session_state.pop(url.key("in_cell"), None)
     c = st.columns([1, 1, 1])
     which = url(c[0].segmented_control, "Model", "in_cell", list(inside)[0], options=list(inside), format_func=tg.CELL_NAMES.get) or list(inside)[0]  # fmt: skip
     r, lm = ui_jobs.load_result(inside[which]), _lm(inside[which])
