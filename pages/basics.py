@@ -162,7 +162,7 @@ with train_tab:
                 analysis.boundary(w, layout, cfg.features, cfg.activation, cls), *shown[:4], shown[4], shown[5], height=360)))  # fmt: skip
         if status and status.state == "done":
             res = ui_jobs.load_result(status.key)
-            st.fragment(run_every=0.3 if st.session_state.get("basics.playing") else None)(_player)(res, cfg, data_fp)  # fmt: skip
+            st.fragment(run_every=0.35 if st.session_state.get("basics.playing") else None)(_player)(res, cfg, data_fp)  # fmt: skip
         elif not (status and status.active):
             st.plotly_chart(plots.plot_data(*shown[:4], shown[4], shown[5]), key="basics.fig_data")
             st.caption(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -17,11 +18,40 @@ CLASS_COLOURS = ("#5E3C99", "#E66101")  # the two ends of viz.DIVERGING (PuOr_r)
 # Figures here skip plotly's validation (speed), so colour scales are given as explicit lists:
 # plotly.js itself does not know the "_r" (reversed) names.
 DIVERGING = plotly.colors.get_colorscale(viz.DIVERGING)
+_LUT = np.array(
+    [[*plotly.colors.unlabel_rgb(c), 255] for c in plotly.colors.sample_colorscale(DIVERGING, 256)], "uint8"
+)  # fmt: skip
+
+
+def _png(rgba: np.ndarray) -> str:
+    """An RGBA array as a PNG data URI (one image is much cheaper to draw than many heatmaps)."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buf, format="PNG", compress_level=1)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def decision_line(surface: np.ndarray, level: float = 0.5) -> tuple[list, list]:
+    """The ``level`` contour of a surface on the plane grid as x, y lists (None between pieces)."""
+    from skimage.measure import find_contours
+
+    lo, hi = analysis.EXTENT
+    step = (hi - lo) / (surface.shape[0] - 1)
+    xs: list = []
+    ys: list = []
+    for piece in find_contours(surface, level):
+        xs += [*(lo + piece[:, 1] * step).round(4).tolist(), None]
+        ys += [*(lo + piece[:, 0] * step).round(4).tolist(), None]
+    return xs, ys
 
 
 def _figure(data: list[dict], layout: dict) -> go.Figure:
     """A Figure built in one go from plain dicts (fast enough to redraw on every Play frame)."""
-    return go.Figure(dict(data=data, layout=layout), _validate=False)
+    return go.Figure(dict(data=data, layout={"template": {}} | layout), _validate=False)
 
 
 def _plane_layout(height: int, title: str = "") -> dict:
@@ -87,10 +117,9 @@ def plot_boundary(
         hovertemplate="x %{x:.2f}, y %{y:.2f}: %{z:.2f}<extra></extra>", name="output",
     )]  # fmt: skip
     if task == "classification":
-        data.append(dict(
-            type="contour", x=axis, y=axis, z=z, contours=dict(start=0.5, end=0.5, size=1, coloring="none"),
-            line=dict(color="black", width=2), showscale=False, hoverinfo="skip", name="boundary", showlegend=False,
-        ))  # fmt: skip
+        xs, ys = decision_line(surface)
+        data.append(dict(type="scatter", x=xs, y=ys, mode="lines", line=dict(color="black", width=2),
+                         hoverinfo="skip", name="boundary", showlegend=False))  # fmt: skip
     data += _points(x_train, y_train, task, class_names, "train", "circle")
     if show_test and x_test is not None:
         data += _points(x_test, y_test, task, class_names, "test", "x")
@@ -112,21 +141,31 @@ def plot_network(
     gap_x, gap_y = 2.5 * r, 0.35 * r
     rows = max(m.shape[0] for m in maps)
     width = len(maps) * r + (len(maps) - 1) * gap_x
-    data: list[dict] = []
+    tall = int(rows * r + (rows - 1) * gap_y)
+    canvas = np.zeros((tall, int(width) + 1, 4), "uint8")  # transparent between tiles
     centres = []
     for col, m in enumerate(maps):
-        x0 = col * (r + gap_x)
+        x0 = int(col * (r + gap_x))
         offset = (rows - m.shape[0]) * (r + gap_y) / 2
         cs = []
         for i in range(m.shape[0]):
-            y0 = offset + i * (r + gap_y)
-            tile = np.round(m[i] / (np.abs(m[i]).max() + 1e-9), 2)  # each tile scaled to [-1, 1]
-            data.append(dict(
-                type="heatmap", z=tile[::-1], x0=x0 + 0.5, dx=1, y0=y0 + 0.5, dy=1, colorscale=DIVERGING,
-                zmin=-1, zmax=1, showscale=False, hoverinfo="skip",
-            ))  # fmt: skip
+            y0 = int(offset + i * (r + gap_y))
+            tile = m[i][::-1] / (np.abs(m[i]).max() + 1e-9)  # scaled to [-1, 1]; top row = y max
+            canvas[y0 : y0 + r, x0 : x0 + r] = _LUT[np.round((tile + 1) * 127.5).astype(int)]
             cs.append((x0, x0 + r, y0 + r / 2))
         centres.append(cs)
+    data: list[dict] = [
+        dict(
+            type="image",
+            source=_png(canvas),
+            x0=0,
+            y0=0,
+            dx=1,
+            dy=1,
+            hoverinfo="skip",
+            name="neurons",
+        )
+    ]
     # Edges: bucket by sign and thickness so the figure has a few traces, not one per weight.
     biggest = max((np.abs(w).max() for w, _ in weights), default=1.0) + 1e-9
     buckets: dict[tuple[int, int], tuple[list, list]] = {}
@@ -197,6 +236,7 @@ def plot_losses(
     return _figure(data, layout)
 
 
+@functools.lru_cache(maxsize=32)  # the same figure for the same settings; never mutated
 def plot_activations(
     highlight: str = "tanh", names: Sequence[str] = ("relu", "tanh", "sigmoid", "linear", "gelu")
 ) -> go.Figure:
@@ -325,6 +365,7 @@ def plot_compare(runs: Mapping[str, Mapping], height: int = 300) -> go.Figure:
     return fig
 
 
+@functools.lru_cache(maxsize=32)  # the same figure for the same settings; never mutated
 def lesson_perceptron(seed: int = 0) -> tuple[go.Figure, dict[str, list[int]]]:
     """The perceptron rule on Gaussian blobs (separable) and on XOR (not): figure and
     mistakes per epoch for each."""
@@ -340,6 +381,7 @@ def lesson_perceptron(seed: int = 0) -> tuple[go.Figure, dict[str, list[int]]]:
 LESSON_RATES = {"sgd": 2.0, "momentum": 0.5, "rmsprop": 0.3, "adam": 0.5}
 
 
+@functools.lru_cache(maxsize=32)  # the same figure for the same settings; never mutated
 def lesson_loss_surface(
     scale: float = 1.0, seed: int = 0, steps: int = 60
 ) -> tuple[go.Figure, dict[str, np.ndarray]]:

@@ -1,11 +1,13 @@
 """dl_core.basics on tiny settings: data, features, lessons, training trajectory, export."""
 
+import base64
 import dataclasses
 import io
 
 import numpy as np
 import pandas as pd
 import pytest
+from PIL import Image
 
 from dl_core import basics
 from dl_core.basics import analysis, plots
@@ -163,9 +165,18 @@ def test_step_figures(trained):
     figs = plots.plot_step(out, cfg, 4)
     assert figs["stats"]["epoch"] == 1.0 and 0 <= figs["stats"]["test accuracy"] <= 1
     kinds = [t.type for t in figs["boundary"].data]
-    assert kinds[:2] == ["heatmap", "contour"] and kinds.count("scatter") == 4
-    tiles = [t for t in figs["network"].data if t.type == "heatmap"]
-    assert len(tiles) == 3 + 3 + 1  # inputs x, y, xy; three hidden neurons; the output
+    assert (
+        kinds == ["heatmap", "scatter"] + ["scatter"] * 4
+    )  # output, boundary line, 2 classes × 2 splits
+    line = figs["boundary"].data[1]
+    assert line.name == "boundary" and len(line.x) > 10  # XOR's boundary is drawn
+    tiles = figs["network"].data[0]
+    assert tiles.type == "image"
+    png = Image.open(io.BytesIO(base64.b64decode(tiles.source.split(",", 1)[1])))
+    opaque = int((np.asarray(png)[..., 3] > 0).sum())
+    assert opaque == (3 + 3 + 1) * 24 * 24  # inputs x, y, xy; three hidden neurons; the output
+    labels = {a.text for a in figs["network"].layout.annotations}
+    assert {"x", "y", "xy", "inputs", "hidden 1", "output"} <= labels
     assert len(figs["losses"].data[0].x) == 5  # curves drawn up to the shown step
 
 
