@@ -94,7 +94,7 @@ else:
         + (f"solved at step {solved:,}." if solved else "not solved within the budget.")
     )
     st.subheader("Replay")
-    agents = replay.agents_of(key)
+    agents = st.cache_resource(max_entries=8, show_spinner=False)(replay.agents_of)(key)
     r1, r2, r3 = st.columns([2, 1, 1])
     if st.session_state.get(url.key("agent"), list(agents)[-1]) not in agents:
         st.session_state[url.key("agent")] = list(agents)[-1]  # a new result: show its final agent
@@ -113,7 +113,8 @@ else:
 
     left, right = st.columns(2)
     for col, untrained, title in ((left, True, "untrained"), (right, False, label)):
-        ep, gif = _episode(key, label, env_id, int(ep_seed), float(eps), untrained)
+        who = "untrained" if untrained else label
+        ep, gif = _episode(key, who, env_id, int(ep_seed), float(eps), untrained)
         col.markdown(
             f"**{title}** — return {ep['rewards'].sum():.0f} in {len(ep['actions'])} steps"
         )
