@@ -30,8 +30,11 @@ def test_upload_a_photo_see_the_face_box_then_train_tiny_yolo(page, server, tmp_
     page.set_viewport_size({"width": 1400, "height": 1000})
 
     page.get_by_role("button", name="Train").click()
-    page.get_by_text("mAP@0.5:0.95").wait_for(timeout=300_000)
+    done = page.get_by_text("mAP@0.5:0.95").or_(page.locator('[data-testid="stAlertContentError"]'))
+    done.first.wait_for(timeout=600_000)  # a worker process imports TensorFlow and keras-cv
     wait_idle(page)
+    errors = page.locator('[data-testid="stAlertContentError"]')
+    assert errors.count() == 0, errors.first.inner_text()
     assert_no_exception(page)
     page.set_viewport_size({"width": 1400, "height": 3600})
     wait_idle(page)
