@@ -168,10 +168,10 @@ def plot_iou(a: Sequence[float], b: Sequence[float], value: float) -> go.Figure:
             x=[x1, x2, x2, x1, x1], y=[y1, y1, y2, y2, y1], fill="toself", mode="lines",
             fillcolor="rgba(0,158,115,0.45)", line=dict(width=0), name="intersection",
         )  # fmt: skip
-    lo = min(a[0], b[0], a[1], b[1]) - 5
-    hi = max(a[2], b[2], a[3], b[3]) + 5
-    fig.update_xaxes(range=[lo, hi], visible=False)
-    fig.update_yaxes(range=[hi, lo], visible=False, scaleanchor="x")
+    pad = 0.1 * max(a[2] - a[0], a[3] - a[1], b[2] - b[0], b[3] - b[1])
+    fig.update_xaxes(range=[min(a[0], b[0]) - pad, max(a[2], b[2]) + pad], visible=False)
+    fig.update_yaxes(range=[max(a[3], b[3]) + pad, min(a[1], b[1]) - pad], visible=False,
+                     scaleanchor="x")  # fmt: skip
     fig.update_layout(title=f"IoU = {value:.2f}", height=260, margin=dict(l=0, r=0, t=30, b=0),
                       legend=dict(orientation="h", y=-0.02))  # fmt: skip
     return fig
