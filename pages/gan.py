@@ -95,8 +95,8 @@ with shown_errors():
         if raw is None:
             st.info("Upload a zip with at least 16 images (PNG, JPEG, WebP, GIF or BMP).")
         else:
-            remember(url, "zip_fp", raw)
             data_fp, ds = gdata.store_upload(raw)
+            remember(url, "zip_fp", raw)  # only a usable upload goes into the link
             show_dataset_notes(ds)
     if dataset != "upload" or data_fp:
         grid = preview_data(dataset, common["image_size"], common["channels"], data_fp)
