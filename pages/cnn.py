@@ -113,8 +113,7 @@ with t_train:
         for col, (label, value) in zip(st.columns(3), figures, strict=True):
             col.metric(label, value)
         left, right = st.columns(2)
-        acc = {k: r["history"][k] for k in ("accuracy", "val_accuracy")}
-        left.plotly_chart(viz.curves(acc, y_title="accuracy", height=380), key="acc")
+        left.plotly_chart(plots.plot_accuracy(r["history"]), key="acc")
         right.plotly_chart(viz.confusion_matrix(r["confusion"], r["class_names"]), key="cm")
         right.caption("Rows: true class; columns: predicted; colour: share of the row (viridis).")
         st.markdown("**Misclassified test images** (true → predicted)")

@@ -8,6 +8,15 @@ visitor trains.
   :func:`grad_cam`, :func:`smoothgrad`, :func:`activation_maximisation`, feature maps.
 - :mod:`dl_core.cnn.plots`: the page's ``plot_*`` figures.
 
+Grad-CAM from another page (e.g. transfer learning, where the ImageNet network is a layer)::
+
+    from dl_core.cnn import grad_cam            # = dl_core.cnn.explain.grad_cam
+    heat = grad_cam(model, batch, class_index)  # (N, h, w) in [0, 1]; batch preprocessed
+    overlay = viz.overlay(image_uint8, heat[0], alpha=0.5)
+
+``layer_name=None`` picks the last convolution at any depth (after its batch-norm/activation);
+pass a layer name (searched inside nested models too) to choose another one.
+
 LeCun et al. 1998 (LeNet); Selvaraju et al. 2017 (Grad-CAM); Smilkov et al. 2017
 (SmoothGrad); Olah et al. 2017 (Feature Visualization).
 """

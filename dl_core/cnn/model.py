@@ -32,14 +32,14 @@ class Config:
 
     dataset: str = "digits"
     blocks: int = 2
-    filters: int = 16  # in the first block; doubled in each next block
+    filters: int = 32  # in the first block; doubled in each next block
     kernel_size: int = 3
     pooling: str = "max"
     dropout: float = 0.2
     l2: float = 0.0
     optimizer: str = "adam"
     learning_rate: float = 0.003
-    epochs: int = 15
+    epochs: int = 20
     batch_size: int = 32
     per_class: int = 0  # 0 = every image; else a balanced subset
     seed: int = 0

@@ -121,9 +121,8 @@ def plot_feature_maps(maps: np.ndarray, k: int = 16, cols: int = 8) -> go.Figure
 
     order = top_channels(maps, k)
     titles = [f"ch {c} · {maps[..., c].mean():.2f}" for c in order]
-    fig = viz.image_grid([maps[..., c] for c in order], titles=titles, cols=cols,
-                         colorscale=viz.SEQUENTIAL, cell=90)  # fmt: skip
-    return fig.update_layout(margin=dict(t=30))
+    return _titled(viz.image_grid([maps[..., c] for c in order], titles=titles, cols=cols,
+                                  colorscale=viz.SEQUENTIAL, cell=90))  # fmt: skip
 
 
 def plot_architecture(table: Sequence[dict[str, Any]], highlight: str | None = None) -> go.Figure:
@@ -156,16 +155,14 @@ def plot_explanations(
 ) -> go.Figure:
     """The image, then each explanation map (``{"Grad-CAM": (h, w), ...}``) overlaid in viridis."""
     panels = [viz.to_uint8(image)] + [viz.overlay(image, m, alpha) for m in maps.values()]
-    fig = viz.image_grid(panels, titles=["image", *maps], cols=len(panels), cell=240)
-    return fig.update_layout(margin=dict(t=30))
+    return _titled(viz.image_grid(panels, titles=["image", *maps], cols=len(panels), cell=240))
 
 
 def plot_activation_maximisation(result: dict[str, Any]) -> tuple[go.Figure, go.Figure]:
     """The synthesised input at a few steps, and the filter's mean activation per step."""
     shots = [viz.to_uint8(s) for s in result["snapshots"]]
-    grid = viz.image_grid(
-        shots, titles=[f"step {s}" for s in result["snapshot_steps"]], cols=len(shots), cell=180
-    )
+    titles = [f"step {s}" for s in result["snapshot_steps"]]
+    grid = _titled(viz.image_grid(shots, titles=titles, cols=len(shots), cell=130))
     curve = viz.curves(
         {"mean activation": result["activation"]}, x_title="step", y_title="activation", height=220
     )
@@ -177,9 +174,8 @@ def plot_dataset(
 ) -> go.Figure:
     """A few training images of each class."""
     picks = [i for c in range(len(class_names)) for i in np.flatnonzero(y == c)[:per_class]]
-    return viz.image_grid(
-        [x[i] for i in picks], titles=[str(class_names[y[i]]) for i in picks], cols=10, cell=70
-    )
+    titles = [str(class_names[y[i]]) for i in picks]
+    return _titled(viz.image_grid([x[i] for i in picks], titles=titles, cols=10, cell=70))
 
 
 def plot_misclassified(
@@ -188,7 +184,19 @@ def plot_misclassified(
     """Up to ``k`` test images the model got wrong, titled "true → predicted"."""
     wrong = np.flatnonzero(np.asarray(y) != np.asarray(pred))[:k]
     titles = [f"{class_names[y[i]]} → {class_names[pred[i]]}" for i in wrong]
-    return viz.image_grid([x[i] for i in wrong], titles=titles, cols=8, cell=80)
+    return _titled(viz.image_grid([x[i] for i in wrong], titles=titles, cols=8, cell=80))
+
+
+def _titled(fig: go.Figure) -> go.Figure:
+    """Room above the first row of a titled grid (``viz.image_grid`` leaves 10 px)."""
+    return fig.update_layout(margin=dict(t=30), height=(fig.layout.height or 0) + 20)
+
+
+def plot_accuracy(history: dict[str, Sequence[float]]) -> go.Figure:
+    """Training and validation accuracy per epoch, legend below the axes."""
+    acc = {k: history[k] for k in ("accuracy", "val_accuracy") if k in history}
+    fig = viz.curves(acc, y_title="accuracy", height=380)
+    return fig.update_layout(legend=dict(orientation="h", y=-0.25))
 
 
 def plot_filters_before_after(before: np.ndarray, after: np.ndarray, n: int = 8) -> go.Figure:
