@@ -40,8 +40,8 @@ with st.sidebar:
     st.subheader("Data")
     source = url(st.segmented_control, "Source", "src", "Generated", options=["Generated", "CSV"]) or "Generated"  # fmt: skip
     dataset = url(st.selectbox, "Data set", "data", base.dataset, options=basics.DATASETS, disabled=source == "CSV")  # fmt: skip
-    noise = url(st.slider, "Noise", "noise", base.noise, min_value=0.0, max_value=0.5, step=0.05)
-    n_points = url(st.slider, "Points", "n", base.n_points, min_value=50, max_value=2000, step=50)
+    noise = url(st.slider, "Noise", "noise", base.noise, min_value=0.0, max_value=0.5, step=0.05, disabled=source == "CSV")  # fmt: skip
+    n_points = url(st.slider, "Points", "n", base.n_points, min_value=50, max_value=2000, step=50, disabled=source == "CSV")  # fmt: skip
     test_ratio = url(st.slider, "Test share", "test", base.test_ratio, min_value=0.1, max_value=0.9, step=0.05)  # fmt: skip
     st.subheader("Network")
     feats = url(st.multiselect, "Input features", "feat", list(base.features), options=basics.FEATURES)  # fmt: skip
@@ -167,6 +167,11 @@ with train_tab:
             st.plotly_chart(plots.plot_data(*shown[:4], shown[4], shown[5]), key="basics.fig_data")
             st.caption(
                 "The data: ○ training points, × test points. Press Train to fit the network."
+                + (
+                    f" Your columns {table['columns'][0]} and {table['columns'][1]} are scaled to [-0.9, 0.9]."
+                    if table
+                    else ""
+                )
             )
 with compare_tab:
     other = url(st.selectbox, "Compare with", "cmp", "sgd", options=basics.COMPARISONS)

@@ -301,7 +301,7 @@ def plot_loss_surface(
     if start is not None:
         fig.add_scatter(x=[start[0]], y=[start[1]], mode="markers", name="start",
                         marker=dict(color="white", size=12, symbol="star", line=dict(color="black", width=1)))  # fmt: skip
-    fig.update_xaxes(title="w1", range=[axis[0], axis[-1]])
+    fig.update_xaxes(title="w1", range=[axis[0], axis[-1]], constrain="domain")
     fig.update_yaxes(title="w2", range=[axis[0], axis[-1]], scaleanchor="x")
     fig.update_layout(
         height=height, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=-0.15)

@@ -111,3 +111,16 @@ def test_compare_two_optimizers_overlays_their_curves():
         "adam"
     ).run()  # the current setting: nothing to compare
     assert any("current setting" in i.value for i in at.info)
+
+
+def test_stepping_past_the_recorded_end_trains_more_epochs():
+    at = _page(epochs="1")
+    _button(at, "basics.train").click().run()
+    _button(at, "basics.stepbtn").click().run()
+    assert any("Epoch 1.00" in m.value for m in at.markdown)  # the recorded end
+    _button(at, "basics.stepbtn").click().run()  # past it: a new job with 20 more epochs
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.slider(key="basics.epochs").value == 21
+    assert at.query_params["epochs"] in (["21"], "21")
+    _button(at, "basics.stepbtn").click().run()
+    assert any("Epoch 2.00" in m.value for m in at.markdown), [m.value for m in at.markdown]
