@@ -55,6 +55,13 @@ def picked(name: str, label: str, n: int, default: int = 0, where=st) -> int:
     return url(where.slider, label, name, min(default, n - 1), min_value=0, max_value=max(n - 1, 1))
 
 
+def focus_clicked() -> None:
+    """Clicking a token in the head view focuses it (runs before the rerun draws the select)."""
+    points = st.session_state["head_view"].selection.points
+    if points:
+        st.session_state[url.key("focus")] = int(points[0]["y"])
+
+
 def chart(fig, key: str, caption: str, where=st) -> None:
     where.plotly_chart(fig, key=key)
     where.caption(caption)
@@ -93,8 +100,9 @@ def attention_view(enc: pretrained.Encoder) -> None:
         del st.session_state[url.key("focus")]
     focus = url(h1.selectbox, "Head view: focus on token", "focus", -1, options=opts,
                 format_func=lambda i: "all tokens" if i < 0 else f"{i}: {shown_t[i]}")  # fmt: skip
-    chart(plots.plot_head_view(shown_a[layer, head], shown_t, None if focus < 0 else focus), "head_view",
-          "Left: each token; right: what it attends to. Thicker, darker lines carry more weight.", h1)  # fmt: skip
+    fig = plots.plot_head_view(shown_a[layer, head], shown_t, None if focus < 0 else focus)
+    h1.plotly_chart(fig, key="head_view", on_select=focus_clicked, selection_mode="points")
+    h1.caption("Left: each token; right: what it attends to. Click a token to isolate its links.")
     h2.markdown("**Attention rollout** (all layers)")
     chart(plots.plot_attention(analysis.rollout(shown_a), shown_t, values=False), "rollout",
           "How much each input token flows into each position at the top, residuals included.", h2)  # fmt: skip

@@ -142,7 +142,8 @@ def plot_head_view(
     top = [", ".join(f"{names[j]} {a[i, j]:.2f}" for j in np.argsort(-a[i])[:3]) for i in range(t)]
     colours = [CATEGORICAL[1] if i == focus else "#333333" for i in range(t)]
     fig.add_scatter(
-        x=[0] * t, y=list(range(t)), mode="text", text=names, textposition="middle left",
+        x=[0] * t, y=list(range(t)), mode="markers+text", text=names, textposition="middle left",
+        marker=dict(size=10, color=CATEGORICAL[0], opacity=0.3),
         textfont=dict(color=colours, size=12), customdata=top, name="query",
         hovertemplate="%{text} looks at: %{customdata}<extra></extra>",
     )  # fmt: skip

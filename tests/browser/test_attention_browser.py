@@ -19,6 +19,13 @@ def test_model_view_of_a_real_sentence_and_an_upload(page, server, tmp_path):
     assert page.locator(".js-plotly-plot").count() >= 6
     assert page.get_by_text("[CLS] the animal didn ' t cross").count() >= 1
     screenshot(page, "attention-model-view")
+    token = page.locator(".st-key-head_view path.point").nth(2)  # query token 2: "animal"
+    token.scroll_into_view_if_needed()
+    token.click(force=True)  # clicking a token isolates its links
+    page.wait_for_url("**focus=2**", timeout=60_000)
+    wait_idle(page)
+    page.locator(".st-key-head_view").screenshot(path=str(OUT / "attention-head-view-focus.png"))
+    assert_no_exception(page)
     for key in ("model_view", "head_view", "big", "rollout", "stats", "qkv", "qw"):
         chart = page.locator(f".st-key-{key}")
         chart.scroll_into_view_if_needed()
