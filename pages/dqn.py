@@ -23,6 +23,9 @@ st.latex(r"y = r + \gamma\,(1-\text{done})\,\max_{a'} Q_{\text{target}}(s', a'),
          r"L(\theta) = \operatorname{Huber}\big(y - Q_\theta(s, a)\big)")  # fmt: skip
 
 url = UrlState("dqn")
+if url.key("env") not in st.session_state and (asked := url.get_param("env")) is not None:
+    with shown_errors():  # a link naming an unknown environment: say so, then show CartPole
+        dqn.spec(asked)
 c1, c2, c3 = st.columns([1, 2, 1])
 preset = url(c1.segmented_control, "Preset", "preset", "default", options=list(dqn.PRESETS))
 env_id = url(c2.selectbox, "Environment", "env", "CartPole-v1", options=list(dqn.ENVS))

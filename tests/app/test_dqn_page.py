@@ -53,7 +53,8 @@ def test_bad_settings_are_sentences():
     assert "at least 1 environment step" in _errors(at)
     at = _page({"preset": "tiny", "steps": "5000000"})
     assert any("capped at 200,000" in w.value for w in at.warning)
-    at = _page({"env": "Pong-v5"})  # not offered: falls back to CartPole, no traceback
+    at = _page({"env": "Pong-v5"})  # not offered: said in a sentence, then CartPole
+    assert "no environment called 'Pong-v5'" in _errors(at)
     assert at.selectbox(key="dqn.env").value == "CartPole-v1"
 
 
