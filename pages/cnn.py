@@ -229,7 +229,8 @@ with t_net, shown_errors():
     alpha = url(right.slider, "Heatmap opacity", "alpha", 0.5, min_value=0.0, max_value=1.0)
     smooth = url(right.toggle, "Also SmoothGrad (a few seconds)", "smooth", preset != "tiny")
     maps = _explain(mkey, model, batch, cls, smooth)
-    st.plotly_chart(plots.plot_explanations(net["shown"], maps, alpha), key="cam")
+    cam_fig = plots.plot_explanations(net["shown"], maps, alpha)
+    st.plotly_chart(cam_fig, key="cam", config={"displayModeBar": False})
     st.caption(
         f"Where the evidence for '{names[cls]}' lies (viridis, yellow = most). Grad-CAM weighs "
         "the last convolutional maps by their gradients; SmoothGrad averages input gradients."

@@ -145,7 +145,10 @@ def plot_architecture(table: Sequence[dict[str, Any]], highlight: str | None = N
         )
     fig.update_xaxes(title="layer (input → output)")
     fig.update_yaxes(title="output side (pixels)", rangemode="tozero", secondary_y=False)
-    fig.update_yaxes(title="channels", type="log", showgrid=False, secondary_y=True)
+    most = max([r["shape"][2] for r in rows] or [1])
+    ticks = [v for v in (1, 4, 16, 64, 256, 1024, 4096) if v <= most * 2]
+    fig.update_yaxes(title="channels", type="log", tickvals=ticks, showgrid=False,
+                     range=[0, np.log10(most * 1.2)], secondary_y=True)  # fmt: skip
     fig.update_layout(legend=dict(orientation="h", y=1.15), bargap=0.1)
     return viz._layout(fig, None, 280)
 
