@@ -206,3 +206,12 @@ def test_bad_settings_raise_sentences():
     with pytest.raises(ConfigError, match="upload"):
         basics.train(dataclasses.replace(TINY, dataset="upload"), None, Reporter(None))
     assert basics.variant(TINY, "regularisation on/off").regularization == "L2"
+
+
+def test_regression_set_trains_with_mse_and_draws_values():
+    cfg = dataclasses.replace(TINY, dataset="plane", loss="mse", hidden=(), learning_rate=0.1)
+    out = basics.train(cfg, None, Reporter(None))
+    assert out["task"] == "regression" and out["train_loss"][-1] < out["train_loss"][0]
+    figs = plots.plot_step(out, cfg, len(out["steps"]) - 1)
+    assert [t.name for t in figs["boundary"].data] == ["output", "train", "test"]  # no class line
+    assert "train accuracy" not in figs["stats"]
