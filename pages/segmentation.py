@@ -62,7 +62,7 @@ with train_tab:
     if arch == "unet":
         depth = url(c3.slider, "Depth", "depth", base.depth, min_value=1, max_value=5)
         skips = url(c3.toggle, "Skip connections", "skips", base.skips)
-        up = url(c3.segmented_control, "Upsampling", "up", base.upsampling, options=seg.UPSAMPLING) or "transpose"  # fmt: skip
+        up = url(c3.selectbox, "Upsampling", "up", base.upsampling, options=seg.UPSAMPLING, format_func={"transpose": "transposed convolution", "bilinear": "bilinear"}.get)  # fmt: skip
         rates = base.rates
     else:
         depth, skips, up = base.depth, base.skips, base.upsampling
@@ -100,7 +100,8 @@ with train_tab:
         right.plotly_chart(seg.plot_iou(result["per_class_iou"], names), key="seg-iou")
         right.caption(f"Mean IoU {result['val_mean_iou']:.3f} · pixel accuracy {result['val_pixel_accuracy']:.3f} on {cfg.n_val} held-out images, after {result['epochs_run']} epochs ({result['seconds']:.0f} s).")  # fmt: skip
         st.subheader("Masks over an image")
-        a, b, c = st.columns([2, 2, 3])
+        a, b = st.columns([2, 3])
+        c = a
         idx = url(a.slider, "Held-out image", "idx", 0, min_value=0, max_value=len(result["val_images"]) - 1)  # fmt: skip
         opacity = url(a.slider, "Opacity", "alpha", 0.55, min_value=0.0, max_value=1.0, step=0.05)
         shown = url(a.multiselect, "Classes shown", "show", list(names), options=names) or []  # fmt: skip
@@ -140,7 +141,7 @@ with click_tab:
             photo = seg.prepare_photo(image)
             feats = _features(photo)
             h, w = photo.shape[:2]
-            cw = min(560, w * 2)
+            cw = min(330, w * 2)  # fits half of the page's width
             ch = int(round(h * cw / w))
             left, right = st.columns(2)
             mark = url(left.segmented_control, "Marking", "mark", "foreground", options=["foreground", "background"]) or "foreground"  # fmt: skip

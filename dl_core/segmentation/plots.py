@@ -49,7 +49,11 @@ def plot_predictions(
         *[colourise(m, k) for m in truth[:n]],
         *[colourise(m, k) for m in pred[:n]],
     ]
-    titles = [""] * n + ["truth"] * n + ["prediction"] * n
+    titles = [
+        *(["held-out image"] + [""] * (n - 1)),
+        *(["true mask"] + [""] * (n - 1)),
+        *(["predicted mask"] + [""] * (n - 1)),
+    ]
     fig = viz.image_grid(cells, titles=titles, cols=n, cell=110)
     return _legend(fig, class_names)
 
@@ -81,7 +85,7 @@ def plot_overlay(
     _legend(fig, class_names, shown)
     h, w = np.asarray(image).shape[:2]
     fig.update_layout(
-        title=title, height=int(min(560, 60 + 480 * h / max(w, 1))),
+        title=title, height=int(min(480, 90 + 330 * h / max(w, 1))),
         margin=dict(l=0, r=0, t=40 if title else 5, b=30),
     )  # fmt: skip
     return fig
@@ -132,7 +136,9 @@ def plot_feature_maps(maps: Mapping[str, np.ndarray], k: int = 4, cell: int = 80
             else:
                 cells.append(np.zeros(fmap.shape[:2]))
                 titles.append("")
-    return viz.image_grid(cells, titles=titles, cols=k, cell=cell, colorscale=viz.SEQUENTIAL)
+    fig = viz.image_grid(cells, titles=titles, cols=k, cell=cell, colorscale=viz.SEQUENTIAL)
+    fig.update_layout(margin=dict(l=10, r=10, t=30, b=10))
+    return fig
 
 
 def transposed_overlap(n: int, kernel: int, stride: int) -> np.ndarray:
