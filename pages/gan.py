@@ -137,11 +137,12 @@ with tabs[0]:
         if gres["collapse_epochs"]:
             right.warning(f"Diversity dropped in epoch(s) {gres['collapse_epochs']}: possible mode collapse.")  # fmt: skip
         st.subheader("Latent space")
-        c = st.columns(4)
+        c = st.columns(3)
         a = url(c[0].number_input, "Sample A (1-36)", "a", 1, min_value=1, max_value=36)
         b = url(c[1].number_input, "Sample B (1-36)", "b", 2, min_value=1, max_value=36)
         spread = url(c[2].slider, "'More like this' spread", "spread", 0.5, min_value=0.1, max_value=2.0, step=0.1)  # fmt: skip
-        moves = tuple(url(c[3].slider, f"Direction {i + 1}", f"dir{i}", 0.0, min_value=-3.0, max_value=3.0, step=0.25) for i in range(3))  # fmt: skip
+        d = st.columns(3)
+        moves = tuple(url(d[i].slider, f"Along main direction {i + 1}", f"dir{i}", 0.0, min_value=-3.0, max_value=3.0, step=0.25) for i in range(3))  # fmt: skip
         views = dcgan.latent_views(gres["generator"], gres["z_fixed"], gres["directions"], a - 1, b - 1, spread, moves, seed)  # fmt: skip
         st.image(plots.grid_image(views["path"], cols=10), width="stretch")
         st.caption("Spherical interpolation from sample A (left) to sample B (right).")

@@ -72,6 +72,7 @@ def plot_gan_history(
                             mode="markers", name="possible mode collapse",
                             marker=dict(symbol="x", size=13, color=CATEGORICAL[3]))  # fmt: skip
     fig.update_xaxes(title="epoch", row=3, col=1)
+    fig.update_xaxes(tick0=1, dtick=max(1, len(x) // 8))
     fig.update_layout(
         height=560, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.12)
     )
@@ -86,7 +87,7 @@ def plot_vae_history(history: Mapping[str, Sequence[float]]) -> go.Figure:
                     mode="lines+markers", line=dict(color=CATEGORICAL[0]))  # fmt: skip
     fig.add_scatter(x=x, y=history.get("kl", []), name="KL", mode="lines+markers",
                     line=dict(color=CATEGORICAL[1], dash="dash"), secondary_y=True)  # fmt: skip
-    fig.update_xaxes(title="epoch")
+    fig.update_xaxes(title="epoch", tick0=1, dtick=max(1, len(x) // 8))
     fig.update_yaxes(title="reconstruction (nats / image)", secondary_y=False)
     fig.update_yaxes(title="KL (nats / image)", secondary_y=True)
     fig.update_layout(

@@ -43,10 +43,13 @@ def test_upload_train_and_screenshot_the_sample_grid(page, server, tmp_path):
     assert_no_exception(page)
     assert page.locator('[data-testid="stMain"] img').count() >= 5  # data, samples, walks
     screenshot(page, "gan-trained")
+    page.get_by_text("Spherical interpolation from sample A").scroll_into_view_if_needed()
+    screenshot(page, "gan-latent")
 
     page.get_by_role("tab", name="Autoencoder / VAE").click()
     page.locator(".st-key-train-VAE button").click()
     page.get_by_text("Codes of training images").wait_for(timeout=300_000)
     wait_idle(page)
     assert_no_exception(page)
+    page.get_by_text("Codes of training images").scroll_into_view_if_needed()
     screenshot(page, "gan-vae-trained")
