@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from dl_core.assets import load_photo
-from tests.browser.conftest import assert_no_exception, screenshot, wait_idle
+from tests.browser.conftest import OUT, assert_no_exception, screenshot, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -30,6 +30,15 @@ def test_upload_a_photo_and_screenshot_grad_cam(page, server, tmp_path):
     assert page.locator('[data-testid="stAlertContentError"]').count() == 0
     assert page.get_by_text("espresso").count() + page.get_by_text("cup").count() >= 1
     screenshot(page, "cnn-grad-cam")
+    # Streamlit scrolls inside its own container, so a page screenshot stops at the fold:
+    # also save the Grad-CAM figure itself (the second chart of the tab: top-5, then it).
+    panel = page.locator('[data-testid="stTabs"] [role="tabpanel"]:visible').first
+    cam = panel.locator('[data-testid="stPlotlyChart"]').nth(1)
+    cam.scroll_into_view_if_needed()
+    page.wait_for_timeout(1500)
+    OUT.mkdir(parents=True, exist_ok=True)
+    cam.screenshot(path=str(OUT / "cnn-grad-cam-figure.png"))
+    assert (OUT / "cnn-grad-cam-figure.png").stat().st_size > 20_000  # a drawn figure
 
     page.get_by_role("tab", name="Train your own CNN").click()
     page.locator(".st-key-cnn-train button").click()
