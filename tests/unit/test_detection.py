@@ -221,6 +221,18 @@ def test_thresholds_and_class_filter_at_the_edges():
     assert list(f.take(r.keep).scores) == [0.9]
 
 
+def test_big_photos_are_shrunk_for_detection_and_tables_sort_by_score():
+    small, scale = det.fit_within(np.zeros((1000, 3000, 3), np.uint8), 1024)
+    assert small.shape == (341, 1024, 3) and scale == pytest.approx(1024 / 3000)
+    same, one = det.fit_within(np.zeros((50, 60, 3), np.uint8))
+    assert same.shape == (50, 60, 3) and one == 1.0
+    dets = det.Detections(
+        np.array([[0, 0, 5, 5], [1, 2, 3, 4.4]]), np.array([0.2, 0.9]), np.array([1, 0])
+    )
+    table = det.detection_table(dets, ["a", "b"])
+    assert list(table["class"]) == ["a", "b"] and list(table["y2"]) == [4, 5]
+
+
 def test_letterbox_keeps_aspect_ratio():
     img = np.zeros((50, 200, 3), np.uint8)
     sq, scale, (ox, oy) = det.letterbox(img, 64)
