@@ -225,6 +225,20 @@ def _conv_bn_relu(x, filters: int, kernel: int, dilation: int, name: str):
     return layers.ReLU(name=name)(x)
 
 
+def _stage_order(name: str) -> tuple[int, int]:
+    num = int(re.sub(r"\D", "", name) or 0)
+    if name.startswith("enc"):
+        return 0, num
+    if name == "bottleneck":
+        return 1, 0
+    if name.startswith("aspp"):
+        return 2, {"aspp_1x1": 0, "aspp_pool": 100, "aspp_out": 101}.get(name, num)
+    if name == "decoder":
+        return 3, 0
+    return 4, -num  # dec3, dec2, dec1: back up to full resolution
+
+
 def stage_layers(model) -> list[str]:
-    """Names of the layers that end a stage (encoder, bottleneck, decoder, ASPP), in order."""
-    return [layer.name for layer in model.layers if _STAGE.match(layer.name)]
+    """Names of the layers that end a stage, input to output: encoder, bottleneck or ASPP,
+    decoder (sorted by name, since a reloaded model may list its layers in another order)."""
+    return sorted((la.name for la in model.layers if _STAGE.match(la.name)), key=_stage_order)

@@ -85,6 +85,19 @@ def test_output_size_equals_input_size_for_odd_and_even_sizes(arch, size):
     assert np.allclose(out.sum(-1), 1, atol=1e-4)
 
 
+def test_pretrained_encoder_is_frozen_and_feeds_the_decoder():
+    model = seg.build_unet(40, 2, depth=3, width=8, encoder="mobilenet_v2")
+    assert model.output.shape[1:] == (40, 40, 2)  # padded to 64 for the encoder, cropped back
+    encoder = model.get_layer("mobilenet_v2_encoder")
+    assert not encoder.trainable and encoder.count_params() > 1_500_000
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    assert 0 < trainable < 200_000  # only the decoder (and enc1) learn
+    maps = seg.feature_maps(model, np.random.default_rng(0).random((40, 40, 3), "float32"))
+    assert maps["enc2"].shape == (32, 32, 16) and maps["enc3"].shape == (16, 16, 24)
+    deeplab = seg.build_deeplab(40, 2, width=8, encoder="mobilenet_v2")
+    assert deeplab.output.shape[1:] == (40, 40, 2)
+
+
 def test_skip_toggle_changes_the_graph():
     with_skips = seg.build_unet(32, 4, depth=3, width=8, skips=True)
     without = seg.build_unet(32, 4, depth=3, width=8, skips=False)
