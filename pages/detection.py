@@ -26,12 +26,7 @@ st.markdown(
 )
 st.latex(r"\mathrm{IoU}(A,B)=\frac{|A\cap B|}{|A\cup B|}=\frac{|A\cap B|}{|A|+|B|-|A\cap B|}")
 url = UrlState("detection")
-top, nms_area, train_area, head_area = (
-    st.container(),
-    st.container(),
-    st.container(),
-    st.container(),
-)
+top, nms_area, train_area, head_area = (st.container() for _ in range(4))
 
 
 @st.cache_resource(show_spinner="Loading the face detector (MTCNN)…")
