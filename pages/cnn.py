@@ -127,24 +127,18 @@ with t_train:
 # -- 1. Convolution by hand ---------------------------------------------------------------------
 with t_conv, shown_errors():
     c = st.columns(4)
-    kname = url(
-        c[0].selectbox, "Kernel", "kernel", "edge (Laplacian)", options=[*conv.KERNELS, "custom"]
-    )
+    kinds, pads, pools = [*conv.KERNELS, "custom"], ["same", "valid"], ["none", "max", "avg"]
+    kname = url(c[0].selectbox, "Kernel", "kernel", "edge (Laplacian)", options=kinds)
     stride = url(c[1].slider, "Stride", "stride", 1, min_value=1, max_value=16)
-    padding = (
-        url(c[2].segmented_control, "Padding", "pad", "same", options=["same", "valid"]) or "same"
-    )
-    pool_kind = url(
-        c[3].segmented_control, "Pooling", "pkind", "max", options=["none", "max", "avg"]
-    )
+    padding = url(c[2].segmented_control, "Padding", "pad", "same", options=pads) or "same"
+    pool_kind = url(c[3].segmented_control, "Pooling", "pkind", "max", options=pools)
     pool_size = 1
     if pool_kind in ("max", "avg"):
         pool_size = url(c[3].slider, "Pooling size", "psize", 2, min_value=2, max_value=4)
     text = ""
     if kname == "custom":
-        text = url(
-            c[0].text_area, "Your kernel (rows of numbers)", "custom", "0 -1 0\n-1 4 -1\n0 -1 0"
-        )
+        example = "0 -1 0\n-1 4 -1\n0 -1 0"
+        text = url(c[0].text_area, "Your kernel (rows of numbers)", "custom", example)
     if image is None:
         raise UserError("Choose a sample photo or upload an image above.")
     grey = conv.to_grey(image)
@@ -155,22 +149,9 @@ with t_conv, shown_errors():
         if st.session_state.get(url.key(name), 0) >= n:  # a smaller output than last time
             st.session_state[url.key(name)] = n // 2
     fig_spot, c = st.empty(), st.columns(2)
-    i = url(
-        c[0].slider,
-        "Output row",
-        "row",
-        out.shape[0] // 2,
-        min_value=0,
-        max_value=max(out.shape[0] - 1, 1),
-    )
-    j = url(
-        c[1].slider,
-        "Output column",
-        "col",
-        out.shape[1] // 2,
-        min_value=0,
-        max_value=max(out.shape[1] - 1, 1),
-    )
+    hi_i, hi_j = max(out.shape[0] - 1, 1), max(out.shape[1] - 1, 1)
+    i = url(c[0].slider, "Output row", "row", hi_i // 2, min_value=0, max_value=hi_i)
+    j = url(c[1].slider, "Output column", "col", hi_j // 2, min_value=0, max_value=hi_j)
     i, j = min(i, out.shape[0] - 1), min(j, out.shape[1] - 1)
     corner = conv.patch(grey.shape, kern.shape[0], stride, padding, i, j)
     pooled = conv.pool(out, pool_size, pool_kind) if pool_size > 1 else None
