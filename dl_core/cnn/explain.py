@@ -30,7 +30,9 @@ from keras import ops
 from dl_core.errors import UploadError
 
 CONV_TYPES = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.SeparableConv2D)
-_FOLLOWERS = (keras.layers.BatchNormalization, keras.layers.ReLU, keras.layers.Activation)
+_FOLLOWERS = (  # layers that finish a conv block: Grad-CAM uses the block's output
+    keras.layers.BatchNormalization, keras.layers.ReLU, keras.layers.Activation, keras.layers.Add,
+)  # fmt: skip
 
 
 # -- finding layers, nested models included ------------------------------------------------------
@@ -64,8 +66,8 @@ def conv_layers(model: keras.Model) -> list[str]:
 
 def last_conv_layer(model: keras.Model) -> str:
     """The layer Grad-CAM uses by default: the last convolution layer (at any depth), or the
-    batch-norm / activation right after it when they follow (so the map is what the next
-    layers actually see, e.g. EfficientNet's ``top_activation`` rather than ``top_conv``).
+    batch-norm / residual add / activation right after it when they follow (so the map is what
+    the next layers see: EfficientNet's ``top_activation``, ResNet50's ``conv5_block3_out``).
 
     Raises:
         ValueError: the model has no convolution layer.

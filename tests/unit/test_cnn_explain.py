@@ -156,6 +156,19 @@ def test_layer_helpers_expand_nested_models(models):
         explain.find_layer(models["flat"], "nope")
 
 
+def test_default_grad_cam_layer_is_the_end_of_the_last_residual_block():
+    inp = keras.Input((8, 8, 3))
+    x = layers.Conv2D(4, 3, padding="same", name="c1")(inp)
+    y = layers.Conv2D(4, 3, padding="same", name="c2")(x)
+    y = layers.BatchNormalization(name="bn")(y)
+    y = layers.Add(name="add")([x, y])
+    y = layers.ReLU(name="block_out")(y)
+    out = layers.Dense(2, activation="softmax")(layers.GlobalAveragePooling2D()(y))
+    model = keras.Model(inp, out)
+    assert explain.last_conv_layer(model) == "block_out"
+    assert explain.grad_cam(model, np.ones((1, 8, 8, 3), np.float32), 1).shape == (1, 8, 8)
+
+
 def test_check_cnn_refuses_models_that_are_not_cnns():
     mlp = keras.Sequential([keras.Input((4,)), layers.Dense(2)])
     with pytest.raises(UploadError, match="not images"):
