@@ -8,6 +8,7 @@ import streamlit as st
 from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
+from dl_core import assets
 from dl_core import segmentation as seg
 from ui import jobs as ui_jobs
 from ui.code import show_code
@@ -39,6 +40,11 @@ def _reset_to_preset() -> None:
 @st.cache_data(max_entries=16, show_spinner=False)
 def _maps(job_key: str, idx: int, _model, image: np.ndarray) -> dict:
     return seg.feature_maps(_model, image)
+
+
+@st.cache_resource(show_spinner="Downloading the pretrained DeepLabV3+…")
+def _online_model():
+    return seg.load_online_segmenter()
 
 
 def _features(photo: np.ndarray) -> np.ndarray:
@@ -171,6 +177,13 @@ with click_tab:
                 p1.caption("P(object) for every pixel (viridis); the mask is where it passes 0.5.")
                 p2.plotly_chart(seg.plot_class_share(res.mask, classes), key="seg-fc_share")
                 p3.plotly_chart(seg.plot_head_loss(res.losses), key="seg-fc_loss")
+
+    with st.expander("Pretrained DeepLabV3+ on Pascal VOC (21 classes, needs the internet)", icon=":material/cloud_download:"), shown_errors():  # fmt: skip
+        if assets.offline():
+            st.caption(seg.pretrained.SORRY)
+        elif image is not None and st.button("Segment the photo with it", key="seg-online"):
+            voc = seg.segment_online(_online_model(), photo := seg.prepare_photo(image))
+            st.plotly_chart(seg.plot_overlay(photo, voc, seg.VOC_CLASSES, 0.5, sorted(set(np.unique(voc)))), key="seg-voc")  # fmt: skip
 
 with explain_tab:
     st.markdown("**Transposed convolution** stamps a copy of the kernel for every input pixel, `stride` apart. When the kernel size is not a multiple of the stride the copies overlap unevenly and a checkerboard appears; bilinear upsampling followed by a convolution avoids it.")  # fmt: skip

@@ -65,6 +65,7 @@ from dl_core.segmentation.plots import (
     plot_transposed_conv,
     transposed_overlap,
 )  # fmt: skip
+from dl_core.segmentation.pretrained import VOC_CLASSES, load_online_segmenter, segment_online
 from dl_core.segmentation.training import (
     PRESETS,
     Config,
@@ -76,6 +77,9 @@ from dl_core.segmentation.training import (
 )  # fmt: skip
 
 __all__ = [
+    "VOC_CLASSES",
+    "load_online_segmenter",
+    "segment_online",
     "ARCHITECTURES",
     "CLASS_COLOURS",
     "Config",

@@ -66,6 +66,7 @@ def test_first_load_shows_data_diagrams_and_a_prompt_and_controls_go_into_the_ur
     assert at.title[0].value == "Semantic segmentation"
     assert len(at.get("plotly_chart")) == 3  # the data, transposed conv, atrous
     assert any("Draw on the photo" in i.value for i in at.info)  # few-click waits for strokes
+    assert any("cannot reach" in c.value for c in at.caption)  # offline: no Pascal VOC model
     assert not at.error
     at.segmented_control(key="segmentation.arch").set_value("deeplab").run()
     at.multiselect(key="segmentation.rates").set_value([1, 3]).run()

@@ -254,3 +254,12 @@ def test_explanatory_figures_show_overlap_and_dilation():
     maps = seg.plot_feature_maps({"enc1": np.random.rand(8, 8, 5), "dec1": np.random.rand(8, 8, 2)})
     assert len(maps.data) == 8 and "enc1 8×8×5" in [a.text for a in maps.layout.annotations]
     assert json.loads(seg.plot_probability(np.random.rand(6, 8)).to_json())["data"][0]["zmax"] == 1
+
+
+def test_the_online_pascal_voc_model_is_refused_offline_with_a_sentence(monkeypatch):
+    from dl_core.assets import AssetUnavailable
+
+    monkeypatch.setenv("DL_EXPLORER_OFFLINE", "1")
+    with pytest.raises(AssetUnavailable, match="few-click segmentation"):
+        seg.load_online_segmenter()
+    assert len(seg.VOC_CLASSES) == 21 and seg.VOC_CLASSES[0] == "background"
