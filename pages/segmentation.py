@@ -171,6 +171,8 @@ with click_tab:
                 classes = ["background", "object"]
                 right.plotly_chart(seg.plot_overlay(photo, res.mask, classes, opacity, [classes.index(s) for s in shown], strokes={"foreground": fg, "background": bg}), key="seg-fc_overlay")  # fmt: skip
                 right.caption(f"Head fitted on {res.n_fg} object and {res.n_bg} background cells in {res.seconds:.2f} s · {res.train_accuracy:.0%} of the marked cells right · {where}.")  # fmt: skip
+                if res.n_conflict:
+                    right.warning(f"{res.n_conflict} spot(s) were marked both object and background; they were left out.")  # fmt: skip
                 right.download_button("Download mask (PNG)", seg.mask_png(res.mask, classes), "mask.png", "image/png", icon=":material/download:", key="fc_download")  # fmt: skip
                 p1, p2, p3 = st.columns(3)
                 p1.plotly_chart(seg.plot_probability(res.prob), key="seg-fc_prob")

@@ -219,6 +219,7 @@ class FewClickResult:
     losses: list[float] = field(default_factory=list)
     train_accuracy: float = 0.0
     seconds: float = 0.0
+    n_conflict: int = 0  # cells marked both ways: left out of the fit
 
 
 def _cells(xy: np.ndarray, shape: tuple[int, int], grid: tuple[int, int]) -> np.ndarray:
@@ -274,7 +275,7 @@ def segment_from_strokes(
     prob = _upsample(grid_prob.reshape(gh, gw), shape)
     return FewClickResult(
         prob=prob, mask=(prob > 0.5).astype("uint8"), n_fg=len(fg), n_bg=len(bg),
-        losses=losses, train_accuracy=acc, seconds=time.perf_counter() - t0,
+        losses=losses, train_accuracy=acc, seconds=time.perf_counter() - t0, n_conflict=len(both),
     )  # fmt: skip
 
 

@@ -166,7 +166,7 @@ def test_few_click_head_separates_two_regions_from_a_handful_of_marks():
     fg = np.array([[70, 10], [80, 60], [100, 40], [110, 90], [120, 20], [90, 80]])  # (x, y), right
     bg = np.array([[5, 50], [30, 20], [50, 90], [20, 70], [40, 5], [60, 40]])
     res = seg.segment_from_strokes(img, fg, bg, features=feats)
-    assert res.n_fg == 6 and res.n_bg == 6 and res.train_accuracy == 1.0
+    assert res.n_fg == 6 and res.n_bg == 6 and res.train_accuracy == 1.0 and res.n_conflict == 0
     assert res.losses[-1] < res.losses[0] / 4
     assert seg.per_class_iou(mask, res.mask, 2)[1] > 0.95
     assert res.prob.shape == mask.shape
@@ -192,6 +192,8 @@ def test_few_click_bad_input_gives_sentences():
         seg.segment_from_strokes(img, np.array([[5, 5]]), none, features=feats)
     with pytest.raises(UserError, match="foreground"):
         seg.segment_from_strokes(img, none, np.array([[5, 5]]), features=feats)
+    both = seg.segment_from_strokes(img, np.array([[5, 5], [100, 50]]), np.array([[6, 6], [10, 50]]), features=feats)  # fmt: skip
+    assert both.n_conflict == 1 and both.n_fg == 1 and both.n_bg == 1
     with pytest.raises(UserError, match="same spots"):
         seg.segment_from_strokes(img, np.array([[5, 5]]), np.array([[6, 6]]), features=feats)
     with pytest.raises(UserError, match="single flat colour"):
