@@ -98,17 +98,19 @@ def _extend(cfg, data_fp) -> None:
     """Past the recorded end: train 20 more epochs in a new job (same seed: same start)."""
     st.session_state["basics.epochs"] = new = min(300, cfg.epochs + 20)
     jobs.submit(basics.train, dataclasses.replace(cfg, epochs=new), data_fp, label="Basics")
+    st.session_state["basics.rerun"] = True  # the whole page shows the new job
 
 
-def _toggle_play() -> None:
-    st.session_state["basics.playing"] = not st.session_state.get("basics.playing", False)
+def _toggle_play(last: int) -> None:
+    playing = st.session_state["basics.playing"] = not st.session_state.get("basics.playing", False)
+    if playing and st.session_state.get("basics.step", 0) >= last:
+        st.session_state["basics.step"] = 0  # Play at the end starts again
 
 
 def _step(steps, spe: int, cfg, data_fp) -> None:
     idx = st.session_state.get("basics.step", 0)
     if idx >= len(steps) - 1:  # past the recorded end: extend training
         _extend(cfg, data_fp)
-        st.session_state["basics.rerun"] = True
     else:
         by = st.session_state.get("basics.by") or "epoch"
         st.session_state["basics.step"] = analysis.next_index(steps, idx, by, spe)
@@ -120,7 +122,7 @@ def _player(res, cfg, data_fp) -> None:
     idx = int(min(max(idx, 0), last))
     playing = st.session_state.get("basics.playing", False)
     b1, b2, b3, b4 = st.columns([1, 1, 1, 2], vertical_alignment="bottom")
-    if b1.button("Pause" if playing else "Play", icon=":material/pause:" if playing else ":material/play_arrow:", on_click=_toggle_play, key="basics.play"):  # fmt: skip
+    if b1.button("Pause" if playing else "Play", icon=":material/pause:" if playing else ":material/play_arrow:", on_click=_toggle_play, args=(last,), key="basics.play"):  # fmt: skip
         st.rerun()  # Play/Pause changes how often this fragment reruns itself
     by = url(b4.segmented_control, "Step by", "by", "epoch", options=["batch", "epoch"]) or "epoch"
     clicked = b2.button("Step", icon=":material/skip_next:", on_click=_step, args=(steps, spe, cfg, data_fp), key="basics.stepbtn", help=f"One {by}; at the end, trains 20 more epochs.")  # fmt: skip
