@@ -95,7 +95,9 @@ else:
     st.caption(
         f"{res['env_steps']:,} environment steps in {res['wall_s']:.0f} s; "
         + (f"solved at step {solved:,}." if solved else "not solved within the budget.")
-    )
+        + (f" Shipped network: greedy return {res['eval_return']:.1f} on 20 fresh episodes."
+           if "eval_return" in res else "")
+    )  # fmt: skip
     st.subheader("Replay")
     agents = st.cache_resource(max_entries=8, show_spinner=False)(replay.agents_of)(key)
     r1, r2, r3 = st.columns([2, 1, 1])
