@@ -29,3 +29,10 @@ def test_overlay_shape_and_bars_order():
     assert out.shape == (20, 30, 3) and out.dtype == np.uint8
     fig = viz.bars([0.1, 0.7, 0.2], ["x", "y", "z"])
     assert list(fig.data[0].y)[-1] == "y"  # the largest bar is drawn on top
+
+
+def test_cell_labels_are_plain_lists_so_the_browser_can_print_them():
+    fig = viz.confusion_matrix(np.array([[3, 1], [0, 4]]), ["a", "b"])
+    assert fig.to_plotly_json()["data"][0]["text"] == [[3, 1], [0, 4]]
+    heat = viz.heatmap(np.array([[0.123, 0.5]]), text=True)
+    assert heat.to_plotly_json()["data"][0]["text"] == [[0.12, 0.5]]
