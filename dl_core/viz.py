@@ -133,7 +133,7 @@ def heatmap(
         go.Heatmap(
             z=z, x=list(x) if x is not None else None, y=list(y) if y is not None else None,
             colorscale=colorscale, zmid=zmid,
-            text=np.round(z, 2).tolist() if text else None,  # lists: plotly.js cannot label typed arrays texttemplate="%{text}" if text else None,
+            text=np.round(z.astype("float64"), 2).tolist() if text else None,  # lists: plotly.js cannot label typed arrays texttemplate="%{text}" if text else None,
             colorbar=dict(title=colorbar_title) if colorbar_title else None,
         )
     )  # fmt: skip
