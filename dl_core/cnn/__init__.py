@@ -4,6 +4,8 @@ visitor trains.
 
 - :mod:`dl_core.cnn.convolution`: the operation in NumPy, kernels, output sizes.
 - :mod:`dl_core.cnn.model`: ``Config``, ``PRESETS``, ``validate``, ``train`` (a job).
+- :mod:`dl_core.cnn.layers`: the layers of any Keras CNN (nested models expanded), filters,
+  and turning a photo into a model's input.
 - :mod:`dl_core.cnn.explain`: analysis on any Keras CNN, nested models included —
   :func:`grad_cam`, :func:`smoothgrad`, :func:`activation_maximisation`, feature maps.
 - :mod:`dl_core.cnn.plots`: the page's ``plot_*`` figures.
