@@ -136,8 +136,13 @@ class UrlState:
         """Keep a URL value inside the widget's own bounds and options."""
         name = getattr(widget, "__name__", "")
         options = kwargs.get("options")
-        if options is not None and name in _OPTION_WIDGETS and value not in list(options):
-            return default
+        if options is not None and name in _OPTION_WIDGETS:
+            allowed = list(options)
+            if isinstance(value, list):  # multi-select pills / segmented control
+                if not all(v in allowed for v in value):
+                    return default
+            elif value not in allowed:
+                return default
         lo, hi = kwargs.get("min_value"), kwargs.get("max_value")
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             if lo is not None and value < lo:

@@ -57,11 +57,14 @@ def _url_script():
     url(st.checkbox, "Dropout", "drop", False)
     url(st.number_input, "Seed", "seed", 0, min_value=0, step=1)
     url(st.select_slider, "LR", "lr", 1e-3, options=[1e-4, 1e-3, 1e-2])
+    url(st.pills, "Features", "feat", ["x", "y"], options=["x", "y", "xy"], selection_mode="multi")
 
 
 def test_url_state_round_trips():
     at = AppTest.from_function(_url_script)
-    at.query_params.update({"epochs": "12", "opt": "sgd", "drop": "1", "seed": "7", "lr": "0.01"})
+    at.query_params.update(
+        {"epochs": "12", "opt": "sgd", "drop": "1", "seed": "7", "lr": "0.01", "feat": '["xy"]'}
+    )
     at.run()
     assert not at.exception
     assert at.slider(key="t.epochs").value == 12
@@ -69,6 +72,7 @@ def test_url_state_round_trips():
     assert at.checkbox(key="t.drop").value is True
     assert at.number_input(key="t.seed").value == 7
     assert at.select_slider(key="t.lr").value == 0.01
+    assert at.button_group(key="t.feat").value == ["xy"]
     at.slider(key="t.epochs").set_value(20)
     at.selectbox(key="t.opt").set_value("rmsprop")
     at.run()
