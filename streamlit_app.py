@@ -24,7 +24,9 @@ start_workers()  # (workers are spawned without re-running this file: see dl_cor
 sections: dict[str, list] = {g: [] for g in GROUPS}
 for spec in PAGES:
     sections[spec.group].append(
-        st.Page(spec.path, title=spec.title, icon=spec.icon, default=spec.path == "pages/home.py")
+        st.Page(
+            spec.path, title=spec.title, icon=spec.icon, default=spec.path == "app_pages/home.py"
+        )
     )
 nav = st.navigation({g: ps for g, ps in sections.items() if ps})
 nav.run()

@@ -58,7 +58,7 @@ def page_rerun() -> dict:
     app = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
     at = AppTest.from_file(app, default_timeout=600)
     at.run()
-    at.switch_page("pages/attention.py")
+    at.switch_page("app_pages/attention.py")
     t0 = time.perf_counter()
     at.run()
     first = time.perf_counter() - t0

@@ -8,7 +8,9 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-TOPICS: list[str] = ["basics", "gan", "attention", "cnn", "text_generation", "segmentation", "transfer", "detection", "dqn"]
+TOPICS: list[str] = [
+    "basics", "cnn", "transfer", "detection", "segmentation", "text_generation", "attention", "gan", "dqn",
+]  # fmt: skip
 
 
 def modules() -> list[ModuleType]:

@@ -22,7 +22,7 @@ def _open(**params) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=300)
     at.query_params.update(params)
     at.run()
-    at.switch_page("pages/attention.py")
+    at.switch_page("app_pages/attention.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at

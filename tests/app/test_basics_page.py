@@ -8,7 +8,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
-PAGE = "pages/basics.py"
+PAGE = "app_pages/basics.py"
 
 
 @pytest.fixture(autouse=True)

@@ -26,7 +26,7 @@ def _page(**params) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=300)
     at.query_params.update({"preset": "tiny", **params})
     at.run()
-    at.switch_page("pages/detection.py")
+    at.switch_page("app_pages/detection.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at

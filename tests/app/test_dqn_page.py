@@ -20,7 +20,7 @@ def _clear_caches():
 def _page(params: dict | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=180)
     at.run()
-    at.switch_page("pages/dqn.py")
+    at.switch_page("app_pages/dqn.py")
     if params:
         at.query_params.update(params)
     at.run()

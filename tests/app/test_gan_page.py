@@ -23,7 +23,7 @@ def _clear_caches():
 def _page(**params) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=300)
     at.run()
-    at.switch_page("pages/gan.py")
+    at.switch_page("app_pages/gan.py")
     at.query_params.update({"preset": "tiny", **params})
     at.run()
     assert not at.exception, [e.value for e in at.exception]

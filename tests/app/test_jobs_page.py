@@ -20,7 +20,7 @@ def test_jobs_page_lists_and_stops(fresh_home):
         key = jobs.submit(testing.train, testing.Config(steps=7), label="waiting job")
         at = AppTest.from_file(APP, default_timeout=60)
         at.run()
-        at.switch_page("pages/jobs.py")
+        at.switch_page("app_pages/jobs.py")
         at.run()
         assert not at.exception
         table = at.dataframe[0].value

@@ -7,7 +7,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
-PAGE = "pages/text_generation.py"
+PAGE = "app_pages/text_generation.py"
 PASTE = (
     "HAMLET:\nTo be, or not to be, that is the question:\nWhether 'tis nobler in the mind.\n" * 30
 )

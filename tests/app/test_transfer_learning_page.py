@@ -35,7 +35,7 @@ def _png(colour, shape, seed):
 def _page(params):
     at = AppTest.from_file(APP, default_timeout=900)
     at.run()
-    at.switch_page("pages/transfer_learning.py")
+    at.switch_page("app_pages/transfer_learning.py")
     at.query_params.update(params)
     at.run()
     assert not at.exception, at.exception

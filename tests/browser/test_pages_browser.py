@@ -2,14 +2,23 @@
 
 import pytest
 
-from tests.browser.conftest import assert_no_exception, screenshot, wait_idle
+from tests.browser.conftest import (
+    assert_no_exception,
+    free_port,
+    screenshot,
+    start_server,
+    wait_healthy,
+    wait_idle,
+)
 from ui.registry import PAGES
 
 pytestmark = pytest.mark.browser
 
 
 def _url_path(path: str) -> str:
-    return "" if path == "pages/home.py" else path.removeprefix("pages/").removesuffix(".py")
+    return (
+        "" if path == "app_pages/home.py" else path.removeprefix("app_pages/").removesuffix(".py")
+    )
 
 
 @pytest.mark.parametrize("spec", PAGES, ids=[p.path for p in PAGES])
@@ -20,3 +29,22 @@ def test_page_loads_without_exception(page, server, spec):
     assert_no_exception(page)
     assert page.locator("h1").count() >= 1
     assert screenshot(page, _url_path(spec.path) or "home").stat().st_size > 10_000
+
+
+def test_a_shared_link_is_the_first_visit_after_a_restart(browser, tmp_path):
+    """Streamlit runs a folder named ``pages/`` as a v1 multipage app on a fresh server's
+    first run when the first URL is not the root: the app shell (layout, grouped navigation,
+    worker start) would be skipped. Pages therefore live in ``app_pages/``."""
+    port = free_port()
+    proc = start_server(port, str(tmp_path))
+    try:
+        wait_healthy(port)
+        pg = browser.new_page(viewport={"width": 1400, "height": 900})
+        pg.goto(f"http://127.0.0.1:{port}/jobs")
+        wait_idle(pg)
+        nav = pg.locator('[data-testid="stSidebarNav"]').inner_text()
+        assert "Server" in nav and "Home" in nav and "streamlit app" not in nav.lower()
+        pg.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -27,7 +27,7 @@ def test_dl_core_never_imports_streamlit():
 
 
 def test_pages_do_not_train():
-    """Training loops belong in dl_core: no .fit( or GradientTape in pages/."""
-    for page in (ROOT / "pages").glob("*.py"):
+    """Training loops belong in dl_core: no .fit( or GradientTape in app_pages/."""
+    for page in (ROOT / "app_pages").glob("*.py"):
         text = page.read_text()
         assert ".fit(" not in text and "GradientTape" not in text, page.name

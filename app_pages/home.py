@@ -47,4 +47,4 @@ for i, spec in enumerate(cards):
 
 st.subheader("This server")
 system_panel()
-st.page_link("pages/jobs.py", label="See all training jobs", icon=":material/list_alt:")
+st.page_link("app_pages/jobs.py", label="See all training jobs", icon=":material/list_alt:")

@@ -1,0 +1,50 @@
+"""Transfer learning in Chromium: two classes from real image files, train, compare."""
+
+import io
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.browser.conftest import assert_no_exception, screenshot, wait_idle
+
+pytestmark = pytest.mark.browser
+
+
+def _write_images(folder, colour, shape, n):
+    paths = []
+    for i in range(n):
+        img = np.full((60, 80, 3), 240, np.uint8)
+        if shape == "square":
+            img[12 + i : 44 + i, 20:52] = colour
+        else:
+            yy, xx = np.mgrid[:60, :80]
+            img[(yy - 30 - i) ** 2 + (xx - 40) ** 2 < 16**2] = colour
+        path = folder / f"{shape}{i}.jpg"
+        buf = io.BytesIO()
+        Image.fromarray(img).save(buf, format="JPEG")
+        path.write_bytes(buf.getvalue())
+        paths.append(str(path))
+    return paths
+
+
+def test_upload_classes_train_three_ways_and_compare(page, server, tmp_path):
+    base, _ = server
+    page.goto(f"{base}/transfer_learning?preset=tiny&src=Upload+images+per+class")
+    wait_idle(page)
+    assert_no_exception(page)
+    inputs = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+    inputs.nth(0).set_input_files(_write_images(tmp_path, (200, 40, 40), "square", 4))
+    wait_idle(page)
+    inputs.nth(1).set_input_files(_write_images(tmp_path, (40, 40, 200), "circle", 4))
+    wait_idle(page)
+    page.get_by_text("6 training and 2 validation images").wait_for()
+    page.get_by_role("button", name="Train all three").click()
+    deadline = time.time() + 600
+    while time.time() < deadline and page.get_by_text("Look inside, then use it").count() == 0:
+        time.sleep(2)
+    wait_idle(page)
+    assert_no_exception(page)
+    page.get_by_text("Validation accuracy, three ways").first.scroll_into_view_if_needed()
+    assert screenshot(page, "transfer_learning_compare").stat().st_size > 20_000
