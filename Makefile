@@ -42,7 +42,7 @@ format: test-setup
 
 # The whole suite CI runs: lint, unit, app and browser tests (slow ones skipped).
 test: lint
-	DL_EXPLORER_OFFLINE=1 $(VENV)/bin/pytest -m "not slow" --timeout=900
+	DL_EXPLORER_OFFLINE=1 $(VENV)/bin/pytest -m "not slow" --timeout=900 --durations=30
 
 # Everything, slow tests included.
 test-all: lint
