@@ -422,7 +422,7 @@ def test_zip_bomb_with_lying_sizes_stops_at_the_budget(monkeypatch):
         return chunk
 
     monkeypatch.setattr(zipfile.ZipExtFile, "read", counting_read)
-    monkeypatch.setattr(uploads, "_declared_size", lambda infos: 0)
+    monkeypatch.setattr(uploads.datasets, "_declared_size", lambda infos: 0)
     with pytest.raises(UploadError) as exc:
         load_image_zip(data, max_total_uncompressed=1024**2)
     friendly(exc, "1 MB limit")
