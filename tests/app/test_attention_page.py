@@ -1,21 +1,10 @@
 """The attention page in AppTest: text in, layer/head switches, bad input as sentences, an
 upload, the other sections, and a tiny transformer trained inline."""
 
-from pathlib import Path
-
 import numpy as np
-import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
-
-
-@pytest.fixture(autouse=True)
-def _clear_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
+from tests.app.conftest import APP
 
 
 def _open(**params) -> AppTest:

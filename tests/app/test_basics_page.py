@@ -1,21 +1,12 @@
 """The basics page in AppTest: controls, a CSV upload, a tiny training run, Step/Reset, export."""
 
 import json
-from pathlib import Path
 
-import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
+from tests.app.conftest import APP
+
 PAGE = "app_pages/basics.py"
-
-
-@pytest.fixture(autouse=True)
-def _clear_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
 
 
 def _page(**params) -> AppTest:

@@ -1,20 +1,9 @@
 """The DQN page: pretrained replay on first load, controls in the URL, bad settings as
 sentences, a tiny training run (inline) whose checkpoints can be replayed."""
 
-from pathlib import Path
-
-import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
-
-
-@pytest.fixture(autouse=True)
-def _clear_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
+from tests.app.conftest import APP
 
 
 def _page(params: dict | None = None) -> AppTest:

@@ -2,22 +2,12 @@
 
 import io
 import zipfile
-from pathlib import Path
 
 import numpy as np
-import pytest
-import streamlit as st
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
-
-
-@pytest.fixture(autouse=True)
-def _clear_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
+from tests.app.conftest import APP
 
 
 def _page(**params) -> AppTest:

@@ -1,12 +1,9 @@
 """The Jobs page lists jobs and its Stop button cancels a queued or running one."""
 
-from pathlib import Path
-
 from streamlit.testing.v1 import AppTest
 
 from dl_core import jobs, testing
-
-APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
+from tests.app.conftest import APP
 
 
 class _Paused(jobs.Executor):

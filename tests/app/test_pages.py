@@ -1,23 +1,13 @@
 """Every page in the registry renders without an exception; the home page shows its cards;
 controls round-trip through the URL."""
 
-from pathlib import Path
-
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tests.app.conftest import APP
 from ui.registry import PAGES, topic_pages
 
 TIMEOUT = 120
-APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
-
-
-@pytest.fixture(autouse=True)
-def _clear_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
 
 
 def _app() -> AppTest:
@@ -47,7 +37,7 @@ def test_home_shows_map_system_panel_and_a_card_per_topic():
 
 
 def _url_script():
-    import streamlit as st
+    import streamlit as st  # AppTest runs this function's source on its own
 
     from ui.state import UrlState
 

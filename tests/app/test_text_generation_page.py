@@ -1,23 +1,13 @@
 """The text-generation page in AppTest: text sources, bad input, a tiny run, sampling, inside."""
 
-from pathlib import Path
-
-import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
+from tests.app.conftest import APP
+
 PAGE = "app_pages/text_generation.py"
 PASTE = (
     "HAMLET:\nTo be, or not to be, that is the question:\nWhether 'tis nobler in the mind.\n" * 30
 )
-
-
-@pytest.fixture(autouse=True)
-def _clear_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
 
 
 def _page(**params) -> AppTest:

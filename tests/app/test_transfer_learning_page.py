@@ -1,21 +1,12 @@
 """Transfer-learning page: two classes from uploaded images, train the tiny preset, predict."""
 
 import io
-from pathlib import Path
 
 import numpy as np
-import pytest
-import streamlit as st
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
-
-
-@pytest.fixture(autouse=True)
-def _clear():
-    st.cache_data.clear()
-    st.cache_resource.clear()
+from tests.app.conftest import APP
 
 
 def _png(colour, shape, seed):
