@@ -52,8 +52,3 @@ def _coerce(tp: Any, value: Any, name: str) -> Any:
     except (TypeError, ValueError) as err:
         raise ConfigError(f"Setting '{name}' has an invalid value: {value!r}.") from err
     return value
-
-
-def replace(cfg: C, **changes: Any) -> C:
-    """``dataclasses.replace`` that is friendly to type checkers."""
-    return dataclasses.replace(cfg, **changes)  # type: ignore[type-var]

@@ -14,7 +14,6 @@ The panel refreshes itself once a second while the job is queued or running (an
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -169,7 +168,3 @@ def progress(
 def load_result(key: str) -> jobs.Result:
     """A finished job's result, loaded once per server process."""
     return jobs.result(key)
-
-
-def elapsed(since: float) -> str:
-    return f"{time.time() - since:.0f} s"
