@@ -1,6 +1,6 @@
 # Two commands do everything on a fresh Debian machine with Python 3.11:
 #   make run    - create .venv, install pinned requirements + offline assets, serve the app
-#   make test   - the same setup + test tools (Debian chromium), then lint and the whole suite
+#   make test   - the same setup + test tools (Debian chromium, nodejs), then lint and the whole suite
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -30,6 +30,7 @@ test-setup: $(VENV)/.dev-installed
 $(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium fonts-dejavu-core; }
+	@command -v node >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends nodejs; }
 	touch $@
 
 lint: test-setup

@@ -5,11 +5,12 @@ import dataclasses
 import streamlit as st
 
 from dl_core import basics, jobs, uploads
-from dl_core.basics import analysis, plots
+from dl_core.basics import analysis, player, plots
 from dl_core.store import Store
 from ui import jobs as ui_jobs
 from ui.code import show_code
 from ui.errors import shown_errors
+from ui.mlp_player import mlp_player
 from ui.state import UrlState, parse
 from ui.uploads import recall, remember
 
@@ -101,54 +102,31 @@ def _extend(cfg, data_fp) -> None:
     st.session_state["basics.rerun"] = True  # the whole page shows the new job
 
 
-def _toggle_play(last: int) -> None:
-    playing = st.session_state["basics.playing"] = not st.session_state.get("basics.playing", False)
-    if playing and st.session_state.get("basics.step", 0) >= last:
-        st.session_state["basics.step"] = 0  # Play at the end starts again
+@st.cache_data(max_entries=8, show_spinner=False)
+def _payload(key: str, _cfg) -> dict:
+    return player.payload(ui_jobs.load_result(key), _cfg, key)
 
 
-def _step(steps, spe: int, cfg, data_fp) -> None:
-    idx = st.session_state.get("basics.step", 0)
-    if idx >= len(steps) - 1:  # past the recorded end: extend training
-        _extend(cfg, data_fp)
-    else:
-        by = st.session_state.get("basics.by") or "epoch"
-        st.session_state["basics.step"] = analysis.next_index(steps, idx, by, spe)
-
-
-def _player(res, cfg, data_fp) -> None:
-    steps, spe, last = res["steps"], res["steps_per_epoch"], len(res["steps"]) - 1
-    idx = st.session_state.setdefault("basics.step", parse(url.get_param("step") or "0", 0))
-    idx = int(min(max(idx, 0), last))
-    playing = st.session_state.get("basics.playing", False)
-    b1, b2, b3, b4 = st.columns([1, 1, 1, 2], vertical_alignment="bottom")
-    if b1.button("Pause" if playing else "Play", icon=":material/pause:" if playing else ":material/play_arrow:", on_click=_toggle_play, args=(last,), key="basics.play"):  # fmt: skip
-        st.rerun()  # Play/Pause changes how often this fragment reruns itself
-    by = url(b4.segmented_control, "Step by", "by", "epoch", options=["batch", "epoch"]) or "epoch"
-    clicked = b2.button("Step", icon=":material/skip_next:", on_click=_step, args=(steps, spe, cfg, data_fp), key="basics.stepbtn", help=f"One {by}; at the end, trains 20 more epochs.")  # fmt: skip
+@st.fragment
+def _player(key: str, cfg, data_fp) -> None:
+    """Play / Step / Reset run in the browser; the shown step comes back here for the URL."""
+    if "basics.start" in st.session_state:  # set where Step went past the end of a recording
+        url.set_param("step", st.session_state.pop("basics.start"))
+    data = _payload(key, cfg) | {
+        "start": parse(url.get_param("step") or "0", 0), "by": url.get_param("by") or "epoch",
+        "speed": parse(url.get_param("speed") or "10", 10), "playing": url.get_param("play") == "1",
+        "canExtend": cfg.epochs < 300,
+    }  # fmt: skip
+    out = mlp_player(data, key="basics.player", on_view=lambda: None, on_extend=lambda: _extend(cfg, data_fp))  # fmt: skip
+    if out.extend is not None:  # Step went past the end: the new recording opens at that step
+        st.session_state["basics.start"] = out.extend
+    elif out.view and out.view.get("id") == key:  # (a view of an earlier job is stale)
+        for name in ("step", "by", "speed"):
+            url.set_param(name, out.view[name])
+        (url.set_param("play", 1) if out.view.get("playing") else url.drop_param("play"))
     if st.session_state.pop("basics.rerun", False):
         st.rerun()
-    idx = st.session_state["basics.step"] if clicked else idx
-    if b3.button("Reset", icon=":material/replay:", key="basics.reset"):
-        idx = 0
-    elif playing and not clicked:
-        idx = analysis.next_index(steps, idx, "epoch", spe)
-        if idx == last:
-            st.session_state["basics.playing"] = False
-            st.session_state["basics.step"] = idx
-            st.rerun()
-    st.session_state["basics.step"] = idx
-    url.set_param("step", idx)
-    figs = plots.plot_step(res, cfg, idx)
-    s = figs["stats"]
-    st.markdown(f"**Epoch {s['epoch']:.2f}** (batch {s['batch']}) · " + " · ".join(f"{k} {v:.3f}" for k, v in s.items() if k not in ("epoch", "batch")))  # fmt: skip
-    left, right = st.columns(2)
-    left.plotly_chart(figs["boundary"], key="basics.fig_boundary")
-    left.caption("Background: the network's output at every point (purple = class 0, orange = class 1); black line: the decision boundary; ○ train, × test.")  # fmt: skip
-    right.plotly_chart(figs["network"], key="basics.fig_network")
-    right.caption("Each tile: one neuron's output over the plane (scaled to its own range). Lines: weights; orange positive, purple negative, thicker = larger.")  # fmt: skip
-    st.plotly_chart(figs["losses"], key="basics.fig_losses")
-    if idx == last:
+    if cfg.epochs < 300:
         st.button("Train 20 more epochs", icon=":material/fast_forward:", on_click=_extend, args=(cfg, data_fp), key="basics.more")  # fmt: skip
 
 
@@ -163,8 +141,7 @@ with train_tab:
             status = ui_jobs.progress(status, metrics=("loss",), preview=lambda w: st.plotly_chart(plots.plot_boundary(
                 analysis.boundary(w, layout, cfg.features, cfg.activation, cls), *shown[:4], shown[4], shown[5], height=360)))  # fmt: skip
         if status and status.state == "done":
-            res = ui_jobs.load_result(status.key)
-            st.fragment(run_every=0.35 if st.session_state.get("basics.playing") else None)(_player)(res, cfg, data_fp)  # fmt: skip
+            _player(status.key, cfg, data_fp)
         elif not (status and status.active):
             st.plotly_chart(plots.plot_data(*shown[:4], shown[4], shown[5]), key="basics.fig_data")
             st.caption(
@@ -218,4 +195,4 @@ with export_tab:
     else:
         st.info("Train the network first; then download it as .keras and get the Keras code that rebuilds it.")  # fmt: skip
 
-show_code(basics.train, basics.build_model, analysis.forward, analysis.next_index, analysis.perceptron, analysis.optimizer_path)  # fmt: skip
+show_code(basics.train, basics.build_model, analysis.forward, player.payload, analysis.perceptron, analysis.optimizer_path)  # fmt: skip

@@ -141,16 +141,6 @@ def epoch_of(steps: np.ndarray, steps_per_epoch: int) -> np.ndarray:
     return np.asarray(steps) / max(1, steps_per_epoch)
 
 
-def next_index(steps: np.ndarray, index: int, by: str, steps_per_epoch: int) -> int:
-    """The snapshot one batch (``by="batch"``) or one epoch later; the last one at most."""
-    index = int(np.clip(index, 0, len(steps) - 1))
-    if by == "batch":
-        return min(index + 1, len(steps) - 1)
-    target = (steps[index] // steps_per_epoch + 1) * steps_per_epoch
-    later = np.flatnonzero(steps >= target)
-    return int(later[0]) if len(later) else len(steps) - 1
-
-
 # -- small lessons (a handful of NumPy steps each, no Keras) ---------------------------------
 def perceptron(points: np.ndarray, labels: np.ndarray, epochs: int = 50, lr: float = 0.1):
     """Rosenblatt's perceptron rule on raw (x, y): w ← w + η (t − ŷ) x, one point at a time.

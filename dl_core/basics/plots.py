@@ -18,7 +18,7 @@ CLASS_COLOURS = ("#5E3C99", "#E66101")  # the two ends of viz.DIVERGING (PuOr_r)
 # Figures here skip plotly's validation (speed), so colour scales are given as explicit lists:
 # plotly.js itself does not know the "_r" (reversed) names.
 DIVERGING = plotly.colors.get_colorscale(viz.DIVERGING)
-_LUT = np.array(
+LUT = np.array(
     [[*plotly.colors.unlabel_rgb(c), 255] for c in plotly.colors.sample_colorscale(DIVERGING, 256)], "uint8"
 )  # fmt: skip
 
@@ -151,7 +151,7 @@ def plot_network(
         for i in range(m.shape[0]):
             y0 = int(offset + i * (r + gap_y))
             tile = m[i][::-1] / (np.abs(m[i]).max() + 1e-9)  # scaled to [-1, 1]; top row = y max
-            canvas[y0 : y0 + r, x0 : x0 + r] = _LUT[np.round((tile + 1) * 127.5).astype(int)]
+            canvas[y0 : y0 + r, x0 : x0 + r] = LUT[np.round((tile + 1) * 127.5).astype(int)]
             cs.append((x0, x0 + r, y0 + r / 2))
         centres.append(cs)
     data: list[dict] = [

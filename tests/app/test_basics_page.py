@@ -36,22 +36,23 @@ def test_first_load_shows_the_data_and_the_lessons():
     assert at.slider(key="basics.epochs").value == 3  # the tiny preset from the URL
 
 
-def test_train_step_reset_and_export():
-    at = _page(hidden="3", data="xor", feat='["x","y","xy"]')
+def _player(at: AppTest) -> dict:
+    """The payload the in-browser player got (Play/Step run in the browser: see the browser test)."""
+    (el,) = [el for el in at.main if getattr(el, "type", "") == "bidi_component"]
+    assert el.proto.component_name == "dl_explorer.mlp_player"
+    return json.loads(el.proto.json)
+
+
+def test_train_shows_the_player_where_the_link_says_and_exports():
+    at = _page(hidden="3", data="xor", feat='["x","y","xy"]', step="5", by="batch", speed="30")
     _button(at, "basics.train").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert not _errors(at)
-    assert at.markdown and any("Epoch 0.00" in m.value for m in at.markdown)
-    _button(at, "basics.stepbtn").click().run()
-    assert any("Epoch 1.00" in m.value for m in at.markdown)
-    at.segmented_control(key="basics.by").set_value("batch").run()
-    _button(at, "basics.stepbtn").click().run()
-    assert any("Epoch 1.25" in m.value for m in at.markdown), [
-        m.value for m in at.markdown
-    ]  # 80 points / 20 = 4 batches
-    assert at.query_params["step"] in (["5"], "5")  # snapshot 0 + 4 batches + 1
-    _button(at, "basics.reset").click().run()
-    assert any("Epoch 0.00" in m.value for m in at.markdown)
+    data = _player(at)
+    assert data["steps"] == list(range(13)) and data["spe"] == 4  # 80 points / 20, 3 epochs
+    assert (data["start"], data["by"], data["speed"]) == (5, "batch", 30)  # from the link
+    assert data["features"] == ["x", "y", "xy"] and data["layout"][0] == [3, 3]
+    assert len(data["trainLoss"]) == 13 and data["trainLoss"][-1] < data["trainLoss"][0]
     assert any("keras.layers.Dense(3, activation='tanh')" in c.value for c in at.code)
 
 
@@ -83,7 +84,8 @@ def test_csv_upload_trains(tmp_path):
     )  # the NaN row is reported, not dropped silently
     _button(at, "basics.train").click().run()
     assert not at.exception and not _errors(at)
-    assert any("Epoch 0.00" in m.value for m in at.markdown)
+    data = _player(at)
+    assert data["classNames"] == ["a", "b"] and len(data["yTrain"]) == 48  # 60 rows, 20 % test
 
 
 def test_compare_two_optimizers_overlays_their_curves():
@@ -104,14 +106,13 @@ def test_compare_two_optimizers_overlays_their_curves():
     assert any("current setting" in i.value for i in at.info)
 
 
-def test_stepping_past_the_recorded_end_trains_more_epochs():
+def test_train_20_more_epochs_extends_the_recording():
     at = _page(epochs="1")
     _button(at, "basics.train").click().run()
-    _button(at, "basics.stepbtn").click().run()
-    assert any("Epoch 1.00" in m.value for m in at.markdown)  # the recorded end
-    _button(at, "basics.stepbtn").click().run()  # past it: a new job with 20 more epochs
+    assert len(_player(at)["steps"]) == 5  # 1 epoch of 4 batches
+    _button(at, "basics.more").click().run()  # a new job with 20 more epochs
     assert not at.exception, [e.value for e in at.exception]
     assert at.slider(key="basics.epochs").value == 21
     assert at.query_params["epochs"] in (["21"], "21")
-    _button(at, "basics.stepbtn").click().run()
-    assert any("Epoch 2.00" in m.value for m in at.markdown), [m.value for m in at.markdown]
+    at.run()
+    assert _player(at)["steps"][-1] == 84  # the inline executor has trained it

@@ -13,29 +13,62 @@ def _button(page, key: str):
     return page.locator(f".st-key-basics-{key} button").first
 
 
-def test_train_step_play_and_screenshot(page, server):
+def _player(page, act: str):
+    """A control of the in-browser player (its buttons carry data-act)."""
+    return page.locator(f".st-key-basics-player button[data-act={act}]")
+
+
+def _shown(page, text: str, timeout: int = 60_000) -> None:
+    page.locator(".st-key-basics-player .stats").get_by_text(re.compile(text)).wait_for(
+        timeout=timeout
+    )
+
+
+def _in_link(page, part: str) -> None:
+    page.wait_for_function(f"() => location.search.includes({part!r})", timeout=30_000)
+
+
+def test_train_step_play_extend_and_screenshot(page, server):
     base, _ = server
     page.goto(f"{base}/basics?preset=tiny&data=xor&feat=%5B%22x%22,%22y%22,%22xy%22%5D&epochs=6")
     wait_idle(page)
     assert_no_exception(page)
     screenshot(page, "basics-first-load")
     _button(page, "train").click()
-    page.get_by_text(re.compile(r"Epoch 0\.00")).wait_for(timeout=240_000)  # a worker trained it
-    wait_idle(page)
-    _button(page, "stepbtn").click()
-    page.get_by_text(re.compile(r"Epoch 1\.00")).wait_for(timeout=60_000)
-    wait_idle(page)
-    assert "step=4" in page.url  # the shown step is in the link
-    assert page.locator(".st-key-basics-fig_boundary .js-plotly-plot").count() == 1
+    _shown(page, r"Epoch 0\.00", timeout=240_000)  # a worker trained it; the browser draws it
+    _player(page, "step").click()
+    _shown(page, r"Epoch 1\.00")  # 80 training points / batch 20: 4 batches
+    _in_link(page, "step=4")  # the shown step reaches the link once the visitor stops
+    page.locator(".st-key-basics-player select[data-ctl=by]").select_option("batch")
+    _player(page, "step").click()
+    _shown(page, r"Epoch 1\.25 \(batch 5\)")
+    _in_link(page, "by=batch")
+    _player(page, "back").click()
+    _shown(page, r"Epoch 1\.00")
+    stats = page.locator(".st-key-basics-player .stats").inner_text()
+    assert re.search(r"train loss \d\.\d{3} · test loss \d\.\d{3} · train accuracy", stats), stats
+    page.locator(".st-key-basics-player canvas[data-out=net]").hover(position={"x": 60, "y": 150})
+    page.get_by_text(re.compile("alone")).first.wait_for()  # a hovered neuron shown large
     screenshot(page, "basics-step")
-    page.locator(".st-key-basics-fig_losses").scroll_into_view_if_needed()
+    page.locator(".st-key-basics-player canvas[data-out=loss]").scroll_into_view_if_needed()
     screenshot(page, "basics-step-curves")
-    _button(page, "play").click()
-    page.get_by_text(re.compile(r"Epoch 6\.00")).wait_for(timeout=120_000)  # Play runs to the end
-    page.get_by_text("Train 20 more epochs").wait_for(timeout=60_000)
-    wait_idle(page)
+    _player(page, "reset").click()
+    _shown(page, r"Epoch 0\.00")
+    _player(page, "play").click()
+    _shown(page, r"Epoch 6\.00.*end of the recording")  # Play runs to the end
     assert_no_exception(page)
     screenshot(page, "basics-played")
+    _player(page, "step").click()  # past the end: 20 more epochs in a new job
+    _in_link(page, "epochs=26")
+    page.get_by_text(re.compile(r"Basics — done")).wait_for(timeout=240_000)
+    page.locator(
+        ".st-key-basics-player .stats",
+        has_text=re.compile(r"Epoch 6\.00 \(batch 24\)"),
+        has_not_text="end of the recording",
+    ).wait_for()  # the new recording, same step
+    _player(page, "step").click()
+    _shown(page, r"Epoch 6\.25")  # still stepping by batch, as the link says
+    assert_no_exception(page)
     page.get_by_role("tab", name="Export").click()
     page.get_by_text("Download the trained model").wait_for()
     assert "PlaneFeatures" in page.locator('[data-testid="stCode"]').first.inner_text()
