@@ -3,9 +3,11 @@
 Measured three ways, side by side in one run:
 
 - in the browser (what the visitor waits for): a real ``streamlit run`` with a worker process,
-  Chromium clicks Step and waits until the new epoch's figures are on screen; Play runs to
-  the end while frames are counted;
-- on the server: the NumPy forward pass plus building and serialising the three figures;
+  Chromium clicks the player's Step and waits until the new epoch is drawn (the player redoes
+  the forward pass, boundary, neuron tiles and loss curves in JavaScript); Play runs to the
+  end as fast as it draws, and at the default 10 epochs/s, while frames are counted;
+- on the server, for comparison: what a Step cost when the page redrew it with Python
+  (NumPy forward pass plus building and serialising three plotly figures, before a rerun);
 - extending past the recorded end: training seconds per epoch in the job.
 """
 
@@ -20,7 +22,7 @@ import time
 from bench.common import report, timeit
 
 N_POINTS, TEST = 625, 0.2  # 500 training points
-EPOCHS = 12
+EPOCHS = 40
 STEPS = 8
 
 
@@ -79,27 +81,37 @@ def _browser(cfg) -> dict:
                 time.perf_counter() - t0
             )
             time.sleep(2)
-            steps = []
+            player = page.locator(".st-key-basics-player .dlx")
+            button = page.locator(".st-key-basics-player button[data-act=step]")
+            stats = page.locator(".st-key-basics-player .stats")
+            steps, draws = [], []
             for k in range(1, STEPS + 1):
                 t = time.perf_counter()
-                page.locator(".st-key-basics-stepbtn button").first.click()
-                page.get_by_text(re.compile(rf"Epoch {k}\.00")).wait_for()
+                button.click()
+                stats.get_by_text(re.compile(rf"Epoch {k}\.00")).wait_for()
                 page.evaluate(
                     "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
                 )
                 steps.append(time.perf_counter() - t)
+                draws.append(float(player.get_attribute("data-draw-ms")))
             figures["browser: Step (one epoch) click → redrawn (ms, median)"] = (
                 statistics.median(steps) * 1000
             )
             figures[f"browser: Step, worst of {STEPS} (ms)"] = max(steps) * 1000
-            page.locator(".st-key-basics-reset button").first.click()
-            page.get_by_text(re.compile(r"Epoch 0\.00")).wait_for()
-            time.sleep(1)
-            page.locator(".st-key-basics-play button").first.click()
-            t = time.perf_counter()
-            page.get_by_text(re.compile(rf"Epoch {cfg.epochs}\.00")).wait_for()
-            played = time.perf_counter() - t
-            figures["browser: Play, frames (epochs) per second"] = cfg.epochs / played
+            figures["browser: of which the player's JavaScript draw (ms, median)"] = (
+                statistics.median(draws)
+            )
+            for speed, name in (("0", "as fast as it draws"), ("10", "default speed 10 epochs/s")):
+                page.locator(".st-key-basics-player button[data-act=reset]").click()
+                stats.get_by_text(re.compile(r"Epoch 0\.00")).wait_for()
+                page.locator(".st-key-basics-player select[data-ctl=speed]").select_option(speed)
+                frames = int(player.get_attribute("data-frames"))
+                page.locator(".st-key-basics-player button[data-act=play]").click()
+                t = time.perf_counter()
+                stats.get_by_text(re.compile(rf"Epoch {cfg.epochs}\.00")).wait_for()
+                played = time.perf_counter() - t
+                drawn = int(player.get_attribute("data-frames")) - frames
+                figures[f"browser: Play {name}, frames per second"] = drawn / played
             browser.close()
     finally:
         proc.terminate()
