@@ -10,7 +10,7 @@ from dl_core.store import Store
 from ui import jobs as ui_jobs
 from ui.code import show_code
 from ui.errors import shown_errors
-from ui.mlp_player import mlp_player
+from ui.mlp_player import mlp_player, point_editor
 from ui.state import UrlState, parse
 from ui.uploads import recall, remember
 
@@ -79,8 +79,10 @@ with shown_errors():
             for note in notes + table["notes"]:
                 st.info(note, icon=":material/info:")
             data_fp = Store().put_arrays_blob(points=pts, targets=targets, task=table["task"], class_names=table["class_names"])  # fmt: skip
+    kind = table["task"] if table else ("classification" if basics.is_classification(dataset) else "regression")  # fmt: skip
     cfg = dataclasses.replace(
-        base, dataset="upload" if source == "CSV" else dataset, n_points=n_points, noise=noise,
+        base, extra=basics.parse_points(url.get_param("add"), kind == "classification"),
+        dataset="upload" if source == "CSV" else dataset, n_points=n_points, noise=noise,
         test_ratio=test_ratio, features=tuple(feats), hidden=basics.parse_hidden(hidden_text),
         activation=activation, loss=loss, optimizer=optimizer, learning_rate=lr, batch_size=batch,
         regularization=reg, reg_rate=rate, dropout=dropout, epochs=epochs, seed=int(seed),
@@ -89,9 +91,13 @@ with shown_errors():
         st.warning(warning, icon=":material/warning:")
     if source == "Generated" or data_fp:
         pts, targets = (pts, targets) if table else basics.make_dataset(cfg.dataset, cfg.n_points, cfg.noise, cfg.seed)  # fmt: skip
-        task = table["task"] if table else ("classification" if basics.is_classification(cfg.dataset) else "regression")  # fmt: skip
         names = (table and table["class_names"]) or ["0", "1"]
-        shown = (*basics.split(pts, targets, cfg.test_ratio, cfg.seed), task, names)
+        shown = (
+            *basics.split(pts, targets, cfg.test_ratio, cfg.seed),
+            kind,
+            names,
+        )  # without added points
+
 ready = cfg is not None and shown is not None
 
 
@@ -100,6 +106,25 @@ def _extend(cfg, data_fp) -> None:
     st.session_state["basics.epochs"] = new = min(300, cfg.epochs + 20)
     jobs.submit(basics.train, dataclasses.replace(cfg, epochs=new), data_fp, label="Basics")
     st.session_state["basics.rerun"] = True  # the whole page shows the new job
+
+
+def _added() -> None:
+    """The editor's points went into the link; the run that follows trains on them."""
+    added = (st.session_state.get("basics.editor") or {}).get("added") or []
+    text = basics.dump_points(
+        basics.parse_points(basics.dump_points(added), shown[4] == "classification")
+    )
+    if text:
+        url.set_param("add", text)
+    else:
+        url.drop_param("add")
+
+
+def _editor(surface=None) -> None:
+    data_id = f"{cfg.dataset}|{cfg.n_points}|{cfg.noise}|{cfg.seed}|{cfg.test_ratio}|{data_fp}|{surface is not None}"
+    point_editor(player.editor_payload(shown, cfg.extra, data_id, surface), key="basics.editor", on_added=_added)  # fmt: skip
+    if table:
+        st.caption(f"Your columns {table['columns'][0]} and {table['columns'][1]} are scaled to [-0.9, 0.9].")  # fmt: skip
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -123,7 +148,10 @@ def _player(key: str, cfg, data_fp) -> None:
     elif out.view and out.view.get("id") == key:  # (a view of an earlier job is stale)
         for name in ("step", "by", "speed"):
             url.set_param(name, out.view[name])
-        (url.set_param("play", 1) if out.view.get("playing") else url.drop_param("play"))
+        if out.view.get("playing"):
+            url.set_param("play", 1)
+        else:
+            url.drop_param("play")
     if st.session_state.pop("basics.rerun", False):
         st.rerun()
     if cfg.epochs < 300:
@@ -141,17 +169,13 @@ with train_tab:
             status = ui_jobs.progress(status, metrics=("loss",), preview=lambda w: st.plotly_chart(plots.plot_boundary(
                 analysis.boundary(w, layout, cfg.features, cfg.activation, cls), *shown[:4], shown[4], shown[5], height=360)))  # fmt: skip
         if status and status.state == "done":
-            _player(status.key, cfg, data_fp)
+            if st.toggle("Add points by clicking", key="basics.edit", help="Shows the data over the trained network's output; each click adds a training point."):  # fmt: skip
+                res = ui_jobs.load_result(status.key)
+                _editor(analysis.boundary(res["params"][-1], res["layout"], cfg.features, cfg.activation, shown[4] == "classification", resolution=64))  # fmt: skip
+            else:
+                _player(status.key, cfg, data_fp)
         elif not (status and status.active):
-            st.plotly_chart(plots.plot_data(*shown[:4], shown[4], shown[5]), key="basics.fig_data")
-            st.caption(
-                "The data: ○ training points, × test points. Press Train to fit the network."
-                + (
-                    f" Your columns {table['columns'][0]} and {table['columns'][1]} are scaled to [-0.9, 0.9]."
-                    if table
-                    else ""
-                )
-            )
+            _editor()
 with compare_tab:
     other = url(st.selectbox, "Compare with", "cmp", "sgd", options=basics.COMPARISONS)
     cfg2 = basics.variant(cfg, other) if ready else None

@@ -46,3 +46,11 @@ def mlp_player(data: dict, *, key: str, on_view: Callable[[], None], on_extend: 
         on_view_change=on_view,
         on_extend_change=on_extend,
     )
+
+
+def point_editor(data: dict, *, key: str, on_added: Callable[[], None]):
+    """Mount the click-to-add data editor (payload: :func:`dl_core.basics.player.editor_payload`).
+
+    Its ``added`` state is the list of ``[x, y, target]`` the visitor has added.
+    """
+    return _component()(data=data, key=key, default={"added": None}, on_added_change=on_added)

@@ -128,6 +128,43 @@ def split(points: np.ndarray, targets: np.ndarray, test_ratio: float, seed: int 
     return points[train], targets[train], points[test], targets[test]
 
 
+MAX_ADDED = 300  # points a visitor can add by clicking
+
+
+def add_points(x_train: np.ndarray, y_train: np.ndarray, extra) -> tuple[np.ndarray, np.ndarray]:
+    """Append points the visitor clicked, ``(x, y, target)`` each, to the training part."""
+    if not extra:
+        return x_train, y_train
+    rows = np.asarray(extra, "float32").reshape(-1, 3)
+    return (
+        np.concatenate([x_train, rows[:, :2]]).astype(x_train.dtype),
+        np.concatenate([y_train, rows[:, 2]]).astype(y_train.dtype),
+    )
+
+
+def parse_points(text: str | None, classification: bool = True) -> tuple[tuple[float, float, float], ...]:  # fmt: skip
+    """Added points from the link: ``"x,y,t;x,y,t"``. Malformed entries are left out, positions
+    are kept on the plane, targets are 0/1 (classes) or -1..1 (values), at most MAX_ADDED."""
+    out = []
+    for part in (text or "").split(";"):
+        try:
+            x, y, t = (float(v) for v in part.split(","))
+        except ValueError:
+            continue
+        if not all(np.isfinite((x, y, t))):
+            continue
+        t = float(t > 0.5) if classification else float(np.clip(t, -1, 1))
+        out.append(
+            (round(float(np.clip(x, -1.2, 1.2)), 3), round(float(np.clip(y, -1.2, 1.2)), 3), t)
+        )
+    return tuple(out[:MAX_ADDED])
+
+
+def dump_points(points) -> str:
+    """The inverse of :func:`parse_points`: short text for the link."""
+    return ";".join(f"{x:g},{y:g},{t:g}" for x, y, t in points)
+
+
 def features(points: np.ndarray, names: tuple[str, ...] | list[str]) -> np.ndarray:
     """The chosen input features of 2-D points, (n, len(names)) float32.
 

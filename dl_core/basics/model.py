@@ -19,6 +19,8 @@ from dl_core.basics.data import (
     CLASSIFICATION,
     DATASETS,
     FEATURES,
+    MAX_ADDED,
+    add_points,
     is_classification,
     make_dataset,
     split,
@@ -52,6 +54,7 @@ class Config:
     dropout: float = 0.0
     epochs: int = 40
     seed: int = 0
+    extra: tuple[tuple[float, float, float], ...] = ()  # (x, y, target) added by clicking; train
 
 
 PRESETS = {
@@ -89,6 +92,8 @@ def validate(cfg: Config, task: str | None = None) -> list[str]:
         raise ConfigError(
             "Cross-entropy needs two classes; for a regression data set choose the MSE loss."
         )
+    if len(cfg.extra) > MAX_ADDED:
+        raise ConfigError(f"At most {MAX_ADDED} points can be added by clicking.")
     warnings = []
     if cfg.dropout and not cfg.hidden:
         warnings.append("Dropout applies to hidden layers; with none it does nothing.")
@@ -206,6 +211,7 @@ def train(cfg: Config, data: bytes | None, report) -> dict:
     classification = info["task"] == "classification"
     validate(cfg, info["task"])
     x_tr, y_tr, x_te, y_te = split(pts, y, cfg.test_ratio, cfg.seed)
+    x_tr, y_tr = add_points(x_tr, y_tr, cfg.extra)
     keras.utils.set_random_seed(cfg.seed)
     model = build_model(cfg, classification)
     loss = (

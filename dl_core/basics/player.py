@@ -15,6 +15,7 @@ import base64
 import numpy as np
 
 from dl_core.basics import analysis, plots
+from dl_core.basics.data import MAX_ADDED
 
 MAX_VALUES = 400_000  # snapshot × parameter floats sent to the browser (1.6 MB as float32)
 
@@ -94,4 +95,32 @@ def payload(res, cfg, job_id: str, *, start: int = 0, by: str = "epoch", speed: 
         "speed": int(speed),
         "playing": bool(playing),
         "canExtend": bool(can_extend),
+    }
+
+
+def editor_payload(shown, added, data_id: str, surface: np.ndarray | None = None) -> dict:
+    """What the click-to-add data editor draws.
+
+    Args:
+        shown: ``(x_train, y_train, x_test, y_test, task, class_names)`` without added points.
+        added: the points added so far, ``(x, y, target)`` each.
+        data_id: identifies the underlying data; the editor starts afresh when it changes.
+        surface: optionally a trained network's output over the plane (r, r), row 0 at y min.
+    """
+    x_tr, y_tr, x_te, y_te, task, names = shown
+    return {
+        "mode": "edit",
+        "id": data_id,
+        "task": task,
+        "classNames": [str(c) for c in (names or ["0", "1"])],
+        "xTrain": np.round(np.asarray(x_tr, "float64").reshape(-1), 4).tolist(),
+        "yTrain": np.round(np.asarray(y_tr, "float64"), 5).tolist(),
+        "xTest": np.round(np.asarray(x_te, "float64").reshape(-1), 4).tolist(),
+        "yTest": np.round(np.asarray(y_te, "float64"), 5).tolist(),
+        "added": [list(p) for p in added],
+        "max": MAX_ADDED,
+        "surface": encode(surface) if surface is not None else None,
+        "extent": list(analysis.EXTENT),
+        "lut": base64.b64encode(plots.LUT.tobytes()).decode("ascii"),
+        "colours": list(plots.CLASS_COLOURS),
     }

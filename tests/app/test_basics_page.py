@@ -31,16 +31,44 @@ def test_first_load_shows_the_data_and_the_lessons():
     at = _page()
     assert at.title[0].value == "Neural-network basics"
     charts = [el for el in at.main if getattr(el, "type", "") == "plotly_chart"]
-    assert len(charts) >= 4  # data, activations, perceptron, loss surface
+    assert len(charts) >= 3  # activations, perceptron, loss surface
+    data = _component(at)  # the data, in the click-to-add editor
+    assert data["mode"] == "edit" and len(data["yTrain"]) == 80 and len(data["yTest"]) == 20
     assert any("XOR" in c.value for c in at.caption)
     assert at.slider(key="basics.epochs").value == 3  # the tiny preset from the URL
 
 
-def _player(at: AppTest) -> dict:
-    """The payload the in-browser player got (Play/Step run in the browser: see the browser test)."""
+def _component(at: AppTest) -> dict:
+    """The payload the in-browser player or data editor got (they run in the browser: see the
+    browser test)."""
     (el,) = [el for el in at.main if getattr(el, "type", "") == "bidi_component"]
     assert el.proto.component_name == "dl_explorer.mlp_player"
     return json.loads(el.proto.json)
+
+
+def _player(at: AppTest) -> dict:
+    data = _component(at)
+    assert data.get("mode") != "edit"
+    return data
+
+
+def test_points_added_in_the_link_are_drawn_and_trained_on():
+    at = _page(add="0.1,0.2,1;0.3,-0.3,0;oops;5,5,7")
+    editor = _component(at)
+    assert editor["added"] == [
+        [0.1, 0.2, 1.0],
+        [0.3, -0.3, 0.0],
+        [1.2, 1.2, 1.0],
+    ]  # kept on the plane
+    assert len(editor["yTrain"]) == 80  # the generated points, drawn apart from the added ones
+    _button(at, "basics.train").click().run()
+    data = _player(at)
+    assert len(data["yTrain"]) == 83 and data["xTrain"][-6:-4] == [0.1, 0.2]
+    at.toggle(key="basics.edit").set_value(
+        True
+    ).run()  # back to the editor, over the trained output
+    editor = _component(at)
+    assert editor["mode"] == "edit" and editor["surface"] and len(editor["added"]) == 3
 
 
 def test_train_shows_the_player_where_the_link_says_and_exports():

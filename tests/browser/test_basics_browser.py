@@ -85,7 +85,8 @@ def test_train_step_play_extend_and_screenshot(page, server):
 def test_csv_upload(page, server, tmp_path):
     base, _ = server
     rows = "\n".join(
-        f"{(i % 9) / 9:.3f},{(i * 5 % 13) / 13:.3f},{'red' if i % 3 else 'blue'}" for i in range(80)
+        f"{(i % 9) / 9:.3f},{(i * 5 % 13) / 13:.3f},{'red' if i % 3 else '<b>blue</b>'}"
+        for i in range(80)
     )
     path = tmp_path / "my_points.csv"
     path.write_text(f"width,height,colour\n{rows}\n")
@@ -96,5 +97,35 @@ def test_csv_upload(page, server, tmp_path):
     wait_idle(page)
     assert_no_exception(page)
     assert page.locator('[data-testid="stAlertContentError"]').count() == 0
-    assert page.locator(".st-key-basics-fig_data .js-plotly-plot").count() == 1
+    bar = page.locator(".st-key-basics-editor .bar")
+    bar.wait_for()
+    assert "<b>blue</b>" in bar.inner_text()  # a label is text, never markup
     screenshot(page, "basics-csv")
+
+
+def test_clicking_the_plane_adds_points_that_reach_the_link(page, server):
+    base, _ = server
+    page.goto(f"{base}/basics?preset=tiny&data=moons")
+    wait_idle(page)
+    plane = page.locator(".st-key-basics-editor canvas[data-out=plane]")
+    plane.wait_for()
+    box = plane.bounding_box()
+    plane.click(position={"x": box["width"] / 2, "y": box["height"] / 2})  # about (0, 0)
+    page.locator(".st-key-basics-editor input[value='1']").check()
+    plane.click(position={"x": box["width"] * 0.8, "y": box["height"] * 0.3})
+    _in_link(page, "add=")
+    wait_idle(page)
+    assert page.locator(".st-key-basics-editor .dlx").get_attribute("data-added") == "2"
+    search = page.evaluate("decodeURIComponent(location.search)")
+    first, second = search.split("add=")[1].split("&")[0].split(";")
+    assert first.endswith(",0") and second.endswith(",1")  # the class chosen for each click
+    x, y = (float(v) for v in first.split(",")[:2])
+    assert abs(x) < 0.15 and abs(y) < 0.15
+    screenshot(page, "basics-add-points")
+    page.locator(".st-key-basics-editor button[data-act=undo]").click()
+    page.wait_for_function(
+        "() => !location.search.includes('%3B') && !location.search.includes(';')"
+    )
+    _button(page, "train").click()
+    _shown(page, r"Epoch 0\.00", timeout=240_000)
+    assert_no_exception(page)

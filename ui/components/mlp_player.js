@@ -44,8 +44,89 @@ const HTML = `
   <div class="tip" data-out="tip"></div>
 </div>`;
 
+// Text for innerHTML (class names come from visitors' CSV files).
+function esc(text) {
+  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
 function fmt(v, digits = 3) {
   return Number.isFinite(v) ? v.toFixed(digits) : "–";
+}
+
+function lutColour(lut, v, lo, hi) {
+  const k = Math.max(0, Math.min(255, Math.round(((v - lo) / (hi - lo)) * 255))) * 4;
+  return [lut[k], lut[k + 1], lut[k + 2]];
+}
+
+// The plane: an optional surface (r*r values, row 0 at the bottom) as the background, its 0.5
+// contour, training points (circles), test points (crosses) and clicked points (ringed).
+// Returns the mapping between plane coordinates and canvas pixels.
+function drawPlane(ctx, S, o) {
+  const m = { l: 34, r: 8, t: 8, b: 26 };
+  const w = S - m.l - m.r, h = S - m.t - m.b;
+  const [elo, ehi] = o.extent;
+  const px = (x) => m.l + ((x - elo) / (ehi - elo)) * w;
+  const py = (y) => m.t + h - ((y - elo) / (ehi - elo)) * h;
+  const invert = (X, Y) => [elo + ((X - m.l) / w) * (ehi - elo), elo + ((m.t + h - Y) / h) * (ehi - elo)];
+  ctx.clearRect(0, 0, S, S);
+  ctx.fillStyle = "white";
+  ctx.fillRect(m.l, m.t, w, h);
+  if (o.surface) {
+    const r = Math.round(Math.sqrt(o.surface.length));
+    const img = new ImageData(r, r);
+    for (let row = 0; row < r; row++) {
+      for (let col = 0; col < r; col++) {
+        const [cr, cg, cb] = lutColour(o.lut, o.surface[row * r + col], o.lo, o.hi);
+        const k = 4 * ((r - 1 - row) * r + col);
+        img.data[k] = cr; img.data[k + 1] = cg; img.data[k + 2] = cb; img.data[k + 3] = 205;
+      }
+    }
+    const off = (drawPlane.off = drawPlane.off || document.createElement("canvas"));
+    off.width = r; off.height = r;
+    off.getContext("2d").putImageData(img, 0, 0);
+    // the grid's cell centres span the extent: stretch by half a cell on each side
+    const cw = w / (r - 1), ch = h / (r - 1);
+    ctx.save();
+    ctx.beginPath(); ctx.rect(m.l, m.t, w, h); ctx.clip();
+    ctx.imageSmoothingEnabled = true;
+    ctx.drawImage(off, m.l - cw / 2, m.t - ch / 2, w + cw, h + ch);
+    if (o.boundary) {
+      ctx.strokeStyle = "black"; ctx.lineWidth = 2; ctx.beginPath();
+      for (const [c0, r0, c1, r1] of contour(o.surface, r, 0.5)) {
+        ctx.moveTo(m.l + c0 * cw, m.t + h - r0 * ch);
+        ctx.lineTo(m.l + c1 * cw, m.t + h - r1 * ch);
+      }
+      ctx.stroke();
+    }
+    ctx.restore();
+  }
+  const colourOf = (t) => (o.cls ? o.colours[t > 0.5 ? 1 : 0] : `rgb(${lutColour(o.lut, t, -1, 1).join(",")})`);
+  ctx.lineWidth = 1;
+  for (let i = 0; i < o.yTrain.length; i++) {
+    ctx.beginPath();
+    ctx.arc(px(o.xTrain[2 * i]), py(o.xTrain[2 * i + 1]), 3.6, 0, 2 * Math.PI);
+    ctx.fillStyle = colourOf(o.yTrain[i]); ctx.fill();
+    ctx.strokeStyle = o.cls ? "white" : "black"; ctx.stroke();
+  }
+  ctx.lineWidth = 2;
+  for (let i = 0; i < o.yTest.length; i++) {
+    const x = px(o.xTest[2 * i]), y = py(o.xTest[2 * i + 1]);
+    ctx.strokeStyle = colourOf(o.yTest[i]);
+    ctx.beginPath(); ctx.moveTo(x - 3.5, y - 3.5); ctx.lineTo(x + 3.5, y + 3.5);
+    ctx.moveTo(x - 3.5, y + 3.5); ctx.lineTo(x + 3.5, y - 3.5); ctx.stroke();
+  }
+  for (const [x, y, t] of o.added) {
+    ctx.beginPath(); ctx.arc(px(x), py(y), 5, 0, 2 * Math.PI);
+    ctx.fillStyle = colourOf(t); ctx.fill();
+    ctx.strokeStyle = "black"; ctx.lineWidth = 1.5; ctx.stroke();
+  }
+  ctx.strokeStyle = "#999"; ctx.lineWidth = 1; ctx.strokeRect(m.l, m.t, w, h);
+  ctx.fillStyle = "#555"; ctx.font = "11px sans-serif";
+  for (const v of [-1, -0.5, 0, 0.5, 1]) {
+    ctx.textAlign = "center"; ctx.textBaseline = "top"; ctx.fillText(String(v), px(v), m.t + h + 4);
+    ctx.textAlign = "right"; ctx.textBaseline = "middle"; ctx.fillText(String(v), m.l - 4, py(v));
+  }
+  return { px, py, invert, inside: (X, Y) => X >= m.l && X <= m.l + w && Y >= m.t && Y <= m.t + h };
 }
 
 class Player {
@@ -224,8 +305,7 @@ class Player {
   }
 
   colour(v, lo, hi) {
-    const k = Math.max(0, Math.min(255, Math.round(((v - lo) / (hi - lo)) * 255))) * 4;
-    return [this.lut[k], this.lut[k + 1], this.lut[k + 2]];
+    return lutColour(this.lut, v, lo, hi);
   }
 
   draw() {
@@ -275,65 +355,11 @@ class Player {
   }
 
   drawPlane(surface, lo, hi, boundary) {
-    const ctx = this.ctxPlane, S = this.planeSize, d = this.d;
-    const m = { l: 34, r: 8, t: 8, b: 26 };
-    const w = S - m.l - m.r, h = S - m.t - m.b;
-    const [elo, ehi] = d.extent;
-    const px = (x) => m.l + ((x - elo) / (ehi - elo)) * w;
-    const py = (y) => m.t + h - ((y - elo) / (ehi - elo)) * h;
-    ctx.clearRect(0, 0, S, S);
-    // background: one small image of the surface (top row = highest y), scaled up smoothly
-    const img = new ImageData(GRID, GRID);
-    for (let row = 0; row < GRID; row++) {
-      for (let col = 0; col < GRID; col++) {
-        const [r, g, b] = this.colour(surface[row * GRID + col], lo, hi);
-        const o = 4 * ((GRID - 1 - row) * GRID + col);
-        img.data[o] = r; img.data[o + 1] = g; img.data[o + 2] = b; img.data[o + 3] = 205;
-      }
-    }
-    this.off = this.off || document.createElement("canvas");
-    this.off.width = GRID; this.off.height = GRID;
-    this.off.getContext("2d").putImageData(img, 0, 0);
-    ctx.imageSmoothingEnabled = true;
-    ctx.fillStyle = "white";
-    ctx.fillRect(m.l, m.t, w, h);
-    // the grid's cell centres span the extent: stretch by half a cell on each side
-    const cw = w / (GRID - 1), ch = h / (GRID - 1);
-    ctx.save();
-    ctx.beginPath(); ctx.rect(m.l, m.t, w, h); ctx.clip();
-    ctx.drawImage(this.off, m.l - cw / 2, m.t - ch / 2, w + cw, h + ch);
-    if (boundary) {
-      ctx.strokeStyle = "black"; ctx.lineWidth = 2; ctx.beginPath();
-      for (const [c0, r0, c1, r1] of contour(surface, GRID, 0.5)) {
-        ctx.moveTo(m.l + c0 * cw, m.t + h - r0 * ch);
-        ctx.lineTo(m.l + c1 * cw, m.t + h - r1 * ch);
-      }
-      ctx.stroke();
-    }
-    ctx.restore();
-    // points: training circles, test crosses
-    const colourOf = (t) => (this.cls ? d.colours[t > 0.5 ? 1 : 0] : `rgb(${this.colour(t, -1, 1).join(",")})`);
-    ctx.lineWidth = 1;
-    for (let i = 0; i < d.yTrain.length; i++) {
-      ctx.beginPath();
-      ctx.arc(px(this.xTrain[2 * i]), py(this.xTrain[2 * i + 1]), 3.6, 0, 2 * Math.PI);
-      ctx.fillStyle = colourOf(d.yTrain[i]); ctx.fill();
-      ctx.strokeStyle = this.cls ? "white" : "black"; ctx.stroke();
-    }
-    ctx.lineWidth = 2;
-    for (let i = 0; i < d.yTest.length; i++) {
-      const x = px(this.xTest[2 * i]), y = py(this.xTest[2 * i + 1]);
-      ctx.strokeStyle = colourOf(d.yTest[i]);
-      ctx.beginPath(); ctx.moveTo(x - 3.5, y - 3.5); ctx.lineTo(x + 3.5, y + 3.5);
-      ctx.moveTo(x - 3.5, y + 3.5); ctx.lineTo(x + 3.5, y - 3.5); ctx.stroke();
-    }
-    // axes
-    ctx.strokeStyle = "#999"; ctx.lineWidth = 1; ctx.strokeRect(m.l, m.t, w, h);
-    ctx.fillStyle = "#555"; ctx.font = "11px sans-serif";
-    for (const v of [-1, -0.5, 0, 0.5, 1]) {
-      ctx.textAlign = "center"; ctx.textBaseline = "top"; ctx.fillText(String(v), px(v), m.t + h + 4);
-      ctx.textAlign = "right"; ctx.textBaseline = "middle"; ctx.fillText(String(v), m.l - 4, py(v));
-    }
+    const d = this.d;
+    drawPlane(this.ctxPlane, this.planeSize, {
+      extent: d.extent, lut: this.lut, colours: d.colours, cls: this.cls, surface, lo, hi, boundary,
+      xTrain: this.xTrain, yTrain: d.yTrain, xTest: this.xTest, yTest: d.yTest, added: d.added || [],
+    });
   }
 
   drawNet(layers, outs) {
@@ -486,10 +512,101 @@ class Player {
   }
 }
 
+// The data editor: the plane with the data (and the trained network's output, when there is
+// one); a click adds a training point of the chosen class. The list goes back to Python
+// (and into the link) half a second after the last click.
+class Editor {
+  constructor(host, data) {
+    const cls = data.task === "classification";
+    const names = (cls ? data.classNames : ["−1", "+1"]).map(esc);
+    const kind = cls ? "class" : "value";
+    host.innerHTML = `
+<div class="dlx">
+  <div class="bar">
+    <span>Click the plane to add a training point with ${kind}</span>
+    <label><input type="radio" name="t" value="0" checked><b style="color:${data.colours[0]}">●</b> ${names[0]}</label>
+    <label><input type="radio" name="t" value="1"><b style="color:${data.colours[1]}">●</b> ${names[1]}</label>
+    <button data-act="undo" title="Remove the last added point">${ICONS.back}<span>Undo</span></button>
+    <button data-act="clear" title="Remove every added point">${ICONS.reset}<span>Clear added points</span></button>
+  </div>
+  <canvas data-out="plane"></canvas>
+  <div class="cap" data-out="cap"></div>
+</div>`;
+    this.root = host.querySelector(".dlx");
+    this.$ = (sel) => this.root.querySelector(sel);
+    this.d = data;
+    this.cls = cls;
+    this.lut = decodeBytes(data.lut);
+    this.surface = data.surface ? decodeFloats(data.surface) : null;
+    this.added = (data.added || []).map((p) => p.slice());
+    this.seen = JSON.stringify(data.added || []);
+    this.root.addEventListener("click", (e) => {
+      const act = e.target.closest("button")?.dataset.act;
+      if (act === "undo") { this.added.pop(); this.changed(); }
+      if (act === "clear") { this.added = []; this.changed(); }
+    });
+    const plane = this.$('[data-out="plane"]');
+    plane.style.cursor = "crosshair";
+    plane.onclick = (e) => {
+      if (!this.map || !this.map.inside(e.offsetX, e.offsetY)) return;
+      if (this.added.length >= data.max) return this.caption(`At most ${data.max} points can be added.`);
+      const [x, y] = this.map.invert(e.offsetX, e.offsetY);
+      const pick = +this.root.querySelector('input[name="t"]:checked').value;
+      const t = cls ? pick : pick ? 1 : -1;
+      this.added.push([Math.round(x * 1000) / 1000, Math.round(y * 1000) / 1000, t]);
+      this.changed();
+    };
+    this.resize = new ResizeObserver(() => this.draw());
+    this.resize.observe(this.root);
+    this.draw();
+  }
+
+  update(data) {
+    const incoming = JSON.stringify(data.added || []);
+    if (incoming !== this.seen) { // the page changed them (a preset, a shared link)
+      this.seen = incoming;
+      if (incoming !== JSON.stringify(this.added)) { this.added = (data.added || []).map((p) => p.slice()); this.draw(); }
+    }
+  }
+
+  changed() {
+    this.draw();
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.api && this.api.setStateValue("added", this.added), 500);
+  }
+
+  caption(text) { this.$('[data-out="cap"]').textContent = text; }
+
+  draw() {
+    const S = Math.min(480, Math.max(280, this.root.clientWidth || 480));
+    const c = this.$('[data-out="plane"]');
+    const dpr = window.devicePixelRatio || 1;
+    c.width = Math.round(S * dpr); c.height = Math.round(S * dpr);
+    c.style.width = `${S}px`; c.style.height = `${S}px`;
+    const ctx = c.getContext("2d");
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const d = this.d;
+    this.map = drawPlane(ctx, S, {
+      extent: d.extent, lut: this.lut, colours: d.colours, cls: this.cls, surface: this.surface,
+      lo: this.cls ? 0 : -1, hi: 1, boundary: this.cls && !!this.surface,
+      xTrain: Float32Array.from(d.xTrain), yTrain: d.yTrain, xTest: Float32Array.from(d.xTest), yTest: d.yTest,
+      added: this.added,
+    });
+    const n = this.added.length;
+    this.caption((this.surface ? "Background: the trained network's output after its last epoch. " : "")
+      + `○ training points, × test points, ringed: the ${n} point${n === 1 ? "" : "s"} you added (training points).`
+      + (n ? " Press Train to fit the network with them." : ""));
+    this.root.dataset.added = String(n);
+  }
+
+  destroy() { clearTimeout(this.timer); this.resize.disconnect(); }
+}
+
 export default function (component) {
   const { data, parentElement, setStateValue, setTriggerValue } = component;
+  const Kind = data.mode === "edit" ? Editor : Player;
   let player = parentElement.__dlxPlayer;
-  if (!player || player.d.id !== data.id) {
+  if (!player || !(player instanceof Kind) || player.d.id !== data.id) {
     if (player) player.destroy();
     let host = parentElement.querySelector(".dlx-host");
     if (!host) {
@@ -497,7 +614,9 @@ export default function (component) {
       host.className = "dlx-host";
       parentElement.appendChild(host);
     }
-    player = parentElement.__dlxPlayer = new Player(host, data);
+    player = parentElement.__dlxPlayer = new Kind(host, data);
+  } else if (player instanceof Editor) {
+    player.update(data);
   } else {
     player.d.canExtend = data.canExtend;
   }
