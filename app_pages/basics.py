@@ -154,6 +154,7 @@ def _player(key: str, cfg, data_fp) -> None:
             url.drop_param("play")
     if st.session_state.pop("basics.rerun", False):
         st.rerun()
+    st.caption("The job trained the network on the server and recorded its weights after every batch; Play, Step, Back and the slider replay that recording here in your browser. Step past the end trains 20 more epochs.")  # fmt: skip
     if cfg.epochs < 300:
         st.button("Train 20 more epochs", icon=":material/fast_forward:", on_click=_extend, args=(cfg, data_fp), key="basics.more")  # fmt: skip
 

@@ -59,7 +59,6 @@ from dl_core.basics.model import (
 from dl_core.basics.plots import (
     plot_activations,
     plot_boundary,
-    plot_data,
     plot_loss_surface,
     plot_losses,
     plot_network,
@@ -71,7 +70,7 @@ __all__ = [
     "REGRESSION", "REGULARIZERS", "Config", "boundary", "build_model", "epoch_of", "features",
     "forward", "is_classification", "keras_code", "load_exported", "load_points", "loss_surface",
     "make_dataset", "neuron_maps", "optimizer_path", "perceptron", "plot_activations",
-    "plot_boundary", "plot_data", "plot_loss_surface", "plot_losses", "plot_network",
+    "plot_boundary", "plot_loss_surface", "plot_losses", "plot_network",
     "plot_perceptron", "predict", "split", "table_to_dataset", "train", "unflatten", "validate",
     "warmup_jobs", "COMPARISONS", "MAX_ADDED", "add_points", "dump_points", "parse_points", "describe", "parse_hidden", "variant",
 ]  # fmt: skip

@@ -85,21 +85,6 @@ def _points(
     )]  # fmt: skip
 
 
-def plot_data(
-    x_train,
-    y_train,
-    x_test,
-    y_test,
-    task: str = "classification",
-    class_names=("0", "1"),
-    height: int = 420,
-) -> go.Figure:
-    """The data set: training points as circles, test points as crosses."""
-    data = _points(x_train, y_train, task, class_names, "train", "circle")
-    data += _points(x_test, y_test, task, class_names, "test", "x")
-    return _figure(data, _plane_layout(height))
-
-
 def plot_boundary(
     surface: np.ndarray, x_train, y_train, x_test=None, y_test=None, task: str = "classification",
     class_names=("0", "1"), title: str = "", height: int = 420, show_test: bool = True,
