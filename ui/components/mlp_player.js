@@ -111,9 +111,13 @@ function drawPlane(ctx, S, o) {
   ctx.lineWidth = 2;
   for (let i = 0; i < o.yTest.length; i++) {
     const x = px(o.xTest[2 * i]), y = py(o.xTest[2 * i + 1]);
-    ctx.strokeStyle = colourOf(o.yTest[i]);
-    ctx.beginPath(); ctx.moveTo(x - 3.5, y - 3.5); ctx.lineTo(x + 3.5, y + 3.5);
-    ctx.moveTo(x - 3.5, y + 3.5); ctx.lineTo(x + 3.5, y - 3.5); ctx.stroke();
+    const cross = (colour, width) => {
+      ctx.strokeStyle = colour; ctx.lineWidth = width; ctx.beginPath();
+      ctx.moveTo(x - 3.5, y - 3.5); ctx.lineTo(x + 3.5, y + 3.5);
+      ctx.moveTo(x - 3.5, y + 3.5); ctx.lineTo(x + 3.5, y - 3.5); ctx.stroke();
+    };
+    if (!o.cls) cross("black", 3.6); // values near 0 are pale: outline them
+    cross(colourOf(o.yTest[i]), 2);
   }
   for (const [x, y, t] of o.added) {
     ctx.beginPath(); ctx.arc(px(x), py(y), 5, 0, 2 * Math.PI);
