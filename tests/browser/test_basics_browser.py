@@ -68,6 +68,10 @@ def test_train_step_play_extend_and_screenshot(page, server):
     ).wait_for()  # the new recording, same step
     _player(page, "step").click()
     _shown(page, r"Epoch 6\.25")  # still stepping by batch, as the link says
+    _in_link(page, "step=25")
+    link = page.evaluate("location.href")
+    page.goto(link + "&play=1")  # a shared link that was playing: plays on arrival
+    _shown(page, r"Epoch 7\.00", timeout=120_000)
     assert_no_exception(page)
     page.get_by_role("tab", name="Export").click()
     page.get_by_text("Download the trained model").wait_for()
