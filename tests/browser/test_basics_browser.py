@@ -1,6 +1,7 @@
 """The basics page in Chromium: train the tiny preset, Step and Play, upload a real CSV."""
 
 import re
+import time
 
 import pytest
 
@@ -45,6 +46,10 @@ def test_train_step_play_extend_and_screenshot(page, server):
     _in_link(page, "by=batch")
     _player(page, "back").click()
     _shown(page, r"Epoch 1\.00")
+    page.keyboard.press("ArrowRight")  # keys work while the player has focus
+    _shown(page, r"Epoch 1\.25")
+    page.keyboard.press("ArrowLeft")
+    _shown(page, r"Epoch 1\.00")
     stats = page.locator(".st-key-basics-player .stats").inner_text()
     assert re.search(r"train loss \d\.\d{3} · test loss \d\.\d{3} · train accuracy", stats), stats
     page.locator(".st-key-basics-player canvas[data-out=net]").hover(position={"x": 60, "y": 150})
@@ -71,7 +76,12 @@ def test_train_step_play_extend_and_screenshot(page, server):
     _in_link(page, "step=25")
     link = page.evaluate("location.href")
     page.goto(link + "&play=1")  # a shared link that was playing: plays on arrival
-    _shown(page, r"Epoch 7\.00", timeout=120_000)
+    shown = page.locator(".st-key-basics-player .dlx")
+    shown.wait_for(timeout=120_000)
+    deadline = time.monotonic() + 60
+    while int(shown.get_attribute("data-index") or 0) <= 25 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert int(shown.get_attribute("data-index")) > 25  # it moved on without a click
     assert_no_exception(page)
     page.get_by_role("tab", name="Export").click()
     page.get_by_text("Download the trained model").wait_for()

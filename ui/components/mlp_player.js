@@ -22,10 +22,10 @@ const ICONS = {
 const HTML = `
 <div class="dlx">
   <div class="bar">
-    <button data-act="play" title="Play through the recorded epochs">${ICONS.play}<span>Play</span></button>
-    <button data-act="back" title="One step back">${ICONS.back}<span>Back</span></button>
-    <button data-act="step" title="One step forward; at the end, trains 20 more epochs">${ICONS.step}<span>Step</span></button>
-    <button data-act="reset" title="Back to the initial weights">${ICONS.reset}<span>Reset</span></button>
+    <button data-act="play" title="Play through the recorded epochs (space)">${ICONS.play}<span>Play</span></button>
+    <button data-act="back" title="One step back (←)">${ICONS.back}<span>Back</span></button>
+    <button data-act="step" title="One step forward (→); at the end, trains 20 more epochs">${ICONS.step}<span>Step</span></button>
+    <button data-act="reset" title="Back to the initial weights (Home)">${ICONS.reset}<span>Reset</span></button>
     <label>Step by <select data-ctl="by"><option value="epoch">epoch</option><option value="batch">batch</option></select></label>
     <label>Speed <select data-ctl="speed">
       <option value="2">2 epochs/s</option><option value="5">5 epochs/s</option>
@@ -173,6 +173,16 @@ class Player {
       else if (act === "step") this.step(+1);
       else if (act === "back") this.step(-1);
       else if (act === "reset") { this.pause(); this.show(0); }
+    });
+    // keys while the player has focus: space Play/Pause, → Step, ← Back, Home Reset
+    this.root.tabIndex = 0;
+    this.root.addEventListener("keydown", (e) => {
+      if (e.target.tagName === "SELECT" || e.target.tagName === "INPUT") return;
+      if (e.target.tagName === "BUTTON" && (e.key === " " || e.key === "Enter")) return; // clicks it
+      const act = { " ": "play", ArrowRight: "step", ArrowLeft: "back", Home: "reset" }[e.key];
+      if (!act) return;
+      e.preventDefault();
+      this.$(`[data-act="${act}"]`).click();
     });
     const by = this.$('[data-ctl="by"]');
     by.value = this.by;
