@@ -51,7 +51,7 @@ with st.sidebar:
               tg.data.vocab_cap(dataclasses.replace(base, level=level)), min_value=2, max_value=5000 if level == "char" else 50_000)  # fmt: skip
     st.subheader("Training")
     opt = url(st.selectbox, "Optimizer", "opt", base.optimizer, options=tg.OPTIMIZERS)
-    lr = url(st.select_slider, "Learning rate", "lr", base.learning_rate, options=[1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 1.0])  # fmt: skip
+    lr = url(st.select_slider, "Learning rate", "lr", base.learning_rate, options=[1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 1.0], help="The starting step size η; it decays as η / (1 + t/2000) over batches t, so long runs settle instead of diverging.")  # fmt: skip
     batch = url(st.select_slider, "Batch size", "batch", base.batch_size, options=[8, 16, 32, 64, 128, 256])  # fmt: skip
     epochs = url(st.slider, "Epochs", "epochs", base.epochs, min_value=1, max_value=100)
     spe = url(st.slider, "Batches per epoch", "spe", base.steps_per_epoch, min_value=0, max_value=1000, step=2, help="0 = about one pass over the text")  # fmt: skip

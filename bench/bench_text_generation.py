@@ -12,7 +12,8 @@
    ‖∂loss_T/∂x_(T-k)‖ / ‖∂loss_T/∂x_(T-1)‖ for k = 10 and 50.
 
 Environment: ``BENCH_TG_BUDGETS`` (default ``lstm:300,gru:300,rnn:300``, seconds per cell)
-shortens the run when the machine is busy.
+shortens the run when the machine is busy; ``BENCH_TG_PARTS=budgets`` skips the throughput
+comparison (1.), ``BENCH_TG_PARTS=throughput`` skips everything else.
 """
 
 from __future__ import annotations
@@ -147,11 +148,14 @@ def main() -> None:
 
     vocab, _ = tg.build_vocab(tg.load_corpus(tg.Config(corpus="shakespeare")))
     figures: dict = {"uniform guessing, bits/char": math.log2(len(vocab))}
-    figures |= _show(throughput())
-    runs, results = budget_runs()
-    figures |= runs
-    figures |= sampling(results)
-    figures |= gradients(results)
+    parts = os.environ.get("BENCH_TG_PARTS", "throughput,budgets").split(",")
+    if "throughput" in parts:
+        figures |= _show(throughput())
+    if "budgets" in parts:
+        runs, results = budget_runs()
+        figures |= runs
+        figures |= sampling(results)
+        figures |= gradients(results)
     report("text_generation", figures)
 
 

@@ -219,3 +219,15 @@ def test_word_level_model_trains():
     r = tg.train(dataclasses.replace(TINY, level="word", max_words=300, seq_len=12), None, None)
     assert r["level"] == "word" and r["history"]["loss"][-1] < r["history"]["loss"][0]
     assert r["val_bpc"] < 8
+
+
+def test_the_step_size_decays_over_batches():
+    from dl_core.text_generation import model
+
+    cfg = tg.PRESETS["tiny"]
+    m = model.compile_model(model.build_model(20, cfg), cfg)
+    at = []
+    for t in (0, 2000, 6000):
+        m.optimizer.iterations.assign(t)
+        at.append(float(m.optimizer.learning_rate))
+    assert at == pytest.approx([cfg.learning_rate, cfg.learning_rate / 2, cfg.learning_rate / 4])
