@@ -111,9 +111,7 @@ def _extend(cfg, data_fp) -> None:
 def _added() -> None:
     """The editor's points went into the link; the run that follows trains on them."""
     added = (st.session_state.get("basics.editor") or {}).get("added") or []
-    text = basics.dump_points(
-        basics.parse_points(basics.dump_points(added), shown[4] == "classification")
-    )
+    text = basics.dump_points(basics.clean_points(added, shown[4] == "classification"))
     if text:
         url.set_param("add", text)
     else:
@@ -137,11 +135,11 @@ def _player(key: str, cfg, data_fp) -> None:
     """Play / Step / Reset run in the browser; the shown step comes back here for the URL."""
     if "basics.start" in st.session_state:  # set where Step went past the end of a recording
         url.set_param("step", st.session_state.pop("basics.start"))
-    data = _payload(key, cfg) | {
-        "start": parse(url.get_param("step") or "0", 0), "by": url.get_param("by") or "epoch",
-        "speed": parse(url.get_param("speed") or "10", 10), "playing": url.get_param("play") == "1",
-        "canExtend": cfg.epochs < 300,
-    }  # fmt: skip
+    data = player.with_view(
+        _payload(key, cfg), start=parse(url.get_param("step") or "0", 0), by=url.get_param("by") or "epoch",
+        speed=parse(url.get_param("speed") or "10", 10), playing=url.get_param("play") == "1",
+        can_extend=cfg.epochs < 300,
+    )  # fmt: skip
     out = mlp_player(data, key="basics.player", on_view=lambda: None, on_extend=lambda: _extend(cfg, data_fp))  # fmt: skip
     if out.extend is not None:  # Step went past the end: the new recording opens at that step
         st.session_state["basics.start"] = out.extend

@@ -29,6 +29,7 @@ from dl_core.basics.data import (
     MAX_ADDED,
     REGRESSION,
     add_points,
+    clean_points,
     dump_points,
     features,
     is_classification,
@@ -72,5 +73,5 @@ __all__ = [
     "make_dataset", "neuron_maps", "optimizer_path", "perceptron", "plot_activations",
     "plot_boundary", "plot_loss_surface", "plot_losses", "plot_network",
     "plot_perceptron", "predict", "split", "table_to_dataset", "train", "unflatten", "validate",
-    "warmup_jobs", "COMPARISONS", "MAX_ADDED", "add_points", "dump_points", "parse_points", "describe", "parse_hidden", "variant",
+    "warmup_jobs", "COMPARISONS", "MAX_ADDED", "add_points", "clean_points", "dump_points", "parse_points", "describe", "parse_hidden", "variant",
 ]  # fmt: skip

@@ -143,13 +143,18 @@ def add_points(x_train: np.ndarray, y_train: np.ndarray, extra) -> tuple[np.ndar
 
 
 def parse_points(text: str | None, classification: bool = True) -> tuple[tuple[float, float, float], ...]:  # fmt: skip
-    """Added points from the link: ``"x,y,t;x,y,t"``. Malformed entries are left out, positions
-    are kept on the plane, targets are 0/1 (classes) or -1..1 (values), at most MAX_ADDED."""
+    """Added points from the link: ``"x,y,t;x,y,t"``, cleaned as :func:`clean_points`."""
+    return clean_points((part.split(",") for part in (text or "").split(";")), classification)
+
+
+def clean_points(rows, classification: bool = True) -> tuple[tuple[float, float, float], ...]:
+    """Added points as ``(x, y, target)``: malformed rows are left out, positions are kept on the
+    plane, targets are 0/1 (classes) or -1..1 (values), at most MAX_ADDED."""
     out = []
-    for part in (text or "").split(";"):
+    for row in rows:
         try:
-            x, y, t = (float(v) for v in part.split(","))
-        except ValueError:
+            x, y, t = (float(v) for v in row)
+        except (TypeError, ValueError):
             continue
         if not all(np.isfinite((x, y, t))):
             continue

@@ -49,6 +49,45 @@ def keep_snapshots(steps: np.ndarray, steps_per_epoch: int, n_params: int, limit
     return np.unique(idx)
 
 
+SPEEDS = (0, 2, 5, 10, 30)  # the player's speed choices, epochs per second (0: as fast as it draws)
+
+
+def _plane(x_train, y_train, x_test, y_test, task: str, class_names) -> dict:
+    """The part both the player and the data editor draw: the data on the plane, the colours."""
+
+    def pts(x) -> list[float]:
+        return np.round(np.asarray(x, "float64").reshape(-1), 4).tolist()
+
+    return {
+        "task": task,
+        "classNames": [str(c) for c in (class_names or ["0", "1"])],
+        "xTrain": pts(x_train),
+        "yTrain": _values(y_train),
+        "xTest": pts(x_test),
+        "yTest": _values(y_test),
+        "extent": list(analysis.EXTENT),
+        "lut": base64.b64encode(plots.LUT.tobytes()).decode("ascii"),
+        "colours": list(plots.CLASS_COLOURS),
+    }
+
+
+def _values(x) -> list[float]:
+    return np.round(np.asarray(x, "float64"), 5).tolist()
+
+
+def with_view(data: dict, *, start: int = 0, by: str = "epoch", speed: int = 10,
+              playing: bool = False, can_extend: bool = True) -> dict:  # fmt: skip
+    """A player payload with where to start and how to play (values from a link are kept in
+    range: the step among the recorded ones, a known step mode and speed)."""
+    return data | {
+        "start": int(np.clip(start, 0, len(data["steps"]) - 1)),
+        "by": by if by in ("batch", "epoch") else "epoch",
+        "speed": int(speed) if speed in SPEEDS else 10,
+        "playing": bool(playing),
+        "canExtend": bool(can_extend),
+    }
+
+
 def payload(res, cfg, job_id: str, *, start: int = 0, by: str = "epoch", speed: int = 10,
             playing: bool = False, can_extend: bool = True, limit: int = MAX_VALUES) -> dict:  # fmt: skip
     """Everything the player draws, for the job result ``res`` trained with ``cfg``.
@@ -57,45 +96,27 @@ def payload(res, cfg, job_id: str, *, start: int = 0, by: str = "epoch", speed: 
         res: the result of :func:`dl_core.basics.train` (params, steps, losses, data split).
         cfg: the job's Config (features, activation, loss).
         job_id: the job's key; the player starts afresh only when it changes.
-        start: the snapshot to show first (an index into the *kept* snapshots).
+        start, by, speed, playing, can_extend: as :func:`with_view`; ``start`` is an index
+            into the *kept* snapshots.
     """
     params, steps = np.asarray(res["params"]), np.asarray(res["steps"])
     spe = int(res["steps_per_epoch"])
     idx = keep_snapshots(steps, spe, params.shape[1], limit)
-
-    def pts(x) -> list[float]:
-        return np.round(np.asarray(x, "float64").reshape(-1), 4).tolist()
-
-    def vals(x) -> list[float]:
-        return np.round(np.asarray(x, "float64"), 5).tolist()
-
-    return {
+    data = _plane(res["x_train"], res["y_train"], res["x_test"], res["y_test"], res["task"], res["class_names"])  # fmt: skip
+    data |= {
         "id": job_id,
         "layout": [list(map(int, s)) for s in res["layout"]],
         "features": list(cfg.features),
         "activation": cfg.activation,
-        "task": res["task"],
         "loss": cfg.loss,
-        "classNames": [str(c) for c in (res["class_names"] or ["0", "1"])],
         "nParams": int(params.shape[1]),
         "params": encode(params[idx]),
         "steps": steps[idx].astype(int).tolist(),
         "spe": spe,
-        "trainLoss": vals(np.asarray(res["train_loss"])[idx]),
-        "testLoss": vals(np.asarray(res["test_loss"])[idx]),
-        "xTrain": pts(res["x_train"]),
-        "yTrain": vals(res["y_train"]),
-        "xTest": pts(res["x_test"]),
-        "yTest": vals(res["y_test"]),
-        "extent": list(analysis.EXTENT),
-        "lut": base64.b64encode(plots.LUT.tobytes()).decode("ascii"),
-        "colours": list(plots.CLASS_COLOURS),
-        "start": int(np.clip(start, 0, len(idx) - 1)),
-        "by": by if by in ("batch", "epoch") else "epoch",
-        "speed": int(speed),
-        "playing": bool(playing),
-        "canExtend": bool(can_extend),
+        "trainLoss": _values(np.asarray(res["train_loss"])[idx]),
+        "testLoss": _values(np.asarray(res["test_loss"])[idx]),
     }
+    return with_view(data, start=start, by=by, speed=speed, playing=playing, can_extend=can_extend)
 
 
 def editor_payload(shown, added, data_id: str, surface: np.ndarray | None = None) -> dict:
@@ -107,20 +128,10 @@ def editor_payload(shown, added, data_id: str, surface: np.ndarray | None = None
         data_id: identifies the underlying data; the editor starts afresh when it changes.
         surface: optionally a trained network's output over the plane (r, r), row 0 at y min.
     """
-    x_tr, y_tr, x_te, y_te, task, names = shown
-    return {
+    return _plane(*shown) | {
         "mode": "edit",
         "id": data_id,
-        "task": task,
-        "classNames": [str(c) for c in (names or ["0", "1"])],
-        "xTrain": np.round(np.asarray(x_tr, "float64").reshape(-1), 4).tolist(),
-        "yTrain": np.round(np.asarray(y_tr, "float64"), 5).tolist(),
-        "xTest": np.round(np.asarray(x_te, "float64").reshape(-1), 4).tolist(),
-        "yTest": np.round(np.asarray(y_te, "float64"), 5).tolist(),
         "added": [list(p) for p in added],
         "max": MAX_ADDED,
         "surface": encode(surface) if surface is not None else None,
-        "extent": list(analysis.EXTENT),
-        "lut": base64.b64encode(plots.LUT.tobytes()).decode("ascii"),
-        "colours": list(plots.CLASS_COLOURS),
     }

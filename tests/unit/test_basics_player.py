@@ -57,6 +57,12 @@ def test_payload_is_json_and_carries_the_recorded_weights(trained):
     assert len(player.decode(back["lut"]).view("uint8")) == 256 * 4
 
 
+def test_link_values_are_kept_in_range(trained):
+    cfg, res = trained
+    data = player.with_view(player.payload(res, cfg, "job-1"), start=-3, by="batch", speed=7)
+    assert (data["start"], data["by"], data["speed"]) == (0, "batch", 10)  # 7 is not a choice
+
+
 def test_thinned_payload_still_matches_its_steps(trained):
     cfg, res = trained
     data = player.payload(res, cfg, "job-1", limit=6 * res["params"].shape[1])

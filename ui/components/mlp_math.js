@@ -30,18 +30,15 @@ const ACTIVATIONS = {
   gelu: (z) => 0.5 * z * (1 + erf(z / Math.SQRT2)),
 };
 
-function decodeFloats(b64) {
-  const bin = atob(b64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return new Float32Array(bytes.buffer);
-}
-
 function decodeBytes(b64) {
   const bin = atob(b64);
   const bytes = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
   return bytes;
+}
+
+function decodeFloats(b64) {
+  return new Float32Array(decodeBytes(b64).buffer);
 }
 
 // One snapshot's flat weights as Dense layers: [{w (nIn*nOut, row-major), b, nIn, nOut}].

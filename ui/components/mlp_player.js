@@ -53,6 +53,18 @@ function fmt(v, digits = 3) {
   return Number.isFinite(v) ? v.toFixed(digits) : "–";
 }
 
+// A canvas drawn at w × h CSS pixels, sharp on high-density screens.
+function sizedContext(c, w, h) {
+  const dpr = window.devicePixelRatio || 1;
+  c.width = Math.round(w * dpr);
+  c.height = Math.round(h * dpr);
+  c.style.width = `${w}px`;
+  c.style.height = `${h}px`;
+  const ctx = c.getContext("2d");
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  return ctx;
+}
+
 function lutColour(lut, v, lo, hi) {
   const k = Math.max(0, Math.min(255, Math.round(((v - lo) / (hi - lo)) * 255))) * 4;
   return [lut[k], lut[k + 1], lut[k + 2]];
@@ -293,15 +305,7 @@ class Player {
 
   // --- drawing -----------------------------------------------------------------------------
   canvas(name, w, h) {
-    const c = this.$(`[data-out="${name}"]`);
-    const dpr = window.devicePixelRatio || 1;
-    c.width = Math.round(w * dpr);
-    c.height = Math.round(h * dpr);
-    c.style.width = `${w}px`;
-    c.style.height = `${h}px`;
-    const ctx = c.getContext("2d");
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    return ctx;
+    return sizedContext(this.$(`[data-out="${name}"]`), w, h);
   }
 
   layout() {
@@ -552,6 +556,8 @@ class Editor {
     this.cls = cls;
     this.lut = decodeBytes(data.lut);
     this.surface = data.surface ? decodeFloats(data.surface) : null;
+    this.xTrain = Float32Array.from(data.xTrain);
+    this.xTest = Float32Array.from(data.xTest);
     this.added = (data.added || []).map((p) => p.slice());
     this.seen = JSON.stringify(data.added || []);
     this.root.addEventListener("click", (e) => {
@@ -593,17 +599,12 @@ class Editor {
 
   draw() {
     const S = Math.min(480, Math.max(280, this.root.clientWidth || 480));
-    const c = this.$('[data-out="plane"]');
-    const dpr = window.devicePixelRatio || 1;
-    c.width = Math.round(S * dpr); c.height = Math.round(S * dpr);
-    c.style.width = `${S}px`; c.style.height = `${S}px`;
-    const ctx = c.getContext("2d");
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const ctx = sizedContext(this.$('[data-out="plane"]'), S, S);
     const d = this.d;
     this.map = drawPlane(ctx, S, {
       extent: d.extent, lut: this.lut, colours: d.colours, cls: this.cls, surface: this.surface,
       lo: this.cls ? 0 : -1, hi: 1, boundary: this.cls && !!this.surface,
-      xTrain: Float32Array.from(d.xTrain), yTrain: d.yTrain, xTest: Float32Array.from(d.xTest), yTest: d.yTest,
+      xTrain: this.xTrain, yTrain: d.yTrain, xTest: this.xTest, yTest: d.yTest,
       added: this.added,
     });
     const n = this.added.length;
