@@ -31,3 +31,28 @@ def inline_jobs():
     jobs.set_executor(jobs.InlineExecutor())
     yield jobs
     jobs.set_executor(None)
+
+
+class FakeClock:
+    """A clock that moves only when told to (``advance``), or by ``step`` on every read."""
+
+    def __init__(self, step: float = 0.0) -> None:
+        self.now, self.step = 1000.0, step
+
+    def __call__(self) -> float:
+        now = self.now
+        self.now += self.step
+        return now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def fake_clock(monkeypatch):
+    """Time budgets (dl_core.budget) read this clock instead of the real one."""
+    from dl_core import budget
+
+    clock = FakeClock()
+    monkeypatch.setattr(budget, "clock", clock)
+    return clock
