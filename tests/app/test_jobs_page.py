@@ -3,7 +3,7 @@
 from streamlit.testing.v1 import AppTest
 
 from dl_core import jobs, testing
-from tests.app.conftest import APP
+from tests.app.conftest import APP, RUN_TIMEOUT
 
 
 class _Paused(jobs.Executor):
@@ -15,7 +15,7 @@ def test_jobs_page_lists_and_stops(fresh_home):
     jobs.set_executor(_Paused())
     try:
         key = jobs.submit(testing.train, testing.Config(steps=7), label="waiting job")
-        at = AppTest.from_file(APP, default_timeout=60)
+        at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
         at.run()
         at.switch_page("app_pages/jobs.py")
         at.run()
