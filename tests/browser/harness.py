@@ -41,6 +41,9 @@ def start_server(port: int, home: str) -> subprocess.Popen:
         "DL_EXPLORER_EXECUTOR": "process",
         "DL_EXPLORER_OFFLINE": "1",
         "PYTHONUNBUFFERED": "1",
+        # a job's own time limit is a ceiling too (30 min unless set)
+        "DL_EXPLORER_JOB_TIMEOUT_S": os.environ.get("DL_EXPLORER_JOB_TIMEOUT_S")
+        or str(ceiling(1800)),
     }
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
