@@ -144,6 +144,8 @@ def test_injection_typed_text_on_attention(fresh_home):
     at.text_area(key="attention.text").set_value(HOSTILE).run()
     _assert_inert(at)
     assert any("&lt;" in f for f in _figures(at))  # the tokens are in the figures, escaped
+    at.slider(key="attention.query").set_value(1).run()  # token 1: the text's first, '<'
+    _assert_inert(at)
     caption = next(c.value for c in at.caption if "scores every key" in c.value)
     assert caption.startswith("'\\<'")  # query token 1 of the text: '<', escaped
 
