@@ -46,13 +46,12 @@ def test_injection_crafted_link_makes_no_element_and_no_request(page, server):
         assert_no_exception(page)
         alert = page.locator('[data-testid="stAlertContainer"]').filter(has_text=words)
         alert.first.wait_for()
+        screenshot(page, f"injection-{path}")
+        assert asked == []  # no tracking pixel: the payload's address is never asked
+        made = page.locator(MADE)
+        assert made.count() == 0, made.first.evaluate("e => e.outerHTML")
         text = alert.first.inner_text().replace(JOINER, "")
         assert shown in text, text  # the visitor's characters, as characters
-        assert page.locator(MADE).count() == 0, page.locator(MADE).first.evaluate(
-            "e => e.outerHTML"
-        )
-        screenshot(page, f"injection-{path}")
-    assert asked == []  # no tracking pixel, no prefetch: the payload's address is never asked
 
 
 def test_agent_api_is_off_for_a_public_demo(server):
