@@ -11,7 +11,7 @@ from ui import jobs as ui_jobs
 from ui.code import show_code
 from ui.errors import shown_errors
 from ui.state import UrlState
-from ui.text import md_escape
+from ui.text import md_escape, md_stream
 from ui.uploads import text_input
 
 st.title("Text generation with recurrent networks")
@@ -133,10 +133,10 @@ def _grad_norms(keys: tuple[str, ...], passage: str) -> dict[str, np.ndarray]:
     }
 
 
-def _markdown_stream(gen, sink: list):
+def _kept(gen, sink: list):
     for token in gen:
         sink.append(token)
-        yield "  \n" if token == "\n" else md_escape(token)
+        yield token
 
 
 if result is not None:
@@ -166,11 +166,8 @@ if result is not None:
                     st.markdown(md_escape("".join(cache[sig]), lines=True))
                 else:
                     sink: list[str] = []
-                    st.write_stream(
-                        _markdown_stream(
-                            tg.generate(lm, vocab, prompt, length, t, top_k, int(seed)), sink
-                        )
-                    )
+                    tokens = tg.generate(lm, vocab, prompt, length, t, top_k, int(seed))
+                    st.write_stream(md_stream(_kept(tokens, sink)))
                     cache[sig] = sink
             mem = tg.memorisation("".join(cache[sig]), _copy_index(text))
             col.caption(md_escape(mem.sentence()))

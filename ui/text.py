@@ -15,8 +15,9 @@ remark-emoji, Streamlit's directives; seen in Streamlit 1.67's bundle) turns int
   ``:material/home:``
 
 :func:`md_escape` backslash-escapes every ASCII punctuation character (CommonMark allows it
-for all of them) and puts an invisible WORD JOINER (U+2060) after every ``:`` and ``@`` and
-inside ``www.``, which is what stops the text-level rules. Newlines become spaces (or hard
+for all of them) and puts an invisible WORD JOINER (U+2060) after a ``:`` or ``@`` that is
+followed by more text and inside ``www.``, which is what stops the text-level rules (a colon
+before a space, as in "cats: 3 images", stays as it is). Newlines become spaces (or hard
 line breaks with ``lines=True``).
 """
 
@@ -24,13 +25,11 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 JOINER = "\u2060"  # WORD JOINER: invisible, breaks shortcodes and literal autolinks
-_BREAK_AFTER = ":@"
-_ESCAPED = {c: "\\" + c for c in string.punctuation}
-_ESCAPED.update({c: "\\" + c + JOINER for c in _BREAK_AFTER})
-_TABLE = str.maketrans(_ESCAPED)
+_TABLE = str.maketrans({c: "\\" + c for c in string.punctuation})
+_GLUED = re.compile(r"(\\[:@])(?=\S)")  # ':' or '@' followed by more: http://, :smile:, a@b.c
 _WWW = re.compile(r"(www)(?=\\\.)", re.IGNORECASE)
 _BLANKS = re.compile(r"[ \t\r\f\v]+")
 
@@ -43,12 +42,35 @@ def md_escape(text: object, *, lines: bool = False) -> str:
         lines: keep line breaks (as Markdown hard breaks); otherwise newlines become spaces,
             which suits one-line places (labels, warnings, captions).
     """
-    s = str(text).replace("\r\n", "\n").replace("\r", "\n")
-    out = _WWW.sub(r"\1" + JOINER, s.translate(_TABLE))
+    out = _escape(str(text).replace("\r\n", "\n").replace("\r", "\n"))
     if not lines:
         return _BLANKS.sub(" ", out.replace("\n", " ")).strip()
     # Leading blanks would start an indented code block; runs of blanks collapse in HTML anyway.
     return "  \n".join(_BLANKS.sub(" ", line).strip() for line in out.split("\n"))
+
+
+def _escape(s: str) -> str:
+    return _WWW.sub(r"\1" + JOINER, _GLUED.sub(r"\1" + JOINER, s.translate(_TABLE)))
+
+
+def md_stream(tokens: Iterable[str]) -> Iterator[str]:
+    """Tokens (characters or words) escaped one by one for ``st.write_stream``.
+
+    Blanks are kept as they are and newlines become hard breaks; the joiners that
+    :func:`md_escape` puts inside ``http://``, ``:smile:`` or ``www.`` are also put between
+    tokens, since the renderer sees the text they make together.
+    """
+    before = ""
+    for token in tokens:
+        if token == "\n":
+            yield "  \n"
+        else:
+            out = _escape(token)
+            glued = before[-1:] in (":", "@") and token[:1].strip()
+            if glued or (before.lower().endswith("www") and token.startswith(".")):
+                out = JOINER + out
+            yield out
+        before = (before + token)[-3:]
 
 
 def md_list(items: Iterable[object]) -> str:

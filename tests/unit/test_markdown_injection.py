@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 import pytest
 
 from dl_core import viz
-from ui.text import JOINER, md_escape, md_list
+from ui.text import JOINER, md_escape, md_list, md_stream
 
 ROOT = Path(__file__).resolve().parents[2]
 PAYLOAD = (
@@ -77,6 +77,21 @@ def test_markdown_escape_keeps_lines_when_asked():
     out = md_escape("# one\n    two\r\nthree", lines=True)
     assert out.split("  \n") == ["\\# one", "two", "three"]
     assert md_list(["a*b", "[x](y)"]) == "- a\\*b\n- \\[x\\]\\(y\\)"
+
+
+def test_markdown_escape_leaves_plain_colons_alone():
+    assert md_escape("cats: 3 images") == "cats\\: 3 images"  # no joiner before a blank
+
+
+def test_markdown_stream_escapes_token_by_token():
+    """Streamed characters keep their blanks, and the joined stream is as inert as md_escape."""
+    text = "see ![t](http://127.0.0.1:9/t.png) at www.x.org :smile:\nnext"
+    out = "".join(md_stream(list(text)))
+    assert _unescaped_specials(out.replace("  \n", " ")) == []
+    assert "see \\!\\[t\\]" in out and out.count("  \n") == 1
+    plain = out.replace("\\", "")
+    assert "://" not in plain and "www." not in plain and ":smile" not in plain
+    assert re.sub(r"\\(.)", r"\1", out).replace(JOINER, "") == text.replace("\n", "  \n")
 
 
 def test_markdown_escape_accepts_any_value():
