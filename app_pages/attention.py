@@ -10,6 +10,7 @@ from ui import jobs as ui_jobs
 from ui.code import show_code
 from ui.errors import shown_errors
 from ui.state import UrlState
+from ui.text import md_escape
 from ui.uploads import recall, remember, text_input
 
 st.title("Transformer attention")
@@ -123,7 +124,7 @@ def attention_view(enc: pretrained.Encoder) -> None:
           "Rows are tokens, columns the head's 32 dimensions; orange positive, purple negative.")  # fmt: skip
     scores = analysis.head_scores(q[layer, head], k[layer, head])[qi]
     chart(plots.plot_query_weights(scores, analysis.softmax(scores), tokens, qi), "qw",
-          f"'{plots.markdown_text(tokens[qi])}' scores every key by q·k/√d; the softmax turns the scores into its attention row.")  # fmt: skip
+          f"'{md_escape(tokens[qi])}' scores every key by q·k/√d; the softmax turns the scores into its attention row.")  # fmt: skip
 
 
 def compare_view(enc: pretrained.Encoder) -> None:
@@ -175,7 +176,7 @@ def tiny_view(enc: pretrained.Encoder) -> None:
     cfg = dataclasses.replace(base, corpus=corpus, layers=layers, heads=heads, epochs=epochs,
                               positional=pos, seed=int(seed), probe=probe)  # fmt: skip
     tiny.validate(cfg)
-    st.caption(f"Training text: {desc}, {len(text):,} characters.")
+    st.caption(f"Training text: {md_escape(desc)}, {len(text):,} characters.")
     status = ui_jobs.train_button(tiny.train, cfg, fp, job_label="Tiny transformer")
 
     def live(arr):  # the probe's attention, drawn from each epoch's progress event

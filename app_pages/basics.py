@@ -12,6 +12,7 @@ from ui.code import show_code
 from ui.errors import shown_errors
 from ui.mlp_player import mlp_player, point_editor
 from ui.state import UrlState, parse
+from ui.text import md_escape
 from ui.uploads import recall, remember
 
 st.title("Neural-network basics")
@@ -77,7 +78,7 @@ with shown_errors():
                     for i, (c, lab, name) in enumerate(zip(st.columns(3), ("x column", "y column", "Label column"), ("cx", "cy", "cl"), strict=True))]  # fmt: skip
             pts, targets, table = basics.table_to_dataset(frame, *pick)
             for note in notes + table["notes"]:
-                st.info(note, icon=":material/info:")
+                st.info(md_escape(note), icon=":material/info:")
             data_fp = Store().put_arrays_blob(points=pts, targets=targets, task=table["task"], class_names=table["class_names"])  # fmt: skip
     kind = table["task"] if table else ("classification" if basics.is_classification(dataset) else "regression")  # fmt: skip
     cfg = dataclasses.replace(
@@ -88,7 +89,7 @@ with shown_errors():
         regularization=reg, reg_rate=rate, dropout=dropout, epochs=epochs, seed=int(seed),
     )  # fmt: skip
     for warning in basics.validate(cfg, table["task"] if table else None):
-        st.warning(warning, icon=":material/warning:")
+        st.warning(md_escape(warning), icon=":material/warning:")
     if source == "Generated" or data_fp:
         pts, targets = (pts, targets) if table else basics.make_dataset(cfg.dataset, cfg.n_points, cfg.noise, cfg.seed)  # fmt: skip
         names = (table and table["class_names"]) or ["0", "1"]
@@ -122,7 +123,7 @@ def _editor(surface=None) -> None:
     data_id = f"{cfg.dataset}|{cfg.n_points}|{cfg.noise}|{cfg.seed}|{cfg.test_ratio}|{data_fp}|{surface is not None}"
     point_editor(player.editor_payload(shown, cfg.extra, data_id, surface), key="basics.editor", on_added=_added)  # fmt: skip
     if table:
-        st.caption(f"Your columns {table['columns'][0]} and {table['columns'][1]} are scaled to [-0.9, 0.9].")  # fmt: skip
+        st.caption(f"Your columns {md_escape(table['columns'][0])} and {md_escape(table['columns'][1])} are scaled to [-0.9, 0.9].")  # fmt: skip
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -193,7 +194,7 @@ with compare_tab:
             st.plotly_chart(plots.plot_compare(results), key="basics.fig_cmpcurves")
             st.caption("Same data, same seed, same starting weights: solid = train loss, dashed = test loss.")  # fmt: skip
             for col, (name, r), c in zip(st.columns(2), results.items(), (cfg, cfg2), strict=True):
-                col.markdown(f"**{name}**")
+                col.markdown(f"**{md_escape(name)}**")
                 col.plotly_chart(plots.plot_step(r, c, len(r["steps"]) - 1, height=340)["boundary"], key=f"basics.fig_cmp_{c.optimizer}_{c.regularization}")  # fmt: skip
             st.caption("Each network's output over the plane after its last epoch.")
 with lessons_tab:

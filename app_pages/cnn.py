@@ -15,6 +15,7 @@ from ui import jobs as ui_jobs
 from ui.code import show_code
 from ui.errors import shown_errors
 from ui.state import UrlState
+from ui.text import md_escape
 from ui.uploads import image_input, recall, remember, zip_input
 
 st.title("Convolutional networks")
@@ -101,7 +102,7 @@ with t_train:
         st.plotly_chart(plots.plot_dataset(x_show, y_show, names), key="data")
         st.caption(f"A few training images of each of the {len(names)} classes.")
         for w in cnn.validate(cfg, x_show.shape[1]):
-            st.warning(w, icon=":material/warning:")
+            st.warning(md_escape(w), icon=":material/warning:")
         status = ui_jobs.train_button(
             cnn.train, cfg, data_fp, job_label=f"CNN · {cfg.dataset}", key="cnn-train"
         )
@@ -213,8 +214,8 @@ with t_net, shown_errors():
     cam_fig = plots.plot_explanations(net["shown"], maps, alpha)
     st.plotly_chart(cam_fig, key="cam", config={"displayModeBar": False})
     st.caption(
-        f"Where the evidence for '{names[cls]}' lies (viridis, yellow = most). Grad-CAM weighs "
-        "the last convolutional maps by their gradients; SmoothGrad averages input gradients."
+        f"Where the evidence for '{md_escape(names[cls])}' lies (viridis, yellow = most). "
+        "Grad-CAM weighs the last convolutional maps by their gradients; SmoothGrad averages input gradients."
     )
 
     st.subheader("Layer browser")
@@ -228,12 +229,14 @@ with t_net, shown_errors():
     )
     kernel = explain.filters(model, layer)
     st.plotly_chart(plots.plot_filters(kernel), key="filters")
-    st.caption(f"Weights of '{layer}', shape {kernel.shape}: orange positive, purple negative.")
+    st.caption(
+        f"Weights of '{md_escape(layer)}', shape {kernel.shape}: orange positive, purple negative."
+    )
     fmap = explain.activations(model, batch, layer)[0]
     st.plotly_chart(plots.plot_feature_maps(fmap, k_maps), key="fmaps")
     st.caption(
-        f"'{layer}' output on the image ({fmap.shape[1]}×{fmap.shape[0]}×{fmap.shape[2]}), most "
-        "active channels first (viridis, yellow = strong; title = channel · mean activation)."
+        f"'{md_escape(layer)}' output on the image "
+        f"({fmap.shape[1]}×{fmap.shape[0]}×{fmap.shape[2]}), most active channels first (viridis, yellow = strong; title = channel · mean activation)."
     )
 
     st.subheader("Activation maximisation")
@@ -250,8 +253,8 @@ with t_net, shown_errors():
         grid, curve = plots.plot_activation_maximisation(res)
         st.plotly_chart(grid, key="am_grid")
         st.plotly_chart(curve, key="am_curve")
-        st.caption(f"The input that most excites filter {f} of '{am_layer}', grown from noise "
-                   "by gradient ascent (a few snapshots), and its mean activation at each step.")  # fmt: skip
+        st.caption(f"The input that most excites filter {f} of '{md_escape(am_layer)}', grown "
+                   "from noise by gradient ascent (a few snapshots), and its mean activation at each step.")  # fmt: skip
     else:
         st.caption("Turn on Synthesise to grow, from noise, the input this filter likes most.")
 

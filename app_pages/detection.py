@@ -12,6 +12,7 @@ from ui import jobs as ui_jobs
 from ui.code import show_code
 from ui.errors import shown_errors
 from ui.state import UrlState
+from ui.text import md_escape
 from ui.uploads import image_input
 
 FACE, YOLO = "Face detector (MTCNN, pretrained)", "Your YOLOv8 (train it below)"
@@ -87,7 +88,7 @@ with train_area:
     result = None
     with shown_errors():
         for w in det.validate(cfg):
-            st.warning(w, icon=":material/warning:")
+            st.warning(md_escape(w), icon=":material/warning:")
         st.plotly_chart(plots.plot_scenes(*det.make_scenes(8, seed, **det.scene_kwargs(cfg)),
                                           det.CLASSES), key="scenes")  # fmt: skip
         st.caption("Training scenes with their exact boxes (one colour per class).")
@@ -152,8 +153,8 @@ with top:
                 st.warning("The class filter removes every class: pick at least one.")
             elif len(final) == 0:
                 what = " or ".join(chosen) if len(chosen) <= 3 else "object"
-                st.info(f"No {what} found above confidence {conf:.2f}. Lower the threshold or "
-                        "try another image.", icon=":material/search_off:")  # fmt: skip
+                st.info(f"No {md_escape(what)} found above confidence {conf:.2f}. Lower the "
+                        "threshold or try another image.", icon=":material/search_off:")  # fmt: skip
             else:
                 st.dataframe(det.detection_table(final, names), hide_index=True)
 

@@ -10,6 +10,7 @@ from ui import jobs as ui_jobs
 from ui.code import show_code
 from ui.errors import shown_errors
 from ui.state import UrlState
+from ui.text import md_escape
 
 st.title("Deep Q-networks (DQN)")
 st.markdown(
@@ -71,10 +72,10 @@ cfg = dataclasses.replace(
 status = None
 with shown_errors():
     for w in dqn.validate(cfg):
-        st.warning(w, icon=":material/warning:")
+        st.warning(md_escape(w), icon=":material/warning:")
     cfg, capped = dqn.clamp(cfg)
     for msg in capped:
-        st.warning(msg, icon=":material/speed:")
+        st.warning(md_escape(msg), icon=":material/speed:")
     status = ui_jobs.train_button(dqn.train, cfg, job_label=f"DQN · {env_id}")
     status = ui_jobs.progress(status, metrics=("return_avg20", "epsilon", "eval_return"),
                               preview=lambda arr: st.plotly_chart(plots.plot_training(arr, env_id)))  # fmt: skip
@@ -121,13 +122,14 @@ else:
         who = "untrained" if untrained else label
         ep, gif = _episode(key, who, env_id, int(ep_seed), float(eps), untrained)
         col.markdown(
-            f"**{title}** — return {ep['rewards'].sum():.0f} in {len(ep['actions'])} steps"
+            f"**{md_escape(title)}** — return {ep['rewards'].sum():.0f} "
+            f"in {len(ep['actions'])} steps"
         )
         col.image(gif, width="stretch")
     st.caption("Under each frame: the step, the return so far, ε, and one bar per action's "
                "Q-value (filled: the action taken; bars span the episode's Q range).")  # fmt: skip
     st.plotly_chart(plots.plot_episode_q(ep, list(env.actions)), key="q")
-    st.caption(f"Q-values of '{label}' at every step of the episode on the right; dots mark "
-               "the action it took (hollow: random because of ε).")  # fmt: skip
+    st.caption(f"Q-values of '{md_escape(label)}' at every step of the episode on the right; "
+               "dots mark the action it took (hollow: random because of ε).")  # fmt: skip
 
 show_code(dqn.bellman_targets, dqn.TDLoss, dqn.Agent, dqn.train, replay.record_episode)

@@ -12,6 +12,7 @@ from ui import jobs as ui_jobs
 from ui.code import show_code
 from ui.errors import shown_errors
 from ui.state import UrlState
+from ui.text import md_escape
 from ui.uploads import recall, remember, show_dataset_notes
 
 st.title("Generative models: GAN and VAE")
@@ -113,7 +114,7 @@ def train_panel(module, cfg, label, metrics, what):
     status = None
     with shown_errors():
         for w in module.validate(cfg):
-            st.info(w)
+            st.info(md_escape(w))
         status = ui_jobs.train_button(module.train, cfg, data_fp, job_label=label, key=f"train-{label}")  # fmt: skip
         status = ui_jobs.progress(status, metrics=metrics, preview=lambda a: st.image(
             plots.grid_image(a), caption="samples after the latest epoch", width=320))  # fmt: skip

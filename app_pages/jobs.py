@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dl_core import jobs
+from ui.text import md_escape
 
 st.title("Training jobs")
 st.markdown(
@@ -19,7 +20,7 @@ st.markdown(
 def job_table() -> None:
     recent = jobs.list_jobs(limit=100)
     counts = jobs.counts()
-    st.caption(" · ".join(f"{k}: {v}" for k, v in counts.items()))
+    st.caption(md_escape(" · ".join(f"{k}: {v}" for k, v in counts.items())))
     if not recent:
         st.info("No jobs yet. Train something on a topic page and it will appear here.")
         return
@@ -47,7 +48,7 @@ def job_table() -> None:
     active = [j for j in recent if j.active]
     for j in active:
         c1, c2 = st.columns([4, 1])
-        c1.write(f"**{j.label}** — {j.state} — `{j.key[:12]}`")
+        c1.write(f"**{md_escape(j.label)}** — {j.state} — `{j.key[:12]}`")
         if c2.button("Stop", key=f"stop-{j.key}", icon=":material/stop:"):
             jobs.cancel(j.key)
             st.rerun(scope="fragment")

@@ -14,6 +14,7 @@ from ui import jobs as ui_jobs
 from ui.code import show_code
 from ui.errors import shown_errors
 from ui.state import UrlState
+from ui.text import md_escape
 from ui.uploads import image_input
 
 st.title("Semantic segmentation")
@@ -86,7 +87,7 @@ with train_tab:
     result = None
     with shown_errors():
         for warning in seg.validate(cfg):
-            st.caption(f":material/info: {warning}")
+            st.caption(f":material/info: {md_escape(warning)}")
         x, y, names = seg.make_dataset(cfg.dataset, 8, cfg.image_size, cfg.seed, "val")
         st.plotly_chart(seg.plot_samples(x, y, names), key="seg-samples")
         st.caption("Held-out images (top) and their exact masks (bottom), in the class colours.")
@@ -170,7 +171,7 @@ with click_tab:
                 shown = url(right.multiselect, "Show", "fc_show", ["object"], options=["background", "object"]) or []  # fmt: skip
                 classes = ["background", "object"]
                 right.plotly_chart(seg.plot_overlay(photo, res.mask, classes, opacity, [classes.index(s) for s in shown], strokes={"foreground": fg, "background": bg}), key="seg-fc_overlay")  # fmt: skip
-                right.caption(f"Head fitted on {res.n_fg} object and {res.n_bg} background cells in {res.seconds:.2f} s · {res.train_accuracy:.0%} of the marked cells right · {where}.")  # fmt: skip
+                right.caption(f"Head fitted on {res.n_fg} object and {res.n_bg} background cells in {res.seconds:.2f} s · {res.train_accuracy:.0%} of the marked cells right · {md_escape(where)}.")  # fmt: skip
                 if res.n_conflict:
                     right.warning(f"{res.n_conflict} spot(s) were marked both object and background; they were left out.")  # fmt: skip
                 right.download_button("Download mask (PNG)", seg.mask_png(res.mask, classes), "mask.png", "image/png", icon=":material/download:", key="fc_download")  # fmt: skip

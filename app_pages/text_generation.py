@@ -11,6 +11,7 @@ from ui import jobs as ui_jobs
 from ui.code import show_code
 from ui.errors import shown_errors
 from ui.state import UrlState
+from ui.text import md_escape, md_stream
 from ui.uploads import text_input
 
 st.title("Text generation with recurrent networks")
@@ -27,7 +28,6 @@ st.latex(
     r"p(x_{t+1} = k) = \frac{e^{z_k / T}}{\sum_j e^{z_j / T}} \;\; (T\text{: temperature}) \end{gathered}"
 )
 url = UrlState("textgen")
-MD = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|<>$~"})
 
 
 def _reset_to_preset() -> None:
@@ -70,7 +70,7 @@ describe = st.cache_data(max_entries=8, show_spinner="Reading the text…")(tg.d
 stats = None
 with shown_errors():
     for w in tg.validate(cfg):
-        st.warning(w, icon=":material/warning:")
+        st.warning(md_escape(w), icon=":material/warning:")
     if text is None:
         st.info("Upload a .txt/.md file or paste some text (or pick a bundled corpus).", icon=":material/upload:")  # fmt: skip
     else:
@@ -82,10 +82,10 @@ if stats is not None:
     c[2].metric(f"Distinct {'characters' if level == 'char' else 'words'}", f"{stats.vocab:,}")
     c[3].metric("Vocabulary used", f"{min(stats.vocab + 1, tg.data.vocab_cap(cfg)):,}")
     for w in stats.warnings:
-        st.warning(w, icon=":material/warning:")
+        st.warning(md_escape(w), icon=":material/warning:")
     left, right = st.columns([2, 3])
     left.code(text[:600] + ("…" if len(text) > 600 else ""), language=None, height=280)
-    left.caption(f"The start of {where}.")
+    left.caption(f"The start of {md_escape(where)}.")
     right.plotly_chart(tg.plot_token_frequencies(stats.top, stats.tokens, level), key="freq")
     right.caption("What the model learns first: how often each token occurs. A model that knows only this already beats uniform guessing.")  # fmt: skip
 
@@ -133,10 +133,10 @@ def _grad_norms(keys: tuple[str, ...], passage: str) -> dict[str, np.ndarray]:
     }
 
 
-def _markdown_stream(gen, sink: list):
+def _kept(gen, sink: list):
     for token in gen:
         sink.append(token)
-        yield "  \n" if token == "\n" else token.translate(MD)
+        yield token
 
 
 if result is not None:
@@ -154,28 +154,27 @@ if result is not None:
     with shown_errors():
         temps = tg.parse_temperatures(temps_text)
         if unknown := vocab.unknown(prompt):
-            st.info(f"Not in the vocabulary, read as {tg.data.PLACEHOLDER}: {' '.join(map(repr, unknown[:20]))}", icon=":material/info:")  # fmt: skip
+            st.info(f"Not in the vocabulary, read as {tg.data.PLACEHOLDER}: {md_escape(' '.join(map(repr, unknown[:20])))}", icon=":material/info:")  # fmt: skip
         lm = _lm(status.key)
         cache = st.session_state.setdefault("textgen.samples", {})
         for col, t in zip(st.columns(len(temps)), temps, strict=True):
-            col.markdown(f"**T = {tg.temperature_note(t)}**")
+            col.markdown(f"**T = {md_escape(tg.temperature_note(t))}**")
             sig = (status.key, prompt, length, t, top_k, int(seed))
             with col.container(border=True, height=360):
-                st.markdown(prompt.translate(MD).replace("\n", "  \n"))
+                st.markdown(md_escape(prompt, lines=True))
                 if sig in cache:
-                    st.markdown("".join(cache[sig]).translate(MD).replace("\n", "  \n"))
+                    st.markdown(md_escape("".join(cache[sig]), lines=True))
                 else:
                     sink: list[str] = []
-                    st.write_stream(
-                        _markdown_stream(
-                            tg.generate(lm, vocab, prompt, length, t, top_k, int(seed)), sink
-                        )
-                    )
+                    tokens = tg.generate(lm, vocab, prompt, length, t, top_k, int(seed))
+                    st.write_stream(md_stream(_kept(tokens, sink)))
                     cache[sig] = sink
             mem = tg.memorisation("".join(cache[sig]), _copy_index(text))
-            col.caption(mem.sentence())
+            col.caption(md_escape(mem.sentence()))
             if mem.quoting:
-                col.warning(f"Quoting: “{mem.longest[:120]}…”", icon=":material/content_copy:")
+                col.warning(
+                    f"Quoting: “{md_escape(mem.longest[:120])}…”", icon=":material/content_copy:"
+                )
 
 st.header("4 · Compare cells at the same budget")
 st.caption("Trains SimpleRNN, LSTM and GRU with exactly these settings and seed (one job each), then overlays their curves.")  # fmt: skip
@@ -245,7 +244,7 @@ else:
             st.dataframe(rows[:8], hide_index=True)
             best = rows[0]
             st.plotly_chart(tg.plot_unit_trace(states[show], chars, best["unit"], tg.text_features(passage)[best["feature"]], best["feature"]), key="trace")  # fmt: skip
-            st.caption(f"Unit {best['unit']} against “{best['feature']}” (correlation {best['correlation']:+.2f}) on this passage. Longer passages give more reliable correlations.")  # fmt: skip
+            st.caption(f"Unit {best['unit']} against “{md_escape(best['feature'])}” (correlation {best['correlation']:+.2f}) on this passage. Longer passages give more reliable correlations.")  # fmt: skip
 
 show_code(
     tg.build_model, tg.train, tg.cells.Layer.step, tg.generate, tg.memorisation, tg.gradient_norms

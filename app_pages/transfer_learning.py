@@ -15,6 +15,7 @@ from ui import jobs as ui_jobs
 from ui.code import show_code
 from ui.errors import shown_errors
 from ui.state import UrlState
+from ui.text import md_escape
 from ui.uploads import class_images_input, image_input, recall, zip_input
 
 st.title("Transfer learning")
@@ -94,7 +95,7 @@ if data is not None:
         f"{len(data.train_idx)} training and {len(data.val_idx)} validation images, split with seed {cfg.seed}."
     )
     for w in check.warnings:
-        c1.warning(w, icon=":material/warning:")
+        c1.warning(md_escape(w), icon=":material/warning:")
     c2.plotly_chart(transfer.plot_thumbnails(data), key="thumbs")
     if check.duplicates:
         with st.expander(
@@ -110,7 +111,8 @@ choice = url(st.selectbox, "Pretrained backbone", "bb", base.backbone, options=l
 backbone = choice.removesuffix(" (online)")
 if backbone in imagenet.ONLINE_MODELS and assets.offline():
     st.info(
-        f"{backbone} needs its ImageNet weights from the internet, which this server does not reach; the offline backbones always work."
+        f"{md_escape(backbone)} needs its ImageNet weights from the internet, which this server "
+        "does not reach; the offline backbones always work."
     )
 with st.expander("Training settings", icon=":material/tune:"):
     c1, c2, c3 = st.columns(3)
@@ -176,7 +178,7 @@ if st.button(
                 transfer.train, configs[m], data_fp, label=f"Transfer · {transfer.MODE_TITLES[m]}"
             )
         for w in warnings:
-            st.warning(w)
+            st.warning(md_escape(w))
         statuses = {m: jobs.find(transfer.train, c, data_fp) for m, c in configs.items()}
 cols = st.columns(3)
 for col, m in zip(cols, transfer.MODES, strict=True):
@@ -250,8 +252,12 @@ if done:
                 names.index(target),
             )[0]
             c1, c2 = st.columns(2)
-            c1.image(img, caption=f"true class: {names[labels[va[i]]]}", width=300)
-            c2.image(viz.overlay(img, heat, alpha), caption=f"Grad-CAM for '{target}'", width=300)
+            c1.image(img, caption=f"true class: {md_escape(names[labels[va[i]]])}", width=300)
+            c2.image(
+                viz.overlay(img, heat, alpha),
+                caption=f"Grad-CAM for '{md_escape(target)}'",
+                width=300,
+            )
             st.caption(
                 "Grad-CAM (viridis): bright where the last convolution's features raise the chosen class's score."
             )

@@ -4,10 +4,15 @@ Every function returns a plotly ``Figure`` and never displays it (pages decide w
 goes; tests inspect ``fig.data`` and the layout). Colour scales are colour-blind safe:
 ``SEQUENTIAL`` (viridis) for magnitudes, ``DIVERGING`` (a blue–orange scale) for signed
 values, ``CATEGORICAL`` (Okabe & Ito) for classes.
+
+Plotly renders a subset of HTML in titles, tick labels and legends (``<b>``, ``<br>``, and
+``<a href>``, a real link). Text that may come from a visitor (class names, file names,
+tokens) goes through :func:`plain` first; the shared builders here do it for their labels.
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -44,6 +49,11 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
     else:
         scaled = (img - lo) / (hi - lo + 1e-12)
     return (np.clip(np.nan_to_num(scaled), 0, 1) * 255).round().astype("uint8")
+
+
+def plain(text: object) -> str:
+    """Text that plotly shows as it is: ``<``, ``>`` and ``&`` escaped (entities too)."""
+    return html.escape(str(text), quote=False)
 
 
 def _layout(fig: go.Figure, title: str | None, height: int | None) -> go.Figure:
@@ -88,7 +98,7 @@ def image_grid(
     cols = max(1, min(cols, n))
     rows = int(np.ceil(n / cols))
     fig = make_subplots(
-        rows=rows, cols=cols, subplot_titles=list(titles) if titles else None,
+        rows=rows, cols=cols, subplot_titles=[plain(t) for t in titles] if titles else None,
         horizontal_spacing=0.01, vertical_spacing=0.06 if titles else 0.01,
     )  # fmt: skip
     for i, img in enumerate(imgs):
@@ -172,7 +182,8 @@ def bars(
     order = np.argsort(np.asarray(values))
     fig = go.Figure(
         go.Bar(
-            x=[float(values[i]) for i in order], y=[str(labels[i]) for i in order], orientation="h",
+            x=[float(values[i]) for i in order], y=[plain(labels[i]) for i in order],
+            orientation="h",
             marker_color=CATEGORICAL[0], text=[f"{values[i]:.3f}" for i in order], textposition="auto",
         )
     )  # fmt: skip
@@ -189,7 +200,7 @@ def confusion_matrix(
     """Rows = true class, columns = predicted; cells show counts, colour shows row share."""
     cm = np.asarray(cm, dtype="float64")
     share = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1) if normalise else cm
-    names = [str(c) for c in class_names]
+    names = [plain(c) for c in class_names]
     fig = go.Figure(
         go.Heatmap(
             z=share, x=names, y=names, colorscale=SEQUENTIAL, zmin=0, zmax=1 if normalise else None,

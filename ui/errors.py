@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import streamlit as st
 
 from dl_core.errors import UserError
+from ui.text import md_escape
 
 log = logging.getLogger("dl_explorer")
 
@@ -17,14 +18,18 @@ log = logging.getLogger("dl_explorer")
 def shown_errors(container=None) -> Iterator[None]:
     """Show a :class:`UserError` raised inside the block with ``st.error`` and carry on.
 
+    The message is plain text that may quote visitor input (a class or file name), so it is
+    escaped for Markdown.
+
     Unexpected exceptions are not swallowed: Streamlit shows a generic error box
     (``client.showErrorDetails = "none"`` hides the traceback) and the app keeps serving.
     """
     try:
         yield
     except UserError as err:
-        (container or st).error(str(err), icon=":material/error:")
+        (container or st).error(md_escape(err), icon=":material/error:")
 
 
 def show_error(message: str) -> None:
-    st.error(message, icon=":material/error:")
+    """A plain-text message (it may quote a visitor's file or class name) as an error box."""
+    st.error(md_escape(message), icon=":material/error:")

@@ -24,6 +24,7 @@ import streamlit as st
 
 from dl_core import jobs
 from dl_core.jobs import JobStatus
+from ui.text import md_escape
 
 STATE_ICONS = {
     "queued": ":material/hourglass_top:",
@@ -111,7 +112,8 @@ def _panel(
     was = seen.get(key)
     seen[key] = status.state
     st.markdown(
-        f"{STATE_ICONS.get(status.state, '')} **{status.label or 'Job'}** — {describe(status)}"
+        f"{STATE_ICONS.get(status.state, '')} **{md_escape(status.label or 'Job')}** — "
+        + md_escape(describe(status))
     )
     if status.active:
         st.progress(status.fraction())
@@ -119,17 +121,16 @@ def _panel(
             jobs.cancel(key)
             st.rerun()
     if status.state == "failed" and status.error:
-        st.error(status.error, icon=":material/error:")
+        st.error(md_escape(status.error), icon=":material/error:")
     if status.state == "cancelled":
         st.info("Stopped. Press Train to start again.", icon=":material/cancel:")
     if status.events and (status.active or status.state != "done"):
         latest = status.latest
         if latest is not None and latest.metrics:
-            st.caption(
-                " · ".join(
-                    f"{k} {v:.4g}" for k, v in latest.metrics.items() if not metrics or k in metrics
-                )
-            )
+            shown = [
+                f"{k} {v:.4g}" for k, v in latest.metrics.items() if not metrics or k in metrics
+            ]
+            st.caption(md_escape(" · ".join(shown)))
         if status.epochs():
             st.plotly_chart(curves_figure(status, metrics), key=f"curve-{key}-{len(status.events)}")
         if preview is not None and (arr := jobs.latest_preview(status)) is not None:

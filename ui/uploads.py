@@ -15,6 +15,7 @@ from dl_core import assets, uploads
 from dl_core.errors import UploadError, UserError
 from dl_core.store import Store
 from ui.state import UrlState
+from ui.text import md_escape, md_list
 
 IMAGE_TYPES = ["png", "jpg", "jpeg", "webp", "gif", "bmp"]
 TEXT_TYPES = ["txt", "md", "text", "csv"]
@@ -98,7 +99,7 @@ def image_input(
         try:
             image = uploads.load_image(data)
         except UploadError as err:
-            st.error(str(err), icon=":material/error:")
+            st.error(md_escape(err), icon=":material/error:")
             return None, ""
         remember(url, f"{name}_fp", data)
         return image, "your image"
@@ -151,7 +152,7 @@ def text_input(
             data = again[0]
         text = uploads.load_text(data, max_chars=max_chars)
     except UserError as err:
-        st.error(str(err), icon=":material/error:")
+        st.error(md_escape(err), icon=":material/error:")
         return None, "", None
     fp = remember(url, f"{name}_fp", text.encode("utf-8"))
     return text, "your text", fp
@@ -184,7 +185,7 @@ def zip_input(
     try:
         ds = uploads.load_image_zip(data, size=size)
     except UploadError as err:
-        st.error(str(err), icon=":material/error:")
+        st.error(md_escape(err), icon=":material/error:")
         return None, None
     fp = remember(url, f"{name}_fp", data)
     show_dataset_notes(ds)
@@ -194,10 +195,10 @@ def zip_input(
 def show_dataset_notes(ds: uploads.ImageDataset) -> None:
     """Warnings and skipped files of an uploaded dataset, so nothing is dropped silently."""
     for w in ds.warnings:
-        st.warning(w, icon=":material/warning:")
+        st.warning(md_escape(w), icon=":material/warning:")
     if ds.skipped:
         with st.expander(f"{len(ds.skipped)} file(s) were not used", icon=":material/info:"):
-            st.write("\n".join(f"- {s}" for s in ds.skipped))
+            st.markdown(md_list(ds.skipped))
 
 
 def class_images_input(
@@ -233,7 +234,7 @@ def class_images_input(
     try:
         ds = uploads.load_image_classes(files)
     except UploadError as err:
-        st.error(str(err), icon=":material/error:")
+        st.error(md_escape(err), icon=":material/error:")
         return None
     show_dataset_notes(ds)
     return ds

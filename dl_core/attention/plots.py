@@ -25,11 +25,6 @@ def label(token: str) -> str:
     return html.escape(shown, quote=False)
 
 
-def markdown_text(text: str) -> str:
-    """Visitor text made literal inside Streamlit Markdown (captions): every special escaped."""
-    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|$<>~:" else c for c in text)
-
-
 def labels(tokens: Sequence[str]) -> list[str]:
     return [label(t) for t in tokens]
 

@@ -73,7 +73,8 @@ def _points(
     if task == "classification":
         return [
             dict(
-                type="scatter", x=x[y == c, 0], y=x[y == c, 1], mode="markers", name=f"{name}: {class_names[c]}",
+                type="scatter", x=x[y == c, 0], y=x[y == c, 1], mode="markers",
+                name=f"{name}: {viz.plain(class_names[c])}",
                 marker=dict(color=CLASS_COLOURS[c], size=6, symbol=symbol, line=dict(color="white", width=0.8)),
             )
             for c in (0, 1)

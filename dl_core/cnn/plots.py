@@ -130,7 +130,7 @@ def plot_architecture(table: Sequence[dict[str, Any]], highlight: str | None = N
     (line, left axis) shrinks while its channels (bars, right axis) grow. Hover for names."""
     rows = [r for r in table if r["shape"] and len(r["shape"]) == 3]
     x = list(range(len(rows)))
-    info = [[r["name"], r["type"], "×".join(str(v) for v in r["shape"])] for r in rows]
+    info = [[viz.plain(r["name"]), r["type"], "×".join(str(v) for v in r["shape"])] for r in rows]
     hover = "%{customdata[0]} (%{customdata[1]})<br>output %{customdata[2]}<extra></extra>"
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_bar(x=x, y=[r["shape"][2] for r in rows], name="channels", customdata=info,

@@ -19,8 +19,8 @@ CELL_COLOURS = {
 
 
 def show_char(ch: str) -> str:
-    """A visible stand-in for whitespace in axis labels."""
-    return {"\n": "⏎", " ": "␣", "\t": "⇥"}.get(ch, ch)
+    """A visible stand-in for whitespace in axis labels (``<``, ``&`` escaped for plotly)."""
+    return {"\n": "⏎", " ": "␣", "\t": "⇥"}.get(ch) or viz.plain(ch)
 
 
 def plot_token_frequencies(
@@ -28,7 +28,7 @@ def plot_token_frequencies(
 ) -> go.Figure:
     """The most frequent tokens and their share of the text (``TextStats.top``)."""
     fig = go.Figure(go.Bar(
-        x=[show_char(t) if level == "char" else repr(t)[1:-1] for t, _ in top],
+        x=[show_char(t) if level == "char" else viz.plain(repr(t)[1:-1]) for t, _ in top],
         y=[c / max(1, total) for _, c in top], marker_color=viz.CATEGORICAL[0],
         hovertemplate="%{x}: %{y:.2%}<extra></extra>",
     ))  # fmt: skip

@@ -113,7 +113,7 @@ def plot_projection(
     fig = go.Figure()
     for c, name in enumerate(class_names):
         m = labels == c
-        fig.add_scatter(x=points[m, 0], y=points[m, 1], mode="markers", name=name,
+        fig.add_scatter(x=points[m, 0], y=points[m, 1], mode="markers", name=viz.plain(name),
                         marker=dict(color=viz.CATEGORICAL[c % len(viz.CATEGORICAL)], size=7, opacity=0.8))  # fmt: skip
     fig.update_layout(title=title, height=360, margin=dict(l=10, r=10, t=40, b=10))
     fig.update_xaxes(title="component 1")
@@ -123,8 +123,8 @@ def plot_projection(
 
 def plot_counts(check: DatasetCheck) -> go.Figure:
     names = list(check.counts)
-    fig = go.Figure(go.Bar(x=names, y=[check.counts[n] for n in names], marker_color=viz.CATEGORICAL[0],
-                           text=[check.counts[n] for n in names], textposition="auto"))  # fmt: skip
+    fig = go.Figure(go.Bar(x=[viz.plain(n) for n in names], y=[check.counts[n] for n in names],
+                           marker_color=viz.CATEGORICAL[0], text=[check.counts[n] for n in names], textposition="auto"))  # fmt: skip
     fig.update_layout(title="Images per class", height=260, margin=dict(l=10, r=10, t=40, b=10))
     return fig
 

@@ -10,6 +10,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import APP, RUN_TIMEOUT
+from ui.text import md_escape
 
 TRAINED = "Your trained CNN (third tab)"
 UPLOAD = "Upload a .keras model"
@@ -116,7 +117,7 @@ def test_a_keras_upload_is_explored_and_a_non_cnn_is_refused():
     )  # fmt: skip
     mlp = keras.Sequential([keras.Input((5,)), keras.layers.Dense(2)])
     at = _page(net=UPLOAD)
-    assert any("Upload a .keras" in e for e in _errors(at))
+    assert any(md_escape("Upload a .keras") in e for e in _errors(at))
     before = _charts(at)
     at.file_uploader(key="cnn.mfile").set_value(("m.keras", _keras_bytes(cnn_model), "x")).run()
     assert not at.exception and not _errors(at), _errors(at)
@@ -140,7 +141,7 @@ def _zip(classes: int) -> bytes:
 def test_a_zip_of_class_folders_becomes_the_training_set_and_one_class_is_refused():
     at = _page(net=UPLOAD)
     at.selectbox(key="cnn.dataset").set_value("upload").run()
-    assert any("Upload a .zip" in e for e in _errors(at))
+    assert any(md_escape("Upload a .zip") in e for e in _errors(at))
     at.file_uploader(key="cnn.zip_file").set_value(("one.zip", _zip(1), "application/zip")).run()
     assert not at.exception and any("class" in e for e in _errors(at))
     at.file_uploader(key="cnn.zip_file").set_value(("two.zip", _zip(2), "application/zip")).run()

@@ -4,6 +4,7 @@ sentences, a tiny training run (inline) whose checkpoints can be replayed."""
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import APP, RUN_TIMEOUT
+from ui.text import md_escape
 
 
 def _page(params: dict | None = None) -> AppTest:
@@ -37,13 +38,13 @@ def test_bad_settings_are_sentences():
     at = _page({"preset": "tiny", "gamma": "1.5"})
     assert "discount γ must be between 0 and 1" in _errors(at)
     at = _page({"preset": "tiny", "buffer": "8", "batch": "16"})
-    assert "replay buffer (8) must hold at least one batch" in _errors(at)
+    assert md_escape("replay buffer (8) must hold at least one batch") in _errors(at)
     at = _page({"preset": "tiny", "steps": "0"})
     assert "at least 1 environment step" in _errors(at)
     at = _page({"preset": "tiny", "steps": "5000000"})
-    assert any("capped at 200,000" in w.value for w in at.warning)
+    assert any(md_escape("capped at 200,000") in w.value for w in at.warning)
     at = _page({"env": "Pong-v5"})  # not offered: said in a sentence, then CartPole
-    assert "no environment called 'Pong-v5'" in _errors(at)
+    assert md_escape("no environment called 'Pong-v5'") in _errors(at)
     assert at.selectbox(key="dqn.env").value == "CartPole-v1"
 
 
@@ -58,5 +59,5 @@ def test_tiny_training_run_then_replay_a_checkpoint():
     assert any(o.startswith("checkpoint @") for o in options)
     at.selectbox(key="dqn.agent").set_value(options[1]).run()
     assert not at.exception
-    assert f"**{options[1]}** — return" in " ".join(m.value for m in at.markdown)
+    assert f"**{md_escape(options[1])}** — return" in " ".join(m.value for m in at.markdown)
     assert "seed" in at.query_params and "agent" in at.query_params

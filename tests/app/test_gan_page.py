@@ -8,6 +8,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import APP, RUN_TIMEOUT
+from ui.text import md_escape
 
 
 def _page(**params) -> AppTest:
@@ -89,7 +90,7 @@ def test_upload_without_folders_trains_and_a_tiny_upload_is_refused():
 
 def test_learning_rate_10_fails_the_job_with_a_sentence():
     at = _page(g_lr="10.0", d_lr="10.0")
-    assert any("0.01" in w.value for w in at.info)  # warned before training
+    assert any(md_escape("0.01") in w.value for w in at.info)  # warned before training
     at.button(key="train-DCGAN").click().run()
     assert not at.exception
     assert any("diverged" in e.value and "learning rate" in e.value for e in at.error)

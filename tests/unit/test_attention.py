@@ -241,8 +241,3 @@ def test_other_figures(out):
     sim = plots.plot_similarity(np.eye(2), ["<i>a</i>", "b"])
     assert "&lt;i&gt;" in sim.layout.xaxis.ticktext[0]
     assert len(plots.plot_positions(tiny.sinusoidal(16, 8)).data) == 2
-
-
-def test_markdown_text_escapes_visitor_tokens():
-    assert plots.markdown_text("*x*") == "\\*x\\*"
-    assert plots.markdown_text("$a$ [l](u)") == "\\$a\\$ \\[l\\]\\(u\\)"

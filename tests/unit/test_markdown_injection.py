@@ -1,0 +1,274 @@
+"""Visitor text never becomes markup (issue 23): the escaping helpers, and a check over the page
+and ui code that every string reaching a Markdown-rendering Streamlit call is escaped.
+
+The check reads the source with ``ast``: the text arguments of ``st.markdown``, ``st.warning``,
+``st.caption``, metric, tab, expander and button labels, ``help=`` and image ``caption=`` must
+be literals, f-strings whose every ``{...}`` is escaped (``md_escape(...)``), a number (a
+numeric format such as ``{x:.2f}``, ``len(...)``) or listed in ``SAFE`` below with its reason,
+or ``md_escape(...)`` / ``md_list(...)`` calls. ``st.warning(f"... {name}")`` fails it.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import plotly.graph_objects as go
+import pytest
+
+from dl_core import viz
+from ui.text import JOINER, md_escape, md_list, md_stream
+
+ROOT = Path(__file__).resolve().parents[2]
+PAYLOAD = (
+    "<img src=x onerror=alert(1)> <script>alert(2)</script> <b>bold</b> "
+    "[j](javascript:alert(3)) ![t](http://127.0.0.1:9/t.png) it"
+)
+EXTRA = [
+    "[a link](http://127.0.0.1:9/l)",
+    "<http://127.0.0.1:9/x>",
+    r"$\href{http://127.0.0.1:9/y}{x}$",
+    "&lt;b&gt; &amp;",
+    ":material/home: :smile: :red[red] :blue-badge[b]",
+    "# heading\n> quote\n- item\n1. one\n    code",
+    "*em* _em_ **strong** ~~gone~~ `code` a|b",
+    "www.example.com mail@example.com https://example.com",
+]
+
+# -- the helper ---------------------------------------------------------------------------------
+
+
+def _unescaped_specials(escaped: str) -> list[str]:
+    """ASCII punctuation in ``escaped`` that is not preceded by a backslash (a live special)."""
+    live, i = [], 0
+    while i < len(escaped):
+        c = escaped[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c in "!\"#$%&'()*+,-./:;<=>?@[]^_`{|}~":
+            live.append(c)
+        i += 1
+    return live
+
+
+@pytest.mark.parametrize("text", [PAYLOAD, *EXTRA])
+def test_markdown_escape_leaves_no_live_special(text):
+    out = md_escape(text)
+    assert _unescaped_specials(out) == []
+    assert "\n" not in out
+    # Undoing the escapes gives the visitor's text back (newlines and runs of blanks become
+    # single spaces; the invisible joiner is the only addition).
+    back = re.sub(r"\\(.)", r"\1", out).replace(JOINER, "")
+    assert back == " ".join(text.split())
+
+
+def test_markdown_escape_breaks_text_level_rules():
+    """Rules Streamlit's renderer applies to text after escapes are resolved: bare URLs,
+    e-mail addresses, emoji and icon shortcodes. A joiner must sit inside each."""
+    out = md_escape(EXTRA[-1] + " " + EXTRA[4]).replace("\\", "")
+    assert "://" not in out and "www." not in out.lower() and "@example" not in out
+    assert not re.search(r":[\w/-]+:", out)  # no shortcode survives
+    assert not re.search(r"https?://", out)
+
+
+def test_markdown_escape_keeps_lines_when_asked():
+    out = md_escape("# one\n    two\r\nthree", lines=True)
+    assert out.split("  \n") == ["\\# one", "two", "three"]
+    assert md_list(["a*b", "[x](y)"]) == "- a\\*b\n- \\[x\\]\\(y\\)"
+
+
+def test_markdown_escape_leaves_plain_colons_alone():
+    assert md_escape("cats: 3 images") == "cats\\: 3 images"  # no joiner before a blank
+
+
+def test_markdown_stream_escapes_token_by_token():
+    """Streamed characters keep their blanks, and the joined stream is as inert as md_escape."""
+    text = "see ![t](http://127.0.0.1:9/t.png) at www.x.org :smile:\nnext"
+    out = "".join(md_stream(list(text)))
+    assert _unescaped_specials(out.replace("  \n", " ")) == []
+    assert "see \\!\\[t\\]" in out and out.count("  \n") == 1
+    plain = out.replace("\\", "")
+    assert "://" not in plain and "www." not in plain and ":smile" not in plain
+    assert re.sub(r"\\(.)", r"\1", out).replace(JOINER, "") == text.replace("\n", "  \n")
+
+
+def test_markdown_escape_accepts_any_value():
+    assert md_escape(3.5) == "3\\.5"
+    assert md_escape("") == ""
+
+
+def test_injection_plotly_labels_are_plain():
+    """Plotly renders <b>, <br> and <a href> in labels: the shared builders escape them."""
+    fig = viz.bars([0.2, 0.8], ["<a href='http://127.0.0.1:9/'>x</a>", "&lt;"])
+    assert set(fig.data[0].y) == {"&lt;a href='http://127.0.0.1:9/'&gt;x&lt;/a&gt;", "&amp;lt;"}
+    cm = viz.confusion_matrix([[1, 0], [0, 1]], ["<b>a</b>", "b"])
+    assert cm.data[0].x[0] == "&lt;b&gt;a&lt;/b&gt;"
+    grid = viz.image_grid([[[0.0]], [[1.0]]], titles=["<i>x</i>", "y"])
+    assert isinstance(grid, go.Figure)
+    assert grid.layout.annotations[0].text == "&lt;i&gt;x&lt;/i&gt;"
+
+
+# -- every Markdown-rendering call in app_pages/ and ui/ escapes what it interpolates ----------
+
+# Calls whose text arguments Streamlit renders as Markdown (first positional argument or the
+# named ones; ``write`` and the alerts take the first, ``metric`` label, value and delta).
+TEXT_CALLS = {
+    "markdown": 1, "write": 9, "warning": 1, "error": 1, "info": 1, "success": 1, "toast": 1,
+    "caption": 1, "header": 1, "subheader": 1, "title": 1, "metric": 3, "tabs": 1,
+    "expander": 1, "popover": 1, "status": 1, "button": 1, "download_button": 1,
+    "link_button": 1, "page_link": 0, "toggle": 1, "checkbox": 1, "radio": 1,
+}  # fmt: skip
+TEXT_KEYWORDS = {"body", "label", "value", "delta", "help", "caption"}
+# Page helpers that pass an argument on to a Markdown call: name -> index of that argument.
+LOCAL_TEXT_FUNCS = {"url": 1, "picked": 1, "chart": 2}  # UrlState(widget, label, ...)
+NOT_STREAMLIT = {"log", "logger", "logging", "warnings", "jobs"}  # (jobs.status: a job)
+HELPERS = {"md_escape", "md_list"}
+NUMERIC_CALLS = {"len", "int", "float", "round", "min", "max"}
+NUMERIC_FORMAT = re.compile(r"[,_]|[bcdeEfFgGnoxX%]$")
+
+# Interpolations known to be safe, per file, with the reason: numbers or app constants. Anything
+# else that reaches a Markdown call must go through ``md_escape``.
+SAFE: dict[str, set[str]] = {
+    "app_pages/attention.py": {"layer", "head", "name", "out['unknown']"},  # ints; "A"/"B"
+    "app_pages/basics.py": {"errors['xor'][-1]"},  # a count
+    "app_pages/cnn.py": {"i", "j", "corner", "f", "kernel.shape", "fmap.shape[0]",
+                         "fmap.shape[1]", "fmap.shape[2]"},  # ints and shapes
+    "app_pages/detection.py": {"image.shape[1]", "image.shape[0]", "small.shape[1]",
+                               "small.shape[0]", "step"},  # ints
+    "app_pages/dqn.py": {"env.title", "env.reward", "env.observation", "', '.join(env.actions)",
+                         "source"},  # dqn.ENVS constants; one of two fixed phrases
+    "app_pages/gan.py": {"name", "what", "gres['collapse_epochs']", "i + 1"},  # constants, ints
+    "app_pages/home.py": {"spec.data"},  # ui.registry constant
+    "app_pages/jobs.py": {"j.state", "j.key[:12]"},  # a state name; a hex digest
+    "app_pages/segmentation.py": {"cfg.n_val", "result['epochs_run']", "unused", "res.n_fg",
+                                  "res.n_bg", "res.n_conflict"},  # counts
+    "app_pages/text_generation.py": {"tg.data.PLACEHOLDER", "best['unit']"},  # constant; int
+    "app_pages/transfer_learning.py": {"cfg.seed"},
+    "ui/code.py": {"module", "getattr(obj, '__qualname__', obj)"},  # our own functions
+    "ui/jobs.py": {"STATE_ICONS.get(status.state, '')", "label"},  # icons; a page's label
+    "ui/system.py": {"_version('keras')", "_version('tensorflow')", "counts['running']",
+                     "counts['queued']"},  # versions; counts
+    "ui/uploads.py": {"i + 1"},
+}  # fmt: skip
+# Whole arguments (not f-strings) known to be safe, per file: labels the page code itself wrote
+# (loop variables over constant tables, helper parameters) and operator settings.
+SAFE_ARGS: dict[str, set[str]] = {
+    "app_pages/attention.py": {"label", "caption"},  # picked()/chart() parameters (checked
+    # at their call sites through LOCAL_TEXT_FUNCS)
+    "app_pages/basics.py": {"lab"},  # "x column", "y column", "Label column"
+    "app_pages/cnn.py": {"label", "value",  # cnn.CHOICES labels; the page's own metrics
+                         "conv.explain_shape(grey.shape, kern.shape[0], stride, padding, pool_size)"},
+    "app_pages/detection.py": {"det.HEAD_EXPLAINED"},  # our Markdown
+    "app_pages/gan.py": {"label"},  # GAN_CONTROLS / VAE_CONTROLS labels
+    "app_pages/home.py": {"spec.blurb", "spec.title"},  # ui.registry constants
+    "app_pages/segmentation.py": {"seg.pretrained.SORRY",
+                                  "['image | predicted mask'] * len(a)"},
+    "app_pages/transfer_learning.py": {"transfer.MODE_TITLES[m]"},
+    "ui/code.py": {"label"},  # show_code's label parameter (a constant at every call)
+    "ui/jobs.py": {"text"},  # a page's button label + a constant suffix
+    "ui/system.py": {"backend", "devices()[-1].split(' · ')[0]", "'\\n'.join(devices())",
+                     "' · '.join(devices())"},  # operator settings and hardware names
+    "ui/uploads.py": {"label"},  # image_input's label parameter (constants at call sites)
+}  # fmt: skip
+
+
+def _sources() -> list[Path]:
+    return sorted([*ROOT.glob("app_pages/*.py"), *ROOT.glob("ui/*.py"), ROOT / "streamlit_app.py"])
+
+
+def _receiver(func: ast.expr) -> str:
+    while isinstance(func, (ast.Attribute, ast.Subscript, ast.Call)):
+        func = func.value if not isinstance(func, ast.Call) else func.func
+    return func.id if isinstance(func, ast.Name) else ""
+
+
+class _Checker:
+    def __init__(self, rel: str) -> None:
+        self.rel = rel
+        self.safe = SAFE.get(rel, set())
+        self.safe_args = SAFE_ARGS.get(rel, set())
+        self.problems: list[str] = []
+
+    def interp_ok(self, node: ast.FormattedValue) -> bool:
+        spec = node.format_spec
+        if isinstance(spec, ast.JoinedStr) and spec.values:
+            last = spec.values[-1]
+            if isinstance(last, ast.Constant) and NUMERIC_FORMAT.search(str(last.value)):
+                return True
+        value = node.value
+        if isinstance(value, ast.Constant):
+            return True
+        if isinstance(value, ast.IfExp):  # one of two literals
+            return all(isinstance(v, ast.Constant) for v in (value.body, value.orelse))
+        if isinstance(value, ast.Call) and getattr(value.func, "id", "") in HELPERS | NUMERIC_CALLS:
+            return True
+        return ast.unparse(value) in self.safe
+
+    def text_ok(self, node: ast.expr) -> bool:
+        if isinstance(node, ast.Constant):
+            return True
+        if isinstance(node, ast.JoinedStr):
+            return all(
+                isinstance(v, ast.Constant) or self.interp_ok(v)  # type: ignore[arg-type]
+                for v in node.values
+            )
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") in HELPERS | NUMERIC_CALLS:
+            return True
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            return self.text_ok(node.left) and self.text_ok(node.right)
+        if isinstance(node, ast.IfExp):
+            return self.text_ok(node.body) and self.text_ok(node.orelse)
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return all(self.text_ok(e) for e in node.elts)
+        return ast.unparse(node) in self.safe_args
+
+    def check(self, call: ast.Call, args: list[ast.expr]) -> None:
+        for arg in args:
+            if not self.text_ok(arg):
+                self.problems.append(f"{self.rel}:{call.lineno}: {ast.unparse(arg)[:90]}")
+
+    def visit(self, tree: ast.AST) -> None:
+        for call in ast.walk(tree):
+            if not isinstance(call, ast.Call):
+                continue
+            func = call.func
+            named = [k.value for k in call.keywords if k.arg in TEXT_KEYWORDS]
+            if isinstance(func, ast.Attribute) and func.attr in TEXT_CALLS:
+                if _receiver(func) in NOT_STREAMLIT or not (call.args or call.keywords):
+                    continue
+                self.check(call, call.args[: TEXT_CALLS[func.attr]] + named)
+            elif isinstance(func, ast.Name) and func.id in LOCAL_TEXT_FUNCS:
+                at = LOCAL_TEXT_FUNCS[func.id]
+                self.check(call, call.args[at : at + 1] + named)
+            elif named and isinstance(func, ast.Attribute) and func.attr == "image":
+                self.check(call, named)
+
+
+def test_markdown_calls_escape_visitor_text():
+    problems = []
+    for path in _sources():
+        checker = _Checker(path.relative_to(ROOT).as_posix())
+        checker.visit(ast.parse(path.read_text(), str(path)))
+        problems += checker.problems
+    assert not problems, "Unescaped text reaches Markdown (wrap it in md_escape):\n" + "\n".join(
+        problems
+    )
+
+
+def test_markdown_check_catches_an_unescaped_warning():
+    """The check above is not vacuous: an unescaped interpolation or variable is reported."""
+    src = (
+        "st.warning(f'Few images in {name}')\n"
+        "c1.warning(w, icon='x')\n"
+        "st.caption(f'{n:.2f} {md_escape(name)} {len(xs)}')\n"
+        "st.tabs(['A', label])\n"
+        "url(st.slider, f'Class {name}', 'n', 1)\n"
+        "col.image(img, caption=f'true: {name}')\n"
+        "log.warning(f'{name}')\n"
+    )
+    checker = _Checker("app_pages/example.py")
+    checker.visit(ast.parse(src))
+    lines = [p.split(":")[1] for p in checker.problems]
+    assert lines == ["1", "2", "4", "5", "6"], checker.problems
