@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import APP
+from tests.app.conftest import APP, RUN_TIMEOUT
 from ui.text import md_escape
 
 PAYLOAD = (
@@ -73,8 +73,8 @@ def _assert_inert(at: AppTest, shown: str | None = None) -> None:
         assert any(md_escape(shown) in b for b in bodies), (md_escape(shown), bodies)
 
 
-def _page(path: str, timeout: int = 300, **params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=timeout)
+def _page(path: str, **params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
     at.run()
     at.switch_page(path)
     at.query_params.update(params)
