@@ -91,7 +91,7 @@ with t_train:
     data_fp = None
     with shown_errors():
         if cfg.dataset == "upload":
-            zds, zfp = zip_input(url, "zip", size=(cnn.model.UPLOAD_SIZE,) * 2)
+            zds, zfp = zip_input(url, "zip", size=(cnn.UPLOAD_SIZE,) * 2)
             if zds is None:
                 raise UserError("Upload a .zip with one folder of images per class (two or more).")
             data_fp = _pack(zfp, zds)

@@ -11,7 +11,8 @@ import plotly.graph_objects as go
 from dl_core import viz
 from dl_core.assets import imagenet
 from dl_core.errors import UserError
-from dl_core.transfer.data import MODE_TITLES, THUMB, Data, DatasetCheck, square
+from dl_core.transfer.config import MODE_TITLES
+from dl_core.transfer.data import THUMB, Data, DatasetCheck, square
 
 
 # -- analysis -------------------------------------------------------------------------------
