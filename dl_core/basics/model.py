@@ -1,4 +1,4 @@
-"""Config, model and training for the basics page.
+"""Model and training for the basics page (``Config`` is in :mod:`dl_core.basics.config`).
 
 ``train`` fits a small multilayer perceptron with Keras and records its whole trajectory:
 the weights after every batch (or every few batches for long runs) and the train and
