@@ -12,7 +12,8 @@ al. 2017 (LSTMVis). The keras-io character-level LSTM example is the starting po
 
 Reading order: :mod:`.config` (Config, PRESETS, validate) -> :mod:`.data` (text, vocabulary,
 windows) -> :mod:`.model` (model, ``train``, ``validation_bpc``) -> :mod:`.cells` (NumPy
-cells, sampling, gates) -> :mod:`.analysis` (memorisation, tracking units, gradient norms) -> :mod:`.plots`.
+cells, sampling, gates) -> :mod:`.analysis` (memorisation, tracking units, gradient norms)
+-> :mod:`.plots`.
 """
 
 from dl_core.text_generation.analysis import (
