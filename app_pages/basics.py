@@ -194,7 +194,7 @@ with compare_tab:
             st.caption("Same data, same seed, same starting weights: solid = train loss, dashed = test loss.")  # fmt: skip
             for col, (name, r), c in zip(st.columns(2), results.items(), (cfg, cfg2), strict=True):
                 col.markdown(f"**{name}**")
-                col.plotly_chart(plots.plot_step(r, c, len(r["steps"]) - 1, height=340)["boundary"], key=f"basics.fig_cmp_{c.optimizer}_{c.regularization}")  # fmt: skip
+                col.plotly_chart(plots.step_figures(r, c, len(r["steps"]) - 1, height=340)["boundary"], key=f"basics.fig_cmp_{c.optimizer}_{c.regularization}")  # fmt: skip
             st.caption("Each network's output over the plane after its last epoch.")
 with lessons_tab:
     st.subheader("Activation functions and their slopes")

@@ -76,3 +76,4 @@ def validate(cfg: Config, task: str | None = None) -> list[str]:
     warnings = []
     if cfg.dropout and not cfg.hidden:
         warnings.append("Dropout applies to hidden layers; with none it does nothing.")
+    return warnings
