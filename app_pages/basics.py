@@ -9,6 +9,7 @@ from dl_core.basics import analysis, player, plots
 from dl_core.store import Store
 from ui import jobs as ui_jobs
 from ui.code import show_code
+from ui.compare import train_and_compare
 from ui.errors import shown_errors
 from ui.mlp_player import mlp_player, point_editor
 from ui.state import UrlState, parse
@@ -30,14 +31,8 @@ url = UrlState("basics")
 LR = [0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0, 1000.0]
 
 
-def _reset_to_preset() -> None:
-    for name in [n for n in st.query_params if n != "preset"]:
-        del st.query_params[name]
-        st.session_state.pop(f"basics.{name}", None)
-
-
 with st.sidebar:
-    preset = url(st.segmented_control, "Preset", "preset", "default", options=list(basics.PRESETS), on_change=_reset_to_preset) or "default"  # fmt: skip
+    preset = url(st.segmented_control, "Preset", "preset", "default", options=list(basics.PRESETS), on_change=url.reset) or "default"  # fmt: skip
     base = basics.PRESETS[preset]
     st.subheader("Data")
     source = url(st.segmented_control, "Source", "src", "Generated", options=["Generated", "CSV"]) or "Generated"  # fmt: skip
@@ -182,20 +177,24 @@ with compare_tab:
     if ready and cfg2 == cfg:
         st.info("That is the current setting; compare with another optimizer, or toggle regularisation.")  # fmt: skip
     elif ready:
-        if st.button("Train both", icon=":material/compare_arrows:", key="basics.train2"):
-            for c in (cfg, cfg2):
-                jobs.submit(basics.train, c, data_fp, label="Basics · compare")
-        runs = {basics.describe(c): jobs.find(basics.train, c, data_fp) for c in (cfg, cfg2)}
+        runs = train_and_compare(
+            basics.train,
+            {basics.describe(c): c for c in (cfg, cfg2)},
+            data_fp,
+            button="Train both",
+            key="basics.train2",
+            job_label="Basics · compare",
+        )
         ui_jobs.progress(
-            runs[basics.describe(cfg2)], metrics=("loss",)
+            runs.statuses[basics.describe(cfg2)], metrics=("loss",)
         )  # the first run's panel is on Train
-        if all(s2 and s2.state == "done" for s2 in runs.values()):
-            results = {name: ui_jobs.load_result(s2.key) for name, s2 in runs.items()}
+        if runs.all_done:
+            results = runs.results
             st.plotly_chart(plots.plot_compare(results), key="basics.fig_cmpcurves")
             st.caption("Same data, same seed, same starting weights: solid = train loss, dashed = test loss.")  # fmt: skip
             for col, (name, r), c in zip(st.columns(2), results.items(), (cfg, cfg2), strict=True):
                 col.markdown(f"**{md_escape(name)}**")
-                col.plotly_chart(plots.plot_step(r, c, len(r["steps"]) - 1, height=340)["boundary"], key=f"basics.fig_cmp_{c.optimizer}_{c.regularization}")  # fmt: skip
+                col.plotly_chart(plots.step_figures(r, c, len(r["steps"]) - 1, height=340)["boundary"], key=f"basics.fig_cmp_{c.optimizer}_{c.regularization}")  # fmt: skip
             st.caption("Each network's output over the plane after its last epoch.")
 with lessons_tab:
     st.subheader("Activation functions and their slopes")

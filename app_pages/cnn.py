@@ -92,7 +92,7 @@ with t_train:
     data_fp = None
     with shown_errors():
         if cfg.dataset == "upload":
-            zds, zfp = zip_input(url, "zip", size=(cnn.model.UPLOAD_SIZE,) * 2)
+            zds, zfp = zip_input(url, "zip", size=(cnn.UPLOAD_SIZE,) * 2)
             if zds is None:
                 raise UserError("Upload a .zip with one folder of images per class (two or more).")
             data_fp = _pack(zfp, zds)
@@ -250,7 +250,7 @@ with t_net, shown_errors():
     am_seed = url(a[3].number_input, "Seed", "am_seed", 0, min_value=0, step=1)
     if url(a[4].toggle, "Synthesise", "am", False):
         res = _actmax(mkey, model, am_layer, int(f), steps, int(am_seed), net["value_range"])
-        grid, curve = plots.plot_activation_maximisation(res)
+        grid, curve = plots.activation_maximisation_figures(res)
         st.plotly_chart(grid, key="am_grid")
         st.plotly_chart(curve, key="am_curve")
         st.caption(f"The input that most excites filter {f} of '{md_escape(am_layer)}', grown "

@@ -54,14 +54,16 @@ VAE_CONTROLS = [
 ]  # fmt: skip
 
 url = UrlState("gan")
-preset = url(st.segmented_control, "Preset", "preset", "default", options=list(dcgan.PRESETS))
+preset = url(
+    st.segmented_control,
+    "Preset",
+    "preset",
+    "default",
+    options=list(dcgan.PRESETS),
+    on_change=url.reset,  # a new preset resets the controls
+    args=(("preset", "zip_fp"),),
+)
 preset = preset or "default"
-if st.session_state.get("_gan_preset", preset) != preset:  # a new preset resets the controls
-    for k in [k for k in list(st.session_state) if k.startswith("gan.")]:
-        if k[4:] not in ("preset", "zip_file"):
-            del st.session_state[k]
-            url.drop_param(k[4:])
-st.session_state["_gan_preset"] = preset
 G, V = dcgan.PRESETS[preset], vae.PRESETS[preset]
 
 

@@ -32,12 +32,6 @@ url = UrlState("segmentation")
 FG, BG = seg.CLASS_COLOURS[1], "#D55E00"  # object strokes in the object's overlay colour
 
 
-def _reset_to_preset() -> None:
-    for name in [n for n in st.query_params if n != "preset"]:
-        del st.query_params[name]
-        st.session_state.pop(url.key(name), None)
-
-
 @st.cache_data(max_entries=16, show_spinner=False)
 def _maps(job_key: str, idx: int, _model, image: np.ndarray) -> dict:
     return seg.feature_maps(_model, image)
@@ -61,7 +55,7 @@ def _features(photo: np.ndarray) -> np.ndarray:
 train_tab, click_tab, explain_tab = st.tabs(["Train U-Net / DeepLab", "Few-click on your photo", "How upsampling works"])  # fmt: skip
 with train_tab:
     c1, c2, c3, c4 = st.columns(4)
-    preset = url(c1.segmented_control, "Preset", "preset", "default", options=list(seg.PRESETS), on_change=_reset_to_preset) or "default"  # fmt: skip
+    preset = url(c1.segmented_control, "Preset", "preset", "default", options=list(seg.PRESETS), on_change=url.reset) or "default"  # fmt: skip
     base = seg.PRESETS[preset]
     dataset = url(c1.selectbox, "Data", "data", base.dataset, options=list(seg.DATASETS), format_func={"scenes": "Shapes on textures", "animals": "Animal silhouettes"}.get)  # fmt: skip
     arch = url(c2.segmented_control, "Architecture", "arch", base.architecture, options=seg.ARCHITECTURES, format_func={"unet": "U-Net", "deeplab": "DeepLab"}.get) or "unet"  # fmt: skip

@@ -5,10 +5,10 @@ import dataclasses
 import numpy as np
 import streamlit as st
 
-from dl_core import jobs
 from dl_core import text_generation as tg
 from ui import jobs as ui_jobs
 from ui.code import show_code
+from ui.compare import train_and_compare
 from ui.errors import shown_errors
 from ui.state import UrlState
 from ui.text import md_escape, md_stream
@@ -30,14 +30,8 @@ st.latex(
 url = UrlState("textgen")
 
 
-def _reset_to_preset() -> None:
-    for name in [n for n in st.query_params if n not in ("preset", "txt_fp")]:
-        del st.query_params[name]
-        st.session_state.pop(url.key(name), None)
-
-
 with st.sidebar:
-    preset = url(st.segmented_control, "Preset", "preset", "default", options=list(tg.PRESETS), on_change=_reset_to_preset) or "default"  # fmt: skip
+    preset = url(st.segmented_control, "Preset", "preset", "default", options=list(tg.PRESETS), on_change=url.reset, args=(("preset", "txt_fp"),)) or "default"  # fmt: skip
     base = tg.PRESETS[preset]
     st.subheader("Model")
     level = url(st.segmented_control, "Tokens", "level", base.level, options=tg.LEVELS) or "char"
@@ -179,15 +173,20 @@ if result is not None:
 st.header("4 · Compare cells at the same budget")
 st.caption("Trains SimpleRNN, LSTM and GRU with exactly these settings and seed (one job each), then overlays their curves.")  # fmt: skip
 cfgs = {c_: dataclasses.replace(cfg, cell=c_) for c_ in tg.CELLS}
-if stats is not None and st.button("Train all three cells", icon=":material/compare_arrows:", key="textgen.compare"):  # fmt: skip
-    for c_, cf in cfgs.items():
-        jobs.submit(tg.train, cf, data_fp, label=f"{tg.CELL_NAMES[c_]} · compare")
-found = {c_: jobs.find(tg.train, cf, data_fp) for c_, cf in cfgs.items()}
-for c_, stt in found.items():
+runs = train_and_compare(
+    tg.train,
+    cfgs,
+    data_fp,
+    button="Train all three cells",
+    key="textgen.compare",
+    job_label=lambda c_: f"{tg.CELL_NAMES[c_]} · compare",
+    offer=stats is not None,
+)
+for c_, stt in runs.statuses.items():
     if stt is not None and stt.state != "done" and c_ != cell:
         ui_jobs.progress(stt, metrics=("bpc", "val_bpc"))
-keys = {c_: s.key for c_, s in found.items() if s and s.state == "done"}
-done = {c_: ui_jobs.load_result(k) for c_, k in keys.items()}
+keys = {c_: s.key for c_, s in runs.statuses.items() if s and s.state == "done"}
+done = runs.results
 if len(done) >= 2 and text is not None:
     axis = url(st.segmented_control, "x axis", "cmp_x", "seconds", options=["seconds", "epoch"]) or "seconds"  # fmt: skip
     st.plotly_chart(tg.plot_curves({r["cell"]: r["history"] for r in done.values()}, x=axis), key="cmp")  # fmt: skip

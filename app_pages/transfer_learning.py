@@ -6,13 +6,14 @@ import json
 import pandas as pd
 import streamlit as st
 
-from dl_core import assets, jobs, transfer, viz
+from dl_core import assets, transfer, viz
 from dl_core.assets import imagenet
 from dl_core.cnn.explain import grad_cam
 from dl_core.config import from_dict, to_json
 from dl_core.store import Store
 from ui import jobs as ui_jobs
 from ui.code import show_code
+from ui.compare import train_and_compare
 from ui.errors import shown_errors
 from ui.state import UrlState
 from ui.text import md_escape
@@ -165,21 +166,20 @@ with st.expander("Training settings", icon=":material/tune:"):
 # -- 3. train three ways ----------------------------------------------------------------------
 st.header("3 · Train three ways")
 configs = {m: dataclasses.replace(cfg, mode=m) for m in transfer.MODES}
-statuses = {m: jobs.find(transfer.train, c, data_fp) for m, c in configs.items()}
 ready = data is not None and not (backbone in imagenet.ONLINE_MODELS and assets.offline())
-busy = any(s is not None and s.active for s in statuses.values())
-if st.button(
-    "Train all three", type="primary", icon=":material/play_arrow:", disabled=not ready or busy
-):
-    with shown_errors():
-        for m in transfer.MODES:
-            warnings = transfer.validate(configs[m])
-            jobs.submit(
-                transfer.train, configs[m], data_fp, label=f"Transfer · {transfer.MODE_TITLES[m]}"
-            )
-        for w in warnings:
-            st.warning(md_escape(w))
-        statuses = {m: jobs.find(transfer.train, c, data_fp) for m, c in configs.items()}
+runs = train_and_compare(
+    transfer.train,
+    configs,
+    data_fp,
+    button="Train all three",
+    job_label=lambda m: f"Transfer · {transfer.MODE_TITLES[m]}",
+    validate=transfer.validate,
+    disabled=not ready,
+    lock=True,
+    type="primary",
+    icon=":material/play_arrow:",
+)
+statuses = runs.statuses
 cols = st.columns(3)
 for col, m in zip(cols, transfer.MODES, strict=True):
     with col:

@@ -37,7 +37,7 @@ def _server_side(cfg) -> dict:
     index = [4 * out["steps_per_epoch"]]
 
     def redraw() -> None:
-        figs = plots.plot_step(out, cfg, index[0] // out["steps_per_epoch"])
+        figs = plots.step_figures(out, cfg, index[0] // out["steps_per_epoch"])
         for name in ("boundary", "network", "losses"):
             figs[name].to_json()
 

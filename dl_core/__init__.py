@@ -9,7 +9,7 @@ import os
 __version__ = "0.1.0"
 
 # Quiet TensorFlow's C++ logging and default to the TensorFlow backend; a user who sets
-# KERAS_BACKEND=jax or torch keeps their choice.
+# KERAS_BACKEND=jax or torch keeps their choice (untested: see each Topic in dl_core.topics).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")

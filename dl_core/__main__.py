@@ -13,11 +13,11 @@ from dl_core.store import Store
 def warmup(only: list[str] | None = None, timeout: float = 3600) -> int:
     """Train every topic's warm-up jobs through the worker pool; print what happened."""
     failed = 0
-    for module in topics.modules():
-        name = module.__name__.rsplit(".", 1)[-1]
+    for topic in topics.TOPICS:
+        name = topic.name
         if only and name not in only:
             continue
-        for train, cfg, data_fp, label in getattr(module, "warmup_jobs", list)():
+        for train, cfg, data_fp, label in topic.warmup_jobs():
             t0 = time.time()
             key = jobs.submit(train, cfg, data_fp, label=label)
             st = jobs.wait(key, timeout=timeout)

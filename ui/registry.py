@@ -1,7 +1,8 @@
 """The one registry of pages. ``streamlit_app.py`` builds the navigation from it, the home
 page draws a card per topic from it, and the app tests walk it.
 
-Adding a topic: ``dl_core/<topic>.py`` + ``app_pages/<topic>.py`` + its unit test + one line here.
+Every topic page has a ``Topic`` in ``dl_core/topics.py`` with the same path, in the same
+order (``tests/unit/test_topics.py`` checks it). Adding a topic: ``docs/topic-guide.md``.
 """
 
 from __future__ import annotations

@@ -131,6 +131,15 @@ class UrlState:
         if name in st.query_params:
             del st.query_params[name]
 
+    def reset(self, keep: Sequence[str] = ("preset",)) -> None:
+        """Forget the page's controls but ``keep`` (URL and widget state), so that the next
+        run draws them from the new preset: a preset control's ``on_change``, e.g.
+        ``url(st.segmented_control, ..., on_change=url.reset, args=(("preset", "txt_fp"),))``.
+        """
+        for name in [n for n in st.query_params if n not in keep]:
+            del st.query_params[name]
+            st.session_state.pop(self.key(name), None)
+
     @staticmethod
     def _fit(widget: Callable[..., Any], value: Any, default: Any, kwargs: dict[str, Any]) -> Any:
         """Keep a URL value inside the widget's own bounds and options."""

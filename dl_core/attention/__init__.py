@@ -9,11 +9,13 @@ values of the tokens it attends to. Read top to bottom:
   tokens, Q/K/V and attention of every layer and head; sentence embeddings.
 - :mod:`dl_core.attention.analysis`: attention rollout and per-head statistics (arrays in,
   arrays out).
-- :mod:`dl_core.attention.tiny`: a character-level causal transformer (``Config``,
-  ``PRESETS``, ``train``) whose attention is saved after every epoch.
+- :mod:`dl_core.attention.config`: the tiny transformer's ``Config``, ``PRESETS``, ``validate``.
+- :mod:`dl_core.attention.tiny`: a character-level causal transformer (``train``) whose
+  attention is saved after every epoch.
 - :mod:`dl_core.attention.plots`: the figures (plotly, never displayed here).
 """
 
-from dl_core.attention.tiny import PRESETS, Config, train, validate, warmup_jobs
+from dl_core.attention.config import PRESETS, Config, validate
+from dl_core.attention.tiny import train, warmup_jobs
 
 __all__ = ["Config", "PRESETS", "train", "validate", "warmup_jobs"]

@@ -6,9 +6,10 @@ representations by back-propagating errors"; Rosenblatt 1958 for the perceptron)
 follows TensorFlow Playground (Smilkov & Carter 2016): 2-D data, hand-made input features,
 the decision boundary and every neuron's output drawn as training proceeds.
 
-Modules, top to bottom: :mod:`.data` (data sets, features, uploaded tables),
-:mod:`.model` (``Config``, ``PRESETS``, ``build_model``, ``train``), :mod:`.analysis`
-(NumPy forward pass over recorded weights, lessons), :mod:`.plots` (figures).
+Modules, top to bottom: :mod:`.config` (``Config``, ``PRESETS``, ``validate``),
+:mod:`.data` (data sets, features, uploaded tables), :mod:`.model` (``build_model``,
+``train``), :mod:`.analysis` (NumPy forward pass over recorded weights, lessons),
+:mod:`.plots` (figures).
 """
 
 from dl_core.basics.analysis import (
@@ -22,6 +23,15 @@ from dl_core.basics.analysis import (
     predict,
     unflatten,
 )  # fmt: skip
+from dl_core.basics.config import (
+    ACTIVATIONS,
+    LOSSES,
+    OPTIMIZERS,
+    PRESETS,
+    REGULARIZERS,
+    Config,
+    validate,
+)
 from dl_core.basics.data import (
     CLASSIFICATION,
     DATASETS,
@@ -39,13 +49,7 @@ from dl_core.basics.data import (
     table_to_dataset,
 )  # fmt: skip
 from dl_core.basics.model import (
-    ACTIVATIONS,
     COMPARISONS,
-    LOSSES,
-    OPTIMIZERS,
-    PRESETS,
-    REGULARIZERS,
-    Config,
     build_model,
     describe,
     keras_code,
@@ -53,7 +57,6 @@ from dl_core.basics.model import (
     load_points,
     parse_hidden,
     train,
-    validate,
     variant,
     warmup_jobs,
 )  # fmt: skip

@@ -295,7 +295,7 @@ def plot_loss_surface(
     return fig
 
 
-def plot_step(res, cfg, index: int, height: int = 400) -> dict:
+def step_figures(res, cfg, index: int, height: int = 400) -> dict:
     """Everything the page draws for one recorded step of a finished training job.
 
     Args:

@@ -3,7 +3,8 @@
 visitor trains.
 
 - :mod:`dl_core.cnn.convolution`: the operation in NumPy, kernels, output sizes.
-- :mod:`dl_core.cnn.model`: ``Config``, ``PRESETS``, ``validate``, ``train`` (a job).
+- :mod:`dl_core.cnn.config`: ``Config``, ``PRESETS``, ``validate``.
+- :mod:`dl_core.cnn.model`: data, the model and ``train`` (a job).
 - :mod:`dl_core.cnn.layers`: the layers of any Keras CNN (nested models expanded), filters,
   and turning a photo into a model's input.
 - :mod:`dl_core.cnn.explain`: analysis on any Keras CNN, nested models included —
@@ -23,19 +24,17 @@ LeCun et al. 1998 (LeNet); Selvaraju et al. 2017 (Grad-CAM); Smilkov et al. 2017
 (SmoothGrad); Olah et al. 2017 (Feature Visualization).
 """
 
-from dl_core.cnn.model import (
+from dl_core.cnn.config import (
     CHOICES,
     DATASETS,
     OPTIMIZERS,
     POOLINGS,
     PRESETS,
+    UPLOAD_SIZE,
     Config,
-    build_model,
-    load_data,
-    train,
     validate,
-    warmup_jobs,
 )
+from dl_core.cnn.model import build_model, load_data, train, warmup_jobs
 
 __all__ = [
     "CHOICES",
@@ -43,6 +42,7 @@ __all__ = [
     "OPTIMIZERS",
     "POOLINGS",
     "PRESETS",
+    "UPLOAD_SIZE",
     "Config",
     "build_model",
     "load_data",

@@ -161,7 +161,7 @@ def plot_explanations(
     return _titled(viz.image_grid(panels, titles=["image", *maps], cols=len(panels), cell=240))
 
 
-def plot_activation_maximisation(result: dict[str, Any]) -> tuple[go.Figure, go.Figure]:
+def activation_maximisation_figures(result: dict[str, Any]) -> tuple[go.Figure, go.Figure]:
     """The synthesised input at a few steps, and the filter's mean activation per step."""
     shots = [viz.to_uint8(s) for s in result["snapshots"]]
     titles = [f"step {s}" for s in result["snapshot_steps"]]

@@ -1,5 +1,7 @@
 """YOLOv8 from keras-cv: the one place in dl_core that imports ``keras_cv``.
 
+Why keras-cv stays (it is in maintenance): keras-hub, its successor, has no YOLOv8 detector.
+
 keras-cv is TensorFlow-specific here (its YOLOv8 loss and label assigner use TF ops) and
 slow to import, so nothing else imports this module at load time. Its presets download
 from Kaggle, which an offline server cannot do; we build a small ``YOLOV8Backbone`` from

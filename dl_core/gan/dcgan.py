@@ -16,73 +16,19 @@ Data -> model -> train -> analysis. Training is a custom ``keras.Model.train_ste
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import keras
 import numpy as np
 from keras import layers, ops
 
-from dl_core.errors import ConfigError
 from dl_core.gan import data as gdata
+from dl_core.gan.config import DCGAN_PRESETS as PRESETS
+from dl_core.gan.config import DCGANConfig as Config
+from dl_core.gan.config import validate_dcgan as validate
 from dl_core.gan.monitor import SampleMonitor, diversity, to_uint8
 from dl_core.gan.tf_gradients import minimise
 
-
-@dataclass(frozen=True)
-class Config:
-    dataset: str = "mnist5k"
-    image_size: int = 28
-    channels: int = 1
-    max_images: int = 5000
-    latent_dim: int = 64
-    g_depth: int = 2  # upsampling blocks in G (image_size / 2**depth is the start size)
-    g_width: int = 64  # filters of G's widest block; halves at each upsampling
-    d_depth: int = 2  # strided convolutions in D
-    d_width: int = 64  # filters of D's last convolution; halves towards the input
-    g_lr: float = 2e-4
-    d_lr: float = 2e-4
-    d_steps: int = 1  # discriminator updates per generator update
-    label_smoothing: float = 0.1  # real label = 1 - label_smoothing
-    batch_size: int = 64
-    epochs: int = 15
-    seed: int = 0
-
-
-PRESETS = {
-    "tiny": Config(dataset="digits", max_images=128, latent_dim=8, g_width=16, d_width=16,
-                   batch_size=32, epochs=2),
-    "default": Config(),
-}  # fmt: skip
-
 N_SAMPLES = 36  # the fixed-latent grid saved every epoch (6 x 6)
-
-
-def validate(cfg: Config) -> list[str]:
-    """Raise :class:`ConfigError` for impossible settings; return warnings worth showing."""
-    if cfg.latent_dim < 1:
-        raise ConfigError(f"The latent size must be at least 1 (it is {cfg.latent_dim}).")
-    if cfg.image_size not in gdata.IMAGE_SIZES:
-        raise ConfigError(f"Image size must be one of {gdata.IMAGE_SIZES}.")
-    if cfg.channels not in (1, 3):
-        raise ConfigError("Images must be greyscale (1 channel) or colour (3 channels).")
-    for name, depth in (("generator", cfg.g_depth), ("discriminator", cfg.d_depth)):
-        if not 1 <= depth <= 4 or cfg.image_size % 2**depth:
-            raise ConfigError(
-                f"The {name} depth must be 1-4 and halve {cfg.image_size}-pixel images evenly "
-                f"that many times; {depth} does not (try 2)."
-            )
-    if min(cfg.g_width, cfg.d_width) < 2 ** max(cfg.g_depth, cfg.d_depth) // 2:
-        raise ConfigError("The networks are too narrow for their depth; use a width of 16 or more.")
-    if min(cfg.g_lr, cfg.d_lr) <= 0:
-        raise ConfigError("Learning rates must be positive.")
-    if not 0 <= cfg.label_smoothing < 0.5:
-        raise ConfigError("Label smoothing must be between 0 and 0.5.")
-    if cfg.d_steps < 1 or cfg.batch_size < 2 or cfg.epochs < 1 or cfg.max_images < 1:
-        raise ConfigError("Steps, batch size, epochs and image count must be positive.")
-    warnings = []
-    if max(cfg.g_lr, cfg.d_lr) > 0.01:
-        warnings.append("Learning rates above 0.01 usually make a GAN diverge; 0.0002 is typical.")
-    return warnings
 
 
 # -- model ---------------------------------------------------------------------------------

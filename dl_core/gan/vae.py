@@ -14,63 +14,21 @@ z ~ N(0, I) gives new images. It maximises the evidence lower bound
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import keras
 import numpy as np
 from keras import layers, ops
 
-from dl_core.errors import ConfigError
 from dl_core.gan import data as gdata
+from dl_core.gan.config import KINDS  # noqa: F401 - the page reads vae.KINDS
+from dl_core.gan.config import VAE_PRESETS as PRESETS
+from dl_core.gan.config import VAEConfig as Config
+from dl_core.gan.config import validate_vae as validate
 from dl_core.gan.monitor import SampleMonitor, diversity, to_uint8
 from dl_core.gan.tf_gradients import minimise
 
-KINDS = ("vae", "ae")
-
-
-@dataclass(frozen=True)
-class Config:
-    dataset: str = "mnist5k"
-    image_size: int = 28
-    channels: int = 1
-    max_images: int = 5000
-    kind: str = "vae"  # "vae" or "ae" (plain autoencoder)
-    latent_dim: int = 2
-    width: int = 32  # filters of the first convolution (the second has twice as many)
-    beta: float = 1.0  # weight of the KL term (VAE only)
-    noise: float = 0.0  # std of Gaussian noise added to inputs (denoising when > 0)
-    lr: float = 1e-3
-    batch_size: int = 64
-    epochs: int = 15
-    seed: int = 0
-
-
-PRESETS = {
-    "tiny": Config(dataset="digits", max_images=128, width=8, batch_size=32, epochs=3),
-    "default": Config(),
-}
-
 N_SAMPLES = 36
 N_EMBED = 1000  # training images whose latent codes are kept for the scatter plot
-
-
-def validate(cfg: Config) -> list[str]:
-    """Raise :class:`ConfigError` for impossible settings; return warnings."""
-    if cfg.kind not in KINDS:
-        raise ConfigError(f"Model must be one of {KINDS}, not '{cfg.kind}'.")
-    if cfg.latent_dim < 1:
-        raise ConfigError(f"The latent size must be at least 1 (it is {cfg.latent_dim}).")
-    if cfg.image_size not in gdata.IMAGE_SIZES or cfg.channels not in (1, 3):
-        raise ConfigError(f"Image size must be one of {gdata.IMAGE_SIZES}, with 1 or 3 channels.")
-    if cfg.width < 2 or cfg.lr <= 0 or cfg.beta < 0 or cfg.noise < 0:
-        raise ConfigError("Width and learning rate must be positive; beta and noise at least 0.")
-    if cfg.batch_size < 2 or cfg.epochs < 1 or cfg.max_images < 1:
-        raise ConfigError("Batch size, epochs and image count must be positive.")
-    warnings = []
-    if cfg.latent_dim != 2:
-        warnings.append("With a latent size other than 2 the scatter and the grid show the two "
-                        "main directions of the codes (PCA), not the codes themselves.")  # fmt: skip
-    return warnings
 
 
 # -- model ---------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import importlib
 import json
 import logging
 import multiprocessing as mp
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from dl_core import config as cfglib
+from dl_core import topics
 from dl_core.errors import Cancelled, UserError
 from dl_core.jobs.db import _connect, _update
 from dl_core.jobs.reporter import Reporter
@@ -46,10 +46,9 @@ def _execute(key: str, clear_session: bool = False) -> None:
         return
     report = Reporter(key)
     try:
-        module_name, qualname = row["fn"].split(":")
-        module = importlib.import_module(module_name)
-        train = getattr(module, qualname)
-        cfg = cfglib.from_dict(module.Config, json.loads(row["config"]))
+        spec = topics.trainer(row["fn"])  # the Config its topic declares (dl_core.topics)
+        train = spec.train_fn
+        cfg = cfglib.from_dict(spec.Config, json.loads(row["config"]))
         data = Store().get_blob(row["data_fp"]) if row["data_fp"] else None
         out = train(cfg, data, report)
         store = Store()

@@ -10,9 +10,10 @@ head on a frozen ImageNet network's features from a few strokes (as in interacti
 segmentation tools, e.g. ilastik's pixel classifier).
 
 Modules, top to bottom: :mod:`.data` (generated scenes, silhouettes, exact masks),
-:mod:`.models` (U-Net, DeepLab, the pretrained encoder), :mod:`.training` (``Config``,
-``PRESETS``, ``train``), :mod:`.analysis` (IoU, predictions, feature maps, overlays, PNG),
-:mod:`.fewclick` (strokes to mask on pretrained features), :mod:`.plots` (figures).
+:mod:`.models` (U-Net, DeepLab, the pretrained encoder), :mod:`.config` (``Config``,
+``PRESETS``, ``validate``), :mod:`.training` (``train``), :mod:`.analysis` (IoU,
+predictions, feature maps, overlays, PNG), :mod:`.fewclick` (strokes to mask on pretrained
+features), :mod:`.plots` (figures).
 """
 
 from dl_core.segmentation.analysis import (
@@ -30,6 +31,7 @@ from dl_core.segmentation.analysis import (
     preview_strip,
     strongest_channels,
 )  # fmt: skip
+from dl_core.segmentation.config import PRESETS, Config, validate
 from dl_core.segmentation.data import DATASETS, class_names, draw_shape, make_dataset, make_scenes
 from dl_core.segmentation.fewclick import (
     FewClickResult,
@@ -66,15 +68,7 @@ from dl_core.segmentation.plots import (
     transposed_overlap,
 )  # fmt: skip
 from dl_core.segmentation.pretrained import VOC_CLASSES, load_online_segmenter, segment_online
-from dl_core.segmentation.training import (
-    PRESETS,
-    Config,
-    build_model,
-    train,
-    twin,
-    validate,
-    warmup_jobs,
-)  # fmt: skip
+from dl_core.segmentation.training import build_model, train, twin, warmup_jobs
 
 __all__ = [
     "VOC_CLASSES",

@@ -10,9 +10,10 @@ Cho et al. 2014 (GRU); Bengio, Simard & Frasconi 1994 and Pascanu et al. 2013 (v
 gradients); Karpathy, Johnson & Fei-Fei 2015 (char-rnn, interpretable cells); Strobelt et
 al. 2017 (LSTMVis). The keras-io character-level LSTM example is the starting point.
 
-Reading order: :mod:`.data` (Config, text, vocabulary, windows) -> :mod:`.model` (model,
-``train``, ``validation_bpc``) -> :mod:`.cells` (NumPy cells, sampling, gates) ->
-:mod:`.analysis` (memorisation, tracking units, gradient norms) -> :mod:`.plots`.
+Reading order: :mod:`.config` (Config, PRESETS, validate) -> :mod:`.data` (text, vocabulary,
+windows) -> :mod:`.model` (model, ``train``, ``validation_bpc``) -> :mod:`.cells` (NumPy
+cells, sampling, gates) -> :mod:`.analysis` (memorisation, tracking units, gradient norms)
+-> :mod:`.plots`.
 """
 
 from dl_core.text_generation.analysis import (
@@ -33,13 +34,16 @@ from dl_core.text_generation.cells import (
     parse_temperatures,
     temperature_note,
 )
-from dl_core.text_generation.data import (
+from dl_core.text_generation.config import (
     CELL_NAMES,
     CELLS,
     LEVELS,
     OPTIMIZERS,
     PRESETS,
     Config,
+    validate,
+)
+from dl_core.text_generation.data import (
     TextStats,
     Vocab,
     build_vocab,
@@ -48,7 +52,6 @@ from dl_core.text_generation.data import (
     passage,
     split,
     tokenize,
-    validate,
 )
 from dl_core.text_generation.model import (
     build_model,

@@ -18,17 +18,15 @@ import numpy as np
 
 from dl_core.budget import TimeBudget
 from dl_core.errors import TrainingDiverged
+from dl_core.text_generation.config import CELL_NAMES, Config, validate
 from dl_core.text_generation.data import (
-    CELL_NAMES,
     LN2,
-    Config,
     Vocab,
     build_vocab,
     describe_text,
     load_corpus,
     split,
     steps_per_epoch,
-    validate,
     validation_windows,
     vocab_cap,
     window_batch,
@@ -208,6 +206,6 @@ def train(cfg: Config, data: bytes | None = None, report=None) -> dict:
 
 
 def warmup_jobs() -> list[tuple]:
-    from dl_core.text_generation.data import PRESETS
+    from dl_core.text_generation.config import PRESETS
 
     return [(train, PRESETS["default"], None, "Char-LSTM · hamlet")]

@@ -15,13 +15,16 @@ output is computed once per image and cached: training then only runs the traina
 This is exactly the same model and the same gradients, at a fraction of the cost.
 """
 
-from dl_core.transfer.data import (
+from dl_core.transfer.config import (
     ANIMALS,
     BACKBONES,
     MODE_TITLES,
     MODES,
     PRESETS,
     Config,
+    validate,
+)
+from dl_core.transfer.data import (
     Data,
     DatasetCheck,
     check_dataset,
@@ -30,7 +33,6 @@ from dl_core.transfer.data import (
     pack_upload,
     split,
     square,
-    validate,
 )
 from dl_core.transfer.model import (
     _backbone,

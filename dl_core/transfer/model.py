@@ -8,16 +8,8 @@ import numpy as np
 
 from dl_core.assets import imagenet
 from dl_core.budget import TimeBudget
-from dl_core.transfer.data import (
-    MODE_TITLES,
-    MODES,
-    PRESETS,
-    THUMB,
-    Config,
-    load_data,
-    square,
-    validate,
-)
+from dl_core.transfer.config import MODE_TITLES, MODES, PRESETS, Config, validate
+from dl_core.transfer.data import THUMB, load_data, square
 
 __all__ = ["PRESETS", "Config", "train", "warmup_jobs"]
 

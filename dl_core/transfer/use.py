@@ -11,7 +11,8 @@ import plotly.graph_objects as go
 from dl_core import viz
 from dl_core.assets import imagenet
 from dl_core.errors import UserError
-from dl_core.transfer.data import MODE_TITLES, THUMB, Data, DatasetCheck, square
+from dl_core.transfer.config import MODE_TITLES
+from dl_core.transfer.data import THUMB, Data, DatasetCheck, square
 
 
 # -- analysis -------------------------------------------------------------------------------
@@ -23,16 +24,9 @@ def predict(model, images: np.ndarray, backbone: str) -> np.ndarray:
     return np.asarray(model(x, training=False))
 
 
-def project(features: np.ndarray, method: str = "pca", seed: int = 0) -> np.ndarray:
-    """2-D projection of feature vectors (PCA by SVD; UMAP when installed and asked for)."""
+def project(features: np.ndarray) -> np.ndarray:
+    """2-D projection of feature vectors: their first two principal components (SVD)."""
     f = np.asarray(features, dtype=np.float32)
-    if method == "umap":
-        try:
-            import umap  # type: ignore[import-not-found]
-
-            return umap.UMAP(random_state=seed).fit_transform(f)
-        except ImportError:
-            pass
     f = f - f.mean(axis=0)
     _, _, vt = np.linalg.svd(f, full_matrices=False)
     return f @ vt[:2].T

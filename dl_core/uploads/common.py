@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import unicodedata
-from typing import TYPE_CHECKING
 
 from dl_core.errors import UploadError
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
-
 
 MAX_UPLOAD_BYTES = 20 * 1024**2
 """Largest single upload (and largest single image inside a zip), in bytes."""

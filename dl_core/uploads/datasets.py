@@ -7,7 +7,6 @@ import re
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,10 +24,6 @@ from dl_core.uploads.common import (
     _subject,
 )
 from dl_core.uploads.images import _BombGuard, _check_size_arg, _finish_image, _open_image
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
-
 
 # --------------------------------------------------------------------------- datasets
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import warnings
-from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -21,10 +20,6 @@ from dl_core.uploads.common import (
     _sniff,
     _subject,
 )
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
-
 
 # --------------------------------------------------------------------------- images
 

@@ -54,6 +54,19 @@ def test_first_load_shows_the_data_and_controls_go_into_the_url():
     assert "3" in str(at.query_params["g_epochs"]) and "colour" in str(at.query_params["colour"])
 
 
+def test_a_new_preset_resets_the_other_controls():
+    at = _page(zip_fp="0" * 64)
+    at.slider(key="gan.g_epochs").set_value(3)
+    at.selectbox(key="gan.colour").set_value("colour")
+    at.run()
+    at.segmented_control(key="gan.preset").set_value("default").run()
+    assert not at.exception
+    assert at.slider(key="gan.g_epochs").value == 15  # the default preset's epochs
+    assert at.selectbox(key="gan.colour").value == "greyscale"
+    assert str(at.query_params["g_epochs"]) == "15" and at.query_params["colour"] == "greyscale"
+    assert "zip_fp" in at.query_params  # an upload's fingerprint survives the reset
+
+
 def test_gan_and_vae_train_on_the_tiny_preset_and_show_results():
     at = _page()
     at.button(key="train-DCGAN").click().run()

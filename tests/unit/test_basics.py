@@ -159,7 +159,7 @@ def test_export_reload_gives_the_same_predictions(trained, tmp_path):
 
 def test_step_figures(trained):
     cfg, out = trained
-    figs = plots.plot_step(out, cfg, 4)
+    figs = plots.step_figures(out, cfg, 4)
     assert figs["stats"]["epoch"] == 1.0 and 0 <= figs["stats"]["test accuracy"] <= 1
     kinds = [t.type for t in figs["boundary"].data]
     assert (
@@ -209,6 +209,6 @@ def test_regression_set_trains_with_mse_and_draws_values():
     cfg = dataclasses.replace(TINY, dataset="plane", loss="mse", hidden=(), learning_rate=0.1)
     out = basics.train(cfg, None, Reporter(None))
     assert out["task"] == "regression" and out["train_loss"][-1] < out["train_loss"][0]
-    figs = plots.plot_step(out, cfg, len(out["steps"]) - 1)
+    figs = plots.step_figures(out, cfg, len(out["steps"]) - 1)
     assert [t.name for t in figs["boundary"].data] == ["output", "train", "test"]  # no class line
     assert "train accuracy" not in figs["stats"]

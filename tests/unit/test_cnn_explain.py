@@ -142,7 +142,7 @@ def test_activation_maximisation_increases_the_filter_activation():
     assert res["snapshot_steps"][0] == 0 and res["snapshot_steps"][-1] == 12
     again = explain.activation_maximisation(model, "c2", 2, steps=12, value_range=(0, 1), seed=3)
     np.testing.assert_array_equal(again["image"], res["image"])  # seeded
-    grid, curve = plots.plot_activation_maximisation(res)
+    grid, curve = plots.activation_maximisation_figures(res)
     assert len(grid.data) == len(res["snapshots"]) and list(curve.data[0].y) == trace
 
 
