@@ -167,6 +167,7 @@ SAFE_ARGS: dict[str, set[str]] = {
                                   "['image | predicted mask'] * len(a)"},
     "app_pages/transfer_learning.py": {"transfer.MODE_TITLES[m]"},
     "ui/code.py": {"label"},  # show_code's label parameter (a constant at every call)
+    "ui/compare.py": {"button"},  # train_and_compare's button label (constants at call sites)
     "ui/jobs.py": {"text"},  # a page's button label + a constant suffix
     "ui/system.py": {"backend", "devices()[-1].split(' · ')[0]", "'\\n'.join(devices())",
                      "' · '.join(devices())"},  # operator settings and hardware names
