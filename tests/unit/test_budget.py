@@ -1,7 +1,6 @@
 """The shared time budget (dl_core.budget) on a fake clock: no test waits for real time."""
 
 import dataclasses
-import importlib
 
 import numpy as np
 import pytest
@@ -86,12 +85,10 @@ def test_segmentation_decays_the_learning_rate_with_its_budget(fake_clock):
 
 
 def _presets():
-    """Every topic's PRESETS (the GAN topic has one per model module)."""
-    for name in topics.TOPICS:
-        parts = ["dcgan", "vae"] if name == "gan" else [""]
-        for part in parts:
-            mod = importlib.import_module(f"dl_core.{name}" + (f".{part}" if part else ""))
-            yield mod.__name__, mod.PRESETS
+    """Every registered model's PRESETS (the GAN topic has two models)."""
+    for topic in topics.TOPICS:
+        for trainer in topic.trainers:
+            yield f"dl_core.{topic.name}", trainer.PRESETS
 
 
 def test_tiny_presets_stop_by_epochs_or_steps_not_by_time():
