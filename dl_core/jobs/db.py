@@ -24,6 +24,9 @@ CREATE TABLE IF NOT EXISTS events (
     key TEXT, seq INTEGER, t REAL, kind TEXT, step INTEGER, epoch INTEGER,
     total INTEGER, metrics TEXT, message TEXT, preview TEXT, PRIMARY KEY (key, seq)
 );
+CREATE TABLE IF NOT EXISTS requests (
+    key TEXT, visitor TEXT, created REAL, PRIMARY KEY (key, visitor)
+);
 """
 
 
@@ -82,8 +85,11 @@ class JobStatus:
     started: float | None
     finished: float | None
     error: str | None
-    queue_position: int | None
+    queue_position: int | None  # jobs that start (or run) before this one, while queued
     events: list[Event]
+    wait_s: float | None = None  # estimated seconds until it starts, while queued
+    train_s: float | None = None  # estimated training seconds, while queued
+    requesters: list[str] = dataclasses.field(default_factory=list)  # visitor ids
 
     @property
     def active(self) -> bool:
