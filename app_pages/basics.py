@@ -104,7 +104,7 @@ ready = cfg is not None and shown is not None
 def _extend(cfg, data_fp) -> None:
     """Past the recorded end: train 20 more epochs in a new job (same seed: same start)."""
     st.session_state["basics.epochs"] = new = min(300, cfg.epochs + 20)
-    jobs.submit(basics.train, dataclasses.replace(cfg, epochs=new), data_fp, label="Basics")
+    ui_jobs.submit(basics.train, dataclasses.replace(cfg, epochs=new), data_fp, label="Basics")
     st.session_state["basics.rerun"] = True  # the whole page shows the new job
 
 
@@ -183,7 +183,7 @@ with compare_tab:
     elif ready:
         if st.button("Train both", icon=":material/compare_arrows:", key="basics.train2"):
             for c in (cfg, cfg2):
-                jobs.submit(basics.train, c, data_fp, label="Basics · compare")
+                ui_jobs.submit(basics.train, c, data_fp, label="Basics · compare")
         runs = {basics.describe(c): jobs.find(basics.train, c, data_fp) for c in (cfg, cfg2)}
         ui_jobs.progress(
             runs[basics.describe(cfg2)], metrics=("loss",)

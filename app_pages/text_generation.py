@@ -182,7 +182,7 @@ st.caption("Trains SimpleRNN, LSTM and GRU with exactly these settings and seed 
 cfgs = {c_: dataclasses.replace(cfg, cell=c_) for c_ in tg.CELLS}
 if stats is not None and st.button("Train all three cells", icon=":material/compare_arrows:", key="textgen.compare"):  # fmt: skip
     for c_, cf in cfgs.items():
-        jobs.submit(tg.train, cf, data_fp, label=f"{tg.CELL_NAMES[c_]} · compare")
+        ui_jobs.submit(tg.train, cf, data_fp, label=f"{tg.CELL_NAMES[c_]} · compare")
 found = {c_: jobs.find(tg.train, cf, data_fp) for c_, cf in cfgs.items()}
 for c_, stt in found.items():
     if stt is not None and stt.state != "done" and c_ != cell:

@@ -171,7 +171,7 @@ if st.button(
     with shown_errors():
         for m in transfer.MODES:
             warnings = transfer.validate(configs[m])
-            jobs.submit(
+            ui_jobs.submit(
                 transfer.train, configs[m], data_fp, label=f"Transfer · {transfer.MODE_TITLES[m]}"
             )
         for w in warnings:

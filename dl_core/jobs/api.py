@@ -55,7 +55,6 @@ def submit(
     """
     key = job_key(train, cfg, data_fp)
     store = Store()
-    who = visitor or fair.ANONYMOUS
     timeout_s = timeout_s or limits.default_timeout_s()
     with _connect() as con:
         con.execute("BEGIN IMMEDIATE")
@@ -63,7 +62,8 @@ def submit(
             row = con.execute("SELECT state FROM jobs WHERE key=?", (key,)).fetchone()
             state = row["state"] if row is not None else None
             if state in ACTIVE:
-                fair.add_request(con, key, who, time.time())
+                if visitor:
+                    fair.add_request(con, key, visitor, time.time())
                 con.execute("COMMIT")
                 return key
             if (state == "done" and store.exists(key)) or (
@@ -72,12 +72,13 @@ def submit(
                 con.execute("COMMIT")
                 return key
             limits.check(fn_name(train), cfg)
-            fair.check_cap(con, key, who)
+            fair.check_cap(con, key, visitor or fair.ANONYMOUS)
         except BaseException:
             con.execute("ROLLBACK")
             raise
         con.execute("DELETE FROM requests WHERE key=?", (key,))
-        fair.add_request(con, key, who, time.time())
+        if visitor:  # the CLI and warmup ask as nobody: the job takes the anonymous turn
+            fair.add_request(con, key, visitor, time.time())
         if row is not None:
             con.execute("DELETE FROM events WHERE key=?", (key,))
             con.execute(

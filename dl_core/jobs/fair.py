@@ -8,8 +8,9 @@ table), so:
 - **Fair queue**: the next job to start is picked round-robin over visitors, oldest first
   within each. A visitor whose last job started longest ago (or never) goes first, so no
   visitor's second job starts before every other waiting visitor's first.
-- **A cap per visitor**: at most ``DL_EXPLORER_MAX_JOBS_PER_VISITOR`` (default 2) queued or
-  running jobs; joining a job that is already queued or running costs nothing.
+- **A cap per visitor**: at most ``DL_EXPLORER_MAX_JOBS_PER_VISITOR`` (default 3: the
+  transfer and text-generation pages compare three runs at once) queued or running jobs;
+  joining a job that is already queued or running costs nothing.
 
 Jobs submitted without a visitor (the CLI, ``warmup``, benchmarks) belong to the empty
 visitor ``""`` and take their turn like anyone else.
@@ -31,11 +32,11 @@ class TooManyJobs(UserError):
 
 
 def max_jobs_per_visitor() -> int:
-    """``DL_EXPLORER_MAX_JOBS_PER_VISITOR``: active jobs one visitor may have (default 2)."""
+    """``DL_EXPLORER_MAX_JOBS_PER_VISITOR``: active jobs one visitor may have (default 3)."""
     try:
-        return max(1, int(os.environ.get("DL_EXPLORER_MAX_JOBS_PER_VISITOR", 2)))
+        return max(1, int(os.environ.get("DL_EXPLORER_MAX_JOBS_PER_VISITOR", 3)))
     except ValueError:
-        return 2
+        return 3
 
 
 def add_request(con: sqlite3.Connection, key: str, visitor: str, now: float) -> None:

@@ -86,7 +86,8 @@ def test_operator_stops_any_visitors_job(held):
     assert jobs.status(key).state == "cancelled"
 
 
-def test_visitor_cap_refuses_a_third_job_with_a_sentence(held):
+def test_visitor_cap_refuses_a_third_job_with_a_sentence(held, monkeypatch):
+    monkeypatch.setenv("DL_EXPLORER_MAX_JOBS_PER_VISITOR", "2")
     jobs.submit(testing.train, Config(steps=1), visitor="A")
     jobs.submit(testing.train, Config(steps=2), visitor="A")
     with pytest.raises(fair.TooManyJobs, match="at most|most one visitor may have"):
@@ -98,7 +99,8 @@ def test_visitor_cap_refuses_a_third_job_with_a_sentence(held):
     jobs.submit(testing.train, Config(steps=4), visitor="B")
 
 
-def test_visitor_cap_frees_up_when_a_job_ends(held):
+def test_visitor_cap_frees_up_when_a_job_ends(held, monkeypatch):
+    monkeypatch.setenv("DL_EXPLORER_MAX_JOBS_PER_VISITOR", "2")
     k1 = jobs.submit(testing.train, Config(steps=1), visitor="A")
     jobs.submit(testing.train, Config(steps=2), visitor="A")
     jobs.cancel(k1, visitor="A")
