@@ -1,8 +1,8 @@
 """How long a job will train and how long it will wait: honest estimates for the queue.
 
 A training time comes from finished runs of the same topic on this server: the median
-duration of runs with the very same settings, else the median seconds per unit of work
-(epochs × steps per epoch, or steps) of that topic's runs, times this config's work. With
+duration of runs with the very same settings, else a fixed cost plus a cost per unit of
+work (epochs × steps per epoch, or steps) fitted to that topic's runs. With
 no history it falls back to the topic's own estimate (``estimate_seconds(cfg)`` in the
 topic package, if it has one) or :data:`DEFAULT_SECONDS`.
 
@@ -83,8 +83,27 @@ def train_seconds(
     same = [d for c, d in runs if c == config]
     if same:
         return float(statistics.median(same))
-    per_unit = [d / work(c) for c, d in runs]
-    return float(statistics.median(per_unit) * work(config))
+    return _fit(runs)(work(config))
+
+
+def _fit(runs: list[tuple[dict[str, Any], float]]):
+    """Seconds as a function of work: a fixed cost plus a cost per unit of work.
+
+    A least-squares line through (work, seconds) when the runs differ in work (a job pays
+    for loading data and building its model whatever its length), else proportional.
+    """
+    xs = [work(c) for c, _ in runs]
+    ys = [d for _, d in runs]
+    if len(set(xs)) >= 2:
+        mx, my = statistics.fmean(xs), statistics.fmean(ys)
+        slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum(
+            (x - mx) ** 2 for x in xs
+        )
+        if slope > 0:
+            fixed = max(0.0, my - slope * mx)
+            return lambda w: fixed + slope * w
+    per_unit = statistics.median(y / x for x, y in zip(xs, ys, strict=True))
+    return lambda w: per_unit * w
 
 
 @dataclasses.dataclass

@@ -170,3 +170,14 @@ def test_public_caps_admit_every_preset(topic, monkeypatch):
     assert module.PRESETS
     for cfg in module.PRESETS.values():
         limits.check(f"dl_core.{topic.split('.')[0]}.x:train", cfg)  # raises if over a cap
+
+
+def test_fair_estimate_fits_a_fixed_cost_plus_a_cost_per_epoch(held):
+    # Runs of 2 and 4 epochs took 12 s and 14 s: 10 s to set up, 1 s an epoch.
+    for epochs, seconds in ((2, 12.0), (4, 14.0)):
+        key = jobs.submit(testing.train, Config(steps=1, epochs=epochs))
+        start_next()
+        finish(key, seconds)
+    with _connect() as con:
+        secs = estimate.train_seconds(con, "dl_core.testing:train", {"steps": 1, "epochs": 8})
+    assert secs == pytest.approx(18.0)
