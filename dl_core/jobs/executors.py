@@ -368,7 +368,12 @@ def get_executor() -> Executor:
     with _executor_lock:
         if _executor is None:
             kind = os.environ.get("DL_EXPLORER_EXECUTOR", "process")
-            _executor = InlineExecutor() if kind == "inline" else ProcessExecutor()
+            if kind == "ray":
+                from dl_core.jobs.ray_executor import RayExecutor
+
+                _executor = RayExecutor()
+            else:
+                _executor = InlineExecutor() if kind == "inline" else ProcessExecutor()
         return _executor
 
 
