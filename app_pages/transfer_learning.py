@@ -149,11 +149,12 @@ with st.expander("Training settings", icon=":material/tune:"):
         max_seconds=float(
             url(
                 c3.slider,
-                "Time budget per way (s)",
+                "Time budget per way (s, 0 = none)",
                 "budget",
                 int(base.max_seconds),
-                min_value=10,
+                min_value=0,
                 max_value=1200,
+                step=10,
             )
         ),
         seed=url(c1.number_input, "Seed", "seed", base.seed, min_value=0, max_value=2**31 - 1),

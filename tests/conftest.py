@@ -15,6 +15,26 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")
 
 import pytest  # noqa: E402
 
+from tests.processes import end_leftovers  # noqa: E402
+from tests.timeouts import SLOWDOWN  # noqa: E402
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    """pytest-timeout's limit per test (``--timeout``) scales with DL_EXPLORER_TEST_SLOWDOWN."""
+    if getattr(config.option, "timeout", None):
+        config.option.timeout = float(config.option.timeout) * SLOWDOWN
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_processes_left_behind():
+    """When the session ends, no process started by a test (a job worker, a streamlit server,
+    a browser) may still run: any that does is ended by PID here and reported as an error."""
+    yield
+    left = end_leftovers()
+    if left:
+        pytest.fail("Tests left processes running (now ended):\n" + "\n".join(left))
+
 
 @pytest.fixture
 def fresh_home(tmp_path, monkeypatch):
@@ -31,3 +51,28 @@ def inline_jobs():
     jobs.set_executor(jobs.InlineExecutor())
     yield jobs
     jobs.set_executor(None)
+
+
+class FakeClock:
+    """A clock that moves only when told to (``advance``), or by ``step`` on every read."""
+
+    def __init__(self, step: float = 0.0) -> None:
+        self.now, self.step = 1000.0, step
+
+    def __call__(self) -> float:
+        now = self.now
+        self.now += self.step
+        return now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def fake_clock(monkeypatch):
+    """Time budgets (dl_core.budget) read this clock instead of the real one."""
+    from dl_core import budget
+
+    clock = FakeClock()
+    monkeypatch.setattr(budget, "clock", clock)
+    return clock

@@ -9,7 +9,6 @@ through training and watch heads learn patterns such as "look at the previous ch
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +17,7 @@ import numpy as np
 from keras import ops
 
 from dl_core import assets, uploads
+from dl_core.budget import TimeBudget
 from dl_core.errors import ConfigError, TrainingDiverged
 
 MAX_VOCAB = 96
@@ -253,25 +253,17 @@ def sample(
 
 # -- training -----------------------------------------------------------------------------
 class _Probe(keras.callbacks.Callback):
-    """After each epoch: probe attention, a short sample; stops when the time budget is spent."""
+    """After each epoch: probe attention, a short sample; stops on NaN."""
 
     def __init__(self, probe_ids, vocab, cfg):
         super().__init__()
         self.probe_ids, self.vocab, self.cfg = probe_ids, vocab, cfg
         self.maps, self.samples = [], []
-        self.t0 = time.time()
 
     def snapshot(self):
         self.maps.append(attention_maps(self.model, self.probe_ids))
         prompt = self.cfg.probe[: max(1, len(self.cfg.probe) // 2)]
         self.samples.append(prompt + sample(self.model, self.vocab, prompt, 80, 0.8, self.cfg.seed))
-
-    def on_train_begin(self, logs=None):
-        self.t0 = time.time()
-
-    def on_train_batch_end(self, batch, logs=None):
-        if self.cfg.max_seconds and time.time() - self.t0 > self.cfg.max_seconds:
-            self.model.stop_training = True  # the epoch ends after this batch
 
     def on_epoch_end(self, epoch, logs=None):
         loss = (logs or {}).get("loss")
@@ -300,9 +292,10 @@ def train(cfg: Config, data: bytes | None, report) -> dict[str, Any]:
     progress = report.keras_callback(
         cfg.epochs, cfg.steps_per_epoch, preview=lambda e: probe.maps[-1][:, :, :, :]
     )
+    budget = TimeBudget(cfg.max_seconds)  # the epoch ends after the batch that spends it
     hist = model.fit(
         Windows(ids[:split], cfg, rng), epochs=cfg.epochs, validation_data=(xv, yv),
-        verbose=0, callbacks=[probe, progress],
+        verbose=0, callbacks=[probe, progress, budget.keras_callback()],
     )  # fmt: skip
     return {
         "model": model,

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from dl_core.budget import TimeBudget
 from dl_core.detection.boxes import (
     COCO_THRESHOLDS,
     NMSResult,
@@ -303,13 +304,14 @@ def train(cfg: Config, data: bytes | None, report) -> dict[str, Any]:
     steps = len(data_seq)
     history: dict[str, list[float]] = {"val_map50": [], "elapsed_s": []}
     t0 = time.time()
+    budget = TimeBudget(cfg.time_budget_s)
     n_eval = min(64, cfg.n_val)
     state: dict[str, Any] = {}
 
     class _Epoch(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
             state.setdefault("first_step_s", time.time() - t0)  # mostly graph compilation
-            if cfg.time_budget_s and time.time() - t0 > cfg.time_budget_s:
+            if budget.spent():
                 self.model.stop_training = True
 
         def on_epoch_end(self, epoch, logs=None):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from dl_core.budget import TimeBudget
 from dl_core.errors import ConfigError, TrainingDiverged
 from dl_core.segmentation import analysis
 from dl_core.segmentation.data import DATASETS, make_dataset
@@ -123,18 +124,16 @@ def _monitor(model, xv, yv, names, cfg: Config, total_steps: int):
     """
     import keras
 
-    max_seconds = cfg.max_seconds
+    budget = TimeBudget(cfg.max_seconds)
 
     class HeldOut(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
-            self.t0 = time.time()
+            budget.restart()
             self.step = 0
             self.pred = np.zeros_like(yv)
 
         def on_train_batch_begin(self, batch, logs=None):
-            done = self.step / total_steps
-            if max_seconds:
-                done = max(done, (time.time() - self.t0) / max_seconds)
+            done = max(self.step / total_steps, budget.fraction())
             lr = cfg.learning_rate * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, done))))
             self.model.optimizer.learning_rate.assign(lr)
             self.step += 1
@@ -145,7 +144,7 @@ def _monitor(model, xv, yv, names, cfg: Config, total_steps: int):
                 raise TrainingDiverged(
                     "The loss became NaN: lower the learning rate and train again."
                 )
-            if max_seconds and time.time() - self.t0 > max_seconds:
+            if budget.spent():
                 self.model.stop_training = True
 
         def on_epoch_end(self, epoch, logs=None):

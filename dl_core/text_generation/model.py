@@ -16,6 +16,7 @@ import time
 import keras
 import numpy as np
 
+from dl_core.budget import TimeBudget
 from dl_core.errors import TrainingDiverged
 from dl_core.text_generation.data import (
     CELL_NAMES,
@@ -113,18 +114,6 @@ class _Bits(keras.callbacks.Callback):
         logs["seconds"] = time.time() - self.t0
 
 
-class _Budget(keras.callbacks.Callback):
-    """Stops training once ``seconds`` of wall-clock time have passed (checked every batch)."""
-
-    def __init__(self, seconds: float, t0: float) -> None:
-        super().__init__()
-        self.seconds, self.t0, self.stopped_early = seconds, t0, False
-
-    def on_train_batch_end(self, batch, logs=None):
-        if self.seconds and time.time() - self.t0 >= self.seconds:
-            self.model.stop_training, self.stopped_early = True, True
-
-
 def validation_bpc(
     model: keras.Model, x: np.ndarray, y: np.ndarray, chars_per_token: float = 1.0
 ) -> float:
@@ -189,7 +178,7 @@ def train(cfg: Config, data: bytes | None = None, report=None) -> dict:
         return np.array(text)
 
     t0 = time.time()
-    budget = _Budget(cfg.budget_s, t0)
+    budget = TimeBudget(cfg.budget_s)
     report(message=f"{len(d['train_ids']):,} training tokens, vocabulary {len(vocab)}")
     fit = model.fit(
         WindowData(d["train_ids"], cfg, steps),
@@ -197,7 +186,7 @@ def train(cfg: Config, data: bytes | None = None, report=None) -> dict:
         epochs=cfg.epochs,
         verbose=0,
         callbacks=[
-            budget, _Bits(d["chars_per_token"], t0),
+            budget.keras_callback(), _Bits(d["chars_per_token"], t0),
             report.keras_callback(cfg.epochs, steps, preview=preview),
         ],
     )  # fmt: skip
@@ -214,7 +203,7 @@ def train(cfg: Config, data: bytes | None = None, report=None) -> dict:
         "model": model, "vocab": vocab.tokens, "level": cfg.level, "history": history,
         "samples": samples, "val_bpc": val, "seconds": seconds, "cell": name,
         "chars_per_s": batches_done * cfg.batch_size * cfg.seq_len * d["chars_per_token"] / seconds,
-        "stopped_by_budget": budget.stopped_early,
+        "stopped_by_budget": budget.stopped,
     }  # fmt: skip
 
 

@@ -7,6 +7,7 @@ import time
 import numpy as np
 
 from dl_core.assets import imagenet
+from dl_core.budget import TimeBudget
 from dl_core.transfer.data import (
     MODE_TITLES,
     MODES,
@@ -93,29 +94,13 @@ def _batched(fn, x: np.ndarray, batch: int, report, what: str) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros((0,))
 
 
-def _budget_callback(seconds: float, t0: float):
-    """A Keras callback that ends training (keeping the weights) after ``seconds``."""
-    import keras
-
-    class Budget(keras.callbacks.Callback):
-        stopped = False
-
-        def on_train_batch_end(self, batch, logs=None):
-            if time.time() - t0 > seconds:
-                self.model.stop_training = True
-                self.stopped = True
-
-    return Budget()
-
-
-def _fit(model, x, y, xv, yv, *, epochs, lr, cfg, report, t0, offset=0, total=None):
+def _fit(model, x, y, xv, yv, *, epochs, lr, cfg, report, budget, offset=0, total=None):
     import keras
 
     model.compile(
         keras.optimizers.Adam(lr), "sparse_categorical_crossentropy", metrics=["accuracy"]
     )
     steps = int(np.ceil(len(x) / cfg.batch_size))
-    budget = _budget_callback(cfg.max_seconds, t0)
     progress = report.keras_callback(total or epochs, steps)
 
     class Shift(keras.callbacks.Callback):  # number fine-tuning epochs after the head's
@@ -128,8 +113,16 @@ def _fit(model, x, y, xv, yv, *, epochs, lr, cfg, report, t0, offset=0, total=No
         def on_train_batch_end(self, batch, logs=None):
             progress.on_train_batch_end(batch, logs)
 
-    hist = model.fit(x, y, validation_data=(xv, yv), epochs=epochs, batch_size=cfg.batch_size,
-                     shuffle=True, verbose=0, callbacks=[Shift(), budget])  # fmt: skip
+    hist = model.fit(
+        x,
+        y,
+        validation_data=(xv, yv),
+        epochs=epochs,
+        batch_size=cfg.batch_size,
+        shuffle=True,
+        verbose=0,
+        callbacks=[Shift(), budget.keras_callback()],
+    )
     return {k: [float(v) for v in vs] for k, vs in hist.history.items()}, budget.stopped
 
 
@@ -143,6 +136,7 @@ def train(cfg: Config, data: bytes | None, report) -> dict:
 
     validate(cfg)
     t0 = time.time()
+    budget = TimeBudget(cfg.max_seconds)  # one budget for all phases of this mode
     keras.utils.set_random_seed(cfg.seed)
     d = load_data(cfg, data)
     size = imagenet.input_size(cfg.backbone)
@@ -170,7 +164,8 @@ def train(cfg: Config, data: bytes | None, report) -> dict:
         clf = head(feats.shape[1], n_classes, cfg.dropout, cfg.seed)
         total = cfg.head_epochs + (cfg.fine_tune_epochs if cfg.mode == "fine_tuning" else 0)
         history, stopped = _fit(clf, feats[tr], y[tr], feats[va], y[va], epochs=cfg.head_epochs,
-                                lr=cfg.head_lr, cfg=cfg, report=report, t0=t0, total=total)  # fmt: skip
+                                lr=cfg.head_lr, cfg=cfg, report=report, budget=budget,
+                                total=total)  # fmt: skip
         model = assemble(size, backbone, clf)
         trainable = count_params(clf)[0]
         epochs = len(history.get("loss", []))
@@ -189,9 +184,10 @@ def train(cfg: Config, data: bytes | None, report) -> dict:
             )
             inp = keras.Input(acts.shape[1:], name="activations")
             tuned = keras.Model(inp, clf(top(inp, training=False)), name="fine_tune")
-            more, stopped = _fit(tuned, acts[tr], y[tr], acts[va], y[va], epochs=cfg.fine_tune_epochs,
-                                 lr=cfg.fine_tune_lr, cfg=cfg, report=report, t0=t0,
-                                 offset=epochs, total=total)  # fmt: skip
+            more, stopped = _fit(tuned, acts[tr], y[tr], acts[va], y[va],
+                                 epochs=cfg.fine_tune_epochs, lr=cfg.fine_tune_lr, cfg=cfg,
+                                 report=report, budget=budget, offset=epochs,
+                                 total=total)  # fmt: skip
             history = _merge(history, more)
             history["phase_boundary"] = [epochs]
             model = assemble(size, bottom, top, clf)
@@ -210,7 +206,8 @@ def train(cfg: Config, data: bytes | None, report) -> dict:
         clf = head(fresh.output.shape[-1], n_classes, cfg.dropout, cfg.seed)
         model = assemble_scratch(size, fresh, clf)
         history, stopped = _fit(model, x[tr], y[tr], x[va], y[va], epochs=cfg.scratch_epochs,
-                                lr=cfg.scratch_lr, cfg=cfg, report=report, t0=t0)  # fmt: skip
+                                lr=cfg.scratch_lr, cfg=cfg, report=report,
+                                budget=budget)  # fmt: skip
         trainable = count_params(model)[0]
 
     val_probs = _batched(

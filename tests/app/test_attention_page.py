@@ -4,11 +4,11 @@ upload, the other sections, and a tiny transformer trained inline."""
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import APP
+from tests.app.conftest import APP, RUN_TIMEOUT
 
 
 def _open(**params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=300)
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
     at.query_params.update(params)
     at.run()
     at.switch_page("app_pages/attention.py")

@@ -4,13 +4,13 @@ import json
 
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import APP
+from tests.app.conftest import APP, RUN_TIMEOUT
 
 PAGE = "app_pages/basics.py"
 
 
 def _page(**params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
     at.query_params.update({"preset": "tiny", **params})
     at.run()
     at.switch_page(PAGE)

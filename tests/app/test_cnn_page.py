@@ -9,14 +9,14 @@ import numpy as np
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import APP
+from tests.app.conftest import APP, RUN_TIMEOUT
 
 TRAINED = "Your trained CNN (third tab)"
 UPLOAD = "Upload a .keras model"
 
 
 def _page(**params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=300)
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
     at.run()
     at.switch_page("app_pages/cnn.py")
     at.query_params.update({"preset": "tiny", **params})

@@ -8,11 +8,11 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from dl_core.assets import load_photo
-from tests.app.conftest import APP
+from tests.app.conftest import APP, RUN_TIMEOUT
 
 
 def _page(**params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=300)
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
     at.query_params.update({"preset": "tiny", **params})
     at.run()
     at.switch_page("app_pages/detection.py")

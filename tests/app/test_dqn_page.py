@@ -3,11 +3,11 @@ sentences, a tiny training run (inline) whose checkpoints can be replayed."""
 
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import APP
+from tests.app.conftest import APP, RUN_TIMEOUT
 
 
 def _page(params: dict | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
     at.run()
     at.switch_page("app_pages/dqn.py")
     if params:

@@ -7,11 +7,11 @@ import numpy as np
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import APP
+from tests.app.conftest import APP, RUN_TIMEOUT
 
 
 def _page(**params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=300)
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
     at.run()
     at.switch_page("app_pages/gan.py")
     at.query_params.update({"preset": "tiny", **params})

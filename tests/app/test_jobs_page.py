@@ -5,7 +5,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dl_core import jobs, testing
-from tests.app.conftest import APP
+from tests.app.conftest import APP, RUN_TIMEOUT
 
 ME = "visitor-me-aaaaaaaaaaaa"
 OTHER = "visitor-other-bbbbbbbbbb"
@@ -24,7 +24,7 @@ def paused(fresh_home):
 
 
 def _jobs_page() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
     at.session_state["_dlx_visitor"] = ME
     at.run()
     at.switch_page("app_pages/jobs.py")

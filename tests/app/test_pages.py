@@ -4,14 +4,12 @@ controls round-trip through the URL."""
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import APP
+from tests.app.conftest import APP, RUN_TIMEOUT
 from ui.registry import PAGES, topic_pages
-
-TIMEOUT = 120
 
 
 def _app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
     at.run()
     assert not at.exception, at.exception
     return at

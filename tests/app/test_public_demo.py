@@ -4,13 +4,13 @@ a sentence, and the visitor id that never reaches the shareable URL."""
 from streamlit.testing.v1 import AppTest
 
 from dl_core import jobs
-from tests.app.conftest import APP
+from tests.app.conftest import APP, RUN_TIMEOUT
 
 PAGE = "app_pages/basics.py"
 
 
 def _basics(**params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
     at.query_params.update({"preset": "tiny", **params})
     at.run()
     at.switch_page(PAGE)

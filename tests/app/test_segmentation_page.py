@@ -14,13 +14,13 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import APP
+from tests.app.conftest import APP, RUN_TIMEOUT
 
 STROKES = json.dumps({"fg": [[0.7, 0.3, 0.9, 0.7]], "bg": [[0.1, 0.2, 0.3, 0.8]]})
 
 
 def _page(**params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=300)
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
     at.run()
     at.switch_page("app_pages/segmentation.py")
     at.query_params.update({"preset": "tiny", **params})

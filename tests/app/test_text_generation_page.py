@@ -2,7 +2,7 @@
 
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import APP
+from tests.app.conftest import APP, RUN_TIMEOUT
 
 PAGE = "app_pages/text_generation.py"
 PASTE = (
@@ -11,7 +11,7 @@ PASTE = (
 
 
 def _page(**params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=240)
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
     at.query_params.update({"preset": "tiny", **params})
     at.run()
     at.switch_page(PAGE)

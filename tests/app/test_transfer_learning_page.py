@@ -6,7 +6,7 @@ import numpy as np
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import APP
+from tests.app.conftest import APP, RUN_TIMEOUT
 
 
 def _png(colour, shape, seed):
@@ -24,7 +24,7 @@ def _png(colour, shape, seed):
 
 
 def _page(params):
-    at = AppTest.from_file(APP, default_timeout=900)
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
     at.run()
     at.switch_page("app_pages/transfer_learning.py")
     at.query_params.update(params)

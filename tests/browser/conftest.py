@@ -5,7 +5,6 @@ Screenshots go to ``test-output/screenshots/`` (or ``$DL_EXPLORER_TEST_OUTPUT``)
 
 from __future__ import annotations
 
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -20,9 +19,11 @@ from tests.browser.harness import (  # noqa: F401  (re-exported for the tests)
     free_port,
     screenshot,
     start_server,
+    stop_server,
     wait_healthy,
     wait_idle,
 )
+from tests.timeouts import UI_S, ceiling_ms
 
 
 @pytest.fixture(scope="session")
@@ -36,11 +37,7 @@ def server():
         wait_healthy(port)
         yield f"http://127.0.0.1:{port}", home
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)  # and its job workers
 
 
 @pytest.fixture(scope="session")
@@ -57,6 +54,6 @@ def browser():
 def page(browser, server):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     pg = context.new_page()
-    pg.set_default_timeout(120_000)
+    pg.set_default_timeout(ceiling_ms(UI_S))  # a ceiling against hangs: waits end on a state
     yield pg
     context.close()

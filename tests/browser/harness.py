@@ -1,4 +1,8 @@
-"""Start a real ``streamlit run`` and drive Chromium: shared by browser tests and bench/."""
+"""Start a real ``streamlit run`` and drive Chromium: shared by browser tests and bench/.
+
+Waits end on a state (healthy, idle, a text shown); their ceilings (``tests.timeouts``) only
+stop a hang and scale with ``DL_EXPLORER_TEST_SLOWDOWN``.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,11 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+
+import psutil
+
+from tests.processes import stop_processes
+from tests.timeouts import UI_S, ceiling, ceiling_ms, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = Path(os.environ.get("DL_EXPLORER_TEST_OUTPUT", ROOT / "test-output")) / "screenshots"
@@ -32,44 +41,67 @@ def start_server(port: int, home: str) -> subprocess.Popen:
         "DL_EXPLORER_EXECUTOR": "process",
         "DL_EXPLORER_OFFLINE": "1",
         "PYTHONUNBUFFERED": "1",
+        # a job's own time limit is a ceiling too (30 min unless set)
+        "DL_EXPLORER_JOB_TIMEOUT_S": os.environ.get("DL_EXPLORER_JOB_TIMEOUT_S")
+        or str(ceiling(1800)),
     }
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
     ]  # fmt: skip
-    log = open(Path(home) / "server.log", "w")  # noqa: SIM115 - closed with the process
-    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    with open(Path(home) / "server.log", "w") as log:  # the server keeps its own copy
+        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
-def wait_healthy(port: int, timeout: float = 120) -> float:
-    t0 = time.time()
-    while time.time() - t0 < timeout:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return time.time() - t0
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError("streamlit did not become healthy")
+def stop_server(proc: subprocess.Popen) -> None:
+    """End the server and every process it started (its job workers), by PID."""
+    try:
+        tree = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        tree = []
+    proc.terminate()
+    try:
+        proc.wait(ceiling(30))
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    stop_processes(tree)
 
 
-def wait_idle(page, timeout: float = 180, quiet: float = 1.5) -> None:
-    """Wait until Streamlit has finished running the script (status widget gone for a while)."""
-    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout * 1000)
-    t0 = time.time()
+def _healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+def wait_healthy(port: int, seconds: float = UI_S) -> float:
+    """Wait until the server answers its health check; return how long that took."""
+    t0 = time.monotonic()
+    wait_until(lambda: _healthy(port), seconds, "streamlit to become healthy")
+    return time.monotonic() - t0
+
+
+def wait_idle(page, seconds: float = UI_S, quiet: float = 1.5) -> None:
+    """Wait until Streamlit has finished running the script (status widget gone for a while).
+
+    ``quiet`` (scaled like the ceilings) is how long the app must stay idle to count as done.
+    """
+    page.wait_for_selector('[data-testid="stApp"]', timeout=ceiling_ms(seconds))
     idle_since = None
-    while time.time() - t0 < timeout:
+
+    def idle() -> bool:
+        nonlocal idle_since
         running = page.locator('[data-testid="stStatusWidget"]').count() > 0
         skeleton = page.locator('[data-testid="stSkeleton"]').count() > 0
         if running or skeleton:
             idle_since = None
         elif idle_since is None:
-            idle_since = time.time()
-        elif time.time() - idle_since > quiet:
-            return
-        time.sleep(0.2)
-    raise TimeoutError("the app kept running")
+            idle_since = time.monotonic()
+        return idle_since is not None and time.monotonic() - idle_since > ceiling(quiet)
+
+    wait_until(idle, seconds, "the app to finish running", poll=0.2)
 
 
 def assert_no_exception(page) -> None:

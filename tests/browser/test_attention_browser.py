@@ -4,6 +4,7 @@ and the tiny transformer trained in a worker process; screenshots of each."""
 import pytest
 
 from tests.browser.conftest import OUT, assert_no_exception, screenshot, wait_idle
+from tests.timeouts import TRAIN_S, UI_S, ceiling_ms, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -15,14 +16,14 @@ def test_model_view_of_a_real_sentence_and_an_upload(page, server, tmp_path):
     page.goto(f"{base}/attention?preset=tiny&text={SENTENCE}&layer=2&head=3")
     wait_idle(page)
     assert_no_exception(page)
-    page.locator(".st-key-model_view .js-plotly-plot").wait_for(timeout=120_000)
-    assert page.locator(".js-plotly-plot").count() >= 6
+    page.locator(".st-key-model_view .js-plotly-plot").wait_for()
+    wait_until(lambda: page.locator(".js-plotly-plot").count() >= 6, UI_S, "six figures")
     assert page.get_by_text("[CLS] the animal didn ' t cross").count() >= 1
     screenshot(page, "attention-model-view")
     token = page.locator(".st-key-head_view path.point").nth(2)  # query token 2: "animal"
     token.scroll_into_view_if_needed()
     token.click(force=True)  # clicking a token isolates its links
-    page.wait_for_url("**focus=2**", timeout=60_000)
+    page.wait_for_url("**focus=2**")
     wait_idle(page)
     page.locator(".st-key-head_view").screenshot(path=str(OUT / "attention-head-view-focus.png"))
     assert_no_exception(page)
@@ -34,7 +35,7 @@ def test_model_view_of_a_real_sentence_and_an_upload(page, server, tmp_path):
     path = tmp_path / "my_notes.txt"
     path.write_text("<b>Bold?</b> Elephants never forget their friends.", encoding="utf-8")
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
-    page.get_by_text("Using the uploaded file").wait_for(timeout=60_000)
+    page.get_by_text("Using the uploaded file").wait_for()
     wait_idle(page)
     assert_no_exception(page)
     assert page.get_by_text("< b > bold ? < / b > elephants").count() >= 1  # text, not HTML
@@ -47,7 +48,7 @@ def test_tiny_transformer_trains_in_a_worker(page, server):
     page.goto(f"{base}/attention?preset=tiny&view=Train+a+tiny+transformer")
     wait_idle(page)
     page.get_by_role("button", name="Train").click()
-    page.get_by_text("Epoch (0 = before training)").wait_for(timeout=300_000)
+    page.get_by_text("Epoch (0 = before training)").wait_for(timeout=ceiling_ms(TRAIN_S))
     wait_idle(page)
     assert_no_exception(page)
     assert page.locator(".st-key-tiny_view .js-plotly-plot").count() == 1

@@ -1,11 +1,11 @@
 """The basics page in Chromium: train the tiny preset, Step and Play, upload a real CSV."""
 
 import re
-import time
 
 import pytest
 
 from tests.browser.conftest import assert_no_exception, screenshot, wait_idle
+from tests.timeouts import TRAIN_S, UI_S, ceiling_ms, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -19,14 +19,14 @@ def _player(page, act: str):
     return page.locator(f".st-key-basics-player button[data-act={act}]")
 
 
-def _shown(page, text: str, timeout: int = 60_000) -> None:
+def _shown(page, text: str, seconds: float = UI_S) -> None:
     page.locator(".st-key-basics-player .stats").get_by_text(re.compile(text)).wait_for(
-        timeout=timeout
+        timeout=ceiling_ms(seconds)
     )
 
 
 def _in_link(page, part: str) -> None:
-    page.wait_for_function(f"() => location.search.includes({part!r})", timeout=30_000)
+    page.wait_for_function(f"() => location.search.includes({part!r})")
 
 
 def test_train_step_play_extend_and_screenshot(page, server):
@@ -36,7 +36,7 @@ def test_train_step_play_extend_and_screenshot(page, server):
     assert_no_exception(page)
     screenshot(page, "basics-first-load")
     _button(page, "train").click()
-    _shown(page, r"Epoch 0\.00", timeout=240_000)  # a worker trained it; the browser draws it
+    _shown(page, r"Epoch 0\.00", TRAIN_S)  # a worker trained it; the browser draws it
     _player(page, "step").click()
     _shown(page, r"Epoch 1\.00")  # 80 training points / batch 20: 4 batches
     _in_link(page, "step=4")  # the shown step reaches the link once the visitor stops
@@ -65,7 +65,7 @@ def test_train_step_play_extend_and_screenshot(page, server):
     screenshot(page, "basics-played")
     _player(page, "step").click()  # past the end: 20 more epochs in a new job
     _in_link(page, "epochs=26")
-    page.get_by_text(re.compile(r"Basics — done")).wait_for(timeout=240_000)
+    page.get_by_text(re.compile(r"Basics — done")).wait_for(timeout=ceiling_ms(TRAIN_S))
     page.locator(
         ".st-key-basics-player .stats",
         has_text=re.compile(r"Epoch 6\.00 \(batch 24\)"),
@@ -77,11 +77,9 @@ def test_train_step_play_extend_and_screenshot(page, server):
     link = page.evaluate("location.href")
     page.goto(link + "&play=1")  # a shared link that was playing: plays on arrival
     shown = page.locator(".st-key-basics-player .dlx")
-    shown.wait_for(timeout=120_000)
-    deadline = time.monotonic() + 60
-    while int(shown.get_attribute("data-index") or 0) <= 25 and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert int(shown.get_attribute("data-index")) > 25  # it moved on without a click
+    shown.wait_for(timeout=ceiling_ms(TRAIN_S))  # the extended recording, from the cache
+    # it moves on without a click
+    wait_until(lambda: int(shown.get_attribute("data-index") or 0) > 25, UI_S, "Play to move on")
     assert_no_exception(page)
     page.get_by_role("tab", name="Export").click()
     page.get_by_text("Download the trained model").wait_for()
@@ -107,7 +105,7 @@ def test_csv_upload(page, server, tmp_path):
     page.goto(f"{base}/basics?preset=tiny&src=CSV")
     wait_idle(page)
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
-    page.get_by_text("Label column").wait_for(timeout=60_000)
+    page.get_by_text("Label column").wait_for()
     wait_idle(page)
     assert_no_exception(page)
     assert page.locator('[data-testid="stAlertContentError"]').count() == 0
@@ -141,5 +139,5 @@ def test_clicking_the_plane_adds_points_that_reach_the_link(page, server):
         "() => !location.search.includes('%3B') && !location.search.includes(';')"
     )
     _button(page, "train").click()
-    _shown(page, r"Epoch 0\.00", timeout=240_000)
+    _shown(page, r"Epoch 0\.00", TRAIN_S)
     assert_no_exception(page)

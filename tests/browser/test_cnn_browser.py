@@ -6,6 +6,7 @@ from PIL import Image
 
 from dl_core.assets import load_photo
 from tests.browser.conftest import OUT, assert_no_exception, screenshot, wait_idle
+from tests.timeouts import TRAIN_S, UI_S, ceiling_ms, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -15,17 +16,17 @@ def test_upload_a_photo_and_screenshot_grad_cam(page, server, tmp_path):
     photo = tmp_path / "my_coffee.jpg"
     Image.fromarray(load_photo("coffee")).save(photo, format="JPEG", quality=90)
     page.goto(f"{base}/cnn?preset=tiny&img_src=Upload")
-    wait_idle(page, timeout=300)
+    wait_idle(page)
     assert_no_exception(page)
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(photo))
-    wait_idle(page, timeout=300)
+    wait_idle(page)
     assert_no_exception(page)
     assert "img_fp=" in page.url  # the upload is in the link
     screenshot(page, "cnn-convolution")
 
     page.get_by_role("tab", name="Inside a network").click()
-    page.get_by_text("What the network sees").wait_for(timeout=300_000)
-    wait_idle(page, timeout=300)
+    page.get_by_text("What the network sees").wait_for()
+    wait_idle(page)
     assert_no_exception(page)
     assert page.locator('[data-testid="stAlertContentError"]').count() == 0
     assert page.get_by_text("espresso").count() + page.get_by_text("cup").count() >= 1
@@ -35,14 +36,15 @@ def test_upload_a_photo_and_screenshot_grad_cam(page, server, tmp_path):
     panel = page.locator('[data-testid="stTabs"] [role="tabpanel"]:visible').first
     cam = panel.locator('[data-testid="stPlotlyChart"]').nth(1)
     cam.scroll_into_view_if_needed()
-    page.wait_for_timeout(1500)
+    drawn = cam.locator(".imagelayer image")  # the photo and its Grad-CAM overlay
+    wait_until(lambda: drawn.count() >= 2, UI_S, "the Grad-CAM figure to be drawn")
     OUT.mkdir(parents=True, exist_ok=True)
     cam.screenshot(path=str(OUT / "cnn-grad-cam-figure.png"))
     assert (OUT / "cnn-grad-cam-figure.png").stat().st_size > 20_000  # a drawn figure
 
     page.get_by_role("tab", name="Train your own CNN").click()
     page.locator(".st-key-cnn-train button").click()
-    page.get_by_text("Test accuracy").wait_for(timeout=300_000)
-    wait_idle(page, timeout=300)
+    page.get_by_text("Test accuracy").wait_for(timeout=ceiling_ms(TRAIN_S))
+    wait_idle(page)
     assert_no_exception(page)
     screenshot(page, "cnn-trained")

@@ -6,6 +6,7 @@ from PIL import Image
 
 from dl_core.assets import load_photo
 from tests.browser.conftest import assert_no_exception, screenshot, wait_idle
+from tests.timeouts import TRAIN_S, ceiling_ms
 
 pytestmark = pytest.mark.browser
 
@@ -18,7 +19,7 @@ def test_upload_a_photo_see_the_face_box_then_train_tiny_yolo(page, server, tmp_
     wait_idle(page)
     assert_no_exception(page)
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(photo))
-    page.get_by_text("1 detection(s) on your image").wait_for(timeout=120_000)
+    page.get_by_text("1 detection(s) on your image").wait_for()
     wait_idle(page)
     assert page.locator('[data-testid="stAlertContentError"]').count() == 0
     assert "img_fp=" in page.url  # the upload is in the link
@@ -31,7 +32,8 @@ def test_upload_a_photo_see_the_face_box_then_train_tiny_yolo(page, server, tmp_
 
     page.get_by_role("button", name="Train").click()
     done = page.get_by_text("mAP@0.5:0.95").or_(page.locator('[data-testid="stAlertContentError"]'))
-    done.first.wait_for(timeout=600_000)  # a worker process imports TensorFlow and keras-cv
+    # a worker process imports TensorFlow and keras-cv, then trains
+    done.first.wait_for(timeout=ceiling_ms(TRAIN_S))
     wait_idle(page)
     errors = page.locator('[data-testid="stAlertContentError"]')
     assert errors.count() == 0, errors.first.inner_text()

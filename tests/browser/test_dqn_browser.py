@@ -4,6 +4,7 @@ then a tiny agent trained by a real worker process and replayed."""
 import pytest
 
 from tests.browser.conftest import assert_no_exception, screenshot, wait_idle
+from tests.timeouts import TRAIN_S, UI_S, ceiling_ms, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -16,13 +17,14 @@ def test_replay_with_q_values_then_train_tiny(page, server):
     page.get_by_text("Training of the pretrained agent").wait_for()
     page.get_by_text("pretrained — return 500").wait_for()  # the shipped agent balances
     replays = page.locator('[data-testid="stImage"] img')
-    assert replays.count() >= 2
-    assert page.locator(".js-plotly-plot").count() >= 2  # training curves and Q-values
+    wait_until(lambda: replays.count() >= 2, UI_S, "two replays")
+    figures = page.locator(".js-plotly-plot")
+    wait_until(lambda: figures.count() >= 2, UI_S, "training curves and Q-values")
     replays.last.scroll_into_view_if_needed()  # the app scrolls inside its own container
     assert screenshot(page, "dqn-pretrained-replay").stat().st_size > 30_000
 
     page.get_by_role("button", name="Train").click()
-    page.get_by_text("Training of your agent").wait_for(timeout=240_000)
+    page.get_by_text("Training of your agent").wait_for(timeout=ceiling_ms(TRAIN_S))
     wait_idle(page)
     assert_no_exception(page)
     page.get_by_text("final — return").wait_for()

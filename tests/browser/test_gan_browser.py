@@ -9,6 +9,7 @@ from PIL import Image
 
 from dl_core.assets import load_images
 from tests.browser.conftest import assert_no_exception, screenshot, wait_idle
+from tests.timeouts import TRAIN_S, UI_S, ceiling_ms, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -31,24 +32,25 @@ def test_upload_train_and_screenshot_the_sample_grid(page, server, tmp_path):
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
         str(_digit_zip(tmp_path / "my_digits.zip"))
     )
-    page.get_by_text("Training images as the models see them").wait_for(timeout=60_000)
+    page.get_by_text("Training images as the models see them").wait_for()
     wait_idle(page)
     assert page.locator('[data-testid="stAlertContentError"]').count() == 0
     assert "zip_fp=" in page.url  # the upload is in the link
     screenshot(page, "gan-uploaded")
 
     page.locator(".st-key-train-DCGAN button").click()
-    page.get_by_text("Epoch (scrub through training)").wait_for(timeout=300_000)
+    page.get_by_text("Epoch (scrub through training)").wait_for(timeout=ceiling_ms(TRAIN_S))
     wait_idle(page)
     assert_no_exception(page)
-    assert page.locator('[data-testid="stMain"] img').count() >= 5  # data, samples, walks
+    images = page.locator('[data-testid="stMain"] img')
+    wait_until(lambda: images.count() >= 5, UI_S, "data, samples and walks")
     screenshot(page, "gan-trained")
     page.get_by_text("Spherical interpolation from sample A").scroll_into_view_if_needed()
     screenshot(page, "gan-latent")
 
     page.get_by_role("tab", name="Autoencoder / VAE").click()
     page.locator(".st-key-train-VAE button").click()
-    page.get_by_text("Codes of training images").wait_for(timeout=300_000)
+    page.get_by_text("Codes of training images").wait_for(timeout=ceiling_ms(TRAIN_S))
     wait_idle(page)
     assert_no_exception(page)
     page.get_by_text("Codes of training images").scroll_into_view_if_needed()

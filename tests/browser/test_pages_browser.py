@@ -7,6 +7,7 @@ from tests.browser.conftest import (
     free_port,
     screenshot,
     start_server,
+    stop_server,
     wait_healthy,
     wait_idle,
 )
@@ -46,5 +47,4 @@ def test_a_shared_link_is_the_first_visit_after_a_restart(browser, tmp_path):
         assert "Server" in nav and "Home" in nav and "streamlit app" not in nav.lower()
         pg.close()
     finally:
-        proc.terminate()
-        proc.wait(10)
+        stop_server(proc)

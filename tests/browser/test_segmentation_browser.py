@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from tests.browser.conftest import assert_no_exception, screenshot, wait_idle
+from tests.timeouts import TRAIN_S, ceiling_ms
 
 pytestmark = pytest.mark.browser
 
@@ -32,7 +33,7 @@ def test_upload_a_photo_and_segment_it_from_strokes(page, server, tmp_path):
     assert_no_exception(page)
     page.get_by_role("tab", name="Few-click on your photo").click()
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
-    page.get_by_text(re.compile(r"Head fitted on \d+ object")).wait_for(timeout=180_000)
+    page.get_by_text(re.compile(r"Head fitted on \d+ object")).wait_for(timeout=ceiling_ms(TRAIN_S))
     wait_idle(page)
     assert_no_exception(page)
     assert page.locator('[data-testid="stAlertContentError"]').count() == 0
@@ -50,7 +51,7 @@ def test_train_the_tiny_unet_in_a_worker(page, server):
     wait_idle(page)
     screenshot(page, "segmentation-first-load")
     page.locator(".st-key-seg-train button").click()
-    page.get_by_text(re.compile(r"Mean IoU \d")).wait_for(timeout=300_000)
+    page.get_by_text(re.compile(r"Mean IoU \d")).wait_for(timeout=ceiling_ms(TRAIN_S))
     wait_idle(page)
     assert_no_exception(page)
     assert page.locator(".st-key-seg-preds .js-plotly-plot").count() == 1

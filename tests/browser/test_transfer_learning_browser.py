@@ -1,13 +1,13 @@
 """Transfer learning in Chromium: two classes from real image files, train, compare."""
 
 import io
-import time
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from tests.browser.conftest import assert_no_exception, screenshot, wait_idle
+from tests.timeouts import TRAIN_S, ceiling_ms
 
 pytestmark = pytest.mark.browser
 
@@ -41,9 +41,8 @@ def test_upload_classes_train_three_ways_and_compare(page, server, tmp_path):
     wait_idle(page)
     page.get_by_text("6 training and 2 validation images").wait_for()
     page.get_by_role("button", name="Train all three").click()
-    deadline = time.time() + 600
-    while time.time() < deadline and page.get_by_text("Look inside, then use it").count() == 0:
-        time.sleep(2)
+    # three workers' jobs, one after the other
+    page.get_by_text("Look inside, then use it").wait_for(timeout=ceiling_ms(TRAIN_S))
     wait_idle(page)
     assert_no_exception(page)
     page.get_by_text("Validation accuracy, three ways").first.scroll_into_view_if_needed()

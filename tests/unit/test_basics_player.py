@@ -11,6 +11,7 @@ import pytest
 from dl_core import basics
 from dl_core.basics import analysis, player
 from dl_core.jobs import Reporter
+from tests.timeouts import ceiling
 from ui import mlp_player
 
 NODE = shutil.which("node")
@@ -86,7 +87,7 @@ def _node(script: str, payload: dict, tmp_path) -> dict:
         "const d = JSON.parse(fs.readFileSync(new URL('./in.json', import.meta.url)));\n"
         f"{script}\n"
     )
-    out = subprocess.run([NODE, str(main)], capture_output=True, text=True, timeout=60)
+    out = subprocess.run([NODE, str(main)], capture_output=True, text=True, timeout=ceiling(60))
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 

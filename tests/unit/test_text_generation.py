@@ -163,13 +163,6 @@ def test_training_lowers_the_loss_for_each_cell(trained):
         )
 
 
-def test_a_time_budget_stops_training_early():
-    cfg = dataclasses.replace(TINY, epochs=500, budget_s=1.0)
-    r = tg.train(cfg, b"It was a dark and stormy night; the rain fell in torrents. " * 40, None)
-    assert r["stopped_by_budget"] and len(r["history"]["loss"]) < 500
-    assert np.isfinite(r["val_bpc"]) and r["chars_per_s"] > 0
-
-
 def test_gradient_norms_cover_every_step(trained):
     vocab = tg.Vocab(trained["rnn"]["vocab"])
     ids = vocab.encode(PASSAGE)
