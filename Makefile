@@ -27,8 +27,9 @@ $(VENV)/.installed: requirements.txt requirements-assets.txt constraints.txt
 
 test-setup: $(VENV)/.dev-installed
 
-$(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
-	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+$(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt requirements-scale.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt -r requirements-scale.txt -c constraints.txt
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends postgresql; }
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium fonts-dejavu-core; }
 	@command -v node >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends nodejs; }
 	touch $@

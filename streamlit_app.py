@@ -6,6 +6,7 @@ import streamlit as st
 
 import dl_core  # noqa: F401  (sets the Keras backend and quiet logging before any import)
 from dl_core import jobs
+from ui import visitor
 from ui.registry import GROUPS, PAGES
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -28,5 +29,7 @@ for spec in PAGES:
             spec.path, title=spec.title, icon=spec.icon, default=spec.path == "app_pages/home.py"
         )
     )
+with st.sidebar:
+    visitor.mount()  # this browser's anonymous id (a cookie; never in the URL)
 nav = st.navigation({g: ps for g, ps in sections.items() if ps})
 nav.run()

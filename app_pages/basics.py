@@ -4,7 +4,7 @@ import dataclasses
 
 import streamlit as st
 
-from dl_core import basics, jobs, uploads
+from dl_core import basics, uploads
 from dl_core.basics import analysis, player, plots
 from dl_core.store import Store
 from ui import jobs as ui_jobs
@@ -100,7 +100,7 @@ ready = cfg is not None and shown is not None
 def _extend(cfg, data_fp) -> None:
     """Past the recorded end: train 20 more epochs in a new job (same seed: same start)."""
     st.session_state["basics.epochs"] = new = min(300, cfg.epochs + 20)
-    jobs.submit(basics.train, dataclasses.replace(cfg, epochs=new), data_fp, label="Basics")
+    ui_jobs.submit(basics.train, dataclasses.replace(cfg, epochs=new), data_fp, label="Basics")
     st.session_state["basics.rerun"] = True  # the whole page shows the new job
 
 

@@ -24,7 +24,7 @@ import streamlit as st
 from dl_core import jobs
 from dl_core.jobs import JobStatus
 from ui.errors import shown_errors
-from ui.jobs import load_result
+from ui.jobs import load_result, submit
 from ui.text import md_escape
 
 
@@ -91,7 +91,7 @@ def train_and_compare(
                     warnings += [w for w in validate(cfg) if w not in warnings]
             for name, cfg in configs.items():
                 label = job_label(name) if callable(job_label) else job_label
-                jobs.submit(train, cfg, data_fp, label=label)
+                submit(train, cfg, data_fp, label=label)  # as this visitor
             for w in warnings:
                 st.warning(md_escape(w))
             runs = find_runs(train, configs, data_fp)

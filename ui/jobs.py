@@ -23,7 +23,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dl_core import jobs
-from dl_core.jobs import JobStatus
+from dl_core.errors import UserError
+from dl_core.jobs import JobStatus, estimate, limits
+from ui import visitor
 from ui.text import md_escape
 
 STATE_ICONS = {
@@ -39,23 +41,77 @@ def train_button(
     train: Callable, cfg: Any, data_fp: str | None = None, *, label: str = "Train",
     job_label: str = "", key: str | None = None, type: str = "primary", container=None,
 ) -> JobStatus | None:  # fmt: skip
-    """A button that submits ``train(cfg)``; returns the job's status (existing or new)."""
+    """A button that submits ``train(cfg)``; returns the job's status (existing or new).
+
+    Before a new job, a caption says how long it should train and how long it would wait
+    in the queue (estimates from this server's past runs). A refusal (a public-demo cap,
+    too many jobs of this visitor) is shown as one sentence.
+    """
     where = container or st
     status = jobs.find(train, cfg, data_fp)
     busy = status is not None and status.active
     done = status is not None and status.state == "done"
     text = label if not done else f"{label} (cached result shown)"
-    if where.button(text, type=type, disabled=busy or done, key=key, icon=":material/play_arrow:"):
-        k = jobs.submit(train, cfg, data_fp, label=job_label)
+    clicked = where.button(
+        text, type=type, disabled=busy or done, key=key, icon=":material/play_arrow:"
+    )
+    if clicked and (k := submit(train, cfg, data_fp, label=job_label, container=where)):
         status = jobs.status(k)
+        busy = status is not None and status.active
+    if not busy and not done:
+        where.caption(md_escape(estimate_line(jobs.estimate_for(train, cfg))))
     return status
+
+
+def submit(
+    train: Callable, cfg: Any, data_fp: str | None = None, *, label: str = "", container=None
+) -> str | None:
+    """Submit a job for this visitor; a refusal is shown as one sentence (returns None)."""
+    try:
+        return jobs.submit(train, cfg, data_fp, label=label, visitor=visitor.visitor_id())
+    except UserError as err:
+        (container or st).error(md_escape(str(err)), icon=":material/block:")
+        return None
+
+
+def estimate_line(w: estimate.Wait) -> str:
+    """'Trains in about 40 s · starts at once' / '... · 3 jobs ahead, starts in about 2 min'."""
+    start = (
+        "starts at once"
+        if w.ahead == 0 or w.wait_s < 1
+        else f"{w.ahead} job(s) ahead, starts in {estimate.say(w.wait_s)}"
+    )
+    return f"Trains in {estimate.say(w.train_s)} · {start}"
+
+
+def can_stop(status: JobStatus) -> bool:
+    """This visitor asked for the job, or this session is the operator.
+
+    A job nobody asked for from a browser (the CLI, ``warmup``) can be stopped from a page
+    only on a private install.
+    """
+    if visitor.is_operator() or visitor.visitor_id() in status.requesters:
+        return True
+    return not status.requesters and not limits.public()
+
+
+def stop(status: JobStatus) -> bool:
+    """Withdraw this visitor's request (the operator stops it outright); True if it stops."""
+    return jobs.cancel(status.key, visitor.visitor_id(), operator=visitor.is_operator())
 
 
 def describe(status: JobStatus) -> str:
     """One line: state, progress, time."""
     parts = [status.state]
-    if status.state == "queued" and status.queue_position:
-        parts.append(f"{status.queue_position} job(s) ahead")
+    if status.state == "queued" and status.queue_position is not None:
+        if status.queue_position:
+            parts.append(f"{status.queue_position} job(s) ahead")
+        if status.wait_s is not None:
+            parts.append(
+                f"starts in {estimate.say(status.wait_s)}" if status.wait_s >= 1 else "next"
+            )
+        if status.train_s is not None:
+            parts.append(f"trains in {estimate.say(status.train_s)}")
     latest = status.latest
     if status.state == "running" and latest is not None:
         if latest.epoch is not None and latest.total:
@@ -117,8 +173,9 @@ def _panel(
     )
     if status.active:
         st.progress(status.fraction())
-        if st.button("Stop", key=f"stop-{key}", icon=":material/stop:"):
-            jobs.cancel(key)
+        if can_stop(status) and st.button("Stop", key=f"stop-{key}", icon=":material/stop:"):
+            if not stop(status):
+                st.toast("Your request is withdrawn; another visitor still wants this job.")
             st.rerun()
     if status.state == "failed" and status.error:
         st.error(md_escape(status.error), icon=":material/error:")

@@ -22,6 +22,7 @@ outside this module knows which executor runs a job.
 from dl_core.jobs.api import (
     cancel,
     counts,
+    estimate_for,
     find,
     fn_name,
     job_key,
@@ -47,7 +48,7 @@ from dl_core.results import Result
 
 __all__ = [
     "ACTIVE", "STATES", "Event", "Executor", "InlineExecutor", "JobStatus", "ProcessExecutor",
-    "Reporter", "Result", "cancel", "counts", "find", "fn_name", "get_executor", "in_use",
+    "Reporter", "Result", "cancel", "counts", "estimate_for", "find", "fn_name", "get_executor", "in_use",
     "job_key", "latest_preview", "list_jobs", "preview", "result", "set_executor", "status",
     "submit", "wait",
 ]  # fmt: skip

@@ -13,8 +13,9 @@ import numpy as np
 
 import dl_core
 from dl_core import config as cfglib
+from dl_core.jobs import estimate, fair, limits
 from dl_core.jobs.db import ACTIVE, STATES, Event, JobStatus, _connect, _event, _update
-from dl_core.jobs.executors import DEFAULT_TIMEOUT_S, get_executor, in_use  # noqa: F401
+from dl_core.jobs.executors import get_executor, in_use  # noqa: F401
 from dl_core.results import Result
 from dl_core.store import Store, home
 
@@ -39,30 +40,51 @@ def submit(
     label: str = "",
     timeout_s: float | None = None,
     restart: bool = True,
+    visitor: str | None = None,
 ) -> str:
     """Ask for the result of ``train(cfg, data)``; return the job key at once.
 
-    A queued, running or finished job with the same key is reused (finished = cache hit).
+    A queued, running or finished job with the same key is reused (finished = cache hit);
+    ``visitor`` (an anonymous browser id) is recorded as one of the job's requesters.
     A failed or cancelled one is started again when ``restart`` is true.
+
+    Raises:
+        UserError: the job would exceed a public-demo cap (:mod:`dl_core.jobs.limits`), or
+            ``visitor`` already has as many active jobs as one visitor may have
+            (:class:`~dl_core.jobs.fair.TooManyJobs`). A cache hit is never refused.
     """
     key = job_key(train, cfg, data_fp)
     store = Store()
+    timeout_s = timeout_s or limits.default_timeout_s()
     with _connect() as con:
         con.execute("BEGIN IMMEDIATE")
-        row = con.execute("SELECT state FROM jobs WHERE key=?", (key,)).fetchone()
+        try:
+            row = con.execute("SELECT state FROM jobs WHERE key=?", (key,)).fetchone()
+            state = row["state"] if row is not None else None
+            if state in ACTIVE:
+                if visitor:
+                    fair.add_request(con, key, visitor, time.time())
+                con.execute("COMMIT")
+                return key
+            if (state == "done" and store.exists(key)) or (
+                state in ("failed", "cancelled") and not restart
+            ):
+                con.execute("COMMIT")
+                return key
+            limits.check(fn_name(train), cfg)
+            fair.check_cap(con, key, visitor or fair.ANONYMOUS)
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("DELETE FROM requests WHERE key=?", (key,))
+        if visitor:  # the CLI and warmup ask as nobody: the job takes the anonymous turn
+            fair.add_request(con, key, visitor, time.time())
         if row is not None:
-            state = row["state"]
-            if state in ACTIVE or (state == "done" and store.exists(key)):
-                con.execute("COMMIT")
-                return key
-            if state in ("failed", "cancelled") and not restart:
-                con.execute("COMMIT")
-                return key
             con.execute("DELETE FROM events WHERE key=?", (key,))
             con.execute(
                 "UPDATE jobs SET state='queued', created=?, started=NULL, finished=NULL, error=NULL, "
                 "cancel_requested=0, owner=NULL, worker_pid=NULL, timeout_s=? WHERE key=?",
-                (time.time(), timeout_s or DEFAULT_TIMEOUT_S, key),
+                (time.time(), timeout_s, key),
             )
         else:
             con.execute(
@@ -75,7 +97,7 @@ def submit(
                     cfglib.to_json(cfg),
                     data_fp,
                     time.time(),
-                    timeout_s or DEFAULT_TIMEOUT_S,
+                    timeout_s,
                 ),
             )
         con.execute("COMMIT")
@@ -100,18 +122,19 @@ def status(key: str, with_events: bool = True) -> JobStatus | None:
                 _event(r)
                 for r in con.execute("SELECT * FROM events WHERE key=? ORDER BY seq", (key,))
             ]
-        position = None
+        position = wait_s = train_s = None
         if row["state"] == "queued":
-            position = con.execute(
-                "SELECT COUNT(*) FROM jobs WHERE state='queued' AND created<?", (row["created"],)
-            ).fetchone()[0]
+            config = json.loads(row["config"])
+            w = estimate.wait(con, row["fn"], config, fair.fair_order(con), key, _workers())
+            position, wait_s, train_s = w.ahead, w.wait_s, w.train_s
+        who = fair.requesters(con, key)
     if row["state"] == "queued":
         get_executor().wake(key)
     return JobStatus(
         key=row["key"], fn=row["fn"], label=row["label"] or "", config=json.loads(row["config"]),
         data_fp=row["data_fp"], state=row["state"], created=row["created"],
         started=row["started"], finished=row["finished"], error=row["error"],
-        queue_position=position, events=events,
+        queue_position=position, events=events, wait_s=wait_s, train_s=train_s, requesters=who,
     )  # fmt: skip
 
 
@@ -132,8 +155,20 @@ def counts() -> dict[str, int]:
     return {s: 0 for s in STATES} | {r[0]: r[1] for r in rows}
 
 
-def cancel(key: str) -> None:
-    """Stop a job: a queued one at once, a running one within one batch."""
+def cancel(key: str, visitor: str | None = None, *, operator: bool = False) -> bool:
+    """Stop a job: a queued one at once, a running one within one batch.
+
+    With ``visitor``, only that visitor's request is withdrawn, and the job stops when no
+    visitor wants it any more; ``operator`` (or no visitor: the CLI, tests) stops it
+    whoever asked. Returns whether the job was told to stop.
+    """
+    if visitor is not None and not operator:
+        with _connect() as con:
+            con.execute("BEGIN IMMEDIATE")
+            others = fair.withdraw(con, key, visitor)
+            con.execute("COMMIT")
+        if others:
+            return False
     _update(
         key,
         only_if=("queued",),
@@ -147,6 +182,20 @@ def cancel(key: str) -> None:
             (key,),
         )
     get_executor().cancel(key)
+    return True
+
+
+def estimate_for(train: Callable, cfg: Any) -> estimate.Wait:
+    """Before Train: how many jobs are ahead, the wait, and the training time of ``cfg``."""
+    with _connect() as con:
+        return estimate.wait(
+            con, fn_name(train), cfglib.to_dict(cfg), fair.fair_order(con), None, _workers()
+        )
+
+
+def _workers() -> int:
+    slots = getattr(get_executor(), "slots", None)
+    return len(slots) if slots else 1
 
 
 def result(key: str) -> Result:

@@ -1,9 +1,10 @@
-"""The job database (SQLite under ``DL_EXPLORER_HOME``) and the types read from it."""
+"""The job database (SQLite under ``DL_EXPLORER_HOME``, or PostgreSQL) and its row types."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -24,6 +25,12 @@ CREATE TABLE IF NOT EXISTS events (
     key TEXT, seq INTEGER, t REAL, kind TEXT, step INTEGER, epoch INTEGER,
     total INTEGER, metrics TEXT, message TEXT, preview TEXT, PRIMARY KEY (key, seq)
 );
+CREATE TABLE IF NOT EXISTS requests (
+    key TEXT, visitor TEXT, created REAL, PRIMARY KEY (key, visitor)
+);
+CREATE TABLE IF NOT EXISTS placements (
+    key TEXT PRIMARY KEY, node TEXT, attempt INTEGER
+);
 """
 
 
@@ -32,7 +39,19 @@ def _db_path() -> Path:
     return home() / "jobs.sqlite"
 
 
+def database_url() -> str:
+    """``DL_EXPLORER_DATABASE_URL`` (``postgresql://…`` for replicas), else '' for SQLite."""
+    return os.environ.get("DL_EXPLORER_DATABASE_URL", "")
+
+
 def _connect() -> sqlite3.Connection:
+    """A connection to the job database: SQLite under ``DL_EXPLORER_HOME`` by default,
+    PostgreSQL when ``DL_EXPLORER_DATABASE_URL`` names one (same SQL, see ``postgres.py``)."""
+    url = database_url()
+    if url.startswith(("postgresql://", "postgres://")):
+        from dl_core.jobs import postgres
+
+        return postgres.connect(url)  # type: ignore[return-value]
     con = sqlite3.connect(_db_path(), timeout=30, isolation_level=None)
     con.row_factory = sqlite3.Row
     con.execute("PRAGMA journal_mode=WAL")
@@ -82,8 +101,11 @@ class JobStatus:
     started: float | None
     finished: float | None
     error: str | None
-    queue_position: int | None
+    queue_position: int | None  # jobs that start (or run) before this one, while queued
     events: list[Event]
+    wait_s: float | None = None  # estimated seconds until it starts, while queued
+    train_s: float | None = None  # estimated training seconds, while queued
+    requesters: list[str] = dataclasses.field(default_factory=list)  # visitor ids
 
     @property
     def active(self) -> bool:

@@ -20,6 +20,7 @@ from dl_core import config as cfglib
 from dl_core import topics
 from dl_core.errors import Cancelled, UserError
 from dl_core.jobs.db import _connect, _update
+from dl_core.jobs.fair import fair_order
 from dl_core.jobs.reporter import Reporter
 from dl_core.results import save_result
 from dl_core.store import Store
@@ -81,21 +82,19 @@ def _execute(key: str, clear_session: bool = False) -> None:
 
 
 def _claim(owner: int) -> str | None:
-    """Atomically move the oldest queued job to running; return its key."""
+    """Atomically move the next queued job (in fair order) to running; return its key."""
     with _connect() as con:
         con.execute("BEGIN IMMEDIATE")
-        row = con.execute(
-            "SELECT key FROM jobs WHERE state='queued' ORDER BY created LIMIT 1"
-        ).fetchone()
-        if row is None:
+        order = fair_order(con)  # round-robin over visitors, oldest first within each
+        if not order:
             con.execute("COMMIT")
             return None
         con.execute(
             "UPDATE jobs SET state='running', started=?, owner=? WHERE key=?",
-            (time.time(), owner, row[0]),
+            (time.time(), owner, order[0]),
         )
         con.execute("COMMIT")
-        return row[0]
+        return order[0]
 
 
 def _requeue_orphans() -> None:
@@ -368,7 +367,12 @@ def get_executor() -> Executor:
     with _executor_lock:
         if _executor is None:
             kind = os.environ.get("DL_EXPLORER_EXECUTOR", "process")
-            _executor = InlineExecutor() if kind == "inline" else ProcessExecutor()
+            if kind == "ray":
+                from dl_core.jobs.ray_executor import RayExecutor
+
+                _executor = RayExecutor()
+            else:
+                _executor = InlineExecutor() if kind == "inline" else ProcessExecutor()
         return _executor
 
 

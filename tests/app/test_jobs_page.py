@@ -1,9 +1,14 @@
-"""The Jobs page lists jobs and its Stop button cancels a queued or running one."""
+"""The Jobs page: a visitor's own jobs in full, other visitors' jobs as anonymous rows; Stop
+for one's own jobs; the operator token stops anything."""
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from dl_core import jobs, testing
 from tests.app.conftest import APP, RUN_TIMEOUT
+
+ME = "visitor-me-aaaaaaaaaaaa"
+OTHER = "visitor-other-bbbbbbbbbb"
 
 
 class _Paused(jobs.Executor):
@@ -11,18 +16,57 @@ class _Paused(jobs.Executor):
         pass
 
 
-def test_jobs_page_lists_and_stops(fresh_home):
+@pytest.fixture
+def paused(fresh_home):
     jobs.set_executor(_Paused())
-    try:
-        key = jobs.submit(testing.train, testing.Config(steps=7), label="waiting job")
-        at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
-        at.run()
-        at.switch_page("app_pages/jobs.py")
-        at.run()
-        assert not at.exception
-        table = at.dataframe[0].value
-        assert list(table["job"]) == ["waiting job"] and list(table["state"]) == ["queued"]
-        at.button(key=f"stop-{key}").click().run()
-        assert jobs.status(key).state == "cancelled"
-    finally:
-        jobs.set_executor(None)
+    yield
+    jobs.set_executor(None)
+
+
+def _jobs_page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
+    at.session_state["_dlx_visitor"] = ME
+    at.run()
+    at.switch_page("app_pages/jobs.py")
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_jobs_page_visitor_sees_own_jobs_in_full_and_others_anonymous(paused):
+    mine = jobs.submit(testing.train, testing.Config(steps=7), label="my job", visitor=ME)
+    theirs = jobs.submit(
+        testing.train, testing.Config(steps=8), label="secret-upload.zip", visitor=OTHER
+    )
+    at = _jobs_page()
+    own, others = at.dataframe[0].value, at.dataframe[1].value
+    assert list(own["job"]) == ["my job"] and list(own["state"]) == ["queued"]
+    assert list(others.columns) == ["yours", "topic", "state", "duration (s)"]
+    assert list(others["state"]) == ["queued"]
+    shown = " ".join(m.value for m in at.markdown) + others.to_string()
+    assert "secret-upload.zip" not in shown and theirs[:12] not in shown
+    assert not [b for b in at.button if b.key == f"stop-{theirs}"]  # not theirs to stop
+    at.button(key=f"stop-{mine}").click().run()
+    assert jobs.status(mine).state == "cancelled"
+    assert jobs.status(theirs).state == "queued"
+
+
+def test_jobs_page_visitor_stop_keeps_a_shared_job_for_the_other(paused):
+    key = jobs.submit(testing.train, testing.Config(steps=7), label="shared", visitor=OTHER)
+    jobs.submit(testing.train, testing.Config(steps=7), visitor=ME)  # joins the same job
+    at = _jobs_page()
+    at.button(key=f"stop-{key}").click().run()
+    st = jobs.status(key)
+    assert st.state == "queued" and st.requesters == [OTHER]
+
+
+def test_jobs_page_operator_token_stops_anything(paused, monkeypatch):
+    monkeypatch.setenv("DL_EXPLORER_ADMIN_TOKEN", "let-me-in")
+    theirs = jobs.submit(testing.train, testing.Config(steps=8), visitor=OTHER)
+    at = _jobs_page()
+    at.text_input(key="operator-token").input("wrong").run()
+    assert any("not this server's operator token" in e.value for e in at.error)
+    at.text_input(key="operator-token").input("let-me-in").run()
+    assert not at.exception
+    at.button(key=f"stop-{theirs}").click().run()
+    assert jobs.status(theirs).state == "cancelled"
