@@ -131,7 +131,9 @@ class RayCluster:
         ip = f"127.0.0.{3 + len(self.nodes)}"
         proc = subprocess.Popen(
             [ray, "start", f"--address={self.address}", f"--num-cpus={cpus}", "--num-gpus=0",
-             f"--node-ip-address={ip}", "--block", *self._res(resources)],
+             f"--node-ip-address={ip}", "--block", *self._res(resources),
+             # several nodes on one machine: each its own agent and metrics ports
+             f"--dashboard-agent-listen-port={free_port()}", f"--metrics-export-port={free_port()}"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
             env=os.environ | self.env,
         )  # fmt: skip
