@@ -164,3 +164,107 @@ def test_keras_callback_stops_fit_within_one_batch(fresh_home):
         testing.train_mlp(Config(epochs=5, samples=512), None, rep)
     assert rep.batches == 3  # no batch ran after the one that saw the Stop
     assert [e["kind"] for e in rep.events].count("epoch") == 0
+
+
+# -- throttled reporting (no wall clock: the test drives the reporter's clock) ---------------
+class _Clock:
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def _running_job(key: str) -> None:
+    from dl_core.jobs.db import _connect
+
+    with _connect() as con:
+        con.execute(
+            "INSERT INTO jobs (key, fn, config, state) VALUES (?, 'tests:fit', '{}', 'running')",
+            (key,),
+        )
+
+
+def _fit(reporter, epochs: int, on_batch=None, samples: int = 512):
+    """Fit a tiny model (16 batches an epoch); ``on_batch(batch)`` runs before the reporter."""
+    import keras
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(samples, 4)).astype("float32")
+    y = (x[:, 0] > 0).astype("float32")
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile("sgd", "binary_crossentropy")
+    steps = samples // 32
+
+    class Tick(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            on_batch(batch)
+
+    callbacks = ([Tick()] if on_batch else []) + [reporter.keras_callback(epochs, steps)]
+    model.fit(x, y, batch_size=32, epochs=epochs, verbose=0, shuffle=False, callbacks=callbacks)
+
+
+def test_batch_events_are_throttled_by_the_clock_and_still_arrive(fresh_home):
+    _running_job("k1")
+    clock = _Clock()
+    rep = jobs.Reporter("k1", min_interval=0.5, clock=clock)
+
+    def tick(batch):
+        clock.t += 0.25  # two batches per reporting interval
+
+    _fit(rep, epochs=2, on_batch=tick)
+    events = jobs.status("k1").events
+    batches = [e for e in events if e.kind == "batch"]
+    # Every other batch, in order; the epoch event written after batch 16 restarts the interval.
+    assert [e.step for e in batches] == [*range(1, 16, 2), *range(18, 33, 2)]
+    assert all("loss" in e.metrics for e in batches)
+    assert [(e.kind, e.epoch) for e in events if e.kind == "epoch"] == [("epoch", 1), ("epoch", 2)]
+
+
+def test_every_epoch_is_persisted_when_batches_are_throttled_out(fresh_home):
+    _running_job("k2")
+    rep = jobs.Reporter("k2", min_interval=0.5, clock=_Clock())  # the clock never moves
+    _fit(rep, epochs=3)
+    events = jobs.status("k2").events
+    assert [e.kind for e in events] == ["batch", "epoch", "epoch", "epoch"]  # only the first batch
+    last = events[-1]
+    assert last.epoch == 3 and last.total == 3 and np.isfinite(last.metrics["loss"])
+    assert last.metrics == rep.events[-1]["metrics"]
+
+
+def test_stop_lands_mid_epoch_at_the_next_check(fresh_home):
+    from dl_core.errors import Cancelled
+    from dl_core.jobs.db import _update
+
+    _running_job("k3")
+    clock = _Clock()
+    rep = jobs.Reporter("k3", min_interval=10.0, check_interval=0.25, clock=clock)
+    ran = []
+
+    def tick(batch):
+        ran.append(batch)
+        clock.t += 0.25
+        if batch == 4:
+            _update("k3", cancel_requested=1)  # Stop pressed during the fifth batch
+
+    with pytest.raises(Cancelled, match="stopped by the visitor"):
+        _fit(rep, epochs=2, on_batch=tick)
+    assert ran == [0, 1, 2, 3, 4]  # the sixth batch never started; the epoch had 16
+    assert [e.kind for e in jobs.status("k3").events] == ["batch"]
+
+
+def test_stop_is_looked_up_only_every_check_interval(fresh_home):
+    from dl_core.errors import Cancelled
+    from dl_core.jobs.db import _update
+
+    _running_job("k4")
+    clock = _Clock()
+    rep = jobs.Reporter("k4", check_interval=0.25, clock=clock)
+    rep(step=1, total=10)  # looks up the flag (not set)
+    _update("k4", cancel_requested=1)
+    clock.t = 0.2
+    rep(step=2, total=10)  # within the interval: no database read, no stop yet
+    clock.t = 0.25
+    with pytest.raises(Cancelled):
+        rep(step=3, total=10)
