@@ -19,6 +19,7 @@ from typing import Any
 
 from dl_core import config as cfglib
 from dl_core.errors import Cancelled, UserError
+from dl_core.jobs import cpu
 from dl_core.jobs.db import _connect, _update
 from dl_core.jobs.reporter import Reporter
 from dl_core.results import save_result
@@ -150,6 +151,7 @@ def _worker_main(conn: Any, device: str | None) -> None:
     """Entry point of a spawned worker process: set up the device, then run jobs forever."""
     if device is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = device
+    cpu.apply(cpu.settings())  # leave CPU for the server; before TensorFlow starts
     _setup_device()
     while True:
         try:

@@ -268,3 +268,57 @@ def test_stop_is_looked_up_only_every_check_interval(fresh_home):
     clock.t = 0.25
     with pytest.raises(Cancelled):
         rep(step=3, total=10)
+
+
+# -- CPU limits of worker processes ----------------------------------------------------------
+def test_worker_cpu_defaults_follow_the_core_count():
+    from dl_core.jobs import cpu
+
+    two = cpu.settings({}, cpus=[0, 1])
+    assert (two.threads, two.inter_op, two.nice, two.cpus) == (2, 2, cpu.DEFAULT_NICE, None)
+    eight = cpu.settings({}, cpus=list(range(8)))
+    assert eight.cpus == (1, 2, 3, 4, 5, 6, 7) and eight.threads == 7  # core 0 for the server
+    one = cpu.settings({}, cpus=[0])
+    assert (one.threads, one.inter_op, one.cpus) == (1, 1, None)
+
+
+def test_worker_cpu_settings_parse_and_fall_back():
+    from dl_core.jobs import cpu
+
+    env = {
+        "DL_EXPLORER_WORKER_THREADS": "3",
+        "DL_EXPLORER_WORKER_NICE": "0",
+        "DL_EXPLORER_WORKER_CPUS": "2-4,6",
+    }
+    s = cpu.settings(env, cpus=list(range(8)))
+    assert (s.threads, s.inter_op, s.nice, s.cpus) == (3, 2, 0, (2, 3, 4, 6))
+    assert cpu.settings({"DL_EXPLORER_WORKER_CPUS": "all"}, cpus=list(range(8))).cpus is None
+    assert cpu.settings({"DL_EXPLORER_WORKER_THREADS": "0"}, cpus=[0, 1]).inter_op == 0
+    bad = {
+        "DL_EXPLORER_WORKER_THREADS": "many",
+        "DL_EXPLORER_WORKER_NICE": "40",
+        "DL_EXPLORER_WORKER_CPUS": "9",
+    }
+    assert cpu.settings(bad, cpus=[0, 1]) == cpu.settings({}, cpus=[0, 1])
+
+
+def test_worker_cpu_settings_reach_the_worker(pool, monkeypatch):
+    from dl_core.jobs import cpu
+
+    before = (os.nice(0), cpu.available_cpus())
+    last = before[1][-1]
+    monkeypatch.setenv("DL_EXPLORER_WORKER_THREADS", "1")
+    monkeypatch.setenv("DL_EXPLORER_WORKER_NICE", "3")
+    monkeypatch.setenv("DL_EXPLORER_WORKER_CPUS", str(last))
+    pool.shutdown()  # the fixture's worker started before the settings: start a fresh pool
+    executor = jobs.ProcessExecutor(workers=1)
+    jobs.set_executor(executor)
+    st = jobs.wait(jobs.submit(testing.worker_info, Config()), timeout=120)
+    assert st.state == "done", st.error
+    info = jobs.result(st.key)
+    assert info["pid"] != os.getpid()
+    assert info["nice"] == min(19, os.nice(0) + 3)
+    assert info["cpus"] == [last]
+    assert (info["TF_NUM_INTRAOP_THREADS"], info["TF_NUM_INTEROP_THREADS"]) == ("1", "1")
+    assert info["OMP_NUM_THREADS"] == "1"
+    assert (os.nice(0), cpu.available_cpus()) == before  # the server process is untouched
