@@ -322,3 +322,25 @@ def test_worker_cpu_settings_reach_the_worker(pool, monkeypatch):
     assert (info["TF_NUM_INTRAOP_THREADS"], info["TF_NUM_INTEROP_THREADS"]) == ("1", "1")
     assert info["OMP_NUM_THREADS"] == "1"
     assert (os.nice(0), cpu.available_cpus()) == before  # the server process is untouched
+
+
+def test_dispatcher_wakes_on_submit_finish_and_crash_without_polling(pool, monkeypatch):
+    """With the poll made hourly, only wake-ups can move these jobs along."""
+    from dl_core.jobs.db import _connect
+
+    monkeypatch.setattr(jobs.executors, "DISPATCH_POLL_S", 3600.0)
+    jobs.submit(testing.train, Config(steps=1, seed=5))  # lets the pool's current poll expire
+    keys = [jobs.submit(testing.train, Config(steps=2, seed=s)) for s in (6, 7)]
+    crash = jobs.submit(testing.train, Config(steps=3, crash_at=2, seed=8))
+
+    def states():  # read the database directly: status() would wake the dispatcher
+        with _connect() as con:
+            return [
+                con.execute("SELECT state FROM jobs WHERE key=?", (k,)).fetchone()[0]
+                for k in (*keys, crash)
+            ]
+
+    deadline = time.time() + 120
+    while states() != ["done", "done", "failed"] and time.time() < deadline:
+        time.sleep(0.05)
+    assert states() == ["done", "done", "failed"]
