@@ -107,7 +107,7 @@ async def _visitor(browser, base: str, rounds: int, times: dict[str, list[float]
         for _ in range(rounds):
             for name, path in PAGES.items():
                 t0 = time.perf_counter()
-                await page.goto(base + path)
+                await page.goto(base + path, timeout=300_000, wait_until="commit")
                 if name == "home":
                     await page.get_by_role("heading", name="DL Explorer").wait_for(timeout=300_000)
                     await page.locator(".js-plotly-plot").first.wait_for(timeout=300_000)
@@ -256,6 +256,7 @@ def pages_under_load(limits: str, visitors: list[int], rounds: int) -> dict[str,
                     else:
                         p95[name] = _p(values, 0.95)
                 out[f"{tag}: load average (1 min)"] = os.getloadavg()[0]
+                _progress(out)
     finally:
         jobs.set_executor(None)
         proc.terminate()
@@ -271,9 +272,24 @@ def main() -> dict:
         "worker limits (on)": _describe_limits(),
     }
     figures |= job_alone(int(os.environ.get("BENCH_LOAD_JOB_ROUNDS", 2)))
+    _progress(figures)
     for limits in os.environ.get("BENCH_LOAD_LIMITS", "on,off").split(","):
-        figures |= pages_under_load(limits.strip(), visitors, rounds)
+        try:
+            figures |= pages_under_load(limits.strip(), visitors, rounds)
+        except Exception as err:  # noqa: BLE001 - keep the figures measured so far
+            figures[f"limits {limits}: error"] = f"{type(err).__name__}: {str(err)[:300]}"
     return report("load", figures)
+
+
+_printed: set[str] = set()
+
+
+def _progress(figures: dict[str, Any]) -> None:
+    """Print figures as they come, so a long run that fails still tells what it measured."""
+    for k, v in figures.items():
+        if k not in _printed:
+            _printed.add(k)
+            print(f"  .. {k}: {v:.4g}" if isinstance(v, float) else f"  .. {k}: {v}", flush=True)
 
 
 def _describe_limits() -> str:
