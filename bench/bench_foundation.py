@@ -5,7 +5,9 @@
 - cold start: seconds from ``streamlit run`` to ``/_stcore/health`` ok, and to the home
   page rendered in Chromium;
 - job overhead: a tiny real Keras training job (``dl_core.testing.train_mlp``) through the
-  worker pool vs the same ``train()`` called inline (ratio), and submit → first progress;
+  worker pool vs the same ``train()`` called inline (ratio; the worker also saves the result,
+  and runs at the workers' lower priority), submit → first progress, and the fixed cost
+  alone (a job that does nothing: submit, dispatch, result saved, state seen as done);
 - cache: returning a finished job's result (model included) from a fresh process vs
   training it (ratio).
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -82,8 +85,18 @@ def job_overhead() -> dict[str, float]:
         firsts.append(first if first is not None else float("nan"))
         assert s.state == "done", s.error
     worker = sorted(walls)[1]
+    noop = []  # the fixed cost alone: a job that does nothing, back to back
+    for seed in range(9):
+        t0 = time.perf_counter()
+        key = jobs.submit(testing.train, testing.Config(steps=1, seed=seed))
+        while jobs.status(key, with_events=False).active:
+            time.sleep(0.002)
+        noop.append(time.perf_counter() - t0)
     jobs.set_executor(None)
     return {
+        "job: fixed cost, a no-op job through a warm worker, submit -> done (s, median of 9)": (
+            statistics.median(noop)
+        ),
         "job: train() inline, tiny MLP 3 epochs (s)": inline,
         "job: same through a warm worker, submit -> done (s)": worker,
         "job: worker / inline (ratio)": worker / inline,

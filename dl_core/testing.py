@@ -89,6 +89,14 @@ def train_mlp(cfg: Config, data: bytes | None, report) -> dict:
     }
 
 
+def worker_info(cfg: Config, data: bytes | None, report) -> dict:
+    """The CPU limits the process running this job has (niceness, cores, thread variables)."""
+    from dl_core.jobs import cpu
+
+    report(epoch=1, total=1, metrics={})
+    return cpu.current() | {"pid": os.getpid()}
+
+
 # -- the topic contract (like Gymnasium's env checker) ---------------------------------------
 def check_topic(topic, *, train: bool = True) -> None:
     """Check that a registered topic keeps the contract; raise ``AssertionError`` if not.

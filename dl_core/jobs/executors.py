@@ -7,6 +7,7 @@ import dataclasses
 import json
 import logging
 import multiprocessing as mp
+import multiprocessing.connection as mp_connection
 import os
 import sys
 import threading
@@ -19,6 +20,7 @@ from typing import Any
 from dl_core import config as cfglib
 from dl_core import topics
 from dl_core.errors import Cancelled, UserError
+from dl_core.jobs import cpu
 from dl_core.jobs.db import _connect, _update
 from dl_core.jobs.fair import fair_order
 from dl_core.jobs.reporter import Reporter
@@ -28,6 +30,7 @@ from dl_core.store import Store
 log = logging.getLogger("dl_core.jobs")
 DEFAULT_TIMEOUT_S = float(os.environ.get("DL_EXPLORER_JOB_TIMEOUT_S", 1800))
 CANCEL_GRACE_S = 15.0
+DISPATCH_POLL_S = 0.2  # the dispatcher's poll for jobs queued by other processes
 
 
 def in_use() -> set[str]:
@@ -148,6 +151,7 @@ def _worker_main(conn: Any, device: str | None) -> None:
     """Entry point of a spawned worker process: set up the device, then run jobs forever."""
     if device is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = device
+    cpu.apply(cpu.settings())  # leave CPU for the server; before TensorFlow starts
     _setup_device()
     while True:
         try:
@@ -204,6 +208,12 @@ class ProcessExecutor(Executor):
         self._ctx = mp.get_context("spawn")
         self._wake = threading.Event()
         self._stop = threading.Event()
+        # wake() also writes a byte here, so the dispatcher sleeps on this pipe, the workers'
+        # pipes and their process sentinels at once: a submit, a finished job or a crash
+        # is handled at once; DISPATCH_POLL_S only bounds the wait for other processes' jobs.
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
         _requeue_orphans()
         for slot in self.slots:  # start (and warm up) workers before the first job arrives
             self._spawn(slot)
@@ -213,14 +223,19 @@ class ProcessExecutor(Executor):
         self._thread.start()
 
     def wake(self, key: str) -> None:
-        self._wake.set()
+        self._nudge()
 
     def cancel(self, key: str) -> None:
+        self._nudge()
+
+    def _nudge(self) -> None:
         self._wake.set()
+        with contextlib.suppress(BlockingIOError, OSError):  # full pipe: already awake
+            os.write(self._wake_w, b"w")
 
     def shutdown(self) -> None:
         self._stop.set()
-        self._wake.set()
+        self._nudge()
         for slot in self.slots:
             if slot.process is not None and slot.process.is_alive():
                 slot.process.kill()
@@ -244,8 +259,20 @@ class ProcessExecutor(Executor):
                     self._tend(slot)
             except Exception:  # noqa: BLE001 - the dispatcher must never die
                 log.error("dispatcher error:\n%s", traceback.format_exc())
-            self._wake.wait(0.2)
-            self._wake.clear()
+            self._sleep()
+
+    def _sleep(self) -> None:
+        """Wait for a wake(), a message from a busy worker, a worker's exit, or the poll."""
+        busy = [s for s in self.slots if s.key is not None and s.process is not None]
+        waitables = [self._wake_r]
+        for slot in busy:
+            waitables += [slot.conn, slot.process.sentinel]
+        if not self._wake.is_set():
+            mp_connection.wait(waitables, timeout=DISPATCH_POLL_S)
+        self._wake.clear()
+        with contextlib.suppress(BlockingIOError, OSError):
+            while os.read(self._wake_r, 4096):
+                pass
 
     def _tend(self, slot: _Slot) -> None:
         if slot.key is None:
@@ -264,6 +291,7 @@ class ProcessExecutor(Executor):
                 pass
             else:
                 slot.key = None
+                self._tend(slot)  # take the next queued job at once
                 return
         if not slot.process.is_alive():
             code = slot.process.exitcode

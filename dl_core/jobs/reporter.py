@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -20,15 +22,26 @@ class Reporter:
 
     Call it from training code: ``report(step=i, total=n, metrics={"loss": 0.3})``, or
     ``report(epoch=e, total=epochs, metrics=logs, preview=small_array)``. Batch events are
-    written at most every ``min_interval`` seconds; epoch and message events always.
+    written at most every ``min_interval`` seconds; epoch and message events always. Stop is
+    looked up in the database at most every ``check_interval`` seconds. ``clock`` (seconds,
+    monotonic) decides both; tests inject their own.
     """
 
-    def __init__(self, key: str | None = None, min_interval: float = 0.5) -> None:
+    def __init__(
+        self,
+        key: str | None = None,
+        min_interval: float = 0.5,
+        check_interval: float = 0.25,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.key = key
         self.min_interval = min_interval
+        self.check_interval = check_interval
+        self.clock = clock
         self._seq = 0
-        self._last_write = 0.0
-        self._last_check = 0.0
+        self._last_write = -math.inf
+        self._last_check = -math.inf
+        self._lock = threading.Lock()  # Keras may call batch hooks from a worker thread
         self.events: list[dict[str, Any]] = []  # kept in memory too (inline use, tests)
 
     def __call__(
@@ -40,25 +53,47 @@ class Reporter:
         preview: np.ndarray | None = None,
         message: str | None = None,
     ) -> None:
+        self.record(step, epoch, total, metrics, preview, message)
+        self.check()
+
+    def record(
+        self,
+        step: int | None = None,
+        epoch: int | None = None,
+        total: int | None = None,
+        metrics: Mapping[str, Any] | None = None,
+        preview: np.ndarray | None = None,
+        message: str | None = None,
+    ) -> bool:
+        """Persist an event (batch events only when ``min_interval`` has passed); never stops.
+
+        Returns whether the event was written.
+        """
         kind = (
             "batch"
             if step is not None and epoch is None
             else ("epoch" if epoch is not None else "message")
         )
-        clean = {k: _to_float(v) for k, v in (metrics or {}).items() if _to_float(v) is not None}
-        now = time.time()
         must = kind != "batch" or preview is not None or message is not None
-        if must or now - self._last_write >= self.min_interval:
+        with self._lock:
+            now = self.clock()
+            if not (must or now - self._last_write >= self.min_interval):
+                return False
+            clean = {k: f for k, v in (metrics or {}).items() if (f := _to_float(v)) is not None}
             self._write(kind, step, epoch, total, clean, message, preview)
             self._last_write = now
-        self.check()
+            return True
+
+    def due(self) -> bool:
+        """Whether a batch event would be written now (lets callers skip reading metrics)."""
+        return self.clock() - self._last_write >= self.min_interval
 
     def check(self) -> None:
-        """Raise :class:`Cancelled` if Stop was pressed (checked at most 4 times a second)."""
+        """Raise :class:`Cancelled` if Stop was pressed (looked up every ``check_interval`` s)."""
         if self.key is None:
             return
-        now = time.time()
-        if now - self._last_check < 0.25:
+        now = self.clock()
+        if now - self._last_check < self.check_interval:
             return
         self._last_check = now
         with _connect() as con:
@@ -105,7 +140,13 @@ class Reporter:
         steps_per_epoch: int | None = None,
         preview: Callable[[int], Any] | None = None,
     ):
-        """A Keras callback that reports every batch and epoch and stops within one batch.
+        """A Keras callback that reports progress and stops within one batch.
+
+        Stop is checked before every batch (a database read at most every
+        ``check_interval`` s). Batch metrics are persisted at most every ``min_interval``
+        s, from a hook Keras may run off the training thread, so reporting adds no
+        per-batch wait to what a plain ``model.fit`` already does; every epoch's metrics are
+        always persisted.
 
         Args:
             epochs: total epochs (for the progress bar).
@@ -115,19 +156,28 @@ class Reporter:
         import keras
 
         reporter = self
+        total = epochs * steps_per_epoch if steps_per_epoch else None
 
         class _Progress(keras.callbacks.Callback):
+            # Keras then dispatches on_train_batch_end to a helper thread on backends that
+            # allow it (as it does for a plain fit); record() holds a lock.
+            async_safe = True
+
+            def on_train_batch_begin(self, batch, logs=None):
+                reporter.check()
+
             def on_train_batch_end(self, batch, logs=None):
-                total = epochs * steps_per_epoch if steps_per_epoch else None
-                step = self._epoch * (steps_per_epoch or 0) + batch + 1
-                reporter(step=step, total=total, metrics=logs)
+                if reporter.due():
+                    step = self._epoch * (steps_per_epoch or 0) + batch + 1
+                    reporter.record(step=step, total=total, metrics=logs)
 
             def on_epoch_begin(self, epoch, logs=None):
                 self._epoch = epoch
 
             def on_epoch_end(self, epoch, logs=None):
                 arr = preview(epoch) if preview is not None else None
-                reporter(epoch=epoch + 1, total=epochs, metrics=logs, preview=arr)
+                reporter.record(epoch=epoch + 1, total=epochs, metrics=logs, preview=arr)
+                reporter.check()
 
         cb = _Progress()
         cb._epoch = 0

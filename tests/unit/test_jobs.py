@@ -169,3 +169,182 @@ def test_keras_callback_stops_fit_within_one_batch(fresh_home):
         testing.train_mlp(Config(epochs=5, samples=512), None, rep)
     assert rep.batches == 3  # no batch ran after the one that saw the Stop
     assert [e["kind"] for e in rep.events].count("epoch") == 0
+
+
+# -- throttled reporting (no wall clock: the test drives the reporter's clock) ---------------
+class _Clock:
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def _running_job(key: str) -> None:
+    from dl_core.jobs.db import _connect
+
+    with _connect() as con:
+        con.execute(
+            "INSERT INTO jobs (key, fn, config, state) VALUES (?, 'tests:fit', '{}', 'running')",
+            (key,),
+        )
+
+
+def _fit(reporter, epochs: int, on_batch=None, samples: int = 512):
+    """Fit a tiny model (16 batches an epoch); ``on_batch(batch)`` runs before the reporter."""
+    import keras
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(samples, 4)).astype("float32")
+    y = (x[:, 0] > 0).astype("float32")
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile("sgd", "binary_crossentropy")
+    steps = samples // 32
+
+    class Tick(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            on_batch(batch)
+
+    callbacks = ([Tick()] if on_batch else []) + [reporter.keras_callback(epochs, steps)]
+    model.fit(x, y, batch_size=32, epochs=epochs, verbose=0, shuffle=False, callbacks=callbacks)
+
+
+def test_batch_events_are_throttled_by_the_clock_and_still_arrive(fresh_home):
+    _running_job("k1")
+    clock = _Clock()
+    rep = jobs.Reporter("k1", min_interval=0.5, clock=clock)
+
+    def tick(batch):
+        clock.t += 0.25  # two batches per reporting interval
+
+    _fit(rep, epochs=2, on_batch=tick)
+    events = jobs.status("k1").events
+    batches = [e for e in events if e.kind == "batch"]
+    # Every other batch, in order; the epoch event written after batch 16 restarts the interval.
+    assert [e.step for e in batches] == [*range(1, 16, 2), *range(18, 33, 2)]
+    assert all("loss" in e.metrics for e in batches)
+    assert [(e.kind, e.epoch) for e in events if e.kind == "epoch"] == [("epoch", 1), ("epoch", 2)]
+
+
+def test_every_epoch_is_persisted_when_batches_are_throttled_out(fresh_home):
+    _running_job("k2")
+    rep = jobs.Reporter("k2", min_interval=0.5, clock=_Clock())  # the clock never moves
+    _fit(rep, epochs=3)
+    events = jobs.status("k2").events
+    assert [e.kind for e in events] == ["batch", "epoch", "epoch", "epoch"]  # only the first batch
+    last = events[-1]
+    assert last.epoch == 3 and last.total == 3 and np.isfinite(last.metrics["loss"])
+    assert last.metrics == rep.events[-1]["metrics"]
+
+
+def test_stop_lands_mid_epoch_at_the_next_check(fresh_home):
+    from dl_core.errors import Cancelled
+    from dl_core.jobs.db import _update
+
+    _running_job("k3")
+    clock = _Clock()
+    rep = jobs.Reporter("k3", min_interval=10.0, check_interval=0.25, clock=clock)
+    ran = []
+
+    def tick(batch):
+        ran.append(batch)
+        clock.t += 0.25
+        if batch == 4:
+            _update("k3", cancel_requested=1)  # Stop pressed during the fifth batch
+
+    with pytest.raises(Cancelled, match="stopped by the visitor"):
+        _fit(rep, epochs=2, on_batch=tick)
+    assert ran == [0, 1, 2, 3, 4]  # the sixth batch never started; the epoch had 16
+    assert [e.kind for e in jobs.status("k3").events] == ["batch"]
+
+
+def test_stop_is_looked_up_only_every_check_interval(fresh_home):
+    from dl_core.errors import Cancelled
+    from dl_core.jobs.db import _update
+
+    _running_job("k4")
+    clock = _Clock()
+    rep = jobs.Reporter("k4", check_interval=0.25, clock=clock)
+    rep(step=1, total=10)  # looks up the flag (not set)
+    _update("k4", cancel_requested=1)
+    clock.t = 0.2
+    rep(step=2, total=10)  # within the interval: no database read, no stop yet
+    clock.t = 0.25
+    with pytest.raises(Cancelled):
+        rep(step=3, total=10)
+
+
+# -- CPU limits of worker processes ----------------------------------------------------------
+def test_worker_cpu_defaults_follow_the_core_count():
+    from dl_core.jobs import cpu
+
+    two = cpu.settings({}, cpus=[0, 1])
+    assert (two.threads, two.inter_op, two.nice, two.cpus) == (2, 2, cpu.DEFAULT_NICE, None)
+    eight = cpu.settings({}, cpus=list(range(8)))
+    assert eight.cpus == (1, 2, 3, 4, 5, 6, 7) and eight.threads == 7  # core 0 for the server
+    one = cpu.settings({}, cpus=[0])
+    assert (one.threads, one.inter_op, one.cpus) == (1, 1, None)
+
+
+def test_worker_cpu_settings_parse_and_fall_back():
+    from dl_core.jobs import cpu
+
+    env = {
+        "DL_EXPLORER_WORKER_THREADS": "3",
+        "DL_EXPLORER_WORKER_NICE": "0",
+        "DL_EXPLORER_WORKER_CPUS": "2-4,6",
+    }
+    s = cpu.settings(env, cpus=list(range(8)))
+    assert (s.threads, s.inter_op, s.nice, s.cpus) == (3, 2, 0, (2, 3, 4, 6))
+    assert cpu.settings({"DL_EXPLORER_WORKER_CPUS": "all"}, cpus=list(range(8))).cpus is None
+    assert cpu.settings({"DL_EXPLORER_WORKER_THREADS": "0"}, cpus=[0, 1]).inter_op == 0
+    bad = {
+        "DL_EXPLORER_WORKER_THREADS": "many",
+        "DL_EXPLORER_WORKER_NICE": "40",
+        "DL_EXPLORER_WORKER_CPUS": "9",
+    }
+    assert cpu.settings(bad, cpus=[0, 1]) == cpu.settings({}, cpus=[0, 1])
+
+
+def test_worker_cpu_settings_reach_the_worker(pool, monkeypatch):
+    from dl_core.jobs import cpu
+
+    before = (os.nice(0), cpu.available_cpus())
+    last = before[1][-1]
+    monkeypatch.setenv("DL_EXPLORER_WORKER_THREADS", "1")
+    monkeypatch.setenv("DL_EXPLORER_WORKER_NICE", "3")
+    monkeypatch.setenv("DL_EXPLORER_WORKER_CPUS", str(last))
+    pool.shutdown()  # the fixture's worker started before the settings: start a fresh pool
+    executor = jobs.ProcessExecutor(workers=1)
+    jobs.set_executor(executor)
+    st = jobs.wait(jobs.submit(testing.worker_info, Config()), timeout=JOB_S)
+    assert st.state == "done", st.error
+    info = jobs.result(st.key)
+    assert info["pid"] != os.getpid()
+    assert info["nice"] == min(19, os.nice(0) + 3)
+    assert info["cpus"] == [last]
+    assert (info["TF_NUM_INTRAOP_THREADS"], info["TF_NUM_INTEROP_THREADS"]) == ("1", "1")
+    assert info["OMP_NUM_THREADS"] == "1"
+    assert (os.nice(0), cpu.available_cpus()) == before  # the server process is untouched
+
+
+def test_dispatcher_wakes_on_submit_finish_and_crash_without_polling(pool, monkeypatch):
+    """With the poll made hourly, only wake-ups can move these jobs along."""
+    from dl_core.jobs.db import _connect
+
+    monkeypatch.setattr(jobs.executors, "DISPATCH_POLL_S", 3600.0)
+    jobs.submit(testing.train, Config(steps=1, seed=5))  # lets the pool's current poll expire
+    keys = [jobs.submit(testing.train, Config(steps=2, seed=s)) for s in (6, 7)]
+    crash = jobs.submit(testing.train, Config(steps=3, crash_at=2, seed=8))
+
+    def states():  # read the database directly: status() would wake the dispatcher
+        with _connect() as con:
+            return [
+                con.execute("SELECT state FROM jobs WHERE key=?", (k,)).fetchone()[0]
+                for k in (*keys, crash)
+            ]
+
+    wait_until(
+        lambda: states() == ["done", "done", "failed"], JOB_S, "the jobs end", poll=0.05
+    )

@@ -1,0 +1,307 @@
+"""Pages under load: does a training job starve the server? (``python -m bench load``)
+
+A real ``streamlit run`` on loopback, visitors as Chromium (Playwright) contexts. Each visitor
+opens Home, then the basics page, ``BENCH_LOAD_ROUNDS`` times (default 2); a page counts as
+loaded when its title and its first figure (Home) or its Train button (basics) are drawn.
+Figures, for 1 and 5 visitors (``BENCH_LOAD_VISITORS``), with no job and with one job
+training (basics ``default`` preset, restarted with a new seed whenever it ends, run by the
+server's own worker pool):
+
+- p50 / p95 page-load seconds, and the ratio of p95 with the job to p95 without (target <= 1.5);
+- the job's throughput (batches/s, from its progress events) while visitors load pages;
+- the load average (1 min) after each phase: the machine may be shared.
+
+This runs once per worker-limit setting in ``BENCH_LOAD_LIMITS`` (default ``on,off``): ``on``
+is the default ``DL_EXPLORER_WORKER_*`` settings, ``off`` is ``DL_EXPLORER_WORKER_NICE=0``
+and ``DL_EXPLORER_WORKER_THREADS=0`` (TensorFlow takes every core, as before the limits).
+The job's own slowdown from the limits is measured first, without a server or visitors: the
+same job alone, limits on vs off, alternating (``BENCH_LOAD_JOB_ROUNDS``, default 2).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import re
+import statistics
+import tempfile
+import threading
+import time
+from typing import Any
+
+from bench.common import report
+
+LIMITS_OFF = {"DL_EXPLORER_WORKER_NICE": "0", "DL_EXPLORER_WORKER_THREADS": "0"}
+PAGES = {"home": "/", "basics": "/basics"}
+
+
+def _env_for(limits: str) -> dict[str, str]:
+    return LIMITS_OFF if limits == "off" else {}
+
+
+def _job_cfg(seed: int):
+    from dl_core import basics
+
+    return dataclasses.replace(basics.PRESETS["default"], seed=seed)
+
+
+def _rate(key: str) -> tuple[float, float, int] | None:
+    """(first t, last t, batches between) from a job's persisted batch events."""
+    from dl_core import jobs
+
+    st = jobs.status(key)
+    pts = [(e.t, e.step) for e in st.events if e.kind == "batch" and e.step]
+    if len(pts) < 2:
+        return None
+    return pts[0][0], pts[-1][0], pts[-1][1] - pts[0][1]
+
+
+# -- the job alone: limits on vs off -------------------------------------------------------
+def job_alone(rounds: int) -> dict[str, Any]:
+    from dl_core import basics, jobs
+
+    walls: dict[str, list[float]] = {"on": [], "off": []}
+    rates: dict[str, list[float]] = {"on": [], "off": []}
+    seed = 100
+    for r in range(rounds):
+        for limits in ("on", "off") if r % 2 == 0 else ("off", "on"):
+            saved = {k: os.environ.get(k) for k in LIMITS_OFF}
+            os.environ.update(_env_for(limits))
+            try:
+                jobs.set_executor(jobs.ProcessExecutor(workers=1))  # spawned with these settings
+                warm = dataclasses.replace(basics.PRESETS["tiny"], seed=seed)
+                jobs.wait(jobs.submit(basics.train, warm), timeout=600)  # a first job: traces
+                seed += 1
+                st = jobs.wait(jobs.submit(basics.train, _job_cfg(seed)), timeout=1200)
+                assert st.state == "done", st.error
+                walls[limits].append(st.finished - st.started)
+                if (rate := _rate(st.key)) is not None and rate[1] > rate[0]:
+                    rates[limits].append(rate[2] / (rate[1] - rate[0]))
+            finally:
+                jobs.set_executor(None)
+                for k, v in saved.items():
+                    if v is None:
+                        os.environ.pop(k, None)
+                    else:
+                        os.environ[k] = v
+    on, off = statistics.median(walls["on"]), statistics.median(walls["off"])
+    out = {
+        f"job alone: basics default, limits off (s, median of {rounds})": off,
+        "job alone: same, limits on (s)": on,
+        "job alone: throughput with limits / without (target >= 0.8)": off / on,
+        "job alone: load average (1 min)": os.getloadavg()[0],
+    }
+    if rates["on"] and rates["off"]:
+        out["job alone: batches/s limits off / on"] = (
+            f"{statistics.median(rates['off']):.1f} / {statistics.median(rates['on']):.1f}"
+        )
+    return out
+
+
+# -- visitors ----------------------------------------------------------------------------
+async def _visitor(browser, base: str, rounds: int, times: dict[str, list[float]]) -> None:
+    context = await browser.new_context()
+    page = await context.new_page()
+    try:
+        for _ in range(rounds):
+            for name, path in PAGES.items():
+                t0 = time.perf_counter()
+                await page.goto(base + path, timeout=300_000, wait_until="commit")
+                if name == "home":
+                    await page.get_by_role("heading", name="DL Explorer").wait_for(timeout=300_000)
+                    await page.locator(".js-plotly-plot").first.wait_for(timeout=300_000)
+                else:
+                    await page.get_by_role("heading", name="Neural-network basics").wait_for(
+                        timeout=300_000
+                    )
+                    await page.get_by_role("button", name=re.compile(r"^Train")).first.wait_for(
+                        timeout=300_000
+                    )
+                times[name].append(time.perf_counter() - t0)
+    finally:
+        await context.close()
+
+
+async def _visitors(port: int, n: int, rounds: int) -> dict[str, list[float]]:
+    from playwright.async_api import async_playwright
+
+    from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS
+
+    times: dict[str, list[float]] = {name: [] for name in PAGES}
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            await asyncio.gather(*(_visitor(browser, base, rounds, times) for _ in range(n)))
+        finally:
+            await browser.close()
+    return times
+
+
+def _p(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
+
+
+class _KeepTraining:
+    """Keeps one basics default job queued or running (the server's workers run it)."""
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> _KeepTraining:
+        self._thread.start()
+        from dl_core import jobs
+
+        deadline = time.time() + 300
+        while time.time() < deadline:  # wait until it trains (its first batch event)
+            if self.keys and any(e.kind == "batch" for e in jobs.status(self.keys[-1]).events):
+                break
+            time.sleep(0.2)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        from dl_core import jobs
+
+        self._stop.set()
+        self._thread.join()
+        for key in self.keys:
+            jobs.cancel(key)
+
+    def _run(self) -> None:
+        from dl_core import basics, jobs
+
+        seed = 1000
+        while not self._stop.is_set():
+            if not self.keys or not jobs.status(self.keys[-1], with_events=False).active:
+                seed += 1
+                self.keys.append(jobs.submit(basics.train, _job_cfg(seed)))
+            self._stop.wait(0.5)
+
+    def batches_per_s(self, t0: float, t1: float) -> float:
+        """Batches per second over [t0, t1], from the jobs' progress events."""
+        from dl_core import jobs
+
+        done, span = 0, 0.0
+        for key in self.keys:
+            pts = [
+                (e.t, e.step)
+                for e in jobs.status(key).events
+                if e.kind == "batch" and e.step and t0 <= e.t <= t1
+            ]
+            if len(pts) >= 2:
+                done += pts[-1][1] - pts[0][1]
+                span += pts[-1][0] - pts[0][0]
+        return done / span if span else float("nan")
+
+
+class _NoExecutor:
+    """The bench process only queues jobs: the server's worker pool claims them."""
+
+    def wake(self, key: str) -> None:
+        pass
+
+    def cancel(self, key: str) -> None:
+        pass
+
+    def shutdown(self) -> None:
+        pass
+
+
+def pages_under_load(limits: str, visitors: list[int], rounds: int) -> dict[str, Any]:
+    from dl_core import jobs
+    from tests.browser.harness import free_port, start_server, wait_healthy
+
+    home = tempfile.mkdtemp(prefix=f"dl-bench-load-{limits}-")
+    os.environ["DL_EXPLORER_HOME"] = home
+    saved = {k: os.environ.get(k) for k in LIMITS_OFF}
+    os.environ.update(_env_for(limits))
+    port = free_port()
+    proc = start_server(port, home)
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    jobs.set_executor(_NoExecutor())  # type: ignore[arg-type]
+    out: dict[str, Any] = {}
+    try:
+        wait_healthy(port)
+        asyncio.run(_visitors(port, 1, 1))  # warm the server's caches
+        for n in visitors:
+            p95: dict[str, float] = {}
+            for job in (False, True):
+                tag = f"limits {limits}, {n} visitor{'s' if n > 1 else ''}, " + (
+                    "one job training" if job else "no job"
+                )
+                if job:
+                    with _KeepTraining() as keep:
+                        t0 = time.time()
+                        times = asyncio.run(_visitors(port, n, rounds))
+                        rate = keep.batches_per_s(t0, time.time())
+                    out[f"{tag}: job batches/s meanwhile"] = rate
+                else:
+                    times = asyncio.run(_visitors(port, n, rounds))
+                for name, values in times.items():
+                    out[f"{tag}: {name} p50 / p95 (s)"] = (
+                        f"{_p(values, 0.5):.2f} / {_p(values, 0.95):.2f}"
+                    )
+                    if job:
+                        out[f"{tag}: {name} p95 with job / without"] = _p(values, 0.95) / p95[name]
+                    else:
+                        p95[name] = _p(values, 0.95)
+                out[f"{tag}: load average (1 min)"] = os.getloadavg()[0]
+                _progress(out)
+    finally:
+        jobs.set_executor(None)
+        proc.terminate()
+        proc.wait(30)
+    return out
+
+
+def main() -> dict:
+    os.environ.setdefault("DL_EXPLORER_HOME", tempfile.mkdtemp(prefix="dl-bench-load-"))
+    rounds = int(os.environ.get("BENCH_LOAD_ROUNDS", 2))
+    visitors = [int(v) for v in os.environ.get("BENCH_LOAD_VISITORS", "1,5").split(",")]
+    figures: dict[str, Any] = {
+        "worker limits (on)": _describe_limits(),
+    }
+    figures |= job_alone(int(os.environ.get("BENCH_LOAD_JOB_ROUNDS", 2)))
+    _progress(figures)
+    for limits in os.environ.get("BENCH_LOAD_LIMITS", "on,off").split(","):
+        try:
+            figures |= pages_under_load(limits.strip(), visitors, rounds)
+        except Exception as err:  # noqa: BLE001 - keep the figures measured so far
+            figures[f"limits {limits}: error"] = f"{type(err).__name__}: {str(err)[:300]}"
+    return report("load", figures)
+
+
+_printed: set[str] = set()
+
+
+def _progress(figures: dict[str, Any]) -> None:
+    """Print figures as they come, so a long run that fails still tells what it measured."""
+    for k, v in figures.items():
+        if k not in _printed:
+            _printed.add(k)
+            print(f"  .. {k}: {v:.4g}" if isinstance(v, float) else f"  .. {k}: {v}", flush=True)
+
+
+def _describe_limits() -> str:
+    from dl_core.jobs import cpu
+
+    s = cpu.settings()
+    return (
+        f"nice +{s.nice}, {s.threads or 'TF default'} intra-op / {s.inter_op or 'TF default'} "
+        f"inter-op threads, cores {list(s.cpus) if s.cpus else 'all'} "
+        f"(of {len(cpu.available_cpus())})"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""What job reporting costs training, topic by topic (``python -m bench overhead``).
+
+For every topic that trains with Keras ``fit`` (custom ``train_step`` included: GAN, VAE,
+detection), its ``train()`` runs on the tiny preset (a small fixed number of batches) twice
+per round, in alternating order:
+
+- **with reporting**: a database-backed ``Reporter`` for a real job row, as in a worker
+  (Stop looked up before each batch, batch metrics persisted at most every 0.5 s, every
+  epoch persisted);
+- **baseline**: the same ``train()`` call (same seed, model, batches and the topic's own
+  callbacks) with the reporter's Keras callback left out of ``fit`` and ``report()`` doing
+  nothing, i.e. a plain ``model.fit`` of the same model on the same batches.
+
+The figures are the wall time and the CPU time (this process, all threads) spent inside
+``model.fit`` (``keras.Model.fit`` wrapped by a timer), so data preparation and result
+packing, identical in both, do not dilute them. Ratio = baseline time / reporting time
+(throughput ratio; target >= 0.95). On a machine shared with other work the CPU-time ratio
+is the steadier one. Both variants run once untimed first. ``BENCH_OVERHEAD_ROUNDS``
+(default 2) sets the rounds; ``BENCH_OVERHEAD_TOPICS`` (comma-separated) picks topics.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import os
+import statistics
+import tempfile
+import time
+from typing import Any
+
+from bench.common import report
+
+BASELINE = (
+    "baseline = the same train() (same seed, model, batches, topic callbacks) with no "
+    "reporter callback in fit and report() a no-op; time inside model.fit; "
+    "ratio = baseline / with reporting"
+)
+
+# topic -> (module with train and PRESETS, changes to the tiny preset)
+TOPICS: dict[str, tuple[str, dict[str, Any]]] = {
+    "basics": ("dl_core.basics.model", {"epochs": 20}),
+    "cnn": ("dl_core.cnn.model", {}),
+    "transfer": ("dl_core.transfer.model", {}),
+    "text generation": ("dl_core.text_generation", {}),
+    "attention (tiny)": ("dl_core.attention.tiny", {}),
+    "segmentation": ("dl_core.segmentation.training", {}),
+    "detection": ("dl_core.detection", {}),
+    "gan (DCGAN)": ("dl_core.gan.dcgan", {}),
+    "gan (VAE)": ("dl_core.gan.vae", {}),
+}
+
+
+class _Silent:
+    """A reporter that does nothing: the baseline's ``report``."""
+
+    key = None
+    events: list = []
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def record(self, *args: Any, **kwargs: Any) -> bool:
+        return False
+
+    def check(self) -> None:
+        pass
+
+    def keras_callback(self, *args: Any, **kwargs: Any):
+        import keras
+
+        return keras.callbacks.Callback()  # overrides nothing: Keras treats it as absent
+
+
+class _FitTimer:
+    """Wraps ``keras.Model.fit`` and adds up the seconds spent in it."""
+
+    def __init__(self) -> None:
+        import keras
+
+        self.seconds = self.cpu_seconds = 0.0
+        self._fit = keras.Model.fit
+        timer = self
+
+        def fit(model, *args, **kwargs):
+            t0, c0 = time.perf_counter(), time.process_time()
+            try:
+                return timer._fit(model, *args, **kwargs)
+            finally:
+                timer.seconds += time.perf_counter() - t0
+                timer.cpu_seconds += time.process_time() - c0
+
+        keras.Model.fit = fit
+
+    def close(self) -> None:
+        import keras
+
+        keras.Model.fit = self._fit
+
+
+def _module_train(path: str):
+    module = importlib.import_module(path)
+    return module.train, module.PRESETS["tiny"]
+
+
+def _job_reporter(key: str):
+    from dl_core.jobs import Reporter
+    from dl_core.jobs.db import _connect
+
+    with _connect() as con:
+        con.execute(
+            "INSERT OR REPLACE INTO jobs (key, fn, config, state) VALUES (?, 'bench', '{}', "
+            "'running')",
+            (key,),
+        )
+    return Reporter(key)
+
+
+def _fit_seconds(train, cfg, reporter) -> tuple[float, float]:
+    import keras
+
+    timer = _FitTimer()
+    try:
+        keras.backend.clear_session()
+        train(cfg, None, reporter)
+    finally:
+        timer.close()
+    return timer.seconds, timer.cpu_seconds
+
+
+def measure(name: str, rounds: int) -> dict[str, Any]:
+    path, changes = TOPICS[name]
+    train, tiny = _module_train(path)
+    cfg = dataclasses.replace(tiny, **changes)
+    _fit_seconds(train, cfg, _Silent())  # warm up imports, datasets and kernels
+    _fit_seconds(train, cfg, _job_reporter(f"bench-{name}-warm"))
+    plain, ours = [], []
+    for r in range(rounds):
+        for variant in ("plain", "ours") if r % 2 == 0 else ("ours", "plain"):
+            if variant == "plain":
+                plain.append(_fit_seconds(train, cfg, _Silent()))
+            else:
+                ours.append(_fit_seconds(train, cfg, _job_reporter(f"bench-{name}-{r}")))
+    p, o = (statistics.median(t[0] for t in v) for v in (plain, ours))
+    pc, oc = (statistics.median(t[1] for t in v) for v in (plain, ours))
+    return {
+        f"{name}: plain fit / with reporting, wall s (median of {rounds})": f"{p:.2f} / {o:.2f}",
+        f"{name}: same, CPU s": f"{pc:.2f} / {oc:.2f}",
+        f"{name}: ratio wall | CPU (target >= 0.95)": f"{p / o:.3f} | {pc / oc:.3f}",
+    }
+
+
+def main() -> dict:
+    os.environ.setdefault("DL_EXPLORER_HOME", tempfile.mkdtemp(prefix="dl-bench-overhead-"))
+    rounds = int(os.environ.get("BENCH_OVERHEAD_ROUNDS", 2))
+    wanted = os.environ.get("BENCH_OVERHEAD_TOPICS")
+    names = [n.strip() for n in wanted.split(",")] if wanted else list(TOPICS)
+    figures: dict[str, Any] = {"baseline": BASELINE}
+    for name in names:
+        try:
+            figures |= measure(name, rounds)
+        except Exception as err:  # noqa: BLE001 - one topic's failure must not hide the others
+            figures[f"{name}: error"] = f"{type(err).__name__}: {str(err)[:200]}"
+    figures["load average (1 min) at the end"] = os.getloadavg()[0]
+    return report("overhead", figures)
+
+
+if __name__ == "__main__":
+    main()
