@@ -13,15 +13,23 @@ from dl_core.errors import UserError
 log = logging.getLogger("dl_explorer")
 
 
+class EmptyState(Exception):  # noqa: N818 - a state, not an error
+    """Raised inside :func:`shown_errors` for a normal empty state ("choose a photo"): shown
+    as neutral information, not as an error."""
+
+
 @contextlib.contextmanager
 def shown_errors(container=None) -> Iterator[None]:
-    """Show a :class:`UserError` raised inside the block with ``st.error`` and carry on.
+    """Show a :class:`UserError` raised inside the block with ``st.error`` (an
+    :class:`EmptyState` with ``st.info``) and carry on.
 
     Unexpected exceptions are not swallowed: Streamlit shows a generic error box
     (``client.showErrorDetails = "none"`` hides the traceback) and the app keeps serving.
     """
     try:
         yield
+    except EmptyState as empty:
+        (container or st).info(str(empty), icon=":material/info:")
     except UserError as err:
         (container or st).error(str(err), icon=":material/error:")
 

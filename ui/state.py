@@ -114,6 +114,34 @@ class UrlState:
         self.set_param(name, value)
         return value
 
+    def section(self, options: Sequence[str], name: str = "section") -> str:
+        """The page's section, chosen on a full-width row of buttons and kept in the URL.
+
+        Pages use this instead of ``st.tabs``: a tab cannot be opened from a link, this can
+        (``?section=Few-click on your photo``), and only the chosen section's code runs.
+        """
+        options = list(options)
+        chosen = self(
+            st.segmented_control,
+            "Section",
+            name,
+            options[0],
+            options=options,
+            required=True,
+            width="stretch",
+            label_visibility="collapsed",
+        )
+        return chosen if chosen in options else options[0]
+
+    def peek(self, name: str, default: Any, options: Sequence[Any] | None = None) -> Any:
+        """The value control ``name`` has or would start from, without drawing it (for a
+        section that needs another section's settings)."""
+        key = self.key(name)
+        if key in st.session_state:
+            return st.session_state[key]
+        raw = st.query_params.get(name)
+        return default if raw is None else parse(raw, default, options)
+
     def set_param(self, name: str, value: Any) -> None:
         """Write one value into the URL (skipped for long text)."""
         text = dump(value)
