@@ -64,10 +64,13 @@ def test_gan_and_vae_train_on_the_tiny_preset_and_show_results():
     at.slider(key="gan.epoch").set_value(1).run()
     at.slider(key="gan.dir0").set_value(2.0).run()
     assert not at.exception
+    at.segmented_control(key="gan.section").set_value("Autoencoder / VAE").run()
     at.button(key="train-VAE").click().run()
     assert not at.exception and not at.error
-    assert _charts(at) == 3  # + scatter, VAE curves
-    assert _images(at) == 5 + 2 + 2  # + plane grid, reconstructions; side by side
+    assert _charts(at) == 2  # scatter, VAE curves
+    assert _images(at) == 1 + 2  # data, plane grid, reconstructions
+    at.segmented_control(key="gan.section").set_value("Side by side").run()
+    assert _images(at) == 1 + 2 and not at.error  # data; both models' samples
     assert any("DCGAN: 2 epochs" in c.value for c in at.caption)
 
 

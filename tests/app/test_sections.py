@@ -6,13 +6,13 @@ from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import APP
 
-# page, URL name, UrlState prefix, a section that is not the first, what only it shows
+# page (also its UrlState prefix), URL name, a section that is not the first, what only it shows
 CASES = [
-    ("cnn", "section", "cnn", "Train your own CNN", ("button", "cnn-train")),
-    ("segmentation", "section", "segmentation", "Few-click on your photo", ("chart", "seg-fc_overlay")),  # fmt: skip
-    ("gan", "section", "gan", "Autoencoder / VAE", ("button", "train-VAE")),
-    ("basics", "section", "basics", "Lessons", ("chart", "basics.fig_acts")),
-    ("attention", "view", "attention", "Train a tiny transformer", ("button", "Train")),
+    ("cnn", "section", "Train your own CNN", ("button", "cnn-train")),
+    ("segmentation", "section", "Few-click on your photo", ("chart", "seg-fc_overlay")),
+    ("gan", "section", "Autoencoder / VAE", ("button", "train-VAE")),
+    ("basics", "section", "Lessons", ("chart", "basics.fig_acts")),
+    ("attention", "view", "Train a tiny transformer", ("button", "Train")),
 ]
 STROKES = '{"fg": [[0.7, 0.3, 0.9, 0.7]], "bg": [[0.1, 0.2, 0.3, 0.8]]}'
 
@@ -34,18 +34,18 @@ def _shows(at: AppTest, what: tuple[str, str]) -> bool:
     return any(b.key == key or b.label == key for b in at.button)
 
 
-@pytest.mark.parametrize(("page", "name", "prefix", "section", "marker"), CASES)
+@pytest.mark.parametrize(("page", "name", "section", "marker"), CASES)
 def test_a_link_opens_its_section_and_choosing_one_writes_it_into_the_url(
-    page, name, prefix, section, marker
+    page, name, section, marker
 ):
     at = _open(page, **{name: section})
-    control = at.segmented_control(key=f"{prefix}.{name}")
+    control = at.segmented_control(key=f"{page}.{name}")
     assert control.value == section and _shows(at, marker)
     first = control.options[0]
     control.set_value(first).run()
     assert not at.exception and not _shows(at, marker)  # only the chosen section runs
     assert at.query_params[name] in (first, [first])
-    at.segmented_control(key=f"{prefix}.{name}").set_value(section).run()
+    at.segmented_control(key=f"{page}.{name}").set_value(section).run()
     assert at.query_params[name] in (section, [section]) and _shows(at, marker)
 
 

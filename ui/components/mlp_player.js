@@ -204,6 +204,7 @@ class Player {
     speed.onchange = () => { this.speed = +speed.value; this.report(); };
     const scrub = this.$('[data-ctl="scrub"]');
     scrub.max = String(this.n - 1);
+    scrub.value = String(this.index); // a link's step: the thumb starts where the view is
     scrub.oninput = () => { this.pause(); this.show(+scrub.value); };
     const net = this.$('[data-out="net"]');
     net.onmousemove = (e) => this.netHover(e);
