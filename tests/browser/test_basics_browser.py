@@ -31,7 +31,7 @@ def _in_link(page, part: str) -> None:
 
 def _section(page, name: str) -> None:
     """Choose a section with the control a visitor clicks; it goes into the link."""
-    page.locator(".st-key-basics-section").get_by_role("button", name=name, exact=True).click()
+    page.locator(".st-key-basics-section").get_by_role("radio", name=name, exact=True).click()
     page.wait_for_function(
         f"() => new URLSearchParams(location.search).get('section') === {name!r}",
         timeout=30_000,
