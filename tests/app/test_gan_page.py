@@ -96,3 +96,24 @@ def test_learning_rate_10_fails_the_job_with_a_sentence():
     at.button(key="train-DCGAN").click().run()
     assert not at.exception
     assert any("diverged" in e.value and "learning rate" in e.value for e in at.error)
+
+
+def test_the_train_hint_leaves_once_training_is_under_way(fresh_home):
+    from dl_core import jobs
+
+    def hints(at) -> list[str]:
+        return [i.value for i in at.info if i.value.startswith("Press **Train** to watch")]
+
+    class Idle(jobs.Executor):  # queues jobs and never runs them: the job stays under way
+        def wake(self, key: str) -> None:
+            pass
+
+    jobs.set_executor(Idle())
+    try:
+        at = _page()
+        assert len(hints(at)) == 1
+        at.button(key="train-DCGAN").click().run()
+        assert not at.exception and any(b.label == "Stop" for b in at.button)  # queued
+        assert hints(at) == []  # the progress panel says what is happening instead
+    finally:
+        jobs.set_executor(None)
