@@ -176,7 +176,9 @@ def test_the_scrubber_dragged_with_the_mouse_writes_the_step_and_a_link_restores
     y = box["y"] + box["height"] / 2
     page.mouse.move(box["x"] + 3, y)  # the thumb, at step 0
     page.mouse.down()
-    page.mouse.move(box["x"] + box["width"] * 0.4, y, steps=8)
+    page.mouse.move(box["x"] + box["width"] * 0.3, y, steps=8)
+    _param(page, "step", player.get_attribute("data-index"))  # a pause mid-drag reaches the link
+    wait_idle(page)  # and the page has rerun while the mouse is still down
     page.mouse.move(box["x"] + box["width"] * 0.6, y, steps=8)
     page.mouse.up()
     index = int(player.get_attribute("data-index"))
