@@ -94,7 +94,7 @@ def _train_config(draw: bool) -> cnn.Config:
     return dataclasses.replace(base, **values)
 
 
-# -- 3. Train your own CNN (first in code, so the network section can explore the result) -----
+# -- 3. Train your own CNN (the network section finds its result via _train_config) ---------
 trained = status = None
 if section == SECTIONS[2]:
     cfg = _train_config(draw=True)
@@ -170,8 +170,9 @@ if section == SECTIONS[0]:
             plots.plot_convolution(grey, kern, out, pooled, (i, j), corner), key="conv"
         )
         st.caption(
-            "Greyscale input (at most 160 px a side), kernel, output and pooled output; orange = "
-            "positive, purple = negative. Boxes: the chosen output pixel and the window that made it."
+            "Greyscale input (at most 160 px a side), kernel, output and pooled output; "
+            "orange = positive, purple = negative. Boxes: the chosen output pixel and the window "
+            "that made it."
         )
         st.markdown(
             conv.explain_shape(grey.shape, kern.shape[0], stride, padding, pool_size)
@@ -254,8 +255,9 @@ if section == SECTIONS[1]:
         fmap = explain.activations(model, batch, layer)[0]
         st.plotly_chart(plots.plot_feature_maps(fmap, k_maps), key="fmaps")
         st.caption(
-            f"'{layer}' output on the image ({fmap.shape[1]}×{fmap.shape[0]}×{fmap.shape[2]}), most "
-            "active channels first (viridis, yellow = strong; title = channel · mean activation)."
+            f"'{layer}' output on the image ({fmap.shape[1]}×{fmap.shape[0]}×{fmap.shape[2]}), "
+            "most active channels first (viridis, yellow = strong; title = channel · mean "
+            "activation)."
         )
 
         st.subheader("Activation maximisation")
@@ -272,8 +274,10 @@ if section == SECTIONS[1]:
             grid, curve = plots.plot_activation_maximisation(res)
             st.plotly_chart(grid, key="am_grid")
             st.plotly_chart(curve, key="am_curve")
-            st.caption(f"The input that most excites filter {f} of '{am_layer}', grown from noise "
-                       "by gradient ascent (a few snapshots), and its mean activation at each step.")  # fmt: skip
+            st.caption(
+                f"The input that most excites filter {f} of '{am_layer}', grown from noise by "
+                "gradient ascent (a few snapshots), and its mean activation at each step."
+            )
         else:
             st.caption("Turn on Synthesise to grow, from noise, the input this filter likes most.")
 

@@ -68,8 +68,9 @@ G, V = dcgan.PRESETS[preset], vae.PRESETS[preset]
 def controls(specs, base, draw: bool = True):
     """The settings as controls, or (``draw=False``, another section) as the URL has them."""
     if not draw:
-        return {field: url.peek(name, getattr(base, field), kw.get("options"))
-                for label, field, name, widget, kw in specs}  # fmt: skip
+        return {
+            f: url.peek(name, getattr(base, f), kw.get("options")) for _, f, name, _, kw in specs
+        }
     cols = st.columns(4)
     return {field: url(getattr(cols[i % 4], widget), label, name, getattr(base, field), **kw)
             for i, (label, field, name, widget, kw) in enumerate(specs)}  # fmt: skip
