@@ -72,6 +72,10 @@ def _strokes_in_url(drawn: dict) -> str | None:
     return text
 
 
+def _forget_link_strokes() -> None:
+    st.session_state[url.key("strokes_base")] = None  # the next run writes the drawn ones only
+
+
 SECTIONS = ["Train U-Net / DeepLab", "Few-click on your photo", "How upsampling works"]
 section = url.section(SECTIONS)
 if section == SECTIONS[0]:
@@ -174,6 +178,13 @@ if section == SECTIONS[1]:
             if unused:
                 st.warning(f"{unused} drawn object(s) are not free-hand strokes and were not used.")
             strokes = _strokes_in_url(drawn)
+            if st.session_state.get(url.key("strokes_base")):  # not on the canvas: a button
+                left.button(
+                    "Clear the link's strokes",
+                    icon=":material/ink_eraser:",
+                    on_click=_forget_link_strokes,
+                    key="seg-forget",
+                )
             fg, bg = seg.parse_strokes(strokes, (h, w)) if strokes else (np.zeros((0, 2), int),) * 2
             if len(fg) + len(bg) == 0:
                 right.info("Draw on the photo: blue strokes on the object, then switch Marking to background and draw red-orange strokes around it.", icon=":material/draw:")  # fmt: skip

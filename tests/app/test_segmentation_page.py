@@ -124,3 +124,13 @@ def test_uploaded_photo_is_segmented_from_url_strokes_and_bad_input_gives_senten
     assert any("single flat colour" in e.value for e in at.error)
     at.file_uploader(key="segmentation.photo_file").set_value(("evil.png", b"<svg>no</svg>", "image/png")).run()  # fmt: skip
     assert at.error and not at.exception
+
+
+def test_the_strokes_of_a_link_go_back_into_the_url_and_can_be_cleared():
+    at = _page(strokes=STROKES, section="Few-click on your photo")  # the sample photo
+    assert any("Head fitted on" in c.value for c in at.caption)
+    raw = at.query_params["strokes"]
+    assert json.loads(raw[0] if isinstance(raw, list) else raw) == json.loads(STROKES)
+    at.button(key="seg-forget").click().run()
+    assert not at.exception and "strokes" not in at.query_params
+    assert any("Draw on the photo" in i.value for i in at.info)  # nothing drawn yet
