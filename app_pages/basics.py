@@ -159,6 +159,8 @@ def _player(key: str, cfg, data_fp) -> None:
 
 SECTIONS = ["Train", "Compare", "Lessons", "Export"]
 section = url.section(SECTIONS)
+if section != SECTIONS[0]:
+    url.drop_param("play")  # the player is not on show: a link from here does not play
 status = None
 if section == SECTIONS[0] and ready:
     with shown_errors():

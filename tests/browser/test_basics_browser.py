@@ -106,7 +106,8 @@ def test_train_step_play_extend_and_screenshot(page, server):
     screenshot(page, "basics-export")
     _section(page, "Lessons")
     page.get_by_text("A loss surface").wait_for()
-    assert page.locator(".st-key-basics-fig_surface .js-plotly-plot").count() == 1
+    page.locator(".st-key-basics-fig_surface .js-plotly-plot").wait_for()  # drawn on choosing
+    assert "play=" not in page.url  # the player is not on show, so the link does not play
     page.locator(".st-key-basics-fig_perc").scroll_into_view_if_needed()
     screenshot(page, "basics-lessons")
     page.locator(".st-key-basics-fig_surface").scroll_into_view_if_needed()
