@@ -117,8 +117,9 @@ class UrlState:
     def section(self, options: Sequence[str], name: str = "section") -> str:
         """The page's section, chosen on a full-width row of buttons and kept in the URL.
 
-        Pages use this instead of ``st.tabs``: a tab cannot be opened from a link, this can
-        (``?section=Few-click on your photo``), and only the chosen section's code runs.
+        Pages use this instead of ``st.tabs``: the choice is read from and written to the URL
+        like every other control (``?section=Few-click on your photo``), and only the chosen
+        section's code runs, where all tabs run on every rerun.
         """
         options = list(options)
         chosen = self(

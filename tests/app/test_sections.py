@@ -1,5 +1,5 @@
-"""Pages with sections: the chosen section is in the URL, and a link opens it (``st.tabs``
-could not be opened from a link, so the pages draw a section control bound to the URL)."""
+"""Pages with sections: the chosen section is in the URL, and a link opens it (the pages
+draw a section control bound to the URL through UrlState, not ``st.tabs``)."""
 
 import pytest
 from streamlit.testing.v1 import AppTest
