@@ -6,6 +6,7 @@ import streamlit as st
 
 from dl_core import uploads, viz
 from dl_core.attention import analysis, plots, pretrained, tiny
+from dl_core.errors import UserError
 from ui import jobs as ui_jobs
 from ui.code import show_code
 from ui.errors import shown_errors
@@ -24,13 +25,13 @@ st.markdown(
 st.latex(r"\mathrm{Attention}(Q,K,V)=\mathrm{softmax}\!\left(\frac{QK^\top}{\sqrt{d_k}}\right)V")
 
 url = UrlState("attention")
-c1, c2, c3 = st.columns([1, 2, 3])
+c1, c2, _ = st.columns([1, 2, 3])
 preset = url(c1.segmented_control, "Preset", "preset", "default", options=list(tiny.PRESETS))
 model_name = url(
     c2.selectbox, "Pretrained model", "model", pretrained.OFFLINE_MODEL, options=pretrained.MODELS
 )
 VIEWS = ["Attention", "Compare two sentences", "Sentence embeddings", "Train a tiny transformer"]
-view = url(c3.segmented_control, "Section", "view", VIEWS[0], options=VIEWS) or VIEWS[0]
+view = url.section(VIEWS, name="view")  # a full-width row: long labels are not cut short
 
 
 @st.cache_resource(show_spinner="Loading the pretrained transformer…")
@@ -72,11 +73,15 @@ def attention_view(enc: pretrained.Encoder) -> None:
     text = url(st.text_area, "Your text", "text", pretrained.EXAMPLE, height=80)
     up = st.file_uploader("…or upload a short .txt file", type=["txt", "md"], key=url.key("file"))
     got = recall(url, "file_fp") if up is None else (up.getvalue(), "")
+    out = None
     if got is not None:
-        text = uploads.load_text(got[0], max_chars=pretrained.MAX_CHARS)
-        remember(url, "file_fp", got[0])
-        st.caption("Using the uploaded file (remove it to use the box above).")
-    out = analysed(model_name, text)
+        try:  # a refused file leaves the box's text on show, with the reason
+            out = analysed(model_name, uploads.load_text(got[0], max_chars=pretrained.MAX_CHARS))
+            remember(url, "file_fp", got[0])
+            st.caption("Using the uploaded file (remove it to use the box above).")
+        except UserError as err:
+            st.error(f"{err} Showing the text in the box instead.", icon=":material/error:")
+    out = out or analysed(model_name, text)
     tokens, a, q, k, v = out["tokens"], out["attention"], out["q"], out["k"], out["v"]
     st.code(" ".join(tokens), language=None, wrap_lines=True)
     st.caption(f"{len(tokens)} WordPiece tokens; '##' marks a piece that continues a word.")

@@ -4,7 +4,7 @@ import dataclasses
 
 import streamlit as st
 
-from dl_core import basics, uploads
+from dl_core import basics, jobs, uploads
 from dl_core.basics import analysis, player, plots
 from dl_core.store import Store
 from ui import jobs as ui_jobs
@@ -153,25 +153,27 @@ def _player(key: str, cfg, data_fp) -> None:
         st.button("Train 20 more epochs", icon=":material/fast_forward:", on_click=_extend, args=(cfg, data_fp), key="basics.more")  # fmt: skip
 
 
-train_tab, compare_tab, lessons_tab, export_tab = st.tabs(["Train", "Compare", "Lessons", "Export"])
+SECTIONS = ["Train", "Compare", "Lessons", "Export"]
+section = url.section(SECTIONS)
+if section != SECTIONS[0]:
+    url.drop_param("play")  # the player is not on show: a link from here does not play
 status = None
-with train_tab:
-    if ready:
-        with shown_errors():
-            status = ui_jobs.train_button(basics.train, cfg, data_fp, job_label="Basics", key="basics.train")  # fmt: skip
-            layout = analysis.layout_for(len(cfg.features), cfg.hidden)
-            cls = shown[4] == "classification"
-            status = ui_jobs.progress(status, metrics=("loss",), preview=lambda w: st.plotly_chart(plots.plot_boundary(
-                analysis.boundary(w, layout, cfg.features, cfg.activation, cls), *shown[:4], shown[4], shown[5], height=360)))  # fmt: skip
-        if status and status.state == "done":
-            if st.toggle("Add points by clicking", key="basics.edit", help="Shows the data over the trained network's output; each click adds a training point."):  # fmt: skip
-                res = ui_jobs.load_result(status.key)
-                _editor(analysis.boundary(res["params"][-1], res["layout"], cfg.features, cfg.activation, shown[4] == "classification", resolution=64))  # fmt: skip
-            else:
-                _player(status.key, cfg, data_fp)
-        elif not (status and status.active):
-            _editor()
-with compare_tab:
+if section == SECTIONS[0] and ready:
+    with shown_errors():
+        status = ui_jobs.train_button(basics.train, cfg, data_fp, job_label="Basics", key="basics.train")  # fmt: skip
+        layout = analysis.layout_for(len(cfg.features), cfg.hidden)
+        cls = shown[4] == "classification"
+        status = ui_jobs.progress(status, metrics=("loss",), preview=lambda w: st.plotly_chart(plots.plot_boundary(
+            analysis.boundary(w, layout, cfg.features, cfg.activation, cls), *shown[:4], shown[4], shown[5], height=360)))  # fmt: skip
+    if status and status.state == "done":
+        if st.toggle("Add points by clicking", key="basics.edit", help="Shows the data over the trained network's output; each click adds a training point."):  # fmt: skip
+            res = ui_jobs.load_result(status.key)
+            _editor(analysis.boundary(res["params"][-1], res["layout"], cfg.features, cfg.activation, shown[4] == "classification", resolution=64))  # fmt: skip
+        else:
+            _player(status.key, cfg, data_fp)
+    elif not (status and status.active):
+        _editor()
+if section == SECTIONS[1]:
     other = url(st.selectbox, "Compare with", "cmp", "sgd", options=basics.COMPARISONS)
     cfg2 = basics.variant(cfg, other) if ready else None
     if ready and cfg2 == cfg:
@@ -196,7 +198,7 @@ with compare_tab:
                 col.markdown(f"**{md_escape(name)}**")
                 col.plotly_chart(plots.step_figures(r, c, len(r["steps"]) - 1, height=340)["boundary"], key=f"basics.fig_cmp_{c.optimizer}_{c.regularization}")  # fmt: skip
             st.caption("Each network's output over the plane after its last epoch.")
-with lessons_tab:
+if section == SECTIONS[2]:
     st.subheader("Activation functions and their slopes")
     st.plotly_chart(plots.plot_activations(activation), key="basics.fig_acts")
     st.caption("Backpropagation multiplies these slopes layer by layer: where φ′ is near 0 (saturated sigmoid, tanh; negative ReLU) the gradient vanishes.")  # fmt: skip
@@ -210,7 +212,8 @@ with lessons_tab:
     )
     st.plotly_chart(plots.lesson_loss_surface(scale, int(seed))[0], key="basics.fig_surface")
     st.caption("Heatmap: log cross-entropy of a 2-weight model σ(w1·x + w2·y) over (w1, w2); a long narrow valley. Each line: 60 full-batch steps from the same start (★).")  # fmt: skip
-with export_tab:
+if section == SECTIONS[3]:
+    status = jobs.find(basics.train, cfg, data_fp) if ready else None
     if status and status.state == "done":
         path = ui_jobs.load_result(status.key).model_path("model")
         st.download_button("Download the trained model (.keras)", path.read_bytes(), file_name="basics_model.keras", icon=":material/download:", key="basics.dl")  # fmt: skip

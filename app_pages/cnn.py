@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 import streamlit as st
 
-from dl_core import cnn, uploads, viz
+from dl_core import cnn, jobs, uploads, viz
 from dl_core.assets import imagenet
 from dl_core.cnn import convolution as conv
 from dl_core.cnn import explain, plots
@@ -13,7 +13,7 @@ from dl_core.errors import UserError
 from dl_core.store import Store
 from ui import jobs as ui_jobs
 from ui.code import show_code
-from ui.errors import shown_errors
+from ui.errors import EmptyState, shown_errors
 from ui.state import UrlState
 from ui.text import md_escape
 from ui.uploads import image_input, recall, remember, zip_input
@@ -31,8 +31,11 @@ st.latex(r"(I * K)(i, j) = \sum_u \sum_v I(i\,s + u,\; j\,s + v)\, K(u, v)")
 url = UrlState("cnn")
 preset = url(st.segmented_control, "Preset", "preset", "default", options=list(cnn.PRESETS))
 base = cnn.PRESETS[preset or "default"]
-image, _ = image_input(url, "img", label="Image for the first two tabs")
-t_conv, t_net, t_train = st.tabs(["Convolution by hand", "Inside a network", "Train your own CNN"])
+SECTIONS = ["Convolution by hand", "Inside a network", "Train your own CNN"]
+section = url.section(SECTIONS)
+image = None
+if section != SECTIONS[2]:
+    image, _ = image_input(url, "img", label="Image")
 
 
 @st.cache_resource(show_spinner="Loading the pretrained network…")
@@ -73,13 +76,14 @@ def _actmax(key: str, _model, layer: str, f: int, steps: int, seed: int, vrange:
     )
 
 
-# -- 3. Train your own CNN (first in code, so the network tab can explore the result) ----------
-trained = status = None
-with t_train:
-    cols, values = st.columns(4), {}
+def _train_config(draw: bool) -> cnn.Config:
+    """The training settings: drawn as controls, or (``draw=False``) read from the URL."""
+    cols, values = st.columns(4) if draw else [None] * 4, {}
     for n, (label, field, spec) in enumerate(cnn.CHOICES):
         col, default = cols[n % 4], getattr(base, field)
-        if isinstance(spec, tuple):
+        if not draw:
+            values[field] = url.peek(field, default, None if isinstance(spec, tuple) else spec)
+        elif isinstance(spec, tuple):
             lo, hi, step = spec
             widget = col.number_input if field == "seed" else col.slider
             values[field] = url(
@@ -88,7 +92,13 @@ with t_train:
         else:
             widget = col.selectbox if isinstance(spec[0], str) else col.select_slider
             values[field] = url(widget, label, field, default, options=spec)
-    cfg = dataclasses.replace(base, **values)
+    return dataclasses.replace(base, **values)
+
+
+# -- 3. Train your own CNN (the network section finds its result via _train_config) ---------
+trained = status = None
+if section == SECTIONS[2]:
+    cfg = _train_config(draw=True)
     data_fp = None
     with shown_errors():
         if cfg.dataset == "upload":
@@ -126,137 +136,155 @@ with t_train:
         st.caption("Each kernel averaged over input channels: orange positive, purple negative.")
 
 # -- 1. Convolution by hand ---------------------------------------------------------------------
-with t_conv, shown_errors():
-    c = st.columns(4)
-    kinds, pads, pools = [*conv.KERNELS, "custom"], ["same", "valid"], ["none", "max", "avg"]
-    kname = url(c[0].selectbox, "Kernel", "kernel", "edge (Laplacian)", options=kinds)
-    stride = url(c[1].slider, "Stride", "stride", 1, min_value=1, max_value=16)
-    padding = url(c[2].segmented_control, "Padding", "pad", "same", options=pads) or "same"
-    pool_kind = url(c[3].segmented_control, "Pooling", "pkind", "max", options=pools)
-    pool_size = 1
-    if pool_kind in ("max", "avg"):
-        pool_size = url(c[3].slider, "Pooling size", "psize", 2, min_value=2, max_value=4)
-    text = ""
-    if kname == "custom":
-        example = "0 -1 0\n-1 4 -1\n0 -1 0"
-        text = url(c[0].text_area, "Your kernel (rows of numbers)", "custom", example)
-    if image is None:
-        raise UserError("Choose a sample photo or upload an image above.")
-    grey = conv.to_grey(image)
-    kern = conv.parse_kernel(text) if kname == "custom" else conv.kernel(kname)
-    conv.validate(grey.shape, kern.shape[0], stride, padding, pool_size)
-    out = conv.convolve(grey, kern, stride, padding)
-    for name, n in (("row", out.shape[0]), ("col", out.shape[1])):
-        if st.session_state.get(url.key(name), 0) >= n:  # a smaller output than last time
-            st.session_state[url.key(name)] = n // 2
-    fig_spot, c = st.empty(), st.columns(2)
-    hi_i, hi_j = max(out.shape[0] - 1, 1), max(out.shape[1] - 1, 1)
-    i = url(c[0].slider, "Output row", "row", hi_i // 2, min_value=0, max_value=hi_i)
-    j = url(c[1].slider, "Output column", "col", hi_j // 2, min_value=0, max_value=hi_j)
-    i, j = min(i, out.shape[0] - 1), min(j, out.shape[1] - 1)
-    corner = conv.patch(grey.shape, kern.shape[0], stride, padding, i, j)
-    pooled = conv.pool(out, pool_size, pool_kind) if pool_size > 1 else None
-    fig_spot.plotly_chart(
-        plots.plot_convolution(grey, kern, out, pooled, (i, j), corner), key="conv"
-    )
-    st.caption(
-        "Greyscale input (at most 160 px a side), kernel, output and pooled output; orange = "
-        "positive, purple = negative. Boxes: the chosen output pixel and the window that made it."
-    )
-    st.markdown(
-        conv.explain_shape(grey.shape, kern.shape[0], stride, padding, pool_size)
-        + f" Output ({i}, {j}) = Σ window × kernel = **{out[i, j]:.3f}**; the window's "
-        f"top-left input pixel is {corner} (negative = padding zeros)."
-    )
+if section == SECTIONS[0]:
+    with shown_errors():
+        c = st.columns(4)
+        kinds, pads, pools = [*conv.KERNELS, "custom"], ["same", "valid"], ["none", "max", "avg"]
+        kname = url(c[0].selectbox, "Kernel", "kernel", "edge (Laplacian)", options=kinds)
+        stride = url(c[1].slider, "Stride", "stride", 1, min_value=1, max_value=16)
+        padding = url(c[2].segmented_control, "Padding", "pad", "same", options=pads) or "same"
+        pool_kind = url(c[3].segmented_control, "Pooling", "pkind", "max", options=pools)
+        pool_size = 1
+        if pool_kind in ("max", "avg"):
+            pool_size = url(c[3].slider, "Pooling size", "psize", 2, min_value=2, max_value=4)
+        text = ""
+        if kname == "custom":
+            example = "0 -1 0\n-1 4 -1\n0 -1 0"
+            text = url(c[0].text_area, "Your kernel (rows of numbers)", "custom", example)
+        if image is None:
+            raise EmptyState("Choose a sample photo or upload an image above.")
+        grey = conv.to_grey(image)
+        kern = conv.parse_kernel(text) if kname == "custom" else conv.kernel(kname)
+        conv.validate(grey.shape, kern.shape[0], stride, padding, pool_size)
+        out = conv.convolve(grey, kern, stride, padding)
+        for name, n in (("row", out.shape[0]), ("col", out.shape[1])):
+            if st.session_state.get(url.key(name), 0) >= n:  # a smaller output than last time
+                st.session_state[url.key(name)] = n // 2
+        fig_spot, c = st.empty(), st.columns(2)
+        hi_i, hi_j = max(out.shape[0] - 1, 1), max(out.shape[1] - 1, 1)
+        i = url(c[0].slider, "Output row", "row", hi_i // 2, min_value=0, max_value=hi_i)
+        j = url(c[1].slider, "Output column", "col", hi_j // 2, min_value=0, max_value=hi_j)
+        i, j = min(i, out.shape[0] - 1), min(j, out.shape[1] - 1)
+        corner = conv.patch(grey.shape, kern.shape[0], stride, padding, i, j)
+        pooled = conv.pool(out, pool_size, pool_kind) if pool_size > 1 else None
+        fig_spot.plotly_chart(
+            plots.plot_convolution(grey, kern, out, pooled, (i, j), corner), key="conv"
+        )
+        st.caption(
+            "Greyscale input (at most 160 px a side), kernel, output and pooled output; "
+            "orange = positive, purple = negative. Boxes: the chosen output pixel and the window "
+            "that made it."
+        )
+        st.markdown(
+            conv.explain_shape(grey.shape, kern.shape[0], stride, padding, pool_size)
+            + f" Output ({i}, {j}) = Σ window × kernel = **{out[i, j]:.3f}**; the window's "
+            f"top-left input pixel is {corner} (negative = padding zeros)."
+        )
 
 # -- 2. Inside a network ------------------------------------------------------------------------
 SOURCES = {
     "EfficientNet-Lite0 (offline)": "efficientnet_lite0",
     "MobileNetV2 (offline)": "mobilenet_v2",
     **{f"{n} (online, downloads its weights)": n for n in imagenet.ONLINE_MODELS},
-    "Your trained CNN (third tab)": "trained",
+    "Your trained CNN (Train your own CNN)": "trained",
     "Upload a .keras model": "upload",
 }
-with t_net, shown_errors():
-    src = SOURCES[url(st.selectbox, "Network", "net", next(iter(SOURCES)), options=list(SOURCES))]
-    mkey, names = src, None
-    if src == "upload":
-        up = st.file_uploader(
-            "A Keras CNN saved with model.save('model.keras')", type=["keras"], key=url.key("mfile")
+if section == SECTIONS[1]:
+    with shown_errors():
+        src = SOURCES[
+            url(st.selectbox, "Network", "net", next(iter(SOURCES)), options=list(SOURCES))
+        ]
+        mkey, names = src, None
+        if src == "upload":
+            up = st.file_uploader(
+                "A Keras CNN saved with model.save('model.keras')",
+                type=["keras"],
+                key=url.key("mfile"),
+            )
+            got = (up.getvalue(), "") if up is not None else recall(url, "model_fp")
+            if got is None:
+                raise UserError("Upload a .keras model to explore it.")
+            mkey = remember(url, "model_fp", got[0])
+            model = _uploaded(mkey, got[0])
+        elif src == "trained":
+            status = jobs.find(cnn.train, _train_config(draw=False))
+            if status is None or status.state != "done":
+                raise UserError(
+                    "Train a CNN in 'Train your own CNN' first (its current settings are used)."
+                )
+            trained = ui_jobs.load_result(status.key)
+            model, names, mkey = trained["model"], trained["class_names"], status.key
+        else:
+            model = _pretrained(src)
+        if image is None:
+            raise EmptyState("Choose a sample photo or upload an image above.")
+        net = explain.network_inputs(src, model, image, names)
+        batch, names = net["batch"], net["names"]
+        probs = explain.predict(model, batch)[0]
+        top = np.argsort(-probs)[:5]
+        st.subheader("What the network sees")
+        left, right = st.columns([2, 3])
+        ranked = [(int(k), names[k], float(probs[k])) for k in top]
+        left.plotly_chart(plots.plot_top_classes(ranked), key="top5")
+        choice = url(right.selectbox, "Explain the class", "cls", "top prediction",
+                     options=["top prediction", *names])  # fmt: skip
+        cls = int(top[0]) if choice == "top prediction" else names.index(choice)
+        alpha = url(right.slider, "Heatmap opacity", "alpha", 0.5, min_value=0.0, max_value=1.0)
+        smooth = url(right.toggle, "Also SmoothGrad (a few seconds)", "smooth", preset != "tiny")
+        maps = _explain(mkey, model, batch, cls, smooth)
+        cam_fig = plots.plot_explanations(net["shown"], maps, alpha)
+        st.plotly_chart(cam_fig, key="cam", config={"displayModeBar": False})
+        st.caption(
+            f"Where the evidence for '{md_escape(names[cls])}' lies (viridis, yellow = most). Grad-CAM weighs "
+            "the last convolutional maps by their gradients; SmoothGrad averages input gradients."
         )
-        got = (up.getvalue(), "") if up is not None else recall(url, "model_fp")
-        if got is None:
-            raise UserError("Upload a .keras model to explore it.")
-        mkey = remember(url, "model_fp", got[0])
-        model = _uploaded(mkey, got[0])
-    elif src == "trained":
-        if trained is None:
-            raise UserError("Train a CNN in the third tab first (its current settings are used).")
-        model, names, mkey = trained["model"], trained["class_names"], status.key
-    else:
-        model = _pretrained(src)
-    if image is None:
-        raise UserError("Choose a sample photo or upload an image above.")
-    net = explain.network_inputs(src, model, image, names)
-    batch, names = net["batch"], net["names"]
-    probs = explain.predict(model, batch)[0]
-    top = np.argsort(-probs)[:5]
-    st.subheader("What the network sees")
-    left, right = st.columns([2, 3])
-    ranked = [(int(k), names[k], float(probs[k])) for k in top]
-    left.plotly_chart(plots.plot_top_classes(ranked), key="top5")
-    choice = url(right.selectbox, "Explain the class", "cls", "top prediction",
-                 options=["top prediction", *names])  # fmt: skip
-    cls = int(top[0]) if choice == "top prediction" else names.index(choice)
-    alpha = url(right.slider, "Heatmap opacity", "alpha", 0.5, min_value=0.0, max_value=1.0)
-    smooth = url(right.toggle, "Also SmoothGrad (a few seconds)", "smooth", preset != "tiny")
-    maps = _explain(mkey, model, batch, cls, smooth)
-    cam_fig = plots.plot_explanations(net["shown"], maps, alpha)
-    st.plotly_chart(cam_fig, key="cam", config={"displayModeBar": False})
-    st.caption(
-        f"Where the evidence for '{md_escape(names[cls])}' lies (viridis, yellow = most). "
-        "Grad-CAM weighs the last convolutional maps by their gradients; SmoothGrad averages input gradients."
-    )
 
-    st.subheader("Layer browser")
-    layers = explain.conv_layers(model)
-    layer = url(st.selectbox, "Convolution layer", "layer", layers[0], options=layers)
-    k_maps = url(st.slider, "Feature maps to show", "topk", 16, min_value=4, max_value=64, step=4)
-    st.plotly_chart(plots.plot_architecture(explain.layer_table(model), layer), key="arch")
-    st.caption(
-        "Each layer's output along the network: the line is its side in pixels, the bars its "
-        "channels (log scale); the dotted line marks the chosen layer. Hover for names."
-    )
-    kernel = explain.filters(model, layer)
-    st.plotly_chart(plots.plot_filters(kernel), key="filters")
-    st.caption(
-        f"Weights of '{md_escape(layer)}', shape {kernel.shape}: orange positive, purple negative."
-    )
-    fmap = explain.activations(model, batch, layer)[0]
-    st.plotly_chart(plots.plot_feature_maps(fmap, k_maps), key="fmaps")
-    st.caption(
-        f"'{md_escape(layer)}' output on the image "
-        f"({fmap.shape[1]}×{fmap.shape[0]}×{fmap.shape[2]}), most active channels first (viridis, yellow = strong; title = channel · mean activation)."
-    )
+        st.subheader("Layer browser")
+        layers = explain.conv_layers(model)
+        layer = url(st.selectbox, "Convolution layer", "layer", layers[0], options=layers)
+        k_maps = url(
+            st.slider, "Feature maps to show", "topk", 16, min_value=4, max_value=64, step=4
+        )
+        st.plotly_chart(plots.plot_architecture(explain.layer_table(model), layer), key="arch")
+        st.caption(
+            "Each layer's output along the network: the line is its side in pixels, the bars its "
+            "channels (log scale); the dotted line marks the chosen layer. Hover for names."
+        )
+        kernel = explain.filters(model, layer)
+        st.plotly_chart(plots.plot_filters(kernel), key="filters")
+        st.caption(
+            f"Weights of '{md_escape(layer)}', shape {kernel.shape}: orange positive, "
+            "purple negative."
+        )
+        fmap = explain.activations(model, batch, layer)[0]
+        st.plotly_chart(plots.plot_feature_maps(fmap, k_maps), key="fmaps")
+        st.caption(
+            f"'{md_escape(layer)}' output on the image ({fmap.shape[1]}×{fmap.shape[0]}×{fmap.shape[2]}), "
+            "most active channels first (viridis, yellow = strong; title = channel · mean "
+            "activation)."
+        )
 
-    st.subheader("Activation maximisation")
-    a = st.columns(5)
-    am_layer = url(
-        a[0].selectbox, "Layer", "am_layer", layers[len(layers) * 3 // 5], options=layers
-    )
-    top_f = int(explain.find_layer(model, am_layer).output.shape[-1]) - 1
-    f = url(a[1].number_input, "Filter", "filter", 0, min_value=0, max_value=top_f, step=1)
-    steps = url(a[2].slider, "Steps", "steps", 30, min_value=5, max_value=100, step=5)
-    am_seed = url(a[3].number_input, "Seed", "am_seed", 0, min_value=0, step=1)
-    if url(a[4].toggle, "Synthesise", "am", False):
-        res = _actmax(mkey, model, am_layer, int(f), steps, int(am_seed), net["value_range"])
-        grid, curve = plots.activation_maximisation_figures(res)
-        st.plotly_chart(grid, key="am_grid")
-        st.plotly_chart(curve, key="am_curve")
-        st.caption(f"The input that most excites filter {f} of '{md_escape(am_layer)}', grown "
-                   "from noise by gradient ascent (a few snapshots), and its mean activation at each step.")  # fmt: skip
-    else:
-        st.caption("Turn on Synthesise to grow, from noise, the input this filter likes most.")
+        st.subheader("Activation maximisation")
+        a = st.columns(5)
+        am_layer = url(
+            a[0].selectbox, "Layer", "am_layer", layers[len(layers) * 3 // 5], options=layers
+        )
+        top_f = int(explain.find_layer(model, am_layer).output.shape[-1]) - 1
+        f = url(a[1].number_input, "Filter", "filter", 0, min_value=0, max_value=top_f, step=1)
+        steps = url(a[2].slider, "Steps", "steps", 30, min_value=5, max_value=100, step=5)
+        am_seed = url(a[3].number_input, "Seed", "am_seed", 0, min_value=0, step=1)
+        if url(a[4].toggle, "Synthesise", "am", False):
+            res = _actmax(mkey, model, am_layer, int(f), steps, int(am_seed), net["value_range"])
+            grid, curve = plots.activation_maximisation_figures(res)
+            st.plotly_chart(grid, key="am_grid")
+            st.plotly_chart(curve, key="am_curve")
+            st.caption(
+                f"The input that most excites filter {f} of '{md_escape(am_layer)}', grown from "
+                "noise by gradient ascent (a few snapshots), and its mean activation at each "
+                "step."
+            )
+        else:
+            st.caption("Turn on Synthesise to grow, from noise, the input this filter likes most.")
 
 show_code(
     conv.convolve, explain.grad_cam, explain.activation_maximisation, cnn.build_model, cnn.train

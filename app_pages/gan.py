@@ -4,6 +4,7 @@ import dataclasses
 
 import streamlit as st
 
+from dl_core import jobs
 from dl_core.assets import ASSETS
 from dl_core.gan import data as gdata
 from dl_core.gan import dcgan, latent, plots, vae
@@ -67,7 +68,12 @@ preset = preset or "default"
 G, V = dcgan.PRESETS[preset], vae.PRESETS[preset]
 
 
-def controls(specs, base):
+def controls(specs, base, draw: bool = True):
+    """The settings as controls, or (``draw=False``, another section) as the URL has them."""
+    if not draw:
+        return {
+            f: url.peek(name, getattr(base, f), kw.get("options")) for _, f, name, _, kw in specs
+        }
     cols = st.columns(4)
     return {field: url(getattr(cols[i % 4], widget), label, name, getattr(base, field), **kw)
             for i, (label, field, name, widget, kw) in enumerate(specs)}  # fmt: skip
@@ -106,7 +112,8 @@ with shown_errors():
         st.image(plots.grid_image(grid, cols=12), width="stretch")
         st.caption("Training images as the models see them: what both generators must imitate.")
 ready = dataset != "upload" or data_fp is not None
-tabs = st.tabs(["DCGAN", "Autoencoder / VAE", "Side by side", "What they can and cannot do"])
+SECTIONS = ["DCGAN", "Autoencoder / VAE", "Side by side", "What they can and cannot do"]
+section = url.section(SECTIONS)
 
 
 def train_panel(module, cfg, label, metrics, what):
@@ -122,12 +129,23 @@ def train_panel(module, cfg, label, metrics, what):
             plots.grid_image(a), caption="samples after the latest epoch", width=320))  # fmt: skip
         if status is not None and status.state == "done":
             return status, ui_jobs.load_result(status.key)
-    st.info(f"Press **Train** to {what}.")
+    if status is None or not status.active:  # (while it trains, the progress panel says so)
+        st.info(f"Press **Train** to {what}.")
     return status, None
 
 
-with tabs[0]:
-    gcfg = dataclasses.replace(G, **common, **controls(GAN_CONTROLS, G))
+def finished(module, cfg):
+    """The job for ``cfg`` trained in its own section: (status, result), or (None, None)."""
+    status = jobs.find(module.train, cfg, data_fp) if ready else None
+    if status is None or status.state != "done":
+        return None, None
+    return status, ui_jobs.load_result(status.key)
+
+
+gcfg = dataclasses.replace(G, **common, **controls(GAN_CONTROLS, G, section == SECTIONS[0]))
+vcfg = dataclasses.replace(V, **common, **controls(VAE_CONTROLS, V, section == SECTIONS[1]))
+vcfg = dataclasses.replace(vcfg, kind=vcfg.kind or V.kind)
+if section == SECTIONS[0]:
     gstatus, gres = train_panel(dcgan, gcfg, "DCGAN", ("d_loss", "g_loss", "d_real", "d_fake", "diversity"),
                                 "watch samples emerge from noise, epoch by epoch")  # fmt: skip
     if gres is not None:
@@ -155,9 +173,7 @@ with tabs[0]:
         r2.image(plots.grid_image(views["walk"], cols=1), width="stretch")
         r2.caption("A, and A moved along the 3 directions that change images most.")
 
-with tabs[1]:
-    vcfg = dataclasses.replace(V, **common, **controls(VAE_CONTROLS, V))
-    vcfg = dataclasses.replace(vcfg, kind=vcfg.kind or V.kind)
+if section == SECTIONS[1]:
     vstatus, vres = train_panel(vae, vcfg, vcfg.kind.upper(), ("reconstruction", "kl", "loss"),
                                 "fit the autoencoder and explore its code space")  # fmt: skip
     if vres is not None:
@@ -172,7 +188,8 @@ with tabs[1]:
         st.plotly_chart(plots.plot_vae_history(vres["history"]), key="vae-hist")
         st.caption("Reconstruction falls; the KL term is the price of a code space you can sample.")
 
-with tabs[2]:
+if section == SECTIONS[2]:
+    (gstatus, gres), (vstatus, vres) = finished(dcgan, gcfg), finished(vae, vcfg)
     if gres is None or vres is None:
         st.info("Train both models on the same images to compare their samples here.")
     else:
@@ -183,7 +200,7 @@ with tabs[2]:
         st.markdown("GAN samples tend to be **sharper**; VAE samples **blurrier but more varied**: "
                     "the VAE must explain every training image, the GAN only has to fool D.")  # fmt: skip
 
-with tabs[3]:
+if section == SECTIONS[3]:
     st.markdown(
         "- **Can:** make new images that look like the training set; move smoothly between "
         "samples; group similar images without labels (VAE codes); clean noisy inputs.\n"

@@ -52,8 +52,28 @@ def _features(photo: np.ndarray) -> np.ndarray:
     return cache[key]
 
 
-train_tab, click_tab, explain_tab = st.tabs(["Train U-Net / DeepLab", "Few-click on your photo", "How upsampling works"])  # fmt: skip
-with train_tab:
+def _strokes_in_url(drawn: dict) -> str | None:
+    """The strokes of a link (``?strokes=``) followed by those drawn on the canvas, written
+    back to the URL, so a copied link reproduces the mask."""
+    raw, sent = url.get_param("strokes"), st.session_state.get(url.key("strokes_sent"))
+    if raw != sent:  # arrived with the link or edited by hand: these strokes stay underneath
+        st.session_state[url.key("strokes_base")] = raw
+    text = seg.join_strokes(st.session_state.get(url.key("strokes_base")), drawn)
+    st.session_state[url.key("strokes_sent")] = text
+    if text is None:
+        url.drop_param("strokes")
+    elif raw != text:
+        st.query_params["strokes"] = text  # (past UrlState's length cap: strokes are the view)
+    return text
+
+
+def _forget_link_strokes() -> None:
+    st.session_state[url.key("strokes_base")] = None  # the next run writes the drawn ones only
+
+
+SECTIONS = ["Train U-Net / DeepLab", "Few-click on your photo", "How upsampling works"]
+section = url.section(SECTIONS)
+if section == SECTIONS[0]:
     c1, c2, c3, c4 = st.columns(4)
     preset = url(c1.segmented_control, "Preset", "preset", "default", options=list(seg.PRESETS), on_change=url.reset) or "default"  # fmt: skip
     base = seg.PRESETS[preset]
@@ -133,7 +153,7 @@ with train_tab:
         st.caption("Each row is one stage; its four most active channels (viridis: dark = low, yellow = high). Without skips the decoder must rebuild edges from the blurry bottleneck.")  # fmt: skip
 
 
-with click_tab:
+if section == SECTIONS[1]:
     st.markdown("Mark the **object** and the **background** with a few strokes; a logistic-regression head on frozen MobileNetV2 features is fitted to the marked pixels in well under a second and labels every other pixel. Add strokes to refine.")  # fmt: skip
     st.latex(r"p(\mathrm{fg} \mid u) = \sigma\!\left(w^\top \varphi(u) + b\right)")
     image, where = image_input(url, "photo", default_photo="chelsea")
@@ -149,14 +169,18 @@ with click_tab:
             brush = url(left.slider, "Brush", "brush", 12, min_value=2, max_value=40)
             with left:
                 canvas = st_canvas(stroke_width=brush, stroke_color=FG if mark == "foreground" else BG, background_image=Image.fromarray(photo), width=cw, height=ch, drawing_mode="freedraw", key=f"segmentation.canvas.{hashlib.sha1(photo.tobytes()).hexdigest()[:12]}")  # fmt: skip
-            fg, bg, unused = seg.canvas_strokes(canvas.json_data, (cw, ch), (h, w), FG)
+            drawn, unused = seg.canvas_strokes(canvas.json_data, (cw, ch), FG)
             if unused:
                 st.warning(f"{unused} drawn object(s) are not free-hand strokes and were not used.")
-            if text := url.get_param(
-                "strokes"
-            ):  # ?strokes={"fg": [[x0,y0,x1,y1]], "bg": [...]} (0..1)
-                more_fg, more_bg = seg.parse_strokes(text, (h, w))
-                fg, bg = np.concatenate([fg, more_fg]), np.concatenate([bg, more_bg])
+            strokes = _strokes_in_url(drawn)
+            if st.session_state.get(url.key("strokes_base")):  # not on the canvas: a button
+                left.button(
+                    "Clear the link's strokes",
+                    icon=":material/ink_eraser:",
+                    on_click=_forget_link_strokes,
+                    key="seg-forget",
+                )
+            fg, bg = seg.parse_strokes(strokes, (h, w)) if strokes else (np.zeros((0, 2), int),) * 2
             if len(fg) + len(bg) == 0:
                 right.info("Draw on the photo: blue strokes on the object, then switch Marking to background and draw red-orange strokes around it.", icon=":material/draw:")  # fmt: skip
             else:
@@ -182,7 +206,7 @@ with click_tab:
             voc = seg.segment_online(_online_model(), photo := seg.prepare_photo(image))
             st.plotly_chart(seg.plot_overlay(photo, voc, seg.VOC_CLASSES, 0.5, sorted(set(np.unique(voc)))), key="seg-voc")  # fmt: skip
 
-with explain_tab:
+if section == SECTIONS[2]:
     st.markdown("**Transposed convolution** stamps a copy of the kernel for every input pixel, `stride` apart. When the kernel size is not a multiple of the stride the copies overlap unevenly and a checkerboard appears; bilinear upsampling followed by a convolution avoids it.")  # fmt: skip
     st.plotly_chart(seg.plot_transposed_conv(), key="seg-tconv")
     st.caption("How many kernel taps land on each output pixel of a stride-2 transposed convolution on a 4×4 input (viridis: more = brighter).")  # fmt: skip

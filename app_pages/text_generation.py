@@ -31,7 +31,7 @@ url = UrlState("textgen")
 
 
 with st.sidebar:
-    preset = url(st.segmented_control, "Preset", "preset", "default", options=list(tg.PRESETS), on_change=url.reset, args=(("preset", "txt_fp"),)) or "default"  # fmt: skip
+    preset = url(st.segmented_control, "Preset", "preset", "default", options=list(tg.PRESETS), on_change=url.reset, args=(("preset", "section", "txt_fp"),)) or "default"  # fmt: skip
     base = tg.PRESETS[preset]
     st.subheader("Model")
     level = url(st.segmented_control, "Tokens", "level", base.level, options=tg.LEVELS) or "char"

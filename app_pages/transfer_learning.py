@@ -220,16 +220,15 @@ if done:
     ) or next(iter(done))
     r = done[which]
     names, labels, va = r["class_names"], r["labels"], r["val_idx"]
-    t1, t2, t3, t4, t5 = st.tabs(
-        ["Confusion matrix", "Mistakes", "Grad-CAM", "Feature space", "Use it"]
-    )
-    with t1:
+    LOOKS = ["Confusion matrix", "Mistakes", "Grad-CAM", "Feature space", "Use it"]
+    look = url.section(LOOKS)
+    if look == LOOKS[0]:
         cm = viz.compute_confusion(labels[va], r["val_probs"].argmax(1), len(names))
         st.plotly_chart(viz.confusion_matrix(cm, names), key="cm")
         st.caption(
             "Rows: the true class; columns: the prediction. Colour is the share of the row, numbers are images."
         )
-    with t2:
+    if look == LOOKS[1]:
         fig = transfer.plot_mistakes(r)
         if fig is not None:
             st.plotly_chart(fig, key="wrong")
@@ -238,7 +237,7 @@ if done:
             )
         else:
             st.success("No validation image was misclassified.")
-    with t3:
+    if look == LOOKS[2]:
         i = url(
             st.slider, "Validation image", "cam_i", 0, min_value=0, max_value=max(len(va) - 1, 0)
         )
@@ -261,7 +260,7 @@ if done:
             st.caption(
                 "Grad-CAM (viridis): bright where the last convolution's features raise the chosen class's score."
             )
-    with t4:
+    if look == LOOKS[3]:
         if "features_after" in r:
             c1, c2 = st.columns(2)
             c1.plotly_chart(
@@ -291,7 +290,7 @@ if done:
             )
         else:
             st.info("Train the fine-tuning way to compare feature spaces before and after.")
-    with t5:
+    if look == LOOKS[4]:
         photo, _ = image_input(
             url, "use", label="Classify a new image", photos=assets.PHOTOS, default_photo="horse"
         )

@@ -14,9 +14,15 @@ from ui.text import md_escape
 log = logging.getLogger("dl_explorer")
 
 
+class EmptyState(Exception):  # noqa: N818 - a state, not an error
+    """Raised inside :func:`shown_errors` for a normal empty state ("choose a photo"): shown
+    as neutral information, not as an error."""
+
+
 @contextlib.contextmanager
 def shown_errors(container=None) -> Iterator[None]:
-    """Show a :class:`UserError` raised inside the block with ``st.error`` and carry on.
+    """Show a :class:`UserError` raised inside the block with ``st.error`` (an
+    :class:`EmptyState` with ``st.info``) and carry on.
 
     The message is plain text that may quote visitor input (a class or file name), so it is
     escaped for Markdown.
@@ -26,6 +32,8 @@ def shown_errors(container=None) -> Iterator[None]:
     """
     try:
         yield
+    except EmptyState as empty:
+        (container or st).info(str(empty), icon=":material/info:")
     except UserError as err:
         (container or st).error(md_escape(err), icon=":material/error:")
 

@@ -114,6 +114,35 @@ class UrlState:
         self.set_param(name, value)
         return value
 
+    def section(self, options: Sequence[str], name: str = "section") -> str:
+        """The page's section, chosen on a full-width row of buttons and kept in the URL.
+
+        Pages use this instead of ``st.tabs``: the choice is read from and written to the URL
+        like every other control (``?section=Few-click on your photo``), and only the chosen
+        section's code runs, where all tabs run on every rerun.
+        """
+        options = list(options)
+        chosen = self(
+            st.segmented_control,
+            "Section",
+            name,
+            options[0],
+            options=options,
+            required=True,
+            width="stretch",
+            label_visibility="collapsed",
+        )
+        return chosen if chosen in options else options[0]
+
+    def peek(self, name: str, default: Any, options: Sequence[Any] | None = None) -> Any:
+        """The value control ``name`` has or would start from, without drawing it (for a
+        section that needs another section's settings)."""
+        key = self.key(name)
+        if key in st.session_state:
+            return st.session_state[key]
+        raw = st.query_params.get(name)
+        return default if raw is None else parse(raw, default, options)
+
     def set_param(self, name: str, value: Any) -> None:
         """Write one value into the URL (skipped for long text)."""
         text = dump(value)
@@ -131,7 +160,7 @@ class UrlState:
         if name in st.query_params:
             del st.query_params[name]
 
-    def reset(self, keep: Sequence[str] = ("preset",)) -> None:
+    def reset(self, keep: Sequence[str] = ("preset", "section")) -> None:
         """Forget the page's controls but ``keep`` (URL and widget state), so that the next
         run draws them from the new preset: a preset control's ``on_change``, e.g.
         ``url(st.segmented_control, ..., on_change=url.reset, args=(("preset", "txt_fp"),))``.

@@ -9,7 +9,8 @@ convex problem on a few hundred labelled vectors: NumPy solves it in millisecond
 as analysis on the page rather than as a training job (a job's queue could add a minute).
 
 Strokes arrive as pixel coordinates: :func:`segment_pixels` rasterises line segments (the
-URL form, :func:`parse_strokes`) and :func:`canvas_strokes` reads a drawing canvas's paths.
+URL form, :func:`parse_strokes`); :func:`canvas_strokes` turns a drawing canvas's paths into
+that URL form, so drawn strokes go into the link too.
 """
 
 from __future__ import annotations
@@ -126,7 +127,9 @@ def parse_strokes(
     """Strokes from the URL form ``{"fg": [[x0,y0,x1,y1], ...], "bg": [...]}``.
 
     Coordinates are fractions of the image width and height (0..1), so the same link works
-    whatever size the photo is shown at. Returns (foreground xy, background xy) in pixels.
+    whatever size the photo is shown at. A segment may carry a fifth number, the brush
+    diameter as a fraction of the image width (strokes drawn on the canvas do); without it
+    the brush has ``radius`` pixels. Returns (foreground xy, background xy) in pixels.
 
     Raises:
         UserError: the text is not that form, or a coordinate is outside 0..1.
@@ -135,50 +138,100 @@ def parse_strokes(
         'Strokes must look like {"fg": [[x0, y0, x1, y1]], "bg": [[...]]} with '
         "coordinates between 0 and 1."
     )
+    h, w = shape
+    out = []
     try:
         data = json.loads(text)
-        h, w = shape
-        out = []
         for kind in ("fg", "bg"):
-            segs = np.asarray(data.get(kind, []), "float64").reshape(-1, 4)
-            if ((segs < 0) | (segs > 1)).any() or not np.isfinite(segs).all():
+            segs = [np.asarray(s, "float64") for s in data.get(kind, [])]
+            if any(s.shape not in ((4,), (5,)) for s in segs):
                 raise bad
-            out.append(segment_pixels(segs * [w - 1, h - 1, w - 1, h - 1], shape, radius))
+            if any(((s < 0) | (s > 1)).any() or not np.isfinite(s).all() for s in segs):
+                raise bad
+            parts = [np.zeros((0, 2), int)]
+            for s in segs:
+                r = s[4] * w / 2 if len(s) == 5 else radius
+                parts.append(segment_pixels(s[:4] * [w - 1, h - 1, w - 1, h - 1], shape, r))
+            out.append(np.unique(np.concatenate(parts), axis=0))
     except (ValueError, TypeError, AttributeError) as err:
         raise bad from err
     return out[0], out[1]
 
 
+def _simplify(pts: np.ndarray, tolerance: float) -> np.ndarray:
+    """Ramer-Douglas-Peucker: the fewest points within ``tolerance`` of the polyline."""
+    if len(pts) < 3:
+        return pts
+    a, b = pts[0], pts[-1]
+    d = b - a
+    norm = float(np.hypot(*d))
+    rel = pts - a
+    dist = np.abs(d[0] * rel[:, 1] - d[1] * rel[:, 0]) / norm if norm else np.hypot(*rel.T)
+    i = int(dist.argmax())
+    if dist[i] <= tolerance:
+        return np.vstack([a, b])
+    return np.vstack([_simplify(pts[: i + 1], tolerance)[:-1], _simplify(pts[i:], tolerance)])
+
+
 def canvas_strokes(
     drawing: dict | None,
     canvas_size: tuple[int, int],
-    shape: tuple[int, int],
     fg_colour: str,
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """Foreground and background pixels from a drawing canvas's Fabric.js JSON.
+    tolerance: float = 1.0,
+) -> tuple[dict[str, list[list[float]]], int]:
+    """A drawing canvas's free-drawn paths in the URL form that :func:`parse_strokes` reads.
 
-    Free-drawn paths in ``fg_colour`` are foreground, any other colour background; the
-    points of each path are joined into segments and scaled from the canvas (width, height)
-    to the image. Returns (foreground xy, background xy, number of objects that were not
-    free-drawn paths and so were not used).
+    Paths in ``fg_colour`` are foreground, any other colour background. Each path's points
+    (Fabric.js ``path`` commands, canvas pixels) are simplified to within ``tolerance``
+    canvas pixels and joined into segments ``[x0, y0, x1, y1, diameter]``, all as fractions
+    of the canvas (width, height), rounded to 3 decimals, so the strokes fit in a link.
+    Returns ({"fg": [...], "bg": [...]}, number of objects that were not free-drawn paths
+    and so were not used).
     """
-    h, w = shape
     cw, ch = canvas_size
-    fg, bg, unused = [], [], 0
+    out: dict[str, list[list[float]]] = {"fg": [], "bg": []}
+    unused = 0
     for obj in (drawing or {}).get("objects", []):
-        if obj.get("type") != "path" or not obj.get("path"):
+        # Fabric.js 6 (streamlit-drawable-canvas >= 0.10) names the class "Path", older "path"
+        if str(obj.get("type", "")).lower() != "path" or not obj.get("path"):
             unused += 1
             continue
         pts = np.array([cmd[-2:] for cmd in obj["path"] if len(cmd) >= 3], "float64")
+        if len(pts) == 0:
+            unused += 1
+            continue
+        pts = _simplify(pts, tolerance)
         if len(pts) == 1:
             pts = np.vstack([pts, pts])
-        pts *= [w / cw, h / ch]
-        segs = np.hstack([pts[:-1], pts[1:]])
-        radius = float(obj.get("strokeWidth", 10)) / 2 * w / cw
-        pix = segment_pixels(segs, shape, radius)
-        (fg if str(obj.get("stroke", "")).lower() == fg_colour.lower() else bg).append(pix)
-    cat = lambda parts: np.unique(np.concatenate(parts), axis=0) if parts else np.zeros((0, 2), int)  # noqa: E731
-    return cat(fg), cat(bg), unused
+        pts = np.clip(pts / [cw - 1, ch - 1], 0, 1)
+        diameter = min(1.0, float(obj.get("strokeWidth", 10)) / cw)
+        kind = "fg" if str(obj.get("stroke", "")).lower() == fg_colour.lower() else "bg"
+        for (x0, y0), (x1, y1) in zip(pts[:-1], pts[1:], strict=True):
+            out[kind].append([round(float(v), 3) for v in (x0, y0, x1, y1, diameter)])
+    return out, unused
+
+
+def join_strokes(*parts: str | dict | None) -> str | None:
+    """Strokes in the URL form, one after the other (``None`` when there are none).
+
+    Each part is URL text (checked as :func:`parse_strokes` would), a dict from
+    :func:`canvas_strokes`, or ``None``.
+
+    Raises:
+        UserError: a text part is not the URL form.
+    """
+    out: dict[str, list] = {"fg": [], "bg": []}
+    for part in parts:
+        if part is None:
+            continue
+        if isinstance(part, str):
+            parse_strokes(part, (2, 2))  # raises the sentence for a bad text
+            part = json.loads(part)
+        for kind in out:
+            out[kind] += list(part.get(kind, []))
+    if not out["fg"] and not out["bg"]:
+        return None
+    return json.dumps({k: v for k, v in out.items() if v}, separators=(",", ":"))
 
 
 # -- the head --------------------------------------------------------------------------------

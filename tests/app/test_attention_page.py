@@ -85,7 +85,8 @@ def test_uploaded_text_file_is_used():
     at.file_uploader(key="attention.file").set_value(
         ("bad.txt", b"\x00\x01\x02" * 50, "text/plain")
     ).run()
-    assert not at.exception and at.error
+    assert not at.exception and "Showing the text in the box instead" in at.error[0].value
+    assert "animal" in _tokens(at) and _chart(at, "model_view")  # the box's sentence, drawn
 
 
 def test_compare_and_embeddings_sections():

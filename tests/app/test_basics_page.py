@@ -30,12 +30,13 @@ def _errors(at: AppTest) -> list[str]:
 def test_first_load_shows_the_data_and_the_lessons():
     at = _page()
     assert at.title[0].value == "Neural-network basics"
-    charts = [el for el in at.main if getattr(el, "type", "") == "plotly_chart"]
-    assert len(charts) >= 3  # activations, perceptron, loss surface
     data = _component(at)  # the data, in the click-to-add editor
     assert data["mode"] == "edit" and len(data["yTrain"]) == 80 and len(data["yTest"]) == 20
-    assert any("XOR" in c.value for c in at.caption)
     assert at.slider(key="basics.epochs").value == 3  # the tiny preset from the URL
+    at.segmented_control(key="basics.section").set_value("Lessons").run()
+    charts = [el for el in at.main if getattr(el, "type", "") == "plotly_chart"]
+    assert len(charts) >= 3  # activations, perceptron, loss surface
+    assert any("XOR" in c.value for c in at.caption)
 
 
 def _component(at: AppTest) -> dict:
@@ -81,6 +82,7 @@ def test_train_shows_the_player_where_the_link_says_and_exports():
     assert (data["start"], data["by"], data["speed"]) == (5, "batch", 30)  # from the link
     assert data["features"] == ["x", "y", "xy"] and data["layout"][0] == [3, 3]
     assert len(data["trainLoss"]) == 13 and data["trainLoss"][-1] < data["trainLoss"][0]
+    at.segmented_control(key="basics.section").set_value("Export").run()
     assert any("keras.layers.Dense(3, activation='tanh')" in c.value for c in at.code)
 
 
@@ -117,7 +119,7 @@ def test_csv_upload_trains(tmp_path):
 
 
 def test_compare_two_optimizers_overlays_their_curves():
-    at = _page(cmp="sgd")
+    at = _page(cmp="sgd", section="Compare")
     _button(at, "basics.train2").click().run()
     assert not at.exception, [e.value for e in at.exception]
     specs = [json.loads(el.proto.spec) for el in at.get("plotly_chart")]

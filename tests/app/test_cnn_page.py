@@ -12,7 +12,8 @@ from streamlit.testing.v1 import AppTest
 from tests.app.conftest import APP, RUN_TIMEOUT
 from ui.text import md_escape
 
-TRAINED = "Your trained CNN (third tab)"
+TRAINED = "Your trained CNN (Train your own CNN)"
+NETWORK, TRAIN = "Inside a network", "Train your own CNN"
 UPLOAD = "Upload a .keras model"
 
 
@@ -34,6 +35,12 @@ def _errors(at) -> list[str]:
     return [e.value for e in at.error]
 
 
+def _section(at, name: str) -> AppTest:
+    at.segmented_control(key="cnn.section").set_value(name).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 def _png(h: int, w: int, seed: int = 0) -> bytes:
     img = np.random.default_rng(seed).integers(0, 255, (h, w, 3), dtype=np.uint8)
     img[h // 4 : h // 2, w // 4 : w // 2] = 255
@@ -45,9 +52,7 @@ def _png(h: int, w: int, seed: int = 0) -> bytes:
 def test_first_load_shows_convolution_and_pretrained_network_and_controls_go_into_the_url():
     at = _page()
     assert at.title[0].value == "Convolutional networks"
-    # conv, data, top-5, Grad-CAM, architecture, filters, feature maps
-    assert _charts(at) == 7 and not _errors(at)
-    assert {s.value for s in at.subheader} >= {"What the network sees", "Layer browser"}
+    assert _charts(at) == 1 and not _errors(at)  # the convolution: only its section runs
     at.selectbox(key="cnn.kernel").set_value("sharpen")
     at.slider(key="cnn.stride").set_value(3)
     at.segmented_control(key="cnn.pad").set_value("valid")
@@ -57,6 +62,9 @@ def test_first_load_shows_convolution_and_pretrained_network_and_controls_go_int
         at.query_params["pad"]
     )
     assert any("**50×33**" in m.value for m in at.markdown)  # 150×100 input, 3×3, stride 3
+    _section(at, NETWORK)
+    assert _charts(at) == 5 and not _errors(at)  # top-5, Grad-CAM, architecture, filters, maps
+    assert {s.value for s in at.subheader} >= {"What the network sees", "Layer browser"}
 
 
 def test_bad_kernels_and_strides_give_sentences_and_the_page_keeps_working():
@@ -66,17 +74,21 @@ def test_bad_kernels_and_strides_give_sentences_and_the_page_keeps_working():
     assert not at.exception and any("NaN" in e for e in _errors(at))
     at.text_area(key="cnn.custom").set_value("0 0 0\n0 0 0\n0 0 0").run()
     assert any("all zeros" in e for e in _errors(at))
-    assert _charts(at) == 6  # the network tab still draws
+    assert _charts(at) == 0
     at.text_area(key="cnn.custom").set_value("1 1\n1 1").run()
-    assert not _errors(at) and _charts(at) == 7
+    assert not _errors(at) and _charts(at) == 1
 
 
 def test_an_uploaded_image_is_classified_and_explained_and_a_non_image_is_refused():
     at = _page()
     at.segmented_control(key="cnn.img_src").set_value("Upload").run()
+    prompt = "Choose a sample photo or upload an image above."
+    assert not _errors(at) and [i.value for i in at.info].count(prompt) == 1  # info, not error
     at.file_uploader(key="cnn.img_file").set_value(("photo.png", _png(90, 120), "image/png")).run()
     assert not at.exception and not _errors(at)
-    assert _charts(at) == 7 and "img_fp" in at.query_params
+    assert _charts(at) == 1 and "img_fp" in at.query_params
+    _section(at, NETWORK)
+    assert _charts(at) == 5 and not _errors(at)  # the same upload, classified
     at.file_uploader(key="cnn.img_file").set_value(("evil.png", b"<svg>no</svg>", "image/png"))
     at.run()
     assert not at.exception and _errors(at)
@@ -84,18 +96,18 @@ def test_an_uploaded_image_is_classified_and_explained_and_a_non_image_is_refuse
 
 
 def test_tiny_training_then_grad_cam_and_activation_maximisation_on_the_trained_cnn():
-    at = _page(net=TRAINED)
+    at = _page(net=TRAINED, section=NETWORK)
     assert any("Train a CNN" in e for e in _errors(at))  # nothing trained yet: a sentence
-    at.button(key="cnn-train").click().run()
+    _section(at, TRAIN).button(key="cnn-train").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert not _errors(at), _errors(at)
     labels = {m.label for m in at.metric}
     assert {"Test accuracy", "Training time", "Test images"} <= labels
-    at.toggle(key="cnn.am").set_value(True).run()
+    assert _charts(at) == 5  # data, curves, confusion, misclassified, before/after
+    _section(at, NETWORK).toggle(key="cnn.am").set_value(True).run()
     assert not at.exception and not _errors(at)
-    # data, curves, confusion, misclassified, before/after, conv, top-5, Grad-CAM, arch,
-    # filters, feature maps, activation maximisation (grid + curve)
-    assert _charts(at) == 13
+    # top-5, Grad-CAM, arch, filters, feature maps, activation maximisation (grid + curve)
+    assert _charts(at) == 7
     assert any("filter 0 of 'conv1'" in c.value for c in at.caption)  # the tiny CNN's only layer
 
 
@@ -116,7 +128,7 @@ def test_a_keras_upload_is_explored_and_a_non_cnn_is_refused():
          keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3, activation="softmax")]
     )  # fmt: skip
     mlp = keras.Sequential([keras.Input((5,)), keras.layers.Dense(2)])
-    at = _page(net=UPLOAD)
+    at = _page(net=UPLOAD, section=NETWORK)
     assert any(md_escape("Upload a .keras") in e for e in _errors(at))
     before = _charts(at)
     at.file_uploader(key="cnn.mfile").set_value(("m.keras", _keras_bytes(cnn_model), "x")).run()
@@ -139,7 +151,7 @@ def _zip(classes: int) -> bytes:
 
 
 def test_a_zip_of_class_folders_becomes_the_training_set_and_one_class_is_refused():
-    at = _page(net=UPLOAD)
+    at = _page(section=TRAIN)
     at.selectbox(key="cnn.dataset").set_value("upload").run()
     assert any(md_escape("Upload a .zip") in e for e in _errors(at))
     at.file_uploader(key="cnn.zip_file").set_value(("one.zip", _zip(1), "application/zip")).run()

@@ -78,10 +78,13 @@ def test_gan_and_vae_train_on_the_tiny_preset_and_show_results():
     at.slider(key="gan.epoch").set_value(1).run()
     at.slider(key="gan.dir0").set_value(2.0).run()
     assert not at.exception
+    at.segmented_control(key="gan.section").set_value("Autoencoder / VAE").run()
     at.button(key="train-VAE").click().run()
     assert not at.exception and not at.error
-    assert _charts(at) == 3  # + scatter, VAE curves
-    assert _images(at) == 5 + 2 + 2  # + plane grid, reconstructions; side by side
+    assert _charts(at) == 2  # scatter, VAE curves
+    assert _images(at) == 1 + 2  # data, plane grid, reconstructions
+    at.segmented_control(key="gan.section").set_value("Side by side").run()
+    assert _images(at) == 1 + 2 and not at.error  # data; both models' samples
     assert any("DCGAN: 2 epochs" in c.value for c in at.caption)
 
 
@@ -107,3 +110,24 @@ def test_learning_rate_10_fails_the_job_with_a_sentence():
     at.button(key="train-DCGAN").click().run()
     assert not at.exception
     assert any("diverged" in e.value and "learning rate" in e.value for e in at.error)
+
+
+def test_the_train_hint_leaves_once_training_is_under_way(fresh_home):
+    from dl_core import jobs
+
+    def hints(at) -> list[str]:
+        return [i.value for i in at.info if i.value.startswith("Press **Train** to watch")]
+
+    class Idle(jobs.Executor):  # queues jobs and never runs them: the job stays under way
+        def wake(self, key: str) -> None:
+            pass
+
+    jobs.set_executor(Idle())
+    try:
+        at = _page()
+        assert len(hints(at)) == 1
+        at.button(key="train-DCGAN").click().run()
+        assert not at.exception and any(b.label == "Stop" for b in at.button)  # queued
+        assert hints(at) == []  # the progress panel says what is happening instead
+    finally:
+        jobs.set_executor(None)

@@ -56,9 +56,7 @@ def _upload(at, data: bytes, name: str = "photo.png") -> AppTest:
 def test_first_load_shows_data_diagrams_and_a_prompt_and_controls_go_into_the_url():
     at = _page()
     assert at.title[0].value == "Semantic segmentation"
-    assert len(at.get("plotly_chart")) == 3  # the data, transposed conv, atrous
-    assert any("Draw on the photo" in i.value for i in at.info)  # few-click waits for strokes
-    assert any("cannot reach" in c.value for c in at.caption)  # offline: no Pascal VOC model
+    assert _charts(at) == [c for c in _charts(at) if "seg-samples" in c] != []  # the data
     assert not at.error
     at.segmented_control(key="segmentation.arch").set_value("deeplab").run()
     at.multiselect(key="segmentation.rates").set_value([1, 3]).run()
@@ -76,7 +74,7 @@ def test_tiny_training_shows_masks_iou_overlay_feature_maps_and_a_png():
     assert not at.exception, [e.value for e in at.exception]
     assert any("done" in m.value for m in at.markdown)
     charts = len(at.get("plotly_chart"))
-    assert charts >= 3 + 5  # + predictions, IoU, overlay, class share, feature maps
+    assert charts >= 1 + 5  # the data + predictions, IoU, overlay, class share, feature maps
     assert any("Mean IoU" in c.value for c in at.caption)
     downloads = at.get("download_button")
     assert downloads and downloads[0].proto.label == "Download mask (PNG)"
@@ -97,8 +95,17 @@ def test_the_twin_without_skips_is_shown_side_by_side():
     assert any("With skips" in m.value for m in at.markdown)
 
 
+def test_few_click_waits_for_strokes_and_the_explainer_draws():
+    at = _page(section="Few-click on your photo")
+    assert any("Draw on the photo" in i.value for i in at.info)  # few-click waits for strokes
+    assert any("cannot reach" in c.value for c in at.caption)  # offline: no Pascal VOC model
+    assert not at.error and "strokes" not in at.query_params
+    at.segmented_control(key="segmentation.section").set_value("How upsampling works").run()
+    assert len(_charts(at)) == 2 and not at.error  # transposed conv, atrous
+
+
 def test_uploaded_photo_is_segmented_from_url_strokes_and_bad_input_gives_sentences():
-    at = _page(strokes=STROKES)
+    at = _page(strokes=STROKES, section="Few-click on your photo")
     _upload(at, _png())
     assert not at.error, [e.value for e in at.error]
     assert any("Head fitted on" in c.value and "your image" in c.value for c in at.caption)
@@ -117,3 +124,13 @@ def test_uploaded_photo_is_segmented_from_url_strokes_and_bad_input_gives_senten
     assert any("single flat colour" in e.value for e in at.error)
     at.file_uploader(key="segmentation.photo_file").set_value(("evil.png", b"<svg>no</svg>", "image/png")).run()  # fmt: skip
     assert at.error and not at.exception
+
+
+def test_the_strokes_of_a_link_go_back_into_the_url_and_can_be_cleared():
+    at = _page(strokes=STROKES, section="Few-click on your photo")  # the sample photo
+    assert any("Head fitted on" in c.value for c in at.caption)
+    raw = at.query_params["strokes"]
+    assert json.loads(raw[0] if isinstance(raw, list) else raw) == json.loads(STROKES)
+    at.button(key="seg-forget").click().run()
+    assert not at.exception and "strokes" not in at.query_params
+    assert any("Draw on the photo" in i.value for i in at.info)  # nothing drawn yet

@@ -43,6 +43,32 @@ def test_model_view_of_a_real_sentence_and_an_upload(page, server, tmp_path):
     screenshot(page, "attention-upload")
 
 
+def test_section_labels_fit_and_a_refused_upload_keeps_the_view(page, server, tmp_path):
+    base, _ = server
+    page.goto(f"{base}/attention?preset=tiny&text={SENTENCE}")
+    wait_idle(page)
+    sections = page.locator(".st-key-attention-view")
+    for label in ("Compare two sentences", "Sentence embeddings", "Train a tiny transformer"):
+        text = sections.get_by_role("radio", name=label).locator("p")
+        assert text.inner_text() == label
+        assert text.evaluate("p => p.scrollWidth <= p.clientWidth"), f"{label} is cut short"
+    page.locator(".st-key-model_view .js-plotly-plot").wait_for()
+
+    path = tmp_path / "binary.txt"
+    path.write_bytes(b"\x00\x01\x02" * 50)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
+    page.get_by_text("Showing the text in the box instead").wait_for()
+    wait_idle(page)
+    assert_no_exception(page)
+    assert page.locator(".st-key-model_view .js-plotly-plot").count() == 1  # the view stays
+    assert page.get_by_text("[CLS] the animal didn ' t cross").count() >= 1  # the box's text
+    screenshot(page, "attention-refused-upload")
+
+    sections.get_by_role("radio", name="Train a tiny transformer").click()
+    page.wait_for_url("**view=Train+a+tiny+transformer*")  # in the link
+    page.get_by_role("button", name="Train").wait_for()
+
+
 def test_tiny_transformer_trains_in_a_worker(page, server):
     base, _ = server
     page.goto(f"{base}/attention?preset=tiny&view=Train+a+tiny+transformer")

@@ -29,6 +29,22 @@ def _in_link(page, part: str) -> None:
     page.wait_for_function(f"() => location.search.includes({part!r})")
 
 
+def _section(page, name: str) -> None:
+    """Choose a section with the control a visitor clicks; it goes into the link."""
+    page.locator(".st-key-basics-section").get_by_role("radio", name=name, exact=True).click()
+    page.wait_for_function(
+        f"() => new URLSearchParams(location.search).get('section') === {name!r}",
+    )
+
+
+def _param(page, name: str, value: str | None) -> None:
+    """Wait until the link's ``name`` is exactly ``value`` (None: gone from the link)."""
+    want = "null" if value is None else repr(value)
+    page.wait_for_function(
+        f"() => new URLSearchParams(location.search).get({name!r}) === {want}"
+    )
+
+
 def test_train_step_play_extend_and_screenshot(page, server):
     base, _ = server
     page.goto(f"{base}/basics?preset=tiny&data=xor&feat=%5B%22x%22,%22y%22,%22xy%22%5D&epochs=6")
@@ -81,13 +97,14 @@ def test_train_step_play_extend_and_screenshot(page, server):
     # it moves on without a click
     wait_until(lambda: int(shown.get_attribute("data-index") or 0) > 25, UI_S, "Play to move on")
     assert_no_exception(page)
-    page.get_by_role("tab", name="Export").click()
+    _section(page, "Export")
     page.get_by_text("Download the trained model").wait_for()
     assert "PlaneFeatures" in page.locator('[data-testid="stCode"]').first.inner_text()
     screenshot(page, "basics-export")
-    page.get_by_role("tab", name="Lessons").click()
+    _section(page, "Lessons")
     page.get_by_text("A loss surface").wait_for()
-    assert page.locator(".st-key-basics-fig_surface .js-plotly-plot").count() == 1
+    page.locator(".st-key-basics-fig_surface .js-plotly-plot").wait_for()  # drawn on choosing
+    assert "play=" not in page.url  # the player is not on show, so the link does not play
     page.locator(".st-key-basics-fig_perc").scroll_into_view_if_needed()
     screenshot(page, "basics-lessons")
     page.locator(".st-key-basics-fig_surface").scroll_into_view_if_needed()
@@ -141,3 +158,55 @@ def test_clicking_the_plane_adds_points_that_reach_the_link(page, server):
     _button(page, "train").click()
     _shown(page, r"Epoch 0\.00", TRAIN_S)
     assert_no_exception(page)
+
+
+def test_the_scrubber_dragged_with_the_mouse_writes_the_step_and_a_link_restores_it(page, server):
+    base, _ = server
+    link = f"{base}/basics?preset=tiny&data=xor&epochs=20&seed=7"
+    page.goto(link)
+    wait_idle(page)
+    _button(page, "train").click()
+    _shown(page, r"Epoch 0\.00", timeout=ceiling_ms(TRAIN_S))
+    player = page.locator(".st-key-basics-player .dlx")
+    scrub = page.locator(".st-key-basics-player input[data-ctl=scrub]")
+    scrub.scroll_into_view_if_needed()
+    box = scrub.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + 3, y)  # the thumb, at step 0
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.3, y, steps=8)
+    _param(page, "step", player.get_attribute("data-index"))  # a pause mid-drag reaches the link
+    wait_idle(page)  # and the page has rerun while the mouse is still down
+    page.mouse.move(box["x"] + box["width"] * 0.6, y, steps=8)
+    page.mouse.up()
+    index = int(player.get_attribute("data-index"))
+    assert 0 < index < int(scrub.get_attribute("max")) and scrub.input_value() == str(index)
+    _param(page, "step", str(index))  # the dragged-to step is in the link
+    wait_idle(page)
+    assert player.get_attribute("data-index") == str(index)  # and the view stayed there
+    shown = page.locator(".st-key-basics-player .stats").inner_text().split(" · ")[0]
+
+    page.locator(".st-key-basics-player select[data-ctl=speed]").select_option("2")
+    _param(page, "speed", "2")
+    _player(page, "play").click()
+    _param(page, "play", "1")
+    _player(page, "play").click()  # Pause
+    _param(page, "play", None)  # a paused player's link does not play
+    wait_idle(page)
+
+    page.goto(f"{link}&step={index}")  # a shared link: the view and the thumb at that step
+    player.wait_for()
+    assert player.get_attribute("data-index") == str(index)
+    assert scrub.input_value() == str(index)  # the thumb where the view is, not at 0
+    assert page.locator(".st-key-basics-player .stats").inner_text().startswith(shown)
+    assert_no_exception(page)
+    screenshot(page, "basics-link-step")
+
+    page.goto(f"{link}&step=0&speed=2&play=1")  # a link that plays, paused by the visitor
+    player.wait_for()
+    _param(page, "play", "1")
+    _player(page, "play").click()
+    _param(page, "play", None)
+    paused_at = player.get_attribute("data-index")
+    assert scrub.input_value() == paused_at
+    _param(page, "step", paused_at)

@@ -24,7 +24,8 @@ def test_upload_a_photo_and_screenshot_grad_cam(page, server, tmp_path):
     assert "img_fp=" in page.url  # the upload is in the link
     screenshot(page, "cnn-convolution")
 
-    page.get_by_role("tab", name="Inside a network").click()
+    page.locator(".st-key-cnn-section").get_by_role("radio", name="Inside a network").click()
+    page.wait_for_url("**section=Inside*")  # the section is in the link
     page.get_by_text("What the network sees").wait_for()
     wait_idle(page)
     assert_no_exception(page)
@@ -32,9 +33,8 @@ def test_upload_a_photo_and_screenshot_grad_cam(page, server, tmp_path):
     assert page.get_by_text("espresso").count() + page.get_by_text("cup").count() >= 1
     screenshot(page, "cnn-grad-cam")
     # Streamlit scrolls inside its own container, so a page screenshot stops at the fold:
-    # also save the Grad-CAM figure itself (the second chart of the tab: top-5, then it).
-    panel = page.locator('[data-testid="stTabs"] [role="tabpanel"]:visible').first
-    cam = panel.locator('[data-testid="stPlotlyChart"]').nth(1)
+    # also save the Grad-CAM figure itself.
+    cam = page.locator(".st-key-cam")
     cam.scroll_into_view_if_needed()
     drawn = cam.locator(".imagelayer image")  # the photo and its Grad-CAM overlay
     wait_until(lambda: drawn.count() >= 2, UI_S, "the Grad-CAM figure to be drawn")
@@ -42,7 +42,7 @@ def test_upload_a_photo_and_screenshot_grad_cam(page, server, tmp_path):
     cam.screenshot(path=str(OUT / "cnn-grad-cam-figure.png"))
     assert (OUT / "cnn-grad-cam-figure.png").stat().st_size > 20_000  # a drawn figure
 
-    page.get_by_role("tab", name="Train your own CNN").click()
+    page.locator(".st-key-cnn-section").get_by_role("radio", name="Train your own CNN").click()
     page.locator(".st-key-cnn-train button").click()
     page.get_by_text("Test accuracy").wait_for(timeout=ceiling_ms(TRAIN_S))
     wait_idle(page)

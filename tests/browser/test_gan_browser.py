@@ -48,7 +48,8 @@ def test_upload_train_and_screenshot_the_sample_grid(page, server, tmp_path):
     page.get_by_text("Spherical interpolation from sample A").scroll_into_view_if_needed()
     screenshot(page, "gan-latent")
 
-    page.get_by_role("tab", name="Autoencoder / VAE").click()
+    page.locator(".st-key-gan-section").get_by_role("radio", name="Autoencoder / VAE").click()
+    page.wait_for_url("**section=Autoencoder*")  # the section is in the link
     page.locator(".st-key-train-VAE button").click()
     page.get_by_text("Codes of training images").wait_for(timeout=ceiling_ms(TRAIN_S))
     wait_idle(page)

@@ -1,6 +1,6 @@
-"""The segmentation page in Chromium: upload a real photo, segment it from strokes given in
-the link (the canvas takes mouse strokes; the ``strokes`` URL parameter is the scripted path),
-screenshot the overlay; train the tiny U-Net in a real worker (slow)."""
+"""The segmentation page in Chromium: draw strokes with the mouse on the canvas and get a
+mask whose strokes go into the link; upload a real photo and segment it from strokes given
+in the link; screenshot the overlays; train the tiny U-Net in a real worker (slow)."""
 
 import json
 import re
@@ -22,6 +22,57 @@ STROKES = json.dumps(
 )
 
 
+def _section(page, name: str) -> None:
+    """Choose a section with the control a visitor clicks; it goes into the link."""
+    page.locator(".st-key-segmentation-section").get_by_role("radio", name=name).click()
+    page.wait_for_function(
+        f"() => new URLSearchParams(location.search).get('section') === {name!r}",
+    )
+
+
+def _stroke(page, canvas, points) -> None:
+    """Press, drag through ``points`` (fractions of the canvas) and release the mouse."""
+    box = canvas.bounding_box()
+    xy = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
+    page.mouse.move(*xy[0])
+    page.mouse.down()
+    for x, y in xy[1:]:
+        page.mouse.move(x, y, steps=6)
+    page.mouse.up()
+
+
+def test_strokes_drawn_with_the_mouse_give_a_mask_and_go_into_the_link(page, server):
+    base, _ = server
+    page.goto(f"{base}/segmentation?preset=tiny")
+    wait_idle(page)
+    _section(page, "Few-click on your photo")
+    canvas = page.locator("canvas.upper-canvas").first  # Fabric.js takes the mouse here
+    canvas.wait_for()
+    canvas.scroll_into_view_if_needed()
+    wait_idle(page)
+    _stroke(page, canvas, [(0.45, 0.45), (0.55, 0.5), (0.6, 0.6)])  # on the cat
+    page.get_by_text(re.compile("Draw on the photo")).wait_for()  # object only
+    page.locator(".st-key-segmentation-mark").get_by_role("radio", name="background").click()
+    wait_idle(page)
+    _stroke(page, canvas, [(0.04, 0.1), (0.05, 0.5), (0.04, 0.9)])  # the left edge
+    fitted = page.get_by_text(re.compile(r"Head fitted on \d+ object and \d+ background"))
+    fitted.wait_for(timeout=ceiling_ms(TRAIN_S))
+    wait_idle(page)
+    assert_no_exception(page)
+    assert page.get_by_text("not free-hand strokes").count() == 0  # the canvas's "Path"s count
+    assert page.locator(".st-key-seg-fc_overlay .js-plotly-plot").count() == 1
+    strokes = json.loads(page.evaluate("new URLSearchParams(location.search).get('strokes')"))
+    assert len(strokes["fg"]) >= 1 and len(strokes["bg"]) >= 1  # what was drawn is in the link
+    caption = fitted.inner_text()
+    page.locator(".st-key-seg-fc_overlay").scroll_into_view_if_needed()
+    screenshot(page, "segmentation-drawn")
+
+    page.goto(page.evaluate("location.href"))  # the copied link: the same mask, no drawing
+    again = page.get_by_text(re.compile(r"Head fitted on"))
+    again.wait_for(timeout=ceiling_ms(TRAIN_S))
+    assert again.inner_text().split(" in ")[0] == caption.split(" in ")[0]
+
+
 def test_upload_a_photo_and_segment_it_from_strokes(page, server, tmp_path):
     from dl_core.assets import load_photo
 
@@ -31,7 +82,7 @@ def test_upload_a_photo_and_segment_it_from_strokes(page, server, tmp_path):
     page.goto(f"{base}/segmentation?preset=tiny&photo_src=Upload&strokes={quote(STROKES)}")
     wait_idle(page)
     assert_no_exception(page)
-    page.get_by_role("tab", name="Few-click on your photo").click()
+    _section(page, "Few-click on your photo")
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
     page.get_by_text(re.compile(r"Head fitted on \d+ object")).wait_for(timeout=ceiling_ms(TRAIN_S))
     wait_idle(page)

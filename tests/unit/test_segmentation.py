@@ -207,17 +207,36 @@ def test_few_click_bad_input_gives_sentences():
     assert big.shape == (320, 640, 3)  # shrunk to 640 px on the longer side
 
 
-def test_canvas_paths_become_pixels_of_the_right_kind():
+def test_canvas_paths_become_url_strokes_of_the_right_kind():
+    # streamlit-drawable-canvas 0.13 (Fabric.js 6) emits "Path"; older versions "path"
     drawing = {"objects": [
-        {"type": "path", "stroke": "#0072B2", "strokeWidth": 4, "path": [["M", 10, 10], ["Q", 10, 10, 20, 10], ["L", 30, 10]]},
+        {"type": "Path", "stroke": "#0072B2", "strokeWidth": 4, "path": [["M", 10, 10], ["Q", 10, 10, 20, 10], ["L", 30, 10]]},
         {"type": "path", "stroke": "#D55E00", "strokeWidth": 4, "path": [["M", 50, 40], ["L", 50, 60]]},
-        {"type": "rect", "left": 1, "top": 1},
+        {"type": "Rect", "left": 1, "top": 1},
     ]}  # fmt: skip
-    fg, bg, unused = seg.canvas_strokes(drawing, (100, 80), (40, 50), "#0072b2")  # image half size
+    drawn, unused = seg.canvas_strokes(drawing, (101, 81), "#0072b2")
     assert unused == 1
+    assert drawn["fg"] == [[0.1, 0.125, 0.3, 0.125, 0.04]]  # 3 collinear points -> 1 segment
+    assert drawn["bg"] == [[0.5, 0.5, 0.5, 0.75, 0.04]]
+    text = seg.join_strokes(drawn)
+    fg, bg = seg.parse_strokes(text, (41, 51))  # the image at half the canvas size
     assert set(fg[:, 1]) <= {4, 5, 6} and fg[:, 0].min() <= 5 and fg[:, 0].max() >= 15
     assert set(bg[:, 0]) <= {24, 25, 26} and bg[:, 1].min() <= 20 and bg[:, 1].max() >= 30
-    assert seg.canvas_strokes(None, (100, 80), (40, 50), "#0072b2")[0].shape == (0, 2)
+    assert seg.canvas_strokes(None, (100, 80), "#0072b2") == ({"fg": [], "bg": []}, 0)
+
+
+def test_a_wiggly_path_is_simplified_and_strokes_join_with_a_link():
+    t = np.linspace(0, 2 * np.pi, 200)
+    path = [["M", 50, 50]] + [["L", 50 + 40 * np.cos(a), 50 + 40 * np.sin(a)] for a in t]
+    drawing = {"objects": [{"type": "Path", "stroke": "#0072b2", "strokeWidth": 6, "path": path}]}
+    drawn, _ = seg.canvas_strokes(drawing, (101, 101), "#0072b2")
+    assert 8 <= len(drawn["fg"]) <= 40  # a circle within 1 px: far fewer than 200 segments
+    link = '{"bg": [[0.1, 0.1, 0.2, 0.2]]}'
+    joined = json.loads(seg.join_strokes(link, drawn))
+    assert joined["bg"] == [[0.1, 0.1, 0.2, 0.2]] and joined["fg"] == drawn["fg"]
+    assert seg.join_strokes(None, {"fg": [], "bg": []}) is None
+    with pytest.raises(UserError, match="Strokes must look like"):
+        seg.join_strokes("{broken", drawn)
 
 
 # -- outputs and figures ---------------------------------------------------------------------

@@ -204,6 +204,7 @@ class Player {
     speed.onchange = () => { this.speed = +speed.value; this.report(); };
     const scrub = this.$('[data-ctl="scrub"]');
     scrub.max = String(this.n - 1);
+    scrub.value = String(this.index); // a link's step: the thumb starts where the view is
     scrub.oninput = () => { this.pause(); this.show(+scrub.value); };
     const net = this.$('[data-out="net"]');
     net.onmousemove = (e) => this.netHover(e);
@@ -260,7 +261,7 @@ class Player {
     if (this.index >= this.n - 1) this.show(0); // Play at the end starts again
     this.playing = true;
     this.$('[data-act="play"]').innerHTML = `${ICONS.pause}<span>Pause</span>`;
-    this.report();
+    this.report(0); // Play and Pause go into the link at once; steps once the visitor stops
     let last = 0;
     const tick = (now) => {
       if (!this.playing) return;
@@ -279,7 +280,7 @@ class Player {
     this.playing = false;
     cancelAnimationFrame(this.raf);
     this.$('[data-act="play"]').innerHTML = `${ICONS.play}<span>Play</span>`;
-    this.report();
+    this.report(0);
   }
 
   show(i, report = true) {
@@ -290,7 +291,7 @@ class Player {
   }
 
   // Tell Python (and so the URL) where we are, once the visitor has stopped for a moment.
-  report() {
+  report(wait = 700) {
     clearTimeout(this.reportTimer);
     this.reportTimer = setTimeout(() => {
       if (!this.api) return;
@@ -300,7 +301,7 @@ class Player {
         this.reported = key;
         this.api.setStateValue("view", state);
       }
-    }, 700);
+    }, wait);
   }
 
   // --- drawing -----------------------------------------------------------------------------
