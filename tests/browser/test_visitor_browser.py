@@ -6,6 +6,7 @@ import re
 import pytest
 
 from tests.browser.conftest import assert_no_exception, wait_idle
+from tests.timeouts import TRAIN_S, UI_S, ceiling_ms
 
 pytestmark = pytest.mark.browser
 
@@ -20,7 +21,7 @@ def test_visitor_id_survives_refresh_and_tabs_and_owns_its_jobs(browser, server)
     bob = browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
         page = alice.new_page()
-        page.set_default_timeout(120_000)
+        page.set_default_timeout(ceiling_ms(UI_S))
         page.goto(f"{base}/basics?preset=tiny&data=circles&epochs=3&seed=7")
         wait_idle(page)
         page.wait_for_function("() => document.cookie.includes('dlx_visitor=')")
@@ -32,11 +33,11 @@ def test_visitor_id_survives_refresh_and_tabs_and_owns_its_jobs(browser, server)
         assert first not in page.url
         page.get_by_text(re.compile(r"^Trains in about")).first.wait_for()  # estimate first
         page.locator(".st-key-basics-train button").first.click()
-        page.locator(".st-key-basics-player .stats").wait_for(timeout=300_000)
+        page.locator(".st-key-basics-player .stats").wait_for(timeout=ceiling_ms(TRAIN_S))
         assert first not in page.url  # the shareable link carries no id
 
         tab = alice.new_page()  # a new tab in the same browser: the same visitor
-        tab.set_default_timeout(120_000)
+        tab.set_default_timeout(ceiling_ms(UI_S))
         tab.goto(f"{base}/jobs")
         wait_idle(tab)
         assert_no_exception(tab)
@@ -44,7 +45,7 @@ def test_visitor_id_survives_refresh_and_tabs_and_owns_its_jobs(browser, server)
         assert _visitor_cookie(alice) == first
 
         other = bob.new_page()  # another browser: another visitor, who sees no job as theirs
-        other.set_default_timeout(120_000)
+        other.set_default_timeout(ceiling_ms(UI_S))
         other.goto(f"{base}/jobs")
         wait_idle(other)
         other.get_by_text("None yet in this browser.").wait_for()
