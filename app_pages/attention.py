@@ -80,7 +80,7 @@ def attention_view(enc: pretrained.Encoder) -> None:
             remember(url, "file_fp", got[0])
             st.caption("Using the uploaded file (remove it to use the box above).")
         except UserError as err:
-            st.error(f"{err} Showing the text in the box instead.", icon=":material/error:")
+            st.error(md_escape(f"{err} Showing the text in the box instead."), icon=":material/error:")
     out = out or analysed(model_name, text)
     tokens, a, q, k, v = out["tokens"], out["attention"], out["q"], out["k"], out["v"]
     st.code(" ".join(tokens), language=None, wrap_lines=True)

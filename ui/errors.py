@@ -33,7 +33,7 @@ def shown_errors(container=None) -> Iterator[None]:
     try:
         yield
     except EmptyState as empty:
-        (container or st).info(str(empty), icon=":material/info:")
+        (container or st).info(md_escape(str(empty)), icon=":material/info:")
     except UserError as err:
         (container or st).error(md_escape(err), icon=":material/error:")
 
