@@ -46,6 +46,27 @@ def test_dataset_check_finds_planted_duplicates_and_imbalance():
     )
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_bundled_example_passes_its_own_leakage_check(seed):
+    # The default example once greeted visitors with "19 validation image(s) look almost the
+    # same as a training image": a hash false alarm on silhouettes, plus real repeated drawings.
+    cfg = dataclasses.replace(transfer.PRESETS["default"], seed=seed)
+    d = transfer.load_data(cfg, None)
+    check = transfer.check_dataset(d.images, d.labels, d.class_names, d.train_idx, d.val_idx)
+    assert check.duplicates == [] and check.warnings == []
+    assert np.bincount(d.labels).tolist() == [cfg.per_class] * len(cfg.classes)
+
+
+def test_distinct_drops_exact_and_near_copies_only():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 255, (6, 28, 28), dtype=np.uint8)
+    images[3] = images[0]  # exact copy, same class
+    images[4] = np.clip(images[1].astype(int) + 4, 0, 255)  # near copy, same class
+    images[5] = images[2]  # exact copy in another class
+    labels = np.array([0, 0, 1, 0, 0, 0])
+    assert transfer.distinct(images, labels).tolist() == [True, True, True, False, False, False]
+
+
 def test_split_is_stratified_and_seeded():
     labels = np.array([0] * 8 + [1] * 4 + [2] * 2)
     tr, va = transfer.split(labels, 0.25, seed=3)
