@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dl_core import jobs
+from ui.links import job_url
 
 st.title("Training jobs")
 st.markdown(
@@ -25,9 +26,10 @@ def job_table() -> None:
         return
     rows = []
     for j in recent:
-        full = jobs.status(j.key) if j.active else j
+        full = jobs.status(j.key) if j.state != "done" else j  # a stopped job keeps its progress
         rows.append({
             "job": j.label,
+            "page": job_url(j.fn, j.config),
             "state": j.state,
             "progress": round(100 * full.fraction()) if full else 0,
             "submitted": dt.datetime.fromtimestamp(j.created).strftime("%Y-%m-%d %H:%M:%S"),
@@ -41,7 +43,10 @@ def job_table() -> None:
         column_config={
             "progress": st.column_config.ProgressColumn(
                 "progress", min_value=0, max_value=100, format="%d%%"
-            )
+            ),
+            "page": st.column_config.LinkColumn(
+                "page", display_text="open", help="The page and settings this job trained"
+            ),
         },
     )
     active = [j for j in recent if j.active]

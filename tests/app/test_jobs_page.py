@@ -26,3 +26,28 @@ def test_jobs_page_lists_and_stops(fresh_home):
         assert jobs.status(key).state == "cancelled"
     finally:
         jobs.set_executor(None)
+
+
+def test_a_stopped_job_keeps_its_progress_and_every_row_links_to_its_page(fresh_home):
+    from dl_core import cnn
+
+    jobs.set_executor(_Paused())
+    try:
+        key = jobs.submit(testing.train, testing.Config(steps=8), label="stopped job")
+        report = jobs.Reporter(key)
+        for epoch in range(1, 6):
+            report(epoch=epoch, total=8, metrics={"loss": 1.0 / epoch})
+        jobs.cancel(key)
+        assert jobs.status(key).state == "cancelled"
+        jobs.submit(cnn.train, cnn.PRESETS["tiny"], label="CNN tiny")
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.run()
+        at.switch_page("app_pages/jobs.py")
+        at.run()
+        assert not at.exception
+        rows = at.dataframe[0].value.set_index("job")
+        assert rows.loc["stopped job", "progress"] == 62  # epoch 5 of 8, not 0 %
+        link = rows.loc["CNN tiny", "page"]
+        assert link.startswith("cnn?preset=tiny&") and "epochs=2" in link
+    finally:
+        jobs.set_executor(None)
