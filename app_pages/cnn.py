@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 import streamlit as st
 
-from dl_core import cnn, uploads, viz
+from dl_core import assets, cnn, uploads, viz
 from dl_core.assets import imagenet
 from dl_core.cnn import convolution as conv
 from dl_core.cnn import explain, plots
@@ -172,12 +172,21 @@ with t_conv, shown_errors():
 SOURCES = {
     "EfficientNet-Lite0 (offline)": "efficientnet_lite0",
     "MobileNetV2 (offline)": "mobilenet_v2",
-    **{f"{n} (online, downloads its weights)": n for n in imagenet.ONLINE_MODELS},
+    **(
+        {}
+        if assets.online_unavailable()
+        else {f"{n} (online, downloads its weights)": n for n in imagenet.ONLINE_MODELS}
+    ),
     "Your trained CNN (third tab)": "trained",
     "Upload a .keras model": "upload",
 }
 with t_net, shown_errors():
     src = SOURCES[url(st.selectbox, "Network", "net", next(iter(SOURCES)), options=list(SOURCES))]
+    if no_net := assets.online_unavailable():
+        st.caption(
+            f"{no_net}, so the {len(imagenet.ONLINE_MODELS)} online-only ImageNet networks "
+            f"({', '.join(imagenet.ONLINE_MODELS)}) are hidden; the offline ones always work."
+        )
     mkey, names = src, None
     if src == "upload":
         up = st.file_uploader(

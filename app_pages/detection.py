@@ -6,6 +6,7 @@ import hashlib
 import numpy as np
 import streamlit as st
 
+from dl_core import assets
 from dl_core import detection as det
 from dl_core.detection import boxes, faces, plots
 from ui import jobs as ui_jobs
@@ -110,7 +111,11 @@ with top:
     st.header("Detect objects in a photo")
     left, right = st.columns([1, 2])
     with left:
-        detector = url(st.radio, "Detector", "detector", FACE, options=[FACE, YOLO, VOC])
+        no_net = assets.online_unavailable()
+        choices = [FACE, YOLO] if no_net else [FACE, YOLO, VOC]
+        detector = url(st.radio, "Detector", "detector", FACE, options=choices)
+        if no_net:
+            st.caption(f"{no_net}, so the online YOLOv8 pretrained on Pascal VOC is hidden.")
         names = {FACE: ["face"], YOLO: list(det.CLASSES), VOC: list(det.VOC_CLASSES)}[detector]
         truth = None
         if detector == YOLO and url(st.toggle, "A held-out scene (off: a photo)", "scene", True):

@@ -104,13 +104,15 @@ if data is not None:
 
 # -- 2. backbone and settings -----------------------------------------------------------------
 st.header("2 · Backbone and settings")
-online = [f"{m} (online)" for m in imagenet.ONLINE_MODELS]
+no_net = assets.online_unavailable()
+online = [] if no_net else [f"{m} (online)" for m in imagenet.ONLINE_MODELS]
 choice = url(st.selectbox, "Pretrained backbone", "bb", base.backbone, options=list(transfer.BACKBONES) + online,
              format_func=lambda b: imagenet.IMAGENET_MODELS[b].title + " · offline" if b in imagenet.IMAGENET_MODELS else b)  # fmt: skip
 backbone = choice.removesuffix(" (online)")
-if backbone in imagenet.ONLINE_MODELS and assets.offline():
-    st.info(
-        f"{backbone} needs its ImageNet weights from the internet, which this server does not reach; the offline backbones always work."
+if no_net:
+    st.caption(
+        f"{no_net}, so the {len(imagenet.ONLINE_MODELS)} online-only backbones "
+        f"({', '.join(imagenet.ONLINE_MODELS)}) are hidden; the offline ones always work."
     )
 with st.expander("Training settings", icon=":material/tune:"):
     c1, c2, c3 = st.columns(3)
@@ -163,7 +165,7 @@ with st.expander("Training settings", icon=":material/tune:"):
 st.header("3 · Train three ways")
 configs = {m: dataclasses.replace(cfg, mode=m) for m in transfer.MODES}
 statuses = {m: jobs.find(transfer.train, c, data_fp) for m, c in configs.items()}
-ready = data is not None and not (backbone in imagenet.ONLINE_MODELS and assets.offline())
+ready = data is not None and not (backbone in imagenet.ONLINE_MODELS and no_net)
 busy = any(s is not None and s.active for s in statuses.values())
 if st.button(
     "Train all three", type="primary", icon=":material/play_arrow:", disabled=not ready or busy

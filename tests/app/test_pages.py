@@ -94,3 +94,24 @@ def test_bad_url_values_fall_back_to_defaults():
     assert at.selectbox(key="t.opt").value == "adam"
     assert at.number_input(key="t.seed").value == 0
     assert at.select_slider(key="t.lr").value == 1e-3
+
+
+@pytest.mark.parametrize(
+    "page, widget, label",
+    [
+        ("app_pages/cnn.py", "selectbox", "Network"),
+        ("app_pages/transfer_learning.py", "selectbox", "Pretrained backbone"),
+        ("app_pages/detection.py", "radio", "Detector"),
+    ],
+)
+def test_an_offline_server_hides_online_only_networks_and_says_why(
+    monkeypatch, page, widget, label
+):
+    monkeypatch.setenv("DL_EXPLORER_OFFLINE", "1")
+    at = _app()
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    control = next(w for w in at.get(widget) if w.label == label)
+    assert not [o for o in control.options if "online" in o.lower()], control.options
+    assert any("runs offline" in c.value and "hidden" in c.value for c in at.caption)
