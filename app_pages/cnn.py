@@ -112,13 +112,21 @@ with t_train:
                    ("Training time", f"{r['fit_seconds']:.1f} s")]  # fmt: skip
         for col, (label, value) in zip(st.columns(3), figures, strict=True):
             col.metric(label, value)
+        correct = int((r["y_test"] == r["y_pred"]).sum())
+        if note := cnn.model.small_sample_note(correct, len(r["y_test"])):
+            st.caption(note)
         left, right = st.columns(2)
         left.plotly_chart(plots.plot_accuracy(r["history"]), key="acc")
         right.plotly_chart(viz.confusion_matrix(r["confusion"], r["class_names"]), key="cm")
         right.caption("Rows: true class; columns: predicted; colour: share of the row (viridis).")
         st.markdown("**Misclassified test images** (true → predicted)")
-        wrong = plots.plot_misclassified(r["x_test"], r["y_test"], r["y_pred"], r["class_names"])
-        st.plotly_chart(wrong, key="wrong")
+        if correct == len(r["y_test"]):
+            st.info("None: every test image was classified correctly.", icon=":material/done_all:")
+        else:
+            wrong = plots.plot_misclassified(
+                r["x_test"], r["y_test"], r["y_pred"], r["class_names"]
+            )
+            st.plotly_chart(wrong, key="wrong")
         st.markdown("**First-layer filters before and after training**")
         before_after = plots.plot_filters_before_after(r["filters_before"], r["filters_after"])
         st.plotly_chart(before_after, key="ba")
@@ -237,7 +245,7 @@ with t_net, shown_errors():
     )
     kernel = explain.filters(model, layer)
     st.plotly_chart(plots.plot_filters(kernel), key="filters")
-    st.caption(f"Weights of '{layer}', shape {kernel.shape}: orange positive, purple negative.")
+    st.caption(f"Weights of '{layer}', shape {kernel.shape}. {plots.filters_caption(kernel.shape)}")
     fmap = explain.activations(model, batch, layer)[0]
     st.plotly_chart(plots.plot_feature_maps(fmap, k_maps), key="fmaps")
     st.caption(

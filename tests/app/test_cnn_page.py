@@ -47,6 +47,8 @@ def test_first_load_shows_convolution_and_pretrained_network_and_controls_go_int
     # conv, data, top-5, Grad-CAM, architecture, filters, feature maps
     assert _charts(at) == 7 and not _errors(at)
     assert {s.value for s in at.subheader} >= {"What the network sees", "Layer browser"}
+    weights = next(c.value for c in at.caption if c.value.startswith("Weights of"))
+    assert "red, green and blue" in weights and "orange" not in weights  # RGB tiles, not a ramp
     at.selectbox(key="cnn.kernel").set_value("sharpen")
     at.slider(key="cnn.stride").set_value(3)
     at.segmented_control(key="cnn.pad").set_value("valid")
