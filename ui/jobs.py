@@ -55,16 +55,20 @@ def describe(status: JobStatus) -> str:
     parts = [status.state]
     if status.state == "queued" and status.queue_position:
         parts.append(f"{status.queue_position} job(s) ahead")
+    if status.stopping:
+        parts[0] = "stopping…"
     latest = status.latest
     if status.state == "running" and latest is not None:
+        if status.phase:  # the phase it is in, even while its batches report only numbers
+            parts.append(status.phase)
         if latest.epoch is not None and latest.total:
             parts.append(f"epoch {latest.epoch}/{latest.total}")
         elif latest.step is not None and latest.total:
             parts.append(f"step {latest.step}/{latest.total}")
-        if latest.message:
-            parts.append(latest.message)
-    if status.duration is not None:
-        parts.append(f"{status.duration:.1f} s")
+    if status.duration is not None:  # from the job's start, so it ticks between events
+        parts.append(
+            f"{status.duration:.0f} s elapsed" if status.active else f"{status.duration:.1f} s"
+        )
     return " · ".join(parts)
 
 
@@ -115,7 +119,9 @@ def _panel(
     )
     if status.active:
         st.progress(status.fraction())
-        if st.button("Stop", key=f"stop-{key}", icon=":material/stop:"):
+        if status.stopping:
+            st.caption("Stopping… the job ends at its next progress report (a few seconds).")
+        elif st.button("Stop", key=f"stop-{key}", icon=":material/stop:"):
             jobs.cancel(key)
             st.rerun()
     if status.state == "failed" and status.error:

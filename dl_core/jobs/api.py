@@ -111,7 +111,7 @@ def status(key: str, with_events: bool = True) -> JobStatus | None:
         key=row["key"], fn=row["fn"], label=row["label"] or "", config=json.loads(row["config"]),
         data_fp=row["data_fp"], state=row["state"], created=row["created"],
         started=row["started"], finished=row["finished"], error=row["error"],
-        queue_position=position, events=events,
+        queue_position=position, events=events, cancel_requested=bool(row["cancel_requested"]),
     )  # fmt: skip
 
 

@@ -84,6 +84,20 @@ class JobStatus:
     error: str | None
     queue_position: int | None
     events: list[Event]
+    cancel_requested: bool = False  # Stop was pressed; the job has not ended yet
+
+    @property
+    def stopping(self) -> bool:
+        return self.cancel_requested and self.active
+
+    @property
+    def phase(self) -> str | None:
+        """What the job is doing, in words: its latest message while that is its latest event,
+        and a message ending in "…" (e.g. "fine-tuning…") until the next message."""
+        for i, e in enumerate(reversed(self.events)):
+            if e.message:
+                return e.message if i == 0 or e.message.endswith("…") else None
+        return None
 
     @property
     def active(self) -> bool:

@@ -26,7 +26,8 @@ from dl_core.store import Store
 
 log = logging.getLogger("dl_core.jobs")
 DEFAULT_TIMEOUT_S = float(os.environ.get("DL_EXPLORER_JOB_TIMEOUT_S", 1800))
-CANCEL_GRACE_S = 15.0
+CANCEL_GRACE_S = 10.0  # after Stop, a job that has not reached a report() by then is killed
+WORKER_NICE = 5  # workers yield the CPU to the app server, so pages stay live under load
 
 
 def in_use() -> set[str]:
@@ -150,6 +151,8 @@ def _worker_main(conn: Any, device: str | None) -> None:
     """Entry point of a spawned worker process: set up the device, then run jobs forever."""
     if device is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = device
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICE)
     _setup_device()
     while True:
         try:
@@ -204,6 +207,7 @@ class ProcessExecutor(Executor):
         n = workers or int(os.environ.get("DL_EXPLORER_WORKERS", 0)) or max(1, len(devices))
         self.slots = [_Slot(devices[i] if i < len(devices) else None) for i in range(n)]
         self._ctx = mp.get_context("spawn")
+        self._dying: list[Any] = []  # killed workers not yet reaped (no zombies left behind)
         self._wake = threading.Event()
         self._stop = threading.Event()
         _requeue_orphans()
@@ -244,10 +248,15 @@ class ProcessExecutor(Executor):
             try:
                 for slot in self.slots:
                     self._tend(slot)
+                self._reap()
             except Exception:  # noqa: BLE001 - the dispatcher must never die
                 log.error("dispatcher error:\n%s", traceback.format_exc())
             self._wake.wait(0.2)
             self._wake.clear()
+
+    def _reap(self) -> None:
+        """Collect the exit status of killed workers (``is_alive`` waits for them, not blocking)."""
+        self._dying = [p for p in self._dying if p.is_alive()]
 
     def _tend(self, slot: _Slot) -> None:
         if slot.key is None:
@@ -302,7 +311,8 @@ class ProcessExecutor(Executor):
         if slot.kill_at is not None and now > slot.kill_at:
             # The job did not reach a report() in time: end the process, start a fresh one later.
             slot.process.kill()
-            slot.process.join(5)
+            slot.process.join(1)
+            self._dying.append(slot.process)  # reaped by _reap if it takes longer to die
             if row["cancel_requested"] == 2:
                 _update(
                     slot.key,

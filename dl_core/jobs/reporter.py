@@ -20,7 +20,9 @@ class Reporter:
 
     Call it from training code: ``report(step=i, total=n, metrics={"loss": 0.3})``, or
     ``report(epoch=e, total=epochs, metrics=logs, preview=small_array)``. Batch events are
-    written at most every ``min_interval`` seconds; epoch and message events always.
+    written at most every ``min_interval`` seconds; epoch and message events always. A
+    message ending in "…" names a phase (``report(message="fine-tuning…")``): the progress
+    panel shows it until the next message, next to the batch and epoch counts.
     """
 
     def __init__(self, key: str | None = None, min_interval: float = 0.5) -> None:
