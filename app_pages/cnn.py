@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 import streamlit as st
 
-from dl_core import assets, cnn, uploads, viz
+from dl_core import assets, cnn, estimates, uploads, viz
 from dl_core.assets import imagenet
 from dl_core.cnn import convolution as conv
 from dl_core.cnn import explain, plots
@@ -30,6 +30,7 @@ st.latex(r"(I * K)(i, j) = \sum_u \sum_v I(i\,s + u,\; j\,s + v)\, K(u, v)")
 url = UrlState("cnn")
 preset = url(st.segmented_control, "Preset", "preset", "default", options=list(cnn.PRESETS))
 base = cnn.PRESETS[preset or "default"]
+st.caption(estimates.preset_times(estimates.each(cnn.train, cnn.PRESETS)))
 image, _ = image_input(url, "img", label="Image for the first two tabs")
 t_conv, t_net, t_train = st.tabs(["Convolution by hand", "Inside a network", "Train your own CNN"])
 

@@ -6,7 +6,7 @@ import hashlib
 import numpy as np
 import streamlit as st
 
-from dl_core import assets
+from dl_core import assets, estimates
 from dl_core import detection as det
 from dl_core.detection import boxes, faces, plots
 from ui import jobs as ui_jobs
@@ -72,6 +72,7 @@ with train_area:
     c1, c2, c3, c4 = st.columns(4)
     preset = url(c1.segmented_control, "Preset", "preset", "default", options=list(det.PRESETS))
     base = det.PRESETS[preset or "default"]
+    c1.caption(estimates.preset_times(estimates.each(det.train, det.PRESETS)))
     epochs = url(c1.slider, "Epochs", "epochs", base.epochs, min_value=1, max_value=60)
     n_train = url(c2.select_slider, "Training scenes", "n_train", base.n_train,
                   options=sorted({8, 16, 64, 250, 500, 1000, 2000, 4000, base.n_train}))  # fmt: skip

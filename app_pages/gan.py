@@ -4,6 +4,7 @@ import dataclasses
 
 import streamlit as st
 
+from dl_core import estimates
 from dl_core.assets import ASSETS
 from dl_core.gan import data as gdata
 from dl_core.gan import dcgan, latent, plots, vae
@@ -55,6 +56,8 @@ VAE_CONTROLS = [
 url = UrlState("gan")
 preset = url(st.segmented_control, "Preset", "preset", "default", options=list(dcgan.PRESETS))
 preset = preset or "default"
+for model, label in ((dcgan, "DCGAN training"), (vae, "Autoencoder / VAE training")):
+    st.caption(estimates.preset_times(estimates.each(model.train, model.PRESETS), label=label))
 if st.session_state.get("_gan_preset", preset) != preset:  # a new preset resets the controls
     for k in [k for k in list(st.session_state) if k.startswith("gan.")]:
         if k[4:] not in ("preset", "zip_file"):

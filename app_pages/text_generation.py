@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 import streamlit as st
 
-from dl_core import jobs
+from dl_core import estimates, jobs
 from dl_core import text_generation as tg
 from ui import jobs as ui_jobs
 from ui.code import show_code
@@ -39,6 +39,7 @@ def _reset_to_preset() -> None:
 with st.sidebar:
     preset = url(st.segmented_control, "Preset", "preset", "default", options=list(tg.PRESETS), on_change=_reset_to_preset) or "default"  # fmt: skip
     base = tg.PRESETS[preset]
+    st.caption(estimates.preset_times(estimates.each(tg.train, tg.PRESETS)))
     st.subheader("Model")
     level = url(st.segmented_control, "Tokens", "level", base.level, options=tg.LEVELS) or "char"
     cell = url(st.segmented_control, "Cell", "cell", base.cell, options=tg.CELLS, format_func=tg.CELL_NAMES.get) or "lstm"  # fmt: skip

@@ -51,7 +51,8 @@ class Config:
 PRESETS = {
     "tiny": Config(dataset="digits", max_images=128, latent_dim=8, g_width=16, d_width=16,
                    batch_size=32, epochs=2),
-    "default": Config(),
+    "default": Config(epochs=5),
+    "longer": Config(epochs=20),
 }  # fmt: skip
 
 N_SAMPLES = 36  # the fixed-latent grid saved every epoch (6 x 6)

@@ -46,8 +46,9 @@ class Config:
 
 
 PRESETS = {
-    "tiny": Config(dataset="digits", max_images=128, width=8, batch_size=32, epochs=3),
-    "default": Config(),
+    "tiny": Config(dataset="digits", max_images=128, width=8, batch_size=32, epochs=5, lr=1e-2),
+    "default": Config(epochs=6),
+    "longer": Config(epochs=20),
 }
 
 N_SAMPLES = 36

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -265,4 +266,12 @@ def assemble_scratch(image_size: int, backbone, clf):
 
 
 def warmup_jobs() -> list[tuple]:
-    return [(train, Config(mode=m), None, f"Transfer · {MODE_TITLES[m]}") for m in MODES]
+    return [
+        (
+            train,
+            dataclasses.replace(PRESETS["default"], mode=m),
+            None,
+            f"Transfer · {MODE_TITLES[m]}",
+        )
+        for m in MODES
+    ]

@@ -24,6 +24,8 @@ def test_every_registered_page_renders(spec):
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.title and at.title[0].value  # every page opens with its title
+    if spec in topic_pages():  # says before Train how long each preset takes
+        assert any("time on a 2-core CPU" in c.value for c in at.caption), spec.path
 
 
 def test_home_shows_map_system_panel_and_a_card_per_topic():
