@@ -3,10 +3,11 @@
 import dataclasses
 import json
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dl_core import assets, jobs, transfer, viz
+from dl_core import assets, estimates, jobs, transfer, viz
 from dl_core.assets import imagenet
 from dl_core.cnn.explain import grad_cam
 from dl_core.config import from_dict, to_json
@@ -15,7 +16,7 @@ from ui import jobs as ui_jobs
 from ui.code import show_code
 from ui.errors import shown_errors
 from ui.state import UrlState
-from ui.uploads import class_images_input, image_input, recall, zip_input
+from ui.uploads import class_images_input, images_input, recall, zip_input
 
 st.title("Transfer learning")
 st.markdown(
@@ -36,6 +37,14 @@ preset = (
     or "default"
 )
 base = transfer.PRESETS[preset]
+st.caption(
+    estimates.preset_times(
+        {
+            p: [(transfer.train, dataclasses.replace(c, mode=m)) for m in transfer.MODES]
+            for p, c in transfer.PRESETS.items()
+        }
+    )
+)
 
 # -- 1. data ---------------------------------------------------------------------------------
 st.header("1 · Your classes")
@@ -287,12 +296,17 @@ if done:
         else:
             st.info("Train the fine-tuning way to compare feature spaces before and after.")
     with t5:
-        photo, _ = image_input(
-            url, "use", label="Classify a new image", photos=assets.PHOTOS, default_photo="horse"
-        )
-        if photo is not None:
-            probs = transfer.predict(r["model"], photo[None], cfg.backbone)[0]
-            st.plotly_chart(viz.bars(probs, names, title="Class probabilities"), key="probs")
+        shots = images_input(url, "use", label="Classify new images", photos=assets.PHOTOS)
+        squares = [transfer.square(img, 224) for _, img in shots]
+        all_probs = transfer.predict(r["model"], np.stack(squares), cfg.backbone) if shots else []
+        for k, ((where, img), probs) in enumerate(zip(shots, all_probs, strict=True)):
+            c1, c2 = st.columns([1, 3], vertical_alignment="center")
+            best = int(np.argmax(probs))
+            c1.image(img, caption=where, width=180)
+            c2.plotly_chart(
+                viz.bars(probs, names, title=f"{where}: {names[best]} ({probs[best]:.0%})"),
+                key=f"probs-{k}",
+            )
         st.download_button(
             "Download the model (.keras)",
             r.model_path("model").read_bytes(),

@@ -47,8 +47,9 @@ class Config:
 
 PRESETS = {
     "tiny": Config(classes=("cat", "dog", "horse"), per_class=6, head_epochs=3, unfreeze_blocks=1,
-                   fine_tune_epochs=1, scratch_epochs=1, batch_size=8, max_seconds=20),
-    "default": Config(),
+                   fine_tune_epochs=1, scratch_epochs=1, batch_size=8, max_seconds=600),
+    "default": Config(per_class=20, max_seconds=45),  # each of the three ways
+    "longer": Config(per_class=40, max_seconds=240),
 }  # fmt: skip
 
 

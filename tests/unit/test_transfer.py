@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from dl_core import transfer
-from dl_core.errors import ConfigError, UserError
+from dl_core.errors import Cancelled, ConfigError, UserError
 from dl_core.jobs import Reporter
 from dl_core.store import unpack_arrays
 
@@ -181,3 +181,31 @@ def test_grad_cam_works_on_the_nested_fine_tuned_model(fine_tuned):
     heat = grad_cam(fine_tuned["model"], x, int(fine_tuned["labels"][0]))
     assert heat.shape == (1, 7, 7) and heat.min() >= 0 and heat.max() <= 1
     assert heat.max() > 0  # the nested top_conv was found and has a gradient
+
+
+class _StopAt(Reporter):
+    """Records messages; raises Cancelled at the first message starting with ``at``."""
+
+    def __init__(self, at: str) -> None:
+        super().__init__()
+        self.at = at
+
+    def __call__(self, *args, message=None, **kwargs):
+        super().__call__(*args, message=message, **kwargs)
+        if message and message.startswith(self.at):
+            raise Cancelled("stopped by the visitor")
+
+
+def test_phases_are_named_and_stop_works_inside_feature_extraction():
+    stop = _StopAt("extracting features")
+    cfg = dataclasses.replace(TINY, mode="fine_tuning")
+    with pytest.raises(Cancelled):
+        transfer.train(cfg, None, stop)
+    said = [e["message"] for e in stop.events if e["message"]]
+    assert said[:1] == ["loading images…"] and "loading the pretrained network…" in said
+    assert said[-1] == "extracting features 8/18"  # after the first small batch of images
+    phases = _StopAt("nothing")
+    out = transfer.train(cfg, None, phases)
+    said = [e["message"] for e in phases.events if e["message"]]
+    assert said.index("training the new head…") < said.index("fine-tuning the top blocks…")
+    assert out["epochs"] >= 1
