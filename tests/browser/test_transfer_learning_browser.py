@@ -48,3 +48,29 @@ def test_upload_classes_train_three_ways_and_compare(page, server, tmp_path):
     assert_no_exception(page)
     page.get_by_text("Validation accuracy, three ways").first.scroll_into_view_if_needed()
     assert screenshot(page, "transfer_learning_compare").stat().st_size > 20_000
+
+
+def test_stop_says_stopping_at_once_and_the_phase_and_elapsed_time_move(page, server):
+    base, _ = server
+    page.goto(f"{base}/transfer_learning?preset=tiny")
+    wait_idle(page)
+    page.get_by_role("button", name="Train all three").click()
+    # The running job's line names its phase and counts seconds from its start.
+    line = page.get_by_text("s elapsed").first
+    line.wait_for(timeout=300_000)
+    first = line.inner_text()
+    assert "starting…" in first or "loading" in first, first
+    deadline = time.time() + 300
+    phases = ("loading the pretrained network", "extracting features", "training the new head")
+    while not any(p in line.inner_text() for p in phases) and time.time() < deadline:
+        time.sleep(0.5)
+    assert any(p in line.inner_text() for p in phases), line.inner_text()
+    first = line.inner_text()
+    deadline = time.time() + 120
+    while line.inner_text() == first and time.time() < deadline:  # it ticks between events
+        time.sleep(0.5)
+    assert line.inner_text() != first
+    page.get_by_role("button", name="Stop").first.click()
+    page.get_by_text("Stopping…").first.wait_for(timeout=60_000)  # at once, before it ends
+    page.get_by_text("Stopped. Press Train to start again.").first.wait_for(timeout=300_000)
+    screenshot(page, "transfer_learning_stopped")
