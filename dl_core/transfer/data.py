@@ -41,7 +41,7 @@ class Config:
     scratch_lr: float = 1e-3
     batch_size: int = 32
     dropout: float = 0.2
-    max_seconds: float = 240.0  # training stops (keeping what it learned) after this long
+    max_seconds: float = 240.0  # training (after feature extraction) stops after this long
     seed: int = 0
 
 
