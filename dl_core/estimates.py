@@ -15,14 +15,14 @@ from typing import Any
 PRESET_SECONDS: dict[str, dict[str, float]] = {
     "dl_core.basics": {"tiny": 3, "default": 15, "longer": 60},
     "dl_core.cnn": {"tiny": 5, "default": 30, "longer": 150},
-    "dl_core.transfer": {"tiny": 20, "default": 45, "longer": 300},  # each of the three ways
+    "dl_core.transfer": {"tiny": 30, "default": 60, "longer": 300},  # each of the three ways
     "dl_core.detection": {"tiny": 15, "default": 90, "longer": 600},
-    "dl_core.segmentation": {"tiny": 5, "default": 70, "longer": 400},
+    "dl_core.segmentation": {"tiny": 10, "default": 90, "longer": 300},
     "dl_core.text_generation": {"tiny": 5, "default": 60, "longer": 180, "shakespeare": 600},
     "dl_core.attention": {"tiny": 5, "default": 60, "longer": 240},
-    "dl_core.gan.dcgan": {"tiny": 5, "default": 60, "longer": 240},
-    "dl_core.gan.vae": {"tiny": 5, "default": 45, "longer": 150},
-    "dl_core.dqn": {"tiny": 5, "default": 60, "longer": 180},
+    "dl_core.gan.dcgan": {"tiny": 15, "default": 60, "longer": 240},
+    "dl_core.gan.vae": {"tiny": 10, "default": 60, "longer": 200},
+    "dl_core.dqn": {"tiny": 10, "default": 40, "longer": 180},
 }
 
 
