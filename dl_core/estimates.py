@@ -10,19 +10,20 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-# Seconds on an idle 2-core CPU, per training function's module and preset, end to end
+# Seconds on a 2-core CPU (measured at load 1-7 on 2026-12-01; tiny and longer scaled), per
+# training function's module and preset, end to end
 # (data, graph building, training, evaluation). Update them from ``python -m bench defaults``.
 PRESET_SECONDS: dict[str, dict[str, float]] = {
-    "dl_core.basics": {"tiny": 3, "default": 15, "longer": 60},
-    "dl_core.cnn": {"tiny": 5, "default": 30, "longer": 150},
+    "dl_core.basics": {"tiny": 3, "default": 10, "longer": 45},
+    "dl_core.cnn": {"tiny": 5, "default": 15, "longer": 120},
     "dl_core.transfer": {"tiny": 30, "default": 60, "longer": 300},  # each of the three ways
-    "dl_core.detection": {"tiny": 15, "default": 90, "longer": 600},
+    "dl_core.detection": {"tiny": 15, "default": 80, "longer": 400},
     "dl_core.segmentation": {"tiny": 10, "default": 90, "longer": 300},
-    "dl_core.text_generation": {"tiny": 5, "default": 60, "longer": 180, "shakespeare": 600},
-    "dl_core.attention": {"tiny": 5, "default": 60, "longer": 240},
-    "dl_core.gan.dcgan": {"tiny": 15, "default": 60, "longer": 240},
-    "dl_core.gan.vae": {"tiny": 10, "default": 60, "longer": 200},
-    "dl_core.dqn": {"tiny": 10, "default": 40, "longer": 180},
+    "dl_core.text_generation": {"tiny": 5, "default": 30, "longer": 90, "shakespeare": 600},
+    "dl_core.attention": {"tiny": 5, "default": 40, "longer": 150},
+    "dl_core.gan.dcgan": {"tiny": 15, "default": 40, "longer": 150},
+    "dl_core.gan.vae": {"tiny": 10, "default": 35, "longer": 110},
+    "dl_core.dqn": {"tiny": 10, "default": 30, "longer": 120},
 }
 
 
