@@ -4,7 +4,7 @@ import dataclasses
 
 import streamlit as st
 
-from dl_core import basics, jobs, uploads
+from dl_core import basics, estimates, jobs, uploads
 from dl_core.basics import analysis, player, plots
 from dl_core.store import Store
 from ui import jobs as ui_jobs
@@ -34,6 +34,7 @@ LR = [0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0, 1000.0]
 with st.sidebar:
     preset = url(st.segmented_control, "Preset", "preset", "default", options=list(basics.PRESETS), on_change=url.reset) or "default"  # fmt: skip
     base = basics.PRESETS[preset]
+    st.caption(estimates.preset_times(estimates.each(basics.train, basics.PRESETS)))
     st.subheader("Data")
     source = url(st.segmented_control, "Source", "src", "Generated", options=["Generated", "CSV"]) or "Generated"  # fmt: skip
     dataset = url(st.selectbox, "Data set", "data", base.dataset, options=basics.DATASETS, disabled=source == "CSV")  # fmt: skip

@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 import streamlit as st
 
-from dl_core import cnn, jobs, uploads, viz
+from dl_core import assets, cnn, estimates, jobs, uploads, viz
 from dl_core.assets import imagenet
 from dl_core.cnn import convolution as conv
 from dl_core.cnn import explain, plots
@@ -31,6 +31,7 @@ st.latex(r"(I * K)(i, j) = \sum_u \sum_v I(i\,s + u,\; j\,s + v)\, K(u, v)")
 url = UrlState("cnn")
 preset = url(st.segmented_control, "Preset", "preset", "default", options=list(cnn.PRESETS))
 base = cnn.PRESETS[preset or "default"]
+st.caption(estimates.preset_times(estimates.each(cnn.train, cnn.PRESETS)))
 SECTIONS = ["Convolution by hand", "Inside a network", "Train your own CNN"]
 section = url.section(SECTIONS)
 image = None
@@ -123,13 +124,21 @@ if section == SECTIONS[2]:
                    ("Training time", f"{r['fit_seconds']:.1f} s")]  # fmt: skip
         for col, (label, value) in zip(st.columns(3), figures, strict=True):
             col.metric(label, value)
+        correct = int((r["y_test"] == r["y_pred"]).sum())
+        if note := cnn.model.small_sample_note(correct, len(r["y_test"])):
+            st.caption(note)
         left, right = st.columns(2)
         left.plotly_chart(plots.plot_accuracy(r["history"]), key="acc")
         right.plotly_chart(viz.confusion_matrix(r["confusion"], r["class_names"]), key="cm")
         right.caption("Rows: true class; columns: predicted; colour: share of the row (viridis).")
         st.markdown("**Misclassified test images** (true → predicted)")
-        wrong = plots.plot_misclassified(r["x_test"], r["y_test"], r["y_pred"], r["class_names"])
-        st.plotly_chart(wrong, key="wrong")
+        if correct == len(r["y_test"]):
+            st.info("None: every test image was classified correctly.", icon=":material/done_all:")
+        else:
+            wrong = plots.plot_misclassified(
+                r["x_test"], r["y_test"], r["y_pred"], r["class_names"]
+            )
+            st.plotly_chart(wrong, key="wrong")
         st.markdown("**First-layer filters before and after training**")
         before_after = plots.plot_filters_before_after(r["filters_before"], r["filters_after"])
         st.plotly_chart(before_after, key="ba")
@@ -185,7 +194,11 @@ if section == SECTIONS[0]:
 SOURCES = {
     "EfficientNet-Lite0 (offline)": "efficientnet_lite0",
     "MobileNetV2 (offline)": "mobilenet_v2",
-    **{f"{n} (online, downloads its weights)": n for n in imagenet.ONLINE_MODELS},
+    **(
+        {}
+        if assets.online_unavailable()
+        else {f"{n} (online, downloads its weights)": n for n in imagenet.ONLINE_MODELS}
+    ),
     "Your trained CNN (Train your own CNN)": "trained",
     "Upload a .keras model": "upload",
 }
@@ -194,6 +207,11 @@ if section == SECTIONS[1]:
         src = SOURCES[
             url(st.selectbox, "Network", "net", next(iter(SOURCES)), options=list(SOURCES))
         ]
+        if no_net := assets.online_unavailable():
+            st.caption(
+                f"{no_net}, so the {len(imagenet.ONLINE_MODELS)} online-only ImageNet networks "
+                f"({', '.join(imagenet.ONLINE_MODELS)}) are hidden; the offline ones always work."
+            )
         mkey, names = src, None
         if src == "upload":
             up = st.file_uploader(
@@ -253,8 +271,8 @@ if section == SECTIONS[1]:
         kernel = explain.filters(model, layer)
         st.plotly_chart(plots.plot_filters(kernel), key="filters")
         st.caption(
-            f"Weights of '{md_escape(layer)}', shape {kernel.shape}: orange positive, "
-            "purple negative."
+            f"Weights of '{md_escape(layer)}', shape {kernel.shape}. "
+            f"{plots.filters_caption(kernel.shape)}"
         )
         fmap = explain.activations(model, batch, layer)[0]
         st.plotly_chart(plots.plot_feature_maps(fmap, k_maps), key="fmaps")

@@ -6,6 +6,7 @@ import hashlib
 import numpy as np
 import streamlit as st
 
+from dl_core import assets, estimates
 from dl_core import detection as det
 from dl_core.detection import boxes, faces, plots
 from ui import jobs as ui_jobs
@@ -72,6 +73,7 @@ with train_area:
     c1, c2, c3, c4 = st.columns(4)
     preset = url(c1.segmented_control, "Preset", "preset", "default", options=list(det.PRESETS))
     base = det.PRESETS[preset or "default"]
+    c1.caption(estimates.preset_times(estimates.each(det.train, det.PRESETS)))
     epochs = url(c1.slider, "Epochs", "epochs", base.epochs, min_value=1, max_value=60)
     n_train = url(c2.select_slider, "Training scenes", "n_train", base.n_train,
                   options=sorted({8, 16, 64, 250, 500, 1000, 2000, 4000, base.n_train}))  # fmt: skip
@@ -111,7 +113,11 @@ with top:
     st.header("Detect objects in a photo")
     left, right = st.columns([1, 2])
     with left:
-        detector = url(st.radio, "Detector", "detector", FACE, options=[FACE, YOLO, VOC])
+        no_net = assets.online_unavailable()
+        choices = [FACE, YOLO] if no_net else [FACE, YOLO, VOC]
+        detector = url(st.radio, "Detector", "detector", FACE, options=choices)
+        if no_net:
+            st.caption(f"{no_net}, so the online YOLOv8 pretrained on Pascal VOC is hidden.")
         names = {FACE: ["face"], YOLO: list(det.CLASSES), VOC: list(det.VOC_CLASSES)}[detector]
         truth = None
         if detector == YOLO and url(st.toggle, "A held-out scene (off: a photo)", "scene", True):

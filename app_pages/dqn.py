@@ -4,7 +4,7 @@ import dataclasses
 
 import streamlit as st
 
-from dl_core import dqn
+from dl_core import dqn, estimates
 from dl_core.dqn import plots, pretrained, replay
 from ui import jobs as ui_jobs
 from ui.code import show_code
@@ -31,6 +31,10 @@ c1, c2, c3 = st.columns([1, 2, 1])
 preset = url(c1.segmented_control, "Preset", "preset", "default", options=list(dqn.PRESETS))
 env_id = url(c2.selectbox, "Environment", "env", "CartPole-v1", options=list(dqn.ENVS))
 seed = url(c3.number_input, "Seed", "seed", 0, min_value=0, max_value=10_000, step=1)
+if env_id == "CartPole-v1":  # the stored figures are for CartPole
+    c1.caption(
+        estimates.preset_times({p: [(dqn.train, dqn.for_env(p, env_id))] for p in dqn.PRESETS})
+    )
 env = dqn.ENVS[env_id]
 st.caption(f"**{env.title}.** Observation: {env.observation} Actions: {', '.join(env.actions)}. "
            f"Reward: {env.reward} Solved: average greedy return ≥ {env.solved:g}.")  # fmt: skip

@@ -4,7 +4,7 @@ import dataclasses
 
 import streamlit as st
 
-from dl_core import jobs
+from dl_core import estimates, jobs
 from dl_core.assets import ASSETS
 from dl_core.gan import data as gdata
 from dl_core.gan import dcgan, latent, plots, vae
@@ -65,6 +65,8 @@ preset = url(
     args=(("preset", "zip_fp"),),
 )
 preset = preset or "default"
+for model, label in ((dcgan, "DCGAN training"), (vae, "Autoencoder / VAE training")):
+    st.caption(estimates.preset_times(estimates.each(model.train, model.PRESETS), label=label))
 G, V = dcgan.PRESETS[preset], vae.PRESETS[preset]
 
 

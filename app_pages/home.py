@@ -14,13 +14,21 @@ st.markdown(
     "background; the address bar always holds a link that brings back exactly what you see."
 )
 
+with st.container(border=True):
+    c1, c2 = st.columns([3, 1], vertical_alignment="center")
+    c1.markdown(
+        "**New to neural networks? Start with the basics:** a small network learns to separate "
+        "two clouds of points, and you watch its decision boundary move step by step."
+    )
+    c2.page_link("app_pages/basics.py", label="Start with the basics", icon=":material/school:")
+
 left, right = st.columns([3, 2], gap="large")
 with left:
     st.subheader("Which architecture fits which data?")
     st.plotly_chart(figures.architecture_map(), key="map")
     st.caption(
         "Read left to right: the shape of your data, the architecture family built for it, "
-        "and what it is used for. Linked pages are below."
+        "and what it is used for. Click an architecture's name to open its page."
     )
 with right:
     st.subheader("How to use it")

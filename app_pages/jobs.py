@@ -9,6 +9,7 @@ from dl_core import jobs
 from dl_core.jobs import limits
 from ui import visitor
 from ui.jobs import describe, stop
+from ui.links import job_url
 from ui.text import md_escape
 
 st.title("Training jobs")
@@ -21,7 +22,7 @@ st.markdown(
 
 
 def _row(j: jobs.JobStatus, mine: bool) -> dict:
-    full = jobs.status(j.key) if j.active else j
+    full = jobs.status(j.key) if j.state != "done" else j  # a stopped job keeps its progress
     row = {
         "yours": "✓" if mine else "",
         "topic": limits.topic_of(j.fn).replace("_", " "),
@@ -31,6 +32,7 @@ def _row(j: jobs.JobStatus, mine: bool) -> dict:
     if mine or visitor.is_operator():  # settings, names and errors only for their owner
         row |= {
             "job": j.label,
+            "page": job_url(j.fn, j.config),
             "progress": round(100 * full.fraction()) if full else 0,
             "submitted": dt.datetime.fromtimestamp(j.created).strftime("%Y-%m-%d %H:%M:%S"),
             "error": j.error or "",
@@ -57,7 +59,10 @@ def job_table() -> None:
             column_config={
                 "progress": st.column_config.ProgressColumn(
                     "progress", min_value=0, max_value=100, format="%d%%"
-                )
+                ),
+                "page": st.column_config.LinkColumn(
+                    "page", display_text="open", help="The page and settings this job trained"
+                ),
             },
         )
     else:

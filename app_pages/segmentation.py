@@ -8,7 +8,7 @@ import streamlit as st
 from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
-from dl_core import assets
+from dl_core import assets, estimates
 from dl_core import segmentation as seg
 from ui import jobs as ui_jobs
 from ui.code import show_code
@@ -77,6 +77,7 @@ if section == SECTIONS[0]:
     c1, c2, c3, c4 = st.columns(4)
     preset = url(c1.segmented_control, "Preset", "preset", "default", options=list(seg.PRESETS), on_change=url.reset) or "default"  # fmt: skip
     base = seg.PRESETS[preset]
+    c1.caption(estimates.preset_times(estimates.each(seg.train, seg.PRESETS)))
     dataset = url(c1.selectbox, "Data", "data", base.dataset, options=list(seg.DATASETS), format_func={"scenes": "Shapes on textures", "animals": "Animal silhouettes"}.get)  # fmt: skip
     arch = url(c2.segmented_control, "Architecture", "arch", base.architecture, options=seg.ARCHITECTURES, format_func={"unet": "U-Net", "deeplab": "DeepLab"}.get) or "unet"  # fmt: skip
     encoder = url(c2.selectbox, "Encoder", "enc", base.encoder, options=seg.ENCODERS, format_func={"scratch": "from scratch", "mobilenet_v2": "MobileNetV2 (ImageNet, frozen)", "efficientnet_lite0": "EfficientNet-Lite0 (ImageNet, frozen)"}.get)  # fmt: skip

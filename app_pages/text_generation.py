@@ -5,6 +5,7 @@ import dataclasses
 import numpy as np
 import streamlit as st
 
+from dl_core import estimates
 from dl_core import text_generation as tg
 from ui import jobs as ui_jobs
 from ui.code import show_code
@@ -33,6 +34,7 @@ url = UrlState("textgen")
 with st.sidebar:
     preset = url(st.segmented_control, "Preset", "preset", "default", options=list(tg.PRESETS), on_change=url.reset, args=(("preset", "section", "txt_fp"),)) or "default"  # fmt: skip
     base = tg.PRESETS[preset]
+    st.caption(estimates.preset_times(estimates.each(tg.train, tg.PRESETS)))
     st.subheader("Model")
     level = url(st.segmented_control, "Tokens", "level", base.level, options=tg.LEVELS) or "char"
     cell = url(st.segmented_control, "Cell", "cell", base.cell, options=tg.CELLS, format_func=tg.CELL_NAMES.get) or "lstm"  # fmt: skip

@@ -3,10 +3,11 @@
 import dataclasses
 import json
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dl_core import assets, transfer, viz
+from dl_core import assets, estimates, transfer, viz
 from dl_core.assets import imagenet
 from dl_core.cnn.explain import grad_cam
 from dl_core.config import from_dict, to_json
@@ -17,7 +18,7 @@ from ui.compare import train_and_compare
 from ui.errors import shown_errors
 from ui.state import UrlState
 from ui.text import md_escape
-from ui.uploads import class_images_input, image_input, recall, zip_input
+from ui.uploads import class_images_input, images_input, recall, zip_input
 
 st.title("Transfer learning")
 st.markdown(
@@ -38,6 +39,14 @@ preset = (
     or "default"
 )
 base = transfer.PRESETS[preset]
+st.caption(
+    estimates.preset_times(
+        {
+            p: [(transfer.train, dataclasses.replace(c, mode=m)) for m in transfer.MODES]
+            for p, c in transfer.PRESETS.items()
+        }
+    )
+)
 
 # -- 1. data ---------------------------------------------------------------------------------
 st.header("1 · Your classes")
@@ -106,14 +115,15 @@ if data is not None:
 
 # -- 2. backbone and settings -----------------------------------------------------------------
 st.header("2 · Backbone and settings")
-online = [f"{m} (online)" for m in imagenet.ONLINE_MODELS]
+no_net = assets.online_unavailable()
+online = [] if no_net else [f"{m} (online)" for m in imagenet.ONLINE_MODELS]
 choice = url(st.selectbox, "Pretrained backbone", "bb", base.backbone, options=list(transfer.BACKBONES) + online,
              format_func=lambda b: imagenet.IMAGENET_MODELS[b].title + " · offline" if b in imagenet.IMAGENET_MODELS else b)  # fmt: skip
 backbone = choice.removesuffix(" (online)")
-if backbone in imagenet.ONLINE_MODELS and assets.offline():
-    st.info(
-        f"{md_escape(backbone)} needs its ImageNet weights from the internet, which this server "
-        "does not reach; the offline backbones always work."
+if no_net:
+    st.caption(
+        f"{no_net}, so the {len(imagenet.ONLINE_MODELS)} online-only backbones "
+        f"({', '.join(imagenet.ONLINE_MODELS)}) are hidden; the offline ones always work."
     )
 with st.expander("Training settings", icon=":material/tune:"):
     c1, c2, c3 = st.columns(3)
@@ -166,7 +176,7 @@ with st.expander("Training settings", icon=":material/tune:"):
 # -- 3. train three ways ----------------------------------------------------------------------
 st.header("3 · Train three ways")
 configs = {m: dataclasses.replace(cfg, mode=m) for m in transfer.MODES}
-ready = data is not None and not (backbone in imagenet.ONLINE_MODELS and assets.offline())
+ready = data is not None and not (backbone in imagenet.ONLINE_MODELS and no_net)
 runs = train_and_compare(
     transfer.train,
     configs,
@@ -291,12 +301,15 @@ if done:
         else:
             st.info("Train the fine-tuning way to compare feature spaces before and after.")
     if look == LOOKS[4]:
-        photo, _ = image_input(
-            url, "use", label="Classify a new image", photos=assets.PHOTOS, default_photo="horse"
-        )
-        if photo is not None:
-            probs = transfer.predict(r["model"], photo[None], cfg.backbone)[0]
-            st.plotly_chart(viz.bars(probs, names, title="Class probabilities"), key="probs")
+        shots = images_input(url, "use", label="Classify new images", photos=assets.PHOTOS)
+        squares = [transfer.square(img, 224) for _, img in shots]
+        all_probs = transfer.predict(r["model"], np.stack(squares), cfg.backbone) if shots else []
+        for k, ((where, img), probs) in enumerate(zip(shots, all_probs, strict=True)):
+            c1, c2 = st.columns([1, 3], vertical_alignment="center")
+            best = int(np.argmax(probs))
+            c1.image(img, caption=where, width=180)
+            title = viz.plain(f"{where}: {names[best]} ({probs[best]:.0%})")
+            c2.plotly_chart(viz.bars(probs, names, title=title), key=f"probs-{k}")
         st.download_button(
             "Download the model (.keras)",
             r.model_path("model").read_bytes(),

@@ -15,7 +15,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 # Ray on loopback only. A single-node ``ray.init()`` takes 127.0.0.1 with this (Linux
@@ -140,14 +139,13 @@ class RayCluster:
         self.nodes.append(proc)
         return proc
 
-    def wait_nodes(self, n: int, timeout: float = 300) -> None:
+    def wait_nodes(self, n: int) -> None:
         import ray
 
-        t0 = time.time()
-        while sum(1 for x in ray.nodes() if x.get("Alive")) < n:
-            if time.time() - t0 > timeout:
-                raise TimeoutError(f"{n} Ray nodes did not come up")
-            time.sleep(0.5)
+        from tests.timeouts import UI_S, ceiling, wait_until
+
+        alive = lambda: sum(1 for x in ray.nodes() if x.get("Alive")) >= n  # noqa: E731
+        wait_until(alive, ceiling(UI_S), f"{n} Ray nodes", poll=0.5)
 
     @staticmethod
     def kill_node(proc: subprocess.Popen) -> None:

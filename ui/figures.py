@@ -2,36 +2,64 @@
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 import plotly.graph_objects as go
 
-# (data kind, architecture family, typical use)
+# (data kind, architecture family, typical use, the page that teaches it)
 ARCHITECTURE_MAP = [
-    ("Tables & 2-D points", "MLP (dense layers)", "classification & regression"),
-    ("Images", "CNN", "classification"),
-    ("Images", "Transfer learning", "classification with few images"),
-    ("Images", "Detectors (YOLO)", "object detection"),
-    ("Images", "FCN / U-Net / DeepLab", "semantic segmentation"),
-    ("Text & sequences", "RNN / LSTM / GRU", "text generation"),
-    ("Text & sequences", "Transformers", "attention, embeddings, generation"),
-    ("New data to generate", "GAN", "image generation"),
-    ("New data to generate", "Autoencoder / VAE", "compression, generation"),
-    ("Decisions in an environment", "DQN (RL)", "control & games"),
+    (
+        "Tables & 2-D points",
+        "MLP (dense layers)",
+        "classification & regression",
+        "app_pages/basics.py",
+    ),
+    ("Images", "CNN", "classification", "app_pages/cnn.py"),
+    (
+        "Images",
+        "Transfer learning",
+        "classification with few images",
+        "app_pages/transfer_learning.py",
+    ),
+    ("Images", "Detectors (YOLO)", "object detection", "app_pages/detection.py"),
+    ("Images", "FCN / U-Net / DeepLab", "semantic segmentation", "app_pages/segmentation.py"),
+    ("Text & sequences", "RNN / LSTM / GRU", "text generation", "app_pages/text_generation.py"),
+    (
+        "Text & sequences",
+        "Transformers",
+        "attention, embeddings, generation",
+        "app_pages/attention.py",
+    ),
+    ("New data to generate", "GAN", "image generation", "app_pages/gan.py"),
+    ("New data to generate", "Autoencoder / VAE", "compression, generation", "app_pages/gan.py"),
+    ("Decisions in an environment", "DQN (RL)", "control & games", "app_pages/dqn.py"),
 ]
+
+
+def page_href(path: str) -> str:
+    """The relative address Streamlit gives a page file (``st.Page``'s default url_path)."""
+    return PurePosixPath(path).stem
+
 
 # A colour-blind-safe palette (Okabe & Ito).
 OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999"]
 
 
 def architecture_map() -> go.Figure:
-    """Sankey diagram: kind of data -> architecture family (with what it is used for)."""
-    data = list(dict.fromkeys(d for d, _, _ in ARCHITECTURE_MAP))
-    archs = [f"{a} · {u}" for _, a, u in ARCHITECTURE_MAP]
+    """Sankey diagram: kind of data -> architecture family (with what it is used for).
+
+    Each architecture's label is a link to the page that teaches it (same tab).
+    """
+    data = list(dict.fromkeys(d for d, *_ in ARCHITECTURE_MAP))
+    archs = [
+        f'<a href="{page_href(p)}" target="_self">{a}</a> · {u}' for _, a, u, p in ARCHITECTURE_MAP
+    ]
     colour = {d: OKABE_ITO[i % len(OKABE_ITO)] for i, d in enumerate(data)}
     labels = data + archs
-    source = [data.index(d) for d, _, _ in ARCHITECTURE_MAP]
+    source = [data.index(d) for d, *_ in ARCHITECTURE_MAP]
     target = [len(data) + i for i in range(len(archs))]
-    link_colours = [colour[d] + "77" for d, _, _ in ARCHITECTURE_MAP]
-    node_colours = [colour[d] for d in data] + [colour[d] for d, _, _ in ARCHITECTURE_MAP]
+    link_colours = [colour[d] + "77" for d, *_ in ARCHITECTURE_MAP]
+    node_colours = [colour[d] for d in data] + [colour[d] for d, *_ in ARCHITECTURE_MAP]
     fig = go.Figure(
         go.Sankey(
             arrangement="fixed",

@@ -112,16 +112,22 @@ def describe(status: JobStatus) -> str:
             )
         if status.train_s is not None:
             parts.append(f"trains in {estimate.say(status.train_s)}")
+    if status.stopping:
+        parts[0] = "stopping…"
     latest = status.latest
-    if status.state == "running" and latest is not None:
+    if status.state == "running" and latest is None:
+        parts.append("starting…")  # the worker is importing the topic's libraries
+    elif status.state == "running" and latest is not None:
+        if status.phase:  # the phase it is in, even while its batches report only numbers
+            parts.append(status.phase)
         if latest.epoch is not None and latest.total:
             parts.append(f"epoch {latest.epoch}/{latest.total}")
         elif latest.step is not None and latest.total:
             parts.append(f"step {latest.step}/{latest.total}")
-        if latest.message:
-            parts.append(latest.message)
-    if status.duration is not None:
-        parts.append(f"{status.duration:.1f} s")
+    if status.duration is not None:  # from the job's start, so it ticks between events
+        parts.append(
+            f"{status.duration:.0f} s elapsed" if status.active else f"{status.duration:.1f} s"
+        )
     return " · ".join(parts)
 
 
@@ -173,7 +179,9 @@ def _panel(
     )
     if status.active:
         st.progress(status.fraction())
-        if can_stop(status) and st.button("Stop", key=f"stop-{key}", icon=":material/stop:"):
+        if status.stopping:
+            st.caption("Stopping… the job ends at its next progress report (a few seconds).")
+        elif can_stop(status) and st.button("Stop", key=f"stop-{key}", icon=":material/stop:"):
             if not stop(status):
                 st.toast("Your request is withdrawn; another visitor still wants this job.")
             st.rerun()

@@ -6,6 +6,7 @@ their fingerprint, so a shared link on the same server brings the upload back.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import numpy as np
@@ -238,3 +239,63 @@ def class_images_input(
         return None
     show_dataset_notes(ds)
     return ds
+
+
+def images_input(
+    url: UrlState,
+    name: str = "imgs",
+    *,
+    label: str = "Images",
+    photos: Sequence[str] | None = None,
+    default_photos: Sequence[str] = ("horse", "chelsea"),
+    max_files: int = 12,
+) -> list[tuple[str, np.ndarray]]:
+    """Pick several bundled photos or upload several images; returns ``[(name, RGB image)]``.
+
+    Each upload is checked on its own: a bad file gets its sentence and the others are kept.
+    Uploads are remembered by fingerprint in the URL (as a list), like :func:`image_input`.
+    """
+    photos = list(photos or assets.PHOTOS)
+    sources = ["Sample photos", "Upload"]
+    src = url(st.segmented_control, label, f"{name}_src", sources[0], options=sources)
+    if src != "Upload":
+        default = [p for p in default_photos if p in photos]
+        chosen = url(st.multiselect, "Photos", f"{name}_photos", default, options=photos)
+        return [(f"sample photo '{p}'", assets.load_photo(p)) for p in chosen]
+    ups = st.file_uploader(
+        f"Upload up to {max_files} images (PNG, JPEG, WebP, GIF or BMP)",
+        type=IMAGE_TYPES,
+        accept_multiple_files=True,
+        key=url.key(f"{name}_files"),
+    )
+    files = [(u.name, u.getvalue()) for u in ups or []]
+    if not files:
+        for fp in _fingerprints(url.get_param(f"{name}_fps")):
+            try:
+                files.append((f"upload {fp[:8]}", _store().get_blob(fp)))
+            except KeyError:
+                st.info("An upload this link refers to is no longer on the server.")
+    if len(files) > max_files:
+        st.warning(f"Only the first {max_files} of {len(files)} images are classified.")
+        files = files[:max_files]
+    out, fps = [], []
+    for file_name, data in files:
+        try:
+            out.append((file_name, uploads.load_image(data, name=file_name)))
+        except UploadError as err:
+            st.error(str(err), icon=":material/error:")
+            continue
+        fps.append(_store().put_blob(data))
+    if fps:
+        url.set_param(f"{name}_fps", fps)
+    elif not files:
+        st.caption("No images yet.")
+    return out
+
+
+def _fingerprints(raw: str | None) -> list[str]:
+    try:
+        value = json.loads(raw) if raw else []
+    except json.JSONDecodeError:
+        return []
+    return [v for v in value if isinstance(v, str)][:100] if isinstance(value, list) else []

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import socket
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,34 @@ class AssetUnavailable(UserError):
 def offline() -> bool:
     """True when the server must not try the internet (``DL_EXPLORER_OFFLINE=1``)."""
     return os.environ.get("DL_EXPLORER_OFFLINE", "").strip().lower() in {"1", "true", "yes"}
+
+
+ONLINE_PROBE = ("storage.googleapis.com", 443)  # where keras.applications weights come from
+_probe: dict[str, tuple[float, bool]] = {}
+
+
+def network_reachable(ttl_s: float = 600.0, timeout_s: float = 2.0) -> bool:
+    """True when this machine can open a connection to the weights' host (cached ``ttl_s``)."""
+    now = time.monotonic()
+    cached = _probe.get("net")
+    if cached is not None and now - cached[0] < ttl_s:
+        return cached[1]
+    try:
+        socket.create_connection(ONLINE_PROBE, timeout=timeout_s).close()
+        ok = True
+    except OSError:
+        ok = False
+    _probe["net"] = (now, ok)
+    return ok
+
+
+def online_unavailable() -> str | None:
+    """Why online-only models cannot be used here (a sentence), or ``None`` if they can."""
+    if offline():
+        return "This server runs offline (DL_EXPLORER_OFFLINE=1)"
+    if not network_reachable():
+        return "This server cannot reach the internet"
+    return None
 
 
 def package_dir(package: str) -> Path | None:
@@ -245,6 +275,8 @@ __all__ = [
     "load_photo",
     "load_text",
     "offline",
+    "online_unavailable",
+    "network_reachable",
     "package_dir",
     "package_file",
     *_IMAGENET_NAMES,

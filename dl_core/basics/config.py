@@ -39,6 +39,7 @@ class Config:
 PRESETS = {
     "tiny": Config(n_points=100, hidden=(4,), epochs=3, batch_size=20),
     "default": Config(),
+    "longer": Config(epochs=200),
 }
 
 

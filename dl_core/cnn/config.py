@@ -51,6 +51,7 @@ CHOICES: list[tuple[str, str, list | tuple]] = [
 PRESETS: dict[str, Config] = {
     "tiny": Config(blocks=1, filters=4, epochs=2, per_class=30),
     "default": Config(),
+    "longer": Config(dataset="mnist5k", blocks=3, epochs=15),
 }
 
 

@@ -115,6 +115,19 @@ def plot_filters(kernel: np.ndarray, max_filters: int = 32, max_channels: int = 
     return viz._layout(fig, None, 40 + 44 * rows)
 
 
+def filters_caption(shape: Sequence[int]) -> str:
+    """How :func:`plot_filters` draws a kernel of this shape, in one sentence."""
+    kh, kw, cin, cout = shape
+    if kh == 1 and kw == 1:
+        return "1×1 filters: orange positive, purple negative weights."
+    if cin == 3 and cout > 1:
+        return (
+            "Each tile is one filter's weights on the red, green and blue input: grey is 0, a "
+            "bright colour a positive weight on that colour, its complement a negative one."
+        )
+    return "Orange positive, purple negative weights."
+
+
 def plot_feature_maps(maps: np.ndarray, k: int = 16, cols: int = 8) -> go.Figure:
     """The ``k`` most active channels of ``(h, w, C)`` feature maps, strongest first."""
     from dl_core.cnn.explain import top_channels

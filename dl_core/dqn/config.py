@@ -47,7 +47,8 @@ PRESETS: dict[str, Config] = {
     "tiny": Config(width=16, depth=1, buffer_size=500, batch_size=16, learning_starts=50,
                    eps_decay_steps=200, total_steps=300, eval_every=150, eval_episodes=2,
                    train_freq=16, gradient_steps=4, target_period=64, checkpoints=2),
-    "default": Config(),
+    "default": Config(total_steps=20_000),  # CartPole is usually solved well before
+    "longer": Config(total_steps=60_000),
 }  # fmt: skip
 
 # Settings that suit an environment better than CartPole's defaults (applied by ``for_env``).

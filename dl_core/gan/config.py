@@ -36,7 +36,8 @@ class DCGANConfig:
 DCGAN_PRESETS = {
     "tiny": DCGANConfig(dataset="digits", max_images=128, latent_dim=8, g_width=16, d_width=16,
                         batch_size=32, epochs=2),
-    "default": DCGANConfig(),
+    "default": DCGANConfig(epochs=5),
+    "longer": DCGANConfig(epochs=20),
 }  # fmt: skip
 
 
@@ -90,8 +91,9 @@ class VAEConfig:
 
 
 VAE_PRESETS = {
-    "tiny": VAEConfig(dataset="digits", max_images=128, width=8, batch_size=32, epochs=3),
-    "default": VAEConfig(),
+    "tiny": VAEConfig(dataset="digits", max_images=128, width=8, batch_size=32, epochs=5, lr=1e-2),
+    "default": VAEConfig(epochs=6),
+    "longer": VAEConfig(epochs=20),
 }
 
 

@@ -135,6 +135,7 @@ def status(key: str, with_events: bool = True) -> JobStatus | None:
         data_fp=row["data_fp"], state=row["state"], created=row["created"],
         started=row["started"], finished=row["finished"], error=row["error"],
         queue_position=position, events=events, wait_s=wait_s, train_s=train_s, requesters=who,
+        cancel_requested=bool(row["cancel_requested"]),
     )  # fmt: skip
 
 

@@ -106,6 +106,20 @@ class JobStatus:
     wait_s: float | None = None  # estimated seconds until it starts, while queued
     train_s: float | None = None  # estimated training seconds, while queued
     requesters: list[str] = dataclasses.field(default_factory=list)  # visitor ids
+    cancel_requested: bool = False  # Stop was pressed; the job has not ended yet
+
+    @property
+    def stopping(self) -> bool:
+        return self.cancel_requested and self.active
+
+    @property
+    def phase(self) -> str | None:
+        """What the job is doing, in words: its latest message while that is its latest event,
+        and a message ending in "…" (e.g. "fine-tuning…") until the next message."""
+        for i, e in enumerate(reversed(self.events)):
+            if e.message:
+                return e.message if i == 0 or e.message.endswith("…") else None
+        return None
 
     @property
     def active(self) -> bool:

@@ -29,7 +29,7 @@ from dl_core.store import Store
 
 log = logging.getLogger("dl_core.jobs")
 DEFAULT_TIMEOUT_S = float(os.environ.get("DL_EXPLORER_JOB_TIMEOUT_S", 1800))
-CANCEL_GRACE_S = 15.0
+CANCEL_GRACE_S = 10.0  # after Stop, a job that has not reached a report() by then is killed
 DISPATCH_POLL_S = 0.2  # the dispatcher's poll for jobs queued by other processes
 
 
@@ -206,6 +206,7 @@ class ProcessExecutor(Executor):
         n = workers or int(os.environ.get("DL_EXPLORER_WORKERS", 0)) or max(1, len(devices))
         self.slots = [_Slot(devices[i] if i < len(devices) else None) for i in range(n)]
         self._ctx = mp.get_context("spawn")
+        self._dying: list[Any] = []  # killed workers not yet reaped (no zombies left behind)
         self._wake = threading.Event()
         self._stop = threading.Event()
         # wake() also writes a byte here, so the dispatcher sleeps on this pipe, the workers'
@@ -257,6 +258,7 @@ class ProcessExecutor(Executor):
             try:
                 for slot in self.slots:
                     self._tend(slot)
+                self._reap()
             except Exception:  # noqa: BLE001 - the dispatcher must never die
                 log.error("dispatcher error:\n%s", traceback.format_exc())
             self._sleep()
@@ -273,6 +275,10 @@ class ProcessExecutor(Executor):
         with contextlib.suppress(BlockingIOError, OSError):
             while os.read(self._wake_r, 4096):
                 pass
+
+    def _reap(self) -> None:
+        """Collect the exit status of killed workers (``is_alive`` waits for them, not blocking)."""
+        self._dying = [p for p in self._dying if p.is_alive()]
 
     def _tend(self, slot: _Slot) -> None:
         if slot.key is None:
@@ -328,7 +334,8 @@ class ProcessExecutor(Executor):
         if slot.kill_at is not None and now > slot.kill_at:
             # The job did not reach a report() in time: end the process, start a fresh one later.
             slot.process.kill()
-            slot.process.join(5)
+            slot.process.join(1)
+            self._dying.append(slot.process)  # reaped by _reap if it takes longer to die
             if row["cancel_requested"] == 2:
                 _update(
                     slot.key,

@@ -25,6 +25,8 @@ class Reporter:
     written at most every ``min_interval`` seconds; epoch and message events always. Stop is
     looked up in the database at most every ``check_interval`` seconds. ``clock`` (seconds,
     monotonic) decides both; tests inject their own.
+    A message ending in "…" names a phase (``report(message="fine-tuning…")``): the progress
+    panel shows it until the next message, next to the batch and epoch counts.
     """
 
     def __init__(

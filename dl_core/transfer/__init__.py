@@ -29,6 +29,7 @@ from dl_core.transfer.data import (
     DatasetCheck,
     check_dataset,
     dhash,
+    distinct,
     load_data,
     pack_upload,
     split,
@@ -63,7 +64,7 @@ from dl_core.transfer.use import (
 __all__ = [
     "ANIMALS", "BACKBONES", "MODES", "MODE_TITLES", "PRESETS", "Config", "Data", "DatasetCheck",
     "_backbone", "assemble", "assemble_scratch", "check_dataset", "code_snippet", "count_params",
-    "dhash", "export_keras", "export_tflite", "head", "load_data", "misclassified",
+    "dhash", "distinct", "export_keras", "export_tflite", "head", "load_data", "misclassified",
     "pack_upload", "plot_comparison", "plot_counts", "plot_duplicates", "plot_mistakes",
     "plot_projection", "plot_thumbnails", "predict", "project", "results_table", "split",
     "split_backbone", "square", "train", "validate", "warmup_jobs",

@@ -35,14 +35,15 @@ class Config:
     scratch_lr: float = 1e-3
     batch_size: int = 32
     dropout: float = 0.2
-    max_seconds: float = 240.0  # stop (keeping what it learned) after this long; 0: no limit
+    max_seconds: float = 240.0  # training (after feature extraction) stops after this long; 0: none
     seed: int = 0
 
 
 PRESETS = {
     "tiny": Config(classes=("cat", "dog", "horse"), per_class=6, head_epochs=3, unfreeze_blocks=1,
                    fine_tune_epochs=1, scratch_epochs=1, batch_size=8, max_seconds=0.0),
-    "default": Config(),
+    "default": Config(per_class=20, max_seconds=45.0),  # each of the three ways
+    "longer": Config(per_class=40, max_seconds=240.0),
 }  # fmt: skip
 
 

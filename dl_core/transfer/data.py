@@ -68,6 +68,31 @@ def split(labels: np.ndarray, val_fraction: float, seed: int) -> tuple[np.ndarra
     return np.sort(np.array(train, dtype=np.int64)), np.sort(np.array(val, dtype=np.int64))
 
 
+def distinct(images: np.ndarray, labels: np.ndarray, max_pixel_diff: float = 12.0) -> np.ndarray:
+    """Mask keeping the first of each group of (near-)identical images.
+
+    Animal-MNIST holds some drawings twice, exactly or nearly (mean difference of a few grey
+    levels): kept, they would land on both sides of the split and fail :func:`check_dataset`.
+    Compared at half resolution, within a class, plus exact copies across classes.
+    """
+    flat = images.reshape(len(images), -1)
+    keep = np.zeros(len(images), bool)
+    keep[np.unique(flat, axis=0, return_index=True)[1]] = True
+    x = np.asarray(images, np.float32)
+    if x.ndim == 4:
+        x = x.mean(-1)
+    h, w = x.shape[1] // 2 * 2, x.shape[2] // 2 * 2
+    half = x[:, :h, :w].reshape(len(x), h // 2, 2, w // 2, 2).mean((2, 4)).reshape(len(x), -1)
+    for c in np.unique(labels):
+        kept: list[int] = []
+        for k in np.flatnonzero((labels == c) & keep):
+            if kept and np.abs(half[kept] - half[k]).mean(1).min() <= max_pixel_diff:
+                keep[k] = False
+            else:
+                kept.append(int(k))
+    return keep
+
+
 def load_data(cfg: Config, data: bytes | None) -> Data:
     """The bundled example set or the uploaded blob, split with ``cfg.seed``."""
     if cfg.dataset == "upload":
@@ -77,12 +102,16 @@ def load_data(cfg: Config, data: bytes | None) -> Data:
         x, y, names = packed["images"], packed["labels"], list(packed["class_names"])
         test_x = test_y = None
     elif cfg.dataset == "animal_mnist":
-        ds = load_images(
-            "animal_mnist", per_class=cfg.per_class + cfg.test_per_class, seed=cfg.seed
-        )
+        wanted = cfg.per_class + cfg.test_per_class
+        ds = load_images("animal_mnist", per_class=wanted + max(8, wanted // 4), seed=cfg.seed)
         keep = [ds.class_names.index(c) for c in cfg.classes]
         names = [ds.class_names[k] for k in keep]
-        mask = np.isin(ds.y, keep)
+        first = distinct(ds.x, ds.y)
+        rank_all = np.zeros(len(ds.y), np.int64)
+        for c in np.unique(ds.y):
+            where = np.flatnonzero((ds.y == c) & first)
+            rank_all[where] = np.arange(len(where))
+        mask = np.isin(ds.y, keep) & first & (rank_all < wanted)
         raw_x, raw_y = ds.x[mask], np.array([keep.index(v) for v in ds.y[mask]], dtype=np.int64)
         # The first per_class of each class are for training/validation, the rest held out.
         order = np.argsort(raw_y, kind="stable")
@@ -131,9 +160,22 @@ def dhash(image: np.ndarray, size: int = 8) -> int:
     return int("".join("1" if b else "0" for b in bits), 2)
 
 
+def _small_grey(image: np.ndarray, size: int = 32) -> np.ndarray:
+    from PIL import Image
+
+    img = Image.fromarray(np.asarray(image, dtype=np.uint8)).convert("L")
+    return np.asarray(img.resize((size, size), Image.BILINEAR), dtype=np.float32)
+
+
 def check_dataset(images: np.ndarray, labels: np.ndarray, class_names: list[str], train_idx: np.ndarray,
-                  val_idx: np.ndarray, max_distance: int = 4) -> DatasetCheck:  # fmt: skip
-    """Counts per class, imbalance and too-few warnings, near-duplicates across the split."""
+                  val_idx: np.ndarray, max_distance: int = 4,
+                  max_pixel_diff: float = 8.0) -> DatasetCheck:  # fmt: skip
+    """Counts per class, imbalance and too-few warnings, near-duplicates across the split.
+
+    A pair is a near-duplicate when its difference hashes are at most ``max_distance`` bits
+    apart *and* its 32 x 32 greyscale versions differ by at most ``max_pixel_diff`` (of 255)
+    on average: the hash alone calls any two dark shapes on white "the same".
+    """
     counts = {name: int((labels == i).sum()) for i, name in enumerate(class_names)}
     check = DatasetCheck(counts)
     few = [f"{n} ({c})" for n, c in counts.items() if c < MIN_PER_CLASS]
@@ -147,11 +189,20 @@ def check_dataset(images: np.ndarray, labels: np.ndarray, class_names: list[str]
             f"The classes are imbalanced (largest {max(nonzero)}, smallest {min(nonzero)} images): the model will favour the large ones and accuracy will flatter it."
         )
     hashes = np.array([dhash(im) for im in images], dtype=np.uint64)
+    small: dict[int, np.ndarray] = {}
+
+    def grey(k: int) -> np.ndarray:
+        if k not in small:
+            small[k] = _small_grey(images[k])
+        return small[k]
+
     for j in val_idx:
         dist = np.array([bin(int(h) ^ int(hashes[j])).count("1") for h in hashes[train_idx]])
-        if len(dist) and dist.min() <= max_distance:
-            i = int(train_idx[int(dist.argmin())])
-            check.duplicates.append((i, int(j), int(dist.min())))
+        for pos in np.flatnonzero(dist <= max_distance)[np.argsort(dist[dist <= max_distance])]:
+            i = int(train_idx[pos])
+            if np.abs(grey(i) - grey(int(j))).mean() <= max_pixel_diff:
+                check.duplicates.append((i, int(j), int(dist[pos])))
+                break
     if check.duplicates:
         check.warnings.append(
             f"{len(check.duplicates)} validation image(s) look almost the same as a training image: validation accuracy will be optimistic."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -77,6 +78,9 @@ def count_params(model) -> tuple[int, int]:
 
 
 # -- training -------------------------------------------------------------------------------
+STOP_BATCH = 8  # images per forward pass outside fit: Stop is checked after each (~1 s on CPU)
+
+
 def _batched(fn, x: np.ndarray, batch: int, report, what: str) -> np.ndarray:
     """Run ``fn`` over ``x`` in batches, reporting progress (and honouring Stop)."""
     out = []
@@ -129,6 +133,7 @@ def train(cfg: Config, data: bytes | None, report) -> dict:
     validate(cfg)
     t0 = time.time()
     budget = TimeBudget(cfg.max_seconds)  # one budget for all phases of this mode
+    report(message="loading images…")
     keras.utils.set_random_seed(cfg.seed)
     d = load_data(cfg, data)
     size = imagenet.input_size(cfg.backbone)
@@ -142,6 +147,7 @@ def train(cfg: Config, data: bytes | None, report) -> dict:
     y = d.labels
     tr, va = d.train_idx, d.val_idx
     n_classes = len(d.class_names)
+    report(message="loading the pretrained network…")
     backbone = _backbone(cfg.backbone)
     history: dict = {}
     stopped = False
@@ -150,10 +156,12 @@ def train(cfg: Config, data: bytes | None, report) -> dict:
     if cfg.mode in ("feature_extraction", "fine_tuning"):
         backbone.trainable = False
         feats = _batched(
-            lambda b: backbone(b, training=False), x, cfg.batch_size, report, "extracting features"
+            lambda b: backbone(b, training=False), x, STOP_BATCH, report, "extracting features"
         )
         features_before = feats
         clf = head(feats.shape[1], n_classes, cfg.dropout, cfg.seed)
+        report(message="training the new head…")
+        budget.restart()  # the time budget covers training, not the feature extraction
         total = cfg.head_epochs + (cfg.fine_tune_epochs if cfg.mode == "fine_tuning" else 0)
         history, stopped = _fit(clf, feats[tr], y[tr], feats[va], y[va], epochs=cfg.head_epochs,
                                 lr=cfg.head_lr, cfg=cfg, report=report, budget=budget,
@@ -170,10 +178,11 @@ def train(cfg: Config, data: bytes | None, report) -> dict:
             acts = _batched(
                 lambda b: bottom(b, training=False),
                 x,
-                cfg.batch_size,
+                STOP_BATCH,
                 report,
                 "caching frozen activations",
             )
+            report(message="fine-tuning the top blocks…")
             inp = keras.Input(acts.shape[1:], name="activations")
             tuned = keras.Model(inp, clf(top(inp, training=False)), name="fine_tune")
             more, stopped = _fit(tuned, acts[tr], y[tr], acts[va], y[va],
@@ -197,13 +206,15 @@ def train(cfg: Config, data: bytes | None, report) -> dict:
             layer.trainable = True
         clf = head(fresh.output.shape[-1], n_classes, cfg.dropout, cfg.seed)
         model = assemble_scratch(size, fresh, clf)
+        report(message="training from scratch…")
+        budget.restart()
         history, stopped = _fit(model, x[tr], y[tr], x[va], y[va], epochs=cfg.scratch_epochs,
                                 lr=cfg.scratch_lr, cfg=cfg, report=report,
                                 budget=budget)  # fmt: skip
         trainable = count_params(model)[0]
 
     val_probs = _batched(
-        lambda b: model(b, training=False), x[va], cfg.batch_size, report, "evaluating"
+        lambda b: model(b, training=False), x[va], STOP_BATCH, report, "evaluating"
     )
     val_acc = float((val_probs.argmax(1) == y[va]).mean()) if len(va) else float("nan")
     out = {
@@ -246,4 +257,12 @@ def assemble_scratch(image_size: int, backbone, clf):
 
 
 def warmup_jobs() -> list[tuple]:
-    return [(train, Config(mode=m), None, f"Transfer · {MODE_TITLES[m]}") for m in MODES]
+    return [
+        (
+            train,
+            dataclasses.replace(PRESETS["default"], mode=m),
+            None,
+            f"Transfer · {MODE_TITLES[m]}",
+        )
+        for m in MODES
+    ]

@@ -24,8 +24,20 @@ from dl_core.uploads.common import (
 # --------------------------------------------------------------------------- images
 
 
-def _open_image(data: bytes, *, max_pixels: int, max_bytes: int, name: str) -> Image.Image:
-    """Open (but do not decode) an image, enforcing size, format and pixel limits.
+MIN_SIDE = 8  # pixels: a narrower image holds nothing a model could look at
+MAX_ASPECT = 10.0  # longest side / shortest side: wider panoramas are squashed to nothing
+
+
+def _open_image(
+    data: bytes,
+    *,
+    max_pixels: int,
+    max_bytes: int,
+    name: str,
+    min_side: int = MIN_SIDE,
+    max_aspect: float = MAX_ASPECT,
+) -> Image.Image:
+    """Open (but do not decode) an image, enforcing size, format, pixel and shape limits.
 
     Must be called inside :func:`_bomb_guard`.
     """
@@ -64,6 +76,14 @@ def _open_image(data: bytes, *, max_pixels: int, max_bytes: int, name: str) -> I
             f"than the limit of {max_pixels / 1e6:.0f} million pixels. Please resize it "
             "(for example to 2000 × 2000 pixels or less) and upload it again.",
             f"too many pixels ({width} × {height})",
+        )
+    if min(width, height) < min_side or max(width, height) > max_aspect * min(width, height):
+        img.close()
+        raise _Refused(
+            f"{subject} is {width} × {height} pixels: too thin to look at. Please upload an "
+            f"image at least {min_side} pixels on each side and at most {max_aspect:.0f} times "
+            "as wide as it is tall (or the other way round).",
+            f"too thin ({width} × {height})",
         )
     return img
 
@@ -170,6 +190,8 @@ def load_image(
     max_pixels: int = MAX_PIXELS,
     max_bytes: int = MAX_UPLOAD_BYTES,
     name: str = "",
+    min_side: int = MIN_SIDE,
+    max_aspect: float = MAX_ASPECT,
 ) -> np.ndarray:
     """Decode an uploaded image into a clean 8-bit array.
 
@@ -183,6 +205,8 @@ def load_image(
         mode: ``"RGB"`` for an ``(H, W, 3)`` array or ``"L"`` for ``(H, W)`` greyscale.
         max_pixels: Largest accepted width x height, checked before decoding.
         max_bytes: Largest accepted file size.
+        min_side: Smallest accepted width and height, checked before decoding.
+        max_aspect: Largest accepted ratio of the longer side to the shorter one.
         name: The upload's filename, used only in messages.
 
     Returns:
@@ -190,11 +214,18 @@ def load_image(
 
     Raises:
         UploadError: The bytes are empty, too large, not a supported image, damaged, or
-            have too many pixels.
+            have too many pixels, or are thinner than ``min_side`` or ``max_aspect`` allow.
     """
     if mode not in ("RGB", "L"):
         raise ValueError(f"mode must be 'RGB' or 'L', got {mode!r}")
     size = _check_size_arg(size)
     with _BombGuard():
-        img = _open_image(data, max_pixels=max_pixels, max_bytes=max_bytes, name=name)
+        img = _open_image(
+            data,
+            max_pixels=max_pixels,
+            max_bytes=max_bytes,
+            name=name,
+            min_side=min_side,
+            max_aspect=max_aspect,
+        )
         return _finish_image(img, size=size, mode=mode, name=name)

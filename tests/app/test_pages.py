@@ -22,6 +22,8 @@ def test_every_registered_page_renders(spec):
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.title and at.title[0].value  # every page opens with its title
+    if spec in topic_pages():  # says before Train how long each preset takes
+        assert any("time on a 2-core CPU" in c.value for c in at.caption), spec.path
 
 
 def test_home_shows_map_system_panel_and_a_card_per_topic():
@@ -32,6 +34,21 @@ def test_home_shows_map_system_panel_and_a_card_per_topic():
     assert {"Keras backend", "Devices", "Jobs running / queued", "Cache on disk"} <= labels
     links = [el for el in at.main if getattr(el, "type", "") == "page_link"]
     assert len(links) >= len(topic_pages())
+
+
+def test_home_tells_newcomers_where_to_start_and_the_map_links_to_pages():
+    import json
+
+    at = _app()
+    assert any("New to neural networks? Start with the basics" in m.value for m in at.markdown)
+    links = [el for el in at.main if getattr(el, "type", "") == "page_link"]
+    assert any(
+        el.proto.page == "basics" and el.proto.label == "Start with the basics" for el in links
+    )
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    labels = " ".join(spec["data"][0]["node"]["label"])
+    for page in {p.path.removeprefix("app_pages/").removesuffix(".py") for p in topic_pages()}:
+        assert f'href="{page}" target="_self"' in labels, page
 
 
 def _url_script():
@@ -77,3 +94,24 @@ def test_bad_url_values_fall_back_to_defaults():
     assert at.selectbox(key="t.opt").value == "adam"
     assert at.number_input(key="t.seed").value == 0
     assert at.select_slider(key="t.lr").value == 1e-3
+
+
+@pytest.mark.parametrize(
+    "page, widget, label",
+    [
+        ("app_pages/cnn.py", "selectbox", "Network"),
+        ("app_pages/transfer_learning.py", "selectbox", "Pretrained backbone"),
+        ("app_pages/detection.py", "radio", "Detector"),
+    ],
+)
+def test_an_offline_server_hides_online_only_networks_and_says_why(
+    monkeypatch, page, widget, label
+):
+    monkeypatch.setenv("DL_EXPLORER_OFFLINE", "1")
+    at = _app()
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    control = next(w for w in at.get(widget) if w.label == label)
+    assert not [o for o in control.options if "online" in o.lower()], control.options
+    assert any("runs offline" in c.value and "hidden" in c.value for c in at.caption)

@@ -68,6 +68,25 @@ def test_upload_two_classes_train_tiny_and_predict(fresh_home):
     assert not at.exception and at.query_params["section"] in ("Use it", ["Use it"])
     assert any(b.proto.label == "Download the model (.keras)" for b in at.get("download_button"))
     assert "data" in at.query_params  # the uploaded set is in the link by fingerprint
+    # "Use it": each classified image is shown next to its own probabilities, named
+    assert _titled_charts(at, "sample photo 'horse': ", "sample photo 'chelsea': ")
+    at.segmented_control(key="tl.use_src").set_value("Upload").run()
+    files = [
+        ("mine.png", _png((30, 200, 30), "square", 9), "image/png"),
+        ("bad.png", b"not an image", "image/png"),
+        ("other.png", _png((200, 200, 30), "circle", 9), "image/png"),
+    ]
+    at.file_uploader(key="tl.use_files").set_value(files).run()
+    assert not at.exception, at.exception
+    assert any("bad.png" in e.value for e in at.error)
+    assert _titled_charts(at, "mine.png: ", "other.png: ")
+    shown = [i.proto.imgs[0].caption for i in at.get("image")]
+    assert "mine.png" in shown and "other.png" in shown and "bad.png" not in shown
+
+
+def _titled_charts(at, *titles: str) -> bool:
+    specs = [c.proto.spec for c in at.get("plotly_chart")]
+    return all(any(t in spec for spec in specs) for t in titles)
 
 
 def test_one_class_is_refused_with_a_sentence(fresh_home):

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from tests.browser.conftest import assert_no_exception, screenshot, wait_idle
-from tests.timeouts import TRAIN_S, ceiling_ms
+from tests.timeouts import TRAIN_S, UI_S, ceiling, ceiling_ms, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -47,3 +47,24 @@ def test_upload_classes_train_three_ways_and_compare(page, server, tmp_path):
     assert_no_exception(page)
     page.get_by_text("Validation accuracy, three ways").first.scroll_into_view_if_needed()
     assert screenshot(page, "transfer_learning_compare").stat().st_size > 20_000
+
+
+def test_stop_says_stopping_at_once_and_the_phase_and_elapsed_time_move(page, server):
+    base, _ = server
+    page.goto(f"{base}/transfer_learning?preset=tiny")
+    wait_idle(page)
+    page.get_by_role("button", name="Train all three").click()
+    # The running job's line names its phase and counts seconds from its start.
+    line = page.get_by_text("s elapsed").first
+    line.wait_for(timeout=ceiling_ms(TRAIN_S))
+    phases = ("loading", "extracting features", "training the new head", "starting…")
+    wait_until(lambda: any(p in line.inner_text() for p in phases), ceiling(TRAIN_S), "a phase")
+    first = line.inner_text()
+    # the elapsed time ticks between events
+    wait_until(lambda: line.inner_text() != first, ceiling(UI_S), "the line to tick")
+    page.get_by_role("button", name="Stop").first.click()
+    page.get_by_text("Stopping…").first.wait_for()  # at once, before it ends
+    page.get_by_text("Stopped. Press Train to start again.").first.wait_for(
+        timeout=ceiling_ms(TRAIN_S)
+    )
+    screenshot(page, "transfer_learning_stopped")

@@ -154,3 +154,14 @@ def test_no_keras_import_for_data():
     code = "import sys, dl_core.assets as a; a.load_images('digits'); print('keras' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_online_sources_are_unavailable_offline_or_without_a_network(monkeypatch):
+    from dl_core import assets
+
+    monkeypatch.setenv("DL_EXPLORER_OFFLINE", "1")
+    assert "offline" in assets.online_unavailable()
+    monkeypatch.delenv("DL_EXPLORER_OFFLINE")
+    monkeypatch.setattr(assets, "ONLINE_PROBE", ("127.0.0.1", 9))  # nothing listens there
+    monkeypatch.setattr(assets, "_probe", {})
+    assert assets.online_unavailable() == "This server cannot reach the internet"

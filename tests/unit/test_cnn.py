@@ -122,3 +122,17 @@ def test_every_preset_value_is_offered_by_the_page_controls(preset):
         else:
             assert value in spec, field
     assert {f for _, f, _ in cnn.CHOICES} == set(cnn.Config.__dataclass_fields__) - {"per_class"}
+
+
+def test_a_small_test_set_gets_an_interval_and_filter_captions_match_the_drawing():
+    from dl_core.cnn import plots
+    from dl_core.cnn.model import accuracy_interval, small_sample_note
+
+    lo, hi = accuracy_interval(2, 2)
+    assert hi == 1.0 and 0.15 < lo < 0.4  # "100 %" on 2 images says little
+    note = small_sample_note(2, 2)
+    assert note and "only 2 test image(s)" in note and "100%" in note
+    assert small_sample_note(950, 1000) is None
+    assert "red, green and blue" in plots.filters_caption((3, 3, 3, 32))
+    assert "orange" not in plots.filters_caption((3, 3, 3, 32))
+    assert "Orange positive" in plots.filters_caption((3, 3, 16, 32))

@@ -223,3 +223,9 @@ def test_figures_are_objects_with_the_expected_parts(gan_run, vae_run):
     assert [t.name for t in vh.data] == ["reconstruction", "KL"]
     sc = plots.plot_latent_scatter(vae_run["codes"], vae_run["labels"], vae_run["class_names"])
     assert len(sc.data) == 10 and sc.layout.xaxis.title.text == "z1"
+
+
+def test_tiny_vae_draws_shapes_not_a_grey_grid(vae_run):
+    # The tiny preset once decoded every latent point to the same flat grey (pixel std 0.5).
+    last = vae_run["samples"][-1].astype(float)
+    assert last.std() > 10 and vae_run["reconstructions"].astype(float).std() > 10

@@ -4,11 +4,13 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from dl_core import jobs, testing
+from dl_core.errors import Cancelled
 from dl_core.testing import Config
 from tests.timeouts import UI_S, ceiling, wait_until
 
@@ -132,6 +134,49 @@ def test_worker_process_end_to_end(pool, monkeypatch):
     st = jobs.wait(key, timeout=JOB_S)
     assert st.state == "cancelled" and not worker.is_alive()
     assert jobs.wait(jobs.submit(testing.train, Config(steps=1)), timeout=JOB_S).state == "done"
+    pool._reap()
+    assert not _zombie_children(), "a stopped or crashed worker was never reaped"
+
+
+def _zombie_children() -> list[int]:
+    """Child processes of this one that have exited but were never waited for."""
+    zombies = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] == "Z" and int(fields[1]) == os.getpid():
+            zombies.append(int(stat.parent.name))
+    return zombies
+
+
+def test_status_says_stopping_at_once_and_names_the_phase(fresh_home):
+    class Paused(jobs.Executor):
+        def wake(self, key):
+            pass
+
+    jobs.set_executor(Paused())
+    try:
+        key = jobs.submit(testing.train, Config(steps=9))
+        jobs.executors._claim(os.getpid())  # now running, as a worker would see it
+        report = jobs.Reporter(key, min_interval=0, check_interval=0)
+        report(message="loading the pretrained network…")
+        assert jobs.status(key).phase == "loading the pretrained network…"
+        report(message="extracting features 8/300")
+        report(message="fine-tuning the top blocks…")
+        report(step=3, total=9)
+        st = jobs.status(key)
+        assert st.phase == "fine-tuning the top blocks…" and not st.stopping
+        report(message="extracting features 16/300")  # not a phase: shown while it is latest
+        report(step=4, total=9)
+        assert jobs.status(key).phase is None
+        jobs.cancel(key)
+        assert jobs.status(key).stopping  # before the job reaches its next report
+        with pytest.raises(Cancelled):
+            report(step=5, total=9)
+    finally:
+        jobs.set_executor(None)
 
 
 def test_queue_position(fresh_home, monkeypatch):

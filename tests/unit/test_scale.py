@@ -7,13 +7,13 @@ Real servers, started and stopped here (tests/servers.py), on loopback only.
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
 from dl_core import jobs, testing
 from dl_core.testing import Config
 from tests.servers import Postgres, RayCluster, postgres_bin
+from tests.timeouts import TRAIN_S, UI_S, ceiling, wait_until
 
 ray = pytest.importorskip("ray", reason="make test installs requirements-scale.txt")
 
@@ -62,19 +62,14 @@ def executor(request, database, monkeypatch):
     jobs.set_executor(None)
 
 
-def _wait_for(predicate, what: str, ceiling: float = 300.0):
+def _wait_for(predicate, what: str):
     """Poll until ``predicate()`` is truthy; the ceiling only catches a hang."""
-    t0 = time.time()
-    while not (value := predicate()):
-        if time.time() - t0 > ceiling:
-            raise AssertionError(f"never happened: {what}")
-        time.sleep(0.05)
-    return value
+    return wait_until(predicate, ceiling(UI_S), what, poll=0.05)
 
 
 def test_ray_postgres_submit_dedup_and_result(executor, database):
     k1 = jobs.submit(testing.train, Config(steps=3), label="first")
-    st = jobs.wait(k1, timeout=300)
+    st = jobs.wait(k1, timeout=ceiling(UI_S))
     assert st.state == "done", st.error
     assert jobs.submit(testing.train, Config(steps=3)) == k1  # same key, same job
     assert len(jobs.list_jobs()) == 1
@@ -88,7 +83,7 @@ def test_ray_postgres_stop_lands_within_a_batch(executor, database):
     key = jobs.submit(testing.train, Config(steps=100_000, sleep_s=0.01))
     _wait_for(lambda: (s := jobs.status(key)) and len(s.events) >= 3, "the job reports")
     jobs.cancel(key)
-    st = jobs.wait(key, timeout=300)
+    st = jobs.wait(key, timeout=ceiling(UI_S))
     assert st.state == "cancelled"
     last = max(e.step or 0 for e in st.events)
     assert last < 100_000  # it stopped at a batch, long before the end
@@ -98,7 +93,7 @@ def test_ray_postgres_time_limit_fails_the_job_with_a_sentence(executor, databas
     if executor == "inline":
         pytest.skip("the time limit is enforced by a dispatcher")
     key = jobs.submit(testing.train, Config(steps=100_000, sleep_s=0.01), timeout_s=1.0)
-    st = jobs.wait(key, timeout=300)
+    st = jobs.wait(key, timeout=ceiling(UI_S))
     assert st.state == "failed" and "longer than its" in st.error
 
 
@@ -106,10 +101,10 @@ def test_ray_postgres_crash_fails_the_job_and_the_next_runs(executor, database):
     if executor == "inline":
         pytest.skip("a hard crash would end the test process")
     bad = jobs.submit(testing.train, Config(steps=5, crash_at=2))
-    st = jobs.wait(bad, timeout=300)
+    st = jobs.wait(bad, timeout=ceiling(UI_S))
     assert st.state == "failed" and st.error.startswith("Training stopped:")
     ok = jobs.submit(testing.train, Config(steps=2))
-    assert jobs.wait(ok, timeout=300).state == "done"
+    assert jobs.wait(ok, timeout=ceiling(UI_S)).state == "done"
 
 
 def test_ray_two_nodes_lost_node_requeues_the_job_once(fresh_home, monkeypatch):
@@ -135,7 +130,7 @@ def test_ray_two_nodes_lost_node_requeues_the_job_once(fresh_home, monkeypatch):
         placed = _placement(key)
         assert placed[1] == 1 and placed[0] != head  # first attempt: on the second node
         cluster.kill_node(second)
-        st = jobs.wait(key, timeout=600)
+        st = jobs.wait(key, timeout=ceiling(TRAIN_S))
         assert st.state == "done", st.error
         node, attempt = _placement(key)
         assert (node, attempt) == (head, 2)  # requeued once, finished on the head

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from dl_core import transfer
-from dl_core.errors import ConfigError, UserError
+from dl_core.errors import Cancelled, ConfigError, UserError
 from dl_core.jobs import Reporter
 from dl_core.store import unpack_arrays
 
@@ -44,6 +44,27 @@ def test_dataset_check_finds_planted_duplicates_and_imbalance():
     assert (
         clean.duplicates == [] and clean.warnings == [] or all("Few" in w for w in clean.warnings)
     )
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_bundled_example_passes_its_own_leakage_check(seed):
+    # The default example once greeted visitors with "19 validation image(s) look almost the
+    # same as a training image": a hash false alarm on silhouettes, plus real repeated drawings.
+    cfg = dataclasses.replace(transfer.PRESETS["default"], seed=seed)
+    d = transfer.load_data(cfg, None)
+    check = transfer.check_dataset(d.images, d.labels, d.class_names, d.train_idx, d.val_idx)
+    assert check.duplicates == [] and check.warnings == []
+    assert np.bincount(d.labels).tolist() == [cfg.per_class] * len(cfg.classes)
+
+
+def test_distinct_drops_exact_and_near_copies_only():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 255, (6, 28, 28), dtype=np.uint8)
+    images[3] = images[0]  # exact copy, same class
+    images[4] = np.clip(images[1].astype(int) + 4, 0, 255)  # near copy, same class
+    images[5] = images[2]  # exact copy in another class
+    labels = np.array([0, 0, 1, 0, 0, 0])
+    assert transfer.distinct(images, labels).tolist() == [True, True, True, False, False, False]
 
 
 def test_split_is_stratified_and_seeded():
@@ -160,3 +181,31 @@ def test_grad_cam_works_on_the_nested_fine_tuned_model(fine_tuned):
     heat = grad_cam(fine_tuned["model"], x, int(fine_tuned["labels"][0]))
     assert heat.shape == (1, 7, 7) and heat.min() >= 0 and heat.max() <= 1
     assert heat.max() > 0  # the nested top_conv was found and has a gradient
+
+
+class _StopAt(Reporter):
+    """Records messages; raises Cancelled at the first message starting with ``at``."""
+
+    def __init__(self, at: str) -> None:
+        super().__init__()
+        self.at = at
+
+    def __call__(self, *args, message=None, **kwargs):
+        super().__call__(*args, message=message, **kwargs)
+        if message and message.startswith(self.at):
+            raise Cancelled("stopped by the visitor")
+
+
+def test_phases_are_named_and_stop_works_inside_feature_extraction():
+    stop = _StopAt("extracting features")
+    cfg = dataclasses.replace(TINY, mode="fine_tuning")
+    with pytest.raises(Cancelled):
+        transfer.train(cfg, None, stop)
+    said = [e["message"] for e in stop.events if e["message"]]
+    assert said[:1] == ["loading images…"] and "loading the pretrained network…" in said
+    assert said[-1] == "extracting features 8/18"  # after the first small batch of images
+    phases = _StopAt("nothing")
+    out = transfer.train(cfg, None, phases)
+    said = [e["message"] for e in phases.events if e["message"]]
+    assert said.index("training the new head…") < said.index("fine-tuning the top blocks…")
+    assert out["epochs"] >= 1

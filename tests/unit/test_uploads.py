@@ -119,7 +119,7 @@ def zeros_member(zf: zipfile.ZipFile, name: str, nbytes: int) -> None:
     ],
 )
 def test_supported_formats_decode_to_rgb_uint8(fmt, img):
-    arr = load_image(encode(img, fmt))
+    arr = load_image(encode(img, fmt), min_side=1)
     assert arr.dtype == np.uint8 and arr.shape == (6, 10, 3)
     expected = np.array(img.convert("RGB"))[0, 0].astype(int)
     assert np.abs(arr[0, 0].astype(int) - expected).max() <= 3
@@ -138,28 +138,28 @@ def test_sixteen_bit_grey_png_scales_to_eight_bit():
     data = encode(Image.fromarray(values))
     with Image.open(io.BytesIO(data)) as check:
         assert check.mode.startswith("I")  # really a 16-bit file
-    arr = load_image(data)
+    arr = load_image(data, min_side=1)
     assert arr[..., 0].tolist() == [[255, 0], [128, 1], [254, 16]]
     assert (arr[..., 0] == arr[..., 2]).all()
-    assert load_image(data, mode="L").tolist() == [[255, 0], [128, 1], [254, 16]]
+    assert load_image(data, mode="L", min_side=1).tolist() == [[255, 0], [128, 1], [254, 16]]
 
 
 def test_sixteen_bit_rgb_png_scales_to_eight_bit():
     row = struct.pack(">6H", 65535, 0, 32896, 257, 65535, 0)
     data = raw_png(2, 1, 16, 2, zlib.compress(b"\x00" + row))
-    assert load_image(data).tolist() == [[[255, 0, 128], [1, 255, 0]]]
+    assert load_image(data, min_side=1).tolist() == [[[255, 0, 128], [1, 255, 0]]]
 
 
 def test_palette_transparency_is_composited_on_white():
     img = Image.new("P", (2, 1))
     img.putpalette([255, 0, 0, 0, 0, 255] + [0] * (254 * 3))
     img.putdata([0, 1])
-    arr = load_image(encode(img, transparency=0))
+    arr = load_image(encode(img, transparency=0), min_side=1)
     assert arr.tolist() == [[[255, 255, 255], [0, 0, 255]]]
 
 
 def test_half_transparent_black_becomes_grey():
-    arr = load_image(encode(Image.new("RGBA", (2, 2), (0, 0, 0, 128))))
+    arr = load_image(encode(Image.new("RGBA", (2, 2), (0, 0, 0, 128))), min_side=1)
     assert np.abs(arr.astype(int) - 127).max() <= 1
 
 
@@ -184,7 +184,7 @@ def test_animated_gif_gives_its_first_frame():
     data = encode(red, "GIF", save_all=True, append_images=[blue], duration=50, loop=0)
     with Image.open(io.BytesIO(data)) as check:
         assert check.n_frames == 2
-    arr = load_image(data)
+    arr = load_image(data, min_side=1)
     assert arr.shape == (4, 6, 3) and arr[0, 0].tolist() == [255, 0, 0]
 
 
@@ -229,6 +229,15 @@ def test_pixel_cap_is_checked_before_decoding():
     with pytest.raises(UploadError) as exc:
         load_image(solid_png(size=(100, 100)), max_pixels=5000)
     friendly(exc, "100 × 100")
+
+
+@pytest.mark.parametrize("size", [(1, 20000), (20000, 1), (4, 300), (2000, 150)])
+def test_slivers_and_tiny_sides_are_refused_with_one_sentence(size):
+    # A 1 x 20000 "sliver" used to reach the CNN as an empty 0 x 160 image.
+    with pytest.raises(UploadError) as exc:
+        load_image(solid_png(size=size), name="sliver.png")
+    friendly(exc, "sliver.png", f"{size[0]} × {size[1]}", "too thin")
+    assert load_image(solid_png(size=(900, 100))).shape == (100, 900, 3)  # 9:1 panorama is fine
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
@@ -480,7 +489,7 @@ def test_not_a_zip_is_refused():
 
 
 def test_as_array_needs_equal_sizes():
-    data = make_zip({"a/1.png": solid_png(size=(4, 4)), "b/1.png": solid_png(size=(5, 4))})
+    data = make_zip({"a/1.png": solid_png(size=(8, 8)), "b/1.png": solid_png(size=(9, 8))})
     ds = load_image_zip(data)
     with pytest.raises(UploadError) as exc:
         ds.as_array()
