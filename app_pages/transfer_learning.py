@@ -12,6 +12,7 @@ from dl_core.cnn.explain import grad_cam
 from dl_core.config import from_dict, to_json
 from dl_core.store import Store
 from ui import jobs as ui_jobs
+from ui.cache import memo
 from ui.code import show_code
 from ui.errors import shown_errors
 from ui.state import UrlState
@@ -73,7 +74,7 @@ else:
     cfg = dataclasses.replace(base, dataset="upload")
 
 
-@st.cache_data(show_spinner="Checking the dataset…", max_entries=8)
+@st.cache_resource(show_spinner="Checking the dataset…", max_entries=8)
 def dataset_check(cfg_json: str, fp: str | None):
     c = from_dict(transfer.Config, json.loads(cfg_json))
     d = transfer.load_data(c, Store().get_blob(fp) if fp else None)
@@ -89,18 +90,18 @@ with shown_errors():
         data, check = dataset_check(to_json(cfg), data_fp)
 if data is not None:
     c1, c2 = st.columns([1, 2])
-    c1.plotly_chart(transfer.plot_counts(check), key="counts")
+    c1.plotly_chart(memo(transfer.plot_counts, check), key="counts")
     c1.caption(
         f"{len(data.train_idx)} training and {len(data.val_idx)} validation images, split with seed {cfg.seed}."
     )
     for w in check.warnings:
         c1.warning(w, icon=":material/warning:")
-    c2.plotly_chart(transfer.plot_thumbnails(data), key="thumbs")
+    c2.plotly_chart(memo(transfer.plot_thumbnails, data), key="thumbs")
     if check.duplicates:
         with st.expander(
             f"{len(check.duplicates)} near-duplicate pair(s) across training and validation"
         ):
-            st.plotly_chart(transfer.plot_duplicates(data, check), key="dups")
+            st.plotly_chart(memo(transfer.plot_duplicates, data, check), key="dups")
 
 # -- 2. backbone and settings -----------------------------------------------------------------
 st.header("2 · Backbone and settings")
@@ -200,9 +201,9 @@ curves = {
 for m, r in done.items():
     curves[m] = r["history"]
 if curves:
-    st.plotly_chart(transfer.plot_comparison(curves), key="compare")
+    st.plotly_chart(memo(transfer.plot_comparison, curves), key="compare")
 if done:
-    st.dataframe(pd.DataFrame(transfer.results_table(done)), hide_index=True)
+    st.dataframe(pd.DataFrame(memo(transfer.results_table, done)), hide_index=True)
 
 # -- 4. understand and use it -----------------------------------------------------------------
 if done:
@@ -222,12 +223,12 @@ if done:
     )
     with t1:
         cm = viz.compute_confusion(labels[va], r["val_probs"].argmax(1), len(names))
-        st.plotly_chart(viz.confusion_matrix(cm, names), key="cm")
+        st.plotly_chart(memo(viz.confusion_matrix, cm, names), key="cm")
         st.caption(
             "Rows: the true class; columns: the prediction. Colour is the share of the row, numbers are images."
         )
     with t2:
-        fig = transfer.plot_mistakes(r)
+        fig = memo(transfer.plot_mistakes, r)
         if fig is not None:
             st.plotly_chart(fig, key="wrong")
             st.caption(
@@ -243,14 +244,17 @@ if done:
         alpha = url(st.slider, "Heatmap opacity", "alpha", 0.5, min_value=0.0, max_value=1.0)
         img = transfer.square(r["thumbs"][va[i]], 224)
         with shown_errors():
-            heat = grad_cam(
+            heat = memo(
+                grad_cam,
                 r["model"],
-                imagenet.preprocess(cfg.backbone, img[None], crop=1.0),
+                memo(imagenet.preprocess, cfg.backbone, img[None], crop=1.0),
                 names.index(target),
             )[0]
             c1, c2 = st.columns(2)
             c1.image(img, caption=f"true class: {names[labels[va[i]]]}", width=300)
-            c2.image(viz.overlay(img, heat, alpha), caption=f"Grad-CAM for '{target}'", width=300)
+            c2.image(
+                memo(viz.overlay, img, heat, alpha), caption=f"Grad-CAM for '{target}'", width=300
+            )
             st.caption(
                 "Grad-CAM (viridis): bright where the last convolution's features raise the chosen class's score."
             )
@@ -258,8 +262,9 @@ if done:
         if "features_after" in r:
             c1, c2 = st.columns(2)
             c1.plotly_chart(
-                transfer.plot_projection(
-                    transfer.project(r["features_before"]),
+                memo(
+                    transfer.plot_projection,
+                    memo(transfer.project, r["features_before"]),
                     labels,
                     names,
                     "Pretrained features (before)",
@@ -267,8 +272,12 @@ if done:
                 key="pb",
             )
             c2.plotly_chart(
-                transfer.plot_projection(
-                    transfer.project(r["features_after"]), labels, names, "After fine-tuning"
+                memo(
+                    transfer.plot_projection,
+                    memo(transfer.project, r["features_after"]),
+                    labels,
+                    names,
+                    "After fine-tuning",
                 ),
                 key="pa",
             )
@@ -277,8 +286,12 @@ if done:
             )
         elif "features_before" in r:
             st.plotly_chart(
-                transfer.plot_projection(
-                    transfer.project(r["features_before"]), labels, names, "Pretrained features"
+                memo(
+                    transfer.plot_projection,
+                    memo(transfer.project, r["features_before"]),
+                    labels,
+                    names,
+                    "Pretrained features",
                 ),
                 key="pb1",
             )
@@ -289,11 +302,11 @@ if done:
             url, "use", label="Classify a new image", photos=assets.PHOTOS, default_photo="horse"
         )
         if photo is not None:
-            probs = transfer.predict(r["model"], photo[None], cfg.backbone)[0]
-            st.plotly_chart(viz.bars(probs, names, title="Class probabilities"), key="probs")
+            probs = memo(transfer.predict, r["model"], photo[None], cfg.backbone)[0]
+            st.plotly_chart(memo(viz.bars, probs, names, title="Class probabilities"), key="probs")
         st.download_button(
             "Download the model (.keras)",
-            r.model_path("model").read_bytes(),
+            r.model_path("model").read_bytes,  # read only when clicked
             "transfer_model.keras",
             icon=":material/download:",
         )

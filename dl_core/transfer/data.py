@@ -47,7 +47,7 @@ class Config:
 
 PRESETS = {
     "tiny": Config(classes=("cat", "dog", "horse"), per_class=6, head_epochs=3, unfreeze_blocks=1,
-                   fine_tune_epochs=1, scratch_epochs=1, batch_size=8, max_seconds=20),
+                   fine_tune_epochs=1, scratch_epochs=1, batch_size=8, max_seconds=20.0),
     "default": Config(),
 }  # fmt: skip
 
