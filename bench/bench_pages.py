@@ -8,12 +8,13 @@ Chromium opens each page with ``?preset=tiny`` (a link to a finished, cached res
 
 Per page it prints:
 
-- server CPU seconds (user + sys of the ``streamlit run`` process, read from ``/proc``, so
-  the figure barely depends on other load on the machine) for the page's first view on this
-  server, a warm view (median of fresh browser tabs after it), and a typical widget change;
-- a shared link: seconds from opening the URL in a fresh tab to the first figure drawn
-  (a plotly chart, an image, a chart or a canvas), median over the warm views, and to the
-  page being idle (every figure drawn).
+- server CPU seconds (user + sys of the ``streamlit run`` process, read from ``/proc``) for
+  the page's first view on this server; a warm view by a new visitor (a fresh browser
+  context: the server also sends Streamlit's JavaScript) and by a returning visitor (a new
+  tab, static files cached), medians of 3; and a typical widget change (a slider moved);
+- a shared link: seconds from opening the URL as a new visitor to the first figure drawn
+  (a plotly chart, an image, a chart or a canvas), and to the page being idle, medians;
+- the floor: the same warm views of a plain two-line Streamlit page on its own server.
 """
 
 from __future__ import annotations
@@ -106,10 +107,16 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _open(browser, url: str, wait_idle) -> tuple[object, float, float]:
-    """A fresh tab on ``url``: (context, seconds to the first figure, seconds to idle)."""
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = ctx.new_page()
+def _open(target, url: str, wait_idle) -> tuple[object, float, float]:
+    """Open ``url``: (the page, seconds to the first figure, seconds to idle).
+
+    ``target`` is the browser (a new visitor: a fresh context with an empty HTTP cache, so
+    the server also sends Streamlit's JavaScript) or a context (a returning visitor: a new
+    tab that finds the static files in the browser's cache).
+    """
+    if hasattr(target, "new_context"):
+        target = target.new_context(viewport={"width": 1400, "height": 1000})
+    page = target.new_page()
     page.set_default_timeout(180_000)
     t0 = time.perf_counter()
     page.goto(url)
@@ -121,7 +128,21 @@ def _open(browser, url: str, wait_idle) -> tuple[object, float, float]:
         pass
     wait_idle(page, quiet=1.0)
     idle = time.perf_counter() - t0 - 1.0  # minus the quiet period wait_idle waits out
-    return ctx, first, idle
+    return page, first, idle
+
+
+def _views(pid: int, target, url: str, n: int, wait_idle) -> tuple[list, list, list, object]:
+    """``n`` views: (CPU seconds, seconds to first figure, seconds to idle, last page)."""
+    cpus, firsts, idles, page = [], [], [], None
+    for i in range(n):
+        c0 = cpu_seconds(pid)
+        page, first, idle = _open(target, url, wait_idle)
+        cpus.append(cpu_seconds(pid) - c0)
+        firsts.append(first)
+        idles.append(idle)
+        if i < n - 1:
+            page.close() if target is page.context else page.context.close()
+    return cpus, firsts, idles, page
 
 
 def _change_widget(page, label: str, wait_idle) -> bool:
@@ -148,36 +169,25 @@ def measure(base: str, pid: int, browser, wait_idle) -> dict[str, float]:
             continue
         name = path or "home"
         url = f"{base}/{path}?preset=tiny" if path else base
-        c0 = cpu_seconds(pid)
-        ctx, _, _ = _open(browser, url, wait_idle)
-        figures[f"{name}: first view (CPU s)"] = cpu_seconds(pid) - c0
-        ctx.close()
-        cpus, firsts, idles = [], [], []
-        for _ in range(WARM_VIEWS):
-            c0 = cpu_seconds(pid)
-            ctx, first, idle = _open(browser, url, wait_idle)
-            cpus.append(cpu_seconds(pid) - c0)
-            firsts.append(first)
-            idles.append(idle)
-            page = ctx.pages[0]
-            if _ < WARM_VIEWS - 1:
-                ctx.close()
-        figures[f"{name}: warm view (CPU s)"] = statistics.median(cpus)
+        first, _, _, page = _views(pid, browser, url, 1, wait_idle)
+        page.context.close()
+        new, firsts, idles, page = _views(pid, browser, url, WARM_VIEWS, wait_idle)
+        page.close()  # the context stays: the same visitor comes back
+        back, _, _, page = _views(pid, page.context, url, WARM_VIEWS, wait_idle)
         c0 = cpu_seconds(pid)
         changed = _change_widget(page, label, wait_idle)
-        figures[f"{name}: widget change (CPU s)"] = (
-            cpu_seconds(pid) - c0 if changed else float("nan")
-        )
-        ctx.close()
-        figures[f"{name}: shared link -> first figure (s, median)"] = statistics.median(firsts)
-        figures[f"{name}: shared link -> page idle (s, median)"] = statistics.median(idles)
-        print(
-            f"  {name:18s} first {figures[f'{name}: first view (CPU s)']:6.2f}  warm "
-            f"{figures[f'{name}: warm view (CPU s)']:6.3f}  change "
-            f"{figures[f'{name}: widget change (CPU s)']:6.3f}  link->figure "
-            f"{statistics.median(firsts):5.2f} s",
-            flush=True,
-        )
+        change = cpu_seconds(pid) - c0 if changed else float("nan")
+        page.context.close()
+        row = {
+            "first view (CPU s)": first[0],
+            "warm view, new visitor (CPU s)": statistics.median(new),
+            "warm view, returning visitor (CPU s)": statistics.median(back),
+            "widget change (CPU s)": change,
+            "shared link -> first figure (s, median)": statistics.median(firsts),
+            "shared link -> page idle (s, median)": statistics.median(idles),
+        }
+        figures |= {f"{name}: {k}": v for k, v in row.items()}
+        print(f"  {name:18s} " + "  ".join(f"{v:6.3f}" for v in row.values()), flush=True)
     return figures
 
 
@@ -198,16 +208,22 @@ def plain_page(browser, wait_idle) -> dict[str, float]:
     proc = subprocess.Popen(cmd, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
         wait_healthy(port)
-        cpus = []
-        for _ in range(WARM_VIEWS + 1):
-            c0 = cpu_seconds(proc.pid)
-            ctx, _, _ = _open(browser, f"http://127.0.0.1:{port}", wait_idle)
-            cpus.append(cpu_seconds(proc.pid) - c0)
-            ctx.close()
+        url = f"http://127.0.0.1:{port}"
+        _, _, _, page = _views(proc.pid, browser, url, 1, wait_idle)  # its first view
+        page.context.close()
+        new, _, _, page = _views(proc.pid, browser, url, WARM_VIEWS, wait_idle)
+        page.close()
+        back, _, _, page = _views(proc.pid, page.context, url, WARM_VIEWS, wait_idle)
+        page.context.close()
     finally:
         proc.terminate()
         proc.wait(10)
-    return {"plain two-line Streamlit page: warm view (CPU s)": statistics.median(cpus[1:])}
+    return {
+        "plain two-line Streamlit page: warm view, new visitor (CPU s)": statistics.median(new),
+        "plain two-line Streamlit page: warm view, returning visitor (CPU s)": statistics.median(
+            back
+        ),
+    }
 
 
 def main() -> dict:
@@ -231,10 +247,11 @@ def main() -> dict:
         base = f"http://127.0.0.1:{port}"
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            ctx, _, _ = _open(browser, base, wait_idle)  # the server's own cold start
-            ctx.close()
+            page, _, _ = _open(browser, base, wait_idle)  # the server's own cold start
+            page.context.close()
             figures |= plain_page(browser, wait_idle)
-            print(f"  plain page: warm {next(reversed(figures.values())):.3f} CPU s", flush=True)
+            print("  " + "  ".join(f"{k} {v:.3f}" for k, v in figures.items()), flush=True)
+            print(f"  {'page':18s} first   new     back    change  link->figure  idle (s)")
             figures |= measure(base, proc.pid, browser, wait_idle)
             browser.close()
     finally:
