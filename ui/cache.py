@@ -57,7 +57,10 @@ def _identity(obj: Any) -> bytes:
 
 
 def _feed(h: Any, obj: Any) -> None:
-    if obj is None or isinstance(obj, (bool, int, float, complex, str, bytes)):
+    if isinstance(obj, (str, bytes)):  # long texts: no repr() copy
+        h.update(f"{type(obj).__name__}:{len(obj)}:".encode())
+        h.update(obj.encode("utf-8", "surrogatepass") if isinstance(obj, str) else obj)
+    elif obj is None or isinstance(obj, (bool, int, float, complex)):
         h.update(f"{type(obj).__name__}:{obj!r};".encode())
     elif isinstance(obj, np.ndarray):
         arr = np.ascontiguousarray(obj)

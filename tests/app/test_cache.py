@@ -47,6 +47,9 @@ def test_digest_tells_apart_dtype_shape_and_structure():
     assert digest(_Cfg(3)) == digest(_Cfg(3))
     assert digest(_Cfg(3)) != digest(_Cfg(4))
     assert digest(1) != digest(1.0) != digest("1")
+    assert digest("1") != digest(b"1")
+    assert digest(("ab", "c")) != digest(("a", "bc"))
+    assert digest({1, 2}) == digest({2, 1}) != digest([1, 2])
 
 
 def test_objects_without_value_hash_are_keyed_by_identity():
