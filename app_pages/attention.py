@@ -105,7 +105,8 @@ def attention_view(enc: pretrained.Encoder) -> None:
     h1.plotly_chart(fig, key="head_view", on_select=focus_clicked, selection_mode="points")
     h1.caption("Left: each token; right: what it attends to. Click a token to isolate its links.")
     h2.markdown("**Attention rollout** (all layers)")
-    chart(memo(plots.plot_attention, memo(analysis.rollout, shown_a), shown_t, values=False), "rollout",
+    rolled = memo(analysis.rollout, shown_a)
+    chart(memo(plots.plot_attention, rolled, shown_t, values=False), "rollout",
           "How much each input token flows into each position at the top, residuals included.", h2)  # fmt: skip
     st.subheader("What each head does")
     stat = url(

@@ -129,49 +129,58 @@ with t_train:
         st.plotly_chart(before_after, key="ba")
         st.caption("Each kernel averaged over input channels: orange positive, purple negative.")
 
+
 # -- 1. Convolution by hand ---------------------------------------------------------------------
-with t_conv, shown_errors():
-    c = st.columns(4)
-    kinds, pads, pools = [*conv.KERNELS, "custom"], ["same", "valid"], ["none", "max", "avg"]
-    kname = url(c[0].selectbox, "Kernel", "kernel", "edge (Laplacian)", options=kinds)
-    stride = url(c[1].slider, "Stride", "stride", 1, min_value=1, max_value=16)
-    padding = url(c[2].segmented_control, "Padding", "pad", "same", options=pads) or "same"
-    pool_kind = url(c[3].segmented_control, "Pooling", "pkind", "max", options=pools)
-    pool_size = 1
-    if pool_kind in ("max", "avg"):
-        pool_size = url(c[3].slider, "Pooling size", "psize", 2, min_value=2, max_value=4)
-    text = ""
-    if kname == "custom":
-        example = "0 -1 0\n-1 4 -1\n0 -1 0"
-        text = url(c[0].text_area, "Your kernel (rows of numbers)", "custom", example)
-    if image is None:
-        raise UserError("Choose a sample photo or upload an image above.")
-    grey = memo(conv.to_grey, image)
-    kern = conv.parse_kernel(text) if kname == "custom" else conv.kernel(kname)
-    conv.validate(grey.shape, kern.shape[0], stride, padding, pool_size)
-    out = memo(conv.convolve, grey, kern, stride, padding)
-    for name, n in (("row", out.shape[0]), ("col", out.shape[1])):
-        if st.session_state.get(url.key(name), 0) >= n:  # a smaller output than last time
-            st.session_state[url.key(name)] = n // 2
-    fig_spot, c = st.empty(), st.columns(2)
-    hi_i, hi_j = max(out.shape[0] - 1, 1), max(out.shape[1] - 1, 1)
-    i = url(c[0].slider, "Output row", "row", hi_i // 2, min_value=0, max_value=hi_i)
-    j = url(c[1].slider, "Output column", "col", hi_j // 2, min_value=0, max_value=hi_j)
-    i, j = min(i, out.shape[0] - 1), min(j, out.shape[1] - 1)
-    corner = conv.patch(grey.shape, kern.shape[0], stride, padding, i, j)
-    pooled = conv.pool(out, pool_size, pool_kind) if pool_size > 1 else None
-    fig_spot.plotly_chart(
-        memo(plots.plot_convolution, grey, kern, out, pooled, (i, j), corner), key="conv"
-    )
-    st.caption(
-        "Greyscale input (at most 160 px a side), kernel, output and pooled output; orange = "
-        "positive, purple = negative. Boxes: the chosen output pixel and the window that made it."
-    )
-    st.markdown(
-        conv.explain_shape(grey.shape, kern.shape[0], stride, padding, pool_size)
-        + f" Output ({i}, {j}) = Σ window × kernel = **{out[i, j]:.3f}**; the window's "
-        f"top-left input pixel is {corner} (negative = padding zeros)."
-    )
+@st.fragment
+def convolution_by_hand(image: np.ndarray | None) -> None:
+    """A fragment: moving its controls reruns this section only, not the networks below."""
+    with shown_errors():
+        c = st.columns(4)
+        kinds, pads, pools = [*conv.KERNELS, "custom"], ["same", "valid"], ["none", "max", "avg"]
+        kname = url(c[0].selectbox, "Kernel", "kernel", "edge (Laplacian)", options=kinds)
+        stride = url(c[1].slider, "Stride", "stride", 1, min_value=1, max_value=16)
+        padding = url(c[2].segmented_control, "Padding", "pad", "same", options=pads) or "same"
+        pool_kind = url(c[3].segmented_control, "Pooling", "pkind", "max", options=pools)
+        pool_size = 1
+        if pool_kind in ("max", "avg"):
+            pool_size = url(c[3].slider, "Pooling size", "psize", 2, min_value=2, max_value=4)
+        text = ""
+        if kname == "custom":
+            example = "0 -1 0\n-1 4 -1\n0 -1 0"
+            text = url(c[0].text_area, "Your kernel (rows of numbers)", "custom", example)
+        if image is None:
+            raise UserError("Choose a sample photo or upload an image above.")
+        grey = memo(conv.to_grey, image)
+        kern = conv.parse_kernel(text) if kname == "custom" else conv.kernel(kname)
+        conv.validate(grey.shape, kern.shape[0], stride, padding, pool_size)
+        out = memo(conv.convolve, grey, kern, stride, padding)
+        for name, n in (("row", out.shape[0]), ("col", out.shape[1])):
+            if st.session_state.get(url.key(name), 0) >= n:  # a smaller output than last time
+                st.session_state[url.key(name)] = n // 2
+        fig_spot, c = st.empty(), st.columns(2)
+        hi_i, hi_j = max(out.shape[0] - 1, 1), max(out.shape[1] - 1, 1)
+        i = url(c[0].slider, "Output row", "row", hi_i // 2, min_value=0, max_value=hi_i)
+        j = url(c[1].slider, "Output column", "col", hi_j // 2, min_value=0, max_value=hi_j)
+        i, j = min(i, out.shape[0] - 1), min(j, out.shape[1] - 1)
+        corner = conv.patch(grey.shape, kern.shape[0], stride, padding, i, j)
+        pooled = memo(conv.pool, out, pool_size, pool_kind) if pool_size > 1 else None
+        fig_spot.plotly_chart(
+            memo(plots.plot_convolution, grey, kern, out, pooled, (i, j), corner), key="conv"
+        )
+        st.caption(
+            "Greyscale input (at most 160 px a side), kernel, output and pooled output; orange "
+            "= positive, purple = negative. Boxes: the chosen output pixel and the window that "
+            "made it."
+        )
+        st.markdown(
+            conv.explain_shape(grey.shape, kern.shape[0], stride, padding, pool_size)
+            + f" Output ({i}, {j}) = Σ window × kernel = **{out[i, j]:.3f}**; the window's "
+            f"top-left input pixel is {corner} (negative = padding zeros)."
+        )
+
+
+with t_conv:
+    convolution_by_hand(image)
 
 # -- 2. Inside a network ------------------------------------------------------------------------
 SOURCES = {

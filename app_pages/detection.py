@@ -89,8 +89,8 @@ with train_area:
     with shown_errors():
         for w in det.validate(cfg):
             st.warning(w, icon=":material/warning:")
-        st.plotly_chart(memo(plots.plot_scenes, *memo(det.make_scenes, 8, seed, **det.scene_kwargs(cfg)),
-                                          det.CLASSES), key="scenes")  # fmt: skip
+        scenes = memo(det.make_scenes, 8, seed, **det.scene_kwargs(cfg))
+        st.plotly_chart(memo(plots.plot_scenes, *scenes, det.CLASSES), key="scenes")
         st.caption("Training scenes with their exact boxes (one colour per class).")
         status = ui_jobs.train_button(det.train, cfg, job_label=f"YOLOv8 · {preset}")
         status = ui_jobs.progress(status, metrics=("box_loss", "class_loss", "val_map50"),
@@ -147,8 +147,9 @@ with top:
             allowed = {names.index(c) for c in chosen}
             kept_in, res = memo(det.postprocess, cands, conf, iou_thr, allowed, max_det)
             final = memo(kept_in.take, res.keep)
-            st.plotly_chart(memo(plots.plot_detections, small, final, names, landmarks=final.landmarks,
-                            truth=truth, title=f"{len(final)} detection(s) on {where}"), key="dets")  # fmt: skip
+            st.plotly_chart(memo(plots.plot_detections, small, final, names,
+                                 landmarks=final.landmarks, truth=truth,
+                                 title=f"{len(final)} detection(s) on {where}"), key="dets")  # fmt: skip
             if not chosen:
                 st.warning("The class filter removes every class: pick at least one.")
             elif len(final) == 0:

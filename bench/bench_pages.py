@@ -1,6 +1,7 @@
 """Page figures: server CPU per page view and widget change, and how fast a shared link opens.
 
-    python -m bench pages              (BENCH_PAGES=cnn,gan to measure only some pages)
+    python -m bench pages       (BENCH_PAGES=cnn,gan: only those pages; BENCH_PAGES_VIEWS=1:
+                                 one view of each kind instead of the median of 3)
 
 Every topic's warm-up jobs are first trained inline with the topic's ``"tiny"`` preset into a
 fresh ``DL_EXPLORER_HOME``; then one real ``streamlit run`` serves that home and a headless
@@ -32,7 +33,7 @@ from bench.common import report
 # first slider on the page). The slider is moved one step with the keyboard.
 PAGES: dict[str, str] = {
     "": "",
-    "basics": "",
+    "basics": "Noise",
     "cnn": "Output row",
     "transfer_learning": "",
     "detection": "",
@@ -43,7 +44,7 @@ PAGES: dict[str, str] = {
     "dqn": "",
     "jobs": "",
 }
-WARM_VIEWS = 3
+WARM_VIEWS = int(os.environ.get("BENCH_PAGES_VIEWS", "3"))  # per kind of warm view
 FIGURE = (
     '.js-plotly-plot, [data-testid="stImage"] img, [data-testid="stVegaLiteChart"], '
     '[data-testid="stArrowVegaLiteChart"], canvas'
