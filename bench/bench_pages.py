@@ -162,6 +162,16 @@ def _change_widget(page, label: str, wait_idle) -> bool:
     return True
 
 
+def _settle(pid: int, timeout: float = 30.0) -> None:
+    """Wait until the server has used no CPU for a second (a slider's rerun may start late)."""
+    t0, last, quiet = time.perf_counter(), cpu_seconds(pid), 0
+    while quiet < 2 and time.perf_counter() - t0 < timeout:
+        time.sleep(0.5)
+        now = cpu_seconds(pid)
+        quiet = quiet + 1 if now - last < 0.005 else 0
+        last = now
+
+
 def measure(base: str, pid: int, browser, wait_idle) -> dict[str, float]:
     figures: dict[str, float] = {}
     only = [p for p in os.environ.get("BENCH_PAGES", "").split(",") if p]
@@ -177,6 +187,7 @@ def measure(base: str, pid: int, browser, wait_idle) -> dict[str, float]:
         back, _, _, page = _views(pid, page.context, url, WARM_VIEWS, wait_idle)
         c0 = cpu_seconds(pid)
         changed = _change_widget(page, label, wait_idle)
+        _settle(pid)
         change = cpu_seconds(pid) - c0 if changed else float("nan")
         page.context.close()
         row = {
