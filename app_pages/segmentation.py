@@ -6,11 +6,11 @@ from functools import partial
 
 import numpy as np
 import streamlit as st
-from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
 from dl_core import assets
 from dl_core import segmentation as seg
+from ui import figures
 from ui import jobs as ui_jobs
 from ui.cache import digest, memo
 from ui.code import show_code
@@ -150,7 +150,7 @@ with click_tab:
             mark = url(left.segmented_control, "Marking", "mark", "foreground", options=["foreground", "background"]) or "foreground"  # fmt: skip
             brush = url(left.slider, "Brush", "brush", 12, min_value=2, max_value=40)
             with left:
-                canvas = st_canvas(stroke_width=brush, stroke_color=FG if mark == "foreground" else BG, background_image=Image.fromarray(photo), width=cw, height=ch, drawing_mode="freedraw", key=f"segmentation.canvas.{hashlib.sha1(photo.tobytes()).hexdigest()[:12]}")  # fmt: skip
+                canvas = st_canvas(stroke_width=brush, stroke_color=FG if mark == "foreground" else BG, background_image=memo(figures.data_url, photo), width=cw, height=ch, drawing_mode="freedraw", key=f"segmentation.canvas.{hashlib.sha1(photo.tobytes()).hexdigest()[:12]}")  # fmt: skip
             fg, bg, unused = seg.canvas_strokes(canvas.json_data, (cw, ch), (h, w), FG)
             if unused:
                 st.warning(f"{unused} drawn object(s) are not free-hand strokes and were not used.")
