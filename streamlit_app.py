@@ -6,12 +6,13 @@ import streamlit as st
 
 import dl_core  # noqa: F401  (sets the Keras backend and quiet logging before any import)
 from dl_core import jobs
-from ui import visitor
+from ui import runtime, visitor
 from ui.registry import GROUPS, PAGES
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
 st.set_page_config(page_title="DL Explorer", page_icon=":material/neurology:", layout="wide")
+runtime.tune()  # no Keras reset and no full GC after each run (see ui/runtime.py)
 
 
 @st.cache_resource(show_spinner=False)
@@ -33,3 +34,4 @@ with st.sidebar:
     visitor.mount()  # this browser's anonymous id (a cookie; never in the URL)
 nav = st.navigation({g: ps for g, ps in sections.items() if ps})
 nav.run()
+runtime.tune()  # freeze what this page imported (TensorFlow...) once

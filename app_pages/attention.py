@@ -8,6 +8,7 @@ from dl_core import estimates, uploads, viz
 from dl_core.attention import analysis, plots, pretrained, tiny
 from dl_core.errors import UserError
 from ui import jobs as ui_jobs
+from ui.cache import memo
 from ui.code import show_code
 from ui.errors import shown_errors
 from ui.state import UrlState
@@ -40,7 +41,7 @@ def encoder(name: str) -> pretrained.Encoder:
     return pretrained.load_encoder(name)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, show_spinner=False)
 def analysed(name: str, text: str) -> dict:
     return pretrained.analyse(encoder(name), text)
 
@@ -94,12 +95,12 @@ def attention_view(enc: pretrained.Encoder) -> None:
     layer = picked("layer", "Layer", enc.num_layers, 2, left)
     head = picked("head", "Head", enc.num_heads, 0, mid)
     hide = url(right.toggle, "Hide [CLS] and [SEP]", "hide", False)
-    shown_a, shown_t = analysis.hide_special(a, tokens) if hide else (a, tokens)
+    shown_a, shown_t = memo(analysis.hide_special, a, tokens) if hide else (a, tokens)
     st.subheader("Model view: every layer and head")
-    chart(plots.plot_model_view(shown_a, shown_t), "model_view",
+    chart(memo(plots.plot_model_view, shown_a, shown_t), "model_view",
           "Row = layer, column = head; each square is a token × token attention map (bright = strong).")  # fmt: skip
     st.subheader(f"Layer {layer}, head {head}")
-    chart(plots.plot_attention(shown_a[layer, head], shown_t), "big",
+    chart(memo(plots.plot_attention, shown_a[layer, head], shown_t), "big",
           "Row = query token, column = the token it attends to; each row sums to 1.")  # fmt: skip
     h1, h2 = st.columns(2)
     opts = [-1, *range(len(shown_t))]
@@ -107,11 +108,12 @@ def attention_view(enc: pretrained.Encoder) -> None:
         del st.session_state[url.key("focus")]
     focus = url(h1.selectbox, "Head view: focus on token", "focus", -1, options=opts,
                 format_func=lambda i: "all tokens" if i < 0 else f"{i}: {shown_t[i]}")  # fmt: skip
-    fig = plots.plot_head_view(shown_a[layer, head], shown_t, None if focus < 0 else focus)
+    fig = memo(plots.plot_head_view, shown_a[layer, head], shown_t, None if focus < 0 else focus)
     h1.plotly_chart(fig, key="head_view", on_select=focus_clicked, selection_mode="points")
     h1.caption("Left: each token; right: what it attends to. Click a token to isolate its links.")
     h2.markdown("**Attention rollout** (all layers)")
-    chart(plots.plot_attention(analysis.rollout(shown_a), shown_t, values=False), "rollout",
+    rolled = memo(analysis.rollout, shown_a)
+    chart(memo(plots.plot_attention, rolled, shown_t, values=False), "rollout",
           "How much each input token flows into each position at the top, residuals included.", h2)  # fmt: skip
     st.subheader("What each head does")
     stat = url(
@@ -122,14 +124,14 @@ def attention_view(enc: pretrained.Encoder) -> None:
         options=list(analysis.STATS),
         format_func=analysis.STATS.get,
     )
-    chart(plots.plot_head_stat(analysis.head_stats(a, tokens), stat), "stats",
+    chart(memo(plots.plot_head_stat, memo(analysis.head_stats, a, tokens), stat), "stats",
           "One number per head: e.g. a high share to [SEP] marks a head with nothing to do here.")  # fmt: skip
     st.subheader("Inside one head: Q, K, V")
     qi = picked("query", "Query token", len(tokens), 1)
-    chart(plots.plot_qkv(q[layer, head], k[layer, head], v[layer, head], tokens), "qkv",
+    chart(memo(plots.plot_qkv, q[layer, head], k[layer, head], v[layer, head], tokens), "qkv",
           "Rows are tokens, columns the head's 32 dimensions; orange positive, purple negative.")  # fmt: skip
-    scores = analysis.head_scores(q[layer, head], k[layer, head])[qi]
-    chart(plots.plot_query_weights(scores, analysis.softmax(scores), tokens, qi), "qw",
+    scores = memo(analysis.head_scores, q[layer, head], k[layer, head])[qi]
+    chart(memo(plots.plot_query_weights, scores, analysis.softmax(scores), tokens, qi), "qw",
           f"'{md_escape(tokens[qi])}' scores every key by q·k/√d; the softmax turns the scores into its attention row.")  # fmt: skip
 
 
@@ -144,8 +146,11 @@ def compare_view(enc: pretrained.Encoder) -> None:
     for col, text, name in zip(st.columns(2), (a_text, b_text), "AB", strict=True):
         with col, shown_errors():
             out = analysed(model_name, text)
-            fig = plots.plot_attention(
-                out["attention"][layer, head], out["tokens"], title=f"Sentence {name}"
+            fig = memo(
+                plots.plot_attention,
+                out["attention"][layer, head],
+                out["tokens"],
+                title=f"Sentence {name}",
             )
             chart(
                 fig,
@@ -158,7 +163,7 @@ def embeddings_view(enc: pretrained.Encoder) -> None:
     lines = url(st.text_area, "Sentences (one per line)", "sents", pretrained.SENTENCES, height=150)
     sents = [s.strip() for s in lines.splitlines() if s.strip()]
     sim = pretrained.similarity(pretrained.embed_sentences(enc, sents))
-    chart(plots.plot_similarity(sim, sents), "sim",
+    chart(memo(plots.plot_similarity, sim, sents), "sim",
           "Cosine similarity of sentence embeddings (mean of the last layer, L2-normalised): 1 = same meaning.")  # fmt: skip
 
 
@@ -186,7 +191,7 @@ def tiny_view(enc: pretrained.Encoder) -> None:
     status = ui_jobs.train_button(tiny.train, cfg, fp, job_label="Tiny transformer")
 
     def live(arr):  # the probe's attention, drawn from each epoch's progress event
-        st.plotly_chart(plots.plot_model_view(arr, list(cfg.probe), cell=140), key="live")
+        st.plotly_chart(memo(plots.plot_model_view, arr, list(cfg.probe), cell=140), key="live")
 
     status = ui_jobs.progress(status, metrics=("loss", "val_loss"), preview=live)
     if not status or status.state != "done":
@@ -194,13 +199,13 @@ def tiny_view(enc: pretrained.Encoder) -> None:
     res = ui_jobs.load_result(status.key)
     maps, probe_t = res["attention"], list(res["probe"])
     ep = picked("t_epoch", "Epoch (0 = before training)", len(maps), len(maps) - 1)
-    chart(plots.plot_model_view(maps[ep], probe_t, cell=140), "tiny_view",
+    chart(memo(plots.plot_model_view, maps[ep], probe_t, cell=140), "tiny_view",
           "Causal attention on the probe after this epoch: nothing above the diagonal (no peeking ahead).")  # fmt: skip
     st.text(f"Sample after epoch {ep}:\n{res['samples'][ep]}")
     chart(viz.curves(res["history"], y_title="loss"), "curves",
           "Cross-entropy per character (nats); validation = the last 10% of the text.")  # fmt: skip
     st.subheader("Positional encodings")
-    chart(plots.plot_positions(res["positions"]), "pos",
+    chart(memo(plots.plot_positions, res["positions"]), "pos",
           "Left: the vector added at each position; right: how alike the positions' vectors are.")  # fmt: skip
     st.subheader("Sample with temperature")
     s1, s2 = st.columns([3, 1])
@@ -210,11 +215,15 @@ def tiny_view(enc: pretrained.Encoder) -> None:
     st.subheader("Causal vs bidirectional attention")
     b1, b2 = st.columns(2)
     out = analysed(model_name, cfg.probe)
-    bi, bi_t = analysis.hide_special(out["attention"][1].mean(0), out["tokens"])
-    fig = plots.plot_attention(bi, bi_t, "MiniLM, layer 1 (bidirectional)", False)
+    bi, bi_t = memo(analysis.hide_special, out["attention"][1].mean(0), out["tokens"])
+    fig = memo(plots.plot_attention, bi, bi_t, "MiniLM, layer 1 (bidirectional)", False)
     chart(fig, "bi", "Head-averaged, [CLS]/[SEP] hidden: the encoder reads both ways.", b1)
-    fig = plots.plot_attention(
-        maps[ep][-1].mean(0), probe_t, "Tiny transformer, last layer (causal)", False
+    fig = memo(
+        plots.plot_attention,
+        maps[ep][-1].mean(0),
+        probe_t,
+        "Tiny transformer, last layer (causal)",
+        False,
     )
     chart(fig, "causal", "Head-averaged: the language model may only look back.", b2)
 

@@ -12,6 +12,7 @@ from dl_core.cnn import explain, plots
 from dl_core.errors import UserError
 from dl_core.store import Store
 from ui import jobs as ui_jobs
+from ui.cache import memo
 from ui.code import show_code
 from ui.errors import EmptyState, shown_errors
 from ui.state import UrlState
@@ -110,7 +111,7 @@ if section == SECTIONS[2]:
             x_show, y_show, names = zds.as_array(), zds.labels, zds.class_names
         else:
             x_show, y_show, names = _images(cfg.dataset)
-        st.plotly_chart(plots.plot_dataset(x_show, y_show, names), key="data")
+        st.plotly_chart(memo(plots.plot_dataset, x_show, y_show, names), key="data")
         st.caption(f"A few training images of each of the {len(names)} classes.")
         for w in cnn.validate(cfg, x_show.shape[1]):
             st.warning(md_escape(w), icon=":material/warning:")
@@ -128,24 +129,29 @@ if section == SECTIONS[2]:
         if note := cnn.model.small_sample_note(correct, len(r["y_test"])):
             st.caption(note)
         left, right = st.columns(2)
-        left.plotly_chart(plots.plot_accuracy(r["history"]), key="acc")
-        right.plotly_chart(viz.confusion_matrix(r["confusion"], r["class_names"]), key="cm")
+        left.plotly_chart(memo(plots.plot_accuracy, r["history"]), key="acc")
+        right.plotly_chart(memo(viz.confusion_matrix, r["confusion"], r["class_names"]), key="cm")
         right.caption("Rows: true class; columns: predicted; colour: share of the row (viridis).")
         st.markdown("**Misclassified test images** (true → predicted)")
         if correct == len(r["y_test"]):
             st.info("None: every test image was classified correctly.", icon=":material/done_all:")
         else:
-            wrong = plots.plot_misclassified(
-                r["x_test"], r["y_test"], r["y_pred"], r["class_names"]
+            wrong = memo(
+                plots.plot_misclassified, r["x_test"], r["y_test"], r["y_pred"], r["class_names"]
             )
             st.plotly_chart(wrong, key="wrong")
         st.markdown("**First-layer filters before and after training**")
-        before_after = plots.plot_filters_before_after(r["filters_before"], r["filters_after"])
+        before_after = memo(
+            plots.plot_filters_before_after, r["filters_before"], r["filters_after"]
+        )
         st.plotly_chart(before_after, key="ba")
         st.caption("Each kernel averaged over input channels: orange positive, purple negative.")
 
+
 # -- 1. Convolution by hand ---------------------------------------------------------------------
-if section == SECTIONS[0]:
+@st.fragment
+def convolution_by_hand(image: np.ndarray | None) -> None:
+    """A fragment: moving its controls reruns this section only, not the networks below."""
     with shown_errors():
         c = st.columns(4)
         kinds, pads, pools = [*conv.KERNELS, "custom"], ["same", "valid"], ["none", "max", "avg"]
@@ -162,10 +168,10 @@ if section == SECTIONS[0]:
             text = url(c[0].text_area, "Your kernel (rows of numbers)", "custom", example)
         if image is None:
             raise EmptyState("Choose a sample photo or upload an image above.")
-        grey = conv.to_grey(image)
+        grey = memo(conv.to_grey, image)
         kern = conv.parse_kernel(text) if kname == "custom" else conv.kernel(kname)
         conv.validate(grey.shape, kern.shape[0], stride, padding, pool_size)
-        out = conv.convolve(grey, kern, stride, padding)
+        out = memo(conv.convolve, grey, kern, stride, padding)
         for name, n in (("row", out.shape[0]), ("col", out.shape[1])):
             if st.session_state.get(url.key(name), 0) >= n:  # a smaller output than last time
                 st.session_state[url.key(name)] = n // 2
@@ -175,20 +181,24 @@ if section == SECTIONS[0]:
         j = url(c[1].slider, "Output column", "col", hi_j // 2, min_value=0, max_value=hi_j)
         i, j = min(i, out.shape[0] - 1), min(j, out.shape[1] - 1)
         corner = conv.patch(grey.shape, kern.shape[0], stride, padding, i, j)
-        pooled = conv.pool(out, pool_size, pool_kind) if pool_size > 1 else None
+        pooled = memo(conv.pool, out, pool_size, pool_kind) if pool_size > 1 else None
         fig_spot.plotly_chart(
-            plots.plot_convolution(grey, kern, out, pooled, (i, j), corner), key="conv"
+            memo(plots.plot_convolution, grey, kern, out, pooled, (i, j), corner), key="conv"
         )
         st.caption(
-            "Greyscale input (at most 160 px a side), kernel, output and pooled output; "
-            "orange = positive, purple = negative. Boxes: the chosen output pixel and the window "
-            "that made it."
+            "Greyscale input (at most 160 px a side), kernel, output and pooled output; orange "
+            "= positive, purple = negative. Boxes: the chosen output pixel and the window that "
+            "made it."
         )
         st.markdown(
             conv.explain_shape(grey.shape, kern.shape[0], stride, padding, pool_size)
             + f" Output ({i}, {j}) = Σ window × kernel = **{out[i, j]:.3f}**; the window's "
             f"top-left input pixel is {corner} (negative = padding zeros)."
         )
+
+
+if section == SECTIONS[0]:
+    convolution_by_hand(image)
 
 # -- 2. Inside a network ------------------------------------------------------------------------
 SOURCES = {
@@ -236,21 +246,21 @@ if section == SECTIONS[1]:
             model = _pretrained(src)
         if image is None:
             raise EmptyState("Choose a sample photo or upload an image above.")
-        net = explain.network_inputs(src, model, image, names)
+        net = memo(explain.network_inputs, src, model, image, names)
         batch, names = net["batch"], net["names"]
-        probs = explain.predict(model, batch)[0]
+        probs = memo(explain.predict, model, batch)[0]
         top = np.argsort(-probs)[:5]
         st.subheader("What the network sees")
         left, right = st.columns([2, 3])
         ranked = [(int(k), names[k], float(probs[k])) for k in top]
-        left.plotly_chart(plots.plot_top_classes(ranked), key="top5")
+        left.plotly_chart(memo(plots.plot_top_classes, ranked), key="top5")
         choice = url(right.selectbox, "Explain the class", "cls", "top prediction",
                      options=["top prediction", *names])  # fmt: skip
         cls = int(top[0]) if choice == "top prediction" else names.index(choice)
         alpha = url(right.slider, "Heatmap opacity", "alpha", 0.5, min_value=0.0, max_value=1.0)
         smooth = url(right.toggle, "Also SmoothGrad (a few seconds)", "smooth", preset != "tiny")
         maps = _explain(mkey, model, batch, cls, smooth)
-        cam_fig = plots.plot_explanations(net["shown"], maps, alpha)
+        cam_fig = memo(plots.plot_explanations, net["shown"], maps, alpha)
         st.plotly_chart(cam_fig, key="cam", config={"displayModeBar": False})
         st.caption(
             f"Where the evidence for '{md_escape(names[cls])}' lies (viridis, yellow = most). Grad-CAM weighs "
@@ -258,24 +268,24 @@ if section == SECTIONS[1]:
         )
 
         st.subheader("Layer browser")
-        layers = explain.conv_layers(model)
+        layers = memo(explain.conv_layers, model)
         layer = url(st.selectbox, "Convolution layer", "layer", layers[0], options=layers)
         k_maps = url(
             st.slider, "Feature maps to show", "topk", 16, min_value=4, max_value=64, step=4
         )
-        st.plotly_chart(plots.plot_architecture(explain.layer_table(model), layer), key="arch")
+        st.plotly_chart(memo(plots.plot_architecture, memo(explain.layer_table, model), layer), key="arch")
         st.caption(
             "Each layer's output along the network: the line is its side in pixels, the bars its "
             "channels (log scale); the dotted line marks the chosen layer. Hover for names."
         )
-        kernel = explain.filters(model, layer)
-        st.plotly_chart(plots.plot_filters(kernel), key="filters")
+        kernel = memo(explain.filters, model, layer)
+        st.plotly_chart(memo(plots.plot_filters, kernel), key="filters")
         st.caption(
             f"Weights of '{md_escape(layer)}', shape {kernel.shape}. "
             f"{plots.filters_caption(kernel.shape)}"
         )
-        fmap = explain.activations(model, batch, layer)[0]
-        st.plotly_chart(plots.plot_feature_maps(fmap, k_maps), key="fmaps")
+        fmap = memo(explain.activations, model, batch, layer)[0]
+        st.plotly_chart(memo(plots.plot_feature_maps, fmap, k_maps), key="fmaps")
         st.caption(
             f"'{md_escape(layer)}' output on the image ({fmap.shape[1]}×{fmap.shape[0]}×{fmap.shape[2]}), "
             "most active channels first (viridis, yellow = strong; title = channel · mean "

@@ -10,6 +10,7 @@ from dl_core import assets, estimates
 from dl_core import detection as det
 from dl_core.detection import boxes, faces, plots
 from ui import jobs as ui_jobs
+from ui.cache import memo
 from ui.code import show_code
 from ui.errors import shown_errors
 from ui.state import UrlState
@@ -91,8 +92,8 @@ with train_area:
     with shown_errors():
         for w in det.validate(cfg):
             st.warning(md_escape(w), icon=":material/warning:")
-        st.plotly_chart(plots.plot_scenes(*det.make_scenes(8, seed, **det.scene_kwargs(cfg)),
-                                          det.CLASSES), key="scenes")  # fmt: skip
+        scenes = memo(det.make_scenes, 8, seed, **det.scene_kwargs(cfg))
+        st.plotly_chart(memo(plots.plot_scenes, *scenes, det.CLASSES), key="scenes")
         st.caption("Training scenes with their exact boxes (one colour per class).")
         status = ui_jobs.train_button(det.train, cfg, job_label=f"YOLOv8 · {preset}")
         status = ui_jobs.progress(status, metrics=("box_loss", "class_loss", "val_map50"),
@@ -105,8 +106,8 @@ with train_area:
             m2.metric("mAP@0.5:0.95", f"{result['map50_95']:.3f}")
             m3.metric("Training time", f"{result['train_seconds']:.0f} s")
             cl, cr = st.columns(2)
-            cl.plotly_chart(plots.plot_map_curve(result["history"]), key="mapcurve")
-            cr.plotly_chart(plots.plot_ap(result["ap50_per_class"], det.CLASSES), key="ap")
+            cl.plotly_chart(memo(plots.plot_map_curve, result["history"]), key="mapcurve")
+            cr.plotly_chart(memo(plots.plot_ap, result["ap50_per_class"], det.CLASSES), key="ap")
 
 # -- detect on a photo --------------------------------------------------------------------------
 with top:
@@ -122,7 +123,7 @@ with top:
         truth = None
         if detector == YOLO and url(st.toggle, "A held-out scene (off: a photo)", "scene", True):
             k = url(st.slider, "Held-out scene", "scene_k", 0, min_value=0, max_value=7)
-            x, b, c = det.make_scenes(k + 1, det.VAL_SEED, **det.scene_kwargs(cfg))
+            x, b, c = memo(det.make_scenes, k + 1, det.VAL_SEED, **det.scene_kwargs(cfg))
             image, where, truth = x[k], f"held-out scene {k}", det.unpad(b[k], c[k])
         else:
             image, where = image_input(url, "img", default_photo="astronaut")
@@ -151,10 +152,11 @@ with top:
                         "detector works right away.", icon=":material/info:")  # fmt: skip
         if cands is not None:
             allowed = {names.index(c) for c in chosen}
-            kept_in, res = det.postprocess(cands, conf, iou_thr, allowed, max_det)
-            final = kept_in.take(res.keep)
-            st.plotly_chart(plots.plot_detections(small, final, names, landmarks=final.landmarks,
-                            truth=truth, title=f"{len(final)} detection(s) on {where}"), key="dets")  # fmt: skip
+            kept_in, res = memo(det.postprocess, cands, conf, iou_thr, allowed, max_det)
+            final = memo(kept_in.take, res.keep)
+            st.plotly_chart(memo(plots.plot_detections, small, final, names,
+                                 landmarks=final.landmarks, truth=truth,
+                                 title=f"{len(final)} detection(s) on {where}"), key="dets")  # fmt: skip
             if not chosen:
                 st.warning("The class filter removes every class: pick at least one.")
             elif len(final) == 0:
@@ -173,14 +175,14 @@ with nms_area:
                    help="Each step keeps the best remaining box and removes the boxes that "
                    "overlap it by more than the IoU threshold.")  # fmt: skip
         big, side = st.columns([2, 1])
-        big.plotly_chart(plots.plot_nms(small, kept_in, res, names, step=step), key="nms")
+        big.plotly_chart(memo(plots.plot_nms, small, kept_in, res, names, step=step), key="nms")
         big.caption(f"{len(kept_in)} candidates above the confidence threshold, zoomed in. "
                     "Solid: kept; black dashed: suppressed (hover the line for the IoU with the "
                     "box that removed it); faint: not reached yet.")  # fmt: skip
         pair = boxes.suppression_pair(res, step)
         if pair is not None:
             a, b = kept_in.boxes[pair[0]], kept_in.boxes[pair[1]]
-            side.plotly_chart(plots.plot_iou(a, b, boxes.iou(a, b)), key="iou")
+            side.plotly_chart(memo(plots.plot_iou, a, b, boxes.iou(a, b)), key="iou")
             side.caption(f"Step {step}: kept box A removed box B because their IoU is above "
                          f"{iou_thr:.2f}.")  # fmt: skip
     else:
@@ -190,8 +192,8 @@ with nms_area:
 with head_area:
     st.header("How YOLOv8's anchor-free head predicts boxes")
     st.markdown(det.HEAD_EXPLAINED)
-    x, b, c = det.make_scenes(1, 3, size=128, max_objects=1, min_objects=1)
-    st.plotly_chart(plots.plot_anchor_points(x[0], b[0, 0], stride=16), key="anchors")
+    x, b, c = memo(det.make_scenes, 1, 3, size=128, max_objects=1, min_objects=1)
+    st.plotly_chart(memo(plots.plot_anchor_points, x[0], b[0, 0], stride=16), key="anchors")
     st.caption("Points inside the box may be assigned to it; each predicts its four distances.")
     st.latex(r"\mathcal{L}_{box} = 1-\mathrm{IoU}+\frac{\rho^2(b,b^{gt})}{c^2}+\alpha v,\qquad"
              r"\mathcal{L}_{cls}=-\sum_k t_k\log p_k+(1-t_k)\log(1-p_k)")  # fmt: skip

@@ -7,6 +7,7 @@ import streamlit as st
 from dl_core import dqn, estimates
 from dl_core.dqn import plots, pretrained, replay
 from ui import jobs as ui_jobs
+from ui.cache import memo
 from ui.code import show_code
 from ui.errors import shown_errors
 from ui.state import UrlState
@@ -96,7 +97,7 @@ else:
     res = ui_jobs.load_result(key) if source == "your agent" else pretrained.cached(env_id)
     solved = res["solved_at_step"]
     st.subheader(f"Training of {source}")
-    st.plotly_chart(plots.plot_training(res["history"], env_id), key="curves")
+    st.plotly_chart(memo(plots.plot_training, res["history"], env_id), key="curves")
     st.caption(
         f"{res['env_steps']:,} environment steps in {res['wall_s']:.0f} s; "
         + (f"solved at step {solved:,}." if solved else "not solved within the budget.")
@@ -132,8 +133,8 @@ else:
         col.image(gif, width="stretch")
     st.caption("Under each frame: the step, the return so far, ε, and one bar per action's "
                "Q-value (filled: the action taken; bars span the episode's Q range).")  # fmt: skip
-    st.plotly_chart(plots.plot_episode_q(ep, list(env.actions)), key="q")
-    st.caption(f"Q-values of '{md_escape(label)}' at every step of the episode on the right; "
-               "dots mark the action it took (hollow: random because of ε).")  # fmt: skip
+    st.plotly_chart(memo(plots.plot_episode_q, ep, list(env.actions)), key="q")
+    st.caption(f"Q-values of '{md_escape(label)}' at every step of the episode on the right; dots mark "
+               "the action it took (hollow: random because of ε).")  # fmt: skip
 
 show_code(dqn.bellman_targets, dqn.TDLoss, dqn.Agent, dqn.train, replay.record_episode)

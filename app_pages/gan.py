@@ -10,6 +10,7 @@ from dl_core.gan import data as gdata
 from dl_core.gan import dcgan, latent, plots, vae
 from dl_core.store import Store
 from ui import jobs as ui_jobs
+from ui.cache import memo
 from ui.code import show_code
 from ui.errors import shown_errors
 from ui.state import UrlState
@@ -111,7 +112,7 @@ with shown_errors():
             show_dataset_notes(ds)
     if dataset != "upload" or data_fp:
         grid = preview_data(dataset, common["image_size"], common["channels"], data_fp)
-        st.image(plots.grid_image(grid, cols=12), width="stretch")
+        st.image(memo(plots.grid_image, grid, cols=12), width="stretch")
         st.caption("Training images as the models see them: what both generators must imitate.")
 ready = dataset != "upload" or data_fp is not None
 SECTIONS = ["DCGAN", "Autoencoder / VAE", "Side by side", "What they can and cannot do"]
@@ -128,7 +129,7 @@ def train_panel(module, cfg, label, metrics, what):
             st.info(md_escape(w))
         status = ui_jobs.train_button(module.train, cfg, data_fp, job_label=label, key=f"train-{label}")  # fmt: skip
         status = ui_jobs.progress(status, metrics=metrics, preview=lambda a: st.image(
-            plots.grid_image(a), caption="samples after the latest epoch", width=320))  # fmt: skip
+            memo(plots.grid_image, a), caption="samples after the latest epoch", width=320))  # fmt: skip
         if status is not None and status.state == "done":
             return status, ui_jobs.load_result(status.key)
     if status is None or not status.active:  # (while it trains, the progress panel says so)
@@ -154,9 +155,9 @@ if section == SECTIONS[0]:
         samples, n = gres["samples"], len(gres["samples"])
         left, right = st.columns([2, 3])
         ep = url(left.slider, "Epoch (scrub through training)", "epoch", n, min_value=1, max_value=max(2, n))  # fmt: skip
-        left.image(plots.grid_image(samples[min(ep, n) - 1]), width=360)
+        left.image(memo(plots.grid_image, samples[min(ep, n) - 1]), width=360)
         left.caption(f"The same 36 latent vectors after epoch {min(ep, n)}: generation emerging.")
-        right.plotly_chart(plots.plot_gan_history(gres["history"], gres["collapse_epochs"]), key="gan-hist")  # fmt: skip
+        right.plotly_chart(memo(plots.plot_gan_history, gres["history"], gres["collapse_epochs"]), key="gan-hist")  # fmt: skip
         if gres["collapse_epochs"]:
             right.warning(f"Diversity dropped in epoch(s) {gres['collapse_epochs']}: possible mode collapse.")  # fmt: skip
         st.subheader("Latent space")
@@ -166,28 +167,28 @@ if section == SECTIONS[0]:
         spread = url(c[2].slider, "'More like this' spread", "spread", 0.5, min_value=0.1, max_value=2.0, step=0.1)  # fmt: skip
         d = st.columns(3)
         moves = tuple(url(d[i].slider, f"Along main direction {i + 1}", f"dir{i}", 0.0, min_value=-3.0, max_value=3.0, step=0.25) for i in range(3))  # fmt: skip
-        views = dcgan.latent_views(gres["generator"], gres["z_fixed"], gres["directions"], a - 1, b - 1, spread, moves, seed)  # fmt: skip
-        st.image(plots.grid_image(views["path"], cols=10), width="stretch")
+        views = memo(dcgan.latent_views, gres["generator"], gres["z_fixed"], gres["directions"], a - 1, b - 1, spread, moves, seed)  # fmt: skip
+        st.image(memo(plots.grid_image, views["path"], cols=10), width="stretch")
         st.caption("Spherical interpolation from sample A (left) to sample B (right).")
         l2, r2 = st.columns([4, 1])
-        l2.image(plots.grid_image(views["near"], cols=8), width="stretch")
+        l2.image(memo(plots.grid_image, views["near"], cols=8), width="stretch")
         l2.caption("More like this: sample A (first) and random neighbours of its z.")
-        r2.image(plots.grid_image(views["walk"], cols=1), width="stretch")
+        r2.image(memo(plots.grid_image, views["walk"], cols=1), width="stretch")
         r2.caption("A, and A moved along the 3 directions that change images most.")
 
 if section == SECTIONS[1]:
     vstatus, vres = train_panel(vae, vcfg, vcfg.kind.upper(), ("reconstruction", "kl", "loss"),
                                 "fit the autoencoder and explore its code space")  # fmt: skip
     if vres is not None:
-        views = vae.latent_views(vres)
+        views = memo(vae.latent_views, vres)
         left, right = st.columns(2)
-        left.plotly_chart(plots.plot_latent_scatter(views["xy"], vres["labels"], vres["class_names"], views["axis"]), key="scatter")  # fmt: skip
+        left.plotly_chart(memo(plots.plot_latent_scatter, views["xy"], vres["labels"], vres["class_names"], views["axis"]), key="scatter")  # fmt: skip
         left.caption("Codes of training images coloured by class: the model never saw the labels.")
-        right.image(plots.grid_image(views["grid"], cols=12), width="stretch")
+        right.image(memo(plots.grid_image, views["grid"], cols=12), width="stretch")
         right.caption("A 12 × 12 grid decoded over the same plane (±2.5 standard deviations).")
-        st.image(plots.grid_image(views["rows"], cols=12), width="stretch")
+        st.image(memo(plots.grid_image, views["rows"], cols=12), width="stretch")
         st.caption("Originals; what the encoder saw (noisy when denoising); reconstructions.")
-        st.plotly_chart(plots.plot_vae_history(vres["history"]), key="vae-hist")
+        st.plotly_chart(memo(plots.plot_vae_history, vres["history"]), key="vae-hist")
         st.caption("Reconstruction falls; the KL term is the price of a code space you can sample.")
 
 if section == SECTIONS[2]:
@@ -196,7 +197,7 @@ if section == SECTIONS[2]:
         st.info("Train both models on the same images to compare their samples here.")
     else:
         for col, res, status, name in zip(st.columns(2), (gres, vres), (gstatus, vstatus), ("DCGAN", vcfg.kind.upper()), strict=True):  # fmt: skip
-            col.image(plots.grid_image(res["samples"][-1]), width=360)
+            col.image(memo(plots.grid_image, res["samples"][-1]), width=360)
             col.caption(f"{name}: {len(res['samples'])} epochs, {status.duration:.0f} s of training, "
                         f"diversity {res['history']['diversity'][-1]:.2f} (1 = as varied as the data).")  # fmt: skip
         st.markdown("GAN samples tend to be **sharper**; VAE samples **blurrier but more varied**: "

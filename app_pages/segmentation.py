@@ -2,15 +2,17 @@
 
 import dataclasses
 import hashlib
+from functools import partial
 
 import numpy as np
 import streamlit as st
-from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
 from dl_core import assets, estimates
 from dl_core import segmentation as seg
+from ui import figures
 from ui import jobs as ui_jobs
+from ui.cache import digest, memo
 from ui.code import show_code
 from ui.errors import shown_errors
 from ui.state import UrlState
@@ -42,14 +44,9 @@ def _online_model():
     return seg.load_online_segmenter()
 
 
-def _features(photo: np.ndarray) -> np.ndarray:
-    key = hashlib.sha256(photo.tobytes()).hexdigest()
-    cache = st.session_state.setdefault("segmentation._features", {})
-    if key not in cache:
-        cache.clear()
-        with st.spinner("Reading the photo with MobileNetV2…"):
-            cache[key] = seg.pixel_features(photo)
-    return cache[key]
+@st.cache_resource(max_entries=8, show_spinner="Reading the photo with MobileNetV2…")
+def _features(digest: str, _photo: np.ndarray) -> np.ndarray:
+    return seg.pixel_features(_photo)
 
 
 def _strokes_in_url(drawn: dict) -> str | None:
@@ -103,8 +100,8 @@ if section == SECTIONS[0]:
     with shown_errors():
         for warning in seg.validate(cfg):
             st.caption(f":material/info: {md_escape(warning)}")
-        x, y, names = seg.make_dataset(cfg.dataset, 8, cfg.image_size, cfg.seed, "val")
-        st.plotly_chart(seg.plot_samples(x, y, names), key="seg-samples")
+        x, y, names = memo(seg.make_dataset, cfg.dataset, 8, cfg.image_size, cfg.seed, "val")
+        st.plotly_chart(memo(seg.plot_samples, x, y, names), key="seg-samples")
         st.caption("Held-out images (top) and their exact masks (bottom), in the class colours.")
         status = ui_jobs.train_button(
             seg.train, cfg, job_label=f"{arch} · {dataset}", key="seg-train"
@@ -118,8 +115,8 @@ if section == SECTIONS[0]:
     if result is not None:
         names = result["class_names"]
         left, right = st.columns([3, 2])
-        left.plotly_chart(seg.plot_predictions(result["val_images"], result["val_masks"], result["val_pred"], names), key="seg-preds")  # fmt: skip
-        right.plotly_chart(seg.plot_iou(result["per_class_iou"], names), key="seg-iou")
+        left.plotly_chart(memo(seg.plot_predictions, result["val_images"], result["val_masks"], result["val_pred"], names), key="seg-preds")  # fmt: skip
+        right.plotly_chart(memo(seg.plot_iou, result["per_class_iou"], names), key="seg-iou")
         right.caption(f"Mean IoU {result['val_mean_iou']:.3f} · pixel accuracy {result['val_pixel_accuracy']:.3f} on {cfg.n_val} held-out images, after {result['epochs_run']} epochs ({result['seconds']:.0f} s).")  # fmt: skip
         st.subheader("Masks over an image")
         a, b = st.columns([2, 3])
@@ -128,10 +125,10 @@ if section == SECTIONS[0]:
         opacity = url(a.slider, "Opacity", "alpha", 0.55, min_value=0.0, max_value=1.0, step=0.05)
         shown = url(a.multiselect, "Classes shown", "show", list(names), options=names) or []  # fmt: skip
         img, pred = result["val_images"][idx], result["val_pred"][idx]
-        b.plotly_chart(seg.plot_overlay(img, pred, names, opacity, [names.index(s) for s in shown]), key="seg-overlay")  # fmt: skip
-        c.plotly_chart(seg.plot_class_share(pred, names), key="seg-share")
+        b.plotly_chart(memo(seg.plot_overlay, img, pred, names, opacity, [names.index(s) for s in shown]), key="seg-overlay")  # fmt: skip
+        c.plotly_chart(memo(seg.plot_class_share, pred, names), key="seg-share")
         c.caption("Share of the predicted pixels in each class.")
-        c.download_button("Download mask (PNG)", seg.mask_png(pred, names), "mask.png", "image/png", icon=":material/download:")  # fmt: skip
+        c.download_button("Download mask (PNG)", partial(seg.mask_png, pred, names), "mask.png", "image/png", icon=":material/download:")  # fmt: skip
         st.subheader("Inside the network: feature maps, encoder → decoder")
         model = result["model"]
         maps = _maps(status.key, idx, model, img)
@@ -142,15 +139,15 @@ if section == SECTIONS[0]:
             cols[0].markdown(
                 f"**{'With' if skips else 'Without'} skips** (mean IoU {result['val_mean_iou']:.2f})"
             )
-            cols[0].plotly_chart(seg.plot_feature_maps(maps), key="seg-maps")
+            cols[0].plotly_chart(memo(seg.plot_feature_maps, maps), key="seg-maps")
             if other is not None and other.state == "done":
                 twin = ui_jobs.load_result(other.key)
                 cols[1].markdown(
                     f"**{'Without' if skips else 'With'} skips** (mean IoU {twin['val_mean_iou']:.2f})"
                 )
-                cols[1].plotly_chart(seg.plot_feature_maps(_maps(other.key, idx, twin["model"], img)), key="seg-twin_maps")  # fmt: skip
+                cols[1].plotly_chart(memo(seg.plot_feature_maps, _maps(other.key, idx, twin["model"], img)), key="seg-twin_maps")  # fmt: skip
         else:
-            st.plotly_chart(seg.plot_feature_maps(maps), key="seg-maps")
+            st.plotly_chart(memo(seg.plot_feature_maps, maps), key="seg-maps")
         st.caption("Each row is one stage; its four most active channels (viridis: dark = low, yellow = high). Without skips the decoder must rebuild edges from the blurry bottleneck.")  # fmt: skip
 
 
@@ -160,8 +157,8 @@ if section == SECTIONS[1]:
     image, where = image_input(url, "photo", default_photo="chelsea")
     if image is not None:
         with shown_errors():
-            photo = seg.prepare_photo(image)
-            feats = _features(photo)
+            photo = memo(seg.prepare_photo, image)
+            feats = _features(digest(photo), photo)
             h, w = photo.shape[:2]
             cw = min(330, w * 2)  # fits half of the page's width
             ch = int(round(h * cw / w))
@@ -169,7 +166,7 @@ if section == SECTIONS[1]:
             mark = url(left.segmented_control, "Marking", "mark", "foreground", options=["foreground", "background"]) or "foreground"  # fmt: skip
             brush = url(left.slider, "Brush", "brush", 12, min_value=2, max_value=40)
             with left:
-                canvas = st_canvas(stroke_width=brush, stroke_color=FG if mark == "foreground" else BG, background_image=Image.fromarray(photo), width=cw, height=ch, drawing_mode="freedraw", key=f"segmentation.canvas.{hashlib.sha1(photo.tobytes()).hexdigest()[:12]}")  # fmt: skip
+                canvas = st_canvas(stroke_width=brush, stroke_color=FG if mark == "foreground" else BG, background_image=memo(figures.data_url, photo), width=cw, height=ch, drawing_mode="freedraw", key=f"segmentation.canvas.{hashlib.sha1(photo.tobytes()).hexdigest()[:12]}")  # fmt: skip
             drawn, unused = seg.canvas_strokes(canvas.json_data, (cw, ch), FG)
             if unused:
                 st.warning(f"{unused} drawn object(s) are not free-hand strokes and were not used.")
@@ -185,20 +182,20 @@ if section == SECTIONS[1]:
             if len(fg) + len(bg) == 0:
                 right.info("Draw on the photo: blue strokes on the object, then switch Marking to background and draw red-orange strokes around it.", icon=":material/draw:")  # fmt: skip
             else:
-                res = seg.segment_from_strokes(photo, fg, bg, features=feats)
+                res = memo(seg.segment_from_strokes, photo, fg, bg, features=feats)
                 opacity = url(right.slider, "Mask opacity", "fc_alpha", 0.5, min_value=0.0, max_value=1.0, step=0.05)  # fmt: skip
                 shown = url(right.multiselect, "Show", "fc_show", ["object"], options=["background", "object"]) or []  # fmt: skip
                 classes = ["background", "object"]
-                right.plotly_chart(seg.plot_overlay(photo, res.mask, classes, opacity, [classes.index(s) for s in shown], strokes={"foreground": fg, "background": bg}), key="seg-fc_overlay")  # fmt: skip
+                right.plotly_chart(memo(seg.plot_overlay, photo, res.mask, classes, opacity, [classes.index(s) for s in shown], strokes={"foreground": fg, "background": bg}), key="seg-fc_overlay")  # fmt: skip
                 right.caption(f"Head fitted on {res.n_fg} object and {res.n_bg} background cells in {res.seconds:.2f} s · {res.train_accuracy:.0%} of the marked cells right · {md_escape(where)}.")  # fmt: skip
                 if res.n_conflict:
                     right.warning(f"{res.n_conflict} spot(s) were marked both object and background; they were left out.")  # fmt: skip
-                right.download_button("Download mask (PNG)", seg.mask_png(res.mask, classes), "mask.png", "image/png", icon=":material/download:", key="fc_download")  # fmt: skip
+                right.download_button("Download mask (PNG)", partial(seg.mask_png, res.mask, classes), "mask.png", "image/png", icon=":material/download:", key="fc_download")  # fmt: skip
                 p1, p2, p3 = st.columns(3)
-                p1.plotly_chart(seg.plot_probability(res.prob), key="seg-fc_prob")
+                p1.plotly_chart(memo(seg.plot_probability, res.prob), key="seg-fc_prob")
                 p1.caption("P(object) for every pixel (viridis); the mask is where it passes 0.5.")
-                p2.plotly_chart(seg.plot_class_share(res.mask, classes), key="seg-fc_share")
-                p3.plotly_chart(seg.plot_head_loss(res.losses), key="seg-fc_loss")
+                p2.plotly_chart(memo(seg.plot_class_share, res.mask, classes), key="seg-fc_share")
+                p3.plotly_chart(memo(seg.plot_head_loss, res.losses), key="seg-fc_loss")
 
     with st.expander("Pretrained DeepLabV3+ on Pascal VOC (21 classes, needs the internet)", icon=":material/cloud_download:"), shown_errors():  # fmt: skip
         if assets.offline():
@@ -209,10 +206,10 @@ if section == SECTIONS[1]:
 
 if section == SECTIONS[2]:
     st.markdown("**Transposed convolution** stamps a copy of the kernel for every input pixel, `stride` apart. When the kernel size is not a multiple of the stride the copies overlap unevenly and a checkerboard appears; bilinear upsampling followed by a convolution avoids it.")  # fmt: skip
-    st.plotly_chart(seg.plot_transposed_conv(), key="seg-tconv")
+    st.plotly_chart(memo(seg.plot_transposed_conv), key="seg-tconv")
     st.caption("How many kernel taps land on each output pixel of a stride-2 transposed convolution on a 4×4 input (viridis: more = brighter).")  # fmt: skip
     st.markdown("**Atrous (dilated) convolution** spreads the same 3×3 weights `rate` pixels apart: the field of view grows without pooling or more weights, so the map keeps its resolution.")  # fmt: skip
-    st.plotly_chart(seg.plot_atrous((1, 2, 4)), key="seg-atrous")
+    st.plotly_chart(memo(seg.plot_atrous, (1, 2, 4)), key="seg-atrous")
     st.caption("Blue cells are the nine input pixels one output pixel reads, at rates 1, 2 and 4.")
 
 show_code(seg.build_unet, seg.build_deeplab, seg.train, seg.pixel_features, seg.fit_head, seg.segment_from_strokes)  # fmt: skip

@@ -8,6 +8,7 @@ import streamlit as st
 from dl_core import estimates
 from dl_core import text_generation as tg
 from ui import jobs as ui_jobs
+from ui.cache import memo
 from ui.code import show_code
 from ui.compare import train_and_compare
 from ui.errors import shown_errors
@@ -82,7 +83,7 @@ if stats is not None:
     left, right = st.columns([2, 3])
     left.code(text[:600] + ("…" if len(text) > 600 else ""), language=None, height=280)
     left.caption(f"The start of {md_escape(where)}.")
-    right.plotly_chart(tg.plot_token_frequencies(stats.top, stats.tokens, level), key="freq")
+    right.plotly_chart(memo(tg.plot_token_frequencies, stats.top, stats.tokens, level), key="freq")
     right.caption("What the model learns first: how often each token occurs. A model that knows only this already beats uniform guessing.")  # fmt: skip
 
 st.header("2 · Train")
@@ -98,13 +99,17 @@ if stats is not None:
         c[1].metric("Training speed (chars/s)", f"{result['chars_per_s']:,.0f}")
         c[2].metric("Training time", f"{result['seconds']:.0f} s")
         c[3].metric("Epochs run", len(result["history"]["loss"]))
-        st.plotly_chart(tg.plot_curves({result["cell"]: result["history"]}, x="epoch"), key="curve")
+        st.plotly_chart(
+            memo(tg.plot_curves, {result["cell"]: result["history"]}, x="epoch"), key="curve"
+        )
         st.caption("Bits per character: the average surprise of the next character (log₂ 1/p). Uniform guessing over the vocabulary costs log₂ V bits.")  # fmt: skip
         with st.expander("A sample after every epoch (temperature 0.8)"):
             for i, s in enumerate(result["samples"]):
                 st.code(f"epoch {i + 1}\n{s}", language=None)
     elif stats is not None:
-        st.plotly_chart(tg.plot_temperature(*stats.unigram_logits(), [0.5, 1.0, 2.0]), key="temp0")
+        st.plotly_chart(
+            memo(tg.plot_temperature, *stats.unigram_logits(), [0.5, 1.0, 2.0]), key="temp0"
+        )
         st.caption("Temperature before training, on the frequencies of the 40 commonest tokens: T < 1 sharpens the distribution, T > 1 flattens it. After training, the same happens to the model's predictions.")  # fmt: skip
 
 
@@ -127,6 +132,12 @@ def _grad_norms(keys: tuple[str, ...], passage: str) -> dict[str, np.ndarray]:
         r["cell"]: tg.gradient_norms(r["model"], tg.Vocab(r["vocab"], r["level"]).encode(passage))
         for r in rs
     }
+
+
+@st.cache_resource(show_spinner=False)
+def _samples() -> dict[tuple, list[str]]:
+    """Generated samples by (job, prompt, length, temperature, top-k, seed), oldest first."""
+    return {}
 
 
 def _kept(gen, sink: list):
@@ -152,7 +163,7 @@ if result is not None:
         if unknown := vocab.unknown(prompt):
             st.info(f"Not in the vocabulary, read as {tg.data.PLACEHOLDER}: {md_escape(' '.join(map(repr, unknown[:20])))}", icon=":material/info:")  # fmt: skip
         lm = _lm(status.key)
-        cache = st.session_state.setdefault("textgen.samples", {})
+        cache = _samples()  # shared by every visitor: a link to a sample opens at once
         for col, t in zip(st.columns(len(temps)), temps, strict=True):
             col.markdown(f"**T = {md_escape(tg.temperature_note(t))}**")
             sig = (status.key, prompt, length, t, top_k, int(seed))
@@ -165,7 +176,9 @@ if result is not None:
                     tokens = tg.generate(lm, vocab, prompt, length, t, top_k, int(seed))
                     st.write_stream(md_stream(_kept(tokens, sink)))
                     cache[sig] = sink
-            mem = tg.memorisation("".join(cache[sig]), _copy_index(text))
+                    while len(cache) > 64:
+                        cache.pop(next(iter(cache)))
+            mem = memo(tg.memorisation, "".join(cache[sig]), _copy_index(text))
             col.caption(md_escape(mem.sentence()))
             if mem.quoting:
                 col.warning(
@@ -191,11 +204,13 @@ keys = {c_: s.key for c_, s in runs.statuses.items() if s and s.state == "done"}
 done = runs.results
 if len(done) >= 2 and text is not None:
     axis = url(st.segmented_control, "x axis", "cmp_x", "seconds", options=["seconds", "epoch"]) or "seconds"  # fmt: skip
-    st.plotly_chart(tg.plot_curves({r["cell"]: r["history"] for r in done.values()}, x=axis), key="cmp")  # fmt: skip
+    st.plotly_chart(memo(tg.plot_curves, {r["cell"]: r["history"] for r in done.values()}, x=axis), key="cmp")  # fmt: skip
     st.dataframe([{"cell": r["cell"], "validation bits/char": round(r["val_bpc"], 3), "chars/s": round(r["chars_per_s"]),
                    "seconds": round(r["seconds"], 1)} for r in done.values()], hide_index=True)  # fmt: skip
-    passage = tg.passage(text, cfg, cfg.seq_len * 2 if level == "char" else 600)
-    st.plotly_chart(tg.plot_gradient_norms(_grad_norms(tuple(keys.values()), passage)), key="grad")
+    passage = memo(tg.passage, text, cfg, cfg.seq_len * 2 if level == "char" else 600)
+    st.plotly_chart(
+        memo(tg.plot_gradient_norms, _grad_norms(tuple(keys.values()), passage)), key="grad"
+    )
     st.caption("How much the loss at the last character can still change each earlier input: the gradient norm ‖∂loss/∂xₜ‖ going back in time, on the same validation passage for every trained model. A curve that falls steeply means that step is forgotten.")  # fmt: skip
 
 st.header("5 · Inside the cells")
@@ -224,27 +239,32 @@ else:
         st.caption("A GRU has no separate cell state: its hidden state is shown.")
     show = "c" if show == "cell" and which == "lstm" else "h"
     passage = url(
-        st.text_area, "Passage", "in_text", tg.passage(text, cfg, 100), height=100, max_chars=2000
+        st.text_area,
+        "Passage",
+        "in_text",
+        memo(tg.passage, text, cfg, 100),
+        height=100,
+        max_chars=2000,
     )
     vocab = tg.Vocab(r["vocab"], "char")
-    states = tg.states_over(
-        lm, vocab.encode(passage) if passage else np.zeros(1, "int32"), layer - 1
+    states = memo(
+        tg.states_over, lm, vocab.encode(passage) if passage else np.zeros(1, "int32"), layer - 1
     )
     chars = list(passage)
     if chars:
-        units = tg.most_active_units(states[show], 12)
-        st.plotly_chart(tg.plot_states(states[show], chars, units, "cell state" if show == "c" else "hidden state"), key="states")  # fmt: skip
+        units = memo(tg.most_active_units, states[show], 12)
+        st.plotly_chart(memo(tg.plot_states, states[show], chars, units, "cell state" if show == "c" else "hidden state"), key="states")  # fmt: skip
         st.caption("The 12 units that vary most over the passage (rows) at each character (columns); orange positive, purple negative. Hover for values.")  # fmt: skip
         st.plotly_chart(
-            tg.plot_gates({g: states[g] for g in tg.GATES[r["cell"]]}, chars, units[:6]),
+            memo(tg.plot_gates, {g: states[g] for g in tg.GATES[r["cell"]]}, chars, units[:6]),
             key="gates",
         )
         st.caption("Gate activations of the first six of those units, between 0 (closed) and 1 (open): a forget/update gate near 1 keeps the old state.")  # fmt: skip
-        rows = tg.tracking_units(states[show], passage)
+        rows = memo(tg.tracking_units, states[show], passage)
         if rows:
             st.dataframe(rows[:8], hide_index=True)
             best = rows[0]
-            st.plotly_chart(tg.plot_unit_trace(states[show], chars, best["unit"], tg.text_features(passage)[best["feature"]], best["feature"]), key="trace")  # fmt: skip
+            st.plotly_chart(memo(tg.plot_unit_trace, states[show], chars, best["unit"], tg.text_features(passage)[best["feature"]], best["feature"]), key="trace")  # fmt: skip
             st.caption(f"Unit {best['unit']} against “{md_escape(best['feature'])}” (correlation {best['correlation']:+.2f}) on this passage. Longer passages give more reliable correlations.")  # fmt: skip
 
 show_code(

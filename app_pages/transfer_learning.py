@@ -13,6 +13,7 @@ from dl_core.cnn.explain import grad_cam
 from dl_core.config import from_dict, to_json
 from dl_core.store import Store
 from ui import jobs as ui_jobs
+from ui.cache import memo
 from ui.code import show_code
 from ui.compare import train_and_compare
 from ui.errors import shown_errors
@@ -84,7 +85,7 @@ else:
     cfg = dataclasses.replace(base, dataset="upload")
 
 
-@st.cache_data(show_spinner="Checking the dataset…", max_entries=8)
+@st.cache_resource(show_spinner="Checking the dataset…", max_entries=8)
 def dataset_check(cfg_json: str, fp: str | None):
     c = from_dict(transfer.Config, json.loads(cfg_json))
     d = transfer.load_data(c, Store().get_blob(fp) if fp else None)
@@ -100,18 +101,18 @@ with shown_errors():
         data, check = dataset_check(to_json(cfg), data_fp)
 if data is not None:
     c1, c2 = st.columns([1, 2])
-    c1.plotly_chart(transfer.plot_counts(check), key="counts")
+    c1.plotly_chart(memo(transfer.plot_counts, check), key="counts")
     c1.caption(
         f"{len(data.train_idx)} training and {len(data.val_idx)} validation images, split with seed {cfg.seed}."
     )
     for w in check.warnings:
         c1.warning(md_escape(w), icon=":material/warning:")
-    c2.plotly_chart(transfer.plot_thumbnails(data), key="thumbs")
+    c2.plotly_chart(memo(transfer.plot_thumbnails, data), key="thumbs")
     if check.duplicates:
         with st.expander(
             f"{len(check.duplicates)} near-duplicate pair(s) across training and validation"
         ):
-            st.plotly_chart(transfer.plot_duplicates(data, check), key="dups")
+            st.plotly_chart(memo(transfer.plot_duplicates, data, check), key="dups")
 
 # -- 2. backbone and settings -----------------------------------------------------------------
 st.header("2 · Backbone and settings")
@@ -213,9 +214,9 @@ curves = {
 for m, r in done.items():
     curves[m] = r["history"]
 if curves:
-    st.plotly_chart(transfer.plot_comparison(curves), key="compare")
+    st.plotly_chart(memo(transfer.plot_comparison, curves), key="compare")
 if done:
-    st.dataframe(pd.DataFrame(transfer.results_table(done)), hide_index=True)
+    st.dataframe(pd.DataFrame(memo(transfer.results_table, done)), hide_index=True)
 
 # -- 4. understand and use it -----------------------------------------------------------------
 if done:
@@ -234,12 +235,12 @@ if done:
     look = url.section(LOOKS)
     if look == LOOKS[0]:
         cm = viz.compute_confusion(labels[va], r["val_probs"].argmax(1), len(names))
-        st.plotly_chart(viz.confusion_matrix(cm, names), key="cm")
+        st.plotly_chart(memo(viz.confusion_matrix, cm, names), key="cm")
         st.caption(
             "Rows: the true class; columns: the prediction. Colour is the share of the row, numbers are images."
         )
     if look == LOOKS[1]:
-        fig = transfer.plot_mistakes(r)
+        fig = memo(transfer.plot_mistakes, r)
         if fig is not None:
             st.plotly_chart(fig, key="wrong")
             st.caption(
@@ -255,15 +256,16 @@ if done:
         alpha = url(st.slider, "Heatmap opacity", "alpha", 0.5, min_value=0.0, max_value=1.0)
         img = transfer.square(r["thumbs"][va[i]], 224)
         with shown_errors():
-            heat = grad_cam(
+            heat = memo(
+                grad_cam,
                 r["model"],
-                imagenet.preprocess(cfg.backbone, img[None], crop=1.0),
+                memo(imagenet.preprocess, cfg.backbone, img[None], crop=1.0),
                 names.index(target),
             )[0]
             c1, c2 = st.columns(2)
             c1.image(img, caption=f"true class: {md_escape(names[labels[va[i]]])}", width=300)
             c2.image(
-                viz.overlay(img, heat, alpha),
+                memo(viz.overlay, img, heat, alpha),
                 caption=f"Grad-CAM for '{md_escape(target)}'",
                 width=300,
             )
@@ -274,8 +276,9 @@ if done:
         if "features_after" in r:
             c1, c2 = st.columns(2)
             c1.plotly_chart(
-                transfer.plot_projection(
-                    transfer.project(r["features_before"]),
+                memo(
+                    transfer.plot_projection,
+                    memo(transfer.project, r["features_before"]),
                     labels,
                     names,
                     "Pretrained features (before)",
@@ -283,8 +286,12 @@ if done:
                 key="pb",
             )
             c2.plotly_chart(
-                transfer.plot_projection(
-                    transfer.project(r["features_after"]), labels, names, "After fine-tuning"
+                memo(
+                    transfer.plot_projection,
+                    memo(transfer.project, r["features_after"]),
+                    labels,
+                    names,
+                    "After fine-tuning",
                 ),
                 key="pa",
             )
@@ -293,8 +300,12 @@ if done:
             )
         elif "features_before" in r:
             st.plotly_chart(
-                transfer.plot_projection(
-                    transfer.project(r["features_before"]), labels, names, "Pretrained features"
+                memo(
+                    transfer.plot_projection,
+                    memo(transfer.project, r["features_before"]),
+                    labels,
+                    names,
+                    "Pretrained features",
                 ),
                 key="pb1",
             )
@@ -303,7 +314,7 @@ if done:
     if look == LOOKS[4]:
         shots = images_input(url, "use", label="Classify new images", photos=assets.PHOTOS)
         squares = [transfer.square(img, 224) for _, img in shots]
-        all_probs = transfer.predict(r["model"], np.stack(squares), cfg.backbone) if shots else []
+        all_probs = memo(transfer.predict, r["model"], np.stack(squares), cfg.backbone) if shots else []
         for k, ((where, img), probs) in enumerate(zip(shots, all_probs, strict=True)):
             c1, c2 = st.columns([1, 3], vertical_alignment="center")
             best = int(np.argmax(probs))
@@ -312,7 +323,7 @@ if done:
             c2.plotly_chart(viz.bars(probs, names, title=title), key=f"probs-{k}")
         st.download_button(
             "Download the model (.keras)",
-            r.model_path("model").read_bytes(),
+            r.model_path("model").read_bytes,  # read only when clicked
             "transfer_model.keras",
             icon=":material/download:",
         )

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
+
+
+@functools.lru_cache(maxsize=256)
+def _source(obj: Callable[..., Any] | type) -> str | None:
+    """The source text of ``obj`` (read once per server: ``inspect`` parses the file)."""
+    try:
+        return inspect.getsource(obj)
+    except (OSError, TypeError):
+        return None
 
 
 def show_code(*objects: Callable[..., Any] | type, label: str = "Show the code") -> None:
@@ -15,7 +25,8 @@ def show_code(*objects: Callable[..., Any] | type, label: str = "Show the code")
         for obj in objects:
             module = getattr(obj, "__module__", "")
             st.caption(f"`{module}.{getattr(obj, '__qualname__', obj)}`")
-            try:
-                st.code(inspect.getsource(obj), language="python")
-            except (OSError, TypeError):
+            source = _source(obj)
+            if source is not None:
+                st.code(source, language="python")
+            else:
                 st.write("Source not available.")

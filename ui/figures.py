@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import io
 from pathlib import PurePosixPath
 
+import numpy as np
 import plotly.graph_objects as go
+from PIL import Image
 
 # (data kind, architecture family, typical use, the page that teaches it)
 ARCHITECTURE_MAP = [
@@ -69,3 +73,14 @@ def architecture_map() -> go.Figure:
     )
     fig.update_layout(height=430, margin=dict(l=5, r=5, t=5, b=5), font=dict(size=13))
     return fig
+
+
+def data_url(image: np.ndarray) -> str:
+    """An RGB uint8 image as a ``data:image/png`` URL (for components that take one).
+
+    Pages pass it through :func:`ui.cache.memo`, so a photo is encoded once per server
+    rather than on every rerun.
+    """
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image)).save(buf, format="PNG", compress_level=1)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")

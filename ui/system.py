@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import os
 import subprocess
@@ -13,6 +14,7 @@ from dl_core import jobs
 from dl_core.store import Store
 
 
+@functools.lru_cache(maxsize=16)
 def _version(pkg: str) -> str:
     try:
         return importlib.metadata.version(pkg)

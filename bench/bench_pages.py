@@ -1,0 +1,276 @@
+"""Page figures: server CPU per page view and widget change, and how fast a shared link opens.
+
+    python -m bench pages       (BENCH_PAGES=cnn,gan: only those pages; BENCH_PAGES_VIEWS=1:
+                                 one view of each kind instead of the median of 3)
+
+Every topic's warm-up jobs are first trained inline with the topic's ``"tiny"`` preset into a
+fresh ``DL_EXPLORER_HOME``; then one real ``streamlit run`` serves that home and a headless
+Chromium opens each page with ``?preset=tiny`` (a link to a finished, cached result).
+
+Per page it prints:
+
+- server CPU seconds (user + sys of the ``streamlit run`` process, read from ``/proc``) for
+  the page's first view on this server; a warm view by a new visitor (a fresh browser
+  context: the server also sends Streamlit's JavaScript) and by a returning visitor (a new
+  tab, static files cached), medians of 3; and a typical widget change (a slider moved);
+- a shared link: seconds from opening the URL as a new visitor to the first figure drawn
+  (a plotly chart, an image, a chart or a canvas), and to the page being idle, medians;
+- the floor: the same warm views of a plain two-line Streamlit page on its own server.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+from bench.common import report
+
+# Page URL path -> (what a visitor typically changes: the label of a slider, or "" for the
+# first slider on the page). The slider is moved one step with the keyboard.
+PAGES: dict[str, str] = {
+    "": "",
+    "basics": "Noise",
+    "cnn": "Output row",
+    "transfer_learning": "",
+    "detection": "",
+    "segmentation": "Opacity",
+    "text_generation": "",
+    "attention": "",
+    "gan": "",
+    "dqn": "",
+    "jobs": "",
+}
+WARM_VIEWS = int(os.environ.get("BENCH_PAGES_VIEWS", "3"))  # per kind of warm view
+FIGURE = (
+    '.js-plotly-plot, [data-testid="stImage"] img, [data-testid="stVegaLiteChart"], '
+    '[data-testid="stArrowVegaLiteChart"], canvas'
+)
+
+
+def tiny_jobs() -> list[tuple]:
+    """Every topic's warm-up jobs, with the ``"tiny"`` preset in place of ``"default"``.
+
+    A warm-up job's Config is the default preset with a few fields changed (a mode, a twin
+    without skips...); the same fields are changed on the tiny preset.
+    """
+    from dl_core import topics
+
+    out = []
+    for module in topics.modules():
+        for train, cfg, data_fp, label in getattr(module, "warmup_jobs", list)():
+            presets = _presets_for(train, cfg)
+            tiny, default = presets["tiny"], presets["default"]
+            changed = {
+                f.name: getattr(cfg, f.name)
+                for f in dataclasses.fields(cfg)
+                if getattr(cfg, f.name) != getattr(default, f.name)
+            }
+            out.append((train, dataclasses.replace(tiny, **changed), data_fp, f"{label} (tiny)"))
+    return out
+
+
+def _presets_for(train, cfg) -> dict:
+    for name in (train.__module__, type(cfg).__module__):
+        module = sys.modules[name]
+        presets = getattr(module, "PRESETS", None)
+        if presets and isinstance(presets.get("default"), type(cfg)):
+            return presets
+        package = sys.modules[name.rsplit(".", 1)[0]]
+        presets = getattr(package, "PRESETS", None)
+        if presets and isinstance(presets.get("default"), type(cfg)):
+            return presets
+    raise LookupError(f"no PRESETS for {type(cfg).__name__}")
+
+
+def pretrain(home: str) -> float:
+    """Train every tiny job inline into ``home``; return the seconds it took."""
+    os.environ["DL_EXPLORER_HOME"] = home
+    from dl_core import jobs
+
+    jobs.set_executor(jobs.InlineExecutor())
+    t0 = time.perf_counter()
+    for train, cfg, data_fp, label in tiny_jobs():
+        st = jobs.wait(jobs.submit(train, cfg, data_fp, label=label), timeout=1800)
+        if st.state != "done":
+            raise RuntimeError(f"{label}: {st.state} {st.error}")
+    jobs.set_executor(None)
+    return time.perf_counter() - t0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process so far (``/proc/<pid>/stat``)."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _open(target, url: str, wait_idle) -> tuple[object, float, float]:
+    """Open ``url``: (the page, seconds to the first figure, seconds to idle).
+
+    ``target`` is the browser (a new visitor: a fresh context with an empty HTTP cache, so
+    the server also sends Streamlit's JavaScript) or a context (a returning visitor: a new
+    tab that finds the static files in the browser's cache).
+    """
+    if hasattr(target, "new_context"):
+        target = target.new_context(viewport={"width": 1400, "height": 1000})
+    page = target.new_page()
+    page.set_default_timeout(180_000)
+    t0 = time.perf_counter()
+    page.goto(url)
+    first = float("nan")
+    try:
+        page.locator(FIGURE).first.wait_for(state="visible", timeout=60_000)
+        first = time.perf_counter() - t0
+    except Exception:  # noqa: BLE001 - a page without figures reports nan
+        pass
+    wait_idle(page, quiet=1.0)
+    idle = time.perf_counter() - t0 - 1.0  # minus the quiet period wait_idle waits out
+    return page, first, idle
+
+
+def _views(pid: int, target, url: str, n: int, wait_idle) -> tuple[list, list, list, object]:
+    """``n`` views: (CPU seconds, seconds to first figure, seconds to idle, last page)."""
+    cpus, firsts, idles, page = [], [], [], None
+    for i in range(n):
+        c0 = cpu_seconds(pid)
+        page, first, idle = _open(target, url, wait_idle)
+        cpus.append(cpu_seconds(pid) - c0)
+        firsts.append(first)
+        idles.append(idle)
+        if i < n - 1:
+            page.close() if target is page.context else page.context.close()
+    return cpus, firsts, idles, page
+
+
+def _change_widget(page, label: str, wait_idle) -> bool:
+    """Move a slider of the main area one step to the right (keyboard); False if none."""
+    sliders = page.locator('[data-testid="stMain"] input[type="range"]')
+    if label:
+        sliders = page.locator(f'[data-testid="stMain"] input[type="range"][aria-label="{label}"]')
+    try:
+        sliders.first.wait_for(state="attached", timeout=10_000)
+    except Exception:  # noqa: BLE001 - a page without sliders reports nan
+        return False
+    slider = sliders.first
+    slider.focus()
+    slider.press("ArrowRight")
+    wait_idle(page, quiet=1.0)
+    return True
+
+
+def _settle(pid: int, timeout: float = 30.0) -> None:
+    """Wait until the server has used no CPU for a second (a slider's rerun may start late)."""
+    t0, last, quiet = time.perf_counter(), cpu_seconds(pid), 0
+    while quiet < 2 and time.perf_counter() - t0 < timeout:
+        time.sleep(0.5)
+        now = cpu_seconds(pid)
+        quiet = quiet + 1 if now - last < 0.005 else 0
+        last = now
+
+
+def measure(base: str, pid: int, browser, wait_idle) -> dict[str, float]:
+    figures: dict[str, float] = {}
+    only = [p for p in os.environ.get("BENCH_PAGES", "").split(",") if p]
+    for path, label in PAGES.items():
+        if only and path not in only:
+            continue
+        name = path or "home"
+        url = f"{base}/{path}?preset=tiny" if path else base
+        first, _, _, page = _views(pid, browser, url, 1, wait_idle)
+        page.context.close()
+        new, firsts, idles, page = _views(pid, browser, url, WARM_VIEWS, wait_idle)
+        page.close()  # the context stays: the same visitor comes back
+        back, _, _, page = _views(pid, page.context, url, WARM_VIEWS, wait_idle)
+        c0 = cpu_seconds(pid)
+        changed = _change_widget(page, label, wait_idle)
+        _settle(pid)
+        change = cpu_seconds(pid) - c0 if changed else float("nan")
+        page.context.close()
+        row = {
+            "first view (CPU s)": first[0],
+            "warm view, new visitor (CPU s)": statistics.median(new),
+            "warm view, returning visitor (CPU s)": statistics.median(back),
+            "widget change (CPU s)": change,
+            "shared link -> first figure (s, median)": statistics.median(firsts),
+            "shared link -> page idle (s, median)": statistics.median(idles),
+        }
+        figures |= {f"{name}: {k}": v for k, v in row.items()}
+        print(f"  {name:18s} " + "  ".join(f"{v:6.3f}" for v in row.values()), flush=True)
+    return figures
+
+
+def plain_page(browser, wait_idle) -> dict[str, float]:
+    """The floor: server CPU of a warm view of a two-line Streamlit page, same browser."""
+    import subprocess
+
+    from tests.browser.harness import free_port, wait_healthy
+
+    folder = tempfile.mkdtemp(prefix="dl-bench-plain-")
+    script = os.path.join(folder, "plain.py")
+    with open(script, "w") as fh:
+        fh.write("import streamlit as st\n\nst.title('Plain')\nst.write('A plain page.')\n")
+    port = free_port()
+    flags = {"port": port, "address": "127.0.0.1", "headless": "true"}
+    cmd = [sys.executable, "-m", "streamlit", "run", script]
+    cmd += [a for k, v in flags.items() for a in (f"--server.{k}", str(v))]
+    proc = subprocess.Popen(cmd, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        wait_healthy(port)
+        url = f"http://127.0.0.1:{port}"
+        _, _, _, page = _views(proc.pid, browser, url, 1, wait_idle)  # its first view
+        page.context.close()
+        new, _, _, page = _views(proc.pid, browser, url, WARM_VIEWS, wait_idle)
+        page.close()
+        back, _, _, page = _views(proc.pid, page.context, url, WARM_VIEWS, wait_idle)
+        page.context.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    return {
+        "plain two-line Streamlit page: warm view, new visitor (CPU s)": statistics.median(new),
+        "plain two-line Streamlit page: warm view, returning visitor (CPU s)": statistics.median(
+            back
+        ),
+    }
+
+
+def main() -> dict:
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.harness import (
+        CHROMIUM,
+        CHROMIUM_ARGS,
+        free_port,
+        start_server,
+        wait_healthy,
+        wait_idle,
+    )
+
+    home = os.environ.get("BENCH_PAGES_HOME") or tempfile.mkdtemp(prefix="dl-bench-pages-")
+    figures: dict[str, float] = {"pretrain tiny results inline (s)": pretrain(home)}
+    port = free_port()
+    proc = start_server(port, home)
+    try:
+        wait_healthy(port)
+        base = f"http://127.0.0.1:{port}"
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            page, _, _ = _open(browser, base, wait_idle)  # the server's own cold start
+            page.context.close()
+            figures |= plain_page(browser, wait_idle)
+            print("  " + "  ".join(f"{k} {v:.3f}" for k, v in figures.items()), flush=True)
+            print(f"  {'page':18s} first   new     back    change  link->figure  idle (s)")
+            figures |= measure(base, proc.pid, browser, wait_idle)
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    return report("pages", figures)
+
+
+if __name__ == "__main__":
+    main()
