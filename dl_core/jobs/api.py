@@ -13,6 +13,7 @@ import numpy as np
 
 import dl_core
 from dl_core import config as cfglib
+from dl_core.jobs import cache
 from dl_core.jobs.db import ACTIVE, STATES, Event, JobStatus, _connect, _event, _update
 from dl_core.jobs.executors import DEFAULT_TIMEOUT_S, get_executor, in_use  # noqa: F401
 from dl_core.results import Result
@@ -88,22 +89,34 @@ def find(train: Callable, cfg: Any, data_fp: str | None = None) -> JobStatus | N
     return status(job_key(train, cfg, data_fp))
 
 
-def status(key: str, with_events: bool = True) -> JobStatus | None:
-    """Current state of a job, with its persisted progress events."""
+def status(key: str, with_events: bool = True, since: int | None = None) -> JobStatus | None:
+    """Current state of a job, with its persisted progress events.
+
+    ``since``: only the events after that sequence number (a live panel that already has
+    the earlier ones reads just what is new). A finished job whose result is gone from the
+    store comes back ``evicted``, with a sentence, so its page offers Train again.
+    """
     with _connect() as con:
         row = con.execute("SELECT * FROM jobs WHERE key=?", (key,)).fetchone()
         if row is None:
             return None
+        if row["state"] == "done" and not Store().exists(key):
+            cache.forget_result(key)
+            row = con.execute("SELECT * FROM jobs WHERE key=?", (key,)).fetchone()
         events = []
         if with_events:
             events = [
                 _event(r)
-                for r in con.execute("SELECT * FROM events WHERE key=? ORDER BY seq", (key,))
+                for r in con.execute(
+                    "SELECT * FROM events WHERE key=? AND seq>? ORDER BY seq", (key, since or 0)
+                )
             ]
         position = None
         if row["state"] == "queued":
+            # Every job ahead: the running ones and those queued earlier.
             position = con.execute(
-                "SELECT COUNT(*) FROM jobs WHERE state='queued' AND created<?", (row["created"],)
+                "SELECT COUNT(*) FROM jobs WHERE state='running' OR (state='queued' AND created<?)",
+                (row["created"],),
             ).fetchone()[0]
     if row["state"] == "queued":
         get_executor().wake(key)
@@ -111,7 +124,7 @@ def status(key: str, with_events: bool = True) -> JobStatus | None:
         key=row["key"], fn=row["fn"], label=row["label"] or "", config=json.loads(row["config"]),
         data_fp=row["data_fp"], state=row["state"], created=row["created"],
         started=row["started"], finished=row["finished"], error=row["error"],
-        queue_position=position, events=events,
+        queue_position=position, events=events, worker_pid=row["worker_pid"],
     )  # fmt: skip
 
 
@@ -150,12 +163,20 @@ def cancel(key: str) -> None:
 
 
 def result(key: str) -> Result:
-    """The artifacts of a finished job; ``KeyError`` if it has none (yet)."""
+    """The artifacts of a finished job; ``KeyError`` if it has none (yet).
+
+    A result whose files are missing or damaged is forgotten (the job becomes ``evicted``
+    with a sentence, so Train is offered again) and raises ``KeyError``.
+    """
     st = status(key, with_events=False)
     if st is None or st.state != "done":
         raise KeyError(key)
     importlib.import_module(st.fn.split(":")[0])  # registers the topic's custom layers
-    return Result(Store(), key)
+    try:
+        return Result(Store(), key, check=True)
+    except Exception as err:  # noqa: BLE001 - any unreadable file: forget it, train again
+        cache.forget_result(key, cache.UNREADABLE_MSG)
+        raise KeyError(key) from err
 
 
 def wait(key: str, timeout: float = 600.0, poll_s: float = 0.1) -> JobStatus:

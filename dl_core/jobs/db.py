@@ -11,7 +11,8 @@ from typing import Any
 
 from dl_core.store import home
 
-STATES = ("queued", "running", "done", "failed", "cancelled")
+# "evicted": it was done, but its result was removed to make room (see dl_core.jobs.cache).
+STATES = ("queued", "running", "done", "failed", "cancelled", "evicted")
 ACTIVE = ("queued", "running")
 
 _SCHEMA = """
@@ -84,6 +85,7 @@ class JobStatus:
     error: str | None
     queue_position: int | None
     events: list[Event]
+    worker_pid: int | None = None  # None while running: no worker has picked the job up yet
 
     @property
     def active(self) -> bool:
