@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -190,7 +191,7 @@ def _dead_pid() -> int:
 def _running(pid: int) -> bool:
     """Alive and not a zombie (an orphan's zombie may linger where PID 1 does not reap)."""
     try:
-        stat = open(f"/proc/{pid}/stat").read()
+        stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return False
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
