@@ -13,7 +13,7 @@ logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname
 st.set_page_config(page_title="DL Explorer", page_icon=":material/neurology:", layout="wide")
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(max_entries=1, show_spinner=False)
 def start_workers() -> jobs.Executor:
     """Start the worker pool with the server, so it is warm before the first Train."""
     return jobs.get_executor()

@@ -32,7 +32,7 @@ VIEWS = ["Attention", "Compare two sentences", "Sentence embeddings", "Train a t
 view = url(c3.segmented_control, "Section", "view", VIEWS[0], options=VIEWS) or VIEWS[0]
 
 
-@st.cache_resource(show_spinner="Loading the pretrained transformer…")
+@st.cache_resource(max_entries=2, show_spinner="Loading the pretrained transformer…")
 def encoder(name: str) -> pretrained.Encoder:
     return pretrained.load_encoder(name)
 

@@ -34,7 +34,7 @@ image, _ = image_input(url, "img", label="Image for the first two tabs")
 t_conv, t_net, t_train = st.tabs(["Convolution by hand", "Inside a network", "Train your own CNN"])
 
 
-@st.cache_resource(show_spinner="Loading the pretrained network…")
+@st.cache_resource(max_entries=3, show_spinner="Loading the pretrained network…")
 def _pretrained(name: str):
     online = name in imagenet.ONLINE_MODELS
     return imagenet.load_online(name) if online else imagenet.imagenet_model(name)

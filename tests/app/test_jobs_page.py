@@ -26,3 +26,19 @@ def test_jobs_page_lists_and_stops(fresh_home):
         assert jobs.status(key).state == "cancelled"
     finally:
         jobs.set_executor(None)
+
+
+def test_describe_counts_the_running_job_and_says_when_a_worker_starts():
+    from dl_core.jobs import JobStatus
+    from ui.jobs import describe
+
+    def st(state, position=None, worker_pid=None):
+        fields = dict(key="k", fn="f", label="", config={}, data_fp=None, created=0.0)
+        fields |= dict(started=None, finished=None, error=None, events=[])
+        return JobStatus(state=state, queue_position=position, worker_pid=worker_pid, **fields)
+
+    assert describe(st("queued", 1)) == "queued · 1 job ahead"
+    assert describe(st("queued", 3)) == "queued · 3 jobs ahead"
+    assert describe(st("queued", 0)) == "queued · starting now"  # never a bare "queued"
+    assert describe(st("running")) == "running · starting a worker"
+    assert describe(st("running", worker_pid=123)) == "running"
