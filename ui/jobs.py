@@ -118,7 +118,7 @@ def curves_figure(
 class _Watch:
     """What one session already read of one job's events (bounded)."""
 
-    created: float = 0.0  # the job's submission time: a resubmitted job starts a new watch
+    run: tuple = ()  # (submitted, started): a resubmitted or requeued job starts a new watch
     last_seq: int = 0
     epochs: list[Event] = dataclasses.field(default_factory=list)
     recent: collections.deque = dataclasses.field(
@@ -153,12 +153,12 @@ def watched_status(key: str) -> JobStatus | None:
     new = jobs.status(key, since=w.last_seq if w else 0)
     if new is None:
         return None
-    if w is not None and (w.created != new.created or not new.active):
+    if w is not None and (w.run != (new.created, new.started) or not new.active):
         w, new = None, jobs.status(key)  # a resubmitted job, or the end: read everything once
         if new is None:
             return None
     if w is None:
-        w = _Watch(created=new.created)
+        w = _Watch(run=(new.created, new.started))
     w.add(new.events)
     if new.active:
         while len(watches) >= 8 and key not in watches:  # a session watches a few jobs

@@ -116,9 +116,11 @@ def _requeue_orphans() -> None:
         if owner and owner != os.getpid() and not _alive(owner):
             if worker_pid and _is_worker(worker_pid):
                 _end_process(worker_pid)
-            _update(
+            if _update(
                 key, only_if=("running",), state="queued", started=None, owner=None, worker_pid=None
-            )
+            ):
+                with _connect() as con:  # the rerun reports from its first step again
+                    con.execute("DELETE FROM events WHERE key=?", (key,))
 
 
 def _is_worker(pid: int) -> bool:

@@ -42,3 +42,37 @@ def test_describe_counts_the_running_job_and_says_when_a_worker_starts():
     assert describe(st("queued", 0)) == "queued · starting now"  # never a bare "queued"
     assert describe(st("running")) == "running · starting a worker"
     assert describe(st("running", worker_pid=123)) == "running"
+
+
+def _watch_script():
+    import os
+
+    import streamlit as st
+
+    from ui import jobs as ui_jobs
+
+    s = ui_jobs.watched_status(os.environ["DL_TEST_WATCH_KEY"])
+    st.session_state.setdefault("seen", []).append([e.seq for e in s.events])
+
+
+def test_live_panel_reads_only_new_events(fresh_home, monkeypatch):
+    jobs.set_executor(_Paused())
+    try:
+        key = jobs.submit(testing.train, testing.Config(steps=5))
+        jobs.executors._claim(1)  # running
+        report = jobs.Reporter(key)
+        for e in (1, 2, 3):
+            report(epoch=e, total=5, metrics={"loss": 1 / e})
+        asked = []
+        real = jobs.status
+        monkeypatch.setattr(jobs, "status", lambda k, **kw: asked.append(kw) or real(k, **kw))
+        monkeypatch.setenv("DL_TEST_WATCH_KEY", key)
+        at = AppTest.from_function(_watch_script)
+        at.run()
+        report(epoch=4, total=5, metrics={"loss": 0.25})
+        at.run()
+        assert not at.exception
+        assert at.session_state["seen"] == [[1, 2, 3], [1, 2, 3, 4]]
+        assert asked[-1] == {"since": 3}  # the refresh read only the event after the third
+    finally:
+        jobs.set_executor(None)
