@@ -15,7 +15,7 @@ st.set_page_config(page_title="DL Explorer", page_icon=":material/neurology:", l
 runtime.tune()  # no Keras reset and no full GC after each run (see ui/runtime.py)
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(max_entries=1, show_spinner=False)
 def start_workers() -> jobs.Executor:
     """Start the worker pool with the server, so it is warm before the first Train."""
     return jobs.get_executor()

@@ -36,7 +36,7 @@ VIEWS = ["Attention", "Compare two sentences", "Sentence embeddings", "Train a t
 view = url.section(VIEWS, name="view")  # a full-width row: long labels are not cut short
 
 
-@st.cache_resource(show_spinner="Loading the pretrained transformer…")
+@st.cache_resource(max_entries=2, show_spinner="Loading the pretrained transformer…")
 def encoder(name: str) -> pretrained.Encoder:
     return pretrained.load_encoder(name)
 

@@ -40,7 +40,7 @@ if section != SECTIONS[2]:
     image, _ = image_input(url, "img", label="Image")
 
 
-@st.cache_resource(show_spinner="Loading the pretrained network…")
+@st.cache_resource(max_entries=3, show_spinner="Loading the pretrained network…")
 def _pretrained(name: str):
     online = name in imagenet.ONLINE_MODELS
     return imagenet.load_online(name) if online else imagenet.imagenet_model(name)

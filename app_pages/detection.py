@@ -32,7 +32,7 @@ url = UrlState("detection")
 top, nms_area, train_area, head_area = (st.container() for _ in range(4))
 
 
-@st.cache_resource(show_spinner="Loading the face detector (MTCNN)…")
+@st.cache_resource(max_entries=1, show_spinner="Loading the face detector (MTCNN)…")
 def _face_model():
     return faces.face_model()
 
@@ -50,7 +50,7 @@ def _yolo(_image: np.ndarray, digest: str, key: str) -> det.Detections:
     return det.detect(det.load_detector(ui_jobs.load_result(key)), _image, min_score=0.01)
 
 
-@st.cache_resource(show_spinner="Downloading YOLOv8 (Pascal VOC)…")
+@st.cache_resource(max_entries=1, show_spinner="Downloading YOLOv8 (Pascal VOC)…")
 def _voc_model():
     from dl_core.detection import yolo
 

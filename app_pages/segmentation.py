@@ -39,7 +39,7 @@ def _maps(job_key: str, idx: int, _model, image: np.ndarray) -> dict:
     return seg.feature_maps(_model, image)
 
 
-@st.cache_resource(show_spinner="Downloading the pretrained DeepLabV3+…")
+@st.cache_resource(max_entries=1, show_spinner="Downloading the pretrained DeepLabV3+…")
 def _online_model():
     return seg.load_online_segmenter()
 

@@ -21,6 +21,8 @@ def warmup(only: list[str] | None = None, timeout: float = 3600) -> int:
             t0 = time.time()
             key = jobs.submit(train, cfg, data_fp, label=label)
             st = jobs.wait(key, timeout=timeout)
+            if st.state == "done":
+                jobs.pin(key)  # every visitor's first view needs it: never evicted
             print(
                 f"{name:18s} {label:32s} {st.state:9s} {time.time() - t0:7.1f} s {st.error or ''}",
                 flush=True,
@@ -46,8 +48,12 @@ def main(argv: list[str] | None = None) -> int:
         for j in jobs.list_jobs():
             print(f"{j.key[:12]} {j.label:24s} {j.state:9s} {j.error or ''}")
         return 0
-    removed = Store().evict(jobs.in_use(), args.max_bytes)
-    print(f"removed {len(removed)} entries")
+    removed = jobs.evict(args.max_bytes)
+    store = Store()
+    print(
+        f"removed {len(removed)} entries; cache {store.cache_bytes() / 1e6:,.1f} MB "
+        f"(bound {store.max_bytes / 1e6:,.0f} MB), on disk {store.total_bytes() / 1e6:,.1f} MB"
+    )
     return 0
 
 

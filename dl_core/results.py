@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -49,15 +50,32 @@ def save_result(store: Store, key: str, out: Mapping[str, Any]) -> None:
 class Result(Mapping[str, Any]):
     """Read-only mapping over a finished job's artifacts."""
 
-    def __init__(self, store: Store, key: str) -> None:
+    def __init__(self, store: Store, key: str, check: bool = False) -> None:
+        """Open ``key``'s result. ``check``: read the arrays now and test every model file's
+        archive, so that a missing or damaged file fails here (where the caller can offer a
+        retrain) instead of later, in the middle of drawing a page."""
         self.store = store
         self.key = key
         manifest = store.read_json(key, "result.json")
         self._values: dict[str, Any] = manifest["values"]
-        self._array_names: list[str] = manifest["arrays"]
+        self._array_names: list[str] = list(manifest["arrays"])
         self._model_files: dict[str, Any] = manifest["models"]
         self._arrays: dict[str, np.ndarray] | None = None
         self._models: dict[str, Any] = {}
+        if check:
+            self._check()
+
+    def _check(self) -> None:
+        if self._array_names:
+            self._arrays = self.store.read_arrays(self.key, "arrays.npz")
+            missing = set(self._array_names) - set(self._arrays)
+            if missing:
+                raise KeyError(f"arrays missing from the result: {sorted(missing)}")
+        for files in self._model_files.values():
+            for name in files if isinstance(files, list) else [files]:
+                with zipfile.ZipFile(self.store.artifact_dir(self.key) / name) as archive:
+                    if (bad := archive.testzip()) is not None:
+                        raise ValueError(f"damaged model file {name} ({bad})")
 
     def __getitem__(self, name: str) -> Any:
         if name in self._values:

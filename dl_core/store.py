@@ -5,7 +5,14 @@ Layout under ``DL_EXPLORER_HOME`` (default ``~/.cache/dl-explorer``)::
     blobs/<sha256>            uploaded data, named by its content (the "fingerprint")
     artifacts/<key>/...       what a finished job produced (models, arrays, JSON)
     artifacts/<key>/.used     touched on every read: least-recently-used eviction
+    artifacts/<key>/.pinned   never evicted (results made by ``python -m dl_core warmup``)
+    progress/<key>/...        previews a running job reported (deleted with its artifacts)
     jobs.sqlite               job states and progress (see dl_core.jobs)
+
+The size bound (``DL_EXPLORER_MAX_CACHE_BYTES``) counts only what eviction can delete:
+unpinned artifacts, progress folders and blobs (:meth:`Store.cache_bytes`). Pinned results,
+downloaded weights and the job database are on disk too (:meth:`Store.total_bytes`) but
+outside the bound.
 
 Every write goes to a temporary file in the same folder and is renamed into place,
 so a reader never sees half a file and a crash leaves no corrupt artifact.
@@ -149,34 +156,72 @@ class Store:
         if marker.parent.exists():
             marker.touch()
 
+    def pin(self, key: str) -> None:
+        """Never evict ``key`` (a warm-up result every visitor's first page view needs)."""
+        if self.artifact_dir(key).is_dir():
+            (self.artifact_dir(key) / ".pinned").touch()
+
+    def pinned(self, key: str) -> bool:
+        return (self.artifact_dir(key) / ".pinned").exists()
+
+    def progress_dir(self, key: str) -> Path:
+        if not key or "/" in key or key.startswith("."):
+            raise ValueError(f"bad progress key {key!r}")
+        return self.root / "progress" / key
+
     def delete(self, key: str) -> None:
+        """Remove a key's artifacts and its progress folder."""
         shutil.rmtree(self.artifact_dir(key), ignore_errors=True)
+        shutil.rmtree(self.progress_dir(key), ignore_errors=True)
 
     # -- size bound ------------------------------------------------------------------------
     def total_bytes(self) -> int:
-        return sum(f.stat().st_size for f in self.root.rglob("*") if f.is_file())
+        """Everything under the root: cache, pinned results, weights, the job database."""
+        return _folder_bytes(self.root)
+
+    def cache_bytes(self) -> int:
+        """What the size bound counts: what eviction can delete (see the module docstring)."""
+        evictable = sum(size for _, _, size in self.entries())
+        blobs = self.root / "blobs"
+        return evictable + sum(_file_bytes(p) for p in blobs.iterdir() if p.is_file())
 
     def entries(self) -> list[tuple[str, float, int]]:
-        """(key, last used time, bytes) for every artifact folder, least recently used first."""
-        out = []
+        """(key, last used time, bytes) for every evictable key, least recently used first.
+
+        A key's bytes are its artifact folder and its progress folder; a progress folder
+        without artifacts (a failed, cancelled or running job) is an entry of its own.
+        Pinned keys are left out: eviction never deletes them.
+        """
+        found: dict[str, tuple[float, int]] = {}
+        progress = self.root / "progress"
         for d in (self.root / "artifacts").iterdir():
-            if not d.is_dir():
+            if not d.is_dir() or (d / ".pinned").exists():
                 continue
             marker = d / ".used"
-            used = marker.stat().st_mtime if marker.exists() else d.stat().st_mtime
-            size = sum(f.stat().st_size for f in d.rglob("*") if f.is_file())
-            out.append((d.name, used, size))
-        return sorted(out, key=lambda e: e[1])
+            used = _mtime(marker) or _mtime(d)
+            found[d.name] = (used, _folder_bytes(d) + _folder_bytes(progress / d.name))
+        if progress.is_dir():
+            for d in progress.iterdir():
+                if d.is_dir() and d.name not in found and not self.pinned(d.name):
+                    found[d.name] = (_mtime(d), _folder_bytes(d))
+        return sorted(((k, used, size) for k, (used, size) in found.items()), key=lambda e: e[1])
 
-    def evict(self, in_use: Iterable[str] = (), max_bytes: int | None = None) -> list[str]:
-        """Delete least-recently-used artifacts (and old blobs) until under ``max_bytes``.
+    def evict(
+        self,
+        in_use: Iterable[str] = (),
+        max_bytes: int | None = None,
+        keep_blobs: Iterable[str] = (),
+    ) -> list[str]:
+        """Delete least-recently-used keys (then old blobs) until under ``max_bytes``.
 
-        Artifacts whose key is in ``in_use`` (running or queued jobs, pages showing them)
-        are never removed. Returns the keys deleted.
+        Keys in ``in_use`` (running or queued jobs) and pinned keys are never removed, nor
+        are the blobs named in ``keep_blobs`` (the data of queued and running jobs). Only
+        :meth:`cache_bytes` counts against the bound. Returns the keys and blobs deleted.
         """
         limit = max_bytes if max_bytes is not None else self.max_bytes
         keep = set(in_use)
-        total = self.total_bytes()
+        keep_fp = set(keep_blobs)
+        total = self.cache_bytes()
         removed: list[str] = []
         for key, _, size in self.entries():
             if total <= limit:
@@ -187,16 +232,37 @@ class Store:
             total -= size
             removed.append(key)
         if total > limit:
-            blobs = sorted((self.root / "blobs").iterdir(), key=lambda p: p.stat().st_atime)
-            for blob in blobs:
+            blobs = [p for p in (self.root / "blobs").iterdir() if p.is_file()]
+            for blob in sorted(blobs, key=lambda p: _mtime(p, atime=True)):
                 if total <= limit:
                     break
-                if blob.name in keep:
+                if blob.name in keep_fp or blob.name.startswith("."):
                     continue
-                total -= blob.stat().st_size
+                total -= _file_bytes(blob)
                 blob.unlink(missing_ok=True)
                 removed.append(blob.name)
         return removed
+
+
+def _mtime(path: Path, atime: bool = False) -> float:
+    try:
+        st = path.stat()
+    except OSError:
+        return 0.0
+    return st.st_atime if atime else st.st_mtime
+
+
+def _file_bytes(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # deleted meanwhile (another process evicting)
+        return 0
+
+
+def _folder_bytes(folder: Path) -> int:
+    if not folder.is_dir():
+        return 0
+    return sum(_file_bytes(f) for f in folder.rglob("*") if f.is_file())
 
 
 def pack_arrays(**values: Any) -> bytes:

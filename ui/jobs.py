@@ -9,11 +9,19 @@ finds the same job again::
         result = ui.jobs.load_result(status.key)
 
 The panel refreshes itself once a second while the job is queued or running (an
-``st.fragment``), and reruns the whole page once when the job ends.
+``st.fragment``), and reruns the whole page once when the job ends. A refresh reads only
+the events it has not seen (kept per session in a bounded :class:`_Watch`), and the curves
+and the preview are rebuilt only when a new epoch or preview arrived: otherwise Streamlit
+replays the elements it drew last time (``st.cache_data`` element replay).
+
+A result that cannot be loaded (evicted, missing or damaged files) never raises on a page:
+:func:`load_result` forgets it and reruns, and the page offers Train again with a sentence.
 """
 
 from __future__ import annotations
 
+import collections
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -24,7 +32,7 @@ import streamlit as st
 
 from dl_core import jobs
 from dl_core.errors import UserError
-from dl_core.jobs import JobStatus, estimate, limits
+from dl_core.jobs import Event, JobStatus, estimate, limits
 from ui import visitor
 from ui.text import md_escape
 
@@ -34,7 +42,10 @@ STATE_ICONS = {
     "done": ":material/check_circle:",
     "failed": ":material/error:",
     "cancelled": ":material/cancel:",
+    "evicted": ":material/delete_sweep:",
 }
+MAX_EPOCH_EVENTS = 5000  # a watch keeps at most this many epoch events (curves) ...
+MAX_RECENT_EVENTS = 500  # ... and this many of the latest events of any kind
 
 
 def train_button(
@@ -48,7 +59,7 @@ def train_button(
     too many jobs of this visitor) is shown as one sentence.
     """
     where = container or st
-    status = jobs.find(train, cfg, data_fp)
+    status = jobs.status(jobs.job_key(train, cfg, data_fp), with_events=False)
     busy = status is not None and status.active
     done = status is not None and status.state == "done"
     text = label if not done else f"{label} (cached result shown)"
@@ -104,14 +115,14 @@ def describe(status: JobStatus) -> str:
     """One line: state, progress, time."""
     parts = [status.state]
     if status.state == "queued" and status.queue_position is not None:
-        if status.queue_position:
-            parts.append(f"{status.queue_position} job(s) ahead")
-        if status.wait_s is not None:
-            parts.append(
-                f"starts in {estimate.say(status.wait_s)}" if status.wait_s >= 1 else "next"
-            )
+        n = status.queue_position
+        parts.append(f"{n} job{'s' if n != 1 else ''} ahead" if n else "starting now")
+        if status.wait_s is not None and n:
+            parts.append(f"starts in {estimate.say(status.wait_s)}")
         if status.train_s is not None:
             parts.append(f"trains in {estimate.say(status.train_s)}")
+    if status.state == "running" and status.worker_pid is None and not status.events:
+        parts.append("starting a worker")
     if status.stopping:
         parts[0] = "stopping…"
     latest = status.latest
@@ -163,11 +174,86 @@ def curves_figure(
     return fig
 
 
+@dataclasses.dataclass
+class _Watch:
+    """What one session already read of one job's events (bounded)."""
+
+    run: tuple = ()  # (submitted, started): a resubmitted or requeued job starts a new watch
+    last_seq: int = 0
+    epochs: list[Event] = dataclasses.field(default_factory=list)
+    recent: collections.deque = dataclasses.field(
+        default_factory=lambda: collections.deque(maxlen=MAX_RECENT_EVENTS)
+    )
+    preview_seq: int = 0  # the latest event that carried a preview
+
+    def add(self, events: Sequence[Event]) -> None:
+        for e in events:
+            self.last_seq = max(self.last_seq, e.seq)
+            self.recent.append(e)
+            if e.kind == "epoch" and len(self.epochs) < MAX_EPOCH_EVENTS:
+                self.epochs.append(e)
+            if e.preview:
+                self.preview_seq = e.seq
+
+    def view(self, status: JobStatus) -> JobStatus:
+        """``status`` with the events the panel needs (epochs, then the latest ones)."""
+        seen = {e.seq for e in self.epochs}
+        tail = [e for e in self.recent if e.seq not in seen]
+        return dataclasses.replace(status, events=sorted([*self.epochs, *tail], key=_seq))
+
+
+def _seq(e: Event) -> int:
+    return e.seq
+
+
+def watched_status(key: str) -> JobStatus | None:
+    """The job's status with its events, reading from the database only the new ones."""
+    watches = st.session_state.setdefault("_job_watch", {})
+    w = watches.get(key)
+    new = jobs.status(key, since=w.last_seq if w else 0)
+    if new is None:
+        return None
+    if w is not None and (w.run != (new.created, new.started) or not new.active):
+        w, new = None, jobs.status(key)  # a resubmitted job, or the end: read everything once
+        if new is None:
+            return None
+    if w is None:
+        w = _Watch(run=(new.created, new.started))
+    w.add(new.events)
+    if new.active:
+        while len(watches) >= 8 and key not in watches:  # a session watches a few jobs
+            watches.pop(next(iter(watches)))
+        watches[key] = w
+    else:
+        watches.pop(key, None)
+    return w.view(new)
+
+
+@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+def _draw_curves(key: str, n: int, last_seq: int, metrics: Sequence[str] | None, _st) -> None:
+    """The learning curves; replayed without rebuilding while no new epoch arrived."""
+    st.plotly_chart(curves_figure(_st, metrics), key=f"curve-{key}-{n}")
+
+
+@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+def _draw_preview(key: str, seq: int, session: str, _preview, _arr) -> None:
+    """The page's preview of the latest progress array, replayed until a new one arrives."""
+    _preview(_arr)
+
+
+def _session_id() -> str:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else ""
+
+
 def _panel(
     key: str, metrics: Sequence[str] | None, preview: Callable[[np.ndarray], None] | None,
-    live: bool = False,
+    live: bool = False, status: JobStatus | None = None,
 ) -> None:  # fmt: skip
-    status = jobs.status(key)
+    if status is None:
+        status = watched_status(key) if live else jobs.status(key)
     if status is None:
         return
     seen = st.session_state.setdefault("_job_states", {})
@@ -189,17 +275,22 @@ def _panel(
         st.error(md_escape(status.error), icon=":material/error:")
     if status.state == "cancelled":
         st.info("Stopped. Press Train to start again.", icon=":material/cancel:")
-    if status.events and (status.active or status.state != "done"):
+    if status.state == "evicted":
+        st.info(status.error or jobs.EVICTED_MSG, icon=":material/delete_sweep:")
+    if status.events and status.state not in ("done", "evicted"):
         latest = status.latest
         if latest is not None and latest.metrics:
-            shown = [
+            shown_metrics = [
                 f"{k} {v:.4g}" for k, v in latest.metrics.items() if not metrics or k in metrics
             ]
-            st.caption(md_escape(" · ".join(shown)))
-        if status.epochs():
-            st.plotly_chart(curves_figure(status, metrics), key=f"curve-{key}-{len(status.events)}")
-        if preview is not None and (arr := jobs.latest_preview(status)) is not None:
-            preview(arr)
+            st.caption(md_escape(" · ".join(shown_metrics)))
+        epochs = status.epochs()
+        if epochs:
+            _draw_curves(key, len(epochs), epochs[-1].seq, metrics, status)
+        if preview is not None:
+            shown = [e for e in status.events if e.preview]
+            if shown and (arr := jobs.preview(key, shown[-1])) is not None:
+                _draw_preview(key, shown[-1].seq, _session_id(), preview, arr)
     if live and was in jobs.ACTIVE and not status.active:
         st.rerun(scope="app")  # draw the results with the whole page
 
@@ -226,11 +317,36 @@ def progress(
     if status.active:
         _live_panel(key, tuple(metrics) if metrics else None, preview)
     else:
-        _panel(key, tuple(metrics) if metrics else None, preview)
+        _panel(key, tuple(metrics) if metrics else None, preview, status=status)
     return status
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def load_result(key: str) -> jobs.Result:
-    """A finished job's result, loaded once per server process."""
+def _load_result(key: str) -> jobs.Result:
     return jobs.result(key)
+
+
+def load_result(key: str) -> jobs.Result:
+    """A finished job's result, loaded once per server process.
+
+    If it cannot be loaded (evicted meanwhile, a missing or damaged file), the job is
+    forgotten (:func:`dl_core.jobs.result` marks it) and the page reruns: its panel then
+    says why in one sentence and Train is enabled again. Never raises on a page.
+    """
+    retried = st.session_state.setdefault("_result_retried", set())
+    try:
+        res = _load_result(key)
+        if not res.store.exists(key):  # evicted since this process loaded it
+            raise KeyError(key)
+    except Exception:  # noqa: BLE001 - any unreadable result: say so, offer Train again
+        _load_result.clear(key)
+        now = jobs.status(key, with_events=False)  # marks a result that is gone
+        if key in retried or now is None or now.state == "done":
+            # Already reran once for it (or it cannot be marked): say so and stop the page here.
+            retried.discard(key)
+            st.info(now.error if now and now.error else jobs.UNREADABLE_MSG)
+            st.stop()
+        retried.add(key)
+        st.rerun(scope="app")  # the page draws again: its panel says why, Train is enabled
+    retried.discard(key)
+    return res

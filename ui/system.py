@@ -22,7 +22,7 @@ def _version(pkg: str) -> str:
         return "not installed"
 
 
-@st.cache_data(ttl=3600, show_spinner=False)
+@st.cache_data(max_entries=1, ttl=3600, show_spinner=False)
 def devices() -> list[str]:
     """CPU cores and GPUs, found without importing a framework."""
     out = [f"CPU · {os.cpu_count()} cores"]
@@ -38,19 +38,33 @@ def devices() -> list[str]:
     return out
 
 
-@st.cache_data(ttl=30, show_spinner=False)
-def cache_bytes() -> int:
-    return Store().total_bytes()
+@st.cache_data(max_entries=1, ttl=30, show_spinner=False)
+def disk_figures() -> tuple[int, int, int]:
+    """(evictable cache bytes, its bound, everything on disk under DL_EXPLORER_HOME)."""
+    store = Store()
+    return store.cache_bytes(), store.max_bytes, store.total_bytes()
 
 
 def system_panel() -> None:
     backend = os.environ.get("KERAS_BACKEND", "tensorflow")
     counts = jobs.counts()
-    c1, c2, c3, c4 = st.columns(4)
+    cache, bound, disk = disk_figures()
+    c1, c2, c3, c4, c5 = st.columns(5)
     c1.metric("Keras backend", backend, help=f"Keras {_version('keras')}")
     c2.metric("Devices", devices()[-1].split(" · ")[0], help="\n".join(devices()))
     c3.metric("Jobs running / queued", f"{counts['running']} / {counts['queued']}")
-    c4.metric("Cache on disk", f"{cache_bytes() / 1e6:,.0f} MB")
+    c4.metric(
+        "Cache",
+        f"{cache / 1e6:,.0f} MB",
+        help=f"What eviction may delete (results, progress previews, uploads); kept under "
+        f"{bound / 1e6:,.0f} MB by deleting the least recently used.",
+    )
+    c5.metric(
+        "On disk",
+        f"{disk / 1e6:,.0f} MB",
+        help="Everything under DL_EXPLORER_HOME: the cache, pinned warm-up results, "
+        "downloaded weights and the jobs database.",
+    )
     st.caption(
         " · ".join(devices())
         + f" · Keras {_version('keras')} · TensorFlow {_version('tensorflow')}"

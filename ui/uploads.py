@@ -22,7 +22,7 @@ IMAGE_TYPES = ["png", "jpg", "jpeg", "webp", "gif", "bmp"]
 TEXT_TYPES = ["txt", "md", "text", "csv"]
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(max_entries=1, show_spinner=False)
 def _store() -> Store:
     return Store()
 

@@ -34,6 +34,7 @@ from dl_core.jobs.api import (
     submit,
     wait,
 )
+from dl_core.jobs.cache import EVICTED_MSG, UNREADABLE_MSG, evict, pin
 from dl_core.jobs.db import ACTIVE, STATES, Event, JobStatus
 from dl_core.jobs.executors import (
     Executor,
@@ -47,8 +48,8 @@ from dl_core.jobs.reporter import Reporter
 from dl_core.results import Result
 
 __all__ = [
-    "ACTIVE", "STATES", "Event", "Executor", "InlineExecutor", "JobStatus", "ProcessExecutor",
-    "Reporter", "Result", "cancel", "counts", "estimate_for", "find", "fn_name", "get_executor", "in_use",
-    "job_key", "latest_preview", "list_jobs", "preview", "result", "set_executor", "status",
-    "submit", "wait",
+    "ACTIVE", "EVICTED_MSG", "STATES", "UNREADABLE_MSG", "Event", "Executor", "InlineExecutor",
+    "JobStatus", "ProcessExecutor", "Reporter", "Result", "cancel", "counts", "estimate_for",
+    "evict", "find", "fn_name", "get_executor", "in_use", "job_key", "latest_preview",
+    "list_jobs", "pin", "preview", "result", "set_executor", "status", "submit", "wait",
 ]  # fmt: skip

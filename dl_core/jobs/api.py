@@ -13,7 +13,7 @@ import numpy as np
 
 import dl_core
 from dl_core import config as cfglib
-from dl_core.jobs import estimate, fair, limits
+from dl_core.jobs import cache, estimate, fair, limits
 from dl_core.jobs.db import ACTIVE, STATES, Event, JobStatus, _connect, _event, _update
 from dl_core.jobs.executors import get_executor, in_use  # noqa: F401
 from dl_core.results import Result
@@ -110,17 +110,27 @@ def find(train: Callable, cfg: Any, data_fp: str | None = None) -> JobStatus | N
     return status(job_key(train, cfg, data_fp))
 
 
-def status(key: str, with_events: bool = True) -> JobStatus | None:
-    """Current state of a job, with its persisted progress events."""
+def status(key: str, with_events: bool = True, since: int | None = None) -> JobStatus | None:
+    """Current state of a job, with its persisted progress events.
+
+    ``since``: only the events after that sequence number (a live panel that already has
+    the earlier ones reads just what is new). A finished job whose result is gone from the
+    store comes back ``evicted``, with a sentence, so its page offers Train again.
+    """
     with _connect() as con:
         row = con.execute("SELECT * FROM jobs WHERE key=?", (key,)).fetchone()
         if row is None:
             return None
+        if row["state"] == "done" and not Store().exists(key):
+            cache.forget_result(key)
+            row = con.execute("SELECT * FROM jobs WHERE key=?", (key,)).fetchone()
         events = []
         if with_events:
             events = [
                 _event(r)
-                for r in con.execute("SELECT * FROM events WHERE key=? ORDER BY seq", (key,))
+                for r in con.execute(
+                    "SELECT * FROM events WHERE key=? AND seq>? ORDER BY seq", (key, since or 0)
+                )
             ]
         position = wait_s = train_s = None
         if row["state"] == "queued":
@@ -136,6 +146,7 @@ def status(key: str, with_events: bool = True) -> JobStatus | None:
         started=row["started"], finished=row["finished"], error=row["error"],
         queue_position=position, events=events, wait_s=wait_s, train_s=train_s, requesters=who,
         cancel_requested=bool(row["cancel_requested"]),
+        worker_pid=row["worker_pid"],
     )  # fmt: skip
 
 
@@ -200,12 +211,20 @@ def _workers() -> int:
 
 
 def result(key: str) -> Result:
-    """The artifacts of a finished job; ``KeyError`` if it has none (yet)."""
+    """The artifacts of a finished job; ``KeyError`` if it has none (yet).
+
+    A result whose files are missing or damaged is forgotten (the job becomes ``evicted``
+    with a sentence, so Train is offered again) and raises ``KeyError``.
+    """
     st = status(key, with_events=False)
     if st is None or st.state != "done":
         raise KeyError(key)
     importlib.import_module(st.fn.split(":")[0])  # registers the topic's custom layers
-    return Result(Store(), key)
+    try:
+        return Result(Store(), key, check=True)
+    except Exception as err:  # noqa: BLE001 - any unreadable file: forget it, train again
+        cache.forget_result(key, cache.UNREADABLE_MSG)
+        raise KeyError(key) from err
 
 
 def wait(key: str, timeout: float = 600.0, poll_s: float = 0.1) -> JobStatus:

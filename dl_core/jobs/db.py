@@ -12,7 +12,8 @@ from typing import Any
 
 from dl_core.store import home
 
-STATES = ("queued", "running", "done", "failed", "cancelled")
+# "evicted": it was done, but its result was removed to make room (see dl_core.jobs.cache).
+STATES = ("queued", "running", "done", "failed", "cancelled", "evicted")
 ACTIVE = ("queued", "running")
 
 _SCHEMA = """
@@ -103,6 +104,7 @@ class JobStatus:
     error: str | None
     queue_position: int | None  # jobs that start (or run) before this one, while queued
     events: list[Event]
+    worker_pid: int | None = None  # None while running: no worker has picked the job up yet
     wait_s: float | None = None  # estimated seconds until it starts, while queued
     train_s: float | None = None  # estimated training seconds, while queued
     requesters: list[str] = dataclasses.field(default_factory=list)  # visitor ids

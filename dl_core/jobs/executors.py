@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import dataclasses
 import json
 import logging
 import multiprocessing as mp
 import multiprocessing.connection as mp_connection
 import os
+import signal
 import sys
 import threading
 import time
@@ -20,7 +22,7 @@ from typing import Any
 from dl_core import config as cfglib
 from dl_core import topics
 from dl_core.errors import Cancelled, UserError
-from dl_core.jobs import cpu
+from dl_core.jobs import cache, cpu
 from dl_core.jobs.db import _connect, _update
 from dl_core.jobs.fair import fair_order
 from dl_core.jobs.reporter import Reporter
@@ -58,7 +60,7 @@ def _execute(key: str, clear_session: bool = False) -> None:
         store = Store()
         save_result(store, key, out if out is not None else {})
         _update(key, only_if=("running",), state="done", finished=time.time())
-        store.evict(in_use() | {key})  # keep the cache under its size bound
+        cache.evict(also_keep={key})  # keep the cache under its size bound
     except Cancelled as err:
         if "timed out" in str(err):
             msg = f"Stopped: the job ran longer than its limit of {row['timeout_s']:.0f} s."
@@ -101,14 +103,42 @@ def _claim(owner: int) -> str | None:
 
 
 def _requeue_orphans() -> None:
-    """Jobs left 'running' by a server process that is gone go back to the queue."""
+    """Jobs left 'running' by a server process that is gone go back to the queue.
+
+    Its worker should have ended with it (see :func:`_watch_parent`); one that still runs
+    is ended first, so that the job never runs twice at once.
+    """
     with _connect() as con:
-        rows = con.execute("SELECT key, owner FROM jobs WHERE state='running'").fetchall()
-    for key, owner in rows:
+        rows = con.execute(
+            "SELECT key, owner, worker_pid FROM jobs WHERE state='running'"
+        ).fetchall()
+    for key, owner, worker_pid in rows:
         if owner and owner != os.getpid() and not _alive(owner):
-            _update(
+            if worker_pid and _is_worker(worker_pid):
+                _end_process(worker_pid)
+            if _update(
                 key, only_if=("running",), state="queued", started=None, owner=None, worker_pid=None
-            )
+            ):
+                with _connect() as con:  # the rerun reports from its first step again
+                    con.execute("DELETE FROM events WHERE key=?", (key,))
+
+
+def _is_worker(pid: int) -> bool:
+    """Whether ``pid`` is a live multiprocessing worker (not a reused id of something else)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return _alive(pid) and not Path("/proc").is_dir()  # no /proc: trust the id
+    return b"multiprocessing" in cmdline
+
+
+def _end_process(pid: int, wait_s: float = 5.0) -> None:
+    """SIGKILL an orphaned worker and wait (bounded) until it is gone."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + wait_s
+    while _is_worker(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def _alive(pid: int) -> bool:
@@ -147,8 +177,11 @@ class InlineExecutor(Executor):
                 _execute(claimed)
 
 
-def _worker_main(conn: Any, device: str | None) -> None:
+def _worker_main(
+    conn: Any, device: str | None, parent_pid: int | None = None, deathsig: bool = False
+) -> None:
     """Entry point of a spawned worker process: set up the device, then run jobs forever."""
+    _watch_parent(parent_pid, deathsig)
     if device is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = device
     cpu.apply(cpu.settings())  # leave CPU for the server; before TensorFlow starts
@@ -164,6 +197,32 @@ def _worker_main(conn: Any, device: str | None) -> None:
             con.execute("UPDATE jobs SET worker_pid=? WHERE key=?", (os.getpid(), key))
         _execute(key, clear_session=True)
         conn.send(("finished", key))
+
+
+def _watch_parent(parent_pid: int | None, deathsig: bool) -> None:
+    """End this worker when the server that started it dies (``kill -9`` included).
+
+    On Linux the kernel sends SIGKILL when the parent goes (``prctl(PR_SET_PDEATHSIG)``;
+    only asked for when the spawning thread lives as long as the server, because the
+    signal follows the thread). Everywhere, a thread checks once a second that the parent
+    is still ours (an orphan is re-parented), which also covers a parent that died before
+    this process got here.
+    """
+    if deathsig and sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)
+    if parent_pid is None:
+        return
+    if os.getppid() != parent_pid:
+        os._exit(0)
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent_pid:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="dl-explorer-parent-watch", daemon=True).start()
 
 
 def _setup_device() -> None:
@@ -196,6 +255,8 @@ class _Slot:
     key: str | None = None
     since: float = 0.0
     kill_at: float | None = None
+    peak_rss: int = 0  # bytes, sampled while a job runs (to explain a kill)
+    oom_kills: int = 0  # the cgroup's OOM-kill count when the job started
 
 
 class ProcessExecutor(Executor):
@@ -246,8 +307,11 @@ class ProcessExecutor(Executor):
 
     def _spawn(self, slot: _Slot) -> None:
         parent, child = self._ctx.Pipe()
+        # PDEATHSIG follows the spawning thread: only ask for it from one that lives on.
+        here = threading.current_thread()
+        deathsig = here is threading.main_thread() or here is getattr(self, "_thread", None)
         slot.process = self._ctx.Process(
-            target=_worker_main, args=(child, slot.device), daemon=True
+            target=_worker_main, args=(child, slot.device, os.getpid(), deathsig), daemon=True
         )
         with _without_main_module():
             slot.process.start()
@@ -288,6 +352,7 @@ class ProcessExecutor(Executor):
             if slot.process is None or not slot.process.is_alive():
                 self._spawn(slot)
             slot.key, slot.since, slot.kill_at = key, time.time(), None
+            slot.peak_rss, slot.oom_kills = 0, _oom_kills()
             slot.conn.send(key)
             return
         if slot.conn.poll():
@@ -300,20 +365,20 @@ class ProcessExecutor(Executor):
                 self._tend(slot)  # take the next queued job at once
                 return
         if not slot.process.is_alive():
-            code = slot.process.exitcode
-            if code in (-9, 137):
-                why = "it was killed, most likely because it ran out of memory. Try a smaller model or batch"
-            else:
-                why = f"the training process crashed (exit code {code})"
+            slot.process.join(1)
             _update(
                 slot.key,
                 only_if=("running",),
                 state="failed",
                 finished=time.time(),
-                error=f"Training stopped: {why}.",
+                error=crash_message(
+                    slot.process.exitcode, slot.peak_rss, _oom_kills() > slot.oom_kills
+                ),
             )
-            slot.key, slot.process = None, None
+            slot.key = None
+            self._spawn(slot)  # the replacement warms up now, not when the next job arrives
             return
+        slot.peak_rss = max(slot.peak_rss, _rss(slot.process.pid))
         self._enforce_limits(slot)
 
     def _enforce_limits(self, slot: _Slot) -> None:
@@ -352,7 +417,75 @@ class ProcessExecutor(Executor):
                     finished=now,
                     error="Stopped.",
                 )
-            slot.key, slot.process = None, None
+            slot.key = None
+            self._spawn(slot)
+
+
+def crash_message(code: int | None, peak_rss: int = 0, oom_killed: bool = False) -> str:
+    """What is known about a worker that ended without finishing its job, in one sentence."""
+    if code is None or code >= 0:
+        if code == 137:  # a shell-style "killed by SIGKILL"
+            return crash_message(-9, peak_rss, oom_killed)
+        return f"Training stopped: the training process crashed (exit code {code})."
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        name = f"signal {-code}"
+    limit = _memory_limit()
+    used = f"{peak_rss / 1e9:.1f} GB of the {limit / 1e9:.1f} GB memory limit" if limit else ""
+    if oom_killed:
+        why = "the system's out-of-memory killer ended it"
+        why += f" (it used {used})" if peak_rss and used else ""
+        return f"Training stopped: {why}. Try a smaller model, batch size or image size."
+    if peak_rss and limit and peak_rss >= 0.8 * limit:
+        return (
+            f"Training stopped: the training process was killed by {name} while using {used}, "
+            "so it most likely ran out of memory. Try a smaller model, batch size or image size."
+        )
+    if peak_rss and limit:
+        return (
+            f"Training stopped: the training process was killed by {name} while using {used}; "
+            "memory was not near the limit, so something outside the job ended it."
+        )
+    return f"Training stopped: the training process was killed by {name}."
+
+
+def _rss(pid: int) -> int:
+    """Resident memory of a process in bytes (0 when unknown)."""
+    try:
+        pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+def _memory_limit() -> int:
+    """The memory this server may use: its cgroup's limit, else the machine's RAM (0: unknown)."""
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(path).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit() and int(text) < 1 << 60:
+            return int(text)
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _oom_kills() -> int:
+    """The cgroup's count of out-of-memory kills so far (0 when unknown)."""
+    try:
+        for line in Path("/sys/fs/cgroup/memory.events").read_text().splitlines():
+            if line.startswith("oom_kill "):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 @contextlib.contextmanager

@@ -31,7 +31,7 @@ def test_home_shows_map_system_panel_and_a_card_per_topic():
     assert at.title[0].value == "DL Explorer"
     assert any("Which architecture" in s.value for s in at.subheader)
     labels = {m.label for m in at.metric}
-    assert {"Keras backend", "Devices", "Jobs running / queued", "Cache on disk"} <= labels
+    assert {"Keras backend", "Devices", "Jobs running / queued", "Cache", "On disk"} <= labels
     links = [el for el in at.main if getattr(el, "type", "") == "page_link"]
     assert len(links) >= len(topic_pages())
 

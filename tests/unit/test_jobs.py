@@ -393,3 +393,116 @@ def test_dispatcher_wakes_on_submit_finish_and_crash_without_polling(pool, monke
     wait_until(
         lambda: states() == ["done", "done", "failed"], JOB_S, "the jobs end", poll=0.05
     )
+
+
+def test_queue_position_counts_the_running_job(fresh_home):
+    class Paused(jobs.Executor):
+        def wake(self, key):
+            pass
+
+    jobs.set_executor(Paused())
+    try:
+        keys = [jobs.submit(testing.train, Config(steps=s)) for s in (1, 2, 3)]
+        assert jobs.executors._claim(os.getpid()) == keys[0]  # the first one runs
+        assert jobs.status(keys[0]).queue_position is None
+        assert [jobs.status(k).queue_position for k in keys[1:]] == [1, 2]
+    finally:
+        jobs.set_executor(None)
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's zombie may linger where PID 1 does not reap)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_restart_ends_an_orphaned_worker_before_requeueing(fresh_home, monkeypatch):
+    """A job left running by a killed server whose worker still trains must not run twice."""
+    from dl_core.jobs.db import _connect
+
+    class Paused(jobs.Executor):
+        def wake(self, key):
+            pass
+
+    jobs.set_executor(Paused())
+    old_worker = subprocess.Popen(
+        [sys.executable, "-c", "import multiprocessing, time; time.sleep(300)"]
+    )
+    try:
+        key = jobs.submit(testing.train, Config(steps=5))
+        with _connect() as con:
+            con.execute(
+                "UPDATE jobs SET state='running', owner=?, worker_pid=? WHERE key=?",
+                (_dead_pid(), old_worker.pid, key),
+            )
+        jobs.executors._requeue_orphans()
+        assert old_worker.wait(timeout=JOB_S) == -9  # ended before the job went back
+        assert jobs.status(key).state == "queued"
+    finally:
+        old_worker.kill()
+        jobs.set_executor(None)
+
+
+_SERVER = """
+import sys, time
+from dl_core import jobs, testing
+jobs.set_executor(jobs.ProcessExecutor(workers=1))
+key = jobs.submit(testing.train, testing.Config(steps=100_000, sleep_s=0.01))
+while (s := jobs.status(key, with_events=False)).worker_pid is None:
+    time.sleep(0.05)
+print(s.worker_pid, flush=True)
+time.sleep(300)
+"""
+
+
+def test_worker_exits_when_its_server_is_killed(fresh_home):
+    env = os.environ | {"DL_EXPLORER_EXECUTOR": "process", "DL_EXPLORER_WORKER_PRELOAD": "0"}
+    server = subprocess.Popen(
+        [sys.executable, "-c", _SERVER], stdout=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        worker = int(server.stdout.readline())
+        assert _running(worker)
+        server.kill()
+        server.wait(timeout=JOB_S)
+        wait_until(lambda: not _running(worker), JOB_S, "the orphaned worker exits")
+    finally:
+        server.kill()
+
+
+def test_killed_worker_names_the_signal_and_is_replaced_at_once(pool):
+    import signal
+
+    key = jobs.submit(testing.train, Config(steps=100_000, sleep_s=0.01))
+    s = wait_until(
+        lambda: (x := jobs.status(key, with_events=False)).worker_pid and x, JOB_S, "a worker"
+    )
+    os.kill(s.worker_pid, signal.SIGKILL)
+    st = jobs.wait(key, timeout=JOB_S)
+    assert st.state == "failed" and "killed by SIGKILL" in st.error
+    assert "GB" in st.error and "memory" in st.error  # says how near the limit it was
+    slot = pool.slots[0]
+    assert slot.process is not None and slot.process.pid != s.worker_pid  # replaced at once
+    after = jobs.wait(jobs.submit(testing.train, Config(steps=2)), timeout=JOB_S)
+    assert after.state == "done" and jobs.result(after.key)["pid"] == slot.process.pid
+
+
+def test_crash_message_says_whether_memory_was_near_the_limit(monkeypatch):
+    monkeypatch.setattr(jobs.executors, "_memory_limit", lambda: 4 * 10**9)
+    near = jobs.executors.crash_message(-9, peak_rss=int(3.9e9))
+    assert "SIGKILL" in near and "3.9 GB of the 4.0 GB" in near and "ran out of memory" in near
+    far = jobs.executors.crash_message(-15, peak_rss=int(0.5e9))
+    assert "SIGTERM" in far and "not near the limit" in far
+    assert "out-of-memory killer" in jobs.executors.crash_message(-9, int(1e9), oom_killed=True)
+    assert jobs.executors.crash_message(3) == (
+        "Training stopped: the training process crashed (exit code 3)."
+    )

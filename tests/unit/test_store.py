@@ -70,3 +70,126 @@ def test_eviction_is_lru_and_spares_keys_in_use(fresh_home):
     assert s.exists("old", "data")
     s.touch("old")
     assert s.evict(in_use=set(), max_bytes=150_000) == []
+
+
+# -- eviction keeps what queued jobs need, and never strands a page ------------------------
+class _Paused:
+    """An executor that never runs anything: submitted jobs stay queued."""
+
+    def __new__(cls):
+        from dl_core import jobs
+
+        class Paused(jobs.Executor):
+            def wake(self, key):
+                pass
+
+        return Paused()
+
+
+def test_evict_keeps_the_data_of_queued_jobs(fresh_home):
+    from dl_core import jobs, testing
+
+    s = Store()
+    fp = s.put_blob(b"x" * 50_000)
+    other = s.put_blob(b"y" * 50_000)
+    jobs.set_executor(_Paused())
+    try:
+        key = jobs.submit(testing.train, testing.Config(steps=2), fp)
+        removed = jobs.evict(max_bytes=1)
+    finally:
+        jobs.set_executor(None)
+    assert s.has_blob(fp) and jobs.status(key).state == "queued"
+    assert other in removed and not s.has_blob(other)
+
+
+def test_evict_bound_counts_only_what_eviction_can_delete(fresh_home):
+    s = Store()
+    (fresh_home / "weights").mkdir()
+    (fresh_home / "weights" / "imagenet.h5").write_bytes(b"w" * 400_000)
+    s.write_bytes("pinned", "data", b"p" * 300_000)
+    s.pin("pinned")
+    s.write_bytes("k", "data", b"x" * 100_000)
+    assert s.cache_bytes() < 150_000 < s.total_bytes()
+    assert s.evict(max_bytes=150_000) == []  # weights and pinned results are not the cache
+    assert s.evict(max_bytes=50_000) == ["k"]
+    assert s.exists("pinned", "data")  # pinned: never evicted
+
+
+def test_evict_deletes_progress_folders_with_artifacts(fresh_home):
+    s = Store()
+    s.write_bytes("done", "data", b"x" * 10_000)
+    (s.progress_dir("done")).mkdir(parents=True)
+    np.save(s.progress_dir("done") / "1.npy", np.zeros(5000))
+    s.progress_dir("failed").mkdir(parents=True)  # a failed job's previews: no artifacts
+    np.save(s.progress_dir("failed") / "1.npy", np.zeros(5000))
+    assert s.cache_bytes() > 80_000
+    assert sorted(s.evict(max_bytes=0)) == ["done", "failed"]
+    assert not s.progress_dir("done").exists() and not s.progress_dir("failed").exists()
+    assert s.cache_bytes() == 0
+
+
+def test_evicted_job_offers_train_again(fresh_home, inline_jobs):
+    from dl_core import jobs, testing
+
+    key = jobs.submit(testing.train, testing.Config(steps=3))
+    assert jobs.status(key).state == "done" and Store().progress_dir(key).exists()
+    assert key in jobs.evict(max_bytes=0)
+    st = jobs.status(key)
+    assert st.state == "evicted" and st.error == jobs.EVICTED_MSG
+    assert st.events == [] and not Store().progress_dir(key).exists()
+    with pytest.raises(KeyError):
+        jobs.result(key)
+    assert jobs.submit(testing.train, testing.Config(steps=3)) == key  # Train again
+    assert jobs.status(key).state == "done" and jobs.result(key)["total"] == 6
+
+
+def test_evict_spares_pinned_warmup_results(fresh_home, inline_jobs):
+    from dl_core import jobs, testing
+
+    key = jobs.submit(testing.train, testing.Config(steps=3))
+    jobs.pin(key)
+    assert jobs.evict(max_bytes=0) == []
+    assert jobs.status(key).state == "done" and jobs.result(key)["total"] == 6
+
+
+def test_evict_purges_old_failed_and_cancelled_jobs(fresh_home, inline_jobs, monkeypatch):
+    from dl_core import jobs, testing
+    from dl_core.jobs.db import _connect
+
+    failed = jobs.submit(testing.train, testing.Config(raise_at=2))
+    done = jobs.submit(testing.train, testing.Config(steps=2))
+    assert jobs.status(failed).events  # it reported a step before failing
+    jobs.evict()
+    assert jobs.status(failed).state == "failed"  # within the retention period: kept
+    monkeypatch.setenv("DL_EXPLORER_JOB_RETENTION_S", "0")
+    jobs.evict()
+    assert jobs.status(failed) is None and jobs.status(done).state == "done"
+    with _connect() as con:
+        assert con.execute("SELECT COUNT(*) FROM events WHERE key=?", (failed,)).fetchone()[0] == 0
+
+
+def test_evict_done_row_whose_files_are_gone_becomes_evicted(fresh_home, inline_jobs):
+    from dl_core import jobs, testing
+
+    key = jobs.submit(testing.train, testing.Config(steps=3))
+    Store().delete(key)  # e.g. removed by an older version's eviction, or by hand
+    st = jobs.status(key)
+    assert st.state == "evicted" and st.error == jobs.EVICTED_MSG
+
+
+@pytest.mark.parametrize("damage", ["result.json", "arrays.npz", "missing"])
+def test_evict_corrupt_result_is_forgotten_with_a_sentence(fresh_home, inline_jobs, damage):
+    from dl_core import jobs, testing
+
+    key = jobs.submit(testing.train, testing.Config(steps=3))
+    s = Store()
+    if damage == "missing":
+        (s.artifact_dir(key) / "arrays.npz").unlink()
+    else:
+        s.write_bytes(key, damage, b"\x00garbage")
+    with pytest.raises(KeyError):
+        jobs.result(key)
+    st = jobs.status(key)
+    assert st.state == "evicted" and st.error == jobs.UNREADABLE_MSG
+    assert jobs.submit(testing.train, testing.Config(steps=3)) == key
+    assert jobs.result(key)["total"] == 6
