@@ -82,14 +82,17 @@ def attention_view(enc: pretrained.Encoder) -> None:
             remember(url, "file_fp", got[0])
             st.caption("Using the uploaded file (remove it to use the box above).")
         except UserError as err:
-            st.error(md_escape(f"{err} Showing the text in the box instead."), icon=":material/error:")
+            st.error(
+                md_escape(f"{err} Showing the text in the box instead."), icon=":material/error:"
+            )
     out = out or analysed(model_name, text)
     tokens, a, q, k, v = out["tokens"], out["attention"], out["q"], out["k"], out["v"]
     st.code(" ".join(tokens), language=None, wrap_lines=True)
     st.caption(f"{len(tokens)} WordPiece tokens; '##' marks a piece that continues a word.")
     if out["unknown"]:
         st.info(
-            f"{out['unknown']} token(s) are [UNK]: not in the model's vocabulary (emoji, some scripts)."
+            f"{out['unknown']} token(s) are [UNK]: not in the model's "
+            "vocabulary (emoji, some scripts)."
         )
     left, mid, right = st.columns(3)
     layer = picked("layer", "Layer", enc.num_layers, 2, left)
@@ -97,24 +100,43 @@ def attention_view(enc: pretrained.Encoder) -> None:
     hide = url(right.toggle, "Hide [CLS] and [SEP]", "hide", False)
     shown_a, shown_t = memo(analysis.hide_special, a, tokens) if hide else (a, tokens)
     st.subheader("Model view: every layer and head")
-    chart(memo(plots.plot_model_view, shown_a, shown_t), "model_view",
-          "Row = layer, column = head; each square is a token × token attention map (bright = strong).")  # fmt: skip
+    chart(
+        memo(plots.plot_model_view, shown_a, shown_t),
+        "model_view",
+        (
+            "Row = layer, column = head; each square is a token × "
+            "token attention map (bright = strong)."
+        ),
+    )
     st.subheader(f"Layer {layer}, head {head}")
-    chart(memo(plots.plot_attention, shown_a[layer, head], shown_t), "big",
-          "Row = query token, column = the token it attends to; each row sums to 1.")  # fmt: skip
+    chart(
+        memo(plots.plot_attention, shown_a[layer, head], shown_t),
+        "big",
+        "Row = query token, column = the token it attends to; each row sums to 1.",
+    )
     h1, h2 = st.columns(2)
     opts = [-1, *range(len(shown_t))]
     if st.session_state.get(url.key("focus"), -1) not in opts:
         del st.session_state[url.key("focus")]
-    focus = url(h1.selectbox, "Head view: focus on token", "focus", -1, options=opts,
-                format_func=lambda i: "all tokens" if i < 0 else f"{i}: {shown_t[i]}")  # fmt: skip
+    focus = url(
+        h1.selectbox,
+        "Head view: focus on token",
+        "focus",
+        -1,
+        options=opts,
+        format_func=lambda i: "all tokens" if i < 0 else f"{i}: {shown_t[i]}",
+    )
     fig = memo(plots.plot_head_view, shown_a[layer, head], shown_t, None if focus < 0 else focus)
     h1.plotly_chart(fig, key="head_view", on_select=focus_clicked, selection_mode="points")
     h1.caption("Left: each token; right: what it attends to. Click a token to isolate its links.")
     h2.markdown("**Attention rollout** (all layers)")
     rolled = memo(analysis.rollout, shown_a)
-    chart(memo(plots.plot_attention, rolled, shown_t, values=False), "rollout",
-          "How much each input token flows into each position at the top, residuals included.", h2)  # fmt: skip
+    chart(
+        memo(plots.plot_attention, rolled, shown_t, values=False),
+        "rollout",
+        "How much each input token flows into each position at the top, residuals included.",
+        h2,
+    )
     st.subheader("What each head does")
     stat = url(
         st.selectbox,
@@ -124,15 +146,27 @@ def attention_view(enc: pretrained.Encoder) -> None:
         options=list(analysis.STATS),
         format_func=analysis.STATS.get,
     )
-    chart(memo(plots.plot_head_stat, memo(analysis.head_stats, a, tokens), stat), "stats",
-          "One number per head: e.g. a high share to [SEP] marks a head with nothing to do here.")  # fmt: skip
+    chart(
+        memo(plots.plot_head_stat, memo(analysis.head_stats, a, tokens), stat),
+        "stats",
+        "One number per head: e.g. a high share to [SEP] marks a head with nothing to do here.",
+    )
     st.subheader("Inside one head: Q, K, V")
     qi = picked("query", "Query token", len(tokens), 1)
-    chart(memo(plots.plot_qkv, q[layer, head], k[layer, head], v[layer, head], tokens), "qkv",
-          "Rows are tokens, columns the head's 32 dimensions; orange positive, purple negative.")  # fmt: skip
+    chart(
+        memo(plots.plot_qkv, q[layer, head], k[layer, head], v[layer, head], tokens),
+        "qkv",
+        "Rows are tokens, columns the head's 32 dimensions; orange positive, purple negative.",
+    )
     scores = memo(analysis.head_scores, q[layer, head], k[layer, head])[qi]
-    chart(memo(plots.plot_query_weights, scores, analysis.softmax(scores), tokens, qi), "qw",
-          f"'{md_escape(tokens[qi])}' scores every key by q·k/√d; the softmax turns the scores into its attention row.")  # fmt: skip
+    chart(
+        memo(plots.plot_query_weights, scores, analysis.softmax(scores), tokens, qi),
+        "qw",
+        (
+            f"'{md_escape(tokens[qi])}' scores every key by q·k/√d; "
+            "the softmax turns the scores into its attention row."
+        ),
+    )
 
 
 def compare_view(enc: pretrained.Encoder) -> None:
@@ -163,8 +197,14 @@ def embeddings_view(enc: pretrained.Encoder) -> None:
     lines = url(st.text_area, "Sentences (one per line)", "sents", pretrained.SENTENCES, height=150)
     sents = [s.strip() for s in lines.splitlines() if s.strip()]
     sim = pretrained.similarity(pretrained.embed_sentences(enc, sents))
-    chart(memo(plots.plot_similarity, sim, sents), "sim",
-          "Cosine similarity of sentence embeddings (mean of the last layer, L2-normalised): 1 = same meaning.")  # fmt: skip
+    chart(
+        memo(plots.plot_similarity, sim, sents),
+        "sim",
+        (
+            "Cosine similarity of sentence embeddings (mean of the "
+            "last layer, L2-normalised): 1 = same meaning."
+        ),
+    )
 
 
 def tiny_view(enc: pretrained.Encoder) -> None:
@@ -184,8 +224,16 @@ def tiny_view(enc: pretrained.Encoder) -> None:
         st.text_input, "Probe text (its attention is saved after every epoch)", "probe", base.probe
     )
     corpus = st.session_state.get(url.key("corpus_corpus"), "hamlet") if fp is None else "upload"
-    cfg = dataclasses.replace(base, corpus=corpus, layers=layers, heads=heads, epochs=epochs,
-                              positional=pos, seed=int(seed), probe=probe)  # fmt: skip
+    cfg = dataclasses.replace(
+        base,
+        corpus=corpus,
+        layers=layers,
+        heads=heads,
+        epochs=epochs,
+        positional=pos,
+        seed=int(seed),
+        probe=probe,
+    )
     tiny.validate(cfg)
     st.caption(f"Training text: {md_escape(desc)}, {len(text):,} characters.")
     status = ui_jobs.train_button(tiny.train, cfg, fp, job_label="Tiny transformer")
@@ -199,14 +247,26 @@ def tiny_view(enc: pretrained.Encoder) -> None:
     res = ui_jobs.load_result(status.key)
     maps, probe_t = res["attention"], list(res["probe"])
     ep = picked("t_epoch", "Epoch (0 = before training)", len(maps), len(maps) - 1)
-    chart(memo(plots.plot_model_view, maps[ep], probe_t, cell=140), "tiny_view",
-          "Causal attention on the probe after this epoch: nothing above the diagonal (no peeking ahead).")  # fmt: skip
+    chart(
+        memo(plots.plot_model_view, maps[ep], probe_t, cell=140),
+        "tiny_view",
+        (
+            "Causal attention on the probe after this epoch: nothing "
+            "above the diagonal (no peeking ahead)."
+        ),
+    )
     st.text(f"Sample after epoch {ep}:\n{res['samples'][ep]}")
-    chart(viz.curves(res["history"], y_title="loss"), "curves",
-          "Cross-entropy per character (nats); validation = the last 10% of the text.")  # fmt: skip
+    chart(
+        viz.curves(res["history"], y_title="loss"),
+        "curves",
+        "Cross-entropy per character (nats); validation = the last 10% of the text.",
+    )
     st.subheader("Positional encodings")
-    chart(memo(plots.plot_positions, res["positions"]), "pos",
-          "Left: the vector added at each position; right: how alike the positions' vectors are.")  # fmt: skip
+    chart(
+        memo(plots.plot_positions, res["positions"]),
+        "pos",
+        "Left: the vector added at each position; right: how alike the positions' vectors are.",
+    )
     st.subheader("Sample with temperature")
     s1, s2 = st.columns([3, 1])
     prompt = url(s1.text_input, "Prompt", "t_prompt", "HAMLET:")

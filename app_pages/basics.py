@@ -32,27 +32,89 @@ LR = [0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0, 1000.0]
 
 
 with st.sidebar:
-    preset = url(st.segmented_control, "Preset", "preset", "default", options=list(basics.PRESETS), on_change=url.reset) or "default"  # fmt: skip
+    preset = (
+        url(
+            st.segmented_control,
+            "Preset",
+            "preset",
+            "default",
+            options=list(basics.PRESETS),
+            on_change=url.reset,
+        )
+        or "default"
+    )
     base = basics.PRESETS[preset]
     st.caption(estimates.preset_times(estimates.each(basics.train, basics.PRESETS)))
     st.subheader("Data")
-    source = url(st.segmented_control, "Source", "src", "Generated", options=["Generated", "CSV"]) or "Generated"  # fmt: skip
-    dataset = url(st.selectbox, "Data set", "data", base.dataset, options=basics.DATASETS, disabled=source == "CSV")  # fmt: skip
-    noise = url(st.slider, "Noise", "noise", base.noise, min_value=0.0, max_value=0.5, step=0.05, disabled=source == "CSV")  # fmt: skip
-    n_points = url(st.slider, "Points", "n", base.n_points, min_value=50, max_value=2000, step=50, disabled=source == "CSV")  # fmt: skip
-    test_ratio = url(st.slider, "Test share", "test", base.test_ratio, min_value=0.1, max_value=0.9, step=0.05)  # fmt: skip
+    source = (
+        url(st.segmented_control, "Source", "src", "Generated", options=["Generated", "CSV"])
+        or "Generated"
+    )
+    dataset = url(
+        st.selectbox,
+        "Data set",
+        "data",
+        base.dataset,
+        options=basics.DATASETS,
+        disabled=source == "CSV",
+    )
+    noise = url(
+        st.slider,
+        "Noise",
+        "noise",
+        base.noise,
+        min_value=0.0,
+        max_value=0.5,
+        step=0.05,
+        disabled=source == "CSV",
+    )
+    n_points = url(
+        st.slider,
+        "Points",
+        "n",
+        base.n_points,
+        min_value=50,
+        max_value=2000,
+        step=50,
+        disabled=source == "CSV",
+    )
+    test_ratio = url(
+        st.slider, "Test share", "test", base.test_ratio, min_value=0.1, max_value=0.9, step=0.05
+    )
     st.subheader("Network")
-    feats = url(st.multiselect, "Input features", "feat", list(base.features), options=basics.FEATURES)  # fmt: skip
-    hidden_text = url(st.text_input, "Neurons per hidden layer", "hidden", ", ".join(map(str, base.hidden)),
-                      help="Comma-separated, e.g. '6, 4'. Empty: no hidden layer (a perceptron).")  # fmt: skip
+    feats = url(
+        st.multiselect, "Input features", "feat", list(base.features), options=basics.FEATURES
+    )
+    hidden_text = url(
+        st.text_input,
+        "Neurons per hidden layer",
+        "hidden",
+        ", ".join(map(str, base.hidden)),
+        help="Comma-separated, e.g. '6, 4'. Empty: no hidden layer (a perceptron).",
+    )
     activation = url(st.selectbox, "Activation", "act", base.activation, options=basics.ACTIVATIONS)
     st.subheader("Training")
     loss = url(st.segmented_control, "Loss", "loss", base.loss, options=basics.LOSSES) or base.loss
     optimizer = url(st.selectbox, "Optimizer", "opt", base.optimizer, options=basics.OPTIMIZERS)
     lr = url(st.select_slider, "Learning rate", "lr", base.learning_rate, options=LR)
-    batch = url(st.select_slider, "Batch size", "batch", base.batch_size, options=[1, 5, 10, 20, 50, 100, 500])  # fmt: skip
-    reg = url(st.segmented_control, "Regularisation", "reg", "none", options=basics.REGULARIZERS) or "none"  # fmt: skip
-    rate = url(st.select_slider, "Regularisation rate", "rate", base.reg_rate, options=[0.0001, 0.001, 0.003, 0.01, 0.03, 0.1])  # fmt: skip
+    batch = url(
+        st.select_slider,
+        "Batch size",
+        "batch",
+        base.batch_size,
+        options=[1, 5, 10, 20, 50, 100, 500],
+    )
+    reg = (
+        url(st.segmented_control, "Regularisation", "reg", "none", options=basics.REGULARIZERS)
+        or "none"
+    )
+    rate = url(
+        st.select_slider,
+        "Regularisation rate",
+        "rate",
+        base.reg_rate,
+        options=[0.0001, 0.001, 0.003, 0.01, 0.03, 0.1],
+    )
     dropout = url(
         st.slider, "Dropout", "drop", base.dropout, min_value=0.0, max_value=0.8, step=0.1
     )
@@ -62,32 +124,71 @@ with st.sidebar:
 cfg, data_fp, table, shown = None, None, None, None
 with shown_errors():
     if source == "CSV":
-        up = st.file_uploader("Your data: a CSV with two number columns and a label column", type=["csv", "txt"], key="basics.csv")  # fmt: skip
+        up = st.file_uploader(
+            "Your data: a CSV with two number columns and a label column",
+            type=["csv", "txt"],
+            key="basics.csv",
+        )
         raw = up.getvalue() if up is not None else (recall(url, "csv") or (None,))[0]
         if raw is None:
-            st.info("Upload a CSV file, or switch the data source back to Generated.", icon=":material/upload:")  # fmt: skip
+            st.info(
+                "Upload a CSV file, or switch the data source back to Generated.",
+                icon=":material/upload:",
+            )
         else:
             frame, notes = uploads.load_csv(raw, name=up.name if up is not None else "")
             remember(url, "csv", raw)
             cols = [str(c) for c in frame.columns]
-            pick = [url(c.selectbox, lab, name, cols[min(i, len(cols) - 1)], options=cols)
-                    for i, (c, lab, name) in enumerate(zip(st.columns(3), ("x column", "y column", "Label column"), ("cx", "cy", "cl"), strict=True))]  # fmt: skip
+            pick = [
+                url(c.selectbox, lab, name, cols[min(i, len(cols) - 1)], options=cols)
+                for i, (c, lab, name) in enumerate(
+                    zip(
+                        st.columns(3),
+                        ("x column", "y column", "Label column"),
+                        ("cx", "cy", "cl"),
+                        strict=True,
+                    )
+                )
+            ]
             pts, targets, table = basics.table_to_dataset(frame, *pick)
             for note in notes + table["notes"]:
                 st.info(md_escape(note), icon=":material/info:")
-            data_fp = Store().put_arrays_blob(points=pts, targets=targets, task=table["task"], class_names=table["class_names"])  # fmt: skip
-    kind = table["task"] if table else ("classification" if basics.is_classification(dataset) else "regression")  # fmt: skip
+            data_fp = Store().put_arrays_blob(
+                points=pts, targets=targets, task=table["task"], class_names=table["class_names"]
+            )
+    kind = (
+        table["task"]
+        if table
+        else ("classification" if basics.is_classification(dataset) else "regression")
+    )
     cfg = dataclasses.replace(
-        base, extra=basics.parse_points(url.get_param("add"), kind == "classification"),
-        dataset="upload" if source == "CSV" else dataset, n_points=n_points, noise=noise,
-        test_ratio=test_ratio, features=tuple(feats), hidden=basics.parse_hidden(hidden_text),
-        activation=activation, loss=loss, optimizer=optimizer, learning_rate=lr, batch_size=batch,
-        regularization=reg, reg_rate=rate, dropout=dropout, epochs=epochs, seed=int(seed),
-    )  # fmt: skip
+        base,
+        extra=basics.parse_points(url.get_param("add"), kind == "classification"),
+        dataset="upload" if source == "CSV" else dataset,
+        n_points=n_points,
+        noise=noise,
+        test_ratio=test_ratio,
+        features=tuple(feats),
+        hidden=basics.parse_hidden(hidden_text),
+        activation=activation,
+        loss=loss,
+        optimizer=optimizer,
+        learning_rate=lr,
+        batch_size=batch,
+        regularization=reg,
+        reg_rate=rate,
+        dropout=dropout,
+        epochs=epochs,
+        seed=int(seed),
+    )
     for warning in basics.validate(cfg, table["task"] if table else None):
         st.warning(md_escape(warning), icon=":material/warning:")
     if source == "Generated" or data_fp:
-        pts, targets = (pts, targets) if table else basics.make_dataset(cfg.dataset, cfg.n_points, cfg.noise, cfg.seed)  # fmt: skip
+        pts, targets = (
+            (pts, targets)
+            if table
+            else basics.make_dataset(cfg.dataset, cfg.n_points, cfg.noise, cfg.seed)
+        )
         names = (table and table["class_names"]) or ["0", "1"]
         shown = (
             *basics.split(pts, targets, cfg.test_ratio, cfg.seed),
@@ -116,10 +217,18 @@ def _added() -> None:
 
 
 def _editor(surface=None) -> None:
-    data_id = f"{cfg.dataset}|{cfg.n_points}|{cfg.noise}|{cfg.seed}|{cfg.test_ratio}|{data_fp}|{surface is not None}"
-    point_editor(player.editor_payload(shown, cfg.extra, data_id, surface), key="basics.editor", on_added=_added)  # fmt: skip
+    parts = (cfg.dataset, cfg.n_points, cfg.noise, cfg.seed, cfg.test_ratio, data_fp)
+    data_id = "|".join(map(str, (*parts, surface is not None)))
+    point_editor(
+        player.editor_payload(shown, cfg.extra, data_id, surface),
+        key="basics.editor",
+        on_added=_added,
+    )
     if table:
-        st.caption(f"Your columns {md_escape(table['columns'][0])} and {md_escape(table['columns'][1])} are scaled to [-0.9, 0.9].")  # fmt: skip
+        st.caption(
+            f"Your columns {md_escape(table['columns'][0])} and "
+            f"{md_escape(table['columns'][1])} are scaled to [-0.9, 0.9]."
+        )
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -133,11 +242,16 @@ def _player(key: str, cfg, data_fp) -> None:
     if "basics.start" in st.session_state:  # set where Step went past the end of a recording
         url.set_param("step", st.session_state.pop("basics.start"))
     data = player.with_view(
-        _payload(key, cfg), start=parse(url.get_param("step") or "0", 0), by=url.get_param("by") or "epoch",
-        speed=parse(url.get_param("speed") or "10", 10), playing=url.get_param("play") == "1",
+        _payload(key, cfg),
+        start=parse(url.get_param("step") or "0", 0),
+        by=url.get_param("by") or "epoch",
+        speed=parse(url.get_param("speed") or "10", 10),
+        playing=url.get_param("play") == "1",
         can_extend=cfg.epochs < 300,
-    )  # fmt: skip
-    out = mlp_player(data, key="basics.player", on_view=lambda: None, on_extend=lambda: _extend(cfg, data_fp))  # fmt: skip
+    )
+    out = mlp_player(
+        data, key="basics.player", on_view=lambda: None, on_extend=lambda: _extend(cfg, data_fp)
+    )
     if out.extend is not None:  # Step went past the end: the new recording opens at that step
         st.session_state["basics.start"] = out.extend
     elif out.view and out.view.get("id") == key:  # (a view of an earlier job is stale)
@@ -149,9 +263,19 @@ def _player(key: str, cfg, data_fp) -> None:
             url.drop_param("play")
     if st.session_state.pop("basics.rerun", False):
         st.rerun()
-    st.caption("The job trained the network on the server and recorded its weights after every batch; Play, Step, Back and the slider replay that recording here in your browser. Step past the end trains 20 more epochs.")  # fmt: skip
+    st.caption(
+        "The job trained the network on the server and recorded its weights after every batch; "
+        "Play, Step, Back and the slider replay that recording here in your browser. Step past "
+        "the end trains 20 more epochs."
+    )
     if cfg.epochs < 300:
-        st.button("Train 20 more epochs", icon=":material/fast_forward:", on_click=_extend, args=(cfg, data_fp), key="basics.more")  # fmt: skip
+        st.button(
+            "Train 20 more epochs",
+            icon=":material/fast_forward:",
+            on_click=_extend,
+            args=(cfg, data_fp),
+            key="basics.more",
+        )
 
 
 SECTIONS = ["Train", "Compare", "Lessons", "Export"]
@@ -161,15 +285,44 @@ if section != SECTIONS[0]:
 status = None
 if section == SECTIONS[0] and ready:
     with shown_errors():
-        status = ui_jobs.train_button(basics.train, cfg, data_fp, job_label="Basics", key="basics.train")  # fmt: skip
+        status = ui_jobs.train_button(
+            basics.train, cfg, data_fp, job_label="Basics", key="basics.train"
+        )
         layout = analysis.layout_for(len(cfg.features), cfg.hidden)
         cls = shown[4] == "classification"
-        status = ui_jobs.progress(status, metrics=("loss",), preview=lambda w: st.plotly_chart(plots.plot_boundary(
-            analysis.boundary(w, layout, cfg.features, cfg.activation, cls), *shown[:4], shown[4], shown[5], height=360)))  # fmt: skip
+        status = ui_jobs.progress(
+            status,
+            metrics=("loss",),
+            preview=lambda w: st.plotly_chart(
+                plots.plot_boundary(
+                    analysis.boundary(w, layout, cfg.features, cfg.activation, cls),
+                    *shown[:4],
+                    shown[4],
+                    shown[5],
+                    height=360,
+                )
+            ),
+        )
     if status and status.state == "done":
-        if st.toggle("Add points by clicking", key="basics.edit", help="Shows the data over the trained network's output; each click adds a training point."):  # fmt: skip
+        if st.toggle(
+            "Add points by clicking",
+            key="basics.edit",
+            help=(
+                "Shows the data over the trained network's output; each click adds a training "
+                "point."
+            ),
+        ):
             res = ui_jobs.load_result(status.key)
-            _editor(analysis.boundary(res["params"][-1], res["layout"], cfg.features, cfg.activation, shown[4] == "classification", resolution=64))  # fmt: skip
+            _editor(
+                analysis.boundary(
+                    res["params"][-1],
+                    res["layout"],
+                    cfg.features,
+                    cfg.activation,
+                    shown[4] == "classification",
+                    resolution=64,
+                )
+            )
         else:
             _player(status.key, cfg, data_fp)
     elif not (status and status.active):
@@ -178,7 +331,9 @@ if section == SECTIONS[1]:
     other = url(st.selectbox, "Compare with", "cmp", "sgd", options=basics.COMPARISONS)
     cfg2 = basics.variant(cfg, other) if ready else None
     if ready and cfg2 == cfg:
-        st.info("That is the current setting; compare with another optimizer, or toggle regularisation.")  # fmt: skip
+        st.info(
+            "That is the current setting; compare with another optimizer, or toggle regularisation."
+        )
     elif ready:
         runs = train_and_compare(
             basics.train,
@@ -194,32 +349,65 @@ if section == SECTIONS[1]:
         if runs.all_done:
             results = runs.results
             st.plotly_chart(plots.plot_compare(results), key="basics.fig_cmpcurves")
-            st.caption("Same data, same seed, same starting weights: solid = train loss, dashed = test loss.")  # fmt: skip
+            st.caption(
+                "Same data, same seed, same starting weights: solid = train loss, dashed = "
+                "test loss."
+            )
             for col, (name, r), c in zip(st.columns(2), results.items(), (cfg, cfg2), strict=True):
                 col.markdown(f"**{md_escape(name)}**")
-                col.plotly_chart(plots.step_figures(r, c, len(r["steps"]) - 1, height=340)["boundary"], key=f"basics.fig_cmp_{c.optimizer}_{c.regularization}")  # fmt: skip
+                col.plotly_chart(
+                    plots.step_figures(r, c, len(r["steps"]) - 1, height=340)["boundary"],
+                    key=f"basics.fig_cmp_{c.optimizer}_{c.regularization}",
+                )
             st.caption("Each network's output over the plane after its last epoch.")
 if section == SECTIONS[2]:
     st.subheader("Activation functions and their slopes")
     st.plotly_chart(plots.plot_activations(activation), key="basics.fig_acts")
-    st.caption("Backpropagation multiplies these slopes layer by layer: where φ′ is near 0 (saturated sigmoid, tanh; negative ReLU) the gradient vanishes.")  # fmt: skip
+    st.caption(
+        "Backpropagation multiplies these slopes layer by layer: where φ′ is near 0 (saturated "
+        "sigmoid, tanh; negative ReLU) the gradient vanishes."
+    )
     st.subheader("The perceptron: a single neuron draws one straight line")
     fig, errors = plots.lesson_perceptron(int(seed))
     st.plotly_chart(fig, key="basics.fig_perc")
-    st.caption(f"Rosenblatt's rule w ← w + η(t − ŷ)x fixes one mistake at a time. On separable blobs it stops after {len(errors['blobs'])} epoch(s) with no mistakes; on XOR it still makes {errors['xor'][-1]} mistakes after {len(errors['xor'])} epochs: no line separates XOR. A hidden layer (or the feature xy) does.")  # fmt: skip
+    st.caption(
+        "Rosenblatt's rule w ← w + η(t − ŷ)x fixes one mistake at a time. On separable blobs "
+        f"it stops after {len(errors['blobs'])} epoch(s) with no mistakes; on XOR it still "
+        f"makes {errors['xor'][-1]} mistakes after {len(errors['xor'])} epochs: no line "
+        "separates XOR. A hidden layer (or the feature xy) does."
+    )
     st.subheader("A loss surface and the optimizers' paths")
     scale = url(
         st.select_slider, "Learning-rate multiplier", "lscale", 1.0, options=[0.1, 0.3, 1.0, 3.0]
     )
     st.plotly_chart(plots.lesson_loss_surface(scale, int(seed))[0], key="basics.fig_surface")
-    st.caption("Heatmap: log cross-entropy of a 2-weight model σ(w1·x + w2·y) over (w1, w2); a long narrow valley. Each line: 60 full-batch steps from the same start (★).")  # fmt: skip
+    st.caption(
+        "Heatmap: log cross-entropy of a 2-weight model σ(w1·x + w2·y) over (w1, w2); a long "
+        "narrow valley. Each line: 60 full-batch steps from the same start (★)."
+    )
 if section == SECTIONS[3]:
     status = jobs.find(basics.train, cfg, data_fp) if ready else None
     if status and status.state == "done":
         path = ui_jobs.load_result(status.key).model_path("model")
-        st.download_button("Download the trained model (.keras)", path.read_bytes(), file_name="basics_model.keras", icon=":material/download:", key="basics.dl")  # fmt: skip
+        st.download_button(
+            "Download the trained model (.keras)",
+            path.read_bytes(),
+            file_name="basics_model.keras",
+            icon=":material/download:",
+            key="basics.dl",
+        )
         st.code(basics.keras_code(cfg, shown[4] == "classification"), language="python")
     else:
-        st.info("Train the network first; then download it as .keras and get the Keras code that rebuilds it.")  # fmt: skip
+        st.info(
+            "Train the network first; then download it as .keras and get the Keras code that "
+            "rebuilds it."
+        )
 
-show_code(basics.train, basics.build_model, analysis.forward, player.payload, analysis.perceptron, analysis.optimizer_path)  # fmt: skip
+show_code(
+    basics.train,
+    basics.build_model,
+    analysis.forward,
+    player.payload,
+    analysis.perceptron,
+    analysis.optimizer_path,
+)

@@ -121,8 +121,11 @@ if section == SECTIONS[2]:
         status = ui_jobs.progress(status, metrics=("loss", "val_loss", "accuracy", "val_accuracy"))
     if status is not None and status.state == "done":
         trained = r = ui_jobs.load_result(status.key)
-        figures = [("Test accuracy", f"{r['test_accuracy']:.1%}"), ("Test images", len(r["y_test"])),
-                   ("Training time", f"{r['fit_seconds']:.1f} s")]  # fmt: skip
+        figures = [
+            ("Test accuracy", f"{r['test_accuracy']:.1%}"),
+            ("Test images", len(r["y_test"])),
+            ("Training time", f"{r['fit_seconds']:.1f} s"),
+        ]
         for col, (label, value) in zip(st.columns(3), figures, strict=True):
             col.metric(label, value)
         correct = int((r["y_test"] == r["y_pred"]).sum())
@@ -254,8 +257,13 @@ if section == SECTIONS[1]:
         left, right = st.columns([2, 3])
         ranked = [(int(k), names[k], float(probs[k])) for k in top]
         left.plotly_chart(memo(plots.plot_top_classes, ranked), key="top5")
-        choice = url(right.selectbox, "Explain the class", "cls", "top prediction",
-                     options=["top prediction", *names])  # fmt: skip
+        choice = url(
+            right.selectbox,
+            "Explain the class",
+            "cls",
+            "top prediction",
+            options=["top prediction", *names],
+        )
         cls = int(top[0]) if choice == "top prediction" else names.index(choice)
         alpha = url(right.slider, "Heatmap opacity", "alpha", 0.5, min_value=0.0, max_value=1.0)
         smooth = url(right.toggle, "Also SmoothGrad (a few seconds)", "smooth", preset != "tiny")
@@ -263,8 +271,9 @@ if section == SECTIONS[1]:
         cam_fig = memo(plots.plot_explanations, net["shown"], maps, alpha)
         st.plotly_chart(cam_fig, key="cam", config={"displayModeBar": False})
         st.caption(
-            f"Where the evidence for '{md_escape(names[cls])}' lies (viridis, yellow = most). Grad-CAM weighs "
-            "the last convolutional maps by their gradients; SmoothGrad averages input gradients."
+            f"Where the evidence for '{md_escape(names[cls])}' lies (viridis, yellow = most). "
+            "Grad-CAM weighs the last convolutional maps by their gradients; SmoothGrad averages "
+            "input gradients."
         )
 
         st.subheader("Layer browser")
@@ -273,7 +282,9 @@ if section == SECTIONS[1]:
         k_maps = url(
             st.slider, "Feature maps to show", "topk", 16, min_value=4, max_value=64, step=4
         )
-        st.plotly_chart(memo(plots.plot_architecture, memo(explain.layer_table, model), layer), key="arch")
+        st.plotly_chart(
+            memo(plots.plot_architecture, memo(explain.layer_table, model), layer), key="arch"
+        )
         st.caption(
             "Each layer's output along the network: the line is its side in pixels, the bars its "
             "channels (log scale); the dotted line marks the chosen layer. Hover for names."
@@ -287,7 +298,8 @@ if section == SECTIONS[1]:
         fmap = memo(explain.activations, model, batch, layer)[0]
         st.plotly_chart(memo(plots.plot_feature_maps, fmap, k_maps), key="fmaps")
         st.caption(
-            f"'{md_escape(layer)}' output on the image ({fmap.shape[1]}×{fmap.shape[0]}×{fmap.shape[2]}), "
+            f"'{md_escape(layer)}' output on the image "
+            f"({fmap.shape[1]}×{fmap.shape[0]}×{fmap.shape[2]}), "
             "most active channels first (viridis, yellow = strong; title = channel · mean "
             "activation)."
         )

@@ -76,18 +76,45 @@ with train_area:
     base = det.PRESETS[preset or "default"]
     c1.caption(estimates.preset_times(estimates.each(det.train, det.PRESETS)))
     epochs = url(c1.slider, "Epochs", "epochs", base.epochs, min_value=1, max_value=60)
-    n_train = url(c2.select_slider, "Training scenes", "n_train", base.n_train,
-                  options=sorted({8, 16, 64, 250, 500, 1000, 2000, 4000, base.n_train}))  # fmt: skip
-    lr = url(c2.select_slider, "Learning rate", "lr", base.learning_rate,
-             options=sorted({3e-4, 1e-3, 2e-3, 5e-3, base.learning_rate}))  # fmt: skip
-    objects = url(c3.slider, "Objects per scene (max)", "objects", base.max_objects,
-                  min_value=1, max_value=8)  # fmt: skip
-    occl = url(c3.slider, "Occlusion allowed", "occl", base.max_occlusion, min_value=0.0,
-               max_value=0.9, step=0.1, help="Largest share of a shape hidden by later shapes.")  # fmt: skip
+    n_train = url(
+        c2.select_slider,
+        "Training scenes",
+        "n_train",
+        base.n_train,
+        options=sorted({8, 16, 64, 250, 500, 1000, 2000, 4000, base.n_train}),
+    )
+    lr = url(
+        c2.select_slider,
+        "Learning rate",
+        "lr",
+        base.learning_rate,
+        options=sorted({3e-4, 1e-3, 2e-3, 5e-3, base.learning_rate}),
+    )
+    objects = url(
+        c3.slider, "Objects per scene (max)", "objects", base.max_objects, min_value=1, max_value=8
+    )
+    occl = url(
+        c3.slider,
+        "Occlusion allowed",
+        "occl",
+        base.max_occlusion,
+        min_value=0.0,
+        max_value=0.9,
+        step=0.1,
+        help="Largest share of a shape hidden by later shapes.",
+    )
     texture = url(c4.checkbox, "Textured backgrounds", "texture", base.texture)
     seed = url(c4.number_input, "Seed", "seed", base.seed, min_value=0, step=1)
-    cfg = dataclasses.replace(base, epochs=epochs, n_train=n_train, learning_rate=lr,
-                              max_objects=objects, max_occlusion=occl, texture=texture, seed=seed)  # fmt: skip
+    cfg = dataclasses.replace(
+        base,
+        epochs=epochs,
+        n_train=n_train,
+        learning_rate=lr,
+        max_objects=objects,
+        max_occlusion=occl,
+        texture=texture,
+        seed=seed,
+    )
     result = None
     with shown_errors():
         for w in det.validate(cfg):
@@ -96,9 +123,13 @@ with train_area:
         st.plotly_chart(memo(plots.plot_scenes, *scenes, det.CLASSES), key="scenes")
         st.caption("Training scenes with their exact boxes (one colour per class).")
         status = ui_jobs.train_button(det.train, cfg, job_label=f"YOLOv8 · {preset}")
-        status = ui_jobs.progress(status, metrics=("box_loss", "class_loss", "val_map50"),
-                                  preview=lambda a: st.image(a, width=256,
-                                  caption="Predictions on a held-out scene, latest epoch"))  # fmt: skip
+        status = ui_jobs.progress(
+            status,
+            metrics=("box_loss", "class_loss", "val_map50"),
+            preview=lambda a: st.image(
+                a, width=256, caption="Predictions on a held-out scene, latest epoch"
+            ),
+        )
         if status and status.state == "done":
             result = ui_jobs.load_result(status.key)
             m1, m2, m3 = st.columns(3)
@@ -127,10 +158,25 @@ with top:
             image, where, truth = x[k], f"held-out scene {k}", det.unpad(b[k], c[k])
         else:
             image, where = image_input(url, "img", default_photo="astronaut")
-        conf = url(st.slider, "Confidence threshold", "conf", 0.8 if detector == FACE else 0.3,
-                   min_value=0.0, max_value=1.0, step=0.05)  # fmt: skip
-        iou_thr = url(st.slider, "IoU threshold (NMS)", "iou", 0.5, min_value=0.0, max_value=1.0,
-                      step=0.05, help="A box is removed if it overlaps a better one by more.")  # fmt: skip
+        conf = url(
+            st.slider,
+            "Confidence threshold",
+            "conf",
+            0.8 if detector == FACE else 0.3,
+            min_value=0.0,
+            max_value=1.0,
+            step=0.05,
+        )
+        iou_thr = url(
+            st.slider,
+            "IoU threshold (NMS)",
+            "iou",
+            0.5,
+            min_value=0.0,
+            max_value=1.0,
+            step=0.05,
+            help="A box is removed if it overlaps a better one by more.",
+        )
         chosen = url(st.multiselect, "Classes", f"cls_{len(names)}", names, options=names)
         max_det = url(st.slider, "Max detections", "maxdet", 20, min_value=1, max_value=100)
     cands = None
@@ -138,8 +184,10 @@ with top:
         if image is not None:
             small, scale = det.fit_within(image, det.MAX_SIDE)
             if scale < 1:
-                st.caption(f"Your image is {image.shape[1]}×{image.shape[0]} pixels; detection "
-                           f"ran on a {small.shape[1]}×{small.shape[0]} copy.")  # fmt: skip
+                st.caption(
+                    f"Your image is {image.shape[1]}×{image.shape[0]} pixels; detection "
+                    f"ran on a {small.shape[1]}×{small.shape[0]} copy."
+                )
             digest = hashlib.sha256(small.tobytes()).hexdigest()
             if detector == FACE:
                 cands = _faces(small, digest, min(conf, 0.5))
@@ -148,21 +196,36 @@ with top:
             elif result is not None:
                 cands = _yolo(small, digest, status.key)
             else:
-                st.info("Train YOLOv8 below first (the tiny preset takes seconds); the face "
-                        "detector works right away.", icon=":material/info:")  # fmt: skip
+                st.info(
+                    "Train YOLOv8 below first (the tiny preset takes seconds); the face "
+                    "detector works right away.",
+                    icon=":material/info:",
+                )
         if cands is not None:
             allowed = {names.index(c) for c in chosen}
             kept_in, res = memo(det.postprocess, cands, conf, iou_thr, allowed, max_det)
             final = memo(kept_in.take, res.keep)
-            st.plotly_chart(memo(plots.plot_detections, small, final, names,
-                                 landmarks=final.landmarks, truth=truth,
-                                 title=f"{len(final)} detection(s) on {where}"), key="dets")  # fmt: skip
+            st.plotly_chart(
+                memo(
+                    plots.plot_detections,
+                    small,
+                    final,
+                    names,
+                    landmarks=final.landmarks,
+                    truth=truth,
+                    title=f"{len(final)} detection(s) on {where}",
+                ),
+                key="dets",
+            )
             if not chosen:
                 st.warning("The class filter removes every class: pick at least one.")
             elif len(final) == 0:
                 what = " or ".join(chosen) if len(chosen) <= 3 else "object"
-                st.info(f"No {md_escape(what)} found above confidence {conf:.2f}. Lower the "
-                        "threshold or try another image.", icon=":material/search_off:")  # fmt: skip
+                st.info(
+                    f"No {md_escape(what)} found above confidence {conf:.2f}. Lower the "
+                    "threshold or try another image.",
+                    icon=":material/search_off:",
+                )
             else:
                 st.dataframe(det.detection_table(final, names), hide_index=True)
 
@@ -171,20 +234,30 @@ with nms_area:
     st.header("Non-maximum suppression, step by step")
     if cands is not None and len(kept_in):
         n = len(res.keep)
-        step = url(st.slider, "NMS steps", "step", n, min_value=0, max_value=max(n, 1),
-                   help="Each step keeps the best remaining box and removes the boxes that "
-                   "overlap it by more than the IoU threshold.")  # fmt: skip
+        step = url(
+            st.slider,
+            "NMS steps",
+            "step",
+            n,
+            min_value=0,
+            max_value=max(n, 1),
+            help="Each step keeps the best remaining box and removes the boxes that "
+            "overlap it by more than the IoU threshold.",
+        )
         big, side = st.columns([2, 1])
         big.plotly_chart(memo(plots.plot_nms, small, kept_in, res, names, step=step), key="nms")
-        big.caption(f"{len(kept_in)} candidates above the confidence threshold, zoomed in. "
-                    "Solid: kept; black dashed: suppressed (hover the line for the IoU with the "
-                    "box that removed it); faint: not reached yet.")  # fmt: skip
+        big.caption(
+            f"{len(kept_in)} candidates above the confidence threshold, zoomed in. "
+            "Solid: kept; black dashed: suppressed (hover the line for the IoU with the "
+            "box that removed it); faint: not reached yet."
+        )
         pair = boxes.suppression_pair(res, step)
         if pair is not None:
             a, b = kept_in.boxes[pair[0]], kept_in.boxes[pair[1]]
             side.plotly_chart(memo(plots.plot_iou, a, b, boxes.iou(a, b)), key="iou")
-            side.caption(f"Step {step}: kept box A removed box B because their IoU is above "
-                         f"{iou_thr:.2f}.")  # fmt: skip
+            side.caption(
+                f"Step {step}: kept box A removed box B because their IoU is above {iou_thr:.2f}."
+            )
     else:
         st.info("No candidates above the confidence threshold to run NMS on.")
 
@@ -195,7 +268,9 @@ with head_area:
     x, b, c = memo(det.make_scenes, 1, 3, size=128, max_objects=1, min_objects=1)
     st.plotly_chart(memo(plots.plot_anchor_points, x[0], b[0, 0], stride=16), key="anchors")
     st.caption("Points inside the box may be assigned to it; each predicts its four distances.")
-    st.latex(r"\mathcal{L}_{box} = 1-\mathrm{IoU}+\frac{\rho^2(b,b^{gt})}{c^2}+\alpha v,\qquad"
-             r"\mathcal{L}_{cls}=-\sum_k t_k\log p_k+(1-t_k)\log(1-p_k)")  # fmt: skip
+    st.latex(
+        r"\mathcal{L}_{box} = 1-\mathrm{IoU}+\frac{\rho^2(b,b^{gt})}{c^2}+\alpha v,\qquad"
+        r"\mathcal{L}_{cls}=-\sum_k t_k\log p_k+(1-t_k)\log(1-p_k)"
+    )
 
 show_code(boxes.iou_matrix, boxes.nms, boxes.average_precision, det.train, det.postprocess)

@@ -21,8 +21,10 @@ st.markdown(
     "random old transitions, not on the last few correlated ones) and a **target network** "
     "(a slowly updated copy that computes the target, so the network does not chase itself)."
 )
-st.latex(r"y = r + \gamma\,(1-\text{done})\,\max_{a'} Q_{\text{target}}(s', a'), \qquad "
-         r"L(\theta) = \operatorname{Huber}\big(y - Q_\theta(s, a)\big)")  # fmt: skip
+st.latex(
+    r"y = r + \gamma\,(1-\text{done})\,\max_{a'} Q_{\text{target}}(s', a'), \qquad "
+    r"L(\theta) = \operatorname{Huber}\big(y - Q_\theta(s, a)\big)"
+)
 
 url = UrlState("dqn")
 if url.key("env") not in st.session_state and (asked := url.get_param("env")) is not None:
@@ -37,42 +39,88 @@ if env_id == "CartPole-v1":  # the stored figures are for CartPole
         estimates.preset_times({p: [(dqn.train, dqn.for_env(p, env_id))] for p in dqn.PRESETS})
     )
 env = dqn.ENVS[env_id]
-st.caption(f"**{env.title}.** Observation: {env.observation} Actions: {', '.join(env.actions)}. "
-           f"Reward: {env.reward} Solved: average greedy return ≥ {env.solved:g}.")  # fmt: skip
+st.caption(
+    f"**{env.title}.** Observation: {env.observation} Actions: {', '.join(env.actions)}. "
+    f"Reward: {env.reward} Solved: average greedy return ≥ {env.solved:g}."
+)
 base = dqn.for_env(preset or "default", env_id)
 
 with st.expander("DQN settings", icon=":material/tune:"):
     a, b, c, d = st.columns(4)
     width = url(a.select_slider, "Width", "width", base.width, options=[16, 32, 64, 128, 256, 512])
     depth = url(a.slider, "Hidden layers", "depth", base.depth, min_value=1, max_value=4)
-    lr = url(a.select_slider, "Learning rate", "lr", base.lr,
-             options=sorted({1e-4, 3e-4, 6.3e-4, 1e-3, 2.3e-3, 4e-3, 1e-2, base.lr}))  # fmt: skip
-    gamma = url(a.number_input, "Discount γ", "gamma", base.gamma, min_value=0.0, max_value=2.0,
-                step=0.01, format="%.3f")  # fmt: skip
+    lr = url(
+        a.select_slider,
+        "Learning rate",
+        "lr",
+        base.lr,
+        options=sorted({1e-4, 3e-4, 6.3e-4, 1e-3, 2.3e-3, 4e-3, 1e-2, base.lr}),
+    )
+    gamma = url(
+        a.number_input,
+        "Discount γ",
+        "gamma",
+        base.gamma,
+        min_value=0.0,
+        max_value=2.0,
+        step=0.01,
+        format="%.3f",
+    )
     eps_start = url(b.slider, "ε start", "eps0", base.eps_start, min_value=0.0, max_value=1.0)
     eps_end = url(b.slider, "ε end", "eps1", base.eps_end, min_value=0.0, max_value=1.0)
     eps_decay = url(b.number_input, "ε decay steps", "epsd", base.eps_decay_steps, min_value=1)
-    total = url(b.number_input, "Step budget", "steps", base.total_steps, min_value=0,
-                max_value=10_000_000, step=1000)  # fmt: skip
+    total = url(
+        b.number_input,
+        "Step budget",
+        "steps",
+        base.total_steps,
+        min_value=0,
+        max_value=10_000_000,
+        step=1000,
+    )
     buffer = url(c.number_input, "Replay buffer size", "buffer", base.buffer_size, min_value=1)
     batch = url(c.number_input, "Batch size", "batch", base.batch_size, min_value=1)
     starts = url(c.number_input, "Learning starts", "starts", base.learning_starts, min_value=0)
     freq = url(c.number_input, "Train every (steps)", "freq", base.train_freq, min_value=1)
     grad = url(c.number_input, "Gradient steps", "grad", base.gradient_steps, min_value=1)
-    target = url(d.segmented_control, "Target update", "target", base.target_update,
-                 options=["hard", "soft"])  # fmt: skip
+    target = url(
+        d.segmented_control, "Target update", "target", base.target_update, options=["hard", "soft"]
+    )
     period = url(d.number_input, "Hard copy period", "period", base.target_period, min_value=1)
-    tau = url(d.number_input, "Soft rate τ", "tau", base.tau, min_value=0.0, max_value=1.0,
-              step=0.001, format="%.3f")  # fmt: skip
+    tau = url(
+        d.number_input,
+        "Soft rate τ",
+        "tau",
+        base.tau,
+        min_value=0.0,
+        max_value=1.0,
+        step=0.001,
+        format="%.3f",
+    )
     loss = url(d.segmented_control, "Loss", "loss", base.loss, options=["huber", "mse"])
     double = url(d.toggle, "Double DQN", "double", base.double)
 cfg = dataclasses.replace(
-    base, seed=int(seed), width=width, depth=depth, lr=lr, gamma=gamma, eps_start=eps_start,
-    eps_end=eps_end, eps_decay_steps=int(eps_decay), total_steps=int(total),
-    buffer_size=int(buffer), batch_size=int(batch), learning_starts=int(starts),
-    train_freq=int(freq), gradient_steps=int(grad), target_update=target or "hard",
-    target_period=int(period), tau=tau, loss=loss or "huber", double=double,
-)  # fmt: skip
+    base,
+    seed=int(seed),
+    width=width,
+    depth=depth,
+    lr=lr,
+    gamma=gamma,
+    eps_start=eps_start,
+    eps_end=eps_end,
+    eps_decay_steps=int(eps_decay),
+    total_steps=int(total),
+    buffer_size=int(buffer),
+    batch_size=int(batch),
+    learning_starts=int(starts),
+    train_freq=int(freq),
+    gradient_steps=int(grad),
+    target_update=target or "hard",
+    target_period=int(period),
+    tau=tau,
+    loss=loss or "huber",
+    double=double,
+)
 
 status = None
 with shown_errors():
@@ -82,8 +130,11 @@ with shown_errors():
     for msg in capped:
         st.warning(md_escape(msg), icon=":material/speed:")
     status = ui_jobs.train_button(dqn.train, cfg, job_label=f"DQN · {env_id}")
-    status = ui_jobs.progress(status, metrics=("return_avg20", "epsilon", "eval_return"),
-                              preview=lambda arr: st.plotly_chart(plots.plot_training(arr, env_id)))  # fmt: skip
+    status = ui_jobs.progress(
+        status,
+        metrics=("return_avg20", "epsilon", "eval_return"),
+        preview=lambda arr: st.plotly_chart(plots.plot_training(arr, env_id)),
+    )
 
 key, source = None, ""
 if status is not None and status.state == "done":
@@ -101,9 +152,12 @@ else:
     st.caption(
         f"{res['env_steps']:,} environment steps in {res['wall_s']:.0f} s; "
         + (f"solved at step {solved:,}." if solved else "not solved within the budget.")
-        + (f" Shipped network: greedy return {res['eval_return']:.1f} on 20 fresh episodes."
-           if "eval_return" in res else "")
-    )  # fmt: skip
+        + (
+            f" Shipped network: greedy return {res['eval_return']:.1f} on 20 fresh episodes."
+            if "eval_return" in res
+            else ""
+        )
+    )
     st.subheader("Replay")
     agents = st.cache_resource(max_entries=8, show_spinner=False)(replay.agents_of)(key)
     r1, r2, r3 = st.columns([2, 1, 1])
@@ -116,9 +170,11 @@ else:
     @st.cache_data(max_entries=32, show_spinner="Playing an episode…")
     def _episode(key: str, label: str, env_id: str, ep_seed: int, eps: float, untrained: bool):
         arch = res["config"] if "config" in res else dataclasses.asdict(cfg)  # pretrained: its own
-        model = (replay.untrained_network(env_id, arch["width"], arch["depth"], cfg.seed)
-                 if untrained and "untrained" not in agents
-                 else agents["untrained" if untrained else label])  # fmt: skip
+        model = (
+            replay.untrained_network(env_id, arch["width"], arch["depth"], cfg.seed)
+            if untrained and "untrained" not in agents
+            else agents["untrained" if untrained else label]
+        )
         ep = replay.record_episode(model, env_id, seed=ep_seed, eps=eps)
         return ep, replay.replay_gif(ep, list(env.actions))
 
@@ -131,10 +187,14 @@ else:
             f"in {len(ep['actions'])} steps"
         )
         col.image(gif, width="stretch")
-    st.caption("Under each frame: the step, the return so far, ε, and one bar per action's "
-               "Q-value (filled: the action taken; bars span the episode's Q range).")  # fmt: skip
+    st.caption(
+        "Under each frame: the step, the return so far, ε, and one bar per action's "
+        "Q-value (filled: the action taken; bars span the episode's Q range)."
+    )
     st.plotly_chart(memo(plots.plot_episode_q, ep, list(env.actions)), key="q")
-    st.caption(f"Q-values of '{md_escape(label)}' at every step of the episode on the right; dots mark "
-               "the action it took (hollow: random because of ε).")  # fmt: skip
+    st.caption(
+        f"Q-values of '{md_escape(label)}' at every step of the episode on the right; dots mark "
+        "the action it took (hollow: random because of ε)."
+    )
 
 show_code(dqn.bellman_targets, dqn.TDLoss, dqn.Agent, dqn.train, replay.record_episode)

@@ -26,7 +26,10 @@ st.markdown(
     "images. Train both on the same pictures and compare."
 )
 st.latex(r"\min_G \max_D \; \mathbb{E}_{x}[\log D(x)] + \mathbb{E}_{z}[\log(1 - D(G(z)))]")
-st.latex(r"\text{VAE: maximise } \mathbb{E}_{q(z|x)}[\log p(x|z)] - \beta\,\mathrm{KL}(q(z|x)\,\|\,\mathcal{N}(0, I))")  # fmt: skip
+st.latex(
+    r"\text{VAE: maximise } \mathbb{E}_{q(z|x)}[\log p(x|z)] "
+    r"- \beta\,\mathrm{KL}(q(z|x)\,\|\,\mathcal{N}(0, I))"
+)
 
 LRS = [1e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 0.1, 1.0, 10.0]
 WIDTHS = [8, 16, 32, 64, 128, 256]
@@ -40,20 +43,44 @@ GAN_CONTROLS = [  # (label, Config field, URL name, widget, widget arguments)
     ("Generator learning rate", "g_lr", "g_lr", "select_slider", dict(options=LRS)),
     ("Discriminator learning rate", "d_lr", "d_lr", "select_slider", dict(options=LRS)),
     ("D steps per G step", "d_steps", "d_steps", "slider", dict(min_value=1, max_value=5)),
-    ("Label smoothing", "label_smoothing", "smooth", "slider", dict(min_value=0.0, max_value=0.3, step=0.05)),
+    (
+        "Label smoothing",
+        "label_smoothing",
+        "smooth",
+        "slider",
+        dict(min_value=0.0, max_value=0.3, step=0.05),
+    ),
     ("Batch size", "batch_size", "g_batch", "select_slider", dict(options=BATCHES)),
     ("Epochs", "epochs", "g_epochs", "slider", dict(min_value=1, max_value=100)),
-]  # fmt: skip
+]
 VAE_CONTROLS = [
-    ("Model", "kind", "kind", "segmented_control", dict(options=list(vae.KINDS), format_func={"vae": "VAE", "ae": "Autoencoder"}.get)),
+    (
+        "Model",
+        "kind",
+        "kind",
+        "segmented_control",
+        dict(options=list(vae.KINDS), format_func={"vae": "VAE", "ae": "Autoencoder"}.get),
+    ),
     ("Latent size", "latent_dim", "v_latent", "number_input", dict(min_value=1, max_value=128)),
     ("Width", "width", "v_width", "select_slider", dict(options=WIDTHS[:-1])),
-    ("β (KL weight)", "beta", "beta", "select_slider", dict(options=[0.0, 0.1, 0.5, 1.0, 2.0, 4.0])),
-    ("Denoising: input noise", "noise", "noise", "slider", dict(min_value=0.0, max_value=1.0, step=0.1)),
+    (
+        "β (KL weight)",
+        "beta",
+        "beta",
+        "select_slider",
+        dict(options=[0.0, 0.1, 0.5, 1.0, 2.0, 4.0]),
+    ),
+    (
+        "Denoising: input noise",
+        "noise",
+        "noise",
+        "slider",
+        dict(min_value=0.0, max_value=1.0, step=0.1),
+    ),
     ("Learning rate", "lr", "v_lr", "select_slider", dict(options=LRS)),
     ("Batch size", "batch_size", "v_batch", "select_slider", dict(options=BATCHES)),
     ("Epochs", "epochs", "v_epochs", "slider", dict(min_value=1, max_value=100)),
-]  # fmt: skip
+]
 
 url = UrlState("gan")
 preset = url(
@@ -78,19 +105,34 @@ def controls(specs, base, draw: bool = True):
             f: url.peek(name, getattr(base, f), kw.get("options")) for _, f, name, _, kw in specs
         }
     cols = st.columns(4)
-    return {field: url(getattr(cols[i % 4], widget), label, name, getattr(base, field), **kw)
-            for i, (label, field, name, widget, kw) in enumerate(specs)}  # fmt: skip
+    return {
+        field: url(getattr(cols[i % 4], widget), label, name, getattr(base, field), **kw)
+        for i, (label, field, name, widget, kw) in enumerate(specs)
+    }
 
 
 c = st.columns([3, 2, 2, 2, 1])
-dataset = url(c[0].selectbox, "Images", "data", G.dataset, options=gdata.available_datasets(),
-              format_func=lambda n: ASSETS[n].title if n in ASSETS else "Your images (zip)")  # fmt: skip
+dataset = url(
+    c[0].selectbox,
+    "Images",
+    "data",
+    G.dataset,
+    options=gdata.available_datasets(),
+    format_func=lambda n: ASSETS[n].title if n in ASSETS else "Your images (zip)",
+)
 size = url(c[1].selectbox, "Size (pixels)", "size", G.image_size, options=list(gdata.IMAGE_SIZES))
 colour = url(c[2].selectbox, "Colour", "colour", "greyscale", options=["greyscale", "colour"])
-n_img = url(c[3].number_input, "Images used", "n", G.max_images, min_value=16, max_value=20000, step=100)  # fmt: skip
+n_img = url(
+    c[3].number_input, "Images used", "n", G.max_images, min_value=16, max_value=20000, step=100
+)
 seed = url(c[4].number_input, "Seed", "seed", G.seed, min_value=0, step=1)
-common = dict(dataset=dataset, image_size=size or G.image_size,
-              channels=3 if colour == "colour" else 1, max_images=n_img, seed=seed)  # fmt: skip
+common = dict(
+    dataset=dataset,
+    image_size=size or G.image_size,
+    channels=3 if colour == "colour" else 1,
+    max_images=n_img,
+    seed=seed,
+)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -127,9 +169,16 @@ def train_panel(module, cfg, label, metrics, what):
     with shown_errors():
         for w in module.validate(cfg):
             st.info(md_escape(w))
-        status = ui_jobs.train_button(module.train, cfg, data_fp, job_label=label, key=f"train-{label}")  # fmt: skip
-        status = ui_jobs.progress(status, metrics=metrics, preview=lambda a: st.image(
-            memo(plots.grid_image, a), caption="samples after the latest epoch", width=320))  # fmt: skip
+        status = ui_jobs.train_button(
+            module.train, cfg, data_fp, job_label=label, key=f"train-{label}"
+        )
+        status = ui_jobs.progress(
+            status,
+            metrics=metrics,
+            preview=lambda a: st.image(
+                memo(plots.grid_image, a), caption="samples after the latest epoch", width=320
+            ),
+        )
         if status is not None and status.state == "done":
             return status, ui_jobs.load_result(status.key)
     if status is None or not status.active:  # (while it trains, the progress panel says so)
@@ -149,25 +198,70 @@ gcfg = dataclasses.replace(G, **common, **controls(GAN_CONTROLS, G, section == S
 vcfg = dataclasses.replace(V, **common, **controls(VAE_CONTROLS, V, section == SECTIONS[1]))
 vcfg = dataclasses.replace(vcfg, kind=vcfg.kind or V.kind)
 if section == SECTIONS[0]:
-    gstatus, gres = train_panel(dcgan, gcfg, "DCGAN", ("d_loss", "g_loss", "d_real", "d_fake", "diversity"),
-                                "watch samples emerge from noise, epoch by epoch")  # fmt: skip
+    gstatus, gres = train_panel(
+        dcgan,
+        gcfg,
+        "DCGAN",
+        ("d_loss", "g_loss", "d_real", "d_fake", "diversity"),
+        "watch samples emerge from noise, epoch by epoch",
+    )
     if gres is not None:
         samples, n = gres["samples"], len(gres["samples"])
         left, right = st.columns([2, 3])
-        ep = url(left.slider, "Epoch (scrub through training)", "epoch", n, min_value=1, max_value=max(2, n))  # fmt: skip
+        ep = url(
+            left.slider,
+            "Epoch (scrub through training)",
+            "epoch",
+            n,
+            min_value=1,
+            max_value=max(2, n),
+        )
         left.image(memo(plots.grid_image, samples[min(ep, n) - 1]), width=360)
         left.caption(f"The same 36 latent vectors after epoch {min(ep, n)}: generation emerging.")
-        right.plotly_chart(memo(plots.plot_gan_history, gres["history"], gres["collapse_epochs"]), key="gan-hist")  # fmt: skip
+        right.plotly_chart(
+            memo(plots.plot_gan_history, gres["history"], gres["collapse_epochs"]), key="gan-hist"
+        )
         if gres["collapse_epochs"]:
-            right.warning(f"Diversity dropped in epoch(s) {gres['collapse_epochs']}: possible mode collapse.")  # fmt: skip
+            right.warning(
+                f"Diversity dropped in epoch(s) {gres['collapse_epochs']}: possible mode collapse."
+            )
         st.subheader("Latent space")
         c = st.columns(3)
         a = url(c[0].number_input, "Sample A (1-36)", "a", 1, min_value=1, max_value=36)
         b = url(c[1].number_input, "Sample B (1-36)", "b", 2, min_value=1, max_value=36)
-        spread = url(c[2].slider, "'More like this' spread", "spread", 0.5, min_value=0.1, max_value=2.0, step=0.1)  # fmt: skip
+        spread = url(
+            c[2].slider,
+            "'More like this' spread",
+            "spread",
+            0.5,
+            min_value=0.1,
+            max_value=2.0,
+            step=0.1,
+        )
         d = st.columns(3)
-        moves = tuple(url(d[i].slider, f"Along main direction {i + 1}", f"dir{i}", 0.0, min_value=-3.0, max_value=3.0, step=0.25) for i in range(3))  # fmt: skip
-        views = memo(dcgan.latent_views, gres["generator"], gres["z_fixed"], gres["directions"], a - 1, b - 1, spread, moves, seed)  # fmt: skip
+        moves = tuple(
+            url(
+                d[i].slider,
+                f"Along main direction {i + 1}",
+                f"dir{i}",
+                0.0,
+                min_value=-3.0,
+                max_value=3.0,
+                step=0.25,
+            )
+            for i in range(3)
+        )
+        views = memo(
+            dcgan.latent_views,
+            gres["generator"],
+            gres["z_fixed"],
+            gres["directions"],
+            a - 1,
+            b - 1,
+            spread,
+            moves,
+            seed,
+        )
         st.image(memo(plots.grid_image, views["path"], cols=10), width="stretch")
         st.caption("Spherical interpolation from sample A (left) to sample B (right).")
         l2, r2 = st.columns([4, 1])
@@ -177,12 +271,26 @@ if section == SECTIONS[0]:
         r2.caption("A, and A moved along the 3 directions that change images most.")
 
 if section == SECTIONS[1]:
-    vstatus, vres = train_panel(vae, vcfg, vcfg.kind.upper(), ("reconstruction", "kl", "loss"),
-                                "fit the autoencoder and explore its code space")  # fmt: skip
+    vstatus, vres = train_panel(
+        vae,
+        vcfg,
+        vcfg.kind.upper(),
+        ("reconstruction", "kl", "loss"),
+        "fit the autoencoder and explore its code space",
+    )
     if vres is not None:
         views = memo(vae.latent_views, vres)
         left, right = st.columns(2)
-        left.plotly_chart(memo(plots.plot_latent_scatter, views["xy"], vres["labels"], vres["class_names"], views["axis"]), key="scatter")  # fmt: skip
+        left.plotly_chart(
+            memo(
+                plots.plot_latent_scatter,
+                views["xy"],
+                vres["labels"],
+                vres["class_names"],
+                views["axis"],
+            ),
+            key="scatter",
+        )
         left.caption("Codes of training images coloured by class: the model never saw the labels.")
         right.image(memo(plots.grid_image, views["grid"], cols=12), width="stretch")
         right.caption("A 12 × 12 grid decoded over the same plane (±2.5 standard deviations).")
@@ -196,12 +304,22 @@ if section == SECTIONS[2]:
     if gres is None or vres is None:
         st.info("Train both models on the same images to compare their samples here.")
     else:
-        for col, res, status, name in zip(st.columns(2), (gres, vres), (gstatus, vstatus), ("DCGAN", vcfg.kind.upper()), strict=True):  # fmt: skip
+        for col, res, status, name in zip(
+            st.columns(2),
+            (gres, vres),
+            (gstatus, vstatus),
+            ("DCGAN", vcfg.kind.upper()),
+            strict=True,
+        ):
             col.image(memo(plots.grid_image, res["samples"][-1]), width=360)
-            col.caption(f"{name}: {len(res['samples'])} epochs, {status.duration:.0f} s of training, "
-                        f"diversity {res['history']['diversity'][-1]:.2f} (1 = as varied as the data).")  # fmt: skip
-        st.markdown("GAN samples tend to be **sharper**; VAE samples **blurrier but more varied**: "
-                    "the VAE must explain every training image, the GAN only has to fool D.")  # fmt: skip
+            col.caption(
+                f"{name}: {len(res['samples'])} epochs, {status.duration:.0f} s of training, "
+                f"diversity {res['history']['diversity'][-1]:.2f} (1 = as varied as the data)."
+            )
+        st.markdown(
+            "GAN samples tend to be **sharper**; VAE samples **blurrier but more varied**: "
+            "the VAE must explain every training image, the GAN only has to fool D."
+        )
 
 if section == SECTIONS[3]:
     st.markdown(
@@ -214,5 +332,11 @@ if section == SECTIONS[3]:
         "under-represents: train on mostly one kind of face or object and that is mostly what "
         "comes back. Check what the samples miss, not only how real they look."
     )
-show_code(dcgan.DCGAN.train_step, dcgan.build_generator, dcgan.build_discriminator,
-          vae.VAE.losses_for, latent.slerp, latent.latent_directions)  # fmt: skip
+show_code(
+    dcgan.DCGAN.train_step,
+    dcgan.build_generator,
+    dcgan.build_discriminator,
+    vae.VAE.losses_for,
+    latent.slerp,
+    latent.latent_directions,
+)

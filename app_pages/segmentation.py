@@ -72,30 +72,105 @@ SECTIONS = ["Train U-Net / DeepLab", "Few-click on your photo", "How upsampling 
 section = url.section(SECTIONS)
 if section == SECTIONS[0]:
     c1, c2, c3, c4 = st.columns(4)
-    preset = url(c1.segmented_control, "Preset", "preset", "default", options=list(seg.PRESETS), on_change=url.reset) or "default"  # fmt: skip
+    preset = (
+        url(
+            c1.segmented_control,
+            "Preset",
+            "preset",
+            "default",
+            options=list(seg.PRESETS),
+            on_change=url.reset,
+        )
+        or "default"
+    )
     base = seg.PRESETS[preset]
     c1.caption(estimates.preset_times(estimates.each(seg.train, seg.PRESETS)))
-    dataset = url(c1.selectbox, "Data", "data", base.dataset, options=list(seg.DATASETS), format_func={"scenes": "Shapes on textures", "animals": "Animal silhouettes"}.get)  # fmt: skip
-    arch = url(c2.segmented_control, "Architecture", "arch", base.architecture, options=seg.ARCHITECTURES, format_func={"unet": "U-Net", "deeplab": "DeepLab"}.get) or "unet"  # fmt: skip
-    encoder = url(c2.selectbox, "Encoder", "enc", base.encoder, options=seg.ENCODERS, format_func={"scratch": "from scratch", "mobilenet_v2": "MobileNetV2 (ImageNet, frozen)", "efficientnet_lite0": "EfficientNet-Lite0 (ImageNet, frozen)"}.get)  # fmt: skip
+    dataset = url(
+        c1.selectbox,
+        "Data",
+        "data",
+        base.dataset,
+        options=list(seg.DATASETS),
+        format_func={"scenes": "Shapes on textures", "animals": "Animal silhouettes"}.get,
+    )
+    arch = (
+        url(
+            c2.segmented_control,
+            "Architecture",
+            "arch",
+            base.architecture,
+            options=seg.ARCHITECTURES,
+            format_func={"unet": "U-Net", "deeplab": "DeepLab"}.get,
+        )
+        or "unet"
+    )
+    encoder = url(
+        c2.selectbox,
+        "Encoder",
+        "enc",
+        base.encoder,
+        options=seg.ENCODERS,
+        format_func={
+            "scratch": "from scratch",
+            "mobilenet_v2": "MobileNetV2 (ImageNet, frozen)",
+            "efficientnet_lite0": "EfficientNet-Lite0 (ImageNet, frozen)",
+        }.get,
+    )
     if arch == "unet":
         depth = url(c3.slider, "Depth", "depth", base.depth, min_value=1, max_value=5)
         skips = url(c3.toggle, "Skip connections", "skips", base.skips)
-        up = url(c3.selectbox, "Upsampling", "up", base.upsampling, options=seg.UPSAMPLING, format_func={"transpose": "transposed convolution", "bilinear": "bilinear"}.get)  # fmt: skip
+        up = url(
+            c3.selectbox,
+            "Upsampling",
+            "up",
+            base.upsampling,
+            options=seg.UPSAMPLING,
+            format_func={"transpose": "transposed convolution", "bilinear": "bilinear"}.get,
+        )
         rates = base.rates
     else:
         depth, skips, up = base.depth, base.skips, base.upsampling
-        rates = tuple(url(c3.multiselect, "Atrous rates", "rates", list(base.rates), options=list(range(1, 13))))  # fmt: skip
+        rates = tuple(
+            url(
+                c3.multiselect,
+                "Atrous rates",
+                "rates",
+                list(base.rates),
+                options=list(range(1, 13)),
+            )
+        )
     width = url(c3.select_slider, "Width", "width", base.width, options=[4, 8, 16, 24, 32, 48, 64])
-    size = url(c4.select_slider, "Image size", "size", base.image_size, options=[16, 24, 32, 48, 64, 96, 128])  # fmt: skip
-    n_train = url(c4.select_slider, "Training images", "n", base.n_train, options=[16, 64, 250, 500, 1000, 1500, 2000, 3000, 5000])  # fmt: skip
+    size = url(
+        c4.select_slider,
+        "Image size",
+        "size",
+        base.image_size,
+        options=[16, 24, 32, 48, 64, 96, 128],
+    )
+    n_train = url(
+        c4.select_slider,
+        "Training images",
+        "n",
+        base.n_train,
+        options=[16, 64, 250, 500, 1000, 1500, 2000, 3000, 5000],
+    )
     epochs = url(c4.slider, "Epochs", "epochs", base.epochs, min_value=1, max_value=50)
     seed = url(c4.number_input, "Seed", "seed", base.seed, min_value=0, max_value=99_999, step=1)
     cfg = dataclasses.replace(
-        base, dataset=dataset, architecture=arch, encoder=encoder, depth=depth, skips=skips,
-        upsampling=up, rates=rates, width=width, image_size=size, n_train=n_train, epochs=epochs,
+        base,
+        dataset=dataset,
+        architecture=arch,
+        encoder=encoder,
+        depth=depth,
+        skips=skips,
+        upsampling=up,
+        rates=rates,
+        width=width,
+        image_size=size,
+        n_train=n_train,
+        epochs=epochs,
         seed=int(seed),
-    )  # fmt: skip
+    )
     result = None
     with shown_errors():
         for warning in seg.validate(cfg):
@@ -107,52 +182,105 @@ if section == SECTIONS[0]:
             seg.train, cfg, job_label=f"{arch} · {dataset}", key="seg-train"
         )
         status = ui_jobs.progress(
-            status, metrics=("loss", "pixel_accuracy", "val_mean_iou", "val_pixel_accuracy"),
-            preview=lambda a: st.image(list(a), width=180, caption=["image | predicted mask"] * len(a)),
-        )  # fmt: skip
+            status,
+            metrics=("loss", "pixel_accuracy", "val_mean_iou", "val_pixel_accuracy"),
+            preview=lambda a: st.image(
+                list(a), width=180, caption=["image | predicted mask"] * len(a)
+            ),
+        )
         if status is not None and status.state == "done":
             result = ui_jobs.load_result(status.key)
     if result is not None:
         names = result["class_names"]
         left, right = st.columns([3, 2])
-        left.plotly_chart(memo(seg.plot_predictions, result["val_images"], result["val_masks"], result["val_pred"], names), key="seg-preds")  # fmt: skip
+        left.plotly_chart(
+            memo(
+                seg.plot_predictions,
+                result["val_images"],
+                result["val_masks"],
+                result["val_pred"],
+                names,
+            ),
+            key="seg-preds",
+        )
         right.plotly_chart(memo(seg.plot_iou, result["per_class_iou"], names), key="seg-iou")
-        right.caption(f"Mean IoU {result['val_mean_iou']:.3f} · pixel accuracy {result['val_pixel_accuracy']:.3f} on {cfg.n_val} held-out images, after {result['epochs_run']} epochs ({result['seconds']:.0f} s).")  # fmt: skip
+        right.caption(
+            f"Mean IoU {result['val_mean_iou']:.3f} · pixel accuracy "
+            f"{result['val_pixel_accuracy']:.3f} on {cfg.n_val} "
+            f"held-out images, after {result['epochs_run']} epochs ({result['seconds']:.0f} s)."
+        )
         st.subheader("Masks over an image")
         a, b = st.columns([2, 3])
         c = a
-        idx = url(a.slider, "Held-out image", "idx", 0, min_value=0, max_value=len(result["val_images"]) - 1)  # fmt: skip
+        idx = url(
+            a.slider,
+            "Held-out image",
+            "idx",
+            0,
+            min_value=0,
+            max_value=len(result["val_images"]) - 1,
+        )
         opacity = url(a.slider, "Opacity", "alpha", 0.55, min_value=0.0, max_value=1.0, step=0.05)
-        shown = url(a.multiselect, "Classes shown", "show", list(names), options=names) or []  # fmt: skip
+        shown = url(a.multiselect, "Classes shown", "show", list(names), options=names) or []
         img, pred = result["val_images"][idx], result["val_pred"][idx]
-        b.plotly_chart(memo(seg.plot_overlay, img, pred, names, opacity, [names.index(s) for s in shown]), key="seg-overlay")  # fmt: skip
+        b.plotly_chart(
+            memo(seg.plot_overlay, img, pred, names, opacity, [names.index(s) for s in shown]),
+            key="seg-overlay",
+        )
         c.plotly_chart(memo(seg.plot_class_share, pred, names), key="seg-share")
         c.caption("Share of the predicted pixels in each class.")
-        c.download_button("Download mask (PNG)", partial(seg.mask_png, pred, names), "mask.png", "image/png", icon=":material/download:")  # fmt: skip
+        c.download_button(
+            "Download mask (PNG)",
+            partial(seg.mask_png, pred, names),
+            "mask.png",
+            "image/png",
+            icon=":material/download:",
+        )
         st.subheader("Inside the network: feature maps, encoder → decoder")
         model = result["model"]
         maps = _maps(status.key, idx, model, img)
         if arch == "unet":
-            other = ui_jobs.train_button(seg.train, seg.twin(cfg), label=f"Train the same U-Net {'without' if skips else 'with'} skips", job_label="U-Net twin", key="twin", type="secondary")  # fmt: skip
+            other = ui_jobs.train_button(
+                seg.train,
+                seg.twin(cfg),
+                label=f"Train the same U-Net {'without' if skips else 'with'} skips",
+                job_label="U-Net twin",
+                key="twin",
+                type="secondary",
+            )
             other = ui_jobs.progress(other, metrics=("loss", "val_mean_iou"))
             cols = st.columns(2)
             cols[0].markdown(
-                f"**{'With' if skips else 'Without'} skips** (mean IoU {result['val_mean_iou']:.2f})"
+                f"**{'With' if skips else 'Without'} skips** (mean "
+                f"IoU {result['val_mean_iou']:.2f})"
             )
             cols[0].plotly_chart(memo(seg.plot_feature_maps, maps), key="seg-maps")
             if other is not None and other.state == "done":
                 twin = ui_jobs.load_result(other.key)
                 cols[1].markdown(
-                    f"**{'Without' if skips else 'With'} skips** (mean IoU {twin['val_mean_iou']:.2f})"
+                    f"**{'Without' if skips else 'With'} skips** (mean "
+                    f"IoU {twin['val_mean_iou']:.2f})"
                 )
-                cols[1].plotly_chart(memo(seg.plot_feature_maps, _maps(other.key, idx, twin["model"], img)), key="seg-twin_maps")  # fmt: skip
+                cols[1].plotly_chart(
+                    memo(seg.plot_feature_maps, _maps(other.key, idx, twin["model"], img)),
+                    key="seg-twin_maps",
+                )
         else:
             st.plotly_chart(memo(seg.plot_feature_maps, maps), key="seg-maps")
-        st.caption("Each row is one stage; its four most active channels (viridis: dark = low, yellow = high). Without skips the decoder must rebuild edges from the blurry bottleneck.")  # fmt: skip
+        st.caption(
+            "Each row is one stage; its four most active channels "
+            "(viridis: dark = low, yellow = high). Without skips "
+            "the decoder must rebuild edges from the blurry bottleneck."
+        )
 
 
 if section == SECTIONS[1]:
-    st.markdown("Mark the **object** and the **background** with a few strokes; a logistic-regression head on frozen MobileNetV2 features is fitted to the marked pixels in well under a second and labels every other pixel. Add strokes to refine.")  # fmt: skip
+    st.markdown(
+        "Mark the **object** and the **background** with a few "
+        "strokes; a logistic-regression head on frozen MobileNetV2 "
+        "features is fitted to the marked pixels in well under "
+        "a second and labels every other pixel. Add strokes to refine."
+    )
     st.latex(r"p(\mathrm{fg} \mid u) = \sigma\!\left(w^\top \varphi(u) + b\right)")
     image, where = image_input(url, "photo", default_photo="chelsea")
     if image is not None:
@@ -163,10 +291,27 @@ if section == SECTIONS[1]:
             cw = min(330, w * 2)  # fits half of the page's width
             ch = int(round(h * cw / w))
             left, right = st.columns(2)
-            mark = url(left.segmented_control, "Marking", "mark", "foreground", options=["foreground", "background"]) or "foreground"  # fmt: skip
+            mark = (
+                url(
+                    left.segmented_control,
+                    "Marking",
+                    "mark",
+                    "foreground",
+                    options=["foreground", "background"],
+                )
+                or "foreground"
+            )
             brush = url(left.slider, "Brush", "brush", 12, min_value=2, max_value=40)
             with left:
-                canvas = st_canvas(stroke_width=brush, stroke_color=FG if mark == "foreground" else BG, background_image=memo(figures.data_url, photo), width=cw, height=ch, drawing_mode="freedraw", key=f"segmentation.canvas.{hashlib.sha1(photo.tobytes()).hexdigest()[:12]}")  # fmt: skip
+                canvas = st_canvas(
+                    stroke_width=brush,
+                    stroke_color=FG if mark == "foreground" else BG,
+                    background_image=memo(figures.data_url, photo),
+                    width=cw,
+                    height=ch,
+                    drawing_mode="freedraw",
+                    key=f"segmentation.canvas.{hashlib.sha1(photo.tobytes()).hexdigest()[:12]}",
+                )
             drawn, unused = seg.canvas_strokes(canvas.json_data, (cw, ch), FG)
             if unused:
                 st.warning(f"{unused} drawn object(s) are not free-hand strokes and were not used.")
@@ -180,36 +325,113 @@ if section == SECTIONS[1]:
                 )
             fg, bg = seg.parse_strokes(strokes, (h, w)) if strokes else (np.zeros((0, 2), int),) * 2
             if len(fg) + len(bg) == 0:
-                right.info("Draw on the photo: blue strokes on the object, then switch Marking to background and draw red-orange strokes around it.", icon=":material/draw:")  # fmt: skip
+                right.info(
+                    (
+                        "Draw on the photo: blue strokes on the object, "
+                        "then switch Marking to background and draw red-orange strokes around it."
+                    ),
+                    icon=":material/draw:",
+                )
             else:
                 res = memo(seg.segment_from_strokes, photo, fg, bg, features=feats)
-                opacity = url(right.slider, "Mask opacity", "fc_alpha", 0.5, min_value=0.0, max_value=1.0, step=0.05)  # fmt: skip
-                shown = url(right.multiselect, "Show", "fc_show", ["object"], options=["background", "object"]) or []  # fmt: skip
+                opacity = url(
+                    right.slider,
+                    "Mask opacity",
+                    "fc_alpha",
+                    0.5,
+                    min_value=0.0,
+                    max_value=1.0,
+                    step=0.05,
+                )
+                shown = (
+                    url(
+                        right.multiselect,
+                        "Show",
+                        "fc_show",
+                        ["object"],
+                        options=["background", "object"],
+                    )
+                    or []
+                )
                 classes = ["background", "object"]
-                right.plotly_chart(memo(seg.plot_overlay, photo, res.mask, classes, opacity, [classes.index(s) for s in shown], strokes={"foreground": fg, "background": bg}), key="seg-fc_overlay")  # fmt: skip
-                right.caption(f"Head fitted on {res.n_fg} object and {res.n_bg} background cells in {res.seconds:.2f} s · {res.train_accuracy:.0%} of the marked cells right · {md_escape(where)}.")  # fmt: skip
+                right.plotly_chart(
+                    memo(
+                        seg.plot_overlay,
+                        photo,
+                        res.mask,
+                        classes,
+                        opacity,
+                        [classes.index(s) for s in shown],
+                        strokes={"foreground": fg, "background": bg},
+                    ),
+                    key="seg-fc_overlay",
+                )
+                right.caption(
+                    f"Head fitted on {res.n_fg} object and {res.n_bg} "
+                    f"background cells in {res.seconds:.2f} s · {res.train_accuracy:.0%} "
+                    f"of the marked cells right · {md_escape(where)}."
+                )
                 if res.n_conflict:
-                    right.warning(f"{res.n_conflict} spot(s) were marked both object and background; they were left out.")  # fmt: skip
-                right.download_button("Download mask (PNG)", partial(seg.mask_png, res.mask, classes), "mask.png", "image/png", icon=":material/download:", key="fc_download")  # fmt: skip
+                    right.warning(
+                        f"{res.n_conflict} spot(s) were marked both "
+                        "object and background; they were left out."
+                    )
+                right.download_button(
+                    "Download mask (PNG)",
+                    partial(seg.mask_png, res.mask, classes),
+                    "mask.png",
+                    "image/png",
+                    icon=":material/download:",
+                    key="fc_download",
+                )
                 p1, p2, p3 = st.columns(3)
                 p1.plotly_chart(memo(seg.plot_probability, res.prob), key="seg-fc_prob")
                 p1.caption("P(object) for every pixel (viridis); the mask is where it passes 0.5.")
                 p2.plotly_chart(memo(seg.plot_class_share, res.mask, classes), key="seg-fc_share")
                 p3.plotly_chart(memo(seg.plot_head_loss, res.losses), key="seg-fc_loss")
 
-    with st.expander("Pretrained DeepLabV3+ on Pascal VOC (21 classes, needs the internet)", icon=":material/cloud_download:"), shown_errors():  # fmt: skip
+    with (
+        st.expander(
+            "Pretrained DeepLabV3+ on Pascal VOC (21 classes, needs the internet)",
+            icon=":material/cloud_download:",
+        ),
+        shown_errors(),
+    ):
         if assets.offline():
             st.caption(seg.pretrained.SORRY)
         elif image is not None and st.button("Segment the photo with it", key="seg-online"):
             voc = seg.segment_online(_online_model(), photo := seg.prepare_photo(image))
-            st.plotly_chart(seg.plot_overlay(photo, voc, seg.VOC_CLASSES, 0.5, sorted(set(np.unique(voc)))), key="seg-voc")  # fmt: skip
+            st.plotly_chart(
+                seg.plot_overlay(photo, voc, seg.VOC_CLASSES, 0.5, sorted(set(np.unique(voc)))),
+                key="seg-voc",
+            )
 
 if section == SECTIONS[2]:
-    st.markdown("**Transposed convolution** stamps a copy of the kernel for every input pixel, `stride` apart. When the kernel size is not a multiple of the stride the copies overlap unevenly and a checkerboard appears; bilinear upsampling followed by a convolution avoids it.")  # fmt: skip
+    st.markdown(
+        "**Transposed convolution** stamps a copy of the kernel "
+        "for every input pixel, `stride` apart. When the kernel "
+        "size is not a multiple of the stride the copies overlap "
+        "unevenly and a checkerboard appears; bilinear upsampling "
+        "followed by a convolution avoids it."
+    )
     st.plotly_chart(memo(seg.plot_transposed_conv), key="seg-tconv")
-    st.caption("How many kernel taps land on each output pixel of a stride-2 transposed convolution on a 4×4 input (viridis: more = brighter).")  # fmt: skip
-    st.markdown("**Atrous (dilated) convolution** spreads the same 3×3 weights `rate` pixels apart: the field of view grows without pooling or more weights, so the map keeps its resolution.")  # fmt: skip
+    st.caption(
+        "How many kernel taps land on each output pixel of a "
+        "stride-2 transposed convolution on a 4×4 input (viridis: more = brighter)."
+    )
+    st.markdown(
+        "**Atrous (dilated) convolution** spreads the same 3×3 "
+        "weights `rate` pixels apart: the field of view grows "
+        "without pooling or more weights, so the map keeps its resolution."
+    )
     st.plotly_chart(memo(seg.plot_atrous, (1, 2, 4)), key="seg-atrous")
     st.caption("Blue cells are the nine input pixels one output pixel reads, at rates 1, 2 and 4.")
 
-show_code(seg.build_unet, seg.build_deeplab, seg.train, seg.pixel_features, seg.fit_head, seg.segment_from_strokes)  # fmt: skip
+show_code(
+    seg.build_unet,
+    seg.build_deeplab,
+    seg.train,
+    seg.pixel_features,
+    seg.fit_head,
+    seg.segment_from_strokes,
+)

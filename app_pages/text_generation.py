@@ -26,50 +26,141 @@ st.markdown(
 st.latex(
     r"\begin{gathered} f_t,\, i_t,\, o_t = \sigma(W x_t + U h_{t-1} + b) \\ "
     r"c_t = f_t \odot c_{t-1} + i_t \odot \tanh(W_c x_t + U_c h_{t-1} + b_c), \quad "
-    r"h_t = o_t \odot \tanh(c_t) \\ "
-    r"p(x_{t+1} = k) = \frac{e^{z_k / T}}{\sum_j e^{z_j / T}} \;\; (T\text{: temperature}) \end{gathered}"
+    r"h_t = o_t \odot \tanh(c_t) \\ "(
+        r"p(x_{t+1} = k) = \frac{e^{z_k / T}}{\sum_j e^{z_j / T}} "
+        r"\;\; (T\text{: temperature}) \end{gathered}"
+    )
 )
 url = UrlState("textgen")
 
 
 with st.sidebar:
-    preset = url(st.segmented_control, "Preset", "preset", "default", options=list(tg.PRESETS), on_change=url.reset, args=(("preset", "section", "txt_fp"),)) or "default"  # fmt: skip
+    preset = (
+        url(
+            st.segmented_control,
+            "Preset",
+            "preset",
+            "default",
+            options=list(tg.PRESETS),
+            on_change=url.reset,
+            args=(("preset", "section", "txt_fp"),),
+        )
+        or "default"
+    )
     base = tg.PRESETS[preset]
     st.caption(estimates.preset_times(estimates.each(tg.train, tg.PRESETS)))
     st.subheader("Model")
     level = url(st.segmented_control, "Tokens", "level", base.level, options=tg.LEVELS) or "char"
-    cell = url(st.segmented_control, "Cell", "cell", base.cell, options=tg.CELLS, format_func=tg.CELL_NAMES.get) or "lstm"  # fmt: skip
+    cell = (
+        url(
+            st.segmented_control,
+            "Cell",
+            "cell",
+            base.cell,
+            options=tg.CELLS,
+            format_func=tg.CELL_NAMES.get,
+        )
+        or "lstm"
+    )
     layers = url(st.slider, "Layers", "layers", base.layers, min_value=1, max_value=4)
-    units = url(st.select_slider, "Units per layer", "units", base.units, options=[16, 32, 64, 128, 256, 384, 512, 1024])  # fmt: skip
-    emb = url(st.select_slider, "Embedding size", "emb", base.embedding, options=[8, 16, 32, 64, 128])  # fmt: skip
-    seq = url(st.slider, "Sequence length (tokens)", "seq", base.seq_len, min_value=8, max_value=400, step=8)  # fmt: skip
+    units = url(
+        st.select_slider,
+        "Units per layer",
+        "units",
+        base.units,
+        options=[16, 32, 64, 128, 256, 384, 512, 1024],
+    )
+    emb = url(
+        st.select_slider, "Embedding size", "emb", base.embedding, options=[8, 16, 32, 64, 128]
+    )
+    seq = url(
+        st.slider,
+        "Sequence length (tokens)",
+        "seq",
+        base.seq_len,
+        min_value=8,
+        max_value=400,
+        step=8,
+    )
     drop = url(st.slider, "Dropout", "drop", base.dropout, min_value=0.0, max_value=0.5, step=0.05)
-    cap = url(st.number_input, "Vocabulary cap (characters)" if level == "char" else "Vocabulary cap (words)", f"cap_{level}",
-              tg.data.vocab_cap(dataclasses.replace(base, level=level)), min_value=2, max_value=5000 if level == "char" else 50_000)  # fmt: skip
+    cap = url(
+        st.number_input,
+        "Vocabulary cap (characters)" if level == "char" else "Vocabulary cap (words)",
+        f"cap_{level}",
+        tg.data.vocab_cap(dataclasses.replace(base, level=level)),
+        min_value=2,
+        max_value=5000 if level == "char" else 50_000,
+    )
     st.subheader("Training")
     opt = url(st.selectbox, "Optimizer", "opt", base.optimizer, options=tg.OPTIMIZERS)
-    lr = url(st.select_slider, "Learning rate", "lr", base.learning_rate, options=[1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 1.0], help="The starting step size η; it decays as η / (1 + t/2000) over batches t, so long runs settle instead of diverging.")  # fmt: skip
-    batch = url(st.select_slider, "Batch size", "batch", base.batch_size, options=[8, 16, 32, 64, 128, 256])  # fmt: skip
+    lr = url(
+        st.select_slider,
+        "Learning rate",
+        "lr",
+        base.learning_rate,
+        options=[1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 1.0],
+        help=(
+            "The starting step size η; it decays as η / (1 + t/2000) "
+            "over batches t, so long runs settle instead of diverging."
+        ),
+    )
+    batch = url(
+        st.select_slider, "Batch size", "batch", base.batch_size, options=[8, 16, 32, 64, 128, 256]
+    )
     epochs = url(st.slider, "Epochs", "epochs", base.epochs, min_value=1, max_value=100)
-    spe = url(st.slider, "Batches per epoch", "spe", base.steps_per_epoch, min_value=0, max_value=1000, step=2, help="0 = about one pass over the text")  # fmt: skip
-    budget = url(st.number_input, "Time budget (s, 0 = none)", "budget", base.budget_s, min_value=0.0, max_value=3600.0, step=30.0)  # fmt: skip
+    spe = url(
+        st.slider,
+        "Batches per epoch",
+        "spe",
+        base.steps_per_epoch,
+        min_value=0,
+        max_value=1000,
+        step=2,
+        help="0 = about one pass over the text",
+    )
+    budget = url(
+        st.number_input,
+        "Time budget (s, 0 = none)",
+        "budget",
+        base.budget_s,
+        min_value=0.0,
+        max_value=3600.0,
+        step=30.0,
+    )
     seed = url(st.number_input, "Seed", "seed", base.seed, min_value=0, max_value=99_999, step=1)
 
 st.header("1 · The text")
 text, where, data_fp = text_input(url, "txt", default=base.corpus)
 corpus = st.session_state.get(url.key("txt_corpus"), base.corpus) if data_fp is None else "upload"
 cfg = dataclasses.replace(
-    base, corpus=corpus, level=level, cell=cell, layers=layers, units=units, embedding=emb, seq_len=seq,
-    dropout=drop, optimizer=opt, learning_rate=lr, batch_size=batch, epochs=epochs, steps_per_epoch=spe,
-    budget_s=float(budget), seed=int(seed), **{"max_vocab" if level == "char" else "max_words": int(cap)},
-)  # fmt: skip
+    base,
+    corpus=corpus,
+    level=level,
+    cell=cell,
+    layers=layers,
+    units=units,
+    embedding=emb,
+    seq_len=seq,
+    dropout=drop,
+    optimizer=opt,
+    learning_rate=lr,
+    batch_size=batch,
+    epochs=epochs,
+    steps_per_epoch=spe,
+    budget_s=float(budget),
+    seed=int(seed),
+    **{"max_vocab" if level == "char" else "max_words": int(cap)},
+)
 describe = st.cache_data(max_entries=8, show_spinner="Reading the text…")(tg.describe_text)
 stats = None
 with shown_errors():
     for w in tg.validate(cfg):
         st.warning(md_escape(w), icon=":material/warning:")
     if text is None:
-        st.info("Upload a .txt/.md file or paste some text (or pick a bundled corpus).", icon=":material/upload:")  # fmt: skip
+        st.info(
+            "Upload a .txt/.md file or paste some text (or pick a bundled corpus).",
+            icon=":material/upload:",
+        )
     else:
         stats = describe(text, cfg)
 if stats is not None:
@@ -84,14 +175,25 @@ if stats is not None:
     left.code(text[:600] + ("…" if len(text) > 600 else ""), language=None, height=280)
     left.caption(f"The start of {md_escape(where)}.")
     right.plotly_chart(memo(tg.plot_token_frequencies, stats.top, stats.tokens, level), key="freq")
-    right.caption("What the model learns first: how often each token occurs. A model that knows only this already beats uniform guessing.")  # fmt: skip
+    right.caption(
+        "What the model learns first: how often each token occurs. "
+        "A model that knows only this already beats uniform guessing."
+    )
 
 st.header("2 · Train")
 status, result = None, None
 if stats is not None:
     with shown_errors():
-        status = ui_jobs.train_button(tg.train, cfg, data_fp, job_label=f"{tg.CELL_NAMES[cell]} · {where}", key="textgen.train")  # fmt: skip
-        status = ui_jobs.progress(status, metrics=("bpc", "val_bpc"), preview=lambda a: st.code(str(a), language=None))  # fmt: skip
+        status = ui_jobs.train_button(
+            tg.train,
+            cfg,
+            data_fp,
+            job_label=f"{tg.CELL_NAMES[cell]} · {where}",
+            key="textgen.train",
+        )
+        status = ui_jobs.progress(
+            status, metrics=("bpc", "val_bpc"), preview=lambda a: st.code(str(a), language=None)
+        )
     if status and status.state == "done":
         result = ui_jobs.load_result(status.key)
         c = st.columns(4)
@@ -102,7 +204,10 @@ if stats is not None:
         st.plotly_chart(
             memo(tg.plot_curves, {result["cell"]: result["history"]}, x="epoch"), key="curve"
         )
-        st.caption("Bits per character: the average surprise of the next character (log₂ 1/p). Uniform guessing over the vocabulary costs log₂ V bits.")  # fmt: skip
+        st.caption(
+            "Bits per character: the average surprise of the next "
+            "character (log₂ 1/p). Uniform guessing over the vocabulary costs log₂ V bits."
+        )
         with st.expander("A sample after every epoch (temperature 0.8)"):
             for i, s in enumerate(result["samples"]):
                 st.code(f"epoch {i + 1}\n{s}", language=None)
@@ -110,7 +215,11 @@ if stats is not None:
         st.plotly_chart(
             memo(tg.plot_temperature, *stats.unigram_logits(), [0.5, 1.0, 2.0]), key="temp0"
         )
-        st.caption("Temperature before training, on the frequencies of the 40 commonest tokens: T < 1 sharpens the distribution, T > 1 flattens it. After training, the same happens to the model's predictions.")  # fmt: skip
+        st.caption(
+            "Temperature before training, on the frequencies of "
+            "the 40 commonest tokens: T < 1 sharpens the distribution, "
+            "T > 1 flattens it. After training, the same happens to the model's predictions."
+        )
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -161,7 +270,13 @@ if result is not None:
     with shown_errors():
         temps = tg.parse_temperatures(temps_text)
         if unknown := vocab.unknown(prompt):
-            st.info(f"Not in the vocabulary, read as {tg.data.PLACEHOLDER}: {md_escape(' '.join(map(repr, unknown[:20])))}", icon=":material/info:")  # fmt: skip
+            st.info(
+                (
+                    f"Not in the vocabulary, read as {tg.data.PLACEHOLDER}: "
+                    f"{md_escape(' '.join(map(repr, unknown[:20])))}"
+                ),
+                icon=":material/info:",
+            )
         lm = _lm(status.key)
         cache = _samples()  # shared by every visitor: a link to a sample opens at once
         for col, t in zip(st.columns(len(temps)), temps, strict=True):
@@ -186,7 +301,10 @@ if result is not None:
                 )
 
 st.header("4 · Compare cells at the same budget")
-st.caption("Trains SimpleRNN, LSTM and GRU with exactly these settings and seed (one job each), then overlays their curves.")  # fmt: skip
+st.caption(
+    "Trains SimpleRNN, LSTM and GRU with exactly these settings "
+    "and seed (one job each), then overlays their curves."
+)
 cfgs = {c_: dataclasses.replace(cfg, cell=c_) for c_ in tg.CELLS}
 runs = train_and_compare(
     tg.train,
@@ -203,15 +321,35 @@ for c_, stt in runs.statuses.items():
 keys = {c_: s.key for c_, s in runs.statuses.items() if s and s.state == "done"}
 done = runs.results
 if len(done) >= 2 and text is not None:
-    axis = url(st.segmented_control, "x axis", "cmp_x", "seconds", options=["seconds", "epoch"]) or "seconds"  # fmt: skip
-    st.plotly_chart(memo(tg.plot_curves, {r["cell"]: r["history"] for r in done.values()}, x=axis), key="cmp")  # fmt: skip
-    st.dataframe([{"cell": r["cell"], "validation bits/char": round(r["val_bpc"], 3), "chars/s": round(r["chars_per_s"]),
-                   "seconds": round(r["seconds"], 1)} for r in done.values()], hide_index=True)  # fmt: skip
+    axis = (
+        url(st.segmented_control, "x axis", "cmp_x", "seconds", options=["seconds", "epoch"])
+        or "seconds"
+    )
+    st.plotly_chart(
+        memo(tg.plot_curves, {r["cell"]: r["history"] for r in done.values()}, x=axis), key="cmp"
+    )
+    st.dataframe(
+        [
+            {
+                "cell": r["cell"],
+                "validation bits/char": round(r["val_bpc"], 3),
+                "chars/s": round(r["chars_per_s"]),
+                "seconds": round(r["seconds"], 1),
+            }
+            for r in done.values()
+        ],
+        hide_index=True,
+    )
     passage = memo(tg.passage, text, cfg, cfg.seq_len * 2 if level == "char" else 600)
     st.plotly_chart(
         memo(tg.plot_gradient_norms, _grad_norms(tuple(keys.values()), passage)), key="grad"
     )
-    st.caption("How much the loss at the last character can still change each earlier input: the gradient norm ‖∂loss/∂xₜ‖ going back in time, on the same validation passage for every trained model. A curve that falls steeply means that step is forgotten.")  # fmt: skip
+    st.caption(
+        "How much the loss at the last character can still change "
+        "each earlier input: the gradient norm ‖∂loss/∂xₜ‖ going "
+        "back in time, on the same validation passage for every "
+        "trained model. A curve that falls steeply means that step is forgotten."
+    )
 
 st.header("5 · Inside the cells")
 keys |= {cell: status.key} if result is not None else {}
@@ -221,12 +359,25 @@ inside = {
     if c_ in ("lstm", "gru") and ui_jobs.load_result(k)["level"] == "char"
 }
 if not inside or text is None:
-    st.info("Train a character-level LSTM or GRU (section 2, or compare the cells) to look inside it.", icon=":material/visibility:")  # fmt: skip
+    st.info(
+        "Train a character-level LSTM or GRU (section 2, or compare the cells) to look inside it.",
+        icon=":material/visibility:",
+    )
 else:
     if st.session_state.get(url.key("in_cell"), "lstm") not in inside:  # that model is gone
         st.session_state.pop(url.key("in_cell"), None)
     c = st.columns([1, 1, 1])
-    which = url(c[0].segmented_control, "Model", "in_cell", list(inside)[0], options=list(inside), format_func=tg.CELL_NAMES.get) or list(inside)[0]  # fmt: skip
+    which = (
+        url(
+            c[0].segmented_control,
+            "Model",
+            "in_cell",
+            list(inside)[0],
+            options=list(inside),
+            format_func=tg.CELL_NAMES.get,
+        )
+        or list(inside)[0]
+    )
     r, lm = ui_jobs.load_result(inside[which]), _lm(inside[which])
     layer = min(
         len(lm.layers), url(c[1].number_input, "Layer", "in_layer", 1, min_value=1, max_value=4)
@@ -253,19 +404,48 @@ else:
     chars = list(passage)
     if chars:
         units = memo(tg.most_active_units, states[show], 12)
-        st.plotly_chart(memo(tg.plot_states, states[show], chars, units, "cell state" if show == "c" else "hidden state"), key="states")  # fmt: skip
-        st.caption("The 12 units that vary most over the passage (rows) at each character (columns); orange positive, purple negative. Hover for values.")  # fmt: skip
+        st.plotly_chart(
+            memo(
+                tg.plot_states,
+                states[show],
+                chars,
+                units,
+                "cell state" if show == "c" else "hidden state",
+            ),
+            key="states",
+        )
+        st.caption(
+            "The 12 units that vary most over the passage (rows) "
+            "at each character (columns); orange positive, purple negative. Hover for values."
+        )
         st.plotly_chart(
             memo(tg.plot_gates, {g: states[g] for g in tg.GATES[r["cell"]]}, chars, units[:6]),
             key="gates",
         )
-        st.caption("Gate activations of the first six of those units, between 0 (closed) and 1 (open): a forget/update gate near 1 keeps the old state.")  # fmt: skip
+        st.caption(
+            "Gate activations of the first six of those units, "
+            "between 0 (closed) and 1 (open): a forget/update gate near 1 keeps the old state."
+        )
         rows = memo(tg.tracking_units, states[show], passage)
         if rows:
             st.dataframe(rows[:8], hide_index=True)
             best = rows[0]
-            st.plotly_chart(memo(tg.plot_unit_trace, states[show], chars, best["unit"], tg.text_features(passage)[best["feature"]], best["feature"]), key="trace")  # fmt: skip
-            st.caption(f"Unit {best['unit']} against “{md_escape(best['feature'])}” (correlation {best['correlation']:+.2f}) on this passage. Longer passages give more reliable correlations.")  # fmt: skip
+            st.plotly_chart(
+                memo(
+                    tg.plot_unit_trace,
+                    states[show],
+                    chars,
+                    best["unit"],
+                    tg.text_features(passage)[best["feature"]],
+                    best["feature"],
+                ),
+                key="trace",
+            )
+            st.caption(
+                f"Unit {best['unit']} against “{md_escape(best['feature'])}” "
+                f"(correlation {best['correlation']:+.2f}) on this "
+                "passage. Longer passages give more reliable correlations."
+            )
 
 show_code(
     tg.build_model, tg.train, tg.cells.Layer.step, tg.generate, tg.memorisation, tg.gradient_norms

@@ -30,8 +30,10 @@ st.markdown(
 )
 st.latex(r"\hat y = \mathrm{softmax}\big(W\,\phi_\theta(x) + b\big)")
 st.caption(
-    "Feature extraction trains only W, b (φ frozen). Fine-tuning then also updates θ of the top "
-    "blocks with a smaller learning rate, BatchNorm kept in inference mode. From scratch starts θ at random."
+    "Feature extraction trains only W, b (φ frozen). Fine-tuning then also updates θ of the top "(
+        "blocks with a smaller learning rate, BatchNorm kept in "
+        "inference mode. From scratch starts θ at random."
+    )
 )
 
 url = UrlState("tl")
@@ -103,7 +105,8 @@ if data is not None:
     c1, c2 = st.columns([1, 2])
     c1.plotly_chart(memo(transfer.plot_counts, check), key="counts")
     c1.caption(
-        f"{len(data.train_idx)} training and {len(data.val_idx)} validation images, split with seed {cfg.seed}."
+        f"{len(data.train_idx)} training and {len(data.val_idx)} "
+        f"validation images, split with seed {cfg.seed}."
     )
     for w in check.warnings:
         c1.warning(md_escape(w), icon=":material/warning:")
@@ -118,8 +121,16 @@ if data is not None:
 st.header("2 · Backbone and settings")
 no_net = assets.online_unavailable()
 online = [] if no_net else [f"{m} (online)" for m in imagenet.ONLINE_MODELS]
-choice = url(st.selectbox, "Pretrained backbone", "bb", base.backbone, options=list(transfer.BACKBONES) + online,
-             format_func=lambda b: imagenet.IMAGENET_MODELS[b].title + " · offline" if b in imagenet.IMAGENET_MODELS else b)  # fmt: skip
+choice = url(
+    st.selectbox,
+    "Pretrained backbone",
+    "bb",
+    base.backbone,
+    options=list(transfer.BACKBONES) + online,
+    format_func=lambda b: (
+        imagenet.IMAGENET_MODELS[b].title + " · offline" if b in imagenet.IMAGENET_MODELS else b
+    ),
+)
 backbone = choice.removesuffix(" (online)")
 if no_net:
     st.caption(
@@ -237,14 +248,16 @@ if done:
         cm = viz.compute_confusion(labels[va], r["val_probs"].argmax(1), len(names))
         st.plotly_chart(memo(viz.confusion_matrix, cm, names), key="cm")
         st.caption(
-            "Rows: the true class; columns: the prediction. Colour is the share of the row, numbers are images."
+            "Rows: the true class; columns: the prediction. Colour "
+            "is the share of the row, numbers are images."
         )
     if look == LOOKS[1]:
         fig = memo(transfer.plot_mistakes, r)
         if fig is not None:
             st.plotly_chart(fig, key="wrong")
             st.caption(
-                "Validation images the model got wrong: true → predicted, with the predicted probability."
+                "Validation images the model got wrong: true → predicted, "
+                "with the predicted probability."
             )
         else:
             st.success("No validation image was misclassified.")
@@ -270,7 +283,8 @@ if done:
                 width=300,
             )
             st.caption(
-                "Grad-CAM (viridis): bright where the last convolution's features raise the chosen class's score."
+                "Grad-CAM (viridis): bright where the last convolution's "
+                "features raise the chosen class's score."
             )
     if look == LOOKS[3]:
         if "features_after" in r:
@@ -296,7 +310,8 @@ if done:
                 key="pa",
             )
             st.caption(
-                "PCA of the backbone's pooled features, one dot per image. Fine-tuning pulls the classes apart."
+                "PCA of the backbone's pooled features, one dot "
+                "per image. Fine-tuning pulls the classes apart."
             )
         elif "features_before" in r:
             st.plotly_chart(
@@ -314,7 +329,9 @@ if done:
     if look == LOOKS[4]:
         shots = images_input(url, "use", label="Classify new images", photos=assets.PHOTOS)
         squares = [transfer.square(img, 224) for _, img in shots]
-        all_probs = memo(transfer.predict, r["model"], np.stack(squares), cfg.backbone) if shots else []
+        all_probs = (
+            memo(transfer.predict, r["model"], np.stack(squares), cfg.backbone) if shots else []
+        )
         for k, ((where, img), probs) in enumerate(zip(shots, all_probs, strict=True)):
             c1, c2 = st.columns([1, 3], vertical_alignment="center")
             best = int(np.argmax(probs))

@@ -29,8 +29,10 @@ def _ids(enc, n: int) -> np.ndarray:
     """Token ids of a real text cut to exactly ``n`` tokens ([CLS] ... [SEP])."""
     from dl_core.attention import pretrained
 
-    words = ("The animal didn't cross the street because it was too tired, and the river "
-             "kept flowing quietly past the old mill while everyone slept. ") * 20  # fmt: skip
+    words = (
+        "The animal didn't cross the street because it was too tired, and the river "
+        "kept flowing quietly past the old mill while everyone slept. "
+    ) * 20
     ids = np.asarray(enc.tokenizer(words)).astype("int32")[: n - 2]
     cls, sep = (enc.tokenizer.token_to_id(t) for t in pretrained.SPECIAL)
     return np.concatenate([[cls], ids, [sep]]).astype("int32")
@@ -69,9 +71,11 @@ def page_rerun() -> dict:
         at.run()
         times.append(time.perf_counter() - t0)
     assert not at.exception, [e.value for e in at.exception]
-    return {"page first run (model load + extraction), s": first,
-            "page rerun on head switch, median s": statistics.median(times),
-            "page rerun on head switch, min s": min(times)}  # fmt: skip
+    return {
+        "page first run (model load + extraction), s": first,
+        "page rerun on head switch, median s": statistics.median(times),
+        "page rerun on head switch, min s": min(times),
+    }
 
 
 def tiny_vs_lstm() -> dict:
@@ -89,8 +93,13 @@ def tiny_vs_lstm() -> dict:
     d = prepare(lstm_cfg)
     x_val, y_val, lstm_tokens = d["x_val"], d["y_val"], list(d["vocab"].tokens)
 
-    tf_cfg = dataclasses.replace(tiny.PRESETS["default"], corpus="shakespeare", max_seconds=BUDGET_S,
-                                 epochs=1000, steps_per_epoch=200)  # fmt: skip
+    tf_cfg = dataclasses.replace(
+        tiny.PRESETS["default"],
+        corpus="shakespeare",
+        max_seconds=BUDGET_S,
+        epochs=1000,
+        steps_per_epoch=200,
+    )
     t0 = time.perf_counter()
     tf = tiny.train(tf_cfg, None, Reporter(None))
     tf_wall = time.perf_counter() - t0

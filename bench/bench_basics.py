@@ -72,7 +72,8 @@ def _browser(cfg) -> dict:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(300_000)
-            q = f"preset=default&n={N_POINTS}&test={TEST}&epochs={cfg.epochs}&batch={cfg.batch_size}"
+            q = f"preset=default&n={N_POINTS}&test={TEST}&epochs={cfg.epochs}"
+            q += f"&batch={cfg.batch_size}"
             page.goto(f"http://127.0.0.1:{port}/basics?{q}")
             page.locator(".st-key-basics-train button").first.click()
             t0 = time.perf_counter()
@@ -126,7 +127,10 @@ def main() -> None:
         basics.PRESETS["default"], n_points=N_POINTS, test_ratio=TEST, epochs=EPOCHS
     )
     figures = {
-        "config": f"circles, {N_POINTS} points (test {TEST:.0%}), hidden {cfg.hidden}, batch {cfg.batch_size}"
+        "config": (
+            f"circles, {N_POINTS} points (test {TEST:.0%}), hidden "
+            f"{cfg.hidden}, batch {cfg.batch_size}"
+        )
     }
     figures |= _server_side(cfg)
     figures |= _browser(cfg)

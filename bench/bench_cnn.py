@@ -64,8 +64,14 @@ def _small_cnn(repeats: int = 2) -> dict[str, float]:
     def plain_fit() -> float:
         model = cnn_model.compiled_model(cfg, x.shape[1:], len(names))
         t0 = time.perf_counter()
-        model.fit(x_tr, y_tr, validation_data=(x_te, y_te), epochs=cfg.epochs,
-                  batch_size=cfg.batch_size, verbose=0)  # fmt: skip
+        model.fit(
+            x_tr,
+            y_tr,
+            validation_data=(x_te, y_te),
+            epochs=cfg.epochs,
+            batch_size=cfg.batch_size,
+            verbose=0,
+        )
         return time.perf_counter() - t0
 
     ours_fit, plain, walls, accs = [], [], [], []

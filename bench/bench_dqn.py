@@ -30,8 +30,9 @@ class PlainLoopAgent(dqn.Agent):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.gamma, self.double = args[6], args[7]
-        self.online.compile(optimizer=keras.optimizers.Adam(args[4], clipnorm=10.0),
-                            loss=keras.losses.Huber())  # fmt: skip
+        self.online.compile(
+            optimizer=keras.optimizers.Adam(args[4], clipnorm=10.0), loss=keras.losses.Huber()
+        )
 
     def q_values(self, obs: np.ndarray) -> np.ndarray:
         return self.online.predict(np.asarray(obs, np.float32), verbose=0)
@@ -41,8 +42,13 @@ class PlainLoopAgent(dqn.Agent):
         for b in batches:
             q_next_t = self.target.predict(b["next_obs"], verbose=0)
             q_next_o = self.online.predict(b["next_obs"], verbose=0)
-            y = dqn.bellman_targets(b["rewards"], b["terminated"], q_next_t, self.gamma,
-                                    q_next_o if self.double else None)  # fmt: skip
+            y = dqn.bellman_targets(
+                b["rewards"],
+                b["terminated"],
+                q_next_t,
+                self.gamma,
+                q_next_o if self.double else None,
+            )
             q = self.online.predict(b["obs"], verbose=0)
             q[np.arange(len(y)), b["actions"]] = y
             losses.append(self.online.fit(b["obs"], q, verbose=0).history["loss"][-1])
@@ -53,13 +59,22 @@ def steps_to_solve(seed: int) -> dict[str, float]:
     cfg = dataclasses.replace(dqn.PRESETS["default"], seed=seed, eval_episodes=20)
     t0 = time.time()
     out = dqn.train(cfg)
-    return {"solved_at": out["solved_at_step"], "wall_s": time.time() - t0,
-            "best_eval": out["best_eval_return"]}  # fmt: skip
+    return {
+        "solved_at": out["solved_at_step"],
+        "wall_s": time.time() - t0,
+        "best_eval": out["best_eval_return"],
+    }
 
 
 def steps_per_second(agent_cls: type, steps: int) -> float:
-    cfg = dataclasses.replace(dqn.PRESETS["default"], total_steps=steps, learning_starts=512,
-                              eval_every=10**9, eval_episodes=1, stop_when_solved=False)  # fmt: skip
+    cfg = dataclasses.replace(
+        dqn.PRESETS["default"],
+        total_steps=steps,
+        learning_starts=512,
+        eval_every=10**9,
+        eval_episodes=1,
+        stop_when_solved=False,
+    )
     t0 = time.time()
     dqn.train(cfg, agent_cls=agent_cls)
     return steps / (time.time() - t0)

@@ -96,8 +96,8 @@ def main() -> None:
             "training-time estimate: median |est-actual|/actual (target <= 0.5)": statistics.median(
                 train_err
             ),
-            "wait estimate: median |est-actual|/max(1 s, actual) (target <= 0.5)": statistics.median(
-                wait_err
+            "wait estimate: median |est-actual|/max(1 s, actual) (target <= 0.5)": (
+                statistics.median(wait_err)
             ),
             "Train -> position + estimate, server side, worst of 10 (s) (target <= 2)": max(
                 a["seen_s"] for a in asked.values()

@@ -48,8 +48,10 @@ def cold_start() -> dict[str, float]:
     finally:
         proc.terminate()
         proc.wait(10)
-    return {"cold start: streamlit run -> /_stcore/health (s)": health,
-            "cold start: streamlit run -> home rendered in Chromium (s)": rendered}  # fmt: skip
+    return {
+        "cold start: streamlit run -> /_stcore/health (s)": health,
+        "cold start: streamlit run -> home rendered in Chromium (s)": rendered,
+    }
 
 
 def job_overhead() -> dict[str, float]:
@@ -64,7 +66,7 @@ def job_overhead() -> dict[str, float]:
     inline = time.perf_counter() - t0
 
     jobs.set_executor(jobs.ProcessExecutor(workers=1))
-    # First job: pays for the worker's start (spawn + Keras import), as the very first visitor would.
+    # First job: pays for the worker's start (spawn + Keras import), as the first visitor would.
     t0 = time.perf_counter()
     st = jobs.wait(jobs.submit(testing.train_mlp, testing.Config(epochs=3, samples=2048, seed=10)))
     cold = time.perf_counter() - t0
@@ -124,9 +126,11 @@ def cache_hit() -> dict[str, float]:
     )
     train_s = run()  # empty cache: trains
     hit_s = run()  # a fresh process, finished key on disk
-    return {"cache: fresh process, train + load result (s)": train_s,
-            "cache: fresh process, cache hit + load result (s)": hit_s,
-            "cache: hit / train (ratio)": hit_s / train_s}  # fmt: skip
+    return {
+        "cache: fresh process, train + load result (s)": train_s,
+        "cache: fresh process, cache hit + load result (s)": hit_s,
+        "cache: hit / train (ratio)": hit_s / train_s,
+    }
 
 
 def main() -> dict:

@@ -44,12 +44,18 @@ N_SAMPLES = 1000
 def reference_classifier(x: np.ndarray, y: np.ndarray) -> tuple[keras.Model, float]:
     """Small CNN on 4 000 images; returns it and its accuracy on the other 1 000."""
     xf = x[..., None].astype("float32") / 255.0
-    model = keras.Sequential([
-        keras.Input((28, 28, 1)),
-        layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(),
-        layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(),
-        layers.Flatten(), layers.Dropout(0.3), layers.Dense(10, activation="softmax"),
-    ])  # fmt: skip
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            layers.Conv2D(32, 3, activation="relu"),
+            layers.MaxPooling2D(),
+            layers.Conv2D(64, 3, activation="relu"),
+            layers.MaxPooling2D(),
+            layers.Flatten(),
+            layers.Dropout(0.3),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(xf[:4000], y[:4000], epochs=8, batch_size=64, verbose=0)
     return model, float(model.evaluate(xf[4000:], y[4000:], verbose=0)[1])
@@ -61,8 +67,11 @@ def quality(classifier: keras.Model, images_uint8: np.ndarray) -> dict:
     counts = np.bincount(p.argmax(1), minlength=10)
     share = counts / counts.sum()
     entropy = float(-(share[share > 0] * np.log(share[share > 0])).sum() / np.log(10))
-    return {"confident": float((p.max(1) >= 0.9).mean()), "histogram": counts.tolist(),
-            "entropy": entropy}  # fmt: skip
+    return {
+        "confident": float((p.max(1) >= 0.9).mean()),
+        "histogram": counts.tolist(),
+        "entropy": entropy,
+    }
 
 
 # -- training under a budget -----------------------------------------------------------------
@@ -84,8 +93,14 @@ def train_gan(x: np.ndarray, cfg: dcgan.Config) -> tuple[keras.Model, int, float
     gan = dcgan.build(cfg)
     budget = Budget(BUDGET_S)
     t0 = time.perf_counter()
-    gan.fit(dcgan.to_model_range(x[..., None]), batch_size=cfg.batch_size, epochs=cfg.epochs,
-            shuffle=True, verbose=0, callbacks=[budget])  # fmt: skip
+    gan.fit(
+        dcgan.to_model_range(x[..., None]),
+        batch_size=cfg.batch_size,
+        epochs=cfg.epochs,
+        shuffle=True,
+        verbose=0,
+        callbacks=[budget],
+    )
     return gan.generator, budget.epochs, time.perf_counter() - t0
 
 
@@ -94,8 +109,14 @@ def train_vae(x: np.ndarray, cfg: vae.Config) -> tuple[keras.Model, int, float]:
     model = vae.build(cfg)
     budget = Budget(BUDGET_S)
     t0 = time.perf_counter()
-    model.fit(x[..., None].astype("float32") / 255.0, batch_size=cfg.batch_size,
-              epochs=cfg.epochs, shuffle=True, verbose=0, callbacks=[budget])  # fmt: skip
+    model.fit(
+        x[..., None].astype("float32") / 255.0,
+        batch_size=cfg.batch_size,
+        epochs=cfg.epochs,
+        shuffle=True,
+        verbose=0,
+        callbacks=[budget],
+    )
     return model.decoder, budget.epochs, time.perf_counter() - t0
 
 
@@ -119,13 +140,16 @@ class PlainGAN(keras.Model):
         z = keras.random.normal((ops.shape(real)[0], self.latent_dim), seed=self.noise)
         with tf.GradientTape() as tape:
             fake = self.generator(z, training=True)
-            d_loss = dcgan.bce_logits(self.discriminator(real, training=True), 1.0) + dcgan.bce_logits(
-                self.discriminator(fake, training=True), 0.0)  # fmt: skip
+            d_loss = dcgan.bce_logits(
+                self.discriminator(real, training=True), 1.0
+            ) + dcgan.bce_logits(self.discriminator(fake, training=True), 0.0)
         d_vars = self.discriminator.trainable_weights
         self.d_optimizer.apply(tape.gradient(d_loss, d_vars), d_vars)
         z = keras.random.normal((ops.shape(real)[0], self.latent_dim), seed=self.noise)
         with tf.GradientTape() as tape:
-            g_loss = dcgan.bce_logits(self.discriminator(self.generator(z, training=True), training=True), 1.0)  # fmt: skip
+            g_loss = dcgan.bce_logits(
+                self.discriminator(self.generator(z, training=True), training=True), 1.0
+            )
         g_vars = self.generator.trainable_weights
         self.g_optimizer.apply(tape.gradient(g_loss, g_vars), g_vars)
         return {"d_loss": d_loss, "g_loss": g_loss}
@@ -142,14 +166,24 @@ def epoch_times(x: np.ndarray, cfg: dcgan.Config) -> tuple[list[float], list[flo
     reporter = Reporter("bench-gan-epoch-time")  # writes progress events to a job database
     steps = int(np.ceil(len(x) / cfg.batch_size))
     plain = PlainGAN(dcgan.build_generator(cfg), dcgan.build_discriminator(cfg), cfg.latent_dim)
-    plain.compile(keras.optimizers.Adam(cfg.d_lr, beta_1=0.5), keras.optimizers.Adam(cfg.g_lr, beta_1=0.5))  # fmt: skip
+    plain.compile(
+        keras.optimizers.Adam(cfg.d_lr, beta_1=0.5), keras.optimizers.Adam(cfg.g_lr, beta_1=0.5)
+    )
     t_ours, t_plain = [], []
     for i in range(TIMING_EPOCHS + 1):
-        monitor = SampleMonitor(lambda: dcgan.generate(ours.generator, z_fixed),
-                                lambda: diversity(dcgan.generate(ours.generator, z_div)) / real_div)  # fmt: skip
+        monitor = SampleMonitor(
+            lambda: dcgan.generate(ours.generator, z_fixed),
+            lambda: diversity(dcgan.generate(ours.generator, z_div)) / real_div,
+        )
         t0 = time.perf_counter()
-        ours.fit(xr, batch_size=cfg.batch_size, epochs=1, shuffle=True, verbose=0,
-                 callbacks=[monitor, reporter.keras_callback(1, steps, monitor.preview)])  # fmt: skip
+        ours.fit(
+            xr,
+            batch_size=cfg.batch_size,
+            epochs=1,
+            shuffle=True,
+            verbose=0,
+            callbacks=[monitor, reporter.keras_callback(1, steps, monitor.preview)],
+        )
         t1 = time.perf_counter()
         plain.fit(xr, batch_size=cfg.batch_size, epochs=1, shuffle=True, verbose=0)
         t2 = time.perf_counter()
@@ -180,26 +214,31 @@ def main() -> None:
 
     t_ours, t_plain = epoch_times(x, dataclasses.replace(gcfg))
     ours_s, plain_s = statistics.median(t_ours), statistics.median(t_plain)
-    report("gan", {
-        "time budget per model (s)": BUDGET_S,
-        "reference classifier: held-out accuracy (1 000 MNIST-5k images)": acc,
-        "reference classifier: training time (s)": t_clf,
-        "real held-out digits: share confident >= 0.9": real_q["confident"],
-        "DCGAN default: epochs run / preset epochs": f"{g_epochs} / {gcfg.epochs}",
-        "DCGAN default: training time (s)": g_time,
-        "DCGAN samples: share confident >= 0.9": g_q["confident"],
-        "DCGAN samples: class histogram (digits 0-9)": g_q["histogram"],
-        "DCGAN samples: histogram entropy (1 = uniform)": g_q["entropy"],
-        "VAE default: epochs run / preset epochs": f"{v_epochs} / {vcfg.epochs}",
-        "VAE default: training time (s)": v_time,
-        "VAE samples: share confident >= 0.9": v_q["confident"],
-        "VAE samples: class histogram (digits 0-9)": v_q["histogram"],
-        "VAE samples: histogram entropy (1 = uniform)": v_q["entropy"],
-        "epoch time, our DCGAN (median s)": ours_s,
-        "epoch time, plain Keras GAN train_step (median s)": plain_s,
-        "epoch times ours / plain (s, each epoch)": [f"{a:.2f}/{b:.2f}" for a, b in zip(t_ours, t_plain, strict=True)],
-        "ratio plain / ours (target >= 0.95)": plain_s / ours_s,
-    })  # fmt: skip
+    report(
+        "gan",
+        {
+            "time budget per model (s)": BUDGET_S,
+            "reference classifier: held-out accuracy (1 000 MNIST-5k images)": acc,
+            "reference classifier: training time (s)": t_clf,
+            "real held-out digits: share confident >= 0.9": real_q["confident"],
+            "DCGAN default: epochs run / preset epochs": f"{g_epochs} / {gcfg.epochs}",
+            "DCGAN default: training time (s)": g_time,
+            "DCGAN samples: share confident >= 0.9": g_q["confident"],
+            "DCGAN samples: class histogram (digits 0-9)": g_q["histogram"],
+            "DCGAN samples: histogram entropy (1 = uniform)": g_q["entropy"],
+            "VAE default: epochs run / preset epochs": f"{v_epochs} / {vcfg.epochs}",
+            "VAE default: training time (s)": v_time,
+            "VAE samples: share confident >= 0.9": v_q["confident"],
+            "VAE samples: class histogram (digits 0-9)": v_q["histogram"],
+            "VAE samples: histogram entropy (1 = uniform)": v_q["entropy"],
+            "epoch time, our DCGAN (median s)": ours_s,
+            "epoch time, plain Keras GAN train_step (median s)": plain_s,
+            "epoch times ours / plain (s, each epoch)": [
+                f"{a:.2f}/{b:.2f}" for a, b in zip(t_ours, t_plain, strict=True)
+            ],
+            "ratio plain / ours (target >= 0.95)": plain_s / ours_s,
+        },
+    )
 
 
 if __name__ == "__main__":

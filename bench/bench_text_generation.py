@@ -70,8 +70,15 @@ def throughput() -> dict:
         t0 = time.perf_counter()
         # the same batches, epoch by epoch (x holds all of them: epochs=E alone would make E
         # passes over all, E times the work, which the first session's figure did by mistake)
-        m.fit(x, y, batch_size=cfg.batch_size, epochs=cfg.epochs, steps_per_epoch=cfg.steps_per_epoch,
-              shuffle=False, verbose=0)  # fmt: skip
+        m.fit(
+            x,
+            y,
+            batch_size=cfg.batch_size,
+            epochs=cfg.epochs,
+            steps_per_epoch=cfg.steps_per_epoch,
+            shuffle=False,
+            verbose=0,
+        )
         return chars / (time.perf_counter() - t0)
 
     def ours() -> tuple[float, float]:
@@ -103,8 +110,9 @@ def budget_runs() -> tuple[dict, dict]:
 
     out, results = {}, {}
     for cell, budget in BUDGETS.items():
-        cfg = dataclasses.replace(tg.PRESETS["default"], corpus="shakespeare", cell=cell,
-                                  budget_s=budget, epochs=100_000)  # fmt: skip
+        cfg = dataclasses.replace(
+            tg.PRESETS["default"], corpus="shakespeare", cell=cell, budget_s=budget, epochs=100_000
+        )
         r = tg.train(cfg, None, None)
         h, name = r["history"], tg.CELL_NAMES[cell]
         at2 = [(s, v) for s, v in zip(h["seconds"], h["val_bpc"], strict=True) if s <= 120]

@@ -26,7 +26,10 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{os.cpu_count()} CPU cores ({model}), Python {platform.python_version()}, KERAS_BACKEND={os.environ.get('KERAS_BACKEND', 'tensorflow')}"
+    return (
+        f"{os.cpu_count()} CPU cores ({model}), Python {platform.python_version()}, "
+        f"KERAS_BACKEND={os.environ.get('KERAS_BACKEND', 'tensorflow')}"
+    )
 
 
 def timeit(fn: Callable[[], Any], repeat: int = 5, warmup: int = 1) -> tuple[float, float]:

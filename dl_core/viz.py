@@ -98,9 +98,12 @@ def image_grid(
     cols = max(1, min(cols, n))
     rows = int(np.ceil(n / cols))
     fig = make_subplots(
-        rows=rows, cols=cols, subplot_titles=[plain(t) for t in titles] if titles else None,
-        horizontal_spacing=0.01, vertical_spacing=0.06 if titles else 0.01,
-    )  # fmt: skip
+        rows=rows,
+        cols=cols,
+        subplot_titles=[plain(t) for t in titles] if titles else None,
+        horizontal_spacing=0.01,
+        vertical_spacing=0.06 if titles else 0.01,
+    )
     for i, img in enumerate(imgs):
         r, c = divmod(i, cols)
         if img.ndim == 3 and img.shape[-1] == 1:
@@ -141,12 +144,17 @@ def heatmap(
     z = np.asarray(z, dtype="float32")
     fig = go.Figure(
         go.Heatmap(
-            z=z, x=list(x) if x is not None else None, y=list(y) if y is not None else None,
-            colorscale=colorscale, zmid=zmid,
-            text=np.round(z.astype("float64"), 2).tolist() if text else None,  # lists: plotly.js cannot label typed arrays texttemplate="%{text}" if text else None,
+            z=z,
+            x=list(x) if x is not None else None,
+            y=list(y) if y is not None else None,
+            colorscale=colorscale,
+            zmid=zmid,
+            # lists: plotly.js cannot label typed arrays
+            text=np.round(z.astype("float64"), 2).tolist() if text else None,
+            texttemplate="%{text}" if text else None,
             colorbar=dict(title=colorbar_title) if colorbar_title else None,
         )
-    )  # fmt: skip
+    )
     fig.update_yaxes(autorange="reversed")
     return _layout(fig, title, height)
 
@@ -163,9 +171,12 @@ def curves(
     fig = go.Figure()
     for i, (name, values) in enumerate(history.items()):
         fig.add_scatter(
-            x=list(range(1, len(values) + 1)), y=list(values), mode="lines+markers", name=name,
+            x=list(range(1, len(values) + 1)),
+            y=list(values),
+            mode="lines+markers",
+            name=name,
             line=dict(color=CATEGORICAL[i % len(CATEGORICAL)]),
-        )  # fmt: skip
+        )
     fig.update_xaxes(title=x_title)
     fig.update_yaxes(title=y_title, type="log" if log_y else None)
     return _layout(fig, title, height)
@@ -182,11 +193,14 @@ def bars(
     order = np.argsort(np.asarray(values))
     fig = go.Figure(
         go.Bar(
-            x=[float(values[i]) for i in order], y=[plain(labels[i]) for i in order],
+            x=[float(values[i]) for i in order],
+            y=[plain(labels[i]) for i in order],
             orientation="h",
-            marker_color=CATEGORICAL[0], text=[f"{values[i]:.3f}" for i in order], textposition="auto",
+            marker_color=CATEGORICAL[0],
+            text=[f"{values[i]:.3f}" for i in order],
+            textposition="auto",
         )
-    )  # fmt: skip
+    )
     fig.update_xaxes(title=x_title)
     return _layout(fig, title, height or 60 + 28 * len(values))
 
@@ -203,11 +217,17 @@ def confusion_matrix(
     names = [plain(c) for c in class_names]
     fig = go.Figure(
         go.Heatmap(
-            z=share, x=names, y=names, colorscale=SEQUENTIAL, zmin=0, zmax=1 if normalise else None,
-            text=cm.astype(int).tolist(), texttemplate="%{text}",
+            z=share,
+            x=names,
+            y=names,
+            colorscale=SEQUENTIAL,
+            zmin=0,
+            zmax=1 if normalise else None,
+            text=cm.astype(int).tolist(),
+            texttemplate="%{text}",
             hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>",
         )
-    )  # fmt: skip
+    )
     fig.update_xaxes(title="predicted")
     fig.update_yaxes(title="true", autorange="reversed")
     return _layout(fig, title, 120 + 32 * len(names))
@@ -241,9 +261,20 @@ def overlay(image_rgb: np.ndarray, heat: np.ndarray, alpha: float = 0.5) -> np.n
 
 
 _VIRIDIS = np.array(
-    [[68, 1, 84], [72, 40, 120], [62, 74, 137], [49, 104, 142], [38, 130, 142], [31, 158, 137],
-     [53, 183, 121], [109, 205, 89], [180, 222, 44], [253, 231, 37]], dtype="float32",
-)  # fmt: skip
+    [
+        [68, 1, 84],
+        [72, 40, 120],
+        [62, 74, 137],
+        [49, 104, 142],
+        [38, 130, 142],
+        [31, 158, 137],
+        [53, 183, 121],
+        [109, 205, 89],
+        [180, 222, 44],
+        [253, 231, 37],
+    ],
+    dtype="float32",
+)
 
 
 def viridis(values: np.ndarray) -> np.ndarray:

@@ -104,9 +104,17 @@ class RayCluster:
         self.temp = Path(tempfile.mkdtemp(prefix="dlx-ray-"))
         self.env = RAY_ENV | {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "1"}  # several nodes
         self.nodes: list[subprocess.Popen] = []
-        self._ray("start", "--head", f"--port={self.port}", f"--num-cpus={head_cpus}",
-                  "--num-gpus=0", "--include-dashboard=false", "--node-ip-address=127.0.0.2",
-                  f"--temp-dir={self.temp}", *self._res(head_resources))  # fmt: skip
+        self._ray(
+            "start",
+            "--head",
+            f"--port={self.port}",
+            f"--num-cpus={head_cpus}",
+            "--num-gpus=0",
+            "--include-dashboard=false",
+            "--node-ip-address=127.0.0.2",
+            f"--temp-dir={self.temp}",
+            *self._res(head_resources),
+        )
 
     @staticmethod
     def _res(resources: dict | None) -> list[str]:
@@ -129,13 +137,24 @@ class RayCluster:
         ray = str(Path(sys.executable).parent / "ray")
         ip = f"127.0.0.{3 + len(self.nodes)}"
         proc = subprocess.Popen(
-            [ray, "start", f"--address={self.address}", f"--num-cpus={cpus}", "--num-gpus=0",
-             f"--node-ip-address={ip}", "--block", *self._res(resources),
-             # several nodes on one machine: each its own agent and metrics ports
-             f"--dashboard-agent-listen-port={free_port()}", f"--metrics-export-port={free_port()}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            [
+                ray,
+                "start",
+                f"--address={self.address}",
+                f"--num-cpus={cpus}",
+                "--num-gpus=0",
+                f"--node-ip-address={ip}",
+                "--block",
+                *self._res(resources),
+                # several nodes on one machine: each its own agent and metrics ports
+                f"--dashboard-agent-listen-port={free_port()}",
+                f"--metrics-export-port={free_port()}",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
             env=os.environ | self.env,
-        )  # fmt: skip
+        )
         self.nodes.append(proc)
         return proc
 

@@ -49,9 +49,16 @@ MAX_RECENT_EVENTS = 500  # ... and this many of the latest events of any kind
 
 
 def train_button(
-    train: Callable, cfg: Any, data_fp: str | None = None, *, label: str = "Train",
-    job_label: str = "", key: str | None = None, type: str = "primary", container=None,
-) -> JobStatus | None:  # fmt: skip
+    train: Callable,
+    cfg: Any,
+    data_fp: str | None = None,
+    *,
+    label: str = "Train",
+    job_label: str = "",
+    key: str | None = None,
+    type: str = "primary",
+    container=None,
+) -> JobStatus | None:
     """A button that submits ``train(cfg)``; returns the job's status (existing or new).
 
     Before a new job, a caption says how long it should train and how long it would wait
@@ -169,8 +176,12 @@ def curves_figure(
         for name, part in frame.groupby("metric", sort=False):
             fig.add_scatter(x=part["epoch"], y=part["value"], mode="lines+markers", name=name)
         fig.update_xaxes(title="epoch")
-    fig.update_layout(title=title or None, height=260, margin=dict(l=10, r=10, t=30 if title else 10, b=10),
-                      legend=dict(orientation="h", y=-0.3))  # fmt: skip
+    fig.update_layout(
+        title=title or None,
+        height=260,
+        margin=dict(l=10, r=10, t=30 if title else 10, b=10),
+        legend=dict(orientation="h", y=-0.3),
+    )
     return fig
 
 
@@ -249,9 +260,12 @@ def _session_id() -> str:
 
 
 def _panel(
-    key: str, metrics: Sequence[str] | None, preview: Callable[[np.ndarray], None] | None,
-    live: bool = False, status: JobStatus | None = None,
-) -> None:  # fmt: skip
+    key: str,
+    metrics: Sequence[str] | None,
+    preview: Callable[[np.ndarray], None] | None,
+    live: bool = False,
+    status: JobStatus | None = None,
+) -> None:
     if status is None:
         status = watched_status(key) if live else jobs.status(key)
     if status is None:

@@ -32,7 +32,7 @@ def _component():
     return st.components.v2.component("dl_explorer.mlp_player", js=js, css=css)
 
 
-def mlp_player(data: dict, *, key: str, on_view: Callable[[], None], on_extend: Callable[[], None]):  # fmt: skip
+def mlp_player(data: dict, *, key: str, on_view: Callable[[], None], on_extend: Callable[[], None]):
     """Mount the player with a payload from :func:`dl_core.basics.player.payload`.
 
     Returns the component's result: ``view`` ({id, step, by, speed, playing}, once the visitor has

@@ -29,7 +29,10 @@ PAGES: list[PageSpec] = [
         "Neural-network basics",
         ":material/hub:",
         "Basics",
-        "Perceptron to deep MLP on 2-D data: watch the decision boundary move as it trains, step by step.",
+        (
+            "Perceptron to deep MLP on 2-D data: watch the decision "
+            "boundary move as it trains, step by step."
+        ),
         "points in 2-D, tables (CSV)",
     ),
     PageSpec(
@@ -37,7 +40,10 @@ PAGES: list[PageSpec] = [
         "Convolutional networks",
         ":material/filter:",
         "Vision",
-        "Convolution by hand, a pretrained ImageNet network opened up (filters, Grad-CAM), and your own CNN.",
+        (
+            "Convolution by hand, a pretrained ImageNet network opened "
+            "up (filters, Grad-CAM), and your own CNN."
+        ),
         "images (photos, bundled sets, a zip, a .keras model)",
     ),
     PageSpec(
@@ -45,7 +51,10 @@ PAGES: list[PageSpec] = [
         "Transfer learning",
         ":material/move_up:",
         "Vision",
-        "Teach a pretrained ImageNet network your own classes: feature extraction vs fine-tuning vs from scratch, side by side.",
+        (
+            "Teach a pretrained ImageNet network your own classes: "
+            "feature extraction vs fine-tuning vs from scratch, side by side."
+        ),
         "images (your classes, a zip, the camera, or animal silhouettes)",
     ),
     PageSpec(
@@ -53,7 +62,10 @@ PAGES: list[PageSpec] = [
         "Object detection",
         ":material/crop_free:",
         "Vision",
-        "Find faces in your photo with a pretrained detector, watch NMS pick boxes step by step, and train YOLOv8 live on generated scenes.",
+        (
+            "Find faces in your photo with a pretrained detector, "
+            "watch NMS pick boxes step by step, and train YOLOv8 live on generated scenes."
+        ),
         "images with boxes (generated scenes, your photo, the camera)",
     ),
     PageSpec(
@@ -61,7 +73,10 @@ PAGES: list[PageSpec] = [
         "Semantic segmentation",
         ":material/select_all:",
         "Vision",
-        "Train a U-Net or DeepLab live and watch its masks improve; segment your own photo with a few strokes on pretrained features.",
+        (
+            "Train a U-Net or DeepLab live and watch its masks improve; "
+            "segment your own photo with a few strokes on pretrained features."
+        ),
         "images with pixel masks (generated scenes, silhouettes, your photo)",
     ),
     PageSpec(
@@ -69,7 +84,10 @@ PAGES: list[PageSpec] = [
         "Text generation (RNN, LSTM, GRU)",
         ":material/edit_note:",
         "Sequences",
-        "Train character-level RNN, LSTM and GRU models on Shakespeare or your own text: sample with temperature, spot quoting, look inside the gates.",
+        (
+            "Train character-level RNN, LSTM and GRU models on Shakespeare "
+            "or your own text: sample with temperature, spot quoting, look inside the gates."
+        ),
         "text (Shakespeare, uploaded or pasted)",
     ),
     PageSpec(
@@ -77,7 +95,10 @@ PAGES: list[PageSpec] = [
         "Transformer attention",
         ":material/center_focus_strong:",
         "Sequences",
-        "A pretrained transformer's attention on your own text (every layer and head, rollout, embeddings) and a tiny GPT trained live.",
+        (
+            "A pretrained transformer's attention on your own text "
+            "(every layer and head, rollout, embeddings) and a tiny GPT trained live."
+        ),
         "text (typed, uploaded or Shakespeare)",
     ),
     PageSpec(
@@ -85,7 +106,10 @@ PAGES: list[PageSpec] = [
         "GANs and autoencoders",
         ":material/auto_awesome:",
         "Generative",
-        "Train a DCGAN and a VAE on digits or your own images: watch samples emerge, walk the latent space.",
+        (
+            "Train a DCGAN and a VAE on digits or your own images: "
+            "watch samples emerge, walk the latent space."
+        ),
         "images (bundled sets or a zip)",
     ),
     PageSpec(
@@ -93,7 +117,11 @@ PAGES: list[PageSpec] = [
         "Deep Q-networks (DQN)",
         ":material/sports_esports:",
         "Reinforcement learning",
-        "Train a DQN agent on CartPole, Acrobot, MountainCar or LunarLander live, then replay its episodes frame by frame with the Q-value of every action.",
+        (
+            "Train a DQN agent on CartPole, Acrobot, MountainCar "
+            "or LunarLander live, then replay its episodes frame "
+            "by frame with the Q-value of every action."
+        ),
         "environments (Gymnasium: states, actions, rewards)",
     ),
     PageSpec("app_pages/jobs.py", "Jobs", ":material/list_alt:", "Server"),

@@ -28,10 +28,17 @@ def devices() -> list[str]:
     out = [f"CPU · {os.cpu_count()} cores"]
     if any(Path("/dev").glob("nvidia[0-9]*")):
         try:
-            names = subprocess.run(
-                ["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],
-                capture_output=True, text=True, timeout=5, check=False,
-            ).stdout.strip().splitlines()  # fmt: skip
+            names = (
+                subprocess.run(
+                    ["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],
+                    capture_output=True,
+                    text=True,
+                    timeout=5,
+                    check=False,
+                )
+                .stdout.strip()
+                .splitlines()
+            )
             out += [f"GPU · {n}" for n in names]
         except (OSError, subprocess.SubprocessError):
             out.append("GPU · present (nvidia-smi unavailable)")

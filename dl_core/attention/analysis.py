@@ -57,8 +57,14 @@ def head_stats(attention: np.ndarray, tokens: Sequence[str] | None = None) -> di
     cls = [i for i, s in enumerate(toks) if s == "[CLS]"]
     sep = [i for i, s in enumerate(toks) if s == "[SEP]"]
     share = lambda cols: a[..., cols].sum(-1).mean(-1) if cols else np.zeros(a.shape[:2])  # noqa: E731
-    out = dict(entropy=entropy, distance=distance, previous=previous, self=self_,
-               cls=share(cls), sep=share(sep))  # fmt: skip
+    out = dict(
+        entropy=entropy,
+        distance=distance,
+        previous=previous,
+        self=self_,
+        cls=share(cls),
+        sep=share(sep),
+    )
     return {k: v.astype("float32") for k, v in out.items()}
 
 

@@ -29,11 +29,19 @@ class Config:
 
 
 PRESETS = {
-    "tiny": Config(seq_len=32, layers=1, heads=2, d_model=32, epochs=2, steps_per_epoch=12,
-                   batch_size=16, probe="To be, or not to be."),
+    "tiny": Config(
+        seq_len=32,
+        layers=1,
+        heads=2,
+        d_model=32,
+        epochs=2,
+        steps_per_epoch=12,
+        batch_size=16,
+        probe="To be, or not to be.",
+    ),
     "default": Config(epochs=4, steps_per_epoch=100),
     "longer": Config(epochs=12),
-}  # fmt: skip
+}
 
 
 def validate(cfg: Config) -> list[str]:

@@ -30,16 +30,23 @@ def labels(tokens: Sequence[str]) -> list[str]:
 
 
 def _token_axes(fig: go.Figure, tokens: Sequence[str], row=None, col=None, size=11) -> None:
-    ticks = dict(tickmode="array", tickvals=list(range(len(tokens))), ticktext=labels(tokens),
-                 tickfont=dict(size=size))  # fmt: skip
+    ticks = dict(
+        tickmode="array",
+        tickvals=list(range(len(tokens))),
+        ticktext=labels(tokens),
+        tickfont=dict(size=size),
+    )
     fig.update_xaxes(title="attends to (key)", tickangle=-60, **ticks, row=row, col=col)
     fig.update_yaxes(title="token (query)", autorange="reversed", **ticks, row=row, col=col)
 
 
 def plot_attention(
-    attention: np.ndarray, tokens: Sequence[str], title: str | None = None,
-    values: bool | None = None, height: int | None = None,
-) -> go.Figure:  # fmt: skip
+    attention: np.ndarray,
+    tokens: Sequence[str],
+    title: str | None = None,
+    values: bool | None = None,
+    height: int | None = None,
+) -> go.Figure:
     """One head's attention (T, T) as a large heatmap; row = query token, column = key."""
     a = np.asarray(attention, dtype="float32")
     t = len(tokens)
@@ -47,13 +54,17 @@ def plot_attention(
     names = labels(tokens)
     fig = go.Figure(
         go.Heatmap(
-            z=a, colorscale=SEQUENTIAL, zmin=0, zmax=float(max(a.max(), 1e-6)),
-            texttemplate="%{z:.2f}" if values else None, textfont=dict(size=10),
+            z=a,
+            colorscale=SEQUENTIAL,
+            zmin=0,
+            zmax=float(max(a.max(), 1e-6)),
+            texttemplate="%{z:.2f}" if values else None,
+            textfont=dict(size=10),
             customdata=np.array([[[names[i], names[j]] for j in range(t)] for i in range(t)]),
             hovertemplate="%{customdata[0]} → %{customdata[1]}: %{z:.3f}<extra></extra>",
             colorbar=dict(title="weight"),
         )
-    )  # fmt: skip
+    )
     _token_axes(fig, tokens, size=11 if t <= 40 else 8)
     side = height or int(min(900, max(360, 160 + 18 * t)))
     fig.update_layout(
@@ -80,9 +91,11 @@ def tile(attention: np.ndarray, max_size: int = 64) -> np.ndarray:
 
 
 def plot_model_view(
-    attention: np.ndarray, tokens: Sequence[str] | None = None, cell: int = 70,
+    attention: np.ndarray,
+    tokens: Sequence[str] | None = None,
+    cell: int = 70,
     layer_names: Sequence[str] | None = None,
-) -> go.Figure:  # fmt: skip
+) -> go.Figure:
     """Every layer (rows) and head (columns) as small heatmaps sharing one colour scale.
 
     Drawn as one tiled heatmap (fast to build and to send, even for 72 heads)."""
@@ -94,20 +107,38 @@ def plot_model_view(
     info = np.stack([rows // (t + 1), cols // (t + 1), rows % (t + 1), cols % (t + 1)], axis=-1)
     fig = go.Figure(
         go.Heatmap(
-            z=z, colorscale=SEQUENTIAL, zmin=0, zmax=1, customdata=info, hoverongaps=False,
+            z=z,
+            colorscale=SEQUENTIAL,
+            zmin=0,
+            zmax=1,
+            customdata=info,
+            hoverongaps=False,
             hovertemplate="layer %{customdata[0]} head %{customdata[1]}<br>"
             "query %{customdata[2]} → key %{customdata[3]}: %{z:.2f}<extra></extra>",
             colorbar=dict(title="weight"),
         )
-    )  # fmt: skip
+    )
     centre = lambda n: [i * (t + 1) + (t - 1) / 2 for i in range(n)]  # noqa: E731
-    fig.update_xaxes(tickmode="array", tickvals=centre(n_heads), side="top", showgrid=False,
-                     ticktext=[f"head {h}" for h in range(n_heads)], zeroline=False)  # fmt: skip
-    fig.update_yaxes(tickmode="array", tickvals=centre(n_layers), autorange="reversed",
-                     ticktext=list(layer_names or [f"layer {i}" for i in range(n_layers)]),
-                     showgrid=False, zeroline=False, scaleanchor="x")  # fmt: skip
-    fig.update_layout(height=n_layers * cell + 60, margin=dict(l=10, r=10, t=30, b=10),
-                      plot_bgcolor="white")  # fmt: skip
+    fig.update_xaxes(
+        tickmode="array",
+        tickvals=centre(n_heads),
+        side="top",
+        showgrid=False,
+        ticktext=[f"head {h}" for h in range(n_heads)],
+        zeroline=False,
+    )
+    fig.update_yaxes(
+        tickmode="array",
+        tickvals=centre(n_layers),
+        autorange="reversed",
+        ticktext=list(layer_names or [f"layer {i}" for i in range(n_layers)]),
+        showgrid=False,
+        zeroline=False,
+        scaleanchor="x",
+    )
+    fig.update_layout(
+        height=n_layers * cell + 60, margin=dict(l=10, r=10, t=30, b=10), plot_bgcolor="white"
+    )
     return fig
 
 
@@ -131,21 +162,38 @@ def plot_head_view(
                 ys += [i, int(j), None]
         if xs:
             fig.add_scatter(
-                x=xs, y=ys, mode="lines", hoverinfo="skip", name=f"weight {lo:.2g}–{min(hi, 1):.2g}",
-                line=dict(color=CATEGORICAL[0], width=1 + 4 * hi), opacity=min(1.0, 0.15 + hi * 0.8),
-            )  # fmt: skip
+                x=xs,
+                y=ys,
+                mode="lines",
+                hoverinfo="skip",
+                name=f"weight {lo:.2g}–{min(hi, 1):.2g}",
+                line=dict(color=CATEGORICAL[0], width=1 + 4 * hi),
+                opacity=min(1.0, 0.15 + hi * 0.8),
+            )
     top = [", ".join(f"{names[j]} {a[i, j]:.2f}" for j in np.argsort(-a[i])[:3]) for i in range(t)]
     colours = [CATEGORICAL[1] if i == focus else "#333333" for i in range(t)]
     fig.add_scatter(
-        x=[0] * t, y=list(range(t)), mode="markers+text", text=names, textposition="middle left",
+        x=[0] * t,
+        y=list(range(t)),
+        mode="markers+text",
+        text=names,
+        textposition="middle left",
         marker=dict(size=10, color=CATEGORICAL[0], opacity=0.3),
-        textfont=dict(color=colours, size=12), customdata=top, name="query",
+        textfont=dict(color=colours, size=12),
+        customdata=top,
+        name="query",
         hovertemplate="%{text} looks at: %{customdata}<extra></extra>",
-    )  # fmt: skip
+    )
     fig.add_scatter(
-        x=[1] * t, y=list(range(t)), mode="text", text=names, textposition="middle right",
-        textfont=dict(size=12), hoverinfo="skip", name="key",
-    )  # fmt: skip
+        x=[1] * t,
+        y=list(range(t)),
+        mode="text",
+        text=names,
+        textposition="middle right",
+        textfont=dict(size=12),
+        hoverinfo="skip",
+        name="key",
+    )
     fig.update_xaxes(visible=False, range=[-0.6, 1.6])
     fig.update_yaxes(visible=False, autorange="reversed")
     fig.update_layout(
@@ -159,11 +207,15 @@ def plot_head_stat(stats: Mapping[str, np.ndarray], name: str) -> go.Figure:
     z = np.asarray(stats[name], dtype="float32")
     fig = go.Figure(
         go.Heatmap(
-            z=z, x=[f"h{h}" for h in range(z.shape[1])], y=[f"layer {i}" for i in range(z.shape[0])],
-            colorscale=SEQUENTIAL, texttemplate="%{z:.2f}",
-            hovertemplate="%{y} %{x}: %{z:.3f}<extra></extra>", colorbar=dict(title=name),
+            z=z,
+            x=[f"h{h}" for h in range(z.shape[1])],
+            y=[f"layer {i}" for i in range(z.shape[0])],
+            colorscale=SEQUENTIAL,
+            texttemplate="%{z:.2f}",
+            hovertemplate="%{y} %{x}: %{z:.3f}<extra></extra>",
+            colorbar=dict(title=name),
         )
-    )  # fmt: skip
+    )
     fig.update_yaxes(autorange="reversed")
     fig.update_layout(
         title=STATS[name], height=80 + 40 * z.shape[0], margin=dict(l=10, r=10, t=40, b=10)
@@ -174,22 +226,40 @@ def plot_head_stat(stats: Mapping[str, np.ndarray], name: str) -> go.Figure:
 def plot_qkv(q: np.ndarray, k: np.ndarray, v: np.ndarray, tokens: Sequence[str]) -> go.Figure:
     """Q, K and V of one head side by side: one row per token, one column per dimension."""
     names = labels(tokens)
-    fig = make_subplots(rows=1, cols=3, subplot_titles=["Q (queries)", "K (keys)", "V (values)"],
-                        shared_yaxes=True, horizontal_spacing=0.02)  # fmt: skip
+    fig = make_subplots(
+        rows=1,
+        cols=3,
+        subplot_titles=["Q (queries)", "K (keys)", "V (values)"],
+        shared_yaxes=True,
+        horizontal_spacing=0.02,
+    )
     lim = float(max(np.abs(q).max(), np.abs(k).max(), np.abs(v).max(), 1e-6))
     for c, m in enumerate((q, k, v)):
         fig.add_trace(
-            go.Heatmap(z=m, coloraxis="coloraxis", customdata=np.repeat(np.array(names)[:, None], m.shape[1], 1),
-                       hovertemplate="%{customdata}, dim %{x}: %{z:.2f}<extra></extra>"),
-            row=1, col=c + 1,
-        )  # fmt: skip
+            go.Heatmap(
+                z=m,
+                coloraxis="coloraxis",
+                customdata=np.repeat(np.array(names)[:, None], m.shape[1], 1),
+                hovertemplate="%{customdata}, dim %{x}: %{z:.2f}<extra></extra>",
+            ),
+            row=1,
+            col=c + 1,
+        )
         fig.update_xaxes(title="dimension", row=1, col=c + 1)
-    fig.update_yaxes(autorange="reversed", tickmode="array", tickvals=list(range(len(names))),
-                     ticktext=names, tickfont=dict(size=10))  # fmt: skip
+    fig.update_yaxes(
+        autorange="reversed",
+        tickmode="array",
+        tickvals=list(range(len(names))),
+        ticktext=names,
+        tickfont=dict(size=10),
+    )
     fig.update_layout(
-        coloraxis=dict(colorscale=DIVERGING, cmid=0, cmin=-lim, cmax=lim, colorbar=dict(title="value")),
-        height=int(min(700, max(300, 120 + 16 * len(tokens)))), margin=dict(l=10, r=10, t=40, b=10),
-    )  # fmt: skip
+        coloraxis=dict(
+            colorscale=DIVERGING, cmid=0, cmin=-lim, cmax=lim, colorbar=dict(title="value")
+        ),
+        height=int(min(700, max(300, 120 + 16 * len(tokens)))),
+        margin=dict(l=10, r=10, t=40, b=10),
+    )
     return fig
 
 
@@ -199,8 +269,13 @@ def plot_query_weights(
     """For query token ``i``: its scaled scores q·k/√d and the softmax weights, per key token."""
     names = labels(tokens)
     x = list(range(len(tokens)))
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
-                        subplot_titles=[f"q·k / √d for '{names[i]}'", "softmax → attention weights"])  # fmt: skip
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.08,
+        subplot_titles=[f"q·k / √d for '{names[i]}'", "softmax → attention weights"],
+    )
     fig.add_bar(x=x, y=scores, marker_color=CATEGORICAL[1], row=1, col=1, name="score")
     fig.add_bar(x=x, y=probs, marker_color=CATEGORICAL[0], row=2, col=1, name="weight")
     fig.update_xaxes(tickmode="array", tickvals=x, ticktext=names, tickangle=-60, row=2, col=1)
@@ -214,11 +289,17 @@ def plot_similarity(sim: np.ndarray, sentences: Sequence[str]) -> go.Figure:
     n = len(sentences)
     fig = go.Figure(
         go.Heatmap(
-            z=sim, x=list(range(n)), y=list(range(n)), colorscale=SEQUENTIAL, zmin=0, zmax=1,
-            texttemplate="%{z:.2f}", colorbar=dict(title="cosine"),
+            z=sim,
+            x=list(range(n)),
+            y=list(range(n)),
+            colorscale=SEQUENTIAL,
+            zmin=0,
+            zmax=1,
+            texttemplate="%{z:.2f}",
+            colorbar=dict(title="cosine"),
             hovertemplate="%{z:.3f}<extra></extra>",
         )
-    )  # fmt: skip
+    )
     ticks = dict(tickmode="array", tickvals=list(range(n)), ticktext=short)
     fig.update_xaxes(tickangle=-30, **ticks)
     fig.update_yaxes(autorange="reversed", **ticks)
@@ -230,13 +311,37 @@ def plot_positions(pos: np.ndarray) -> go.Figure:
     """Position encodings (position × dimension) and how similar positions are to each other."""
     p = np.asarray(pos, dtype="float32")
     unit = p / np.clip(np.linalg.norm(p, axis=1, keepdims=True), 1e-12, None)
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.2,
-                        subplot_titles=["encoding: position × dimension", "cosine similarity of positions"])  # fmt: skip
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        horizontal_spacing=0.2,
+        subplot_titles=["encoding: position × dimension", "cosine similarity of positions"],
+    )
     lim = float(max(np.abs(p).max(), 1e-6))
-    fig.add_trace(go.Heatmap(z=p, colorscale=DIVERGING, zmid=0, zmin=-lim, zmax=lim,
-                             colorbar=dict(x=0.4, thickness=12, title="value")), row=1, col=1)  # fmt: skip
-    fig.add_trace(go.Heatmap(z=unit @ unit.T, colorscale=DIVERGING, zmid=0, zmin=-1, zmax=1,
-                             colorbar=dict(title="cosine")), row=1, col=2)  # fmt: skip
+    fig.add_trace(
+        go.Heatmap(
+            z=p,
+            colorscale=DIVERGING,
+            zmid=0,
+            zmin=-lim,
+            zmax=lim,
+            colorbar=dict(x=0.4, thickness=12, title="value"),
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Heatmap(
+            z=unit @ unit.T,
+            colorscale=DIVERGING,
+            zmid=0,
+            zmin=-1,
+            zmax=1,
+            colorbar=dict(title="cosine"),
+        ),
+        row=1,
+        col=2,
+    )
     fig.update_xaxes(title="dimension", row=1, col=1)
     fig.update_xaxes(title="position", row=1, col=2)
     fig.update_yaxes(title="position", autorange="reversed")

@@ -112,9 +112,11 @@ class TokenAndPosition(keras.layers.Layer):
 
     def get_config(self):
         return super().get_config() | dict(
-            vocab_size=self.vocab_size, seq_len=self.seq_len, d_model=self.d_model,
+            vocab_size=self.vocab_size,
+            seq_len=self.seq_len,
+            d_model=self.d_model,
             positional=self.positional,
-        )  # fmt: skip
+        )
 
 
 @keras.saving.register_keras_serializable(package="dl_explorer")
@@ -177,9 +179,13 @@ def positions(model: keras.Model) -> np.ndarray:
 
 
 def sample(
-    model: keras.Model, vocab: str, prompt: str, length: int = 200, temperature: float = 0.8,
+    model: keras.Model,
+    vocab: str,
+    prompt: str,
+    length: int = 200,
+    temperature: float = 0.8,
     seed: int = 0,
-) -> str:  # fmt: skip
+) -> str:
     """Continue ``prompt`` by ``length`` characters, drawing from softmax(logits / temperature)."""
     if temperature <= 0:
         raise ConfigError("Temperature must be above 0.")
@@ -243,9 +249,12 @@ def train(cfg: Config, data: bytes | None, report) -> dict[str, Any]:
     )
     budget = TimeBudget(cfg.max_seconds)  # the epoch ends after the batch that spends it
     hist = model.fit(
-        Windows(ids[:split], cfg, rng), epochs=cfg.epochs, validation_data=(xv, yv),
-        verbose=0, callbacks=[probe, progress, budget.keras_callback()],
-    )  # fmt: skip
+        Windows(ids[:split], cfg, rng),
+        epochs=cfg.epochs,
+        validation_data=(xv, yv),
+        verbose=0,
+        callbacks=[probe, progress, budget.keras_callback()],
+    )
     return {
         "model": model,
         "attention": np.stack(probe.maps),  # (epochs + 1, layers, heads, P, P)

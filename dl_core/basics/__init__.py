@@ -22,7 +22,7 @@ from dl_core.basics.analysis import (
     perceptron,
     predict,
     unflatten,
-)  # fmt: skip
+)
 from dl_core.basics.config import (
     ACTIVATIONS,
     LOSSES,
@@ -47,7 +47,7 @@ from dl_core.basics.data import (
     parse_points,
     split,
     table_to_dataset,
-)  # fmt: skip
+)
 from dl_core.basics.model import (
     COMPARISONS,
     build_model,
@@ -59,7 +59,7 @@ from dl_core.basics.model import (
     train,
     variant,
     warmup_jobs,
-)  # fmt: skip
+)
 from dl_core.basics.plots import (
     plot_activations,
     plot_boundary,
@@ -67,14 +67,53 @@ from dl_core.basics.plots import (
     plot_losses,
     plot_network,
     plot_perceptron,
-)  # fmt: skip
+)
 
 __all__ = [
-    "ACTIVATIONS", "CLASSIFICATION", "DATASETS", "FEATURES", "LOSSES", "OPTIMIZERS", "PRESETS",
-    "REGRESSION", "REGULARIZERS", "Config", "boundary", "build_model", "epoch_of", "features",
-    "forward", "is_classification", "keras_code", "load_exported", "load_points", "loss_surface",
-    "make_dataset", "neuron_maps", "optimizer_path", "perceptron", "plot_activations",
-    "plot_boundary", "plot_loss_surface", "plot_losses", "plot_network",
-    "plot_perceptron", "predict", "split", "table_to_dataset", "train", "unflatten", "validate",
-    "warmup_jobs", "COMPARISONS", "MAX_ADDED", "add_points", "clean_points", "dump_points", "parse_points", "describe", "parse_hidden", "variant",
-]  # fmt: skip
+    "ACTIVATIONS",
+    "CLASSIFICATION",
+    "DATASETS",
+    "FEATURES",
+    "LOSSES",
+    "OPTIMIZERS",
+    "PRESETS",
+    "REGRESSION",
+    "REGULARIZERS",
+    "Config",
+    "boundary",
+    "build_model",
+    "epoch_of",
+    "features",
+    "forward",
+    "is_classification",
+    "keras_code",
+    "load_exported",
+    "load_points",
+    "loss_surface",
+    "make_dataset",
+    "neuron_maps",
+    "optimizer_path",
+    "perceptron",
+    "plot_activations",
+    "plot_boundary",
+    "plot_loss_surface",
+    "plot_losses",
+    "plot_network",
+    "plot_perceptron",
+    "predict",
+    "split",
+    "table_to_dataset",
+    "train",
+    "unflatten",
+    "validate",
+    "warmup_jobs",
+    "COMPARISONS",
+    "MAX_ADDED",
+    "add_points",
+    "clean_points",
+    "dump_points",
+    "parse_points",
+    "describe",
+    "parse_hidden",
+    "variant",
+]

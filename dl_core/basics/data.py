@@ -93,10 +93,17 @@ def _bumps(rng: np.random.Generator, n: int, noise: float) -> tuple[np.ndarray, 
     return pts, y + rng.normal(0, noise * 0.5, n)
 
 
-GENERATORS: dict[str, Callable[[np.random.Generator, int, float], tuple[np.ndarray, np.ndarray]]] = {
-    "circles": _circles, "xor": _xor, "spirals": _spirals, "blobs": _blobs, "moons": _moons,
-    "plane": _plane, "bumps": _bumps,
-}  # fmt: skip
+GENERATORS: dict[
+    str, Callable[[np.random.Generator, int, float], tuple[np.ndarray, np.ndarray]]
+] = {
+    "circles": _circles,
+    "xor": _xor,
+    "spirals": _spirals,
+    "blobs": _blobs,
+    "moons": _moons,
+    "plane": _plane,
+    "bumps": _bumps,
+}
 
 
 def make_dataset(
@@ -142,7 +149,9 @@ def add_points(x_train: np.ndarray, y_train: np.ndarray, extra) -> tuple[np.ndar
     )
 
 
-def parse_points(text: str | None, classification: bool = True) -> tuple[tuple[float, float, float], ...]:  # fmt: skip
+def parse_points(
+    text: str | None, classification: bool = True
+) -> tuple[tuple[float, float, float], ...]:
     """Added points from the link: ``"x,y,t;x,y,t"``, cleaned as :func:`clean_points`."""
     return clean_points((part.split(",") for part in (text or "").split(";")), classification)
 
@@ -177,9 +186,14 @@ def features(points: np.ndarray, names: tuple[str, ...] | list[str]) -> np.ndarr
     """
     x, y = points[:, 0], points[:, 1]
     table = {
-        "x": lambda: x, "y": lambda: y, "x²": lambda: x * x, "y²": lambda: y * y,
-        "xy": lambda: x * y, "sin x": lambda: np.sin(np.pi * x), "sin y": lambda: np.sin(np.pi * y),
-    }  # fmt: skip
+        "x": lambda: x,
+        "y": lambda: y,
+        "x²": lambda: x * x,
+        "y²": lambda: y * y,
+        "xy": lambda: x * y,
+        "sin x": lambda: np.sin(np.pi * x),
+        "sin y": lambda: np.sin(np.pi * y),
+    }
     return np.stack([table[f]() for f in names], 1).astype("float32")
 
 
@@ -220,7 +234,8 @@ def table_to_dataset(
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
             raise UploadError(
-                f"Column '{c}' must hold numbers, but row {i + 2} has '{str(frame[c].iloc[i])[:30]}'. "
+                f"Column '{c}' must hold numbers, but row {i + 2} has "
+                f"'{str(frame[c].iloc[i])[:30]}'. "
                 "Please fix that cell or pick another column."
             )
         values = values.astype("float64")
@@ -258,7 +273,8 @@ def table_to_dataset(
         targets = ((t - lo) / (hi - lo) * 2 - 1).astype("float32")
         info |= {"task": "regression", "class_names": [], "target_range": [float(lo), float(hi)]}
         notes.append(
-            f"'{label_col}' has {len(distinct)} values, so this is a regression task (scaled to [-1, 1])."
+            f"'{label_col}' has {len(distinct)} values, so this is a regression task (scaled "
+            "to [-1, 1])."
         )
     else:
         raise UploadError(

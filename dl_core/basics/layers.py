@@ -22,10 +22,14 @@ class PlaneFeatures(keras.layers.Layer):
     def call(self, inputs):
         x, y = inputs[:, 0:1], inputs[:, 1:2]
         table = {
-            "x": lambda: x, "y": lambda: y, "x²": lambda: x * x, "y²": lambda: y * y,
-            "xy": lambda: x * y, "sin x": lambda: ops.sin(math.pi * x),
+            "x": lambda: x,
+            "y": lambda: y,
+            "x²": lambda: x * x,
+            "y²": lambda: y * y,
+            "xy": lambda: x * y,
+            "sin x": lambda: ops.sin(math.pi * x),
             "sin y": lambda: ops.sin(math.pi * y),
-        }  # fmt: skip
+        }
         return ops.concatenate([table[n]() for n in self.names], axis=-1)
 
     def compute_output_shape(self, input_shape):

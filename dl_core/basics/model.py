@@ -26,7 +26,7 @@ from dl_core.basics.data import (
     add_points,
     make_dataset,
     split,
-)  # fmt: skip
+)
 from dl_core.errors import ConfigError, TrainingDiverged
 
 MAX_SNAPSHOTS = 6_000  # weights kept along training (the page's Step granularity)
@@ -43,7 +43,8 @@ def parse_hidden(text: str) -> tuple[int, ...]:
         return tuple(int(p) for p in parts if p)
     except ValueError:
         raise ConfigError(
-            f"'Neurons per hidden layer' must be whole numbers separated by commas, like '6, 4'; got '{text[:40]}'."
+            "'Neurons per hidden layer' must be whole numbers separated by commas, like '6, "
+            f"4'; got '{text[:40]}'."
         ) from None
 
 
@@ -83,10 +84,14 @@ def build_model(cfg: Config, classification: bool = True):
     reg = {"L1": keras.regularizers.L1, "L2": keras.regularizers.L2}.get(cfg.regularization)
     layers = [keras.Input((2,)), PlaneFeatures(cfg.features, name="features")]
     for i, units in enumerate(cfg.hidden):
-        layers.append(keras.layers.Dense(
-            units, activation=cfg.activation, name=f"hidden_{i + 1}",
-            kernel_regularizer=reg(cfg.reg_rate) if reg and cfg.reg_rate else None,
-        ))  # fmt: skip
+        layers.append(
+            keras.layers.Dense(
+                units,
+                activation=cfg.activation,
+                name=f"hidden_{i + 1}",
+                kernel_regularizer=reg(cfg.reg_rate) if reg and cfg.reg_rate else None,
+            )
+        )
         if cfg.dropout:
             layers.append(keras.layers.Dropout(cfg.dropout, seed=cfg.seed + i))
     layers.append(
@@ -182,25 +187,42 @@ def train(cfg: Config, data: bytes | None, report) -> dict:
                 or now > max(10 * start_loss, start_loss + 5)
             ):
                 raise TrainingDiverged(
-                    f"Training diverged in epoch {epoch + 1}: the loss went from {start_loss:.3g} to "
+                    f"Training diverged in epoch {epoch + 1}: the loss went from "
+                    f"{start_loss:.3g} to "
                     f"{now:.3g}. The learning rate ({cfg.learning_rate:g}) is too high for "
                     f"{cfg.optimizer}; try 0.03 or lower."
                 )
 
     model.fit(
-        x_tr, y_tr, batch_size=cfg.batch_size, epochs=cfg.epochs, verbose=0, shuffle=True,
-        callbacks=[Recorder(), report.keras_callback(cfg.epochs, steps_per_epoch, preview=lambda e: snaps[-1])],
-    )  # fmt: skip
+        x_tr,
+        y_tr,
+        batch_size=cfg.batch_size,
+        epochs=cfg.epochs,
+        verbose=0,
+        shuffle=True,
+        callbacks=[
+            Recorder(),
+            report.keras_callback(cfg.epochs, steps_per_epoch, preview=lambda e: snaps[-1]),
+        ],
+    )
     params = np.stack(snaps).astype("float32")
     train_loss = np.array([data_loss(p, x_tr, y_tr) for p in params], "float32")
     test_loss = np.array([data_loss(p, x_te, y_te) for p in params], "float32")
     return {
-        "model": model, "params": params, "steps": np.array(steps, "int32"),
-        "train_loss": train_loss, "test_loss": test_loss,
-        "x_train": x_tr, "y_train": y_tr, "x_test": x_te, "y_test": y_te,
-        "layout": layout, "task": info["task"], "class_names": list(info["class_names"]),
+        "model": model,
+        "params": params,
+        "steps": np.array(steps, "int32"),
+        "train_loss": train_loss,
+        "test_loss": test_loss,
+        "x_train": x_tr,
+        "y_train": y_tr,
+        "x_test": x_te,
+        "y_test": y_te,
+        "layout": layout,
+        "task": info["task"],
+        "class_names": list(info["class_names"]),
         "steps_per_epoch": steps_per_epoch,
-    }  # fmt: skip
+    }
 
 
 def load_exported(data: bytes):

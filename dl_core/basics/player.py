@@ -31,7 +31,9 @@ def decode(text: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
     return out.reshape(shape) if shape else out
 
 
-def keep_snapshots(steps: np.ndarray, steps_per_epoch: int, n_params: int, limit: int = MAX_VALUES) -> np.ndarray:  # fmt: skip
+def keep_snapshots(
+    steps: np.ndarray, steps_per_epoch: int, n_params: int, limit: int = MAX_VALUES
+) -> np.ndarray:
     """Indices of the snapshots to send: all of them when they fit in ``limit`` floats; else
     every epoch's end plus evenly spaced batches in between (first and last always kept)."""
     n = len(steps)
@@ -75,8 +77,15 @@ def _values(x) -> list[float]:
     return np.round(np.asarray(x, "float64"), 5).tolist()
 
 
-def with_view(data: dict, *, start: int = 0, by: str = "epoch", speed: int = 10,
-              playing: bool = False, can_extend: bool = True) -> dict:  # fmt: skip
+def with_view(
+    data: dict,
+    *,
+    start: int = 0,
+    by: str = "epoch",
+    speed: int = 10,
+    playing: bool = False,
+    can_extend: bool = True,
+) -> dict:
     """A player payload with where to start and how to play (values from a link are kept in
     range: the step among the recorded ones, a known step mode and speed)."""
     return data | {
@@ -88,8 +97,18 @@ def with_view(data: dict, *, start: int = 0, by: str = "epoch", speed: int = 10,
     }
 
 
-def payload(res, cfg, job_id: str, *, start: int = 0, by: str = "epoch", speed: int = 10,
-            playing: bool = False, can_extend: bool = True, limit: int = MAX_VALUES) -> dict:  # fmt: skip
+def payload(
+    res,
+    cfg,
+    job_id: str,
+    *,
+    start: int = 0,
+    by: str = "epoch",
+    speed: int = 10,
+    playing: bool = False,
+    can_extend: bool = True,
+    limit: int = MAX_VALUES,
+) -> dict:
     """Everything the player draws, for the job result ``res`` trained with ``cfg``.
 
     Args:
@@ -102,7 +121,14 @@ def payload(res, cfg, job_id: str, *, start: int = 0, by: str = "epoch", speed: 
     params, steps = np.asarray(res["params"]), np.asarray(res["steps"])
     spe = int(res["steps_per_epoch"])
     idx = keep_snapshots(steps, spe, params.shape[1], limit)
-    data = _plane(res["x_train"], res["y_train"], res["x_test"], res["y_test"], res["task"], res["class_names"])  # fmt: skip
+    data = _plane(
+        res["x_train"],
+        res["y_train"],
+        res["x_test"],
+        res["y_test"],
+        res["task"],
+        res["class_names"],
+    )
     data |= {
         "id": job_id,
         "layout": [list(map(int, s)) for s in res["layout"]],

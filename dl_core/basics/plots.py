@@ -19,8 +19,9 @@ CLASS_COLOURS = ("#5E3C99", "#E66101")  # the two ends of viz.DIVERGING (PuOr_r)
 # plotly.js itself does not know the "_r" (reversed) names.
 DIVERGING = plotly.colors.get_colorscale(viz.DIVERGING)
 LUT = np.array(
-    [[*plotly.colors.unlabel_rgb(c), 255] for c in plotly.colors.sample_colorscale(DIVERGING, 256)], "uint8"
-)  # fmt: skip
+    [[*plotly.colors.unlabel_rgb(c), 255] for c in plotly.colors.sample_colorscale(DIVERGING, 256)],
+    "uint8",
+)
 
 
 def _png(rgba: np.ndarray) -> str:
@@ -57,12 +58,13 @@ def _figure(data: list[dict], layout: dict) -> go.Figure:
 def _plane_layout(height: int, title: str = "") -> dict:
     axis = dict(range=list(analysis.EXTENT), showgrid=False, zeroline=False)
     return dict(
-        height=height, title=dict(text=title) if title else None,
+        height=height,
+        title=dict(text=title) if title else None,
         margin=dict(l=10, r=10, t=60 if title else 40, b=10),
         legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0, font=dict(size=11)),
         xaxis=axis | dict(title=dict(text="x"), constrain="domain"),
         yaxis=axis | dict(title=dict(text="y"), scaleanchor="x", constrain="domain"),
-    )  # fmt: skip
+    )
 
 
 def _points(
@@ -73,23 +75,52 @@ def _points(
     if task == "classification":
         return [
             dict(
-                type="scatter", x=x[y == c, 0], y=x[y == c, 1], mode="markers",
+                type="scatter",
+                x=x[y == c, 0],
+                y=x[y == c, 1],
+                mode="markers",
                 name=f"{name}: {viz.plain(class_names[c])}",
-                marker=dict(color=CLASS_COLOURS[c], size=6, symbol=symbol, line=dict(color="white", width=0.8)),
+                marker=dict(
+                    color=CLASS_COLOURS[c],
+                    size=6,
+                    symbol=symbol,
+                    line=dict(color="white", width=0.8),
+                ),
             )
             for c in (0, 1)
-        ]  # fmt: skip
-    return [dict(
-        type="scatter", x=x[:, 0], y=x[:, 1], mode="markers", name=name,
-        marker=dict(color=y, colorscale=DIVERGING, cmin=-1, cmax=1, size=6, symbol=symbol,
-                    line=dict(color="black", width=0.6)),
-    )]  # fmt: skip
+        ]
+    return [
+        dict(
+            type="scatter",
+            x=x[:, 0],
+            y=x[:, 1],
+            mode="markers",
+            name=name,
+            marker=dict(
+                color=y,
+                colorscale=DIVERGING,
+                cmin=-1,
+                cmax=1,
+                size=6,
+                symbol=symbol,
+                line=dict(color="black", width=0.6),
+            ),
+        )
+    ]
 
 
 def plot_boundary(
-    surface: np.ndarray, x_train, y_train, x_test=None, y_test=None, task: str = "classification",
-    class_names=("0", "1"), title: str = "", height: int = 420, show_test: bool = True,
-) -> go.Figure:  # fmt: skip
+    surface: np.ndarray,
+    x_train,
+    y_train,
+    x_test=None,
+    y_test=None,
+    task: str = "classification",
+    class_names=("0", "1"),
+    title: str = "",
+    height: int = 420,
+    show_test: bool = True,
+) -> go.Figure:
     """The network's output over the plane (background) with the data on top.
 
     For classification the colour is P(class 1) and the 0.5 contour is the decision boundary.
@@ -97,15 +128,39 @@ def plot_boundary(
     axis = np.linspace(*analysis.EXTENT, surface.shape[0]).round(3)
     z = np.round(surface, 3)
     lo, hi = (0.0, 1.0) if task == "classification" else (-1.0, 1.0)
-    data = [dict(
-        type="heatmap", x=axis, y=axis, z=z, colorscale=DIVERGING, zmin=lo, zmax=hi, opacity=0.8,
-        colorbar=dict(title=dict(text="P(class 1)" if task == "classification" else "output"), len=0.8, thickness=12),
-        hovertemplate="x %{x:.2f}, y %{y:.2f}: %{z:.2f}<extra></extra>", name="output",
-    )]  # fmt: skip
+    data = [
+        dict(
+            type="heatmap",
+            x=axis,
+            y=axis,
+            z=z,
+            colorscale=DIVERGING,
+            zmin=lo,
+            zmax=hi,
+            opacity=0.8,
+            colorbar=dict(
+                title=dict(text="P(class 1)" if task == "classification" else "output"),
+                len=0.8,
+                thickness=12,
+            ),
+            hovertemplate="x %{x:.2f}, y %{y:.2f}: %{z:.2f}<extra></extra>",
+            name="output",
+        )
+    ]
     if task == "classification":
         xs, ys = decision_line(surface)
-        data.append(dict(type="scatter", x=xs, y=ys, mode="lines", line=dict(color="black", width=2),
-                         hoverinfo="skip", name="boundary", showlegend=False))  # fmt: skip
+        data.append(
+            dict(
+                type="scatter",
+                x=xs,
+                y=ys,
+                mode="lines",
+                line=dict(color="black", width=2),
+                hoverinfo="skip",
+                name="boundary",
+                showlegend=False,
+            )
+        )
     data += _points(x_train, y_train, task, class_names, "train", "circle")
     if show_test and x_test is not None:
         data += _points(x_test, y_test, task, class_names, "test", "x")
@@ -165,11 +220,19 @@ def plot_network(
                 xs += [right, left, None]
                 ys += [ya, yb, None]
     for (pos, level), (xs, ys) in sorted(buckets.items()):
-        data.append(dict(
-            type="scatter", x=xs, y=ys, mode="lines", hoverinfo="skip", showlegend=False,
-            name=f"{'positive' if pos else 'negative'} weights", opacity=0.35 + 0.13 * level,
-            line=dict(color=CLASS_COLOURS[pos], width=0.5 + 1.6 * level),
-        ))  # fmt: skip
+        data.append(
+            dict(
+                type="scatter",
+                x=xs,
+                y=ys,
+                mode="lines",
+                hoverinfo="skip",
+                showlegend=False,
+                name=f"{'positive' if pos else 'negative'} weights",
+                opacity=0.35 + 0.13 * level,
+                line=dict(color=CLASS_COLOURS[pos], width=0.5 + 1.6 * level),
+            )
+        )
     notes = [
         dict(x=x0 - 2, y=yc, text=name, showarrow=False, xanchor="right", font=dict(size=12))
         for (x0, _, yc), name in zip(centres[0], feature_names, strict=False)
@@ -187,38 +250,59 @@ def plot_network(
         for col, text in enumerate(labels)
     ]
     layout = dict(
-        height=height, margin=dict(l=5, r=5, t=25, b=5), plot_bgcolor="white", annotations=notes,
+        height=height,
+        margin=dict(l=5, r=5, t=25, b=5),
+        plot_bgcolor="white",
+        annotations=notes,
         xaxis=dict(visible=False, range=[-2.2 * r, width + 2]),
         yaxis=dict(visible=False, autorange="reversed", scaleanchor="x"),
-    )  # fmt: skip
+    )
     return _figure(data, layout)
 
 
 def plot_losses(
-    epochs, curves: Mapping[str, np.ndarray], current: float | None = None, height: int = 260,
+    epochs,
+    curves: Mapping[str, np.ndarray],
+    current: float | None = None,
+    height: int = 260,
     dash: Mapping[str, str] | None = None,
-) -> go.Figure:  # fmt: skip
+) -> go.Figure:
     """Loss curves against epochs (fractions for batches), a dotted line at the shown step.
 
     ``epochs`` is one array for all curves or a mapping with one array per curve.
     """
     data = [
         dict(
-            type="scatter", x=epochs[name] if isinstance(epochs, Mapping) else epochs, y=values,
-            mode="lines", name=name,
+            type="scatter",
+            x=epochs[name] if isinstance(epochs, Mapping) else epochs,
+            y=values,
+            mode="lines",
+            name=name,
             line=dict(color=viz.CATEGORICAL[i % len(viz.CATEGORICAL)], dash=(dash or {}).get(name)),
         )
         for i, (name, values) in enumerate(curves.items())
-    ]  # fmt: skip
+    ]
     shapes = []
     if current is not None:
-        shapes.append(dict(type="line", x0=current, x1=current, y0=0, y1=1, yref="paper",
-                           line=dict(color="grey", dash="dot")))  # fmt: skip
+        shapes.append(
+            dict(
+                type="line",
+                x0=current,
+                x1=current,
+                y0=0,
+                y1=1,
+                yref="paper",
+                line=dict(color="grey", dash="dot"),
+            )
+        )
     layout = dict(
-        height=height, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=-0.35),
-        xaxis=dict(title=dict(text="epoch")), yaxis=dict(title=dict(text="loss"), rangemode="tozero"),
+        height=height,
+        margin=dict(l=10, r=10, t=10, b=10),
+        legend=dict(orientation="h", y=-0.35),
+        xaxis=dict(title=dict(text="epoch")),
+        yaxis=dict(title=dict(text="loss"), rangemode="tozero"),
         shapes=shapes,
-    )  # fmt: skip
+    )
     return _figure(data, layout)
 
 
@@ -260,11 +344,27 @@ def plot_perceptron(cases: Mapping[str, tuple], height: int = 320) -> go.Figure:
     for col, (pts, labels, w, b, _) in enumerate(cases.values(), start=1):
         for c in (0, 1):
             m = labels == c
-            fig.add_scatter(x=pts[m, 0], y=pts[m, 1], mode="markers", marker=dict(color=CLASS_COLOURS[c], size=5),
-                            name=f"class {c}", showlegend=col == 1, row=1, col=col)  # fmt: skip
+            fig.add_scatter(
+                x=pts[m, 0],
+                y=pts[m, 1],
+                mode="markers",
+                marker=dict(color=CLASS_COLOURS[c], size=5),
+                name=f"class {c}",
+                showlegend=col == 1,
+                row=1,
+                col=col,
+            )
         if abs(w[1]) > 1e-9:
-            fig.add_scatter(x=line, y=-(w[0] * line + b) / w[1], mode="lines", line=dict(color="black", width=2),
-                            name="perceptron line", showlegend=col == 1, row=1, col=col)  # fmt: skip
+            fig.add_scatter(
+                x=line,
+                y=-(w[0] * line + b) / w[1],
+                mode="lines",
+                line=dict(color="black", width=2),
+                name="perceptron line",
+                showlegend=col == 1,
+                row=1,
+                col=col,
+            )
     fig.update_xaxes(range=analysis.EXTENT)
     fig.update_yaxes(range=analysis.EXTENT)
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10))
@@ -275,18 +375,36 @@ def plot_loss_surface(
     axis: np.ndarray, losses: np.ndarray, paths: Mapping[str, np.ndarray], height: int = 420
 ) -> go.Figure:
     """Contours of a 2-parameter loss with each optimizer's path from the same start."""
-    fig = go.Figure(go.Contour(
-        x=axis, y=axis, z=np.log10(losses), colorscale=viz.SEQUENTIAL, ncontours=25,
-        colorbar=dict(title="log₁₀ loss", thickness=12), hovertemplate="w1 %{x:.1f}, w2 %{y:.1f}<extra></extra>",
-    ))  # fmt: skip
+    fig = go.Figure(
+        go.Contour(
+            x=axis,
+            y=axis,
+            z=np.log10(losses),
+            colorscale=viz.SEQUENTIAL,
+            ncontours=25,
+            colorbar=dict(title="log₁₀ loss", thickness=12),
+            hovertemplate="w1 %{x:.1f}, w2 %{y:.1f}<extra></extra>",
+        )
+    )
     for i, (name, path) in enumerate(paths.items()):
         colour = viz.CATEGORICAL[(i + 1) % len(viz.CATEGORICAL)]
-        fig.add_scatter(x=path[:, 0], y=path[:, 1], mode="lines+markers", name=name,
-                        line=dict(color=colour, width=2), marker=dict(size=4))  # fmt: skip
+        fig.add_scatter(
+            x=path[:, 0],
+            y=path[:, 1],
+            mode="lines+markers",
+            name=name,
+            line=dict(color=colour, width=2),
+            marker=dict(size=4),
+        )
     start = next(iter(paths.values()))[0] if paths else None
     if start is not None:
-        fig.add_scatter(x=[start[0]], y=[start[1]], mode="markers", name="start",
-                        marker=dict(color="white", size=12, symbol="star", line=dict(color="black", width=1)))  # fmt: skip
+        fig.add_scatter(
+            x=[start[0]],
+            y=[start[1]],
+            mode="markers",
+            name="start",
+            marker=dict(color="white", size=12, symbol="star", line=dict(color="black", width=1)),
+        )
     fig.update_xaxes(title="w1", range=[axis[0], axis[-1]], constrain="domain")
     fig.update_yaxes(title="w2", range=[axis[0], axis[-1]], scaleanchor="x")
     fig.update_layout(
@@ -316,20 +434,33 @@ def step_figures(res, cfg, index: int, height: int = 400) -> dict:
     epochs = analysis.epoch_of(steps, res["steps_per_epoch"])
     stats = {"epoch": float(epochs[index]), "batch": int(steps[index])}
     stats |= analysis.summary(
-        analysis.predict(*args[:2], x_tr, *args[2:]), y_tr, analysis.predict(*args[:2], x_te, *args[2:]),
-        y_te, cfg.loss, cls,
-    )  # fmt: skip
+        analysis.predict(*args[:2], x_tr, *args[2:]),
+        y_tr,
+        analysis.predict(*args[:2], x_te, *args[2:]),
+        y_te,
+        cfg.loss,
+        cls,
+    )
     losses = plot_losses(
-        epochs[: index + 1], {"train loss": res["train_loss"][: index + 1], "test loss": res["test_loss"][: index + 1]},
-        current=float(epochs[index]), height=240,
-    )  # fmt: skip
+        epochs[: index + 1],
+        {"train loss": res["train_loss"][: index + 1], "test loss": res["test_loss"][: index + 1]},
+        current=float(epochs[index]),
+        height=240,
+    )
     losses.update_xaxes(range=[0, float(epochs[-1])])
     return {
-        "boundary": plot_boundary(analysis.boundary(*args), x_tr, y_tr, x_te, y_te, res["task"], names, height=height),
-        "network": plot_network(analysis.neuron_maps(*args), analysis.unflatten(flat, layout), cfg.features, height=height),
+        "boundary": plot_boundary(
+            analysis.boundary(*args), x_tr, y_tr, x_te, y_te, res["task"], names, height=height
+        ),
+        "network": plot_network(
+            analysis.neuron_maps(*args),
+            analysis.unflatten(flat, layout),
+            cfg.features,
+            height=height,
+        ),
         "losses": losses,
         "stats": stats,
-    }  # fmt: skip
+    }
 
 
 def plot_compare(runs: Mapping[str, Mapping], height: int = 300) -> go.Figure:

@@ -182,8 +182,14 @@ def explain_shape(shape: tuple[int, int], k: int, stride: int, padding: str, poo
     if padding == "same":
         rule = f"'same' padding keeps ⌈n / stride⌉ = ⌈{w} / {stride}⌉ × ⌈{h} / {stride}⌉"
     else:
-        rule = f"'valid' padding gives ⌊(n − k) / stride⌋ + 1 = ⌊({w} − {k}) / {stride}⌋ + 1 × ⌊({h} − {k}) / {stride}⌋ + 1"
+        rule = (
+            f"'valid' padding gives ⌊(n − k) / stride⌋ + 1 = ⌊({w} "
+            f"− {k}) / {stride}⌋ + 1 × ⌊({h} − {k}) / {stride}⌋ + 1"
+        )
     text = f"Input {w}×{h}, kernel {k}×{k}, stride {stride}: {rule} = **{ow}×{oh}**."
     if pool_size > 1:
-        text += f" Pooling {pool_size}×{pool_size} then keeps one value per block: **{ow // pool_size}×{oh // pool_size}**."
+        text += (
+            f" Pooling {pool_size}×{pool_size} then keeps one value "
+            f"per block: **{ow // pool_size}×{oh // pool_size}**."
+        )
     return text

@@ -1,4 +1,5 @@
-"""Looking inside a CNN: layers, filters, feature maps, Grad-CAM, SmoothGrad, activation maximisation.
+"""Looking inside a CNN: layers, filters, feature maps, Grad-CAM, SmoothGrad, activation
+maximisation.
 
 Every function takes a Keras model and NumPy arrays and returns NumPy arrays. They work on
 any Keras CNN, **including one that wraps another model as a layer** (a transfer-learning

@@ -19,8 +19,11 @@ from dl_core.errors import UploadError
 
 CONV_TYPES = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.SeparableConv2D)
 _FOLLOWERS = (  # layers that finish a conv block: Grad-CAM uses the block's output
-    keras.layers.BatchNormalization, keras.layers.ReLU, keras.layers.Activation, keras.layers.Add,
-)  # fmt: skip
+    keras.layers.BatchNormalization,
+    keras.layers.ReLU,
+    keras.layers.Activation,
+    keras.layers.Add,
+)
 
 
 # -- finding layers, nested models included ------------------------------------------------------
@@ -121,7 +124,7 @@ def filters(model: keras.Model, layer_name: str) -> np.ndarray:
     return _numpy(kernel).astype(np.float32)
 
 
-# -- inputs for models other than the ImageNet ports ------------------------------------------------
+# -- inputs for models other than the ImageNet ports -----------------------------------------
 def model_input(model: keras.Model, image: np.ndarray) -> np.ndarray:
     """An RGB uint8 image as a ``(1, H, W, C)`` batch for ``model``: resized to its input
     size, greyscale when it takes one channel, pixels scaled to [0, 1] (the convention of

@@ -71,9 +71,15 @@ def build_model(cfg: Config, input_shape: tuple[int, int, int], num_classes: int
     model.add(keras.Input(input_shape, name="image"))
     for b in range(cfg.blocks):
         model.add(
-            layers.Conv2D(cfg.filters * 2**b, cfg.kernel_size, padding="same", activation="relu",
-                          kernel_regularizer=reg, name=f"conv{b + 1}")
-        )  # fmt: skip
+            layers.Conv2D(
+                cfg.filters * 2**b,
+                cfg.kernel_size,
+                padding="same",
+                activation="relu",
+                kernel_regularizer=reg,
+                name=f"conv{b + 1}",
+            )
+        )
         if cfg.pooling == "max":
             model.add(layers.MaxPooling2D(2, name=f"pool{b + 1}"))
         elif cfg.pooling == "avg":
@@ -120,9 +126,14 @@ def train(cfg: Config, data: bytes | None, report) -> dict[str, Any]:
     steps = math.ceil(len(x_tr) / cfg.batch_size)
     t0 = time.perf_counter()
     hist = model.fit(
-        x_tr, y_tr, validation_data=(x_te, y_te), epochs=cfg.epochs, batch_size=cfg.batch_size,
-        verbose=0, callbacks=[report.keras_callback(cfg.epochs, steps)],
-    )  # fmt: skip
+        x_tr,
+        y_tr,
+        validation_data=(x_te, y_te),
+        epochs=cfg.epochs,
+        batch_size=cfg.batch_size,
+        verbose=0,
+        callbacks=[report.keras_callback(cfg.epochs, steps)],
+    )
     fit_seconds = time.perf_counter() - t0
     history = {k: [float(v) for v in vs] for k, vs in hist.history.items()}
     if not np.all(np.isfinite(history["loss"])):

@@ -24,11 +24,17 @@ def _heat(
     if mid is not None and not text:  # signed maps: a symmetric range that ignores outliers
         lim = float(np.percentile(np.abs(z), 99.5)) or 1.0
     return go.Heatmap(
-        z=z, colorscale=scale, zmid=None if lim else mid, showscale=False, name=name,
-        zmin=-lim if lim else None, zmax=lim if lim else None,
-        text=np.round(z, 2) if text else None, texttemplate="%{text}" if text else None,
+        z=z,
+        colorscale=scale,
+        zmid=None if lim else mid,
+        showscale=False,
+        name=name,
+        zmin=-lim if lim else None,
+        zmax=lim if lim else None,
+        text=np.round(z, 2) if text else None,
+        texttemplate="%{text}" if text else None,
         hovertemplate=f"{name} row %{{y}}, col %{{x}}: %{{z:.3g}}<extra></extra>",
-    )  # fmt: skip
+    )
 
 
 def plot_convolution(
@@ -47,9 +53,12 @@ def plot_convolution(
     widths = [float(a.shape[1]) for _, a in panels]
     widths[1] = max(widths[0], widths[2]) * 0.35  # keep the kernel readable
     fig = make_subplots(
-        rows=1, cols=len(panels), column_widths=widths, horizontal_spacing=0.03,
+        rows=1,
+        cols=len(panels),
+        column_widths=widths,
+        horizontal_spacing=0.03,
         subplot_titles=[f"{t} {a.shape[1]}×{a.shape[0]}" for t, a in panels],
-    )  # fmt: skip
+    )
     fig.add_trace(_heat(grey, "gray", name="input"), 1, 1)
     fig.add_trace(_heat(kernel, viz.DIVERGING, 0.0, text=kernel.shape[0] <= 5, name="kernel"), 1, 2)
     fig.add_trace(_heat(out, viz.DIVERGING, 0.0, name="output"), 1, 3)
@@ -62,8 +71,12 @@ def plot_convolution(
     fig.add_shape(**box, x0=j - 0.5, x1=j + 0.5, y0=i - 0.5, y1=i + 0.5, row=1, col=3)
     for col, (_, a) in enumerate(panels, start=1):
         fig.update_xaxes(range=[-0.5, a.shape[1] - 0.5], row=1, col=col)
-        fig.update_yaxes(range=[a.shape[0] - 0.5, -0.5], scaleanchor=f"x{'' if col == 1 else col}",
-                         row=1, col=col)  # fmt: skip
+        fig.update_yaxes(
+            range=[a.shape[0] - 0.5, -0.5],
+            scaleanchor=f"x{'' if col == 1 else col}",
+            row=1,
+            col=col,
+        )
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
     fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False)
     fig.update_annotations(font_size=12)
@@ -90,26 +103,51 @@ def plot_filters(kernel: np.ndarray, max_filters: int = 32, max_channels: int = 
     k = np.asarray(kernel, dtype=np.float32)
     kh, kw, cin, cout = k.shape
     if kh == 1 and kw == 1:
-        return viz.heatmap(k[0, 0, :64, :64].T, title="1×1 filters: weight of each input channel (columns) in each filter (rows)",
-                           colorscale=viz.DIVERGING, zmid=0.0, height=360)  # fmt: skip
+        return viz.heatmap(
+            k[0, 0, :64, :64].T,
+            title="1×1 filters: weight of each input channel (columns) in each filter (rows)",
+            colorscale=viz.DIVERGING,
+            zmid=0.0,
+            height=360,
+        )
     if cin == 3 and cout > 1:
         n = min(cout, max_filters)
         lim = np.abs(k).max(axis=(0, 1, 2), keepdims=True) + 1e-12
         patches = [(k[..., f] / lim[..., f] + 1) / 2 for f in range(n)]  # weights -> [0, 1] colours
-        return viz.image_grid(patches, titles=[f"#{f}" for f in range(n)], cols=16, cell=60,
-                              title="Colour filters (grey = 0, bright = positive weight per colour)")  # fmt: skip
+        return viz.image_grid(
+            patches,
+            titles=[f"#{f}" for f in range(n)],
+            cols=16,
+            cell=60,
+            title="Colour filters (grey = 0, bright = positive weight per colour)",
+        )
     if cout == 1:  # depthwise: one kernel per channel
         k = np.moveaxis(k, 2, 3)  # (kh, kw, 1, channels)
         cin, cout = 1, k.shape[-1]
     rows, cols = min(cout, max_filters // 2 or 1), min(cin, max_channels)
     lim = float(np.abs(k).max()) or 1.0
-    fig = make_subplots(rows=rows, cols=cols, horizontal_spacing=0.01, vertical_spacing=0.01,
-                        row_titles=[f"#{f}" for f in range(rows)],
-                        column_titles=[f"in {c}" for c in range(cols)] if cols > 1 else None)  # fmt: skip
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        horizontal_spacing=0.01,
+        vertical_spacing=0.01,
+        row_titles=[f"#{f}" for f in range(rows)],
+        column_titles=[f"in {c}" for c in range(cols)] if cols > 1 else None,
+    )
     for f in range(rows):
         for c in range(cols):
-            fig.add_trace(go.Heatmap(z=k[:, :, c, f], colorscale=viz.DIVERGING, zmin=-lim, zmax=lim, showscale=False,
-                                     hovertemplate=f"filter {f}, in {c}: %{{z:.3g}}<extra></extra>"), f + 1, c + 1)  # fmt: skip
+            fig.add_trace(
+                go.Heatmap(
+                    z=k[:, :, c, f],
+                    colorscale=viz.DIVERGING,
+                    zmin=-lim,
+                    zmax=lim,
+                    showscale=False,
+                    hovertemplate=f"filter {f}, in {c}: %{{z:.3g}}<extra></extra>",
+                ),
+                f + 1,
+                c + 1,
+            )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, autorange="reversed")
     return viz._layout(fig, None, 40 + 44 * rows)
@@ -134,8 +172,15 @@ def plot_feature_maps(maps: np.ndarray, k: int = 16, cols: int = 8) -> go.Figure
 
     order = top_channels(maps, k)
     titles = [f"ch {c} · {maps[..., c].mean():.2f}" for c in order]
-    return _titled(viz.image_grid([maps[..., c] for c in order], titles=titles, cols=cols,
-                                  colorscale=viz.SEQUENTIAL, cell=90))  # fmt: skip
+    return _titled(
+        viz.image_grid(
+            [maps[..., c] for c in order],
+            titles=titles,
+            cols=cols,
+            colorscale=viz.SEQUENTIAL,
+            cell=90,
+        )
+    )
 
 
 def plot_architecture(table: Sequence[dict[str, Any]], highlight: str | None = None) -> go.Figure:
@@ -146,11 +191,26 @@ def plot_architecture(table: Sequence[dict[str, Any]], highlight: str | None = N
     info = [[viz.plain(r["name"]), r["type"], "×".join(str(v) for v in r["shape"])] for r in rows]
     hover = "%{customdata[0]} (%{customdata[1]})<br>output %{customdata[2]}<extra></extra>"
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_bar(x=x, y=[r["shape"][2] for r in rows], name="channels", customdata=info,
-                hovertemplate=hover, marker_color=viz.CATEGORICAL[5], secondary_y=True)  # fmt: skip
-    fig.add_scatter(x=x, y=[r["shape"][0] for r in rows], name="side (pixels)", mode="lines",
-                    customdata=info, hovertemplate=hover, line=dict(color=viz.CATEGORICAL[0], width=3),
-                    line_shape="hv", secondary_y=False)  # fmt: skip
+    fig.add_bar(
+        x=x,
+        y=[r["shape"][2] for r in rows],
+        name="channels",
+        customdata=info,
+        hovertemplate=hover,
+        marker_color=viz.CATEGORICAL[5],
+        secondary_y=True,
+    )
+    fig.add_scatter(
+        x=x,
+        y=[r["shape"][0] for r in rows],
+        name="side (pixels)",
+        mode="lines",
+        customdata=info,
+        hovertemplate=hover,
+        line=dict(color=viz.CATEGORICAL[0], width=3),
+        line_shape="hv",
+        secondary_y=False,
+    )
     names = [r["name"] for r in rows]
     if highlight in names:
         fig.add_vline(
@@ -160,8 +220,14 @@ def plot_architecture(table: Sequence[dict[str, Any]], highlight: str | None = N
     fig.update_yaxes(title="output side (pixels)", rangemode="tozero", secondary_y=False)
     most = max([r["shape"][2] for r in rows] or [1])
     ticks = [v for v in (1, 4, 16, 64, 256, 1024, 4096) if v <= most * 2]
-    fig.update_yaxes(title="channels", type="log", tickvals=ticks, showgrid=False,
-                     range=[0, np.log10(most * 1.2)], secondary_y=True)  # fmt: skip
+    fig.update_yaxes(
+        title="channels",
+        type="log",
+        tickvals=ticks,
+        showgrid=False,
+        range=[0, np.log10(most * 1.2)],
+        secondary_y=True,
+    )
     fig.update_layout(legend=dict(orientation="h", y=1.15), bargap=0.1)
     return viz._layout(fig, None, 280)
 
@@ -230,8 +296,18 @@ def plot_filters_before_after(before: np.ndarray, after: np.ndarray, n: int = 8)
     for f in range(n):
         lim = float(max(np.abs(b[..., f]).max(), np.abs(a[..., f]).max())) or 1.0
         for r, z in ((1, b[..., f]), (2, a[..., f])):
-            fig.add_trace(go.Heatmap(z=z, colorscale=viz.DIVERGING, zmin=-lim, zmax=lim, showscale=False,
-                                     hovertemplate=f"filter {f}: %{{z:.3g}}<extra></extra>"), r, f + 1)  # fmt: skip
+            fig.add_trace(
+                go.Heatmap(
+                    z=z,
+                    colorscale=viz.DIVERGING,
+                    zmin=-lim,
+                    zmax=lim,
+                    showscale=False,
+                    hovertemplate=f"filter {f}: %{{z:.3g}}<extra></extra>",
+                ),
+                r,
+                f + 1,
+            )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, autorange="reversed")
     return viz._layout(fig, None, 220)

@@ -81,9 +81,12 @@ def detection_table(dets: Detections, names: list[str] | tuple[str, ...]) -> Any
         {
             "class": [names[int(c)] for c in dets.classes[order]],
             "score": np.round(dets.scores[order], 3),
-            "x1": b[:, 0], "y1": b[:, 1], "x2": b[:, 2], "y2": b[:, 3],
+            "x1": b[:, 0],
+            "y1": b[:, 1],
+            "x2": b[:, 2],
+            "y2": b[:, 3],
         }
-    )  # fmt: skip
+    )
 
 
 def candidates(boxes: np.ndarray, scores: np.ndarray, min_score: float = 0.05) -> Detections:
@@ -152,25 +155,31 @@ def detect(model: Any, image: np.ndarray, min_score: float = 0.05) -> Detections
 
 
 def predict_scenes(
-    model: Any, images: np.ndarray, min_score: float = 0.05, iou_threshold: float = 0.5,
+    model: Any,
+    images: np.ndarray,
+    min_score: float = 0.05,
+    iou_threshold: float = 0.5,
     max_detections: int = 20,
-) -> list[Detections]:  # fmt: skip
+) -> list[Detections]:
     """Final detections on square scenes of the model's size (for mAP and previews)."""
     from dl_core.detection import yolo
 
     boxes, scores = yolo.raw_predictions(model, images)
     out = []
     for b, s in zip(boxes, scores, strict=True):
-        filtered, res = postprocess(candidates(b, s, min_score), min_score, iou_threshold,
-                                    None, max_detections)  # fmt: skip
+        filtered, res = postprocess(
+            candidates(b, s, min_score), min_score, iou_threshold, None, max_detections
+        )
         out.append(filtered.take(res.keep))
     return out
 
 
 def evaluate(
-    dets: list[Detections], gt_boxes: np.ndarray, gt_classes: np.ndarray,
+    dets: list[Detections],
+    gt_boxes: np.ndarray,
+    gt_classes: np.ndarray,
     thresholds: tuple[float, ...] = (0.5,),
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """mAP of detections against padded ground truth (see :func:`boxes.mean_average_precision`)."""
     preds = [(d.boxes, d.scores, d.classes) for d in dets]
     truth = [unpad(b, c) for b, c in zip(gt_boxes, gt_classes, strict=True)]

@@ -29,12 +29,18 @@ class Config:
 
 PRESETS = {
     "tiny": Config(
-        image_size=64, n_train=8, n_val=8, max_objects=2, width=8, epochs=2, batch_size=8,
+        image_size=64,
+        n_train=8,
+        n_val=8,
+        max_objects=2,
+        width=8,
+        epochs=2,
+        batch_size=8,
         eager=True,
     ),
     "default": Config(n_train=640, epochs=3),
     "longer": Config(n_train=2000, epochs=10),
-}  # fmt: skip
+}
 
 
 def validate(cfg: Config) -> list[str]:

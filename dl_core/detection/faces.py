@@ -6,8 +6,8 @@ pyramid, R-Net refines them, O-Net scores them and adds five landmarks (eyes, no
 corners). Its weights ship inside the wheel; it runs on TensorFlow, so it is imported here
 only, on first use.
 
-:func:`face_candidates` asks O-Net for its boxes *without* MTCNN's later NMS steps (IoU threshold 1),
-so the page can run our own :func:`dl_core.detection.boxes.nms` on real candidates.
+:func:`face_candidates` asks O-Net for its boxes *without* MTCNN's later NMS steps (IoU
+threshold 1), so the page can run our own :func:`dl_core.detection.boxes.nms` on real candidates.
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ def face_model():
 
 
 def face_candidates(image: np.ndarray, min_score: float = 0.5) -> Faces:
-    """MTCNN's final-stage face boxes before its cross-scale and later NMS steps, with scores >= ``min_score``.
+    """MTCNN's final-stage face boxes before its cross-scale and later NMS steps, with scores
+    >= ``min_score``.
 
     Args:
         image: (H, W, 3) RGB uint8.

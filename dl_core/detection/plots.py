@@ -40,15 +40,31 @@ def draw_boxes(
     return out
 
 
-def _box_trace(box, colour: str, text: str, dash: str = "solid", width: float = 2.5,
-               name: str = "", legend: bool = False, opacity: float = 1.0) -> go.Scatter:  # fmt: skip
+def _box_trace(
+    box,
+    colour: str,
+    text: str,
+    dash: str = "solid",
+    width: float = 2.5,
+    name: str = "",
+    legend: bool = False,
+    opacity: float = 1.0,
+) -> go.Scatter:
     x1, y1, x2, y2 = (float(v) for v in box)
     return go.Scatter(
-        x=[x1, x2, x2, x1, x1], y=[y1, y1, y2, y2, y1], mode="lines", fill="toself",
-        fillcolor="rgba(0,0,0,0)", line=dict(color=colour, width=width, dash=dash),
-        hoveron="fills+points", hoverinfo="text", text=text, name=name or text,
-        showlegend=legend, opacity=opacity,
-    )  # fmt: skip
+        x=[x1, x2, x2, x1, x1],
+        y=[y1, y1, y2, y2, y1],
+        mode="lines",
+        fill="toself",
+        fillcolor="rgba(0,0,0,0)",
+        line=dict(color=colour, width=width, dash=dash),
+        hoveron="fills+points",
+        hoverinfo="text",
+        text=text,
+        name=name or text,
+        showlegend=legend,
+        opacity=opacity,
+    )
 
 
 def _image_figure(image: np.ndarray, height: int | None) -> go.Figure:
@@ -67,10 +83,14 @@ def _image_figure(image: np.ndarray, height: int | None) -> go.Figure:
 
 
 def plot_detections(
-    image: np.ndarray, dets: Any, names: Sequence[str], title: str | None = None,
-    landmarks: np.ndarray | None = None, truth: tuple[np.ndarray, np.ndarray] | None = None,
+    image: np.ndarray,
+    dets: Any,
+    names: Sequence[str],
+    title: str | None = None,
+    landmarks: np.ndarray | None = None,
+    truth: tuple[np.ndarray, np.ndarray] | None = None,
     height: int | None = None,
-) -> go.Figure:  # fmt: skip
+) -> go.Figure:
     """Boxes with labels and scores over an image; hover a box for its class and score.
 
     Args:
@@ -92,23 +112,36 @@ def plot_detections(
         fig.add_trace(_box_trace(box, _colour(c), label, name=names[c], legend=c not in seen))
         seen.add(c)
         fig.add_annotation(
-            x=float(box[0]), y=float(box[1]), text=label, showarrow=False, xanchor="left",
-            yanchor="bottom", font=dict(color="white", size=11), bgcolor=_colour(c),
-        )  # fmt: skip
+            x=float(box[0]),
+            y=float(box[1]),
+            text=label,
+            showarrow=False,
+            xanchor="left",
+            yanchor="bottom",
+            font=dict(color="white", size=11),
+            bgcolor=_colour(c),
+        )
     if landmarks is not None and len(landmarks):
         pts = np.asarray(landmarks).reshape(-1, 2)
         fig.add_scatter(
-            x=pts[:, 0], y=pts[:, 1], mode="markers", name="landmarks",
+            x=pts[:, 0],
+            y=pts[:, 1],
+            mode="markers",
+            name="landmarks",
             marker=dict(color=viz.CATEGORICAL[1], size=7, line=dict(color="black", width=1)),
-        )  # fmt: skip
+        )
     fig.update_layout(title=title or None)
     return fig
 
 
 def plot_nms(
-    image: np.ndarray, cands: Any, result: NMSResult, names: Sequence[str], step: int | None = None,
+    image: np.ndarray,
+    cands: Any,
+    result: NMSResult,
+    names: Sequence[str],
+    step: int | None = None,
     height: int | None = None,
-) -> go.Figure:  # fmt: skip
+) -> go.Figure:
     """Greedy NMS after ``step`` decisions (all of them when None).
 
     Kept boxes are solid in their class colour; suppressed boxes are grey and dashed, with a
@@ -126,20 +159,34 @@ def plot_nms(
         label = f"{names[int(cands.classes[i])]} {cands.scores[i]:.2f}"
         by = int(result.suppressed_by[i])
         if i in done:
-            fig.add_trace(_box_trace(boxes[i], _colour(cands.classes[i]), f"kept: {label}",
-                                     width=4.5 if i == current else 2.5))  # fmt: skip
+            fig.add_trace(
+                _box_trace(
+                    boxes[i],
+                    _colour(cands.classes[i]),
+                    f"kept: {label}",
+                    width=4.5 if i == current else 2.5,
+                )
+            )
         elif by >= 0 and by in done:
             text = f"suppressed: {label}, IoU {result.suppress_iou[i]:.2f} with box #{by}"
             fig.add_trace(_box_trace(boxes[i], SUPPRESSED, text, dash="dash", width=1.5))
             a, b = boxes[i], boxes[by]
             fig.add_scatter(
-                x=[(a[0] + a[2]) / 2, (b[0] + b[2]) / 2], y=[(a[1] + a[3]) / 2, (b[1] + b[3]) / 2],
-                mode="lines+markers", line=dict(color=SUPPRESSED, width=1), showlegend=False,
-                hoverinfo="text", text=text, marker=dict(size=[4, 8], color=SUPPRESSED),
-            )  # fmt: skip
+                x=[(a[0] + a[2]) / 2, (b[0] + b[2]) / 2],
+                y=[(a[1] + a[3]) / 2, (b[1] + b[3]) / 2],
+                mode="lines+markers",
+                line=dict(color=SUPPRESSED, width=1),
+                showlegend=False,
+                hoverinfo="text",
+                text=text,
+                marker=dict(size=[4, 8], color=SUPPRESSED),
+            )
         else:
-            fig.add_trace(_box_trace(boxes[i], _colour(cands.classes[i]), f"waiting: {label}",
-                                     width=1, opacity=0.45))  # fmt: skip
+            fig.add_trace(
+                _box_trace(
+                    boxes[i], _colour(cands.classes[i]), f"waiting: {label}", width=1, opacity=0.45
+                )
+            )
     if len(boxes):  # zoom onto the candidates: overlapping boxes are hard to see on a big photo
         h, w = np.asarray(image).shape[:2]
         lo, hi = boxes[:, :2].min(0), boxes[:, 2:].max(0)
@@ -165,20 +212,31 @@ def plot_iou(a: Sequence[float], b: Sequence[float], value: float) -> go.Figure:
     x2, y2 = min(a[2], b[2]), min(a[3], b[3])
     if x2 > x1 and y2 > y1:
         fig.add_scatter(
-            x=[x1, x2, x2, x1, x1], y=[y1, y1, y2, y2, y1], fill="toself", mode="lines",
-            fillcolor="rgba(0,158,115,0.45)", line=dict(width=0), name="intersection",
-        )  # fmt: skip
+            x=[x1, x2, x2, x1, x1],
+            y=[y1, y1, y2, y2, y1],
+            fill="toself",
+            mode="lines",
+            fillcolor="rgba(0,158,115,0.45)",
+            line=dict(width=0),
+            name="intersection",
+        )
     pad = 0.1 * max(a[2] - a[0], a[3] - a[1], b[2] - b[0], b[3] - b[1])
     fig.update_xaxes(range=[min(a[0], b[0]) - pad, max(a[2], b[2]) + pad], visible=False)
-    fig.update_yaxes(range=[max(a[3], b[3]) + pad, min(a[1], b[1]) - pad], visible=False,
-                     scaleanchor="x")  # fmt: skip
-    fig.update_layout(title=f"IoU = {value:.2f}", height=260, margin=dict(l=0, r=0, t=30, b=0),
-                      legend=dict(orientation="h", y=-0.02))  # fmt: skip
+    fig.update_yaxes(
+        range=[max(a[3], b[3]) + pad, min(a[1], b[1]) - pad], visible=False, scaleanchor="x"
+    )
+    fig.update_layout(
+        title=f"IoU = {value:.2f}",
+        height=260,
+        margin=dict(l=0, r=0, t=30, b=0),
+        legend=dict(orientation="h", y=-0.02),
+    )
     return fig
 
 
-def plot_scenes(images: np.ndarray, boxes: np.ndarray, classes: np.ndarray,
-                names: Sequence[str], cols: int = 4) -> go.Figure:  # fmt: skip
+def plot_scenes(
+    images: np.ndarray, boxes: np.ndarray, classes: np.ndarray, names: Sequence[str], cols: int = 4
+) -> go.Figure:
     """A grid of generated scenes with their exact boxes burnt in."""
     from dl_core.detection.scenes import unpad
 
@@ -198,8 +256,9 @@ class _Boxes:
         self.scores = np.ones(len(classes))
 
 
-def plot_anchor_points(image: np.ndarray, box: Sequence[float], stride: int = 16,
-                       point: Sequence[float] | None = None) -> go.Figure:  # fmt: skip
+def plot_anchor_points(
+    image: np.ndarray, box: Sequence[float], stride: int = 16, point: Sequence[float] | None = None
+) -> go.Figure:
     """YOLOv8's anchor points at one stride over an image; those inside ``box`` highlighted,
     and the four distances (left, top, right, bottom) one point predicts to the box edges."""
     fig = _image_figure(image, 420)
@@ -208,24 +267,55 @@ def plot_anchor_points(image: np.ndarray, box: Sequence[float], stride: int = 16
     xs, ys = xs.ravel(), ys.ravel()
     x1, y1, x2, y2 = box
     inside = (xs > x1) & (xs < x2) & (ys > y1) & (ys < y2)
-    fig.add_scatter(x=xs[~inside], y=ys[~inside], mode="markers", name="anchor points",
-                    marker=dict(color="white", size=5, line=dict(color="black", width=1)))  # fmt: skip
-    fig.add_scatter(x=xs[inside], y=ys[inside], mode="markers", name="points inside the box",
-                    marker=dict(color=viz.CATEGORICAL[1], size=8, line=dict(color="black", width=1)))  # fmt: skip
+    fig.add_scatter(
+        x=xs[~inside],
+        y=ys[~inside],
+        mode="markers",
+        name="anchor points",
+        marker=dict(color="white", size=5, line=dict(color="black", width=1)),
+    )
+    fig.add_scatter(
+        x=xs[inside],
+        y=ys[inside],
+        mode="markers",
+        name="points inside the box",
+        marker=dict(color=viz.CATEGORICAL[1], size=8, line=dict(color="black", width=1)),
+    )
     fig.add_trace(_box_trace(box, viz.CATEGORICAL[0], "object box", name="object box", legend=True))
     if point is None and inside.any():
         k = np.argmin((xs - (x1 + x2) / 2) ** 2 + (ys - (y1 + y2) / 2) ** 2)
         point = (xs[k], ys[k])
     if point is not None:
         px, py = point
-        for (ex, ey), name in (((x1, py), "left"), ((px, y1), "top"), ((x2, py), "right"),
-                               ((px, y2), "bottom")):  # fmt: skip
-            fig.add_annotation(x=ex, y=ey, ax=px, ay=py, xref="x", yref="y", axref="x",
-                               ayref="y", arrowhead=2, arrowcolor=viz.CATEGORICAL[2],
-                               arrowwidth=2, text="")  # fmt: skip
-            fig.add_scatter(x=[(px + ex) / 2], y=[(py + ey) / 2], mode="text", text=[name],
-                            textfont=dict(color="white", size=12), showlegend=False,
-                            hoverinfo="skip")  # fmt: skip
+        for (ex, ey), name in (
+            ((x1, py), "left"),
+            ((px, y1), "top"),
+            ((x2, py), "right"),
+            ((px, y2), "bottom"),
+        ):
+            fig.add_annotation(
+                x=ex,
+                y=ey,
+                ax=px,
+                ay=py,
+                xref="x",
+                yref="y",
+                axref="x",
+                ayref="y",
+                arrowhead=2,
+                arrowcolor=viz.CATEGORICAL[2],
+                arrowwidth=2,
+                text="",
+            )
+            fig.add_scatter(
+                x=[(px + ex) / 2],
+                y=[(py + ey) / 2],
+                mode="text",
+                text=[name],
+                textfont=dict(color="white", size=12),
+                showlegend=False,
+                hoverinfo="skip",
+            )
     fig.update_layout(title=f"Anchor points, stride {stride}")
     return fig
 
@@ -249,7 +339,7 @@ def plot_map_curve(history: dict[str, list[float]]) -> go.Figure:
             mode="lines+markers",
             line=dict(color=viz.CATEGORICAL[0]),
             name="mAP@0.5",
-        )  # fmt: skip
+        )
     )
     fig.update_xaxes(title="training time (s)")
     fig.update_yaxes(title="mAP@0.5 (held-out)", range=[0, 1])

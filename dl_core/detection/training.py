@@ -36,9 +36,11 @@ fire on the same object, which is why NMS is needed afterwards.
 # -- training ------------------------------------------------------------------------------
 def scene_kwargs(cfg: Config) -> dict[str, Any]:
     return dict(
-        size=cfg.image_size, max_objects=cfg.max_objects, max_occlusion=cfg.max_occlusion,
+        size=cfg.image_size,
+        max_objects=cfg.max_objects,
+        max_occlusion=cfg.max_occlusion,
         texture=cfg.texture,
-    )  # fmt: skip
+    )
 
 
 def validation_scenes(cfg: Config) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -89,9 +91,11 @@ def train(cfg: Config, data: bytes | None, report) -> dict[str, Any]:
 
     report(message="compiling the training graph" if not cfg.eager else "training")
     fit = model.fit(
-        data_seq, epochs=cfg.epochs, verbose=0,
+        data_seq,
+        epochs=cfg.epochs,
+        verbose=0,
         callbacks=[_Epoch(), report.keras_callback(cfg.epochs, steps, lambda e: state["preview"])],
-    )  # fmt: skip
+    )
     for k, v in fit.history.items():
         if k not in history:
             history[k] = [float(f) for f in v]
@@ -123,5 +127,3 @@ def load_detector(result: Any) -> Any:
 
 def warmup_jobs() -> list[tuple]:
     return [(train, PRESETS["default"], None, "YOLOv8 · default")]
-
-

@@ -31,8 +31,26 @@ from dl_core.dqn.envs import ENVS, EnvSpec, make_env, spec
 from dl_core.dqn.training import evaluate, pack_history, train, unpack_history, warmup_jobs
 
 __all__ = [
-    "ENVS", "MAX_STEPS", "PRESETS", "Agent", "Config", "EnvSpec", "ReplayBuffer", "TDLoss",
-    "bellman_targets", "build_q_network", "clamp", "epsilon", "evaluate", "for_env",
-    "make_env", "pack_history", "spec", "train", "unpack_history", "update_target",
-    "validate", "warmup_jobs",
-]  # fmt: skip
+    "ENVS",
+    "MAX_STEPS",
+    "PRESETS",
+    "Agent",
+    "Config",
+    "EnvSpec",
+    "ReplayBuffer",
+    "TDLoss",
+    "bellman_targets",
+    "build_q_network",
+    "clamp",
+    "epsilon",
+    "evaluate",
+    "for_env",
+    "make_env",
+    "pack_history",
+    "spec",
+    "train",
+    "unpack_history",
+    "update_target",
+    "validate",
+    "warmup_jobs",
+]

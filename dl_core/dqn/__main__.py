@@ -19,9 +19,12 @@ def main(argv: list[str] | None = None) -> int:
 
     for env_id in args.envs or ["CartPole-v1"]:
         meta = export(env_id, seed=args.seed)
-        print(f"{env_id}: greedy return {meta['eval_return']:.1f} ± {meta['eval_std']:.1f} "
-              f"over 20 episodes, solved={meta['solved']}, {meta['env_steps']} steps, "
-              f"{meta['wall_s']} s", flush=True)  # fmt: skip
+        print(
+            f"{env_id}: greedy return {meta['eval_return']:.1f} ± {meta['eval_std']:.1f} "
+            f"over 20 episodes, solved={meta['solved']}, {meta['env_steps']} steps, "
+            f"{meta['wall_s']} s",
+            flush=True,
+        )
     return 0
 
 

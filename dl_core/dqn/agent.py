@@ -106,8 +106,9 @@ class TDLoss(keras.losses.Loss):
     ``y_true`` is (batch, 3): action, reward, terminated.
     """
 
-    def __init__(self, n_actions: int, gamma: float, double: bool = True, kind: str = "huber",
-                 **kwargs) -> None:  # fmt: skip
+    def __init__(
+        self, n_actions: int, gamma: float, double: bool = True, kind: str = "huber", **kwargs
+    ) -> None:
         super().__init__(**kwargs)
         self.n_actions, self.gamma, self.double, self.kind = n_actions, gamma, double, kind
 
@@ -155,9 +156,16 @@ class Agent:
     """
 
     def __init__(
-        self, obs_size: int, n_actions: int, width: int = 128, depth: int = 2,
-        lr: float = 1e-3, loss: str = "huber", gamma: float = 0.99, double: bool = True,
-    ) -> None:  # fmt: skip
+        self,
+        obs_size: int,
+        n_actions: int,
+        width: int = 128,
+        depth: int = 2,
+        lr: float = 1e-3,
+        loss: str = "huber",
+        gamma: float = 0.99,
+        double: bool = True,
+    ) -> None:
         self.n_actions = n_actions
         self.online = build_q_network(obs_size, n_actions, width, depth)
         self.target = copy_network(self.online, "target_q_network")
@@ -188,15 +196,21 @@ class Agent:
 
     def train(self, batches: list[dict[str, np.ndarray]]) -> float:
         """One gradient step per replay batch; returns the mean TD loss."""
-        x = [np.concatenate([b["obs"] for b in batches]),
-             np.concatenate([b["next_obs"] for b in batches])]  # fmt: skip
-        y = np.concatenate([np.stack([b["actions"], b["rewards"], b["terminated"]], 1)
-                            for b in batches]).astype(np.float32)  # fmt: skip
+        x = [
+            np.concatenate([b["obs"] for b in batches]),
+            np.concatenate([b["next_obs"] for b in batches]),
+        ]
+        y = np.concatenate(
+            [np.stack([b["actions"], b["rewards"], b["terminated"]], 1) for b in batches]
+        ).astype(np.float32)
         if len(batches) < 16:  # a few steps: train_on_batch beats fit's per-call set-up
             n = len(batches[0]["obs"])
-            losses = [self.trainer.train_on_batch([x[0][i : i + n], x[1][i : i + n]], y[i : i + n])
-                      for i in range(0, len(y), n)]  # fmt: skip
+            losses = [
+                self.trainer.train_on_batch([x[0][i : i + n], x[1][i : i + n]], y[i : i + n])
+                for i in range(0, len(y), n)
+            ]
             return float(np.mean([np.asarray(v) for v in losses]))
-        hist = self.trainer.fit(x, y, batch_size=len(batches[0]["obs"]), epochs=1,
-                                shuffle=False, verbose=0)  # fmt: skip
+        hist = self.trainer.fit(
+            x, y, batch_size=len(batches[0]["obs"]), epochs=1, shuffle=False, verbose=0
+        )
         return float(hist.history["loss"][-1])

@@ -44,26 +44,66 @@ class Config:
 
 
 PRESETS: dict[str, Config] = {
-    "tiny": Config(width=16, depth=1, buffer_size=500, batch_size=16, learning_starts=50,
-                   eps_decay_steps=200, total_steps=300, eval_every=150, eval_episodes=2,
-                   train_freq=16, gradient_steps=4, target_period=64, checkpoints=2),
+    "tiny": Config(
+        width=16,
+        depth=1,
+        buffer_size=500,
+        batch_size=16,
+        learning_starts=50,
+        eps_decay_steps=200,
+        total_steps=300,
+        eval_every=150,
+        eval_episodes=2,
+        train_freq=16,
+        gradient_steps=4,
+        target_period=64,
+        checkpoints=2,
+    ),
     "default": Config(total_steps=20_000),  # CartPole is usually solved well before
     "longer": Config(total_steps=60_000),
-}  # fmt: skip
+}
 
 # Settings that suit an environment better than CartPole's defaults (applied by ``for_env``).
 ENV_OVERRIDES: dict[str, dict[str, Any]] = {
     "CartPole-v1": {},
-    "Acrobot-v1": dict(total_steps=100_000, lr=6.3e-4, batch_size=128, buffer_size=50_000,
-                       train_freq=4, gradient_steps=4, target_period=250, eps_decay_steps=12_000,
-                       eps_end=0.1, eval_every=5_000),
-    "MountainCar-v0": dict(total_steps=120_000, eps_decay_steps=24_000, eps_end=0.07,
-                           lr=4e-3, gamma=0.98, batch_size=128, buffer_size=10_000,
-                           train_freq=16, gradient_steps=8, target_period=600, eval_every=8_000),
-    "LunarLander-v3": dict(total_steps=150_000, eps_decay_steps=18_000, eps_end=0.1, lr=6.3e-4,
-                           buffer_size=50_000, batch_size=128, train_freq=4, gradient_steps=4,
-                           target_period=250, eval_every=10_000),
-}  # fmt: skip
+    "Acrobot-v1": dict(
+        total_steps=100_000,
+        lr=6.3e-4,
+        batch_size=128,
+        buffer_size=50_000,
+        train_freq=4,
+        gradient_steps=4,
+        target_period=250,
+        eps_decay_steps=12_000,
+        eps_end=0.1,
+        eval_every=5_000,
+    ),
+    "MountainCar-v0": dict(
+        total_steps=120_000,
+        eps_decay_steps=24_000,
+        eps_end=0.07,
+        lr=4e-3,
+        gamma=0.98,
+        batch_size=128,
+        buffer_size=10_000,
+        train_freq=16,
+        gradient_steps=8,
+        target_period=600,
+        eval_every=8_000,
+    ),
+    "LunarLander-v3": dict(
+        total_steps=150_000,
+        eps_decay_steps=18_000,
+        eps_end=0.1,
+        lr=6.3e-4,
+        buffer_size=50_000,
+        batch_size=128,
+        train_freq=4,
+        gradient_steps=4,
+        target_period=250,
+        eval_every=10_000,
+    ),
+}
 
 
 def for_env(preset: str, env_id: str) -> Config:
@@ -78,13 +118,17 @@ def validate(cfg: Config) -> list[str]:
     """Raise ``ConfigError`` for impossible settings; return warnings for odd ones."""
     spec(cfg.env_id)
     if not 0.0 <= cfg.gamma <= 1.0:
-        raise ConfigError(f"The discount γ must be between 0 and 1 (got {cfg.gamma}): "
-                          "above 1, rewards far in the future would count more and Q-values diverge.")  # fmt: skip
+        raise ConfigError(
+            f"The discount γ must be between 0 and 1 (got {cfg.gamma}): "
+            "above 1, rewards far in the future would count more and Q-values diverge."
+        )
     if cfg.total_steps <= 0:
         raise ConfigError("The step budget must be at least 1 environment step.")
     if cfg.batch_size < 1 or cfg.buffer_size < cfg.batch_size:
-        raise ConfigError(f"The replay buffer ({cfg.buffer_size}) must hold at least one batch "
-                          f"({cfg.batch_size} transitions).")  # fmt: skip
+        raise ConfigError(
+            f"The replay buffer ({cfg.buffer_size}) must hold at least one batch "
+            f"({cfg.batch_size} transitions)."
+        )
     if not (cfg.lr > 0 and min(cfg.width, cfg.depth, cfg.train_freq, cfg.gradient_steps) >= 1):
         raise ConfigError(
             "Learning rate, width, depth, train frequency and gradient steps must be positive."
@@ -108,7 +152,9 @@ def validate(cfg: Config) -> list[str]:
 def clamp(cfg: Config) -> tuple[Config, list[str]]:
     """Cap the step budget at what this server allows; return the config and a message."""
     if cfg.total_steps > MAX_STEPS:
-        msg = (f"The step budget was capped at {MAX_STEPS:,} environment steps "
-               f"(asked: {cfg.total_steps:,}), the most this server runs in one job.")  # fmt: skip
+        msg = (
+            f"The step budget was capped at {MAX_STEPS:,} environment steps "
+            f"(asked: {cfg.total_steps:,}), the most this server runs in one job."
+        )
         return dataclasses.replace(cfg, total_steps=MAX_STEPS), [msg]
     return cfg, []

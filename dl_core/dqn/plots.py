@@ -29,33 +29,73 @@ def plot_training(history: np.ndarray, env_id: str, height: int = 520) -> go.Fig
     ep, up, ev = h["episodes"], h["updates"], h["evals"]
     solved = spec(env_id).solved
     fig = make_subplots(
-        rows=2, cols=2, shared_xaxes=True, vertical_spacing=0.14, horizontal_spacing=0.08,
-        subplot_titles=("Episode return", "TD loss", "Mean max-Q (replay batch)", "ε (exploration)"),
-    )  # fmt: skip
+        rows=2,
+        cols=2,
+        shared_xaxes=True,
+        vertical_spacing=0.14,
+        horizontal_spacing=0.08,
+        subplot_titles=(
+            "Episode return",
+            "TD loss",
+            "Mean max-Q (replay batch)",
+            "ε (exploration)",
+        ),
+    )
     c = CATEGORICAL
-    fig.add_scatter(x=ep[:, 0], y=ep[:, 1], mode="markers", name="episode return",
-                    marker=dict(size=4, color=c[5], opacity=0.5), row=1, col=1)  # fmt: skip
-    fig.add_scatter(x=ep[:, 0], y=moving_average(ep[:, 1]), mode="lines", name="moving average (20)",
-                    line=dict(color=c[0], width=2), row=1, col=1)  # fmt: skip
-    fig.add_scatter(x=ev[:, 0], y=ev[:, 1], mode="lines+markers", name="greedy evaluation",
-                    error_y=dict(type="data", array=ev[:, 2], visible=True),
-                    line=dict(color=c[3], width=2, dash="dot"), row=1, col=1)  # fmt: skip
-    fig.add_hline(y=solved, line=dict(color=c[2], dash="dash"), row=1, col=1,
-                  annotation_text=f"solved ({solved:g})", annotation_position="bottom right")  # fmt: skip
-    fig.add_scatter(x=up[:, 0], y=up[:, 1], mode="lines", name="TD loss",
-                    line=dict(color=c[1]), row=1, col=2)  # fmt: skip
-    fig.add_scatter(x=up[:, 0], y=up[:, 2], mode="lines", name="mean max-Q",
-                    line=dict(color=c[4]), row=2, col=1)  # fmt: skip
+    fig.add_scatter(
+        x=ep[:, 0],
+        y=ep[:, 1],
+        mode="markers",
+        name="episode return",
+        marker=dict(size=4, color=c[5], opacity=0.5),
+        row=1,
+        col=1,
+    )
+    fig.add_scatter(
+        x=ep[:, 0],
+        y=moving_average(ep[:, 1]),
+        mode="lines",
+        name="moving average (20)",
+        line=dict(color=c[0], width=2),
+        row=1,
+        col=1,
+    )
+    fig.add_scatter(
+        x=ev[:, 0],
+        y=ev[:, 1],
+        mode="lines+markers",
+        name="greedy evaluation",
+        error_y=dict(type="data", array=ev[:, 2], visible=True),
+        line=dict(color=c[3], width=2, dash="dot"),
+        row=1,
+        col=1,
+    )
+    fig.add_hline(
+        y=solved,
+        line=dict(color=c[2], dash="dash"),
+        row=1,
+        col=1,
+        annotation_text=f"solved ({solved:g})",
+        annotation_position="bottom right",
+    )
+    fig.add_scatter(
+        x=up[:, 0], y=up[:, 1], mode="lines", name="TD loss", line=dict(color=c[1]), row=1, col=2
+    )
+    fig.add_scatter(
+        x=up[:, 0], y=up[:, 2], mode="lines", name="mean max-Q", line=dict(color=c[4]), row=2, col=1
+    )
     eps_x = np.concatenate([ep[:, 0], up[:, 0]])
     order = np.argsort(eps_x)
     eps_y = np.concatenate([ep[:, 3], up[:, 3]])[order]
-    fig.add_scatter(x=eps_x[order], y=eps_y, mode="lines", name="ε",
-                    line=dict(color=c[7]), row=2, col=2)  # fmt: skip
+    fig.add_scatter(
+        x=eps_x[order], y=eps_y, mode="lines", name="ε", line=dict(color=c[7]), row=2, col=2
+    )
     fig.update_yaxes(type="log", row=1, col=2)
     for col in (1, 2):
         fig.update_xaxes(title_text="environment step", row=2, col=col)
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10),
-                      legend=dict(orientation="h", y=-0.15))  # fmt: skip
+    fig.update_layout(
+        height=height, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.15)
+    )
     return fig
 
 
@@ -67,16 +107,27 @@ def plot_episode_q(episode: dict[str, np.ndarray], action_names: list[str]) -> g
     fig = go.Figure()
     for a, name in enumerate(action_names):
         colour = CATEGORICAL[a % len(CATEGORICAL)]
-        fig.add_scatter(x=steps, y=q[:, a], mode="lines", name=f"Q(s, {name})",
-                        line=dict(color=colour))  # fmt: skip
+        fig.add_scatter(
+            x=steps, y=q[:, a], mode="lines", name=f"Q(s, {name})", line=dict(color=colour)
+        )
         taken = actions == a
         fig.add_scatter(
-            x=steps[taken], y=q[taken, a], mode="markers", name=f"chose {name}",
-            marker=dict(color=colour, size=5, symbol=np.where(episode["random"][taken],
-                        "circle-open", "circle")),
+            x=steps[taken],
+            y=q[taken, a],
+            mode="markers",
+            name=f"chose {name}",
+            marker=dict(
+                color=colour,
+                size=5,
+                symbol=np.where(episode["random"][taken], "circle-open", "circle"),
+            ),
             showlegend=False,
-        )  # fmt: skip
-    fig.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10),
-                      xaxis_title="step", yaxis_title="Q-value (expected discounted return)",
-                      legend=dict(orientation="h", y=-0.25))  # fmt: skip
+        )
+    fig.update_layout(
+        height=300,
+        margin=dict(l=10, r=10, t=10, b=10),
+        xaxis_title="step",
+        yaxis_title="Q-value (expected discounted return)",
+        legend=dict(orientation="h", y=-0.25),
+    )
     return fig

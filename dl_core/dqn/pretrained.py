@@ -73,12 +73,22 @@ def cached(env_id: str, store: Store | None = None) -> Result:
         with np.load(path, allow_pickle=False) as npz:
             history = npz["history"]
         model = load_model(env_id)
-        save_result(store, key, {
-            "model": model, "best": model, "history": history, "env_id": env_id,
-            "solved_at_step": meta["solved_at_step"], "env_steps": meta["env_steps"],
-            "eval_return": meta["eval_return"], "eval_episodes": meta["eval_episodes"],
-            "wall_s": meta["wall_s"], "config": meta["config"],
-        })  # fmt: skip
+        save_result(
+            store,
+            key,
+            {
+                "model": model,
+                "best": model,
+                "history": history,
+                "env_id": env_id,
+                "solved_at_step": meta["solved_at_step"],
+                "env_steps": meta["env_steps"],
+                "eval_return": meta["eval_return"],
+                "eval_episodes": meta["eval_episodes"],
+                "wall_s": meta["wall_s"],
+                "config": meta["config"],
+            },
+        )
     return Result(store, key)
 
 
@@ -92,18 +102,27 @@ def export(env_id: str, seed: int = 0, out_dir: Path = ASSETS) -> dict[str, Any]
     model.set_weights([w.astype(np.float32) for w in weights])  # evaluate what we ship
     returns = evaluate(model.predict_on_batch, env_id, 20, seed=EXPORT_EVAL_SEED)
     meta = {
-        "env_id": env_id, "config": cfglib.to_dict(cfg), "n_weights": len(weights),
-        "obs_size": int(model.input_shape[-1]), "n_actions": int(model.output_shape[-1]),
-        "solved_at_step": out["solved_at_step"], "env_steps": out["env_steps"],
-        "best_step": out["best_step"], "wall_s": round(time.time() - t0, 1),
-        "eval_return": float(returns.mean()), "eval_std": float(returns.std()),
-        "eval_episodes": 20, "solved": bool(returns.mean() >= spec(env_id).solved),
+        "env_id": env_id,
+        "config": cfglib.to_dict(cfg),
+        "n_weights": len(weights),
+        "obs_size": int(model.input_shape[-1]),
+        "n_actions": int(model.output_shape[-1]),
+        "solved_at_step": out["solved_at_step"],
+        "env_steps": out["env_steps"],
+        "best_step": out["best_step"],
+        "wall_s": round(time.time() - t0, 1),
+        "eval_return": float(returns.mean()),
+        "eval_std": float(returns.std()),
+        "eval_episodes": 20,
+        "solved": bool(returns.mean() >= spec(env_id).solved),
         "command": f"python -m dl_core.dqn export {env_id} --seed {seed}",
-    }  # fmt: skip
+    }
     out_dir.mkdir(parents=True, exist_ok=True)
     arrays = {f"w{i}": w for i, w in enumerate(weights)}
     np.savez_compressed(
-        out_dir / f"{env_id}.npz", history=out["history"],
-        meta=np.frombuffer(json.dumps(meta).encode(), np.uint8), **arrays,
-    )  # fmt: skip
+        out_dir / f"{env_id}.npz",
+        history=out["history"],
+        meta=np.frombuffer(json.dumps(meta).encode(), np.uint8),
+        **arrays,
+    )
     return meta

@@ -15,9 +15,13 @@ MAX_FRAMES = 150  # longer episodes keep every k-th frame (the Q-values keep eve
 
 
 def record_episode(
-    model, env_id: str, seed: int = 0, eps: float = 0.0, width: int = 360,
+    model,
+    env_id: str,
+    seed: int = 0,
+    eps: float = 0.0,
+    width: int = 360,
     max_frames: int = MAX_FRAMES,
-) -> dict[str, np.ndarray]:  # fmt: skip
+) -> dict[str, np.ndarray]:
     """Play one ε-greedy episode and record it.
 
     Returns ``frames`` (F, H, W, 3) uint8 (every ``stride``-th step, resized to ``width``),
@@ -123,8 +127,15 @@ def replay_gif(episode: dict[str, np.ndarray], action_names: list[str], fps: int
         for i in range(1, len(episode["frames"]))
     ]  # one shared palette: fast, and no colour flicker between frames
     buf = io.BytesIO()
-    images[0].save(buf, format="GIF", save_all=True, append_images=images[1:], loop=0,
-                   duration=int(1000 / fps), optimize=False)  # fmt: skip
+    images[0].save(
+        buf,
+        format="GIF",
+        save_all=True,
+        append_images=images[1:],
+        loop=0,
+        duration=int(1000 / fps),
+        optimize=False,
+    )
     return buf.getvalue()
 
 

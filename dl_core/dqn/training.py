@@ -71,8 +71,9 @@ def train(cfg: Config, data: bytes | None = None, report=None, agent_cls: type =
     rng = np.random.default_rng(cfg.seed)
     env_spec = spec(cfg.env_id)
     obs_size, n_actions = sizes(cfg.env_id)
-    agent = agent_cls(obs_size, n_actions, cfg.width, cfg.depth, cfg.lr, cfg.loss,
-                      cfg.gamma, cfg.double)  # fmt: skip
+    agent = agent_cls(
+        obs_size, n_actions, cfg.width, cfg.depth, cfg.lr, cfg.loss, cfg.gamma, cfg.double
+    )
     untrained = copy_network(agent.online)
     buffer = ReplayBuffer(cfg.buffer_size, obs_size)
     env = make_env(cfg.env_id)
@@ -101,8 +102,10 @@ def train(cfg: Config, data: bytes | None = None, report=None, agent_cls: type =
                 loss = agent.train(batches)
                 max_q = float(agent.q_values(batches[0]["obs"]).max(axis=1).mean())
                 if not np.isfinite(loss) or abs(max_q) > 1e6:
-                    raise TrainingDiverged("The Q-values blew up (NaN or huge): lower the "
-                                           "learning rate or γ, or use the Huber loss.")  # fmt: skip
+                    raise TrainingDiverged(
+                        "The Q-values blew up (NaN or huge): lower the "
+                        "learning rate or γ, or use the Huber loss."
+                    )
                 losses.append(loss)
                 max_qs.append(max_q)
                 if cfg.target_update == "soft":  # τ per gradient step, applied per phase
@@ -139,9 +142,12 @@ def train(cfg: Config, data: bytes | None = None, report=None, agent_cls: type =
         if step % 50 == 0:
             live = time.time() - last_preview > 3.0
             recent = [r[2] for r in rows if r[0] == EPISODE][-20:]
-            report(step=step, total=cfg.total_steps,
-                   metrics={"return_avg20": np.mean(recent) if recent else 0.0, "epsilon": eps},
-                   preview=pack_history(rows) if live else None)  # fmt: skip
+            report(
+                step=step,
+                total=cfg.total_steps,
+                metrics={"return_avg20": np.mean(recent) if recent else 0.0, "epsilon": eps},
+                preview=pack_history(rows) if live else None,
+            )
             if live:
                 last_preview = time.time()
     env.close()

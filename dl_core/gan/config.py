@@ -34,11 +34,18 @@ class DCGANConfig:
 
 
 DCGAN_PRESETS = {
-    "tiny": DCGANConfig(dataset="digits", max_images=128, latent_dim=8, g_width=16, d_width=16,
-                        batch_size=32, epochs=2),
+    "tiny": DCGANConfig(
+        dataset="digits",
+        max_images=128,
+        latent_dim=8,
+        g_width=16,
+        d_width=16,
+        batch_size=32,
+        epochs=2,
+    ),
     "default": DCGANConfig(epochs=5),
     "longer": DCGANConfig(epochs=20),
-}  # fmt: skip
+}
 
 
 def validate_dcgan(cfg: DCGANConfig) -> list[str]:
@@ -111,6 +118,8 @@ def validate_vae(cfg: VAEConfig) -> list[str]:
         raise ConfigError("Batch size, epochs and image count must be positive.")
     warnings = []
     if cfg.latent_dim != 2:
-        warnings.append("With a latent size other than 2 the scatter and the grid show the two "
-                        "main directions of the codes (PCA), not the codes themselves.")  # fmt: skip
+        warnings.append(
+            "With a latent size other than 2 the scatter and the grid show the two "
+            "main directions of the codes (PCA), not the codes themselves."
+        )
     return warnings

@@ -28,8 +28,11 @@ def available_datasets() -> list[str]:
 def pack_upload(images: np.ndarray, labels: np.ndarray, class_names: list[str]) -> bytes:
     """Bytes of an uploaded image set, ready for ``Store.put_blob`` (the job's data)."""
     check_count(len(images))
-    return pack_arrays(x=np.asarray(images, np.uint8), y=np.asarray(labels, np.int64),
-                       class_names=list(class_names))  # fmt: skip
+    return pack_arrays(
+        x=np.asarray(images, np.uint8),
+        y=np.asarray(labels, np.int64),
+        class_names=list(class_names),
+    )
 
 
 def check_count(n: int) -> None:

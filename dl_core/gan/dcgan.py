@@ -71,8 +71,9 @@ class DCGAN(keras.Model):
     ``d_real`` = D(x) and ``d_fake`` = D(G(z)) (0.5 each = the equilibrium).
     """
 
-    def __init__(self, generator, discriminator, latent_dim, d_steps=1, label_smoothing=0.0,
-                 seed=0, **kwargs):  # fmt: skip
+    def __init__(
+        self, generator, discriminator, latent_dim, d_steps=1, label_smoothing=0.0, seed=0, **kwargs
+    ):
         super().__init__(**kwargs)
         self.generator, self.discriminator = generator, discriminator
         self.latent_dim, self.d_steps = latent_dim, d_steps
@@ -116,8 +117,12 @@ class DCGAN(keras.Model):
             )
 
         g_loss = minimise(g_loss_fn, self.generator.trainable_weights, self.g_optimizer)
-        values = dict(d_loss=d_loss, g_loss=g_loss, d_real=ops.mean(ops.sigmoid(real_logits)),
-                      d_fake=ops.mean(ops.sigmoid(fake_logits)))  # fmt: skip
+        values = dict(
+            d_loss=d_loss,
+            g_loss=g_loss,
+            d_real=ops.mean(ops.sigmoid(real_logits)),
+            d_fake=ops.mean(ops.sigmoid(fake_logits)),
+        )
         for name, value in values.items():
             self.trackers[name].update_state(value)
         return {name: t.result() for name, t in self.trackers.items()}
@@ -125,10 +130,17 @@ class DCGAN(keras.Model):
 
 def build(cfg: Config) -> DCGAN:
     """The compiled DCGAN for a config (Adam with beta_1 = 0.5, as in the DCGAN paper)."""
-    gan = DCGAN(build_generator(cfg), build_discriminator(cfg), cfg.latent_dim,
-                d_steps=cfg.d_steps, label_smoothing=cfg.label_smoothing, seed=cfg.seed)  # fmt: skip
-    gan.compile(keras.optimizers.Adam(cfg.d_lr, beta_1=0.5),
-                keras.optimizers.Adam(cfg.g_lr, beta_1=0.5))  # fmt: skip
+    gan = DCGAN(
+        build_generator(cfg),
+        build_discriminator(cfg),
+        cfg.latent_dim,
+        d_steps=cfg.d_steps,
+        label_smoothing=cfg.label_smoothing,
+        seed=cfg.seed,
+    )
+    gan.compile(
+        keras.optimizers.Adam(cfg.d_lr, beta_1=0.5), keras.optimizers.Adam(cfg.g_lr, beta_1=0.5)
+    )
     return gan
 
 
@@ -139,8 +151,10 @@ def to_model_range(x_uint8: np.ndarray) -> np.ndarray:
 
 def generate(generator: keras.Model, z: np.ndarray, batch: int = 256) -> np.ndarray:
     """Images ``(N, S, S, C)`` uint8 for latent vectors ``z`` ``(N, latent_dim)``."""
-    outs = [ops.convert_to_numpy(generator(z[i : i + batch], training=False))
-            for i in range(0, len(z), batch)]  # fmt: skip
+    outs = [
+        ops.convert_to_numpy(generator(z[i : i + batch], training=False))
+        for i in range(0, len(z), batch)
+    ]
     return to_uint8(np.concatenate(outs), low=-1.0)
 
 
@@ -162,11 +176,19 @@ def train(cfg: Config, data: bytes | None, report) -> dict:
     z_fixed = rng.standard_normal((N_SAMPLES, cfg.latent_dim)).astype("float32")
     z_div = rng.standard_normal((256, cfg.latent_dim)).astype("float32")
     real_div = diversity(x[rng.permutation(len(x))[:256]])
-    monitor = SampleMonitor(lambda: generate(gan.generator, z_fixed),
-                            lambda: diversity(generate(gan.generator, z_div)) / real_div)  # fmt: skip
+    monitor = SampleMonitor(
+        lambda: generate(gan.generator, z_fixed),
+        lambda: diversity(generate(gan.generator, z_div)) / real_div,
+    )
     steps = math.ceil(len(x) / cfg.batch_size)
-    gan.fit(to_model_range(x), batch_size=cfg.batch_size, epochs=cfg.epochs, shuffle=True,
-            verbose=0, callbacks=[monitor, report.keras_callback(cfg.epochs, steps, monitor.preview)])  # fmt: skip
+    gan.fit(
+        to_model_range(x),
+        batch_size=cfg.batch_size,
+        epochs=cfg.epochs,
+        shuffle=True,
+        verbose=0,
+        callbacks=[monitor, report.keras_callback(cfg.epochs, steps, monitor.preview)],
+    )
     from dl_core.gan.latent import latent_directions
 
     return {

@@ -116,24 +116,36 @@ class VAE(keras.Model):
 
 
 def build(cfg: Config) -> VAE:
-    model = VAE(build_encoder(cfg), build_decoder(cfg), variational=cfg.kind == "vae",
-                beta=cfg.beta, noise=cfg.noise, seed=cfg.seed)  # fmt: skip
+    model = VAE(
+        build_encoder(cfg),
+        build_decoder(cfg),
+        variational=cfg.kind == "vae",
+        beta=cfg.beta,
+        noise=cfg.noise,
+        seed=cfg.seed,
+    )
     model.compile(optimizer=keras.optimizers.Adam(cfg.lr))
     return model
 
 
 def decode(decoder: keras.Model, z: np.ndarray, batch: int = 256) -> np.ndarray:
     """uint8 images for latent vectors ``z``."""
-    outs = [ops.convert_to_numpy(decoder(np.asarray(z[i : i + batch], "float32"), training=False))
-            for i in range(0, len(z), batch)]  # fmt: skip
+    outs = [
+        ops.convert_to_numpy(decoder(np.asarray(z[i : i + batch], "float32"), training=False))
+        for i in range(0, len(z), batch)
+    ]
     return to_uint8(np.concatenate(outs))
 
 
 def encode(encoder: keras.Model, x_uint8: np.ndarray, batch: int = 256) -> np.ndarray:
     """Latent means ``(N, latent_dim)`` of uint8 images."""
     x = x_uint8.astype("float32") / 255.0
-    return np.concatenate([ops.convert_to_numpy(encoder(x[i : i + batch], training=False)[0])
-                           for i in range(0, len(x), batch)])  # fmt: skip
+    return np.concatenate(
+        [
+            ops.convert_to_numpy(encoder(x[i : i + batch], training=False)[0])
+            for i in range(0, len(x), batch)
+        ]
+    )
 
 
 def plane_axes(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -183,8 +195,9 @@ def train(cfg: Config, data: bytes | None, report) -> dict:
     """
     validate(cfg)
     keras.utils.set_random_seed(cfg.seed)
-    x, y, names = gdata.load(cfg.dataset, cfg.image_size, cfg.channels, cfg.max_images,
-                             cfg.seed, data)  # fmt: skip
+    x, y, names = gdata.load(
+        cfg.dataset, cfg.image_size, cfg.channels, cfg.max_images, cfg.seed, data
+    )
     model = build(cfg)
     rng = np.random.default_rng(cfg.seed)
     z_fixed = rng.standard_normal((N_SAMPLES, cfg.latent_dim)).astype("float32")
@@ -197,8 +210,14 @@ def train(cfg: Config, data: bytes | None, report) -> dict:
     )
     steps = math.ceil(len(x) / cfg.batch_size)
     xf = x.astype("float32") / 255.0
-    model.fit(xf, batch_size=cfg.batch_size, epochs=cfg.epochs, shuffle=True, verbose=0,
-              callbacks=[monitor, report.keras_callback(cfg.epochs, steps, monitor.preview)])  # fmt: skip
+    model.fit(
+        xf,
+        batch_size=cfg.batch_size,
+        epochs=cfg.epochs,
+        shuffle=True,
+        verbose=0,
+        callbacks=[monitor, report.keras_callback(cfg.epochs, steps, monitor.preview)],
+    )
     keep = rng.permutation(len(x))[:N_EMBED]
     show = x[keep[:12]].astype("float32") / 255.0
     noisy = ops.convert_to_numpy(model.corrupt(ops.convert_to_tensor(show)))

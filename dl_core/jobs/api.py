@@ -82,8 +82,9 @@ def submit(
         if row is not None:
             con.execute("DELETE FROM events WHERE key=?", (key,))
             con.execute(
-                "UPDATE jobs SET state='queued', created=?, started=NULL, finished=NULL, error=NULL, "
-                "cancel_requested=0, owner=NULL, worker_pid=NULL, timeout_s=? WHERE key=?",
+                "UPDATE jobs SET state='queued', created=?, started=NULL, finished=NULL, "
+                "error=NULL, cancel_requested=0, owner=NULL, worker_pid=NULL, timeout_s=? "
+                "WHERE key=?",
                 (time.time(), timeout_s, key),
             )
         else:
@@ -141,13 +142,24 @@ def status(key: str, with_events: bool = True, since: int | None = None) -> JobS
     if row["state"] == "queued":
         get_executor().wake(key)
     return JobStatus(
-        key=row["key"], fn=row["fn"], label=row["label"] or "", config=json.loads(row["config"]),
-        data_fp=row["data_fp"], state=row["state"], created=row["created"],
-        started=row["started"], finished=row["finished"], error=row["error"],
-        queue_position=position, events=events, wait_s=wait_s, train_s=train_s, requesters=who,
+        key=row["key"],
+        fn=row["fn"],
+        label=row["label"] or "",
+        config=json.loads(row["config"]),
+        data_fp=row["data_fp"],
+        state=row["state"],
+        created=row["created"],
+        started=row["started"],
+        finished=row["finished"],
+        error=row["error"],
+        queue_position=position,
+        events=events,
+        wait_s=wait_s,
+        train_s=train_s,
+        requesters=who,
         cancel_requested=bool(row["cancel_requested"]),
         worker_pid=row["worker_pid"],
-    )  # fmt: skip
+    )
 
 
 def list_jobs(limit: int = 50) -> list[JobStatus]:
@@ -190,7 +202,10 @@ def cancel(key: str, visitor: str | None = None, *, operator: bool = False) -> b
     )
     with _connect() as con:
         con.execute(
-            "UPDATE jobs SET cancel_requested=1 WHERE key=? AND state='running' AND cancel_requested=0",
+            (
+                "UPDATE jobs SET cancel_requested=1 WHERE key=? AND state='running' AND "
+                "cancel_requested=0"
+            ),
             (key,),
         )
     get_executor().cancel(key)

@@ -153,7 +153,13 @@ class JobStatus:
 
 def _event(r: sqlite3.Row) -> Event:
     return Event(
-        seq=r["seq"], t=r["t"], kind=r["kind"], step=r["step"], epoch=r["epoch"],
-        total=r["total"], metrics=json.loads(r["metrics"] or "{}"), message=r["message"],
+        seq=r["seq"],
+        t=r["t"],
+        kind=r["kind"],
+        step=r["step"],
+        epoch=r["epoch"],
+        total=r["total"],
+        metrics=json.loads(r["metrics"] or "{}"),
+        message=r["message"],
         preview=r["preview"],
-    )  # fmt: skip
+    )

@@ -30,7 +30,7 @@ from dl_core.segmentation.analysis import (
     predict_masks,
     preview_strip,
     strongest_channels,
-)  # fmt: skip
+)
 from dl_core.segmentation.config import PRESETS, Config, validate
 from dl_core.segmentation.data import DATASETS, class_names, draw_shape, make_dataset, make_scenes
 from dl_core.segmentation.fewclick import (
@@ -43,7 +43,7 @@ from dl_core.segmentation.fewclick import (
     prepare_photo,
     segment_from_strokes,
     segment_pixels,
-)  # fmt: skip
+)
 from dl_core.segmentation.models import (
     ARCHITECTURES,
     ENCODERS,
@@ -53,7 +53,7 @@ from dl_core.segmentation.models import (
     conv_block,
     pretrained_encoder,
     stage_layers,
-)  # fmt: skip
+)
 from dl_core.segmentation.plots import (
     atrous_taps,
     plot_atrous,
@@ -67,7 +67,7 @@ from dl_core.segmentation.plots import (
     plot_samples,
     plot_transposed_conv,
     transposed_overlap,
-)  # fmt: skip
+)
 from dl_core.segmentation.pretrained import VOC_CLASSES, load_online_segmenter, segment_online
 from dl_core.segmentation.training import build_model, train, twin, warmup_jobs
 

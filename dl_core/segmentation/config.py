@@ -80,7 +80,7 @@ def validate(cfg: Config) -> list[str]:
     ):
         warnings.append(
             f"At {cfg.image_size} px the ASPP sees a {math.ceil(cfg.image_size / 8)}×"
-            f"{math.ceil(cfg.image_size / 8)} map: a rate of {max(cfg.rates)} puts most kernel taps "
-            "in the zero padding."
+            f"{math.ceil(cfg.image_size / 8)} map: a rate of {max(cfg.rates)} puts most kernel "
+            "taps in the zero padding."
         )
     return warnings

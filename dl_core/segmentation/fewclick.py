@@ -327,9 +327,15 @@ def segment_from_strokes(
     acc = float(np.mean((grid_prob[np.concatenate([fg, bg])] > 0.5) == y))
     prob = _upsample(grid_prob.reshape(gh, gw), shape)
     return FewClickResult(
-        prob=prob, mask=(prob > 0.5).astype("uint8"), n_fg=len(fg), n_bg=len(bg),
-        losses=losses, train_accuracy=acc, seconds=time.perf_counter() - t0, n_conflict=len(both),
-    )  # fmt: skip
+        prob=prob,
+        mask=(prob > 0.5).astype("uint8"),
+        n_fg=len(fg),
+        n_bg=len(bg),
+        losses=losses,
+        train_accuracy=acc,
+        seconds=time.perf_counter() - t0,
+        n_conflict=len(both),
+    )
 
 
 def _upsample(p: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

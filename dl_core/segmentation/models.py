@@ -37,9 +37,14 @@ def conv_block(x, filters: int, name: str, *, stride: int = 1, dilation: int = 1
 
     for i in (1, 2):
         x = layers.Conv2D(
-            filters, 3, strides=stride if i == 1 else 1, dilation_rate=dilation, padding="same",
-            use_bias=False, name=f"{name}_conv{i}",
-        )(x)  # fmt: skip
+            filters,
+            3,
+            strides=stride if i == 1 else 1,
+            dilation_rate=dilation,
+            padding="same",
+            use_bias=False,
+            name=f"{name}_conv{i}",
+        )(x)
         x = layers.BatchNormalization(name=f"{name}_bn{i}")(x)
         x = layers.ReLU(name=name if i == 2 else f"{name}_relu{i}")(x)
     return x
@@ -218,9 +223,13 @@ def _conv_bn_relu(x, filters: int, kernel: int, dilation: int, name: str):
     from keras import layers
 
     x = layers.Conv2D(
-        filters, kernel, dilation_rate=dilation, padding="same", use_bias=False,
+        filters,
+        kernel,
+        dilation_rate=dilation,
+        padding="same",
+        use_bias=False,
         name=f"{name}_conv",
-    )(x)  # fmt: skip
+    )(x)
     x = layers.BatchNormalization(name=f"{name}_bn")(x)
     return layers.ReLU(name=name)(x)
 

@@ -21,9 +21,12 @@ from dl_core.segmentation.analysis import (
 def _legend(fig: go.Figure, class_names: Sequence[str], classes: Sequence[int] | None = None):
     for c in classes if classes is not None else range(len(class_names)):
         fig.add_scatter(
-            x=[None], y=[None], mode="markers", name=class_names[c],
+            x=[None],
+            y=[None],
+            mode="markers",
+            name=class_names[c],
             marker=dict(size=12, symbol="square", color=CLASS_COLOURS[c % len(CLASS_COLOURS)]),
-        )  # fmt: skip
+        )
     fig.update_layout(legend=dict(orientation="h", y=-0.02, yanchor="top"), showlegend=True)
     return fig
 
@@ -77,17 +80,21 @@ def plot_overlay(
         if len(xy) > 4000:  # draw a subsample of long strokes
             xy = xy[np.linspace(0, len(xy) - 1, 4000).astype(int)]
         fig.add_scatter(
-            x=xy[:, 0], y=xy[:, 1], mode="markers", name=f"{name} strokes",
+            x=xy[:, 0],
+            y=xy[:, 1],
+            mode="markers",
+            name=f"{name} strokes",
             marker=dict(size=3, color=colours.get(name, "#000000")),
-        )  # fmt: skip
+        )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
     _legend(fig, class_names, shown)
     h, w = np.asarray(image).shape[:2]
     fig.update_layout(
-        title=title, height=int(min(480, 90 + 330 * h / max(w, 1))),
+        title=title,
+        height=int(min(480, 90 + 330 * h / max(w, 1))),
         margin=dict(l=0, r=0, t=40 if title else 5, b=30),
-    )  # fmt: skip
+    )
     return fig
 
 
@@ -96,11 +103,14 @@ def plot_class_share(mask: np.ndarray, class_names: Sequence[str]) -> go.Figure:
     share = class_share(mask, len(class_names))
     fig = go.Figure(
         go.Bar(
-            x=share, y=list(class_names), orientation="h",
+            x=share,
+            y=list(class_names),
+            orientation="h",
             marker_color=[CLASS_COLOURS[c % len(CLASS_COLOURS)] for c in range(len(class_names))],
-            text=[f"{s:.1%}" for s in share], textposition="auto",
+            text=[f"{s:.1%}" for s in share],
+            textposition="auto",
         )
-    )  # fmt: skip
+    )
     fig.update_xaxes(title="share of pixels", tickformat=".0%", range=[0, 1])
     fig.update_yaxes(autorange="reversed")
     fig.update_layout(height=80 + 30 * len(class_names), margin=dict(l=10, r=10, t=10, b=10))
@@ -112,11 +122,13 @@ def plot_iou(per_class: Sequence[float | None], class_names: Sequence[str]) -> g
     vals = [np.nan if v is None else float(v) for v in per_class]
     fig = go.Figure(
         go.Bar(
-            x=list(class_names), y=vals,
+            x=list(class_names),
+            y=vals,
             marker_color=[CLASS_COLOURS[c % len(CLASS_COLOURS)] for c in range(len(class_names))],
-            text=[f"{v:.2f}" for v in vals], textposition="auto",
+            text=[f"{v:.2f}" for v in vals],
+            textposition="auto",
         )
-    )  # fmt: skip
+    )
     fig.add_hline(y=float(np.nanmean(vals)), line_dash="dash", annotation_text="mean IoU")
     fig.update_yaxes(title="IoU on held-out images", range=[0, 1])
     fig.update_layout(height=280, margin=dict(l=10, r=10, t=10, b=10))
@@ -165,10 +177,17 @@ def plot_transposed_conv(
     for j, k in enumerate(kernels, 1):
         z = transposed_overlap(n, k, stride)
         fig.add_heatmap(
-            z=z, zmin=0, zmax=vmax, colorscale=viz.SEQUENTIAL, showscale=j == len(kernels),
-            text=z.astype(int), texttemplate="%{text}", row=1, col=j,
+            z=z,
+            zmin=0,
+            zmax=vmax,
+            colorscale=viz.SEQUENTIAL,
+            showscale=j == len(kernels),
+            text=z.astype(int),
+            texttemplate="%{text}",
+            row=1,
+            col=j,
             colorbar=dict(title="taps"),
-        )  # fmt: skip
+        )
         fig.update_yaxes(autorange="reversed", scaleanchor=f"x{j if j > 1 else ''}", row=1, col=j)
     fig.update_xaxes(showticklabels=False)
     fig.update_yaxes(showticklabels=False)
@@ -195,9 +214,16 @@ def plot_atrous(rates: Sequence[int] = (1, 2, 4), size: int = 13) -> go.Figure:
     )
     for j, r in enumerate(rates, 1):
         fig.add_heatmap(
-            z=atrous_taps(int(r), size), zmin=0, zmax=1, showscale=False, row=1, col=j,
-            colorscale=[[0, "#f0f0f0"], [1, viz.CATEGORICAL[0]]], xgap=1, ygap=1,
-        )  # fmt: skip
+            z=atrous_taps(int(r), size),
+            zmin=0,
+            zmax=1,
+            showscale=False,
+            row=1,
+            col=j,
+            colorscale=[[0, "#f0f0f0"], [1, viz.CATEGORICAL[0]]],
+            xgap=1,
+            ygap=1,
+        )
         fig.update_yaxes(autorange="reversed", scaleanchor=f"x{j if j > 1 else ''}", row=1, col=j)
     fig.update_xaxes(showticklabels=False)
     fig.update_yaxes(showticklabels=False)

@@ -15,10 +15,28 @@ from dl_core.errors import UserError
 PRESET = "deeplab_v3_plus_resnet50_pascalvoc"
 SIZE = 512
 VOC_CLASSES = [
-    "background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat",
-    "chair", "cow", "dining table", "dog", "horse", "motorbike", "person", "potted plant",
-    "sheep", "sofa", "train", "tv/monitor",
-]  # fmt: skip
+    "background",
+    "aeroplane",
+    "bicycle",
+    "bird",
+    "boat",
+    "bottle",
+    "bus",
+    "car",
+    "cat",
+    "chair",
+    "cow",
+    "dining table",
+    "dog",
+    "horse",
+    "motorbike",
+    "person",
+    "potted plant",
+    "sheep",
+    "sofa",
+    "train",
+    "tv/monitor",
+]
 SORRY = (
     "The pretrained DeepLabV3+ (Pascal VOC) downloads its weights from Kaggle, which this "
     "server cannot reach; few-click segmentation above works offline."

@@ -33,9 +33,14 @@ def build_model(cfg: Config, n_classes: int):
             cfg.image_size, n_classes, width=cfg.width, rates=cfg.rates, encoder=cfg.encoder
         )
     return build_unet(
-        cfg.image_size, n_classes, depth=cfg.depth, width=cfg.width, skips=cfg.skips,
-        upsampling=cfg.upsampling, encoder=cfg.encoder,
-    )  # fmt: skip
+        cfg.image_size,
+        n_classes,
+        depth=cfg.depth,
+        width=cfg.width,
+        skips=cfg.skips,
+        upsampling=cfg.upsampling,
+        encoder=cfg.encoder,
+    )
 
 
 def _monitor(model, xv, yv, names, cfg: Config, total_steps: int):
@@ -110,9 +115,14 @@ def train(cfg: Config, data: bytes | None, report) -> dict:
     monitor = _monitor(model, xv, yv, names, cfg, cfg.epochs * steps)
     t0 = time.time()
     hist = model.fit(
-        x, y, batch_size=cfg.batch_size, epochs=cfg.epochs, verbose=0, shuffle=True,
+        x,
+        y,
+        batch_size=cfg.batch_size,
+        epochs=cfg.epochs,
+        verbose=0,
+        shuffle=True,
         callbacks=[monitor, report.keras_callback(cfg.epochs, steps, preview=monitor.preview)],
-    )  # fmt: skip
+    )
     seconds = time.time() - t0
     iou = analysis.per_class_iou(yv, monitor.pred, len(names))
     return {

@@ -59,8 +59,10 @@ class Memorisation:
     def sentence(self) -> str:
         if not self.longest:
             return f"Original: no {self.n}-character piece of it occurs in the training text."
-        head = (f"Longest copied passage: {self.longest_len} characters; "
-                f"{self.copied_share:.0%} of its {self.n}-character pieces occur in the training text.")  # fmt: skip
+        head = (
+            f"Longest copied passage: {self.longest_len} characters; "
+            f"{self.copied_share:.0%} of its {self.n}-character pieces occur in the training text."
+        )
         return head + (" The model is quoting its training text." if self.quoting else "")
 
 

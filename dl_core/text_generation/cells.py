@@ -79,7 +79,8 @@ class NumpyLM:
 
     @classmethod
     def from_model(cls, model) -> NumpyLM:
-        """Read the weights of a model made by :func:`~dl_core.text_generation.model.build_model`."""
+        """Read the weights of a model made by
+        :func:`~dl_core.text_generation.model.build_model`."""
         emb = model.get_layer("embedding").get_weights()[0]
         layers = []
         for layer in model.layers:
@@ -149,9 +150,14 @@ def next_distribution(logits: np.ndarray, temperature: float, top_k: int = 0) ->
 
 
 def generate(
-    lm: NumpyLM, vocab: Vocab, prompt: str, length: int, temperature: float = 1.0,
-    top_k: int = 0, seed: int = 0,
-) -> Iterator[str]:  # fmt: skip
+    lm: NumpyLM,
+    vocab: Vocab,
+    prompt: str,
+    length: int,
+    temperature: float = 1.0,
+    top_k: int = 0,
+    seed: int = 0,
+) -> Iterator[str]:
     """Yield ``length`` sampled tokens (as text) after reading ``prompt``; for streaming.
 
     An empty prompt starts after a newline (or the placeholder if there is none). Tokens

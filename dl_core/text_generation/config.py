@@ -43,14 +43,31 @@ class Config:
 
 
 PRESETS: dict[str, Config] = {
-    "tiny": Config(units=32, embedding=8, seq_len=24, batch_size=16, epochs=2,
-                   steps_per_epoch=8, sample_len=40, learning_rate=1e-2),
+    "tiny": Config(
+        units=32,
+        embedding=8,
+        seq_len=24,
+        batch_size=16,
+        epochs=2,
+        steps_per_epoch=8,
+        sample_len=40,
+        learning_rate=1e-2,
+    ),
     "default": Config(),
     "longer": Config(epochs=24),
     # all 38 plays, a bigger model: about 10 minutes on 2 CPU cores, well under one on a GPU
-    "shakespeare": Config(corpus="shakespeare", units=256, layers=2, seq_len=100, epochs=10,
-                          steps_per_epoch=100, batch_size=64, dropout=0.1, learning_rate=3e-3),
-}  # fmt: skip
+    "shakespeare": Config(
+        corpus="shakespeare",
+        units=256,
+        layers=2,
+        seq_len=100,
+        epochs=10,
+        steps_per_epoch=100,
+        batch_size=64,
+        dropout=0.1,
+        learning_rate=3e-3,
+    ),
+}
 
 
 def validate(cfg: Config) -> list[str]:

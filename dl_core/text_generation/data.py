@@ -1,8 +1,8 @@
 """Text, tokens and training windows for the language models.
 
 A language model reads a text one token at a time (a character, or a word) and learns
-to predict the next one. Everything here is plain Python/NumPy: the corpus, the vocabulary (with its cap)
-and the training windows (``Config`` is in :mod:`.config`).
+to predict the next one. Everything here is plain Python/NumPy: the corpus, the vocabulary
+(with its cap) and the training windows (``Config`` is in :mod:`.config`).
 """
 
 from __future__ import annotations
@@ -148,9 +148,14 @@ def describe_text(text: str, cfg: Config) -> TextStats:
             f"to keep the vocabulary at {vocab_cap(cfg):,}: {shown}"
         )
     return TextStats(
-        len(text), len(tokens), len(counts), dropped, lost / max(1, len(tokens)), warnings,
+        len(text),
+        len(tokens),
+        len(counts),
+        dropped,
+        lost / max(1, len(tokens)),
+        warnings,
         counts.most_common(40),
-    )  # fmt: skip
+    )
 
 
 # -- training windows ----------------------------------------------------------------------

@@ -45,15 +45,19 @@ def build_model(vocab_size: int, cfg: Config) -> keras.Model:
     s = cfg.seed * 100
     ids = keras.Input(shape=(None,), dtype="int32", name="ids")  # (batch, T)
     x = keras.layers.Embedding(
-        vocab_size, cfg.embedding, name="embedding",
+        vocab_size,
+        cfg.embedding,
+        name="embedding",
         embeddings_initializer=keras.initializers.RandomUniform(-0.05, 0.05, seed=s),
-    )(ids)  # (batch, T, embedding)  # fmt: skip
+    )(ids)  # (batch, T, embedding)
     for i in range(cfg.layers):
         x = layer[cfg.cell](
-            cfg.units, return_sequences=True, name=f"rnn_{i}",
+            cfg.units,
+            return_sequences=True,
+            name=f"rnn_{i}",
             kernel_initializer=keras.initializers.GlorotUniform(seed=s + 2 * i + 1),
             recurrent_initializer=keras.initializers.Orthogonal(seed=s + 2 * i + 2),
-        )(x)  # (batch, T, units)  # fmt: skip
+        )(x)  # (batch, T, units)
         if cfg.dropout:
             x = keras.layers.Dropout(cfg.dropout, seed=s + 50 + i, name=f"dropout_{i}")(x)
     logits = keras.layers.Dense(
@@ -63,12 +67,17 @@ def build_model(vocab_size: int, cfg: Config) -> keras.Model:
 
 
 def compile_model(model: keras.Model, cfg: Config) -> keras.Model:
-    opt = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop,
-           "sgd": keras.optimizers.SGD}[cfg.optimizer]  # fmt: skip
+    opt = {
+        "adam": keras.optimizers.Adam,
+        "rmsprop": keras.optimizers.RMSprop,
+        "sgd": keras.optimizers.SGD,
+    }[cfg.optimizer]
     # The step size decays as η / (1 + t / 2000) over batches t: a short run learns at full
     # speed, a long one settles. With a constant η = 1e-2 a 5-minute GRU run on Shakespeare
     # collapsed after 2 minutes (2.66 → 3.7 validation bits/char, bench/bench_text_generation.py).
-    rate = keras.optimizers.schedules.InverseTimeDecay(cfg.learning_rate, decay_steps=2000, decay_rate=1.0)  # fmt: skip
+    rate = keras.optimizers.schedules.InverseTimeDecay(
+        cfg.learning_rate, decay_steps=2000, decay_rate=1.0
+    )
     model.compile(
         optimizer=opt(learning_rate=rate, clipnorm=5.0),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -139,9 +148,13 @@ def prepare(cfg: Config, data: bytes | None = None) -> dict:
         val_ids = vocab.encode(text[-max(len(val_text), (cfg.seq_len + 1) * 4) :])
     x_val, y_val = validation_windows(val_ids, cfg.seq_len)
     return dict(
-        text=text, vocab=vocab, train_ids=train_ids, x_val=x_val, y_val=y_val,
+        text=text,
+        vocab=vocab,
+        train_ids=train_ids,
+        x_val=x_val,
+        y_val=y_val,
         chars_per_token=len(train_text) / max(1, len(train_ids)),
-    )  # fmt: skip
+    )
 
 
 def train(cfg: Config, data: bytes | None = None, report=None) -> dict:
@@ -184,10 +197,11 @@ def train(cfg: Config, data: bytes | None = None, report=None) -> dict:
         epochs=cfg.epochs,
         verbose=0,
         callbacks=[
-            budget.keras_callback(), _Bits(d["chars_per_token"], t0),
+            budget.keras_callback(),
+            _Bits(d["chars_per_token"], t0),
             report.keras_callback(cfg.epochs, steps, preview=preview),
         ],
-    )  # fmt: skip
+    )
     seconds = time.time() - t0
     history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
     batches_done = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
@@ -198,11 +212,17 @@ def train(cfg: Config, data: bytes | None = None, report=None) -> dict:
         )
     name = CELL_NAMES[cfg.cell]
     return {
-        "model": model, "vocab": vocab.tokens, "level": cfg.level, "history": history,
-        "samples": samples, "val_bpc": val, "seconds": seconds, "cell": name,
+        "model": model,
+        "vocab": vocab.tokens,
+        "level": cfg.level,
+        "history": history,
+        "samples": samples,
+        "val_bpc": val,
+        "seconds": seconds,
+        "cell": name,
         "chars_per_s": batches_done * cfg.batch_size * cfg.seq_len * d["chars_per_token"] / seconds,
         "stopped_by_budget": budget.stopped,
-    }  # fmt: skip
+    }
 
 
 def warmup_jobs() -> list[tuple]:

@@ -27,13 +27,18 @@ def plot_token_frequencies(
     top: Sequence[tuple[str, int]], total: int, level: str = "char"
 ) -> go.Figure:
     """The most frequent tokens and their share of the text (``TextStats.top``)."""
-    fig = go.Figure(go.Bar(
-        x=[show_char(t) if level == "char" else viz.plain(repr(t)[1:-1]) for t, _ in top],
-        y=[c / max(1, total) for _, c in top], marker_color=viz.CATEGORICAL[0],
-        hovertemplate="%{x}: %{y:.2%}<extra></extra>",
-    ))  # fmt: skip
-    fig.update_xaxes(title=f"the {len(top)} most frequent {'characters' if level == 'char' else 'words'}",
-                     type="category")  # fmt: skip
+    fig = go.Figure(
+        go.Bar(
+            x=[show_char(t) if level == "char" else viz.plain(repr(t)[1:-1]) for t, _ in top],
+            y=[c / max(1, total) for _, c in top],
+            marker_color=viz.CATEGORICAL[0],
+            hovertemplate="%{x}: %{y:.2%}<extra></extra>",
+        )
+    )
+    fig.update_xaxes(
+        title=f"the {len(top)} most frequent {'characters' if level == 'char' else 'words'}",
+        type="category",
+    )
     fig.update_yaxes(title="share of the text", tickformat=".0%")
     fig.update_layout(height=280, margin=dict(l=10, r=10, t=10, b=10))
     return fig
@@ -51,8 +56,12 @@ def plot_temperature(
         fig.add_bar(x=labels, y=p[order], name=f"T = {t:g}", marker_color=viz.CATEGORICAL[j % 10])
     fig.update_xaxes(title="next token (the likeliest first)", type="category")
     fig.update_yaxes(title="probability", range=[0, 1])
-    fig.update_layout(barmode="group", height=300, margin=dict(l=10, r=10, t=10, b=10),
-                      legend=dict(orientation="h", y=1.12))  # fmt: skip
+    fig.update_layout(
+        barmode="group",
+        height=300,
+        margin=dict(l=10, r=10, t=10, b=10),
+        legend=dict(orientation="h", y=1.12),
+    )
     return fig
 
 
@@ -66,8 +75,13 @@ def plot_curves(
         xs = h.get(x) if x == "seconds" else list(range(1, len(h.get("bpc", [])) + 1))
         for metric, dash, label in (("bpc", "dash", "train"), ("val_bpc", "solid", "validation")):
             if metric in h:
-                fig.add_scatter(x=xs, y=h[metric], mode="lines+markers", name=f"{name} · {label}",
-                                line=dict(color=colour, dash=dash))  # fmt: skip
+                fig.add_scatter(
+                    x=xs,
+                    y=h[metric],
+                    mode="lines+markers",
+                    name=f"{name} · {label}",
+                    line=dict(color=colour, dash=dash),
+                )
     fig.update_xaxes(
         title="training time (s)" if x == "seconds" else "epoch",
         dtick=None if x == "seconds" else 1,
@@ -83,8 +97,13 @@ def plot_gradient_norms(norms: Mapping[str, np.ndarray]) -> go.Figure:
     for j, (name, g) in enumerate(norms.items()):
         g = np.asarray(g, float)
         back = np.arange(len(g))[::-1]  # steps before the prediction
-        fig.add_scatter(x=back, y=np.maximum(g, 1e-30), mode="lines", name=name,
-                        line=dict(color=CELL_COLOURS.get(name, viz.CATEGORICAL[j % 10])))  # fmt: skip
+        fig.add_scatter(
+            x=back,
+            y=np.maximum(g, 1e-30),
+            mode="lines",
+            name=name,
+            line=dict(color=CELL_COLOURS.get(name, viz.CATEGORICAL[j % 10])),
+        )
     fig.update_xaxes(title="steps back from the predicted character", autorange="reversed")
     fig.update_yaxes(title="gradient norm (log scale)", type="log", exponentformat="power")
     fig.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10))
@@ -93,21 +112,33 @@ def plot_gradient_norms(norms: Mapping[str, np.ndarray]) -> go.Figure:
 
 def _char_axis(fig: go.Figure, chars: Sequence[str], **where) -> None:
     step = -(-len(chars) // 140)  # every character up to 140 of them, then every 2nd...
-    fig.update_xaxes(tickmode="array", tickvals=list(range(0, len(chars), step)),
-                     ticktext=[show_char(c) for c in chars[::step]], tickangle=0,
-                     tickfont=dict(family="monospace", size=10 if len(chars) <= 100 else 8), **where)  # fmt: skip
+    fig.update_xaxes(
+        tickmode="array",
+        tickvals=list(range(0, len(chars), step)),
+        ticktext=[show_char(c) for c in chars[::step]],
+        tickangle=0,
+        tickfont=dict(family="monospace", size=10 if len(chars) <= 100 else 8),
+        **where,
+    )
 
 
-def plot_states(states: np.ndarray, chars: Sequence[str], units: Sequence[int],
-                title: str = "hidden state") -> go.Figure:  # fmt: skip
+def plot_states(
+    states: np.ndarray, chars: Sequence[str], units: Sequence[int], title: str = "hidden state"
+) -> go.Figure:
     """Heatmap: selected units (rows) over the characters of a passage (columns)."""
     z = np.asarray(states)[:, list(units)].T  # (units, T)
     hover = np.array([[show_char(c) for c in chars]] * len(units))
-    fig = go.Figure(go.Heatmap(
-        z=z, y=[f"unit {u}" for u in units], colorscale=viz.DIVERGING, zmid=0,
-        customdata=hover, colorbar=dict(title=title),
-        hovertemplate="%{y}, '%{customdata}': %{z:.2f}<extra></extra>",
-    ))  # fmt: skip
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            y=[f"unit {u}" for u in units],
+            colorscale=viz.DIVERGING,
+            zmid=0,
+            customdata=hover,
+            colorbar=dict(title=title),
+            hovertemplate="%{y}, '%{customdata}': %{z:.2f}<extra></extra>",
+        )
+    )
     _char_axis(fig, chars)
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_layout(height=80 + 22 * len(units), margin=dict(l=10, r=10, t=10, b=10))
@@ -119,16 +150,30 @@ def plot_gates(
 ) -> go.Figure:
     """One heatmap per gate (input/forget/output or update/reset): units × characters, in [0, 1]."""
     names = list(gates)
-    fig = make_subplots(rows=len(names), cols=1, shared_xaxes=True, vertical_spacing=0.04,
-                        subplot_titles=[f"{n} gate" for n in names])  # fmt: skip
+    fig = make_subplots(
+        rows=len(names),
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.04,
+        subplot_titles=[f"{n} gate" for n in names],
+    )
     hover = np.array([[show_char(c) for c in chars]] * len(units))
     for r, name in enumerate(names, start=1):
-        fig.add_trace(go.Heatmap(
-            z=np.asarray(gates[name])[:, list(units)].T, y=[f"unit {u}" for u in units],
-            colorscale=viz.SEQUENTIAL, zmin=0, zmax=1, customdata=hover, showscale=r == 1,
-            colorbar=dict(title="gate"),
-            hovertemplate=f"{name}, %{{y}}, '%{{customdata}}': %{{z:.2f}}<extra></extra>",
-        ), row=r, col=1)  # fmt: skip
+        fig.add_trace(
+            go.Heatmap(
+                z=np.asarray(gates[name])[:, list(units)].T,
+                y=[f"unit {u}" for u in units],
+                colorscale=viz.SEQUENTIAL,
+                zmin=0,
+                zmax=1,
+                customdata=hover,
+                showscale=r == 1,
+                colorbar=dict(title="gate"),
+                hovertemplate=f"{name}, %{{y}}, '%{{customdata}}': %{{z:.2f}}<extra></extra>",
+            ),
+            row=r,
+            col=1,
+        )
         fig.update_yaxes(autorange="reversed", type="category", row=r, col=1)
     _char_axis(fig, chars, row=len(names), col=1)
     fig.update_layout(
@@ -137,16 +182,25 @@ def plot_gates(
     return fig
 
 
-def plot_unit_trace(states: np.ndarray, chars: Sequence[str], unit: int, feature: np.ndarray,
-                    feature_name: str) -> go.Figure:  # fmt: skip
+def plot_unit_trace(
+    states: np.ndarray, chars: Sequence[str], unit: int, feature: np.ndarray, feature_name: str
+) -> go.Figure:
     """One unit's activation against the feature it tracks, character by character."""
     fig = go.Figure()
-    fig.add_scatter(y=np.asarray(states)[:, unit], mode="lines", name=f"unit {unit}",
-                    line=dict(color=viz.CATEGORICAL[0]))  # fmt: skip
+    fig.add_scatter(
+        y=np.asarray(states)[:, unit],
+        mode="lines",
+        name=f"unit {unit}",
+        line=dict(color=viz.CATEGORICAL[0]),
+    )
     f = np.asarray(feature, float)[: len(states)]
     f = (f - f.min()) / (f.max() - f.min() + 1e-12) * 2 - 1
-    fig.add_scatter(y=f, mode="lines", name=f"{feature_name} (scaled)",
-                    line=dict(color=viz.CATEGORICAL[1], dash="dot"))  # fmt: skip
+    fig.add_scatter(
+        y=f,
+        mode="lines",
+        name=f"{feature_name} (scaled)",
+        line=dict(color=viz.CATEGORICAL[1], dash="dot"),
+    )
     _char_axis(fig, chars)
     fig.update_yaxes(title="activation")
     fig.update_layout(

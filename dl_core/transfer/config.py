@@ -40,11 +40,19 @@ class Config:
 
 
 PRESETS = {
-    "tiny": Config(classes=("cat", "dog", "horse"), per_class=6, head_epochs=3, unfreeze_blocks=1,
-                   fine_tune_epochs=1, scratch_epochs=1, batch_size=8, max_seconds=0.0),
+    "tiny": Config(
+        classes=("cat", "dog", "horse"),
+        per_class=6,
+        head_epochs=3,
+        unfreeze_blocks=1,
+        fine_tune_epochs=1,
+        scratch_epochs=1,
+        batch_size=8,
+        max_seconds=0.0,
+    ),
     "default": Config(per_class=20, max_seconds=45.0),  # each of the three ways
     "longer": Config(per_class=40, max_seconds=240.0),
-}  # fmt: skip
+}
 
 
 def validate(cfg: Config) -> list[str]:
@@ -83,6 +91,7 @@ def validate(cfg: Config) -> list[str]:
     warnings = []
     if cfg.fine_tune_lr > cfg.head_lr:
         warnings.append(
-            "The fine-tuning learning rate is higher than the head's: large updates can wreck the pretrained features."
+            "The fine-tuning learning rate is higher than the head's: "
+            "large updates can wreck the pretrained features."
         )
     return warnings

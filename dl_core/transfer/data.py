@@ -129,7 +129,8 @@ def load_data(cfg: Config, data: bytes | None) -> Data:
         raise UserError("Transfer learning needs at least two classes with images.")
     if counts.min() < 2:
         raise UserError(
-            f"Class '{names[int(counts.argmin())]}' has only {counts.min()} image(s); each class needs at least two (one to train on, one to check)."
+            f"Class '{names[int(counts.argmin())]}' has only {counts.min()} "
+            "image(s); each class needs at least two (one to train on, one to check)."
         )
     train_idx, val_idx = split(y, cfg.val_fraction, cfg.seed)
     return Data(x, y, names, train_idx, val_idx, test_x, test_y)
@@ -167,9 +168,15 @@ def _small_grey(image: np.ndarray, size: int = 32) -> np.ndarray:
     return np.asarray(img.resize((size, size), Image.BILINEAR), dtype=np.float32)
 
 
-def check_dataset(images: np.ndarray, labels: np.ndarray, class_names: list[str], train_idx: np.ndarray,
-                  val_idx: np.ndarray, max_distance: int = 4,
-                  max_pixel_diff: float = 8.0) -> DatasetCheck:  # fmt: skip
+def check_dataset(
+    images: np.ndarray,
+    labels: np.ndarray,
+    class_names: list[str],
+    train_idx: np.ndarray,
+    val_idx: np.ndarray,
+    max_distance: int = 4,
+    max_pixel_diff: float = 8.0,
+) -> DatasetCheck:
     """Counts per class, imbalance and too-few warnings, near-duplicates across the split.
 
     A pair is a near-duplicate when its difference hashes are at most ``max_distance`` bits
@@ -181,12 +188,15 @@ def check_dataset(images: np.ndarray, labels: np.ndarray, class_names: list[str]
     few = [f"{n} ({c})" for n, c in counts.items() if c < MIN_PER_CLASS]
     if few:
         check.warnings.append(
-            f"Few images in {', '.join(few)}: aim for at least {MIN_PER_CLASS} per class (10–30 is better)."
+            f"Few images in {', '.join(few)}: aim for at least "
+            f"{MIN_PER_CLASS} per class (10–30 is better)."
         )
     nonzero = [c for c in counts.values() if c]
     if nonzero and max(nonzero) >= 3 * min(nonzero):
         check.warnings.append(
-            f"The classes are imbalanced (largest {max(nonzero)}, smallest {min(nonzero)} images): the model will favour the large ones and accuracy will flatter it."
+            f"The classes are imbalanced (largest {max(nonzero)}, "
+            f"smallest {min(nonzero)} images): the model will favour "
+            "the large ones and accuracy will flatter it."
         )
     hashes = np.array([dhash(im) for im in images], dtype=np.uint64)
     small: dict[int, np.ndarray] = {}
@@ -205,6 +215,7 @@ def check_dataset(images: np.ndarray, labels: np.ndarray, class_names: list[str]
                 break
     if check.duplicates:
         check.warnings.append(
-            f"{len(check.duplicates)} validation image(s) look almost the same as a training image: validation accuracy will be optimistic."
+            f"{len(check.duplicates)} validation image(s) look "
+            "almost the same as a training image: validation accuracy will be optimistic."
         )
     return check

@@ -28,7 +28,10 @@ def _backbone(name: str):
 
 
 def split_backbone(backbone, unfreeze_blocks: int):
-    """Cut the backbone before its top ``unfreeze_blocks`` blocks: (frozen bottom, trainable top)."""
+    """Cut the backbone before its top ``unfreeze_blocks`` blocks.
+
+    Returns (frozen bottom, trainable top).
+    """
     import keras
 
     groups = [g for g in imagenet.blocks(backbone) if g[1]]
@@ -163,9 +166,19 @@ def train(cfg: Config, data: bytes | None, report) -> dict:
         report(message="training the new head…")
         budget.restart()  # the time budget covers training, not the feature extraction
         total = cfg.head_epochs + (cfg.fine_tune_epochs if cfg.mode == "fine_tuning" else 0)
-        history, stopped = _fit(clf, feats[tr], y[tr], feats[va], y[va], epochs=cfg.head_epochs,
-                                lr=cfg.head_lr, cfg=cfg, report=report, budget=budget,
-                                total=total)  # fmt: skip
+        history, stopped = _fit(
+            clf,
+            feats[tr],
+            y[tr],
+            feats[va],
+            y[va],
+            epochs=cfg.head_epochs,
+            lr=cfg.head_lr,
+            cfg=cfg,
+            report=report,
+            budget=budget,
+            total=total,
+        )
         model = assemble(size, backbone, clf)
         trainable = count_params(clf)[0]
         epochs = len(history.get("loss", []))
@@ -185,10 +198,20 @@ def train(cfg: Config, data: bytes | None, report) -> dict:
             report(message="fine-tuning the top blocks…")
             inp = keras.Input(acts.shape[1:], name="activations")
             tuned = keras.Model(inp, clf(top(inp, training=False)), name="fine_tune")
-            more, stopped = _fit(tuned, acts[tr], y[tr], acts[va], y[va],
-                                 epochs=cfg.fine_tune_epochs, lr=cfg.fine_tune_lr, cfg=cfg,
-                                 report=report, budget=budget, offset=epochs,
-                                 total=total)  # fmt: skip
+            more, stopped = _fit(
+                tuned,
+                acts[tr],
+                y[tr],
+                acts[va],
+                y[va],
+                epochs=cfg.fine_tune_epochs,
+                lr=cfg.fine_tune_lr,
+                cfg=cfg,
+                report=report,
+                budget=budget,
+                offset=epochs,
+                total=total,
+            )
             history = _merge(history, more)
             history["phase_boundary"] = [epochs]
             model = assemble(size, bottom, top, clf)
@@ -208,9 +231,18 @@ def train(cfg: Config, data: bytes | None, report) -> dict:
         model = assemble_scratch(size, fresh, clf)
         report(message="training from scratch…")
         budget.restart()
-        history, stopped = _fit(model, x[tr], y[tr], x[va], y[va], epochs=cfg.scratch_epochs,
-                                lr=cfg.scratch_lr, cfg=cfg, report=report,
-                                budget=budget)  # fmt: skip
+        history, stopped = _fit(
+            model,
+            x[tr],
+            y[tr],
+            x[va],
+            y[va],
+            epochs=cfg.scratch_epochs,
+            lr=cfg.scratch_lr,
+            cfg=cfg,
+            report=report,
+            budget=budget,
+        )
         trainable = count_params(model)[0]
 
     val_probs = _batched(

@@ -49,7 +49,8 @@ def export_tflite(model) -> bytes:
             model.export(path, format="litert", verbose=False)
         except Exception as err:  # noqa: BLE001 - conversion depends on the installed TF/LiteRT
             raise UserError(
-                f"TFLite conversion is not available here ({type(err).__name__}); the .keras file works everywhere Keras runs."
+                f"TFLite conversion is not available here ({type(err).__name__}); "
+                "the .keras file works everywhere Keras runs."
             ) from err
         with open(path, "rb") as fh:
             return fh.read()
@@ -85,11 +86,21 @@ def plot_comparison(histories: dict[str, dict], metric: str = "val_accuracy") ->
     fig = go.Figure()
     for i, (mode, hist) in enumerate(histories.items()):
         values = hist.get(metric, [])
-        fig.add_scatter(x=list(range(1, len(values) + 1)), y=values, mode="lines+markers",
-                        name=MODE_TITLES.get(mode, mode), line=dict(color=viz.CATEGORICAL[i]))  # fmt: skip
+        fig.add_scatter(
+            x=list(range(1, len(values) + 1)),
+            y=values,
+            mode="lines+markers",
+            name=MODE_TITLES.get(mode, mode),
+            line=dict(color=viz.CATEGORICAL[i]),
+        )
         for b in hist.get("phase_boundary", []):
-            fig.add_vline(x=b + 0.5, line_dash="dot", line_color=viz.CATEGORICAL[i],
-                          annotation_text="unfreeze", annotation_position="top left")  # fmt: skip
+            fig.add_vline(
+                x=b + 0.5,
+                line_dash="dot",
+                line_color=viz.CATEGORICAL[i],
+                annotation_text="unfreeze",
+                annotation_position="top left",
+            )
     fig.update_xaxes(title="epoch")
     fig.update_yaxes(
         title=metric.replace("_", " "), range=[0, 1.02] if "accuracy" in metric else None
@@ -107,8 +118,13 @@ def plot_projection(
     fig = go.Figure()
     for c, name in enumerate(class_names):
         m = labels == c
-        fig.add_scatter(x=points[m, 0], y=points[m, 1], mode="markers", name=viz.plain(name),
-                        marker=dict(color=viz.CATEGORICAL[c % len(viz.CATEGORICAL)], size=7, opacity=0.8))  # fmt: skip
+        fig.add_scatter(
+            x=points[m, 0],
+            y=points[m, 1],
+            mode="markers",
+            name=viz.plain(name),
+            marker=dict(color=viz.CATEGORICAL[c % len(viz.CATEGORICAL)], size=7, opacity=0.8),
+        )
     fig.update_layout(title=title, height=360, margin=dict(l=10, r=10, t=40, b=10))
     fig.update_xaxes(title="component 1")
     fig.update_yaxes(title="component 2")
@@ -117,8 +133,15 @@ def plot_projection(
 
 def plot_counts(check: DatasetCheck) -> go.Figure:
     names = list(check.counts)
-    fig = go.Figure(go.Bar(x=[viz.plain(n) for n in names], y=[check.counts[n] for n in names],
-                           marker_color=viz.CATEGORICAL[0], text=[check.counts[n] for n in names], textposition="auto"))  # fmt: skip
+    fig = go.Figure(
+        go.Bar(
+            x=[viz.plain(n) for n in names],
+            y=[check.counts[n] for n in names],
+            marker_color=viz.CATEGORICAL[0],
+            text=[check.counts[n] for n in names],
+            textposition="auto",
+        )
+    )
     fig.update_layout(title="Images per class", height=260, margin=dict(l=10, r=10, t=40, b=10))
     return fig
 
@@ -169,7 +192,11 @@ def results_table(results: dict) -> list[dict]:
         row = {"way": MODE_TITLES[mode], "validation accuracy": r["val_accuracy"]}
         if "test_accuracy" in r:
             row["held-out accuracy"] = r["test_accuracy"]
-        row |= {"epochs": r["epochs"], "time (s)": round(r["seconds"], 1),
-                "trainable parameters": r["trainable_params"], "stopped by time budget": r["stopped_by_budget"]}  # fmt: skip
+        row |= {
+            "epochs": r["epochs"],
+            "time (s)": round(r["seconds"], 1),
+            "trainable parameters": r["trainable_params"],
+            "stopped by time budget": r["stopped_by_budget"],
+        }
         rows.append(row)
     return rows

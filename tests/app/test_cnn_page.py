@@ -124,9 +124,13 @@ def test_a_keras_upload_is_explored_and_a_non_cnn_is_refused():
     import keras
 
     cnn_model = keras.Sequential(
-        [keras.Input((20, 20, 3)), keras.layers.Conv2D(4, 3, activation="relu", name="c"),
-         keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3, activation="softmax")]
-    )  # fmt: skip
+        [
+            keras.Input((20, 20, 3)),
+            keras.layers.Conv2D(4, 3, activation="relu", name="c"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(3, activation="softmax"),
+        ]
+    )
     mlp = keras.Sequential([keras.Input((5,)), keras.layers.Dense(2)])
     at = _page(net=UPLOAD, section=NETWORK)
     assert any(md_escape("Upload a .keras") in e for e in _errors(at))

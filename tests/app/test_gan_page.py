@@ -91,10 +91,14 @@ def test_gan_and_vae_train_on_the_tiny_preset_and_show_results():
 def test_upload_without_folders_trains_and_a_tiny_upload_is_refused():
     at = _page(data="upload")
     assert any("Upload a zip" in i.value for i in at.info)
-    at.file_uploader(key="gan.zip_file").set_value(("few.zip", _zip(3, folders=False), "application/zip"))  # fmt: skip
+    at.file_uploader(key="gan.zip_file").set_value(
+        ("few.zip", _zip(3, folders=False), "application/zip")
+    )
     at.run()
     assert any("3 usable images" in e.value for e in at.error)
-    at.file_uploader(key="gan.zip_file").set_value(("ok.zip", _zip(20, folders=False), "application/zip"))  # fmt: skip
+    at.file_uploader(key="gan.zip_file").set_value(
+        ("ok.zip", _zip(20, folders=False), "application/zip")
+    )
     at.run()
     assert not at.error, [e.value for e in at.error]
     assert any("1 file(s) were not used" in e.label for e in at.expander)  # readme.txt, listed

@@ -32,7 +32,10 @@ EXTRAS = (
 )
 HOSTILE = f"{PAYLOAD} {EXTRAS}"
 # A zip member name cannot hold '/', so folder and file names use a slash-free variant.
-FOLDER = r"<img src=x onerror=alert(1)> ![t](t.png) [j](javascript:alert(3)) <b>b $\href{x}{y}$ &lt;b&gt;"
+FOLDER = (
+    r"<img src=x onerror=alert(1)> ![t](t.png) [j](javascript:alert(3)) "
+    r"<b>b $\href{x}{y}$ &lt;b&gt;"
+)
 
 # Markup that must never be live in a Markdown body (a backslash before it makes it text).
 LIVE_MARKDOWN = re.compile(
@@ -46,13 +49,33 @@ LIVE_PLOTLY = re.compile(r"<(?:img|script|b>|a |http)")
 def _bodies(at: AppTest) -> list[str]:
     """Everything on the page that Streamlit renders as Markdown."""
     out: list[str] = []
-    for kind in ("markdown", "caption", "warning", "error", "info", "success", "title",
-                 "header", "subheader", "toast"):  # fmt: skip
+    for kind in (
+        "markdown",
+        "caption",
+        "warning",
+        "error",
+        "info",
+        "success",
+        "title",
+        "header",
+        "subheader",
+        "toast",
+    ):
         out += [str(e.value) for e in getattr(at, kind)]
     out += [str(m.label) for m in at.metric] + [str(m.value) for m in at.metric]
     out += [str(t.label) for t in at.tabs] + [str(e.label) for e in at.expander]
-    for kind in ("button", "text_input", "text_area", "selectbox", "slider", "toggle",
-                 "number_input", "multiselect", "checkbox", "radio"):  # fmt: skip
+    for kind in (
+        "button",
+        "text_input",
+        "text_area",
+        "selectbox",
+        "slider",
+        "toggle",
+        "number_input",
+        "multiselect",
+        "checkbox",
+        "radio",
+    ):
         out += [str(getattr(w, "label", "")) for w in getattr(at, kind)]
     return out
 
@@ -95,8 +118,12 @@ def _png(colour, seed) -> bytes:
 def test_injection_class_names_on_transfer_learning(fresh_home):
     """Class 1 named in the link (a crafted link), class 2 typed: the 'Few images' warning,
     the class-count bars and the thumbnails keep both as text."""
-    at = _page("app_pages/transfer_learning.py", preset="tiny", src="Upload images per class",
-               cls_name0=PAYLOAD)  # fmt: skip
+    at = _page(
+        "app_pages/transfer_learning.py",
+        preset="tiny",
+        src="Upload images per class",
+        cls_name0=PAYLOAD,
+    )
     at.text_input(key="tl.cls_name1").set_value(EXTRAS).run()
     for i, colour in enumerate([(200, 30, 30), (30, 30, 200)]):
         files = [(f"{i}-{k}.png", _png(colour, 10 * i + k), "image/png") for k in range(3)]
@@ -114,8 +141,7 @@ def test_injection_zip_folder_and_file_names(fresh_home):
             zf.writestr(f"{FOLDER}/{k}.png", _png((200, 30, 30), k))
             zf.writestr(f"plain/{k}.png", _png((30, 30, 200), 5 + k))
         zf.writestr(f"{FOLDER}/{FOLDER}.txt", b"not an image")
-    at = _page("app_pages/transfer_learning.py", preset="tiny",
-               src="Upload a zip of class folders")  # fmt: skip
+    at = _page("app_pages/transfer_learning.py", preset="tiny", src="Upload a zip of class folders")
     at.file_uploader(key="tl.zip_file").set_value(
         ("classes.zip", buf.getvalue(), "application/zip")
     )
@@ -152,8 +178,14 @@ def test_injection_typed_text_on_attention(fresh_home):
 
 def test_injection_typed_text_on_text_generation(fresh_home):
     corpus = ("HAMLET:\nTo be, or not to be, that is the question.\n" * 20 + HOSTILE + "\n") * 3
-    at = _page("app_pages/text_generation.py", preset="tiny", txt_src="Paste", len="30",
-               prompt=PAYLOAD, temps="0")  # fmt: skip
+    at = _page(
+        "app_pages/text_generation.py",
+        preset="tiny",
+        txt_src="Paste",
+        len="30",
+        prompt=PAYLOAD,
+        temps="0",
+    )
     at.text_area(key="textgen.txt_paste").set_value(corpus).run()
     _assert_inert(at)
     next(b for b in at.button if b.key == "textgen.train").click().run()
@@ -169,18 +201,27 @@ URL_TEXT = [
     ("app_pages/attention.py", {"text": HOSTILE}, None),
     ("app_pages/attention.py", {"view": "Compare two sentences", "a": HOSTILE, "b": PAYLOAD}, None),
     ("app_pages/attention.py", {"view": "Sentence embeddings", "sents": HOSTILE}, None),
-    ("app_pages/attention.py", {"view": "Train a tiny transformer", "preset": "tiny",
-                                "probe": PAYLOAD}, None),
+    (
+        "app_pages/attention.py",
+        {"view": "Train a tiny transformer", "preset": "tiny", "probe": PAYLOAD},
+        None,
+    ),
     ("app_pages/basics.py", {"preset": "tiny", "hidden": PAYLOAD}, None),
     ("app_pages/basics.py", {"preset": "tiny", "add": HOSTILE}, None),
     ("app_pages/cnn.py", {"preset": "tiny", "kernel": "custom", "custom": PAYLOAD}, "<img"),
     ("app_pages/dqn.py", {"env": PAYLOAD}, PAYLOAD),
     ("app_pages/segmentation.py", {"preset": "tiny", "strokes": HOSTILE}, None),
-    ("app_pages/transfer_learning.py", {"preset": "tiny", "src": "Upload images per class",
-                                        "cls_name0": HOSTILE}, None),
-    ("app_pages/text_generation.py", {"preset": "tiny", "prompt": PAYLOAD, "temps": PAYLOAD,
-                                      "in_text": HOSTILE}, None),
-]  # fmt: skip
+    (
+        "app_pages/transfer_learning.py",
+        {"preset": "tiny", "src": "Upload images per class", "cls_name0": HOSTILE},
+        None,
+    ),
+    (
+        "app_pages/text_generation.py",
+        {"preset": "tiny", "prompt": PAYLOAD, "temps": PAYLOAD, "in_text": HOSTILE},
+        None,
+    ),
+]
 
 
 @pytest.mark.parametrize(

@@ -120,9 +120,13 @@ def test_uploaded_photo_is_segmented_from_url_strokes_and_bad_input_gives_senten
     at.run()
     assert any("Strokes must look like" in e.value for e in at.error)
     at.query_params["strokes"] = STROKES
-    at.file_uploader(key="segmentation.photo_file").set_value(("flat.png", _png(flat=True), "image/png")).run()  # fmt: skip
+    at.file_uploader(key="segmentation.photo_file").set_value(
+        ("flat.png", _png(flat=True), "image/png")
+    ).run()
     assert any("single flat colour" in e.value for e in at.error)
-    at.file_uploader(key="segmentation.photo_file").set_value(("evil.png", b"<svg>no</svg>", "image/png")).run()  # fmt: skip
+    at.file_uploader(key="segmentation.photo_file").set_value(
+        ("evil.png", b"<svg>no</svg>", "image/png")
+    ).run()
     assert at.error and not at.exception
 
 

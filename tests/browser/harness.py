@@ -23,10 +23,15 @@ ROOT = Path(__file__).resolve().parents[2]
 OUT = Path(os.environ.get("DL_EXPLORER_TEST_OUTPUT", ROOT / "test-output")) / "screenshots"
 CHROMIUM = os.environ.get("DL_EXPLORER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
     "--disable-dev-shm-usage",
-]  # fmt: skip
+]
 
 
 def free_port() -> int:
@@ -46,9 +51,18 @@ def start_server(port: int, home: str) -> subprocess.Popen:
         or str(ceiling(1800)),
     }
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
-        "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "streamlit_app.py"),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+    ]
     with open(Path(home) / "server.log", "w") as log:  # the server keeps its own copy
         return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 

@@ -40,9 +40,7 @@ def _section(page, name: str) -> None:
 def _param(page, name: str, value: str | None) -> None:
     """Wait until the link's ``name`` is exactly ``value`` (None: gone from the link)."""
     want = "null" if value is None else repr(value)
-    page.wait_for_function(
-        f"() => new URLSearchParams(location.search).get({name!r}) === {want}"
-    )
+    page.wait_for_function(f"() => new URLSearchParams(location.search).get({name!r}) === {want}")
 
 
 def test_train_step_play_extend_and_screenshot(page, server):

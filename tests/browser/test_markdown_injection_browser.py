@@ -37,9 +37,13 @@ def test_injection_crafted_link_makes_no_element_and_no_request(page, server):
     page.on("requestfailed", lambda r: asked.append(r.url) if TARGET in r.url else None)
     links = [  # (page, link parameters, the error box's words, the value as shown): two pages
         ("dqn", {"env": HOSTILE}, "There is no environment called", HOSTILE),
-        ("basics", {"preset": "tiny", "hidden": f"![t](http://{TARGET}/b.png) <b>x"}, "got '",
-         f"![t](http://{TARGET}/b.png) <b>x"),
-    ]  # fmt: skip
+        (
+            "basics",
+            {"preset": "tiny", "hidden": f"![t](http://{TARGET}/b.png) <b>x"},
+            "got '",
+            f"![t](http://{TARGET}/b.png) <b>x",
+        ),
+    ]
     for path, params, words, shown in links:
         page.goto(f"{base}/{path}?{urllib.parse.urlencode(params)}")
         wait_idle(page)

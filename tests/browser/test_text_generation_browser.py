@@ -1,4 +1,5 @@
-"""The text-generation page in Chromium: upload a real text file, train (tiny), sample, look inside."""
+"""The text-generation page in Chromium: upload a real text file, train (tiny), sample, look
+inside."""
 
 import pytest
 

@@ -105,8 +105,14 @@ def test_javascript_forward_pass_matches_numpy(activation, classification, tmp_p
         "const outs = m.forward(layers, d.feats, d.act, d.cls, Float32Array.from(d.pts));\n"
         "console.log(JSON.stringify(outs.map((o) => Array.from(o))));"
     )
-    data = {"flat": player.encode(flat), "layout": layout, "feats": feats, "act": activation,
-            "cls": classification, "pts": pts.ravel().tolist()}  # fmt: skip
+    data = {
+        "flat": player.encode(flat),
+        "layout": layout,
+        "feats": feats,
+        "act": activation,
+        "cls": classification,
+        "pts": pts.ravel().tolist(),
+    }
     js = _node(script, data, tmp_path)
     ours = analysis.forward(flat, layout, pts, feats, activation, classification)
     assert len(js) == len(ours)
@@ -130,13 +136,20 @@ def test_javascript_losses_and_boundary_contour(tmp_path):
         "const grid = Array.from(m.gridPoints(3, -1.2, 1.2));\n"
         "console.log(JSON.stringify({xe, se, acc, segs, grid}));"
     )
-    data = {"pred": pred.tolist(), "target": target.tolist(), "surface": surface.ravel().tolist(), "r": r}  # fmt: skip
+    data = {
+        "pred": pred.tolist(),
+        "target": target.tolist(),
+        "surface": surface.ravel().tolist(),
+        "r": r,
+    }
     js = _node(script, data, tmp_path)
     assert js["xe"] == pytest.approx(analysis.loss(pred, target, "cross-entropy"), rel=1e-9)
     assert js["se"] == pytest.approx(analysis.loss(pred, target, "mse"), rel=1e-9)
     assert js["acc"] == pytest.approx(analysis.accuracy(pred, target))
-    assert js["grid"] == pytest.approx([-1.2, -1.2, 0, -1.2, 1.2, -1.2, -1.2, 0, 0, 0, 1.2, 0,
-                                        -1.2, 1.2, 0, 1.2, 1.2, 1.2], abs=1e-6)  # fmt: skip
+    assert js["grid"] == pytest.approx(
+        [-1.2, -1.2, 0, -1.2, 1.2, -1.2, -1.2, 0, 0, 0, 1.2, 0, -1.2, 1.2, 0, 1.2, 1.2, 1.2],
+        abs=1e-6,
+    )
     segs = np.array(js["segs"])
     assert len(segs) >= r - 1  # the line crosses the whole plane
     step = 2.4 / (r - 1)

@@ -39,8 +39,11 @@ def test_same_padding_matches_keras_conv(k, stride):
     ref = ops.convert_to_numpy(
         ops.conv(IMAGE[None, :, :, None], kern[:, :, None, None], strides=stride, padding="same")
     )[0, :, :, 0]
-    assert ours.shape == ref.shape == (conv.output_size(13, k, stride, "same"),
-                                       conv.output_size(17, k, stride, "same"))  # fmt: skip
+    assert (
+        ours.shape
+        == ref.shape
+        == (conv.output_size(13, k, stride, "same"), conv.output_size(17, k, stride, "same"))
+    )
     np.testing.assert_allclose(ours, ref, atol=1e-4)
 
 

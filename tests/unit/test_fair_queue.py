@@ -158,9 +158,19 @@ def test_public_caps_are_off_in_a_private_install(held, monkeypatch):
 
 @pytest.mark.parametrize(
     "topic",
-    ["basics", "cnn", "transfer", "detection", "segmentation", "text_generation", "attention",
-     "gan.dcgan", "gan.vae", "dqn"],
-)  # fmt: skip
+    [
+        "basics",
+        "cnn",
+        "transfer",
+        "detection",
+        "segmentation",
+        "text_generation",
+        "attention",
+        "gan.dcgan",
+        "gan.vae",
+        "dqn",
+    ],
+)
 def test_public_caps_admit_every_preset(topic, monkeypatch):
     """A visitor on a public demo can always press Train on a page's own presets."""
     import importlib

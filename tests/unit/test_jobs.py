@@ -60,10 +60,13 @@ def test_finished_job_is_a_cache_hit_in_a_new_process(fresh_home, inline_jobs):
         "print(json.dumps([k, s.state, r['pid']]))"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
         env=os.environ | {"DL_EXPLORER_EXECUTOR": "process", "DL_EXPLORER_WORKER_PRELOAD": "0"},
         timeout=JOB_S,
-    ).stdout  # fmt: skip
+    ).stdout
     k, state, result_pid = json.loads(out.strip().splitlines()[-1])
     assert (k, state, result_pid) == (key, "done", pid)  # not trained again
 
@@ -390,9 +393,7 @@ def test_dispatcher_wakes_on_submit_finish_and_crash_without_polling(pool, monke
                 for k in (*keys, crash)
             ]
 
-    wait_until(
-        lambda: states() == ["done", "done", "failed"], JOB_S, "the jobs end", poll=0.05
-    )
+    wait_until(lambda: states() == ["done", "done", "failed"], JOB_S, "the jobs end", poll=0.05)
 
 
 def test_queue_position_counts_the_running_job(fresh_home):

@@ -115,11 +115,30 @@ def test_injection_plotly_labels_are_plain():
 # Calls whose text arguments Streamlit renders as Markdown (first positional argument or the
 # named ones; ``write`` and the alerts take the first, ``metric`` label, value and delta).
 TEXT_CALLS = {
-    "markdown": 1, "write": 9, "warning": 1, "error": 1, "info": 1, "success": 1, "toast": 1,
-    "caption": 1, "header": 1, "subheader": 1, "title": 1, "metric": 3, "tabs": 1,
-    "expander": 1, "popover": 1, "status": 1, "button": 1, "download_button": 1,
-    "link_button": 1, "page_link": 0, "toggle": 1, "checkbox": 1, "radio": 1,
-}  # fmt: skip
+    "markdown": 1,
+    "write": 9,
+    "warning": 1,
+    "error": 1,
+    "info": 1,
+    "success": 1,
+    "toast": 1,
+    "caption": 1,
+    "header": 1,
+    "subheader": 1,
+    "title": 1,
+    "metric": 3,
+    "tabs": 1,
+    "expander": 1,
+    "popover": 1,
+    "status": 1,
+    "button": 1,
+    "download_button": 1,
+    "link_button": 1,
+    "page_link": 0,
+    "toggle": 1,
+    "checkbox": 1,
+    "radio": 1,
+}
 TEXT_KEYWORDS = {"body", "label", "value", "delta", "help", "caption"}
 # Page helpers that pass an argument on to a Markdown call: name -> index of that argument.
 LOCAL_TEXT_FUNCS = {"url": 1, "picked": 1, "chart": 2}  # UrlState(widget, label, ...)
@@ -133,46 +152,80 @@ NUMERIC_FORMAT = re.compile(r"[,_]|[bcdeEfFgGnoxX%]$")
 SAFE: dict[str, set[str]] = {
     "app_pages/attention.py": {"layer", "head", "name", "out['unknown']"},  # ints; "A"/"B"
     "app_pages/basics.py": {"errors['xor'][-1]"},  # a count
-    "app_pages/cnn.py": {"i", "j", "corner", "f", "kernel.shape", "fmap.shape[0]",
-                         "fmap.shape[1]", "fmap.shape[2]"},  # ints and shapes
-    "app_pages/detection.py": {"image.shape[1]", "image.shape[0]", "small.shape[1]",
-                               "small.shape[0]", "step"},  # ints
-    "app_pages/dqn.py": {"env.title", "env.reward", "env.observation", "', '.join(env.actions)",
-                         "source"},  # dqn.ENVS constants; one of two fixed phrases
+    "app_pages/cnn.py": {
+        "i",
+        "j",
+        "corner",
+        "f",
+        "kernel.shape",
+        "fmap.shape[0]",
+        "fmap.shape[1]",
+        "fmap.shape[2]",
+    },  # ints and shapes
+    "app_pages/detection.py": {
+        "image.shape[1]",
+        "image.shape[0]",
+        "small.shape[1]",
+        "small.shape[0]",
+        "step",
+    },  # ints
+    "app_pages/dqn.py": {
+        "env.title",
+        "env.reward",
+        "env.observation",
+        "', '.join(env.actions)",
+        "source",
+    },  # dqn.ENVS constants; one of two fixed phrases
     "app_pages/gan.py": {"name", "what", "gres['collapse_epochs']", "i + 1"},  # constants, ints
     "app_pages/home.py": {"spec.data"},  # ui.registry constant
     "app_pages/jobs.py": {"j.state", "j.key[:12]"},  # a state name; a hex digest
-    "app_pages/segmentation.py": {"cfg.n_val", "result['epochs_run']", "unused", "res.n_fg",
-                                  "res.n_bg", "res.n_conflict"},  # counts
+    "app_pages/segmentation.py": {
+        "cfg.n_val",
+        "result['epochs_run']",
+        "unused",
+        "res.n_fg",
+        "res.n_bg",
+        "res.n_conflict",
+    },  # counts
     "app_pages/text_generation.py": {"tg.data.PLACEHOLDER", "best['unit']"},  # constant; int
     "app_pages/transfer_learning.py": {"cfg.seed"},
     "ui/code.py": {"module", "getattr(obj, '__qualname__', obj)"},  # our own functions
     "ui/jobs.py": {"STATE_ICONS.get(status.state, '')", "label"},  # icons; a page's label
-    "ui/system.py": {"_version('keras')", "_version('tensorflow')", "counts['running']",
-                     "counts['queued']"},  # versions; counts
+    "ui/system.py": {
+        "_version('keras')",
+        "_version('tensorflow')",
+        "counts['running']",
+        "counts['queued']",
+    },  # versions; counts
     "ui/uploads.py": {"i + 1"},
-}  # fmt: skip
+}
 # Whole arguments (not f-strings) known to be safe, per file: labels the page code itself wrote
 # (loop variables over constant tables, helper parameters) and operator settings.
 SAFE_ARGS: dict[str, set[str]] = {
     "app_pages/attention.py": {"label", "caption"},  # picked()/chart() parameters (checked
     # at their call sites through LOCAL_TEXT_FUNCS)
     "app_pages/basics.py": {"lab"},  # "x column", "y column", "Label column"
-    "app_pages/cnn.py": {"label", "value",  # cnn.CHOICES labels; the page's own metrics
-                         "conv.explain_shape(grey.shape, kern.shape[0], stride, padding, pool_size)"},
+    "app_pages/cnn.py": {
+        "label",
+        "value",  # cnn.CHOICES labels; the page's own metrics
+        "conv.explain_shape(grey.shape, kern.shape[0], stride, padding, pool_size)",
+    },
     "app_pages/detection.py": {"det.HEAD_EXPLAINED"},  # our Markdown
     "app_pages/gan.py": {"label"},  # GAN_CONTROLS / VAE_CONTROLS labels
     "app_pages/home.py": {"spec.blurb", "spec.title"},  # ui.registry constants
-    "app_pages/segmentation.py": {"seg.pretrained.SORRY",
-                                  "['image | predicted mask'] * len(a)"},
+    "app_pages/segmentation.py": {"seg.pretrained.SORRY", "['image | predicted mask'] * len(a)"},
     "app_pages/transfer_learning.py": {"transfer.MODE_TITLES[m]"},
     "ui/code.py": {"label"},  # show_code's label parameter (a constant at every call)
     "ui/compare.py": {"button"},  # train_and_compare's button label (constants at call sites)
     "ui/jobs.py": {"text"},  # a page's button label + a constant suffix
-    "ui/system.py": {"backend", "devices()[-1].split(' · ')[0]", "'\\n'.join(devices())",
-                     "' · '.join(devices())"},  # operator settings and hardware names
+    "ui/system.py": {
+        "backend",
+        "devices()[-1].split(' · ')[0]",
+        "'\\n'.join(devices())",
+        "' · '.join(devices())",
+    },  # operator settings and hardware names
     "ui/uploads.py": {"label"},  # image_input's label parameter (constants at call sites)
-}  # fmt: skip
+}
 
 
 def _sources() -> list[Path]:

@@ -1,4 +1,5 @@
-"""Segmentation: IoU, exact generated masks, U-Net/DeepLab shapes, skips, few-click, tiny training."""
+"""Segmentation: IoU, exact generated masks, U-Net/DeepLab shapes, skips, few-click, tiny
+training."""
 
 import dataclasses
 import io
@@ -104,7 +105,15 @@ def test_skip_toggle_changes_the_graph():
     concat = lambda m: [la.name for la in m.layers if la.__class__.__name__ == "Concatenate"]  # noqa: E731
     assert concat(with_skips) == ["skip3", "skip2", "skip1"] and concat(without) == []
     assert with_skips.count_params() > without.count_params()
-    assert seg.stage_layers(with_skips) == ["enc1", "enc2", "enc3", "bottleneck", "dec3", "dec2", "dec1"]  # fmt: skip
+    assert seg.stage_layers(with_skips) == [
+        "enc1",
+        "enc2",
+        "enc3",
+        "bottleneck",
+        "dec3",
+        "dec2",
+        "dec1",
+    ]
     maps = seg.feature_maps(with_skips, np.zeros((32, 32, 3), "float32"))
     assert maps["enc1"].shape == (32, 32, 8) and maps["bottleneck"].shape == (4, 4, 64)
     bilinear = seg.build_unet(32, 4, depth=3, width=8, upsampling="bilinear")
@@ -113,15 +122,21 @@ def test_skip_toggle_changes_the_graph():
 
 def test_deeplab_has_one_branch_per_atrous_rate():
     model = seg.build_deeplab(32, 3, width=8, rates=(1, 3))
-    assert [model.get_layer(f"aspp_rate{r}_conv").dilation_rate for r in (1, 3)] == [(1, 1), (3, 3)]  # fmt: skip
+    assert [model.get_layer(f"aspp_rate{r}_conv").dilation_rate for r in (1, 3)] == [(1, 1), (3, 3)]
     assert "aspp_pool" in seg.stage_layers(model) and "decoder" in seg.stage_layers(model)
 
 
 def test_validate_refuses_impossible_settings_with_a_sentence():
     tiny = seg.PRESETS["tiny"]
     assert seg.validate(tiny) == []
-    for bad in (dict(depth=5), dict(image_size=8), dict(rates=()), dict(encoder="vgg"),
-                dict(learning_rate=5.0), dict(image_size=16, depth=4, width=8, epochs=0)):  # fmt: skip
+    for bad in (
+        dict(depth=5),
+        dict(image_size=8),
+        dict(rates=()),
+        dict(encoder="vgg"),
+        dict(learning_rate=5.0),
+        dict(image_size=16, depth=4, width=8, epochs=0),
+    ):
         with pytest.raises(ConfigError):
             seg.validate(dataclasses.replace(tiny, **bad))
     assert any(
@@ -192,7 +207,9 @@ def test_few_click_bad_input_gives_sentences():
         seg.segment_from_strokes(img, np.array([[5, 5]]), none, features=feats)
     with pytest.raises(UserError, match="foreground"):
         seg.segment_from_strokes(img, none, np.array([[5, 5]]), features=feats)
-    both = seg.segment_from_strokes(img, np.array([[5, 5], [100, 50]]), np.array([[6, 6], [10, 50]]), features=feats)  # fmt: skip
+    both = seg.segment_from_strokes(
+        img, np.array([[5, 5], [100, 50]]), np.array([[6, 6], [10, 50]]), features=feats
+    )
     assert both.n_conflict == 1 and both.n_fg == 1 and both.n_bg == 1
     with pytest.raises(UserError, match="same spots"):
         seg.segment_from_strokes(img, np.array([[5, 5]]), np.array([[6, 6]]), features=feats)
@@ -209,11 +226,23 @@ def test_few_click_bad_input_gives_sentences():
 
 def test_canvas_paths_become_url_strokes_of_the_right_kind():
     # streamlit-drawable-canvas 0.13 (Fabric.js 6) emits "Path"; older versions "path"
-    drawing = {"objects": [
-        {"type": "Path", "stroke": "#0072B2", "strokeWidth": 4, "path": [["M", 10, 10], ["Q", 10, 10, 20, 10], ["L", 30, 10]]},
-        {"type": "path", "stroke": "#D55E00", "strokeWidth": 4, "path": [["M", 50, 40], ["L", 50, 60]]},
-        {"type": "Rect", "left": 1, "top": 1},
-    ]}  # fmt: skip
+    drawing = {
+        "objects": [
+            {
+                "type": "Path",
+                "stroke": "#0072B2",
+                "strokeWidth": 4,
+                "path": [["M", 10, 10], ["Q", 10, 10, 20, 10], ["L", 30, 10]],
+            },
+            {
+                "type": "path",
+                "stroke": "#D55E00",
+                "strokeWidth": 4,
+                "path": [["M", 50, 40], ["L", 50, 60]],
+            },
+            {"type": "Rect", "left": 1, "top": 1},
+        ]
+    }
     drawn, unused = seg.canvas_strokes(drawing, (101, 81), "#0072b2")
     assert unused == 1
     assert drawn["fg"] == [[0.1, 0.125, 0.3, 0.125, 0.04]]  # 3 collinear points -> 1 segment
@@ -254,7 +283,9 @@ def test_overlay_respects_opacity_and_hidden_classes():
     assert np.array_equal(seg.overlay_mask(img, mask, 2, opacity=0.0), img)
     half = seg.overlay_mask(img, mask, 2, opacity=1.0, visible=[1])
     assert np.array_equal(half[2:], img[2:]) and not np.array_equal(half[:2], img[:2])
-    fig = seg.plot_overlay(img, mask, ["background", "object"], 0.5, [1], strokes={"foreground": np.array([[1, 1]])})  # fmt: skip
+    fig = seg.plot_overlay(
+        img, mask, ["background", "object"], 0.5, [1], strokes={"foreground": np.array([[1, 1]])}
+    )
     assert fig.data[0].type == "image" and [t.name for t in fig.data[1:]] == [
         "foreground strokes",
         "object",
@@ -263,7 +294,10 @@ def test_overlay_respects_opacity_and_hidden_classes():
 
 def test_explanatory_figures_show_overlap_and_dilation():
     assert set(np.unique(seg.transposed_overlap(4, 3, 2))) == {1, 2, 4}  # checkerboard
-    assert set(np.unique(seg.transposed_overlap(4, 4, 2))[1:-1]) <= {2, 4} and seg.transposed_overlap(4, 2, 2).max() == 1  # fmt: skip
+    assert (
+        set(np.unique(seg.transposed_overlap(4, 4, 2))[1:-1]) <= {2, 4}
+        and seg.transposed_overlap(4, 2, 2).max() == 1
+    )
     taps = seg.atrous_taps(3, 13)
     ys, xs = np.nonzero(taps)
     assert taps.sum() == 9 and sorted(set(xs)) == [3, 6, 9]

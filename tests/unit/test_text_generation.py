@@ -66,9 +66,13 @@ def test_a_small_text_is_accepted_with_a_warning():
 
 @pytest.mark.parametrize(
     "change, words",
-    [(dict(cell="lstmx"), "Unknown cell"), (dict(units=0), "units"),
-     (dict(learning_rate=0), "learning rate"), (dict(budget_s=-1), "budget")],
-)  # fmt: skip
+    [
+        (dict(cell="lstmx"), "Unknown cell"),
+        (dict(units=0), "units"),
+        (dict(learning_rate=0), "learning rate"),
+        (dict(budget_s=-1), "budget"),
+    ],
+)
 def test_impossible_settings_are_refused(change, words):
     with pytest.raises(ConfigError, match=words):
         tg.validate(dataclasses.replace(TINY, **change))
@@ -87,9 +91,17 @@ def test_temperature_zero_is_greedy_and_low_temperature_concentrates():
 
 
 @pytest.mark.parametrize(
-    "text, ok", [("0.5, 1.0 1.5", [0.5, 1.0, 1.5]), ("0;100", [0.0, 100.0]), ("hot", None),
-                 ("-1", None), ("", None), ("1e9", None), ("nan", None)],
-)  # fmt: skip
+    "text, ok",
+    [
+        ("0.5, 1.0 1.5", [0.5, 1.0, 1.5]),
+        ("0;100", [0.0, 100.0]),
+        ("hot", None),
+        ("-1", None),
+        ("", None),
+        ("1e9", None),
+        ("nan", None),
+    ],
+)
 def test_temperatures_are_parsed_or_refused_with_a_sentence(text, ok):
     if ok is None:
         with pytest.raises(ConfigError):

@@ -1,4 +1,5 @@
-"""Hostile and ordinary uploads, all generated here: dl_core.uploads must decode or refuse kindly."""
+"""Hostile and ordinary uploads, all generated here: dl_core.uploads must decode or refuse
+kindly."""
 
 from __future__ import annotations
 
