@@ -26,10 +26,9 @@ st.markdown(
 st.latex(
     r"\begin{gathered} f_t,\, i_t,\, o_t = \sigma(W x_t + U h_{t-1} + b) \\ "
     r"c_t = f_t \odot c_{t-1} + i_t \odot \tanh(W_c x_t + U_c h_{t-1} + b_c), \quad "
-    r"h_t = o_t \odot \tanh(c_t) \\ "(
-        r"p(x_{t+1} = k) = \frac{e^{z_k / T}}{\sum_j e^{z_j / T}} "
-        r"\;\; (T\text{: temperature}) \end{gathered}"
-    )
+    r"h_t = o_t \odot \tanh(c_t) \\ "
+    r"p(x_{t+1} = k) = \frac{e^{z_k / T}}{\sum_j e^{z_j / T}} "
+    r"\;\; (T\text{: temperature}) \end{gathered}"
 )
 url = UrlState("textgen")
 

@@ -30,10 +30,9 @@ st.markdown(
 )
 st.latex(r"\hat y = \mathrm{softmax}\big(W\,\phi_\theta(x) + b\big)")
 st.caption(
-    "Feature extraction trains only W, b (φ frozen). Fine-tuning then also updates θ of the top "(
-        "blocks with a smaller learning rate, BatchNorm kept in "
-        "inference mode. From scratch starts θ at random."
-    )
+    "Feature extraction trains only W, b (φ frozen). Fine-tuning then also updates θ of the top "
+    "blocks with a smaller learning rate, BatchNorm kept in "
+    "inference mode. From scratch starts θ at random."
 )
 
 url = UrlState("tl")

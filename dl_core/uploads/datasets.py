@@ -308,10 +308,9 @@ def load_image_zip(
                 files.append((info, parts))
         if len(files) > max_members:
             raise UploadError(
-                f"{subject} contains {len(files):,} files, more than the limit of "(
-                    f"{max_members:,}. Please upload a smaller dataset "
-                    f"(at most {max_members:,} images)."
-                )
+                f"{subject} contains {len(files):,} files, more than the limit of "
+                f"{max_members:,}. Please upload a smaller dataset "
+                f"(at most {max_members:,} images)."
             )
         declared = _declared_size(infos)
         if declared > max_total_uncompressed:
