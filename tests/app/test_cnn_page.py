@@ -82,7 +82,7 @@ def test_bad_kernels_and_strides_give_sentences_and_the_page_keeps_working():
 def test_an_uploaded_image_is_classified_and_explained_and_a_non_image_is_refused():
     at = _page()
     at.segmented_control(key="cnn.img_src").set_value("Upload").run()
-    prompt = "Choose a sample photo or upload an image above."
+    prompt = md_escape("Choose a sample photo or upload an image above.")  # shown escaped
     assert not _errors(at) and [i.value for i in at.info].count(prompt) == 1  # info, not error
     at.file_uploader(key="cnn.img_file").set_value(("photo.png", _png(90, 120), "image/png")).run()
     assert not at.exception and not _errors(at)
