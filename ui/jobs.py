@@ -133,7 +133,7 @@ def describe(status: JobStatus) -> str:
     if status.stopping:
         parts[0] = "stopping…"
     latest = status.latest
-    if status.state == "running" and latest is None:
+    if status.state == "running" and latest is None and status.worker_pid is not None:
         parts.append("starting…")  # the worker is importing the topic's libraries
     elif status.state == "running" and latest is not None:
         if status.phase:  # the phase it is in, even while its batches report only numbers

@@ -109,7 +109,7 @@ def test_progress_panel_shows_phase_elapsed_and_stopping_at_once(paused):
     at.run()
     assert not at.exception, at.exception
     line = at.markdown[0].value
-    assert "fine-tuning the top blocks…" in line and md_escape("step 3/9") in line
+    assert md_escape("fine-tuning the top blocks…") in line and md_escape("step 3/9") in line
     assert "s elapsed" in line
     at.button(key=f"stop-{key}").click().run()
     assert not at.exception, at.exception
@@ -131,7 +131,7 @@ def test_describe_counts_the_running_job_and_says_when_a_worker_starts():
     assert describe(st("queued", 3)) == "queued · 3 jobs ahead"
     assert describe(st("queued", 0)) == "queued · starting now"  # never a bare "queued"
     assert describe(st("running")) == "running · starting a worker"
-    assert describe(st("running", worker_pid=123)) == "running"
+    assert describe(st("running", worker_pid=123)) == "running · starting…"  # importing
 
 
 def _watch_script():

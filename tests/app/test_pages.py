@@ -97,19 +97,20 @@ def test_bad_url_values_fall_back_to_defaults():
 
 
 @pytest.mark.parametrize(
-    "page, widget, label",
+    "page, widget, label, params",
     [
-        ("app_pages/cnn.py", "selectbox", "Network"),
-        ("app_pages/transfer_learning.py", "selectbox", "Pretrained backbone"),
-        ("app_pages/detection.py", "radio", "Detector"),
+        ("app_pages/cnn.py", "selectbox", "Network", {"section": "Inside a network"}),
+        ("app_pages/transfer_learning.py", "selectbox", "Pretrained backbone", {}),
+        ("app_pages/detection.py", "radio", "Detector", {}),
     ],
 )
 def test_an_offline_server_hides_online_only_networks_and_says_why(
-    monkeypatch, page, widget, label
+    monkeypatch, page, widget, label, params
 ):
     monkeypatch.setenv("DL_EXPLORER_OFFLINE", "1")
     at = _app()
     at.switch_page(page)
+    at.query_params.update(params)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     control = next(w for w in at.get(widget) if w.label == label)
