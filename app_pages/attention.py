@@ -28,7 +28,7 @@ st.latex(r"\mathrm{Attention}(Q,K,V)=\mathrm{softmax}\!\left(\frac{QK^\top}{\sqr
 url = UrlState("attention")
 c1, c2, _ = st.columns([1, 2, 3])
 preset = url(c1.segmented_control, "Preset", "preset", "default", options=list(tiny.PRESETS))
-c1.caption(estimates.preset_times(estimates.each(tiny.train, tiny.PRESETS)))
+c1.caption(md_escape(estimates.preset_times(estimates.each(tiny.train, tiny.PRESETS))))
 model_name = url(
     c2.selectbox, "Pretrained model", "model", pretrained.OFFLINE_MODEL, options=pretrained.MODELS
 )

@@ -44,7 +44,7 @@ with st.sidebar:
         or "default"
     )
     base = basics.PRESETS[preset]
-    st.caption(estimates.preset_times(estimates.each(basics.train, basics.PRESETS)))
+    st.caption(md_escape(estimates.preset_times(estimates.each(basics.train, basics.PRESETS))))
     st.subheader("Data")
     source = (
         url(st.segmented_control, "Source", "src", "Generated", options=["Generated", "CSV"])

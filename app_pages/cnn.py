@@ -32,7 +32,7 @@ st.latex(r"(I * K)(i, j) = \sum_u \sum_v I(i\,s + u,\; j\,s + v)\, K(u, v)")
 url = UrlState("cnn")
 preset = url(st.segmented_control, "Preset", "preset", "default", options=list(cnn.PRESETS))
 base = cnn.PRESETS[preset or "default"]
-st.caption(estimates.preset_times(estimates.each(cnn.train, cnn.PRESETS)))
+st.caption(md_escape(estimates.preset_times(estimates.each(cnn.train, cnn.PRESETS))))
 SECTIONS = ["Convolution by hand", "Inside a network", "Train your own CNN"]
 section = url.section(SECTIONS)
 image = None
@@ -130,7 +130,7 @@ if section == SECTIONS[2]:
             col.metric(label, value)
         correct = int((r["y_test"] == r["y_pred"]).sum())
         if note := cnn.model.small_sample_note(correct, len(r["y_test"])):
-            st.caption(note)
+            st.caption(md_escape(note))
         left, right = st.columns(2)
         left.plotly_chart(memo(plots.plot_accuracy, r["history"]), key="acc")
         right.plotly_chart(memo(viz.confusion_matrix, r["confusion"], r["class_names"]), key="cm")
@@ -222,8 +222,11 @@ if section == SECTIONS[1]:
         ]
         if no_net := assets.online_unavailable():
             st.caption(
-                f"{no_net}, so the {len(imagenet.ONLINE_MODELS)} online-only ImageNet networks "
-                f"({', '.join(imagenet.ONLINE_MODELS)}) are hidden; the offline ones always work."
+                md_escape(
+                    f"{no_net}, so the {len(imagenet.ONLINE_MODELS)} online-only ImageNet networks "
+                    f"({', '.join(imagenet.ONLINE_MODELS)}) are hidden; the offline ones always "
+                    "work."
+                )
             )
         mkey, names = src, None
         if src == "upload":
@@ -293,7 +296,7 @@ if section == SECTIONS[1]:
         st.plotly_chart(memo(plots.plot_filters, kernel), key="filters")
         st.caption(
             f"Weights of '{md_escape(layer)}', shape {kernel.shape}. "
-            f"{plots.filters_caption(kernel.shape)}"
+            f"{md_escape(plots.filters_caption(kernel.shape))}"
         )
         fmap = memo(explain.activations, model, batch, layer)[0]
         st.plotly_chart(memo(plots.plot_feature_maps, fmap, k_maps), key="fmaps")

@@ -74,7 +74,7 @@ with train_area:
     c1, c2, c3, c4 = st.columns(4)
     preset = url(c1.segmented_control, "Preset", "preset", "default", options=list(det.PRESETS))
     base = det.PRESETS[preset or "default"]
-    c1.caption(estimates.preset_times(estimates.each(det.train, det.PRESETS)))
+    c1.caption(md_escape(estimates.preset_times(estimates.each(det.train, det.PRESETS))))
     epochs = url(c1.slider, "Epochs", "epochs", base.epochs, min_value=1, max_value=60)
     n_train = url(
         c2.select_slider,
@@ -149,7 +149,9 @@ with top:
         choices = [FACE, YOLO] if no_net else [FACE, YOLO, VOC]
         detector = url(st.radio, "Detector", "detector", FACE, options=choices)
         if no_net:
-            st.caption(f"{no_net}, so the online YOLOv8 pretrained on Pascal VOC is hidden.")
+            st.caption(
+                f"{md_escape(no_net)}, so the online YOLOv8 pretrained on Pascal VOC is hidden."
+            )
         names = {FACE: ["face"], YOLO: list(det.CLASSES), VOC: list(det.VOC_CLASSES)}[detector]
         truth = None
         if detector == YOLO and url(st.toggle, "A held-out scene (off: a photo)", "scene", True):

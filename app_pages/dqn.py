@@ -36,7 +36,9 @@ env_id = url(c2.selectbox, "Environment", "env", "CartPole-v1", options=list(dqn
 seed = url(c3.number_input, "Seed", "seed", 0, min_value=0, max_value=10_000, step=1)
 if env_id == "CartPole-v1":  # the stored figures are for CartPole
     c1.caption(
-        estimates.preset_times({p: [(dqn.train, dqn.for_env(p, env_id))] for p in dqn.PRESETS})
+        md_escape(
+            estimates.preset_times({p: [(dqn.train, dqn.for_env(p, env_id))] for p in dqn.PRESETS})
+        )
     )
 env = dqn.ENVS[env_id]
 st.caption(

@@ -94,7 +94,9 @@ preset = url(
 )
 preset = preset or "default"
 for model, label in ((dcgan, "DCGAN training"), (vae, "Autoencoder / VAE training")):
-    st.caption(estimates.preset_times(estimates.each(model.train, model.PRESETS), label=label))
+    st.caption(
+        md_escape(estimates.preset_times(estimates.each(model.train, model.PRESETS), label=label))
+    )
 G, V = dcgan.PRESETS[preset], vae.PRESETS[preset]
 
 

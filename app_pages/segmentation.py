@@ -84,7 +84,7 @@ if section == SECTIONS[0]:
         or "default"
     )
     base = seg.PRESETS[preset]
-    c1.caption(estimates.preset_times(estimates.each(seg.train, seg.PRESETS)))
+    c1.caption(md_escape(estimates.preset_times(estimates.each(seg.train, seg.PRESETS))))
     dataset = url(
         c1.selectbox,
         "Data",

@@ -47,7 +47,7 @@ with st.sidebar:
         or "default"
     )
     base = tg.PRESETS[preset]
-    st.caption(estimates.preset_times(estimates.each(tg.train, tg.PRESETS)))
+    st.caption(md_escape(estimates.preset_times(estimates.each(tg.train, tg.PRESETS))))
     st.subheader("Model")
     level = url(st.segmented_control, "Tokens", "level", base.level, options=tg.LEVELS) or "char"
     cell = (

@@ -42,11 +42,13 @@ preset = (
 )
 base = transfer.PRESETS[preset]
 st.caption(
-    estimates.preset_times(
-        {
-            p: [(transfer.train, dataclasses.replace(c, mode=m)) for m in transfer.MODES]
-            for p, c in transfer.PRESETS.items()
-        }
+    md_escape(
+        estimates.preset_times(
+            {
+                p: [(transfer.train, dataclasses.replace(c, mode=m)) for m in transfer.MODES]
+                for p, c in transfer.PRESETS.items()
+            }
+        )
     )
 )
 
@@ -133,8 +135,10 @@ choice = url(
 backbone = choice.removesuffix(" (online)")
 if no_net:
     st.caption(
-        f"{no_net}, so the {len(imagenet.ONLINE_MODELS)} online-only backbones "
-        f"({', '.join(imagenet.ONLINE_MODELS)}) are hidden; the offline ones always work."
+        md_escape(
+            f"{no_net}, so the {len(imagenet.ONLINE_MODELS)} online-only backbones "
+            f"({', '.join(imagenet.ONLINE_MODELS)}) are hidden; the offline ones always work."
+        )
     )
 with st.expander("Training settings", icon=":material/tune:"):
     c1, c2, c3 = st.columns(3)
@@ -334,7 +338,7 @@ if done:
         for k, ((where, img), probs) in enumerate(zip(shots, all_probs, strict=True)):
             c1, c2 = st.columns([1, 3], vertical_alignment="center")
             best = int(np.argmax(probs))
-            c1.image(img, caption=where, width=180)
+            c1.image(img, caption=md_escape(where), width=180)
             title = viz.plain(f"{where}: {names[best]} ({probs[best]:.0%})")
             c2.plotly_chart(viz.bars(probs, names, title=title), key=f"probs-{k}")
         st.download_button(

@@ -290,7 +290,7 @@ def _panel(
     if status.state == "cancelled":
         st.info("Stopped. Press Train to start again.", icon=":material/cancel:")
     if status.state == "evicted":
-        st.info(status.error or jobs.EVICTED_MSG, icon=":material/delete_sweep:")
+        st.info(md_escape(status.error or jobs.EVICTED_MSG), icon=":material/delete_sweep:")
     if status.events and status.state not in ("done", "evicted"):
         latest = status.latest
         if latest is not None and latest.metrics:
@@ -358,7 +358,7 @@ def load_result(key: str) -> jobs.Result:
         if key in retried or now is None or now.state == "done":
             # Already reran once for it (or it cannot be marked): say so and stop the page here.
             retried.discard(key)
-            st.info(now.error if now and now.error else jobs.UNREADABLE_MSG)
+            st.info(md_escape(now.error if now and now.error else jobs.UNREADABLE_MSG))
             st.stop()
         retried.add(key)
         st.rerun(scope="app")  # the page draws again: its panel says why, Train is enabled

@@ -276,14 +276,14 @@ def images_input(
             except KeyError:
                 st.info("An upload this link refers to is no longer on the server.")
     if len(files) > max_files:
-        st.warning(f"Only the first {max_files} of {len(files)} images are classified.")
+        st.warning(md_escape(f"Only the first {max_files} of {len(files)} images are classified."))
         files = files[:max_files]
     out, fps = [], []
     for file_name, data in files:
         try:
             out.append((file_name, uploads.load_image(data, name=file_name)))
         except UploadError as err:
-            st.error(str(err), icon=":material/error:")
+            st.error(md_escape(str(err)), icon=":material/error:")
             continue
         fps.append(_store().put_blob(data))
     if fps:

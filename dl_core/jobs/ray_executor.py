@@ -53,6 +53,8 @@ _ENV = (
 
 def _run_job(key: str, env: dict[str, str], attempt: int) -> str:
     """Inside a Ray worker: run one job to its end state; return the node it ran on."""
+    for name in _ENV:  # a reused worker process must not keep another driver's settings
+        os.environ.pop(name, None)
     os.environ.update(env)
     import ray
 

@@ -25,7 +25,7 @@ def test_public_cap_on_a_page_is_refused_with_a_sentence(fresh_home, monkeypatch
     next(b for b in at.button if b.key == "basics.train").click().run()
     assert not at.exception
     errors = [e.value for e in at.error]
-    assert any("caps one job at 100 epochs" in e and "250" in e for e in errors), errors
+    assert any("caps one job at 200 epochs" in e and "250" in e for e in errors), errors
     assert jobs.list_jobs() == []  # nothing was queued
 
 

@@ -141,7 +141,7 @@ def test_public_caps_refuse_with_a_sentence(held, monkeypatch):
     from dl_core.basics import Config as BasicsConfig
     from dl_core.basics import train as basics_train
 
-    with pytest.raises(UserError, match=r"caps one job at 100 epochs \('epochs'\).*ask for 5000"):
+    with pytest.raises(UserError, match=r"caps one job at 200 epochs \('epochs'\).*ask for 5000"):
         jobs.submit(basics_train, BasicsConfig(epochs=5000), visitor="A")
     assert jobs.list_jobs() == []
     assert limits.default_timeout_s() == 600.0
