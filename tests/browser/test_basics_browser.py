@@ -164,7 +164,7 @@ def test_the_scrubber_dragged_with_the_mouse_writes_the_step_and_a_link_restores
     page.goto(link)
     wait_idle(page)
     _button(page, "train").click()
-    _shown(page, r"Epoch 0\.00", timeout=ceiling_ms(TRAIN_S))
+    _shown(page, r"Epoch 0\.00", TRAIN_S)
     player = page.locator(".st-key-basics-player .dlx")
     scrub = page.locator(".st-key-basics-player input[data-ctl=scrub]")
     scrub.scroll_into_view_if_needed()

@@ -15,6 +15,7 @@ from tests.browser.conftest import (
     assert_no_exception,
     wait_idle,
 )
+from tests.timeouts import UI_S, ceiling_ms
 
 pytestmark = pytest.mark.browser
 NGINX = ROOT / "docs" / "hosting" / "nginx.conf"
@@ -57,16 +58,13 @@ document.addEventListener('securitypolicyviolation', e =>
 
 
 @pytest.fixture(scope="module")
-def public_browser():
+def public_browser(playwright):
     """Chromium that lets a page whose responses the test rewrote (Chromium then treats it
     as public) open the WebSocket to 127.0.0.1, as a page served through a proxy would."""
-    from playwright.sync_api import sync_playwright
-
     args = [*CHROMIUM_ARGS, "--disable-features=LocalNetworkAccessChecks"]
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
-        yield browser
-        browser.close()
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+    yield browser
+    browser.close()
 
 
 @pytest.mark.parametrize("path", ["", "basics", "attention"])
@@ -84,7 +82,7 @@ def test_app_works_under_the_proxy_headers(public_browser, server, path):
 
     context.route(f"{base}/**", with_headers)
     page = context.new_page()
-    page.set_default_timeout(120_000)
+    page.set_default_timeout(ceiling_ms(UI_S))
     refused = []
     page.on("console", lambda m: "Content Security Policy" in m.text and refused.append(m.text))
     try:
