@@ -9,6 +9,7 @@ from dl_core.jobs.db import _connect
 from dl_core.store import Store
 from tests.app.conftest import APP, RUN_TIMEOUT
 from ui.registry import topic_pages
+from ui.text import md_escape
 
 
 class _Paused(jobs.Executor):
@@ -86,7 +87,7 @@ def test_evict_then_reopen_every_topic_page_offers_train(path, paused, monkeypat
     buttons = _train_buttons(at)
     assert buttons and not any(b.disabled for b in buttons)
     assert not any("cached result" in b.label for b in buttons)
-    assert jobs.EVICTED_MSG in _texts(at)
+    assert md_escape(jobs.EVICTED_MSG) in _texts(at)
 
 
 @pytest.mark.parametrize("path", TOPICS)
@@ -100,4 +101,4 @@ def test_evict_corrupt_result_gives_a_sentence_and_train(path, paused, monkeypat
     assert not at.exception, [e.value for e in at.exception]
     buttons = _train_buttons(at)
     assert buttons and not any(b.disabled for b in buttons)
-    assert jobs.UNREADABLE_MSG in _texts(at)
+    assert md_escape(jobs.UNREADABLE_MSG) in _texts(at)

@@ -6,6 +6,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import APP, RUN_TIMEOUT
 from ui.registry import PAGES, topic_pages
+from ui.text import md_escape
 
 
 def _app() -> AppTest:
@@ -23,7 +24,7 @@ def test_every_registered_page_renders(spec):
     assert not at.exception, [e.value for e in at.exception]
     assert at.title and at.title[0].value  # every page opens with its title
     if spec in topic_pages():  # says before Train how long each preset takes
-        assert any("time on a 2-core CPU" in c.value for c in at.caption), spec.path
+        assert any(md_escape("time on a 2-core CPU") in c.value for c in at.caption), spec.path
 
 
 def test_home_shows_map_system_panel_and_a_card_per_topic():
