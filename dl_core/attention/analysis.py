@@ -56,7 +56,10 @@ def head_stats(attention: np.ndarray, tokens: Sequence[str] | None = None) -> di
     toks = list(tokens) if tokens is not None else []
     cls = [i for i, s in enumerate(toks) if s == "[CLS]"]
     sep = [i for i, s in enumerate(toks) if s == "[SEP]"]
-    share = lambda cols: a[..., cols].sum(-1).mean(-1) if cols else np.zeros(a.shape[:2])  # noqa: E731
+
+    def share(cols):
+        return a[..., cols].sum(-1).mean(-1) if cols else np.zeros(a.shape[:2])
+
     out = dict(
         entropy=entropy,
         distance=distance,

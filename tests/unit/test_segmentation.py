@@ -102,7 +102,10 @@ def test_pretrained_encoder_is_frozen_and_feeds_the_decoder():
 def test_skip_toggle_changes_the_graph():
     with_skips = seg.build_unet(32, 4, depth=3, width=8, skips=True)
     without = seg.build_unet(32, 4, depth=3, width=8, skips=False)
-    concat = lambda m: [la.name for la in m.layers if la.__class__.__name__ == "Concatenate"]  # noqa: E731
+
+    def concat(m):
+        return [la.name for la in m.layers if la.__class__.__name__ == "Concatenate"]
+
     assert concat(with_skips) == ["skip3", "skip2", "skip1"] and concat(without) == []
     assert with_skips.count_params() > without.count_params()
     assert seg.stage_layers(with_skips) == [
