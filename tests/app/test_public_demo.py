@@ -1,22 +1,8 @@
 """A shared demo seen from a topic page: the estimate before Train, public caps refused with
 a sentence, and the visitor id that never reaches the shareable URL."""
 
-from streamlit.testing.v1 import AppTest
-
 from dl_core import jobs
-from tests.app.conftest import APP, RUN_TIMEOUT
-
-PAGE = "app_pages/basics.py"
-
-
-def _basics(**params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
-    at.query_params.update({"preset": "tiny", **params})
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+from tests.app.test_basics_page import _page as _basics  # the basics page, tiny preset
 
 
 def test_public_cap_on_a_page_is_refused_with_a_sentence(fresh_home, monkeypatch):
