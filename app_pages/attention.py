@@ -4,8 +4,9 @@ import dataclasses
 
 import streamlit as st
 
+from dl_core import attention as tiny  # the tiny transformer: its contract and model
 from dl_core import estimates, uploads, viz
-from dl_core.attention import analysis, plots, pretrained, tiny
+from dl_core.attention import analysis, plots, pretrained
 from dl_core.errors import UserError
 from ui import jobs as ui_jobs
 from ui.cache import memo
@@ -13,9 +14,11 @@ from ui.code import show_code
 from ui.errors import shown_errors
 from ui.state import UrlState
 from ui.text import md_escape
+from ui.topic import backends_caption
 from ui.uploads import recall, remember, text_input
 
 st.title("Transformer attention")
+backends_caption("attention")
 st.markdown(
     "A transformer lets every token look at every other token: it scores each pair by the dot "
     "product of a **query** and a **key**, turns the scores into weights with a softmax, and "

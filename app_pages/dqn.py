@@ -12,8 +12,10 @@ from ui.code import show_code
 from ui.errors import shown_errors
 from ui.state import UrlState
 from ui.text import md_escape
+from ui.topic import backends_caption
 
 st.title("Deep Q-networks (DQN)")
+backends_caption("dqn")
 st.markdown(
     "An agent learns which action is worth most in each state by fitting a network "
     "**Q(s, a)** to the *Bellman target*: the reward it just got plus the discounted value "

@@ -8,6 +8,7 @@ from dl_core import estimates, jobs
 from dl_core.assets import ASSETS
 from dl_core.gan import data as gdata
 from dl_core.gan import dcgan, latent, plots, vae
+from dl_core.gan import train as gan_train
 from dl_core.store import Store
 from ui import jobs as ui_jobs
 from ui.cache import memo
@@ -15,9 +16,13 @@ from ui.code import show_code
 from ui.errors import shown_errors
 from ui.state import UrlState
 from ui.text import md_escape
+from ui.topic import backends_caption
 from ui.uploads import recall, remember, show_dataset_notes
 
+TRAIN = {dcgan: gan_train.train_dcgan, vae: gan_train.train_vae}  # each model's job
+
 st.title("Generative models: GAN and VAE")
+backends_caption("gan")
 st.markdown(
     "A **GAN** pits two networks against each other: a generator turns random vectors *z* into "
     "images, a discriminator tries to tell them from real ones, and each improves by beating the "
@@ -95,7 +100,7 @@ preset = url(
 preset = preset or "default"
 for model, label in ((dcgan, "DCGAN training"), (vae, "Autoencoder / VAE training")):
     st.caption(
-        md_escape(estimates.preset_times(estimates.each(model.train, model.PRESETS), label=label))
+        md_escape(estimates.preset_times(estimates.each(TRAIN[model], model.PRESETS), label=label))
     )
 G, V = dcgan.PRESETS[preset], vae.PRESETS[preset]
 
@@ -172,7 +177,7 @@ def train_panel(module, cfg, label, metrics, what):
         for w in module.validate(cfg):
             st.info(md_escape(w))
         status = ui_jobs.train_button(
-            module.train, cfg, data_fp, job_label=label, key=f"train-{label}"
+            TRAIN[module], cfg, data_fp, job_label=label, key=f"train-{label}"
         )
         status = ui_jobs.progress(
             status,
@@ -190,7 +195,7 @@ def train_panel(module, cfg, label, metrics, what):
 
 def finished(module, cfg):
     """The job for ``cfg`` trained in its own section: (status, result), or (None, None)."""
-    status = jobs.find(module.train, cfg, data_fp) if ready else None
+    status = jobs.find(TRAIN[module], cfg, data_fp) if ready else None
     if status is None or status.state != "done":
         return None, None
     return status, ui_jobs.load_result(status.key)

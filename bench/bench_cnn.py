@@ -59,7 +59,7 @@ def _small_cnn(repeats: int = 2) -> dict[str, float]:
 
     cfg = cnn.PRESETS["default"]
     x, y, names = cnn.load_data(cfg)
-    (x_tr, y_tr), (x_te, y_te) = cnn_model.split(x, y, seed=cfg.seed)
+    (x_tr, y_tr), (x_te, y_te) = cnn.data.split(x, y, seed=cfg.seed)
 
     def plain_fit() -> float:
         model = cnn_model.compiled_model(cfg, x.shape[1:], len(names))

@@ -123,12 +123,13 @@ def check_topic(topic, *, train: bool = True) -> None:
     assert callable(getattr(spec.module, "warmup_jobs", None)), (
         f"dl_core.{spec.name} must export warmup_jobs()."
     )
-    by_fn = {tr.train: tr for tr in spec.trainers}
+    by_fn = {tr.name: tr for tr in spec.trainers}
     for tr in spec.trainers:
         fn = tr.train_fn
         assert f"{fn.__module__}:{fn.__qualname__}" == tr.train, (
-            f"{tr.train} is registered, but jobs will name it {fn.__module__}:{fn.__qualname__}."
+            f"{tr.train} is registered, but the function is {fn.__module__}:{fn.__qualname__}."
         )
+        assert jobs.fn_name(fn) == tr.name, f"{tr.train}: jobs name it {jobs.fn_name(fn)}."
         cls = tr.Config
         assert dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen, (
             f"{tr.train}: Config must be a frozen dataclass."
@@ -149,7 +150,7 @@ def check_topic(topic, *, train: bool = True) -> None:
                 f"{tr.train}: validate must return a list of sentences."
             )
     for fn, cfg, _data_fp, label in spec.warmup_jobs():
-        name = f"{fn.__module__}:{fn.__qualname__}"
+        name = jobs.fn_name(fn)
         assert name in by_fn, f"Warm-up job {label!r} trains {name}, not a model of this topic."
         assert type(cfg) is by_fn[name].Config, f"Warm-up job {label!r} has a foreign Config."
         by_fn[name].validate(cfg)

@@ -6,8 +6,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dl_core.dqn.envs import spec
-from dl_core.dqn.training import unpack_history
+from dl_core.dqn.data import spec
+from dl_core.dqn.train import unpack_history
 from dl_core.viz import CATEGORICAL
 
 

@@ -10,8 +10,8 @@ head on a frozen ImageNet network's features from a few strokes (as in interacti
 segmentation tools, e.g. ilastik's pixel classifier).
 
 Modules, top to bottom: :mod:`.data` (generated scenes, silhouettes, exact masks),
-:mod:`.models` (U-Net, DeepLab, the pretrained encoder), :mod:`.config` (``Config``,
-``PRESETS``, ``validate``), :mod:`.training` (``train``), :mod:`.analysis` (IoU,
+:mod:`.model` (U-Net, DeepLab, the pretrained encoder), :mod:`.config` (``Config``,
+``PRESETS``, ``validate``), :mod:`.train` (``train``), :mod:`.analysis` (IoU,
 predictions, feature maps, overlays, PNG), :mod:`.fewclick` (strokes to mask on pretrained
 features), :mod:`.plots` (figures).
 """
@@ -44,7 +44,7 @@ from dl_core.segmentation.fewclick import (
     segment_from_strokes,
     segment_pixels,
 )
-from dl_core.segmentation.models import (
+from dl_core.segmentation.model import (
     ARCHITECTURES,
     ENCODERS,
     UPSAMPLING,
@@ -69,7 +69,7 @@ from dl_core.segmentation.plots import (
     transposed_overlap,
 )
 from dl_core.segmentation.pretrained import VOC_CLASSES, load_online_segmenter, segment_online
-from dl_core.segmentation.training import build_model, train, twin, warmup_jobs
+from dl_core.segmentation.train import build_model, train, twin, warmup_jobs
 
 __all__ = [
     "VOC_CLASSES",

@@ -62,11 +62,11 @@ def predict_masks(model, images: np.ndarray, batch_size: int = 32) -> np.ndarray
 def feature_maps(model, image: np.ndarray, names: list[str] | None = None) -> dict[str, np.ndarray]:
     """Activations of the stage layers for one image: ``{name: (h, w, channels)}``.
 
-    ``names`` defaults to :func:`~dl_core.segmentation.models.stage_layers`.
+    ``names`` defaults to :func:`~dl_core.segmentation.model.stage_layers`.
     """
     import keras
 
-    from dl_core.segmentation.models import stage_layers
+    from dl_core.segmentation.model import stage_layers
 
     names = names or stage_layers(model)
     probe = keras.Model(model.input, [model.get_layer(n).output for n in names])

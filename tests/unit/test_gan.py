@@ -13,6 +13,7 @@ from dl_core import uploads
 from dl_core.errors import ConfigError, TrainingDiverged, UploadError
 from dl_core.gan import data as gdata
 from dl_core.gan import dcgan, latent, monitor, plots, vae
+from dl_core.gan import train as gan_train
 from dl_core.jobs import Reporter
 from dl_core.store import unpack_arrays
 
@@ -20,12 +21,12 @@ from dl_core.store import unpack_arrays
 @pytest.fixture(scope="module")
 def gan_run():
     reporter = Reporter()
-    return dcgan.train(dcgan.PRESETS["tiny"], None, reporter), reporter
+    return gan_train.train_dcgan(dcgan.PRESETS["tiny"], None, reporter), reporter
 
 
 @pytest.fixture(scope="module")
 def vae_run():
-    return vae.train(vae.PRESETS["tiny"], None, Reporter())
+    return gan_train.train_vae(vae.PRESETS["tiny"], None, Reporter())
 
 
 # -- data ----------------------------------------------------------------------------------
@@ -147,7 +148,7 @@ def test_bad_settings_are_refused_with_sentences():
 def test_learning_rate_10_is_reported_as_divergence_not_a_crash():
     cfg = dataclasses.replace(dcgan.PRESETS["tiny"], g_lr=10.0, d_lr=10.0)
     with pytest.raises(TrainingDiverged, match="learning rate"):
-        dcgan.train(cfg, None, Reporter())
+        gan_train.train_dcgan(cfg, None, Reporter())
 
 
 # -- training ------------------------------------------------------------------------------
@@ -174,7 +175,7 @@ def test_tiny_vae_reduces_its_loss(vae_run):
 
 def test_denoising_mode_feeds_noisy_inputs():
     cfg = dataclasses.replace(vae.PRESETS["tiny"], noise=0.5, epochs=1, kind="ae")
-    out = vae.train(cfg, None, Reporter())
+    out = gan_train.train_vae(cfg, None, Reporter())
     assert np.abs(out["inputs"].astype(int) - out["originals"].astype(int)).mean() > 20
     assert out["history"]["kl"] == [0.0]
 

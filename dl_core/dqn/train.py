@@ -8,9 +8,9 @@ from collections.abc import Callable
 import keras
 import numpy as np
 
-from dl_core.dqn.agent import Agent, ReplayBuffer, copy_network, epsilon, update_target
 from dl_core.dqn.config import PRESETS, Config, clamp, validate
-from dl_core.dqn.envs import make_env, sizes, spec
+from dl_core.dqn.data import make_env, sizes, spec
+from dl_core.dqn.model import Agent, ReplayBuffer, copy_network, epsilon, update_target
 from dl_core.errors import TrainingDiverged
 
 
