@@ -20,15 +20,18 @@ from ui.text import md_escape
 from ui.topic import backends_caption
 from ui.uploads import image_input, recall, remember, zip_input
 
-st.title("Convolutional networks")
-backends_caption("cnn")
-st.markdown(
+# -- the page's longer teaching text ----------------------------------------------------------
+INTRO = (
     "A convolutional layer slides small kernels over an image and writes one weighted sum per "
     "position, so the same few weights find an edge or a texture anywhere in the picture. "
     "Stacked layers with pooling in between detect larger and more abstract patterns, and the "
     "last layer turns them into class scores. Try the operation by hand, open up a pretrained "
     "ImageNet network on your own photo, or train a small CNN."
 )
+
+st.title("Convolutional networks")
+backends_caption("cnn")
+st.markdown(INTRO)
 st.latex(r"(I * K)(i, j) = \sum_u \sum_v I(i\,s + u,\; j\,s + v)\, K(u, v)")
 
 url = UrlState("cnn")

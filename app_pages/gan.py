@@ -6,8 +6,8 @@ import streamlit as st
 
 from dl_core import estimates, jobs
 from dl_core.assets import ASSETS
+from dl_core.gan import analysis, dcgan, plots, vae
 from dl_core.gan import data as gdata
-from dl_core.gan import dcgan, latent, plots, vae
 from dl_core.gan import train as gan_train
 from dl_core.store import Store
 from ui import jobs as ui_jobs
@@ -19,17 +19,30 @@ from ui.text import md_escape
 from ui.topic import backends_caption
 from ui.uploads import recall, remember, show_dataset_notes
 
-TRAIN = {dcgan: gan_train.train_dcgan, vae: gan_train.train_vae}  # each model's job
-
-st.title("Generative models: GAN and VAE")
-backends_caption("gan")
-st.markdown(
+# -- the page's longer teaching text ----------------------------------------------------------
+INTRO = (
     "A **GAN** pits two networks against each other: a generator turns random vectors *z* into "
     "images, a discriminator tries to tell them from real ones, and each improves by beating the "
     "other. A **variational autoencoder** compresses each image into a small code and learns to "
     "rebuild it, with codes pulled towards a standard normal so that random codes decode to new "
     "images. Train both on the same pictures and compare."
 )
+LIMITS = (
+    "- **Can:** make new images that look like the training set; move smoothly between "
+    "samples; group similar images without labels (VAE codes); clean noisy inputs.\n"
+    "- **Cannot:** make anything outside the training distribution, or guarantee that a "
+    "sample is new rather than a near copy of a training image. GANs can *collapse* onto a "
+    "few outputs (watch the diversity curve) or diverge; VAEs blur.\n"
+    "- **Bias:** a generator reproduces, and can amplify, whatever its data over- or "
+    "under-represents: train on mostly one kind of face or object and that is mostly what "
+    "comes back. Check what the samples miss, not only how real they look."
+)
+
+TRAIN = {dcgan: gan_train.train_dcgan, vae: gan_train.train_vae}  # each model's job
+
+st.title("Generative models: GAN and VAE")
+backends_caption("gan")
+st.markdown(INTRO)
 st.latex(r"\min_G \max_D \; \mathbb{E}_{x}[\log D(x)] + \mathbb{E}_{z}[\log(1 - D(G(z)))]")
 st.latex(
     r"\text{VAE: maximise } \mathbb{E}_{q(z|x)}[\log p(x|z)] "
@@ -329,21 +342,12 @@ if section == SECTIONS[2]:
         )
 
 if section == SECTIONS[3]:
-    st.markdown(
-        "- **Can:** make new images that look like the training set; move smoothly between "
-        "samples; group similar images without labels (VAE codes); clean noisy inputs.\n"
-        "- **Cannot:** make anything outside the training distribution, or guarantee that a "
-        "sample is new rather than a near copy of a training image. GANs can *collapse* onto a "
-        "few outputs (watch the diversity curve) or diverge; VAEs blur.\n"
-        "- **Bias:** a generator reproduces, and can amplify, whatever its data over- or "
-        "under-represents: train on mostly one kind of face or object and that is mostly what "
-        "comes back. Check what the samples miss, not only how real they look."
-    )
+    st.markdown(LIMITS)
 show_code(
     dcgan.DCGAN.train_step,
     dcgan.build_generator,
     dcgan.build_discriminator,
     vae.VAE.losses_for,
-    latent.slerp,
-    latent.latent_directions,
+    analysis.slerp,
+    analysis.latent_directions,
 )

@@ -104,11 +104,11 @@ def check_topic(topic, *, train: bool = True) -> None:
     For each of its models: ``Config`` is a frozen dataclass with a ``seed``; ``PRESETS``
     has ``"tiny"`` and ``"default"``; every preset survives the JSON round trip of job keys
     and URLs and passes ``validate``; the registered ``train`` is the function jobs name.
-    Its ``warmup_jobs`` submit registered models with valid configs. Every ``plot_*`` in the
-    package is declared to return a Figure (plotly ``go.Figure`` or altair ``Chart``; ``None``
-    allowed when there is nothing to draw). With ``train``, the tiny preset of each model
-    trains through :mod:`dl_core.jobs` (whatever executor is set; tests use inline) and every
-    artifact of its result loads back from the store.
+    Its ``warmup_jobs`` submit registered models with valid configs. Every ``plot_*`` of the
+    package is in its ``plots.py`` and declared to return a Figure (plotly ``go.Figure`` or
+    altair ``Chart``; ``None`` allowed when there is nothing to draw). With ``train``, the
+    tiny preset of each model trains through :mod:`dl_core.jobs` (whatever executor is set;
+    tests use inline) and every artifact of its result loads back from the store.
 
     Args:
         topic: a :class:`dl_core.topics.Topic` or its name.
@@ -154,8 +154,11 @@ def check_topic(topic, *, train: bool = True) -> None:
         assert name in by_fn, f"Warm-up job {label!r} trains {name}, not a model of this topic."
         assert type(cfg) is by_fn[name].Config, f"Warm-up job {label!r} has a foreign Config."
         by_fn[name].validate(cfg)
-    bad = [f"{m}.{n}: {r}" for m, n, r in _plot_returns(spec.module) if not _is_figure_type(r)]
+    found = _plot_returns(spec.module)
+    bad = [f"{m}.{n}: {r}" for m, n, r in found if not _is_figure_type(r)]
     assert not bad, "plot_* functions must return a Figure: " + "; ".join(bad)
+    stray = [f"{m}.{n}" for m, n, _ in found if m != f"{spec.module.__name__}.plots"]
+    assert not stray, "plot_* functions belong in the topic's plots.py: " + "; ".join(stray)
     if train:
         for tr in spec.trainers:
             key = jobs.submit(tr.train_fn, tr.PRESETS["tiny"], label=f"check {spec.name}")

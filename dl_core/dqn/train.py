@@ -45,18 +45,6 @@ def pack_history(rows: list[tuple[float, ...]]) -> np.ndarray:
     return np.asarray(rows, np.float32).reshape(-1, 5)
 
 
-def unpack_history(arr: np.ndarray) -> dict[str, np.ndarray]:
-    """(n, 5) history → ``episodes`` (step, return, length, ε), ``updates`` (step, loss,
-    mean max-Q, ε), ``evals`` (step, mean return, std)."""
-    arr = np.asarray(arr, np.float32).reshape(-1, 5)
-    pick = lambda kind, cols: arr[arr[:, 0] == kind][:, cols]  # noqa: E731
-    return {
-        "episodes": pick(EPISODE, [1, 2, 3, 4]),
-        "updates": pick(UPDATE, [1, 2, 3, 4]),
-        "evals": pick(EVAL, [1, 2, 3]),
-    }
-
-
 # -- training -------------------------------------------------------------------------------
 def train(cfg: Config, data: bytes | None = None, report=None, agent_cls: type = Agent) -> dict:
     """Train a DQN agent on ``cfg.env_id``; runs inside a job worker.

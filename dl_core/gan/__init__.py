@@ -6,7 +6,7 @@
 - :mod:`dl_core.gan.vae`: encoder, decoder, the ELBO ``train_step``, latent grids.
 - :mod:`dl_core.gan.train`: ``train_dcgan`` and ``train_vae`` (jobs), ``warmup_jobs``.
 - :mod:`dl_core.gan.monitor`: sample grids per epoch, diversity (mode collapse), divergence.
-- :mod:`dl_core.gan.latent`: spherical interpolation, main latent directions, neighbours.
+- :mod:`dl_core.gan.analysis`: spherical interpolation, main latent directions, neighbours.
 - :mod:`dl_core.gan.plots`: the figures (plotly), never displayed here.
 - :mod:`dl_core.gan.tf_gradients`: the only TensorFlow-specific code (gradients).
 

@@ -9,8 +9,9 @@ Representation Learning with Deep Convolutional GANs" (2015): strided convolutio
 norm in G, LeakyReLU in D, tanh output, Adam with beta_1 = 0.5. One-sided label smoothing
 (real target 1 - s) from Salimans et al., "Improved Techniques for Training GANs" (2016).
 
-Data -> model -> train -> analysis. Training is a custom ``keras.Model.train_step`` run by
-``fit``; only the gradient call is TensorFlow-specific (:mod:`dl_core.gan.tf_gradients`).
+The model and what is read from a trained one; ``train_dcgan`` (in :mod:`dl_core.gan.train`)
+runs the custom ``keras.Model.train_step`` below through ``fit``; only the gradient call is
+TensorFlow-specific (:mod:`dl_core.gan.tf_gradients`).
 """
 
 from __future__ import annotations
@@ -173,13 +174,13 @@ def latent_views(
         7 random neighbours ("more like this"); ``walk``: z[a] and z[a] moved by ``moves``
         along the main ``directions``.
     """
-    from dl_core.gan import latent
+    from dl_core.gan import analysis
 
     def show(zz):
         return generate(generator, zz)
 
     return {
-        "path": latent.interpolate(show, z[a], z[b], 10),
-        "near": show(latent.neighbours(z[a], 8, spread, seed)),
-        "walk": show(np.stack([z[a], latent.walk(z[a], directions, moves)])),
+        "path": analysis.interpolate(show, z[a], z[b], 10),
+        "near": show(analysis.neighbours(z[a], 8, spread, seed)),
+        "walk": show(np.stack([z[a], analysis.walk(z[a], directions, moves)])),
     }

@@ -59,7 +59,7 @@ def train_dcgan(cfg: DCGANConfig, data: bytes | None, report) -> dict:
         verbose=0,
         callbacks=[monitor, report.keras_callback(cfg.epochs, steps, monitor.preview)],
     )
-    from dl_core.gan.latent import latent_directions
+    from dl_core.gan.analysis import latent_directions
 
     return {
         "generator": gan.generator,

@@ -9,6 +9,9 @@ z ~ N(0, I) gives new images. It maximises the evidence lower bound
 
 (beta = 1 is the plain VAE; Higgins et al. 2017 for beta != 1). A denoising autoencoder
 (Vincent et al. 2008) sees a noisy image and must output the clean one.
+
+The models, the ELBO ``train_step`` and the latent grids; ``train_vae`` (in
+:mod:`dl_core.gan.train`) fits them.
 """
 
 from __future__ import annotations

@@ -115,3 +115,18 @@ def test_job_names_stay_those_of_before_the_uniform_layout():
         "dl_core.basics.model:train", basics.PRESETS["tiny"]
     )
     assert topics.trainer("dl_core.basics.model:train") is basics.trainers[0]
+
+
+def test_check_topic_finds_a_plot_outside_plots_py(monkeypatch):
+    import plotly.graph_objects as go
+
+    from dl_core.cnn import analysis
+
+    def plot_stray():
+        return go.Figure()
+
+    plot_stray.__module__ = analysis.__name__
+    plot_stray.__annotations__ = {"return": go.Figure}
+    monkeypatch.setattr(analysis, "plot_stray", plot_stray, raising=False)
+    with pytest.raises(AssertionError, match=r"belong in the topic's plots\.py"):
+        check_topic("cnn", train=False)
