@@ -18,6 +18,7 @@ features), :mod:`.plots` (figures).
 
 from dl_core.segmentation.analysis import (
     CLASS_COLOURS,
+    atrous_taps,
     class_share,
     colourise,
     confusion,
@@ -30,6 +31,7 @@ from dl_core.segmentation.analysis import (
     predict_masks,
     preview_strip,
     strongest_channels,
+    transposed_overlap,
 )
 from dl_core.segmentation.config import PRESETS, Config, validate
 from dl_core.segmentation.data import DATASETS, class_names, draw_shape, make_dataset, make_scenes
@@ -55,7 +57,6 @@ from dl_core.segmentation.model import (
     stage_layers,
 )
 from dl_core.segmentation.plots import (
-    atrous_taps,
     plot_atrous,
     plot_class_share,
     plot_feature_maps,
@@ -66,7 +67,6 @@ from dl_core.segmentation.plots import (
     plot_probability,
     plot_samples,
     plot_transposed_conv,
-    transposed_overlap,
 )
 from dl_core.segmentation.pretrained import VOC_CLASSES, load_online_segmenter, segment_online
 from dl_core.segmentation.train import build_model, train, twin, warmup_jobs
