@@ -7,6 +7,7 @@ import streamlit as st
 
 from dl_core import assets, cnn, estimates, jobs, uploads, viz
 from dl_core.assets import imagenet
+from dl_core.cnn import compare as cnn_compare
 from dl_core.cnn import convolution as conv
 from dl_core.cnn import explain, plots
 from dl_core.errors import UserError
@@ -14,7 +15,10 @@ from dl_core.store import Store
 from ui import jobs as ui_jobs
 from ui.cache import memo
 from ui.code import show_code
+from ui.compare import ab_configs, ab_progress, train_and_compare
+from ui.compare import panes as ab_panes
 from ui.errors import EmptyState, shown_errors
+from ui.rewind import epoch_slider, model_at
 from ui.state import UrlState
 from ui.text import md_escape
 from ui.uploads import image_input, recall, remember, zip_input
@@ -98,10 +102,64 @@ def _train_config(draw: bool) -> cnn.Config:
 
 
 # -- 3. Train your own CNN (the network section finds its result via _train_config) ---------
+METRICS = ("loss", "val_loss", "accuracy", "val_accuracy")
+
+
+def _summary(r) -> None:
+    figures = [
+        ("Test accuracy", f"{r['test_accuracy']:.1%}"),
+        ("Test images", len(r["y_test"])),
+        ("Training time", f"{r['fit_seconds']:.1f} s"),
+    ]
+    for col, (label, value) in zip(st.columns(3), figures, strict=True):
+        col.metric(label, value)
+
+
+def _rewind(panes: list) -> None:
+    """Filters, feature maps and Grad-CAM of each run at the chosen epoch; one slider and
+    one choice of layer, test image and class for all runs (``panes``: (column, name, result))."""
+    st.subheader("Rewind: the network at any epoch")
+    epoch = epoch_slider(url, [r.key for _, _, r in panes])
+    names = list(panes[0][2]["class_names"])
+    common = [n for n in memo(explain.conv_layers, panes[0][2]["model"])]
+    for _, _, r in panes[1:]:
+        common = [n for n in common if n in memo(explain.conv_layers, r["model"])]
+    c = st.columns(3)
+    layer = url(c[0].selectbox, "Convolution layer", "rw_layer", common[0], options=common)
+    top_i = min(len(r["y_test"]) for _, _, r in panes) - 1
+    i = url(c[1].number_input, "Test image", "rw_img", 0, min_value=0, max_value=top_i, step=1)
+    choice = url(
+        c[2].selectbox,
+        "Explain the class",
+        "rw_cls",
+        "top prediction",
+        options=["top prediction", *names],
+    )
+    for n, (col, _, r) in enumerate(panes):
+        model = r["model"] if epoch is None else model_at(r.key, "model", epoch)
+        r_names = list(r["class_names"])
+        cls = r_names.index(choice) if choice in r_names else None
+        v = memo(cnn_compare.views_at, model, cnn_compare.test_image(r, i), layer, cls, r_names)
+        col.plotly_chart(v["cam"], key=f"rw-cam-{n}", config={"displayModeBar": False})
+        truth = r_names[int(r["y_test"][i])]
+        col.caption(
+            f"Test image {i} (true: {md_escape(truth)}); Grad-CAM for "
+            f"'{md_escape(r_names[v['class']])}', probability {v['probs'][v['class']]:.0%}."
+        )
+        col.plotly_chart(v["filters"], key=f"rw-filters-{n}")
+        col.plotly_chart(v["maps"], key=f"rw-maps-{n}")
+    st.caption(
+        f"Filters of '{md_escape(layer)}' (orange positive, purple negative) and its most "
+        "active feature maps on the test image (viridis, yellow = strong), from the weights "
+        "saved at the chosen epoch."
+    )
+
+
 trained = status = None
 if section == SECTIONS[2]:
     cfg = _train_config(draw=True)
-    data_fp = None
+    ab = ab_configs(url, cfg, cnn.CHOICES)
+    data_fp, runs = None, None
     with shown_errors():
         if cfg.dataset == "upload":
             zds, zfp = zip_input(url, "zip", size=(cnn.UPLOAD_SIZE,) * 2)
@@ -115,19 +173,40 @@ if section == SECTIONS[2]:
         st.caption(f"A few training images of each of the {len(names)} classes.")
         for w in cnn.validate(cfg, x_show.shape[1]):
             st.warning(md_escape(w), icon=":material/warning:")
-        status = ui_jobs.train_button(
-            cnn.train, cfg, data_fp, job_label=f"CNN · {cfg.dataset}", key="cnn-train"
-        )
-        status = ui_jobs.progress(status, metrics=("loss", "val_loss", "accuracy", "val_accuracy"))
-    if status is not None and status.state == "done":
+        if ab is not None:
+            runs = train_and_compare(
+                cnn.train,
+                ab.configs,
+                data_fp,
+                button="Train both",
+                key="cnn-ab",
+                job_label=lambda n: f"CNN · {n}",
+                validate=cnn.validate,
+                lock=True,
+            )
+            ab_progress(ab, runs, lambda s: ui_jobs.progress(s, metrics=METRICS))
+        else:
+            status = ui_jobs.train_button(
+                cnn.train, cfg, data_fp, job_label=f"CNN · {cfg.dataset}", key="cnn-train"
+            )
+            status = ui_jobs.progress(status, metrics=METRICS)
+    if ab is not None and runs is not None and runs.all_done:
+        with shown_errors():
+            panes = ab_panes(ab, runs)
+            for col, _, r in panes:
+                with col:
+                    _summary(r)
+            st.markdown("**How run B differs from run A**")
+            for n, fig in enumerate(memo(cnn_compare.difference, *[p[2] for p in panes], ab.names)):
+                st.plotly_chart(fig, key=f"ab-diff-{n}")
+            st.caption(
+                "Above zero: B's accuracy or loss is higher at that epoch. Confusion cells: how "
+                "many more points of each true class B puts in that column than A (orange more)."
+            )
+            _rewind(panes)
+    if ab is None and status is not None and status.state == "done":
         trained = r = ui_jobs.load_result(status.key)
-        figures = [
-            ("Test accuracy", f"{r['test_accuracy']:.1%}"),
-            ("Test images", len(r["y_test"])),
-            ("Training time", f"{r['fit_seconds']:.1f} s"),
-        ]
-        for col, (label, value) in zip(st.columns(3), figures, strict=True):
-            col.metric(label, value)
+        _summary(r)
         correct = int((r["y_test"] == r["y_pred"]).sum())
         if note := cnn.model.small_sample_note(correct, len(r["y_test"])):
             st.caption(md_escape(note))
@@ -149,6 +228,8 @@ if section == SECTIONS[2]:
         )
         st.plotly_chart(before_after, key="ba")
         st.caption("Each kernel averaged over input channels: orange positive, purple negative.")
+        with shown_errors():
+            _rewind([(st.container(), "", r)])
 
 
 # -- 1. Convolution by hand ---------------------------------------------------------------------
