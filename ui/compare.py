@@ -157,7 +157,7 @@ def ab_configs(
         ``None`` when compare mode is off, or when both configs would be identical (said
         in one sentence).
     """
-    if not url(st.toggle, "Compare two runs", name, False, help=COMPARE_HELP):
+    if not url(st.toggle, "Compare two runs", name, False, help=md_escape(COMPARE_HELP)):
         return None
     by_label = {label: (field, spec) for label, field, spec in choices}
     left, right = st.columns(2)
@@ -173,12 +173,12 @@ def ab_configs(
     wanted = f"Run B: {label}"
     if isinstance(spec, list):
         widget = right.selectbox if isinstance(spec[0], str) else right.select_slider
-        value = url(widget, wanted, f"{name}_{field}", _other(first, spec), options=spec)
+        value = url(widget, md_escape(wanted), f"{name}_{field}", _other(first, spec), options=spec)
     else:
         lo, hi, step = spec
         value = url(
             right.number_input,
-            wanted,
+            md_escape(wanted),
             f"{name}_{field}",
             _other(first, spec),
             min_value=lo,

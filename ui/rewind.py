@@ -22,6 +22,7 @@ import streamlit as st
 from dl_core import checkpoints, jobs
 from dl_core.errors import UserError
 from ui.state import UrlState
+from ui.text import md_escape
 
 NO_CHECKPOINTS = (
     "This run has no saved checkpoints (it was trained before they were kept), so it cannot "
@@ -51,17 +52,17 @@ def epoch_slider(
     where = container or st
     epochs = saved_epochs(keys)
     if not epochs:
-        where.caption(NO_CHECKPOINTS)
+        where.caption(md_escape(NO_CHECKPOINTS))
         return None
     if len(epochs) == 1:
-        where.caption(f"One checkpoint saved: epoch {epochs[0]}.")
+        where.caption(md_escape(f"One checkpoint saved: epoch {epochs[0]}."))
         return epochs[0]
     key = url.key(name)
     if key in st.session_state and st.session_state[key] not in epochs:
         st.session_state[key] = epochs[-1]  # another run, other saved epochs
     epoch = url(
         where.select_slider,
-        label,
+        md_escape(label),
         name,
         epochs[-1],
         options=epochs,
