@@ -98,7 +98,7 @@ def _compare(ab, runs) -> None:
     panes = ab_panes(ab, runs)
     a, b = (r for _, _, r in panes)
     for col, _, r in panes:
-        col.caption(f"Mean IoU {r['val_mean_iou']:.3f} after {r['epochs_run']} epochs.")
+        col.caption(md_escape(f"Mean IoU {r['val_mean_iou']:.3f} after {r['epochs_run']} epochs."))
     st.plotly_chart(memo(seg_compare.difference, a, b, ab.names), key="ab-diff-0")
     st.caption("Above zero: run B's held-out IoU, pixel accuracy or loss is higher that epoch.")
     preds = _rewind_masks(panes)
