@@ -142,6 +142,7 @@ def ab_configs(
     choices: Sequence[tuple[str, str, list | tuple]],
     *,
     name: str = "ab",
+    toggle: bool = True,
 ) -> AB | None:
     """The compare controls: a toggle, the setting to change and its second value.
 
@@ -156,8 +157,10 @@ def ab_configs(
     Returns:
         ``None`` when compare mode is off, or when both configs would be identical (said
         in one sentence).
+
+    ``toggle=False`` leaves the toggle out (a page section that is all about comparing).
     """
-    if not url(st.toggle, "Compare two runs", name, False, help=md_escape(COMPARE_HELP)):
+    if toggle and not url(st.toggle, "Compare two runs", name, False, help=md_escape(COMPARE_HELP)):
         return None
     by_label = {label: (field, spec) for label, field, spec in choices}
     left, right = st.columns(2)
@@ -172,7 +175,8 @@ def ab_configs(
     first = getattr(cfg, field)
     wanted = f"Run B: {label}"
     if isinstance(spec, list):
-        widget = right.selectbox if isinstance(spec[0], str) else right.select_slider
+        numbers = all(isinstance(v, (int, float)) for v in spec)
+        widget = right.select_slider if numbers else right.selectbox
         value = url(widget, md_escape(wanted), f"{name}_{field}", _other(first, spec), options=spec)
     else:
         lo, hi, step = spec
