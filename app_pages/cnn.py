@@ -179,7 +179,7 @@ if section == SECTIONS[2]:
                 ab.configs,
                 data_fp,
                 button="Train both",
-                key="cnn-ab",
+                key="cnn-train-both",
                 job_label=lambda n: f"CNN · {n}",
                 validate=cnn.validate,
                 lock=True,

@@ -21,7 +21,7 @@ def _compare_filters(**extra):
 
 def test_compare_two_filter_counts_shows_both_panes_and_the_difference():
     at = _compare_filters()
-    press(at, "cnn-ab")
+    press(at, "cnn-train-both")
     assert not at.exception, [e.value for e in at.exception]
     assert not errors(at), errors(at)
     text = markdown(at)
@@ -43,12 +43,12 @@ def test_compare_refuses_identical_configs_with_a_sentence():
     at.select_slider(key="cnn.ab_filters").set_value(4).run()  # the tiny preset's own value
     assert not at.exception
     assert any("exactly the same settings" in i.value for i in at.info)
-    assert not [b for b in at.button if b.key == "cnn-ab"]
+    assert not [b for b in at.button if b.key == "cnn-train-both"]
 
 
 def test_compare_url_with_two_configs_restores_the_comparison():
     at = _compare_filters()
-    press(at, "cnn-ab")
+    press(at, "cnn-train-both")
     link = params(at)
     assert link["ab"] == "1" and link["ab_filters"] == "8"
     again = open_page(PAGE, **link)  # a visitor opening the shared link: cache hits
