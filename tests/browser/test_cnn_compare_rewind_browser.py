@@ -29,7 +29,7 @@ def test_compare_two_filter_counts_and_rewind_both_with_one_slider(page, server)
     page.locator(".st-key-cnn-ab label").first.click()  # the "Compare two runs" toggle
     page.wait_for_url("**ab=1*")
     wait_idle(page)
-    page.locator(".st-key-cnn-ab_field [data-baseweb='select']").click()
+    page.locator(".st-key-cnn-ab_field input[role='combobox']").click()
     page.get_by_role("option", name="Filters (first block)").click()
     page.wait_for_url("**ab_filters=8*")  # run B: 8 filters where the tiny preset has 4
     wait_idle(page)
