@@ -101,11 +101,12 @@ def slider_moves(page, url: str, slider: str, charts: list[str], wait_idle) -> l
     from the last epoch; back rightwards at the first, where moves find cached views)."""
     page.goto(url)
     wait_idle(page)
-    thumb = page.locator(f".st-key-{slider} [role='slider']")
+    thumb = page.locator(f".st-key-{slider} input[type='range']")
     thumb.scroll_into_view_if_needed()
     times, key = [], "ArrowLeft"
     for _ in range(MOVES):
-        now, lo, hi = (int(thumb.get_attribute(f"aria-value{a}")) for a in ("now", "min", "max"))
+        now = float(thumb.input_value())
+        lo, hi = (float(thumb.get_attribute(a)) for a in ("min", "max"))
         if now <= lo or now >= hi:
             key = "ArrowRight" if now <= lo else "ArrowLeft"
         before = page.evaluate(SIGNATURE, charts)

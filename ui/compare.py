@@ -172,6 +172,9 @@ def ab_configs(
         options=list(by_label),
     )
     field, spec = by_label[label]
+    for _, other, _ in choices:  # a link carries only the second value that is in use
+        if other != field:
+            url.drop_param(f"{name}_{other}")
     first = getattr(cfg, field)
     wanted = f"Run B: {label}"
     if isinstance(spec, list):

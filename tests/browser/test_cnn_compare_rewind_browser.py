@@ -42,7 +42,7 @@ def test_compare_two_filter_counts_and_rewind_both_with_one_slider(page, server)
         assert page.locator(f".st-key-{key} .js-plotly-plot").count() == 1, key
     before = [_signature(page, f"rw-maps-{n}") for n in (0, 1)]
 
-    thumb = page.locator(".st-key-cnn-epoch [role='slider']")
+    thumb = page.locator(".st-key-cnn-epoch input[type='range']")
     thumb.scroll_into_view_if_needed()
     thumb.focus()
     page.keyboard.press("ArrowLeft")  # epoch 2 -> 1, for both runs
