@@ -26,7 +26,7 @@ from dl_core.dqn.agent import (
     epsilon,
     update_target,
 )
-from dl_core.dqn.config import MAX_STEPS, PRESETS, Config, clamp, for_env, validate
+from dl_core.dqn.config import CHOICES, MAX_STEPS, PRESETS, Config, clamp, for_env, validate
 from dl_core.dqn.envs import ENVS, EnvSpec, make_env, spec
 from dl_core.dqn.training import evaluate, pack_history, train, unpack_history, warmup_jobs
 
@@ -34,6 +34,7 @@ __all__ = [
     "ENVS",
     "MAX_STEPS",
     "PRESETS",
+    "CHOICES",
     "Agent",
     "Config",
     "EnvSpec",
