@@ -18,6 +18,7 @@ This is exactly the same model and the same gradients, at a fraction of the cost
 from dl_core.transfer.config import (
     ANIMALS,
     BACKBONES,
+    CHOICES,
     MODE_TITLES,
     MODES,
     PRESETS,
@@ -67,6 +68,7 @@ __all__ = [
     "MODES",
     "MODE_TITLES",
     "PRESETS",
+    "CHOICES",
     "Config",
     "Data",
     "DatasetCheck",
