@@ -16,6 +16,7 @@ from ui.code import show_code
 from ui.compare import ab_configs, ab_progress, train_and_compare
 from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
+from ui.rewind import model_at, saved_epochs
 from ui.state import UrlState
 from ui.text import md_escape
 from ui.uploads import recall, remember, show_dataset_notes
@@ -305,9 +306,23 @@ elif section == SECTIONS[0]:
             )
             for i in range(3)
         )
+        shown = min(ep, n)  # the latent tools use the generator of the scrubbed epoch
+        saved = saved_epochs([gstatus.key])
+        generator = (
+            model_at(gstatus.key, "generator", shown)
+            if shown in saved and shown != n
+            else gres["generator"]
+        )
+        st.caption(
+            md_escape(
+                f"The generator after epoch {shown} (move the epoch slider above to rewind it)."
+                if saved
+                else "The generator after the last epoch (this run kept no checkpoints)."
+            )
+        )
         views = memo(
             dcgan.latent_views,
-            gres["generator"],
+            generator,
             gres["z_fixed"],
             gres["directions"],
             a - 1,

@@ -187,7 +187,12 @@ def train(cfg: Config, data: bytes | None, report) -> dict:
         epochs=cfg.epochs,
         shuffle=True,
         verbose=0,
-        callbacks=[monitor, report.keras_callback(cfg.epochs, steps, monitor.preview)],
+        callbacks=[
+            monitor,
+            report.keras_callback(
+                cfg.epochs, steps, monitor.preview, checkpoint={"generator": gan.generator}
+            ),
+        ],
     )
     from dl_core.gan.latent import latent_directions
 

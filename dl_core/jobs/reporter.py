@@ -155,7 +155,7 @@ class Reporter:
         epochs: int,
         steps_per_epoch: int | None = None,
         preview: Callable[[int], Any] | None = None,
-        checkpoint: str | None = None,
+        checkpoint: str | Mapping[str, Any] | None = None,
     ):
         """A Keras callback that reports progress and stops within one batch.
 
@@ -169,7 +169,8 @@ class Reporter:
             epochs: total epochs (for the progress bar).
             steps_per_epoch: batches per epoch, if known.
             preview: optional ``fn(epoch) -> small array`` attached to each epoch event.
-            checkpoint: the result's name for the fitted model (e.g. ``"model"``): its
+            checkpoint: the result's name for the fitted model (e.g. ``"model"``), or
+                ``{result name: model}`` for parts of it (e.g. a GAN's generator): their
                 weights are saved at the epochs :mod:`dl_core.checkpoints` plans, so that
                 the page can rewind the run.
         """
@@ -197,8 +198,10 @@ class Reporter:
             def on_epoch_end(self, epoch, logs=None):
                 arr = preview(epoch) if preview is not None else None
                 reporter.record(epoch=epoch + 1, total=epochs, metrics=logs, preview=arr)
-                if checkpoint is not None:
+                if isinstance(checkpoint, str):
                     reporter.checkpoint(epoch + 1, epochs, **{checkpoint: self.model})
+                elif checkpoint:
+                    reporter.checkpoint(epoch + 1, epochs, **checkpoint)
                 reporter.check()
 
         cb = _Progress()

@@ -50,3 +50,15 @@ def test_compare_url_with_two_configs_restores_the_gan_comparison():
     again = open_page(PAGE, **link)
     text = markdown(again)
     assert RUN_A in text and RUN_B in text and len(_images(again)) == 3
+
+
+def test_rewind_the_gan_latent_tools_to_epoch_one_decodes_with_that_generator():
+    at = press(open_page(PAGE, **OWN), "train-DCGAN")
+    assert not errors(at), errors(at)
+    assert any("generator after epoch 2" in c.value for c in at.caption)
+    last = _images(at)
+    at.slider(key="gan.epoch").set_value(1).run()
+    assert not at.exception and any("generator after epoch 1" in c.value for c in at.caption)
+    first = _images(at)
+    assert len(first) == len(last) and first[0] == last[0]  # the training images stay
+    assert all(a != b for a, b in zip(first[1:], last[1:], strict=True))  # grid + latent tools
