@@ -18,7 +18,7 @@ from ui.code import show_code
 from ui.compare import ab_configs, ab_progress, train_and_compare
 from ui.compare import panes as ab_panes
 from ui.errors import EmptyState, shown_errors
-from ui.rewind import epoch_slider, model_at
+from ui.rewind import epoch_slider, weights_at
 from ui.state import UrlState
 from ui.text import md_escape
 from ui.uploads import image_input, recall, remember, zip_input
@@ -115,44 +115,59 @@ def _summary(r) -> None:
         col.metric(label, value)
 
 
-def _rewind(panes: list) -> None:
+@st.cache_data(max_entries=128, show_spinner="Drawing the network at that epoch…")
+def _views_at(key: str, epoch: int | None, i: int, layer: str, choice: str) -> dict:
+    """Grad-CAM, filters and feature maps of job ``key``'s CNN after ``epoch`` (``None``: the
+    final model) on its test image ``i``."""
+    r = ui_jobs.load_result(key)
+    names = list(r["class_names"])
+    cls = names.index(choice) if choice in names else None
+    args = (cnn_compare.test_image(r, i), layer, cls, names)
+    if epoch is None:
+        return cnn_compare.views_at(r["model"], *args)
+    with weights_at(key, "model", epoch) as model:
+        return cnn_compare.views_at(model, *args)
+
+
+@st.fragment
+def _rewind(results: list) -> None:
     """Filters, feature maps and Grad-CAM of each run at the chosen epoch; one slider and
-    one choice of layer, test image and class for all runs (``panes``: (column, name, result))."""
-    st.subheader("Rewind: the network at any epoch")
-    epoch = epoch_slider(url, [r.key for _, _, r in panes])
-    names = list(panes[0][2]["class_names"])
-    common = [n for n in memo(explain.conv_layers, panes[0][2]["model"])]
-    for _, _, r in panes[1:]:
-        common = [n for n in common if n in memo(explain.conv_layers, r["model"])]
-    c = st.columns(3)
-    layer = url(c[0].selectbox, "Convolution layer", "rw_layer", common[0], options=common)
-    top_i = min(len(r["y_test"]) for _, _, r in panes) - 1
-    i = url(c[1].number_input, "Test image", "rw_img", 0, min_value=0, max_value=top_i, step=1)
-    choice = url(
-        c[2].selectbox,
-        "Explain the class",
-        "rw_cls",
-        "top prediction",
-        options=["top prediction", *names],
-    )
-    for n, (col, _, r) in enumerate(panes):
-        model = r["model"] if epoch is None else model_at(r.key, "model", epoch)
-        r_names = list(r["class_names"])
-        cls = r_names.index(choice) if choice in r_names else None
-        v = memo(cnn_compare.views_at, model, cnn_compare.test_image(r, i), layer, cls, r_names)
-        col.plotly_chart(v["cam"], key=f"rw-cam-{n}", config={"displayModeBar": False})
-        truth = r_names[int(r["y_test"][i])]
-        col.caption(
-            f"Test image {i} (true: {md_escape(truth)}); Grad-CAM for "
-            f"'{md_escape(r_names[v['class']])}', probability {v['probs'][v['class']]:.0%}."
+    one choice of layer, test image and class for all runs. A fragment: moving the slider
+    redraws these views only."""
+    with shown_errors():
+        st.subheader("Rewind: the network at any epoch")
+        epoch = epoch_slider(url, [r.key for r in results])
+        names = list(results[0]["class_names"])
+        common = list(memo(explain.conv_layers, results[0]["model"]))
+        for r in results[1:]:
+            common = [n for n in common if n in memo(explain.conv_layers, r["model"])]
+        c = st.columns(3)
+        layer = url(c[0].selectbox, "Convolution layer", "rw_layer", common[0], options=common)
+        top_i = min(len(r["y_test"]) for r in results) - 1
+        i = url(c[1].number_input, "Test image", "rw_img", 0, min_value=0, max_value=top_i)
+        choice = url(
+            c[2].selectbox,
+            "Explain the class",
+            "rw_cls",
+            "top prediction",
+            options=["top prediction", *names],
         )
-        col.plotly_chart(v["filters"], key=f"rw-filters-{n}")
-        col.plotly_chart(v["maps"], key=f"rw-maps-{n}")
-    st.caption(
-        f"Filters of '{md_escape(layer)}' (orange positive, purple negative) and its most "
-        "active feature maps on the test image (viridis, yellow = strong), from the weights "
-        "saved at the chosen epoch."
-    )
+        for n, (col, r) in enumerate(zip(st.columns(len(results)), results, strict=True)):
+            v = _views_at(r.key, epoch, int(i), layer, choice)
+            r_names = list(r["class_names"])
+            col.plotly_chart(v["cam"], key=f"rw-cam-{n}", config={"displayModeBar": False})
+            truth = r_names[int(r["y_test"][i])]
+            col.caption(
+                f"Test image {i} (true: {md_escape(truth)}); Grad-CAM for "
+                f"'{md_escape(r_names[v['class']])}', probability {v['probs'][v['class']]:.0%}."
+            )
+            col.plotly_chart(v["filters"], key=f"rw-filters-{n}")
+            col.plotly_chart(v["maps"], key=f"rw-maps-{n}")
+        st.caption(
+            f"Filters of '{md_escape(layer)}' (orange positive, purple negative) and its most "
+            "active feature maps on the test image (viridis, yellow = strong), from the "
+            "weights saved at the chosen epoch."
+        )
 
 
 trained = status = None
@@ -203,7 +218,7 @@ if section == SECTIONS[2]:
                 "Above zero: B's accuracy or loss is higher at that epoch. Confusion cells: how "
                 "many more points of each true class B puts in that column than A (orange more)."
             )
-            _rewind(panes)
+            _rewind([p[2] for p in panes])
     if ab is None and status is not None and status.state == "done":
         trained = r = ui_jobs.load_result(status.key)
         _summary(r)
@@ -228,8 +243,7 @@ if section == SECTIONS[2]:
         )
         st.plotly_chart(before_after, key="ba")
         st.caption("Each kernel averaged over input channels: orange positive, purple negative.")
-        with shown_errors():
-            _rewind([(st.container(), "", r)])
+        _rewind([r])
 
 
 # -- 1. Convolution by hand ---------------------------------------------------------------------

@@ -18,7 +18,7 @@ from ui.code import show_code
 from ui.compare import ab_configs, ab_progress, train_and_compare
 from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
-from ui.rewind import epoch_slider, model_at
+from ui.rewind import epoch_slider, weights_at
 from ui.state import UrlState
 from ui.text import md_escape
 from ui.uploads import image_input
@@ -75,22 +75,45 @@ def _forget_link_strokes() -> None:
 METRICS = ("loss", "pixel_accuracy", "val_mean_iou", "val_pixel_accuracy")
 
 
-def _rewind_masks(panes: list) -> list[np.ndarray]:
-    """Each run's held-out masks at the chosen epoch (one slider for all runs; ``panes``:
-    (column, name, result)); returns the predicted masks."""
-    st.subheader("Rewind: the masks at any epoch")
-    epoch = epoch_slider(url, [r.key for _, _, r in panes])
-    preds = []
-    for n, (col, _, r) in enumerate(panes):
-        model = r["model"] if epoch is None else model_at(r.key, "model", epoch)
-        pred = memo(seg_compare.masks_at, model, r["val_images"])
-        preds.append(pred)
-        names = r["class_names"]
-        fig = memo(seg.plot_predictions, r["val_images"], r["val_masks"], pred, names)
-        col.plotly_chart(fig, key=f"rw-masks-{n}")
-        iou = seg.mean_iou(r["val_masks"], pred, len(names))
-        col.caption(f"Mean IoU {iou:.3f} on these {len(pred)} held-out images at this epoch.")
-    return preds
+@st.cache_data(max_entries=64, show_spinner="Predicting the masks at that epoch…")
+def _masks_at(key: str, epoch: int | None) -> np.ndarray:
+    """Job ``key``'s held-out masks after ``epoch`` (``None``: the final model)."""
+    r = ui_jobs.load_result(key)
+    if epoch is None:
+        return seg_compare.masks_at(r["model"], r["val_images"])
+    with weights_at(key, "model", epoch) as model:
+        return seg_compare.masks_at(model, r["val_images"])
+
+
+@st.fragment
+def _rewind_masks(results: list, names_ab: tuple[str, str] | None = None) -> None:
+    """Each run's held-out masks at the chosen epoch (one slider for all runs) and, for two
+    runs, where their masks disagree. A fragment: moving the slider redraws only this."""
+    with shown_errors():
+        st.subheader("Rewind: the masks at any epoch")
+        epoch = epoch_slider(url, [r.key for r in results])
+        preds = [_masks_at(r.key, epoch) for r in results]
+        for n, (col, r, pred) in enumerate(
+            zip(st.columns(len(results)), results, preds, strict=True)
+        ):
+            names = r["class_names"]
+            fig = memo(seg.plot_predictions, r["val_images"], r["val_masks"], pred, names)
+            col.plotly_chart(fig, key=f"rw-masks-{n}")
+            iou = seg.mean_iou(r["val_masks"], pred, len(names))
+            col.caption(f"Mean IoU {iou:.3f} on these {len(pred)} held-out images at this epoch.")
+        if names_ab is None:
+            return
+        a, b = results
+        if a["val_images"].shape == b["val_images"].shape and np.array_equal(
+            a["val_images"], b["val_images"]
+        ):
+            fig = memo(
+                seg_compare.plot_disagreement, a["val_images"], *preds, a["class_names"], names_ab
+            )
+            st.plotly_chart(fig, key="ab-disagree")
+            st.caption("Bottom row: the pixels where the two runs' masks disagree (vermillion).")
+        else:
+            st.caption("The two runs saw different held-out images: their masks are not overlaid.")
 
 
 def _compare(ab, runs) -> None:
@@ -101,17 +124,7 @@ def _compare(ab, runs) -> None:
         col.caption(md_escape(f"Mean IoU {r['val_mean_iou']:.3f} after {r['epochs_run']} epochs."))
     st.plotly_chart(memo(seg_compare.difference, a, b, ab.names), key="ab-diff-0")
     st.caption("Above zero: run B's held-out IoU, pixel accuracy or loss is higher that epoch.")
-    preds = _rewind_masks(panes)
-    if a["val_images"].shape == b["val_images"].shape and np.array_equal(
-        a["val_images"], b["val_images"]
-    ):
-        fig = memo(
-            seg_compare.plot_disagreement, a["val_images"], *preds, a["class_names"], ab.names
-        )
-        st.plotly_chart(fig, key="ab-disagree")
-        st.caption("Bottom row: the pixels where the two runs' masks disagree (vermillion).")
-    else:
-        st.caption("The two runs saw different held-out images, so their masks are not overlaid.")
+    _rewind_masks([a, b], ab.names)
 
 
 SECTIONS = ["Train U-Net / DeepLab", "Few-click on your photo", "How upsampling works"]
@@ -334,8 +347,7 @@ if section == SECTIONS[0]:
             "(viridis: dark = low, yellow = high). Without skips "
             "the decoder must rebuild edges from the blurry bottleneck."
         )
-        with shown_errors():
-            _rewind_masks([(st.container(), "", result)])
+        _rewind_masks([result])
 
 
 if section == SECTIONS[1]:

@@ -146,6 +146,16 @@ def load(key: str, epoch: int, store: Store | None = None) -> dict[str, list[np.
     return {m: [w for _, w in sorted(ws, key=lambda t: t[0])] for m, ws in out.items()}
 
 
+def fresh_model(result: Any, name: str, custom_objects: dict | None = None) -> Any:
+    """A new copy of the model ``name`` of a finished job's ``result`` (its saved file loaded
+    again: changing its weights leaves the result's own copy untouched)."""
+    import keras
+
+    return keras.saving.load_model(
+        result.model_path(name), custom_objects=custom_objects, compile=False
+    )
+
+
 def model_at(result: Any, name: str, epoch: int, custom_objects: dict | None = None) -> Any:
     """The model ``name`` of a finished job's ``result`` as it was after ``epoch``: the saved
     model file loaded afresh (the result's own copy stays untouched) with that epoch's
@@ -153,10 +163,6 @@ def model_at(result: Any, name: str, epoch: int, custom_objects: dict | None = N
     weights = load(result.key, epoch, result.store)
     if name not in weights:
         raise KeyError(f"no checkpoint of {name!r} at epoch {epoch}")
-    import keras
-
-    model = keras.saving.load_model(
-        result.model_path(name), custom_objects=custom_objects, compile=False
-    )
+    model = fresh_model(result, name, custom_objects)
     model.set_weights(weights[name])
     return model

@@ -14,7 +14,9 @@ both runs to the same epoch.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import threading
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import streamlit as st
@@ -74,6 +76,30 @@ def epoch_slider(
 @st.cache_resource(max_entries=12, show_spinner="Loading the checkpoint…")
 def _model_at(key: str, name: str, epoch: int) -> Any:
     return checkpoints.model_at(jobs.result(key), name, epoch)
+
+
+@st.cache_resource(max_entries=8, show_spinner="Loading the model…")
+def _holder(key: str, name: str) -> tuple[Any, threading.Lock]:
+    """One model per job and name whose weights are swapped per epoch, and its lock."""
+    res = jobs.result(key)
+    return checkpoints.fresh_model(res, name), threading.Lock()
+
+
+@contextlib.contextmanager
+def weights_at(key: str, name: str, epoch: int) -> Iterator[Any]:
+    """Model ``name`` of the finished job ``key`` holding the weights of ``epoch``, for the
+    duration of the block (one model per job, its weights swapped under a lock: no model to
+    load or function to trace again for each epoch). Cache what you compute by (key,
+    epoch), not by the model. A checkpoint that is gone becomes a sentence (``UserError``).
+    """
+    try:
+        model, lock = _holder(key, name)
+        weights = checkpoints.load(key, int(epoch))[name]
+    except (KeyError, OSError, ValueError) as err:
+        raise UserError(GONE.format(epoch=int(epoch))) from err
+    with lock:
+        model.set_weights(weights)
+        yield model
 
 
 def model_at(key: str, name: str, epoch: int) -> Any:
