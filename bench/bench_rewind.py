@@ -9,8 +9,8 @@
    in both), alternating; the median ``fit_seconds`` of each and the extra share. Target
    ≤ 5 %.
 2. **Checkpoint bytes per default-preset job**, per topic: the default jobs of the topics
-   that keep checkpoints are trained inline into a fresh ``DL_EXPLORER_HOME`` (the CNN and
-   segmentation defaults; other topics report what they keep).
+   that keep checkpoints (CNN, segmentation, text generation, tiny transformer, DCGAN) are
+   trained inline into a fresh ``DL_EXPLORER_HOME`` (``BENCH_REWIND_TOPICS`` picks some).
 3. **Slider moved → views redrawn** in Chromium on a real ``streamlit run`` serving that
    home: the epoch slider is moved one step with the keyboard ``BENCH_REWIND_MOVES`` times
    (each to an epoch not shown before, so a checkpoint is loaded every time), and the time
@@ -62,17 +62,27 @@ def checkpoint_overhead() -> dict[str, float]:
 
 
 def default_jobs(home: str) -> dict[str, str]:
-    """Train the CNN and segmentation default presets inline into ``home``: job keys."""
+    """Train the default presets of the topics that keep checkpoints inline into ``home``
+    (``BENCH_REWIND_TOPICS``, default all of them): job keys."""
     os.environ["DL_EXPLORER_HOME"] = home
     from dl_core import cnn, jobs
     from dl_core import segmentation as seg
+    from dl_core import text_generation as tg
+    from dl_core.attention import tiny
+    from dl_core.gan import dcgan
 
     jobs.set_executor(jobs.InlineExecutor())
     keys = {}
+    wanted = os.environ.get("BENCH_REWIND_TOPICS", "cnn,segmentation,text_generation,attention,gan")
     for topic, train, cfg in (
         ("cnn", cnn.train, cnn.PRESETS["default"]),
         ("segmentation", seg.train, seg.PRESETS["default"]),
+        ("text_generation", tg.train, tg.PRESETS["default"]),
+        ("attention", tiny.train, tiny.PRESETS["default"]),
+        ("gan", dcgan.train, dcgan.PRESETS["default"]),
     ):
+        if topic not in wanted.split(","):
+            continue
         st = jobs.wait(jobs.submit(train, cfg, label=f"bench rewind {topic}"), timeout=3600)
         if st.state != "done":
             raise RuntimeError(f"{topic}: {st.state} {st.error}")
@@ -88,7 +98,7 @@ def checkpoint_bytes(keys: dict[str, str]) -> dict[str, object]:
     for topic in topics.TOPICS:
         key = keys.get(topic.name)
         if key is None:
-            out[f"checkpoint bytes, {topic.name} default"] = "no checkpoints kept"
+            out[f"checkpoint bytes, {topic.name} default"] = "not measured (no checkpoints kept)"
             continue
         n = len(checkpoints.epochs(key))
         out[f"checkpoint bytes, {topic.name} default"] = checkpoints.total_bytes(key)
@@ -137,7 +147,7 @@ def main() -> dict:
     figures: dict[str, object] = dict(checkpoint_overhead())
     t0 = time.perf_counter()
     keys = default_jobs(home)
-    figures["train the default CNN and segmentation jobs (s)"] = time.perf_counter() - t0
+    figures["train the default jobs of the topics with checkpoints (s)"] = time.perf_counter() - t0
     figures |= checkpoint_bytes(keys)
     port = free_port()
     proc = start_server(port, home)
