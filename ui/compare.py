@@ -133,7 +133,8 @@ def _other(value: Any, spec: list | tuple) -> Any:
             return spec[(spec.index(value) + 1) % len(spec)]
         return spec[0]
     lo, hi, step = spec
-    return value + step if value + step <= hi else value - step
+    up = round(value + step, 10)  # no 0.30000000000000004 from a float step
+    return up if up <= hi else round(value - step, 10)
 
 
 def ab_configs(
