@@ -20,13 +20,15 @@ weights (:func:`model_at`).
 from __future__ import annotations
 
 import io
+import os
 import shutil
+import tempfile
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from dl_core.store import Store, atomic_write
+from dl_core.store import Store
 
 MAX_BYTES = 50 * 1024**2  # per job, all its checkpoints together
 POINTS = 10  # epochs kept for a model too large to keep every epoch
@@ -84,6 +86,21 @@ def _pack(models: Mapping[str, Any]) -> bytes:
     return buf.getvalue()
 
 
+def _write(path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (a reader sees the whole file or none), without
+    the fsync of :func:`dl_core.store.atomic_write`: a checkpoint lost in a crash is only a
+    missing epoch, and syncing every epoch would slow training down."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp) if os.path.exists(tmp) else None
+        raise
+
+
 class Checkpointer:
     """Writes one job's checkpoints as training goes (used by the reporter)."""
 
@@ -105,7 +122,7 @@ class Checkpointer:
         if epoch not in self._planned and epoch != total:
             return False
         data = _pack(models)
-        atomic_write(self.folder / f"{epoch:04d}.npz", data)
+        _write(self.folder / f"{epoch:04d}.npz", data)
         self._sizes[epoch] = len(data)
         for gone in thin(self._sizes, self.max_bytes):
             (self.folder / f"{gone:04d}.npz").unlink(missing_ok=True)
