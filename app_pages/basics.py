@@ -8,15 +8,18 @@ from dl_core import basics, estimates, jobs, uploads
 from dl_core.basics import analysis, player, plots
 from dl_core.store import Store
 from ui import jobs as ui_jobs
+from ui.cache import memo
 from ui.code import show_code
 from ui.compare import ab_configs, train_and_compare
 from ui.errors import shown_errors
 from ui.mlp_player import mlp_player, point_editor
 from ui.state import UrlState, parse
 from ui.text import md_escape
+from ui.topic import backends_caption
 from ui.uploads import recall, remember
 
 st.title("Neural-network basics")
+backends_caption("basics")
 st.markdown(
     "A neuron weighs its inputs, adds a bias and bends the sum with an activation function; "
     "layers of such neurons can carve the plane into any shape. Training nudges every weight "
@@ -341,10 +344,11 @@ def _side_by_side(configs: dict, runs) -> None:
         zip(cols, runs.results.items(), configs.values(), epochs, strict=True)
     ):
         index = int(abs(ep - epoch).argmin())  # the snapshot closest to that epoch
-        figs = plots.step_figures(r, cfg_n, index, 340)
+        step = analysis.step_state(r, cfg_n, index)
+        figs = plots.step_figures(r, step, cfg_n.features, height=340)
         col.markdown(f"**{md_escape(name)}**")
         col.plotly_chart(figs["boundary"], key=f"basics.fig_cmp_{n}")
-        stats.append(figs["stats"])
+        stats.append(step["stats"])
     key = "test accuracy" if "test accuracy" in stats[0] else "test loss"
     for col, st_n, other in zip(cols, stats, stats[::-1], strict=True):
         col.metric(md_escape(key), f"{st_n[key]:.3f}", f"{st_n[key] - other[key]:+.3f}")
@@ -389,7 +393,9 @@ if section == SECTIONS[1]:
                 ui_jobs.progress(status_n, metrics=("loss",))
         if runs.all_done:
             results = runs.results
-            st.plotly_chart(plots.plot_compare(results), key="basics.fig_cmpcurves")
+            st.plotly_chart(
+                plots.plot_compare(analysis.loss_curves(results)), key="basics.fig_cmpcurves"
+            )
             st.caption(
                 "Same data, same seed, same starting weights: solid = train loss, dashed = "
                 "test loss."
@@ -403,8 +409,8 @@ if section == SECTIONS[2]:
         "sigmoid, tanh; negative ReLU) the gradient vanishes."
     )
     st.subheader("The perceptron: a single neuron draws one straight line")
-    fig, errors = plots.lesson_perceptron(int(seed))
-    st.plotly_chart(fig, key="basics.fig_perc")
+    cases, errors = analysis.perceptron_lesson(int(seed))
+    st.plotly_chart(memo(plots.plot_perceptron, cases), key="basics.fig_perc")
     st.caption(
         "Rosenblatt's rule w ← w + η(t − ŷ)x fixes one mistake at a time. On separable blobs "
         f"it stops after {len(errors['blobs'])} epoch(s) with no mistakes; on XOR it still "
@@ -415,7 +421,8 @@ if section == SECTIONS[2]:
     scale = url(
         st.select_slider, "Learning-rate multiplier", "lscale", 1.0, options=[0.1, 0.3, 1.0, 3.0]
     )
-    st.plotly_chart(plots.lesson_loss_surface(scale, int(seed))[0], key="basics.fig_surface")
+    surface = analysis.loss_surface_lesson(scale, int(seed))
+    st.plotly_chart(memo(plots.plot_loss_surface, *surface), key="basics.fig_surface")
     st.caption(
         "Heatmap: log cross-entropy of a 2-weight model σ(w1·x + w2·y) over (w1, w2); a long "
         "narrow valley. Each line: 60 full-batch steps from the same start (★)."

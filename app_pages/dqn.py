@@ -15,15 +15,20 @@ from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
 from ui.state import UrlState
 from ui.text import md_escape
+from ui.topic import backends_caption
 
-st.title("Deep Q-networks (DQN)")
-st.markdown(
+# -- the page's longer teaching text ----------------------------------------------------------
+INTRO = (
     "An agent learns which action is worth most in each state by fitting a network "
     "**Q(s, a)** to the *Bellman target*: the reward it just got plus the discounted value "
     "of the best next action. Two tricks keep this stable: a **replay buffer** (train on "
     "random old transitions, not on the last few correlated ones) and a **target network** "
     "(a slowly updated copy that computes the target, so the network does not chase itself)."
 )
+
+st.title("Deep Q-networks (DQN)")
+backends_caption("dqn")
+st.markdown(INTRO)
 st.latex(
     r"y = r + \gamma\,(1-\text{done})\,\max_{a'} Q_{\text{target}}(s', a'), \qquad "
     r"L(\theta) = \operatorname{Huber}\big(y - Q_\theta(s, a)\big)"
@@ -145,7 +150,9 @@ def compare_dqn(ab, runs) -> None:
     of the same episode seed, and their Q-values on the same frames."""
     panes = ab_panes(ab, runs)
     for n, (col, _, r) in enumerate(panes):
-        col.plotly_chart(memo(plots.plot_training, r["history"], env_id), key=f"ab-curves-{n}")
+        col.plotly_chart(
+            memo(plots.plot_training, dqn.curves(r["history"]), env_id), key=f"ab-curves-{n}"
+        )
     a, b = (r for _, _, r in panes)
     n = min(len(a["checkpoint_steps"]), len(b["checkpoint_steps"]))
     if n == 0:
@@ -164,7 +171,7 @@ def compare_dqn(ab, runs) -> None:
             )
         )
         col.image(gif, width="stretch")
-    fig = memo(dqn_compare.plot_q_difference, q_a, q_b, list(env.actions), ab.names)
+    fig = memo(plots.plot_q_difference, q_a, q_b, list(env.actions), ab.names)
     st.plotly_chart(fig, key="ab-q-diff")
     st.caption(
         "Both agents' Q-values on the frames of A's episode (the left replay): above zero, B "
@@ -198,7 +205,7 @@ with shown_errors():
         status = ui_jobs.progress(
             status,
             metrics=("return_avg20", "epsilon", "eval_return"),
-            preview=lambda arr: st.plotly_chart(plots.plot_training(arr, env_id)),
+            preview=lambda arr: st.plotly_chart(plots.plot_training(dqn.curves(arr), env_id)),
         )
 
 if ab is None:  # one run: its training, then replays of its agents
@@ -214,7 +221,7 @@ if ab is None:  # one run: its training, then replays of its agents
         res = ui_jobs.load_result(key) if source == "your agent" else pretrained.cached(env_id)
         solved = res["solved_at_step"]
         st.subheader(f"Training of {source}")
-        st.plotly_chart(memo(plots.plot_training, res["history"], env_id), key="curves")
+        st.plotly_chart(memo(plots.plot_training, dqn.curves(res["history"]), env_id), key="curves")
         st.caption(
             f"{res['env_steps']:,} environment steps in {res['wall_s']:.0f} s; "
             + (f"solved at step {solved:,}." if solved else "not solved within the budget.")

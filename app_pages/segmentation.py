@@ -11,6 +11,7 @@ from streamlit_drawable_canvas import st_canvas
 from dl_core import assets, estimates
 from dl_core import segmentation as seg
 from dl_core.segmentation import compare as seg_compare
+from dl_core.segmentation import plots as seg_plots
 from ui import figures
 from ui import jobs as ui_jobs
 from ui.cache import digest, memo
@@ -21,9 +22,11 @@ from ui.errors import shown_errors
 from ui.rewind import epoch_slider, weights_at
 from ui.state import UrlState
 from ui.text import md_escape
+from ui.topic import backends_caption
 from ui.uploads import image_input
 
 st.title("Semantic segmentation")
+backends_caption("segmentation")
 st.markdown(
     "A segmenter gives **every pixel a class**. U-Net shrinks the image to see what is where, "
     "grows it back, and copies detail across with skip connections; DeepLab keeps resolution "
@@ -108,7 +111,7 @@ def _rewind_masks(results: list, names_ab: tuple[str, str] | None = None) -> Non
             a["val_images"], b["val_images"]
         ):
             fig = memo(
-                seg_compare.plot_disagreement, a["val_images"], *preds, a["class_names"], names_ab
+                seg_plots.plot_disagreement, a["val_images"], *preds, a["class_names"], names_ab
             )
             st.plotly_chart(fig, key="ab-disagree")
             st.caption("Bottom row: the pixels where the two runs' masks disagree (vermillion).")

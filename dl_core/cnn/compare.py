@@ -16,7 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from dl_core import viz
-from dl_core.cnn import explain, layers, plots
+from dl_core.cnn import analysis, layers, plots
 
 METRICS = ("accuracy", "val_accuracy", "loss", "val_loss")
 
@@ -46,10 +46,10 @@ def views_at(
         ``{"filters", "maps", "cam": Figure, "probs": (classes,), "class": int}``.
     """
     net = layers.network_inputs("trained", model, image, class_names)
-    probs = explain.predict(model, net["batch"])[0]
+    probs = analysis.predict(model, net["batch"])[0]
     cls = int(np.argmax(probs)) if class_index is None else int(class_index)
-    heat = explain.grad_cam(model, net["batch"], cls)[0]
-    fmap = explain.activations(model, net["batch"], layer)[0]
+    heat = analysis.grad_cam(model, net["batch"], cls)[0]
+    fmap = analysis.activations(model, net["batch"], layer)[0]
     cam = plots.plot_explanations(net["shown"], {"Grad-CAM": heat}, 0.5)
     return {
         "filters": plots.plot_filters(layers.filters(model, layer), max_filters=16),

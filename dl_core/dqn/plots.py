@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dl_core.dqn.envs import spec
-from dl_core.dqn.training import unpack_history
+from dl_core import viz
+from dl_core.dqn.data import spec
 from dl_core.viz import CATEGORICAL
 
 
-def moving_average(x: np.ndarray, window: int = 20) -> np.ndarray:
-    """Trailing mean over the last ``window`` values (shorter at the start)."""
-    x = np.asarray(x, np.float64)
-    if len(x) == 0:
-        return x
-    c = np.cumsum(np.insert(x, 0, 0.0))
-    idx = np.arange(1, len(x) + 1)
-    lo = np.maximum(0, idx - window)
-    return (c[idx] - c[lo]) / (idx - lo)
-
-
-def plot_training(history: np.ndarray, env_id: str, height: int = 520) -> go.Figure:
+def plot_training(curves: dict[str, np.ndarray], env_id: str, height: int = 520) -> go.Figure:
     """Four panels against environment steps: episode return (with its moving average,
-    greedy evaluations and the solved line), TD loss, mean max-Q, and ε."""
-    h = unpack_history(history)
-    ep, up, ev = h["episodes"], h["updates"], h["evals"]
+    greedy evaluations and the solved line), TD loss, mean max-Q, and ε.
+
+    ``curves`` comes from :func:`dl_core.dqn.analysis.curves`.
+    """
+    ep, up, ev = curves["episodes"], curves["updates"], curves["evals"]
     solved = spec(env_id).solved
     fig = make_subplots(
         rows=2,
@@ -53,7 +46,7 @@ def plot_training(history: np.ndarray, env_id: str, height: int = 520) -> go.Fig
     )
     fig.add_scatter(
         x=ep[:, 0],
-        y=moving_average(ep[:, 1]),
+        y=curves["return_average"],
         mode="lines",
         name="moving average (20)",
         line=dict(color=c[0], width=2),
@@ -84,12 +77,8 @@ def plot_training(history: np.ndarray, env_id: str, height: int = 520) -> go.Fig
     fig.add_scatter(
         x=up[:, 0], y=up[:, 2], mode="lines", name="mean max-Q", line=dict(color=c[4]), row=2, col=1
     )
-    eps_x = np.concatenate([ep[:, 0], up[:, 0]])
-    order = np.argsort(eps_x)
-    eps_y = np.concatenate([ep[:, 3], up[:, 3]])[order]
-    fig.add_scatter(
-        x=eps_x[order], y=eps_y, mode="lines", name="ε", line=dict(color=c[7]), row=2, col=2
-    )
+    eps_x, eps_y = curves["epsilon"]
+    fig.add_scatter(x=eps_x, y=eps_y, mode="lines", name="ε", line=dict(color=c[7]), row=2, col=2)
     fig.update_yaxes(type="log", row=1, col=2)
     for col in (1, 2):
         fig.update_xaxes(title_text="environment step", row=2, col=col)
@@ -130,4 +119,42 @@ def plot_episode_q(episode: dict[str, np.ndarray], action_names: list[str]) -> g
         yaxis_title="Q-value (expected discounted return)",
         legend=dict(orientation="h", y=-0.25),
     )
+    return fig
+
+
+def plot_q_difference(
+    q_a: np.ndarray,
+    q_b: np.ndarray,
+    action_names: Sequence[str],
+    names: tuple[str, str] = ("A", "B"),
+    height: int = 320,
+) -> go.Figure:
+    """Agent B's Q-value minus agent A's, per action, at every step of the same episode; the
+    shaded steps are where the two would choose different actions."""
+    d = np.asarray(q_b, np.float64) - np.asarray(q_a, np.float64)
+    steps = np.arange(len(d))
+    fig = go.Figure()
+    differ = np.argmax(q_a, axis=1) != np.argmax(q_b, axis=1)
+    if differ.any():
+        fig.add_bar(
+            x=steps[differ],
+            y=[float(np.abs(d).max())] * int(differ.sum()),
+            base=[-float(np.abs(d).max())] * int(differ.sum()),
+            marker_color="rgba(153,153,153,0.25)",
+            name="different choice",
+            hoverinfo="skip",
+        )
+    for i, action in enumerate(action_names):
+        fig.add_scatter(
+            x=steps,
+            y=d[:, i],
+            mode="lines",
+            name=viz.plain(action),
+            line=dict(color=viz.CATEGORICAL[i % len(viz.CATEGORICAL)]),
+        )
+    fig.add_hline(y=0, line_dash="dot", line_color="#999999")
+    fig.update_xaxes(title="step of the episode")
+    fig.update_yaxes(title=viz.plain(f"Q {names[1][:1]} − Q {names[0][:1]}"))
+    title = viz.plain(f"Q-values of {names[1]} minus {names[0]} on the same frames")
+    fig.update_layout(title=title, height=height, bargap=0)
     return fig

@@ -11,10 +11,12 @@ from plotly.subplots import make_subplots
 from dl_core import viz
 from dl_core.segmentation.analysis import (
     CLASS_COLOURS,
+    atrous_taps,
     class_share,
     colourise,
     overlay_mask,
     strongest_channels,
+    transposed_overlap,
 )
 
 
@@ -153,19 +155,6 @@ def plot_feature_maps(maps: Mapping[str, np.ndarray], k: int = 4, cell: int = 80
     return fig
 
 
-def transposed_overlap(n: int, kernel: int, stride: int) -> np.ndarray:
-    """How many kernel taps land on each output pixel of a transposed convolution (1-D ⊗ 1-D).
-
-    An n×n input, each pixel stamping a kernel×kernel copy ``stride`` apart: output
-    ``(n-1)·stride + kernel`` wide. Uneven counts are the checkerboard artefact.
-    """
-    size = (n - 1) * stride + kernel
-    line = np.zeros(size)
-    for i in range(n):
-        line[i * stride : i * stride + kernel] += 1
-    return np.outer(line, line)
-
-
 def plot_transposed_conv(
     n: int = 4, stride: int = 2, kernels: Sequence[int] = (2, 3, 4)
 ) -> go.Figure:
@@ -193,18 +182,6 @@ def plot_transposed_conv(
     fig.update_yaxes(showticklabels=False)
     fig.update_layout(height=280, margin=dict(l=10, r=10, t=40, b=10))
     return fig
-
-
-def atrous_taps(rate: int, size: int = 13) -> np.ndarray:
-    """A size×size grid with 1 where a 3×3 kernel with dilation ``rate`` reads its input."""
-    grid = np.zeros((size, size))
-    c = size // 2
-    for dy in (-1, 0, 1):
-        for dx in (-1, 0, 1):
-            y, x = c + dy * rate, c + dx * rate
-            if 0 <= y < size and 0 <= x < size:
-                grid[y, x] = 1
-    return grid
 
 
 def plot_atrous(rates: Sequence[int] = (1, 2, 4), size: int = 13) -> go.Figure:
@@ -245,3 +222,31 @@ def plot_probability(prob: np.ndarray) -> go.Figure:
 def plot_head_loss(losses: Sequence[float]) -> go.Figure:
     """The few-click head's training loss per Adam step."""
     return viz.curves({"loss": list(losses)}, x_title="step", y_title="cross-entropy", height=220)
+
+
+DISAGREE = np.array([213, 94, 0], np.uint8)  # vermillion (Okabe & Ito)
+
+
+def plot_disagreement(
+    images: np.ndarray,
+    pred_a: np.ndarray,
+    pred_b: np.ndarray,
+    class_names: Sequence[str],
+    names: tuple[str, str] = ("A", "B"),
+    n: int = 6,
+) -> go.Figure:
+    """Rows: A's masks, B's masks, and the images with the pixels where they disagree
+    painted vermillion (each titled with the share of disagreeing pixels)."""
+    n = min(n, len(images))
+    k = len(class_names)
+    off = np.asarray(pred_a[:n]) != np.asarray(pred_b[:n])
+    marked = []
+    for img, bad in zip(images[:n], off, strict=True):
+        grey = viz.to_uint8(img).mean(axis=-1, keepdims=True).repeat(3, axis=-1).astype(np.uint8)
+        grey[bad] = DISAGREE
+        marked.append(grey)
+    cells = [*[colourise(m, k) for m in pred_a[:n]], *[colourise(m, k) for m in pred_b[:n]]]
+    titles = [f"{names[0]} mask" if i == 0 else "" for i in range(n)]
+    titles += [f"{names[1]} mask" if i == 0 else "" for i in range(n)]
+    titles += [f"differ: {d.mean():.0%}" for d in off]
+    return viz.image_grid([*cells, *marked], titles=titles, cols=n, cell=110)
