@@ -2,9 +2,10 @@
 
 import dataclasses
 
+import numpy as np
 import streamlit as st
 
-from dl_core import estimates, jobs
+from dl_core import estimates, jobs, viz
 from dl_core.assets import ASSETS
 from dl_core.gan import analysis, dcgan, plots, vae
 from dl_core.gan import data as gdata
@@ -13,7 +14,10 @@ from dl_core.store import Store
 from ui import jobs as ui_jobs
 from ui.cache import memo
 from ui.code import show_code
+from ui.compare import ab_configs, ab_progress, train_and_compare
+from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
+from ui.rewind import model_at, saved_epochs
 from ui.state import UrlState
 from ui.text import md_escape
 from ui.topic import backends_caption
@@ -217,7 +221,56 @@ def finished(module, cfg):
 gcfg = dataclasses.replace(G, **common, **controls(GAN_CONTROLS, G, section == SECTIONS[0]))
 vcfg = dataclasses.replace(V, **common, **controls(VAE_CONTROLS, V, section == SECTIONS[1]))
 vcfg = dataclasses.replace(vcfg, kind=vcfg.kind or V.kind)
-if section == SECTIONS[0]:
+
+
+def choices(specs) -> list[tuple]:
+    """The controls as compare choices: (label, field, options or (min, max, step))."""
+    return [
+        (label, field, list(kw["options"]))
+        if "options" in kw
+        else (label, field, (kw["min_value"], kw["max_value"], kw.get("step", 1)))
+        for label, field, _, _, kw in specs
+    ]
+
+
+def compare_gan(ab, runs) -> None:
+    """Two DCGANs: loss and diversity deltas; at one epoch (one slider), the same latent
+    vectors decoded by both generators."""
+    panes = ab_panes(ab, runs)
+    a, b = (r for _, _, r in panes)
+    fig = viz.curve_deltas(a["history"], b["history"], ab.names, ("d_loss", "g_loss", "diversity"))
+    st.plotly_chart(fig, key="ab-diff-0")
+    st.caption("Above zero: run B's loss or sample diversity is higher than run A's that epoch.")
+    n = min(len(a["samples"]), len(b["samples"]))
+    ep = url(st.slider, "Epoch for both runs", "epoch", n, min_value=1, max_value=max(2, n))
+    for col, _, r in panes:
+        col.image(memo(plots.grid_image, r["samples"][min(ep, n) - 1]), width=360)
+        col.caption(f"After epoch {min(ep, n)}.")
+    same = a["z_fixed"].shape == b["z_fixed"].shape and np.array_equal(a["z_fixed"], b["z_fixed"])
+    st.caption(
+        "The same 36 latent vectors decoded by both generators."
+        if same
+        else "The two runs draw different latent vectors (their latent sizes or seeds differ)."
+    )
+
+
+GAN_CHOICES = choices(GAN_CONTROLS)
+if section == SECTIONS[0] and (ab := ab_configs(url, gcfg, GAN_CHOICES)) is not None and ready:
+    with shown_errors():
+        runs = train_and_compare(
+            TRAIN[dcgan],
+            ab.configs,
+            data_fp,
+            button="Train both",
+            key="gan.ab_train",
+            job_label=lambda n: f"DCGAN · {n}",
+            validate=dcgan.validate,
+            lock=True,
+        )
+        ab_progress(ab, runs, lambda s: ui_jobs.progress(s, metrics=("d_loss", "g_loss")))
+        if runs.all_done:
+            compare_gan(ab, runs)
+elif section == SECTIONS[0]:
     gstatus, gres = train_panel(
         dcgan,
         gcfg,
@@ -271,9 +324,23 @@ if section == SECTIONS[0]:
             )
             for i in range(3)
         )
+        shown = min(ep, n)  # the latent tools use the generator of the scrubbed epoch
+        saved = saved_epochs([gstatus.key])
+        generator = (
+            model_at(gstatus.key, "generator", shown)
+            if shown in saved and shown != n
+            else gres["generator"]
+        )
+        st.caption(
+            md_escape(
+                f"The generator after epoch {shown} (move the epoch slider above to rewind it)."
+                if saved
+                else "The generator after the last epoch (this run kept no checkpoints)."
+            )
+        )
         views = memo(
             dcgan.latent_views,
-            gres["generator"],
+            generator,
             gres["z_fixed"],
             gres["directions"],
             a - 1,
