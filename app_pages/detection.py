@@ -9,10 +9,14 @@ import streamlit as st
 from dl_core import assets, estimates
 from dl_core import detection as det
 from dl_core.detection import boxes, faces, plots
+from dl_core.detection import compare as det_compare
 from ui import jobs as ui_jobs
 from ui.cache import memo
 from ui.code import show_code
+from ui.compare import ab_configs, ab_progress, train_and_compare
+from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
+from ui.rewind import epoch_slider, weights_at
 from ui.state import UrlState
 from ui.text import md_escape
 from ui.topic import backends_caption
@@ -62,6 +66,72 @@ def _voc_model():
 @st.cache_data(max_entries=16, show_spinner="Running YOLOv8 (Pascal VOC)…")
 def _voc(_image: np.ndarray, digest: str) -> det.Detections:
     return det.detect(_voc_model(), _image, min_score=0.01)
+
+
+METRICS = ("box_loss", "class_loss", "val_map50")
+
+
+@st.cache_data(max_entries=64, show_spinner="Finding the boxes at that epoch…")
+def _boxes_at(key: str, epoch: int | None, k: int) -> det.Detections:
+    """Job ``key``'s boxes on its held-out scene ``k`` after ``epoch`` (``None``: final)."""
+    r = ui_jobs.load_result(key)
+    model = det.load_detector(r)  # also registers keras-cv's layers for the checkpoint model
+    if epoch is None:
+        return det_compare.boxes_at(model, r["val_images"][k])
+    with weights_at(key, "model", epoch) as rewound:
+        return det_compare.boxes_at(rewound, r["val_images"][k])
+
+
+@st.fragment
+def _rewind_boxes(results: list, names_ab: tuple[str, str] | None = None) -> None:
+    """Each run's boxes on one held-out scene at the chosen epoch (one slider for all runs),
+    side by side. A fragment: moving the slider redraws only this."""
+    with shown_errors():
+        st.subheader("Rewind: the boxes at any epoch")
+        epoch = epoch_slider(url, [r.key for r in results])
+        last = min(len(r["val_images"]) for r in results) - 1
+        k = url(st.slider, "Held-out scene", "rw_scene", 0, min_value=0, max_value=last)
+        cols = st.columns(len(results))
+        for n, (col, r) in enumerate(zip(cols, results, strict=True)):
+            found = _boxes_at(r.key, epoch, k)
+            when = f"epoch {epoch}" if epoch is not None else "the final epoch"
+            if names_ab is not None:
+                col.markdown(f"**{md_escape(names_ab[n])}**")
+            fig = memo(
+                plots.plot_detections,
+                r["val_images"][k],
+                found,
+                det.CLASSES,
+                title=f"{len(found)} box(es) at {when}",
+                truth=det.unpad(r["val_boxes"][k], r["val_classes"][k]),
+            )
+            col.plotly_chart(fig, key=f"rw-boxes-{n}")
+        st.caption(
+            f"Dotted white: the true boxes. Shown: the boxes scoring at least "
+            f"{det_compare.MIN_SCORE:.2f}, and always the {det_compare.AT_LEAST} best, so an "
+            "early epoch shows where the detector was looking."
+        )
+        if names_ab is not None:
+            a, b = results
+            if not np.array_equal(a["val_images"][k], b["val_images"][k]):
+                st.caption("The two runs' settings draw different held-out scenes.")
+
+
+def _compare(ab, runs) -> None:
+    """Run A and run B side by side: mAP and loss deltas, then both runs' boxes on the same
+    held-out scene at one epoch."""
+    panes = ab_panes(ab, runs)
+    a, b = (r for _, _, r in panes)
+    for col, _, r in panes:
+        col.caption(
+            md_escape(
+                f"mAP@0.5 {r['map50']:.3f} on the held-out scenes after {r['epochs_run']} "
+                f"epochs ({r['train_seconds']:.0f} s)."
+            )
+        )
+    st.plotly_chart(memo(det_compare.difference, a, b, ab.names), key="det-ab-diff")
+    st.caption("Above zero: run B's held-out mAP or its loss is higher that epoch.")
+    _rewind_boxes([a, b], ab.names)
 
 
 # -- train your own detector (drawn lower on the page; its model is used above) ----------------
@@ -117,17 +187,39 @@ with train_area:
         texture=texture,
         seed=seed,
     )
-    result = None
+    ab = ab_configs(url, cfg, det.CHOICES)
+    result = runs = status = None
+    valid = False
     with shown_errors():
         for w in det.validate(cfg):
             st.warning(md_escape(w), icon=":material/warning:")
         scenes = memo(det.make_scenes, 8, seed, **det.scene_kwargs(cfg))
         st.plotly_chart(memo(plots.plot_scenes, *scenes, det.CLASSES), key="scenes")
         st.caption("Training scenes with their exact boxes (one colour per class).")
-        status = ui_jobs.train_button(det.train, cfg, job_label=f"YOLOv8 · {preset}")
+        valid = True
+    with shown_errors():
+        if valid and ab is not None:
+            runs = train_and_compare(
+                det.train,
+                ab.configs,
+                button="Train both",
+                key="det-ab",
+                job_label=lambda n: f"YOLOv8 · {n}",
+                validate=det.validate,
+                lock=True,
+            )
+            ab_progress(ab, runs, lambda s: ui_jobs.progress(s, metrics=METRICS))
+    if runs is not None and runs.all_done:
+        with shown_errors():
+            _compare(ab, runs)
+    with shown_errors():
+        if valid and ab is None:
+            status = ui_jobs.train_button(
+                det.train, cfg, job_label=f"YOLOv8 · {preset}", key="det-train"
+            )
         status = ui_jobs.progress(
             status,
-            metrics=("box_loss", "class_loss", "val_map50"),
+            metrics=METRICS,
             preview=lambda a: st.image(
                 a, width=256, caption="Predictions on a held-out scene, latest epoch"
             ),
@@ -141,6 +233,8 @@ with train_area:
             cl, cr = st.columns(2)
             cl.plotly_chart(memo(plots.plot_map_curve, result["history"]), key="mapcurve")
             cr.plotly_chart(memo(plots.plot_ap, result["ap50_per_class"], det.CLASSES), key="ap")
+    if result is not None:
+        _rewind_boxes([result])
 
 # -- detect on a photo --------------------------------------------------------------------------
 with top:

@@ -26,7 +26,7 @@ from dl_core.detection.analysis import (
     predict_scenes,
 )
 from dl_core.detection.boxes import COCO_THRESHOLDS, iou, iou_matrix, nms
-from dl_core.detection.config import PRESETS, Config, validate
+from dl_core.detection.config import CHOICES, PRESETS, Config, validate
 from dl_core.detection.data import CLASSES, make_scenes, unpad
 from dl_core.detection.train import (
     HEAD_EXPLAINED,
@@ -39,6 +39,7 @@ from dl_core.detection.train import (
 )
 
 __all__ = [
+    "CHOICES",
     "CLASSES",
     "COCO_THRESHOLDS",
     "Config",

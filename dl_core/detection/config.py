@@ -27,6 +27,20 @@ class Config:
     seed: int = 0
 
 
+# (label, field, values or (min, max, step)) of the settings a comparison may change
+CHOICES: list[tuple[str, str, list | tuple]] = [
+    ("Learning rate", "learning_rate", [3e-4, 1e-3, 2e-3, 5e-3]),
+    ("Epochs", "epochs", (1, 60, 1)),
+    ("Training scenes", "n_train", [8, 16, 64, 250, 500, 640, 1000, 2000, 4000]),
+    ("Objects per scene (max)", "max_objects", (1, 8, 1)),
+    ("Occlusion allowed", "max_occlusion", (0.0, 0.9, 0.1)),
+    ("Textured backgrounds", "texture", [True, False]),
+    ("Backbone width", "width", [4, 8, 16, 32]),
+    ("Backbone depth", "depth", (1, 3, 1)),
+    ("Image size", "image_size", [64, 96, 128]),
+    ("Seed", "seed", (0, 99_999, 1)),
+]
+
 PRESETS = {
     "tiny": Config(
         image_size=64,

@@ -95,7 +95,12 @@ def train(cfg: Config, data: bytes | None, report) -> dict[str, Any]:
         data_seq,
         epochs=cfg.epochs,
         verbose=0,
-        callbacks=[_Epoch(), report.keras_callback(cfg.epochs, steps, lambda e: state["preview"])],
+        callbacks=[
+            _Epoch(),
+            report.keras_callback(
+                cfg.epochs, steps, lambda e: state["preview"], checkpoint="model"
+            ),
+        ],
     )
     for k, v in fit.history.items():
         if k not in history:
