@@ -18,6 +18,7 @@ from ui.code import show_code
 from ui.compare import ab_configs, ab_progress, train_and_compare
 from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
+from ui.rewind import epoch_slider, parts_at
 from ui.state import UrlState
 from ui.text import md_escape
 from ui.topic import backends_caption
@@ -307,6 +308,65 @@ if ready:
             if ab_runs.all_done:
                 _compare_transfer(ab, ab_runs)
 
+# -- rewind one way's run ------------------------------------------------------------------------
+FROZEN = (
+    "The backbone stays frozen in feature extraction, so these features do not move from "
+    "epoch to epoch; only the head, and with it Grad-CAM, changes."
+)
+
+
+def _val_batch(key: str, backbone: str) -> np.ndarray:
+    r = ui_jobs.load_result(key)
+    imgs = np.stack([transfer.square(r["thumbs"][j], 224) for j in r["val_idx"]])
+    return memo(imagenet.preprocess, backbone, imgs, crop=1.0)
+
+
+@st.cache_data(max_entries=64, show_spinner="Grad-CAM at that epoch…")
+def _cam_at(key: str, epoch: int, backbone: str, i: int, cls: int) -> np.ndarray:
+    """Grad-CAM of class ``cls`` on validation image ``i`` of job ``key`` after ``epoch``."""
+    batch = _val_batch(key, backbone)
+    with parts_at(key, epoch) as model:
+        return grad_cam(model, batch[i : i + 1], cls)[0]
+
+
+@st.cache_data(max_entries=32, show_spinner="The validation features at that epoch…")
+def _features_at(key: str, epoch: int, backbone: str) -> np.ndarray:
+    """The features job ``key``'s head reads for each validation image after ``epoch``."""
+    batch = _val_batch(key, backbone)
+    with parts_at(key, epoch) as model:
+        return transfer.head_inputs(model, batch)
+
+
+@st.fragment
+def _rewind_transfer(r, backbone: str) -> None:
+    """Grad-CAM and the feature projection of one run at a saved epoch (a fragment: moving
+    the slider redraws only this)."""
+    with shown_errors():
+        st.subheader("Rewind: Grad-CAM and the feature space at any epoch")
+        epoch = epoch_slider(url, [r.key])
+        if epoch is None:
+            return
+        names, labels, va = r["class_names"], r["labels"], r["val_idx"]
+        c1, c2 = st.columns(2)
+        top = max(len(va) - 1, 0)
+        i = min(
+            url(c1.slider, "Validation image", "rw_i", 0, min_value=0, max_value=max(top, 1)), top
+        )
+        target = url(c1.selectbox, "Explain class", "rw_c", names[0], options=names)
+        img = transfer.square(r["thumbs"][va[i]], 224)
+        heat = _cam_at(r.key, epoch, backbone, i, names.index(target))
+        c1.image(memo(viz.overlay, img, heat, 0.5), width=300)
+        c1.caption(f"Grad-CAM for '{md_escape(target)}' after epoch {epoch}.")
+        points = memo(transfer.project, _features_at(r.key, epoch, backbone))
+        title = f"Validation features after epoch {epoch}"
+        fig = memo(transfer.plot_projection, points, labels[va], names, title)
+        c2.plotly_chart(fig, key="rw-proj")
+        c2.caption(
+            "PCA of the features the head reads, one dot per validation image."
+            + (" " + FROZEN if r["mode"] == "feature_extraction" else "")
+        )
+
+
 # -- 4. understand and use it -----------------------------------------------------------------
 if done:
     st.header("4 · Look inside, then use it")
@@ -404,6 +464,8 @@ if done:
             )
         else:
             st.info("Train the fine-tuning way to compare feature spaces before and after.")
+    if look in (LOOKS[2], LOOKS[3]):
+        _rewind_transfer(r, cfg.backbone)
     if look == LOOKS[4]:
         shots = images_input(url, "use", label="Classify new images", photos=assets.PHOTOS)
         squares = [transfer.square(img, 224) for _, img in shots]

@@ -109,3 +109,21 @@ def model_at(key: str, name: str, epoch: int) -> Any:
         return _model_at(key, name, int(epoch))
     except (KeyError, OSError, ValueError) as err:
         raise UserError(GONE.format(epoch=int(epoch))) from err
+
+
+@contextlib.contextmanager
+def parts_at(key: str, epoch: int, name: str = "model") -> Iterator[Any]:
+    """Like :func:`weights_at` for a job that checkpoints parts of its final model ``name``
+    (``{layer name: weights}``, e.g. a new head and the fine-tuned top blocks; the name
+    ``name`` itself stands for the whole model): the final model, each saved part set to
+    its weights at ``epoch``, for the duration of the block."""
+    try:
+        model, lock = _holder(key, name)
+        saved = checkpoints.load(key, int(epoch))
+        parts = [(model if part == name else model.get_layer(part), w) for part, w in saved.items()]
+    except (KeyError, OSError, ValueError) as err:
+        raise UserError(GONE.format(epoch=int(epoch))) from err
+    with lock:
+        for part, weights in parts:
+            part.set_weights(weights)
+        yield model

@@ -20,7 +20,13 @@ a job), :mod:`.analysis` (predictions, projection, mistakes), :mod:`.export` (``
 TFLite, a script), :mod:`.plots` (figures).
 """
 
-from dl_core.transfer.analysis import misclassified, predict, project, results_table
+from dl_core.transfer.analysis import (
+    head_inputs,
+    misclassified,
+    predict,
+    project,
+    results_table,
+)
 from dl_core.transfer.config import (
     ANIMALS,
     BACKBONES,
@@ -93,6 +99,7 @@ __all__ = [
     "plot_thumbnails",
     "predict",
     "project",
+    "head_inputs",
     "results_table",
     "split",
     "split_backbone",

@@ -20,6 +20,21 @@ def predict(model, images: np.ndarray, backbone: str) -> np.ndarray:
     return np.asarray(model(x, training=False))
 
 
+def head_inputs(model, images: np.ndarray, batch: int = 16) -> np.ndarray:
+    """The pooled features the head of an assembled transfer model reads: every part of the
+    model but the last one (the head), run on preprocessed ``images`` in batches."""
+    import keras
+
+    parts = [p for p in model.layers if not isinstance(p, keras.layers.InputLayer)][:-1]
+    out = []
+    for i in range(0, len(images), batch):
+        h = np.asarray(images[i : i + batch], dtype="float32")
+        for part in parts:
+            h = part(h, training=False)
+        out.append(keras.ops.convert_to_numpy(h).astype("float32"))
+    return np.concatenate(out) if out else np.zeros((0, 0), "float32")
+
+
 def project(features: np.ndarray) -> np.ndarray:
     """2-D projection of feature vectors: their first two principal components (SVD)."""
     f = np.asarray(features, dtype=np.float32)

@@ -34,14 +34,16 @@ def _batched(fn, x: np.ndarray, batch: int, report, what: str) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros((0,))
 
 
-def _fit(model, x, y, xv, yv, *, epochs, lr, cfg, report, budget, offset=0, total=None):
+def _fit(model, x, y, xv, yv, *, epochs, lr, cfg, report, budget, offset=0, total=None, parts=None):
+    """Fit ``model``; ``parts`` (``{layer name of the final model: model}``) are saved as
+    checkpoints (:mod:`dl_core.checkpoints`) so that the page can rewind the run."""
     import keras
 
     model.compile(
         keras.optimizers.Adam(lr), "sparse_categorical_crossentropy", metrics=["accuracy"]
     )
     steps = int(np.ceil(len(x) / cfg.batch_size))
-    progress = report.keras_callback(total or epochs, steps)
+    progress = report.keras_callback(total or epochs, steps, checkpoint=parts)
 
     class Shift(keras.callbacks.Callback):  # number fine-tuning epochs after the head's
         def on_epoch_end(self, epoch, logs=None):
@@ -104,6 +106,9 @@ def train(cfg: Config, data: bytes | None, report) -> dict:
         )
         features_before = feats
         clf = head(feats.shape[1], n_classes, cfg.dropout, cfg.seed)
+        parts = {"head": clf}
+        if cfg.mode == "fine_tuning":  # the top blocks as they are before fine-tuning them
+            parts["trainable_top"] = split_backbone(backbone, cfg.unfreeze_blocks)[1]
         report(message="training the new head…")
         budget.restart()  # the time budget covers training, not the feature extraction
         total = cfg.head_epochs + (cfg.fine_tune_epochs if cfg.mode == "fine_tuning" else 0)
@@ -119,6 +124,7 @@ def train(cfg: Config, data: bytes | None, report) -> dict:
             report=report,
             budget=budget,
             total=total,
+            parts=parts,
         )
         model = assemble(size, backbone, clf)
         trainable = count_params(clf)[0]
@@ -152,6 +158,7 @@ def train(cfg: Config, data: bytes | None, report) -> dict:
                 budget=budget,
                 offset=epochs,
                 total=total,
+                parts={"head": clf, "trainable_top": top},
             )
             history = _merge(history, more)
             history["phase_boundary"] = [epochs]
@@ -183,6 +190,7 @@ def train(cfg: Config, data: bytes | None, report) -> dict:
             cfg=cfg,
             report=report,
             budget=budget,
+            parts={"model": model},
         )
         trainable = count_params(model)[0]
 

@@ -43,3 +43,21 @@ def test_compare_url_with_two_configs_restores_the_transfer_comparison():
     again = open_page(PAGE, **link)
     text = markdown(again)
     assert RUN_A in text and RUN_B in text and len(_cams(again)) == 2
+
+
+def test_rewind_fine_tuning_to_epoch_one_redraws_grad_cam_and_the_feature_space():
+    at = open_page(PAGE, preset="tiny", seed="19", inspect="fine_tuning", section="Feature space")
+    train = next(b for b in at.button if b.label == "Train all three")
+    if not train.disabled:
+        train.click().run()
+    assert not at.exception and not errors(at), errors(at)
+    slider = at.select_slider(key="tl.epoch")
+    assert list(slider.options) == ["1", "2", "3", "4"] and slider.value == 4  # head 3 + tune 1
+    last, cam_last = chart(at, "rw-proj"), at.image[-1].value
+    slider.set_value(1).run()
+    assert not at.exception and params(at)["epoch"] == "1"
+    first = chart(at, "rw-proj")
+    assert first["data"] != last["data"]  # the top blocks moved in fine-tuning
+    assert "epoch 1" in first["layout"]["title"]["text"]
+    assert any(c.value.startswith("Grad-CAM for") and "epoch 1" in c.value for c in at.caption)
+    assert at.image[-1].value != cam_last
