@@ -17,7 +17,7 @@ from ui.code import show_code
 from ui.compare import ab_configs, ab_progress, train_and_compare
 from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
-from ui.rewind import model_at, saved_epochs
+from ui.rewind import epoch_slider, model_at, saved_epochs, weights_at
 from ui.state import UrlState
 from ui.text import md_escape
 from ui.topic import backends_caption
@@ -357,7 +357,70 @@ elif section == SECTIONS[0]:
         r2.image(memo(plots.grid_image, views["walk"], cols=1), width="stretch")
         r2.caption("A, and A moved along the 3 directions that change images most.")
 
-if section == SECTIONS[1]:
+VAE_CHOICES = choices(VAE_CONTROLS)
+
+
+@st.cache_data(max_entries=32, show_spinner="Decoding the grid at that epoch…")
+def _vae_grid_at(key: str, epoch: int) -> np.ndarray:
+    """Job ``key``'s 12 × 12 grid over its final code plane, decoded after ``epoch``."""
+    r = ui_jobs.load_result(key)
+    centre, axes = vae.plane_axes(r["codes"])
+    with weights_at(key, "decoder", epoch) as decoder:
+        return vae.latent_grid(decoder, centre, axes, 12)
+
+
+@st.fragment
+def rewind_vae(results: list) -> None:
+    """The latent grid of each run decoded at one saved epoch (one slider for all runs)."""
+    with shown_errors():
+        st.subheader("Rewind: the decoded grid at any epoch")
+        epoch = epoch_slider(url, [r.key for r in results], name="vepoch")
+        if epoch is None:
+            return
+        for col, r in zip(st.columns(len(results)), results, strict=True):
+            col.image(memo(plots.grid_image, _vae_grid_at(r.key, epoch), cols=12), width=360)
+            col.caption(f"The decoder after epoch {epoch}, over the final codes' plane.")
+
+
+def compare_vae(ab, runs) -> None:
+    """Two autoencoders/VAEs: loss deltas; the same latent vectors decoded by both decoders
+    at one epoch; their grids rewound together."""
+    panes = ab_panes(ab, runs)
+    a, b = (r for _, _, r in panes)
+    metrics = ("reconstruction", "kl", "loss")
+    st.plotly_chart(viz.curve_deltas(a["history"], b["history"], ab.names, metrics), key="vab-diff")
+    st.caption("Above zero: run B's loss term is higher than run A's that epoch.")
+    n = min(len(a["samples"]), len(b["samples"]))
+    ep = url(st.slider, "Epoch for both runs", "vab_epoch", n, min_value=1, max_value=max(2, n))
+    for col, _, r in panes:
+        col.image(memo(plots.grid_image, r["samples"][min(ep, n) - 1]), width=360)
+        col.caption(f"Decoded after epoch {min(ep, n)}.")
+    same = a["z_fixed"].shape == b["z_fixed"].shape and np.array_equal(a["z_fixed"], b["z_fixed"])
+    st.caption(
+        "The same 36 latent vectors decoded by both decoders."
+        if same
+        else "The two runs draw different latent vectors (their latent sizes or seeds differ)."
+    )
+    rewind_vae([a, b])
+
+
+vab = ab_configs(url, vcfg, VAE_CHOICES, name="vab") if section == SECTIONS[1] else None
+if vab is not None and ready:
+    with shown_errors():
+        vruns = train_and_compare(
+            TRAIN[vae],
+            vab.configs,
+            data_fp,
+            button="Train both",
+            key="gan.vab_train",
+            job_label=lambda n: f"VAE · {n}",
+            validate=vae.validate,
+            lock=True,
+        )
+        ab_progress(vab, vruns, lambda s: ui_jobs.progress(s, metrics=("reconstruction", "kl")))
+        if vruns.all_done:
+            compare_vae(vab, vruns)
+elif section == SECTIONS[1]:
     vstatus, vres = train_panel(
         vae,
         vcfg,
@@ -385,6 +448,7 @@ if section == SECTIONS[1]:
         st.caption("Originals; what the encoder saw (noisy when denoising); reconstructions.")
         st.plotly_chart(memo(plots.plot_vae_history, vres["history"]), key="vae-hist")
         st.caption("Reconstruction falls; the KL term is the price of a code space you can sample.")
+        rewind_vae([vres])
 
 if section == SECTIONS[2]:
     (gstatus, gres), (vstatus, vres) = finished(dcgan, gcfg), finished(vae, vcfg)

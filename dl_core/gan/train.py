@@ -112,7 +112,12 @@ def train_vae(cfg: VAEConfig, data: bytes | None, report) -> dict:
         epochs=cfg.epochs,
         shuffle=True,
         verbose=0,
-        callbacks=[monitor, report.keras_callback(cfg.epochs, steps, monitor.preview)],
+        callbacks=[
+            monitor,
+            report.keras_callback(
+                cfg.epochs, steps, monitor.preview, checkpoint={"decoder": model.decoder}
+            ),
+        ],
     )
     keep = rng.permutation(len(x))[: vae.N_EMBED]
     show = x[keep[:12]].astype("float32") / 255.0

@@ -62,3 +62,51 @@ def test_rewind_the_gan_latent_tools_to_epoch_one_decodes_with_that_generator():
     first = _images(at)
     assert len(first) == len(last) and first[0] == last[0]  # the training images stay
     assert all(a != b for a, b in zip(first[1:], last[1:], strict=True))  # grid + latent tools
+
+
+VAE_OWN = {"preset": "tiny", "seed": "17", "section": "Autoencoder / VAE"}
+VAE_A = md_escape("A · β (KL weight) = 1.0")
+VAE_B = md_escape("B · β (KL weight) = 2.0")
+
+
+def _compare_vae_betas() -> AppTest:
+    at = open_page(PAGE, **VAE_OWN)
+    at.toggle(key="gan.vab").set_value(True).run()
+    at.selectbox(key="gan.vab_field").set_value("β (KL weight)").run()
+    assert at.select_slider(key="gan.vab_beta").value == 2.0  # differs by default
+    return press(at, "gan.vab_train")
+
+
+def test_compare_two_vae_betas_decodes_the_same_latents_with_both_and_rewinds_both():
+    at = _compare_vae_betas()
+    assert not errors(at), errors(at)
+    text = markdown(at)
+    assert VAE_A in text and VAE_B in text
+    assert {t["name"] for t in chart(at, "vab-diff")["data"]} >= {"reconstruction", "kl"}
+    assert any("same 36 latent vectors decoded by both" in c.value for c in at.caption)
+    last = _images(at)
+    assert len(last) == 5  # training images; both runs' samples; both rewound grids
+    at.select_slider(key="gan.vepoch").set_value(1).run()  # one slider, both runs' grids
+    assert not at.exception and params(at)["vepoch"] == "1"
+    first = _images(at)
+    assert first[:3] == last[:3] and first[3] != last[3] and first[4] != last[4]
+
+
+def test_compare_url_with_two_vae_configs_restores_the_vae_comparison():
+    link = params(_compare_vae_betas())
+    assert link["vab"] == "1" and link["vab_beta"] == "2.0"
+    again = open_page(PAGE, **link)
+    text = markdown(again)
+    assert VAE_A in text and VAE_B in text and len(_images(again)) == 5
+
+
+def test_rewind_the_vae_grid_to_epoch_one_decodes_with_that_decoder():
+    at = press(open_page(PAGE, **VAE_OWN), "train-VAE")
+    assert not errors(at), errors(at)
+    slider = at.select_slider(key="gan.vepoch")
+    assert list(slider.options) == ["1", "2", "3", "4", "5"] and slider.value == 5
+    last = _images(at)
+    slider.set_value(1).run()
+    assert not at.exception and params(at)["vepoch"] == "1"
+    first = _images(at)
+    assert first[:-1] == last[:-1] and first[-1] != last[-1]  # only the rewound grid moves

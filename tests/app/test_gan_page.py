@@ -85,7 +85,7 @@ def test_gan_and_vae_train_on_the_tiny_preset_and_show_results():
     at.button(key="train-VAE").click().run()
     assert not at.exception and not at.error
     assert _charts(at) == 2  # scatter, VAE curves
-    assert _images(at) == 1 + 2  # data, plane grid, reconstructions
+    assert _images(at) == 1 + 3  # data, plane grid, reconstructions, the rewound grid
     at.segmented_control(key="gan.section").set_value("Side by side").run()
     assert _images(at) == 1 + 2 and not at.error  # data; both models' samples
     assert any("DCGAN: 2 epochs" in c.value for c in at.caption)
