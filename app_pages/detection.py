@@ -108,7 +108,7 @@ def _rewind_boxes(results: list, names_ab: tuple[str, str] | None = None) -> Non
             col.plotly_chart(fig, key=f"rw-boxes-{n}")
         st.caption(
             f"Dotted white: the true boxes. Shown: the boxes scoring at least "
-            f"{det_compare.MIN_SCORE:.2f}, and always the {det_compare.AT_LEAST} best, so an "
+            f"{det_compare.MIN_SCORE:.2f}, and always the {det_compare.AT_LEAST:d} best, so an "
             "early epoch shows where the detector was looking."
         )
         if names_ab is not None:

@@ -379,7 +379,7 @@ def rewind_vae(results: list) -> None:
             return
         for col, r in zip(st.columns(len(results)), results, strict=True):
             col.image(memo(plots.grid_image, _vae_grid_at(r.key, epoch), cols=12), width=360)
-            col.caption(f"The decoder after epoch {epoch}, over the final codes' plane.")
+            col.caption(f"The decoder after epoch {epoch:d}, over the final codes' plane.")
 
 
 def compare_vae(ab, runs) -> None:

@@ -356,7 +356,7 @@ def _rewind_transfer(r, backbone: str) -> None:
         img = transfer.square(r["thumbs"][va[i]], 224)
         heat = _cam_at(r.key, epoch, backbone, i, names.index(target))
         c1.image(memo(viz.overlay, img, heat, 0.5), width=300)
-        c1.caption(f"Grad-CAM for '{md_escape(target)}' after epoch {epoch}.")
+        c1.caption(f"Grad-CAM for '{md_escape(target)}' after epoch {epoch:d}.")
         points = memo(transfer.project, _features_at(r.key, epoch, backbone))
         title = f"Validation features after epoch {epoch}"
         fig = memo(transfer.plot_projection, points, labels[va], names, title)
