@@ -11,6 +11,7 @@ from ui import jobs as ui_jobs
 from ui.cache import memo
 from ui.code import show_code
 from ui.errors import shown_errors
+from ui.figures import show_figure
 from ui.state import UrlState
 from ui.text import md_escape
 from ui.uploads import recall, remember, text_input
@@ -67,7 +68,7 @@ def focus_clicked() -> None:
 
 
 def chart(fig, key: str, caption: str, where=st) -> None:
-    where.plotly_chart(fig, key=key)
+    show_figure(where, fig, key=key)
     where.caption(caption)
 
 
@@ -127,7 +128,7 @@ def attention_view(enc: pretrained.Encoder) -> None:
         format_func=lambda i: "all tokens" if i < 0 else f"{i}: {shown_t[i]}",
     )
     fig = memo(plots.plot_head_view, shown_a[layer, head], shown_t, None if focus < 0 else focus)
-    h1.plotly_chart(fig, key="head_view", on_select=focus_clicked, selection_mode="points")
+    show_figure(h1, fig, key="head_view", on_select=focus_clicked, selection_mode="points")
     h1.caption("Left: each token; right: what it attends to. Click a token to isolate its links.")
     h2.markdown("**Attention rollout** (all layers)")
     rolled = memo(analysis.rollout, shown_a)
@@ -239,7 +240,7 @@ def tiny_view(enc: pretrained.Encoder) -> None:
     status = ui_jobs.train_button(tiny.train, cfg, fp, job_label="Tiny transformer")
 
     def live(arr):  # the probe's attention, drawn from each epoch's progress event
-        st.plotly_chart(memo(plots.plot_model_view, arr, list(cfg.probe), cell=140), key="live")
+        show_figure(st, memo(plots.plot_model_view, arr, list(cfg.probe), cell=140), key="live")
 
     status = ui_jobs.progress(status, metrics=("loss", "val_loss"), preview=live)
     if not status or status.state != "done":

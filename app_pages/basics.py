@@ -11,6 +11,7 @@ from ui import jobs as ui_jobs
 from ui.code import show_code
 from ui.compare import train_and_compare
 from ui.errors import shown_errors
+from ui.figures import show_figure
 from ui.mlp_player import mlp_player, point_editor
 from ui.state import UrlState, parse
 from ui.text import md_escape
@@ -293,14 +294,15 @@ if section == SECTIONS[0] and ready:
         status = ui_jobs.progress(
             status,
             metrics=("loss",),
-            preview=lambda w: st.plotly_chart(
+            preview=lambda w: show_figure(
+                st,
                 plots.plot_boundary(
                     analysis.boundary(w, layout, cfg.features, cfg.activation, cls),
                     *shown[:4],
                     shown[4],
                     shown[5],
                     height=360,
-                )
+                ),
             ),
         )
     if status and status.state == "done":
@@ -348,28 +350,29 @@ if section == SECTIONS[1]:
         )  # the first run's panel is on Train
         if runs.all_done:
             results = runs.results
-            st.plotly_chart(plots.plot_compare(results), key="basics.fig_cmpcurves")
+            show_figure(st, plots.plot_compare(results), key="basics.fig_cmpcurves")
             st.caption(
                 "Same data, same seed, same starting weights: solid = train loss, dashed = "
                 "test loss."
             )
             for col, (name, r), c in zip(st.columns(2), results.items(), (cfg, cfg2), strict=True):
                 col.markdown(f"**{md_escape(name)}**")
-                col.plotly_chart(
+                show_figure(
+                    col,
                     plots.step_figures(r, c, len(r["steps"]) - 1, height=340)["boundary"],
                     key=f"basics.fig_cmp_{c.optimizer}_{c.regularization}",
                 )
             st.caption("Each network's output over the plane after its last epoch.")
 if section == SECTIONS[2]:
     st.subheader("Activation functions and their slopes")
-    st.plotly_chart(plots.plot_activations(activation), key="basics.fig_acts")
+    show_figure(st, plots.plot_activations(activation), key="basics.fig_acts")
     st.caption(
         "Backpropagation multiplies these slopes layer by layer: where φ′ is near 0 (saturated "
         "sigmoid, tanh; negative ReLU) the gradient vanishes."
     )
     st.subheader("The perceptron: a single neuron draws one straight line")
     fig, errors = plots.lesson_perceptron(int(seed))
-    st.plotly_chart(fig, key="basics.fig_perc")
+    show_figure(st, fig, key="basics.fig_perc")
     st.caption(
         "Rosenblatt's rule w ← w + η(t − ŷ)x fixes one mistake at a time. On separable blobs "
         f"it stops after {len(errors['blobs'])} epoch(s) with no mistakes; on XOR it still "
@@ -380,7 +383,7 @@ if section == SECTIONS[2]:
     scale = url(
         st.select_slider, "Learning-rate multiplier", "lscale", 1.0, options=[0.1, 0.3, 1.0, 3.0]
     )
-    st.plotly_chart(plots.lesson_loss_surface(scale, int(seed))[0], key="basics.fig_surface")
+    show_figure(st, plots.lesson_loss_surface(scale, int(seed))[0], key="basics.fig_surface")
     st.caption(
         "Heatmap: log cross-entropy of a 2-weight model σ(w1·x + w2·y) over (w1, w2); a long "
         "narrow valley. Each line: 60 full-batch steps from the same start (★)."

@@ -8,11 +8,13 @@ import streamlit as st
 
 from dl_core import assets, estimates
 from dl_core import detection as det
+from dl_core.describe import describe_images
 from dl_core.detection import boxes, faces, plots
 from ui import jobs as ui_jobs
 from ui.cache import memo
 from ui.code import show_code
 from ui.errors import shown_errors
+from ui.figures import show_figure, show_image
 from ui.state import UrlState
 from ui.text import md_escape
 from ui.uploads import image_input
@@ -120,14 +122,18 @@ with train_area:
         for w in det.validate(cfg):
             st.warning(md_escape(w), icon=":material/warning:")
         scenes = memo(det.make_scenes, 8, seed, **det.scene_kwargs(cfg))
-        st.plotly_chart(memo(plots.plot_scenes, *scenes, det.CLASSES), key="scenes")
+        show_figure(st, memo(plots.plot_scenes, *scenes, det.CLASSES), key="scenes")
         st.caption("Training scenes with their exact boxes (one colour per class).")
         status = ui_jobs.train_button(det.train, cfg, job_label=f"YOLOv8 · {preset}")
         status = ui_jobs.progress(
             status,
             metrics=("box_loss", "class_loss", "val_map50"),
-            preview=lambda a: st.image(
-                a, width=256, caption="Predictions on a held-out scene, latest epoch"
+            preview=lambda a: show_image(
+                st,
+                a,
+                describe_images(a, "held-out scene with predicted boxes"),
+                width=256,
+                caption="Predictions on a held-out scene, latest epoch",
             ),
         )
         if status and status.state == "done":
@@ -137,8 +143,8 @@ with train_area:
             m2.metric("mAP@0.5:0.95", f"{result['map50_95']:.3f}")
             m3.metric("Training time", f"{result['train_seconds']:.0f} s")
             cl, cr = st.columns(2)
-            cl.plotly_chart(memo(plots.plot_map_curve, result["history"]), key="mapcurve")
-            cr.plotly_chart(memo(plots.plot_ap, result["ap50_per_class"], det.CLASSES), key="ap")
+            show_figure(cl, memo(plots.plot_map_curve, result["history"]), key="mapcurve")
+            show_figure(cr, memo(plots.plot_ap, result["ap50_per_class"], det.CLASSES), key="ap")
 
 # -- detect on a photo --------------------------------------------------------------------------
 with top:
@@ -207,7 +213,8 @@ with top:
             allowed = {names.index(c) for c in chosen}
             kept_in, res = memo(det.postprocess, cands, conf, iou_thr, allowed, max_det)
             final = memo(kept_in.take, res.keep)
-            st.plotly_chart(
+            show_figure(
+                st,
                 memo(
                     plots.plot_detections,
                     small,
@@ -247,7 +254,7 @@ with nms_area:
             "overlap it by more than the IoU threshold.",
         )
         big, side = st.columns([2, 1])
-        big.plotly_chart(memo(plots.plot_nms, small, kept_in, res, names, step=step), key="nms")
+        show_figure(big, memo(plots.plot_nms, small, kept_in, res, names, step=step), key="nms")
         big.caption(
             f"{len(kept_in)} candidates above the confidence threshold, zoomed in. "
             "Solid: kept; black dashed: suppressed (hover the line for the IoU with the "
@@ -256,7 +263,7 @@ with nms_area:
         pair = boxes.suppression_pair(res, step)
         if pair is not None:
             a, b = kept_in.boxes[pair[0]], kept_in.boxes[pair[1]]
-            side.plotly_chart(memo(plots.plot_iou, a, b, boxes.iou(a, b)), key="iou")
+            show_figure(side, memo(plots.plot_iou, a, b, boxes.iou(a, b)), key="iou")
             side.caption(
                 f"Step {step}: kept box A removed box B because their IoU is above {iou_thr:.2f}."
             )
@@ -268,7 +275,7 @@ with head_area:
     st.header("How YOLOv8's anchor-free head predicts boxes")
     st.markdown(det.HEAD_EXPLAINED)
     x, b, c = memo(det.make_scenes, 1, 3, size=128, max_objects=1, min_objects=1)
-    st.plotly_chart(memo(plots.plot_anchor_points, x[0], b[0, 0], stride=16), key="anchors")
+    show_figure(st, memo(plots.plot_anchor_points, x[0], b[0, 0], stride=16), key="anchors")
     st.caption("Points inside the box may be assigned to it; each predicts its four distances.")
     st.latex(
         r"\mathcal{L}_{box} = 1-\mathrm{IoU}+\frac{\rho^2(b,b^{gt})}{c^2}+\alpha v,\qquad"

@@ -5,11 +5,13 @@ import dataclasses
 import streamlit as st
 
 from dl_core import dqn, estimates
+from dl_core.describe import describe_actions
 from dl_core.dqn import plots, pretrained, replay
 from ui import jobs as ui_jobs
 from ui.cache import memo
 from ui.code import show_code
 from ui.errors import shown_errors
+from ui.figures import show_figure, show_image
 from ui.state import UrlState
 from ui.text import md_escape
 
@@ -135,7 +137,7 @@ with shown_errors():
     status = ui_jobs.progress(
         status,
         metrics=("return_avg20", "epsilon", "eval_return"),
-        preview=lambda arr: st.plotly_chart(plots.plot_training(arr, env_id)),
+        preview=lambda arr: show_figure(st, plots.plot_training(arr, env_id)),
     )
 
 key, source = None, ""
@@ -150,7 +152,7 @@ else:
     res = ui_jobs.load_result(key) if source == "your agent" else pretrained.cached(env_id)
     solved = res["solved_at_step"]
     st.subheader(f"Training of {source}")
-    st.plotly_chart(memo(plots.plot_training, res["history"], env_id), key="curves")
+    show_figure(st, memo(plots.plot_training, res["history"], env_id), key="curves")
     st.caption(
         f"{res['env_steps']:,} environment steps in {res['wall_s']:.0f} s; "
         + (f"solved at step {solved:,}." if solved else "not solved within the budget.")
@@ -188,12 +190,12 @@ else:
             f"**{md_escape(title)}** — return {ep['rewards'].sum():.0f} "
             f"in {len(ep['actions'])} steps"
         )
-        col.image(gif, width="stretch")
+        show_image(col, gif, describe_actions(ep["actions"], list(env.actions)), width="stretch")
     st.caption(
         "Under each frame: the step, the return so far, ε, and one bar per action's "
         "Q-value (filled: the action taken; bars span the episode's Q range)."
     )
-    st.plotly_chart(memo(plots.plot_episode_q, ep, list(env.actions)), key="q")
+    show_figure(st, memo(plots.plot_episode_q, ep, list(env.actions)), key="q")
     st.caption(
         f"Q-values of '{md_escape(label)}' at every step of the episode on the right; dots mark "
         "the action it took (hollow: random because of ε)."

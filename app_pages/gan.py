@@ -6,6 +6,7 @@ import streamlit as st
 
 from dl_core import estimates, jobs
 from dl_core.assets import ASSETS
+from dl_core.describe import describe_images
 from dl_core.gan import data as gdata
 from dl_core.gan import dcgan, latent, plots, vae
 from dl_core.store import Store
@@ -13,6 +14,7 @@ from ui import jobs as ui_jobs
 from ui.cache import memo
 from ui.code import show_code
 from ui.errors import shown_errors
+from ui.figures import show_figure, show_image
 from ui.state import UrlState
 from ui.text import md_escape
 from ui.uploads import recall, remember, show_dataset_notes
@@ -156,7 +158,12 @@ with shown_errors():
             show_dataset_notes(ds)
     if dataset != "upload" or data_fp:
         grid = preview_data(dataset, common["image_size"], common["channels"], data_fp)
-        st.image(memo(plots.grid_image, grid, cols=12), width="stretch")
+        show_image(
+            st,
+            memo(plots.grid_image, grid, cols=12),
+            describe_images(grid, "training images"),
+            width="stretch",
+        )
         st.caption("Training images as the models see them: what both generators must imitate.")
 ready = dataset != "upload" or data_fp is not None
 SECTIONS = ["DCGAN", "Autoencoder / VAE", "Side by side", "What they can and cannot do"]
@@ -177,8 +184,12 @@ def train_panel(module, cfg, label, metrics, what):
         status = ui_jobs.progress(
             status,
             metrics=metrics,
-            preview=lambda a: st.image(
-                memo(plots.grid_image, a), caption="samples after the latest epoch", width=320
+            preview=lambda a: show_image(
+                st,
+                memo(plots.grid_image, a),
+                describe_images(a, "generated samples"),
+                caption="samples after the latest epoch",
+                width=320,
             ),
         )
         if status is not None and status.state == "done":
@@ -218,10 +229,18 @@ if section == SECTIONS[0]:
             min_value=1,
             max_value=max(2, n),
         )
-        left.image(memo(plots.grid_image, samples[min(ep, n) - 1]), width=360)
+        shown = samples[min(ep, n) - 1]
+        show_image(
+            left,
+            memo(plots.grid_image, shown),
+            describe_images(shown, "generated samples"),
+            width=360,
+        )
         left.caption(f"The same 36 latent vectors after epoch {min(ep, n)}: generation emerging.")
-        right.plotly_chart(
-            memo(plots.plot_gan_history, gres["history"], gres["collapse_epochs"]), key="gan-hist"
+        show_figure(
+            right,
+            memo(plots.plot_gan_history, gres["history"], gres["collapse_epochs"]),
+            key="gan-hist",
         )
         if gres["collapse_epochs"]:
             right.warning(
@@ -264,12 +283,27 @@ if section == SECTIONS[0]:
             moves,
             seed,
         )
-        st.image(memo(plots.grid_image, views["path"], cols=10), width="stretch")
+        show_image(
+            st,
+            memo(plots.grid_image, views["path"], cols=10),
+            describe_images(views["path"], "steps from sample A to sample B"),
+            width="stretch",
+        )
         st.caption("Spherical interpolation from sample A (left) to sample B (right).")
         l2, r2 = st.columns([4, 1])
-        l2.image(memo(plots.grid_image, views["near"], cols=8), width="stretch")
+        show_image(
+            l2,
+            memo(plots.grid_image, views["near"], cols=8),
+            describe_images(views["near"], "neighbours of sample A"),
+            width="stretch",
+        )
         l2.caption("More like this: sample A (first) and random neighbours of its z.")
-        r2.image(memo(plots.grid_image, views["walk"], cols=1), width="stretch")
+        show_image(
+            r2,
+            memo(plots.grid_image, views["walk"], cols=1),
+            describe_images(views["walk"], "moves of sample A"),
+            width="stretch",
+        )
         r2.caption("A, and A moved along the 3 directions that change images most.")
 
 if section == SECTIONS[1]:
@@ -283,7 +317,8 @@ if section == SECTIONS[1]:
     if vres is not None:
         views = memo(vae.latent_views, vres)
         left, right = st.columns(2)
-        left.plotly_chart(
+        show_figure(
+            left,
             memo(
                 plots.plot_latent_scatter,
                 views["xy"],
@@ -294,11 +329,21 @@ if section == SECTIONS[1]:
             key="scatter",
         )
         left.caption("Codes of training images coloured by class: the model never saw the labels.")
-        right.image(memo(plots.grid_image, views["grid"], cols=12), width="stretch")
+        show_image(
+            right,
+            memo(plots.grid_image, views["grid"], cols=12),
+            describe_images(views["grid"], "decoded images over the code plane"),
+            width="stretch",
+        )
         right.caption("A 12 × 12 grid decoded over the same plane (±2.5 standard deviations).")
-        st.image(memo(plots.grid_image, views["rows"], cols=12), width="stretch")
+        show_image(
+            st,
+            memo(plots.grid_image, views["rows"], cols=12),
+            describe_images(views["rows"], "originals, inputs and reconstructions"),
+            width="stretch",
+        )
         st.caption("Originals; what the encoder saw (noisy when denoising); reconstructions.")
-        st.plotly_chart(memo(plots.plot_vae_history, vres["history"]), key="vae-hist")
+        show_figure(st, memo(plots.plot_vae_history, vres["history"]), key="vae-hist")
         st.caption("Reconstruction falls; the KL term is the price of a code space you can sample.")
 
 if section == SECTIONS[2]:
@@ -313,7 +358,12 @@ if section == SECTIONS[2]:
             ("DCGAN", vcfg.kind.upper()),
             strict=True,
         ):
-            col.image(memo(plots.grid_image, res["samples"][-1]), width=360)
+            show_image(
+                col,
+                memo(plots.grid_image, res["samples"][-1]),
+                describe_images(res["samples"][-1], f"{name} samples"),
+                width=360,
+            )
             col.caption(
                 f"{name}: {len(res['samples'])} epochs, {status.duration:.0f} s of training, "
                 f"diversity {res['history']['diversity'][-1]:.2f} (1 = as varied as the data)."

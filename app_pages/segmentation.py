@@ -10,11 +10,13 @@ from streamlit_drawable_canvas import st_canvas
 
 from dl_core import assets, estimates
 from dl_core import segmentation as seg
+from dl_core.describe import describe_images
 from ui import figures
 from ui import jobs as ui_jobs
 from ui.cache import digest, memo
 from ui.code import show_code
 from ui.errors import shown_errors
+from ui.figures import show_figure, show_image
 from ui.state import UrlState
 from ui.text import md_escape
 from ui.uploads import image_input
@@ -176,7 +178,7 @@ if section == SECTIONS[0]:
         for warning in seg.validate(cfg):
             st.caption(f":material/info: {md_escape(warning)}")
         x, y, names = memo(seg.make_dataset, cfg.dataset, 8, cfg.image_size, cfg.seed, "val")
-        st.plotly_chart(memo(seg.plot_samples, x, y, names), key="seg-samples")
+        show_figure(st, memo(seg.plot_samples, x, y, names), key="seg-samples")
         st.caption("Held-out images (top) and their exact masks (bottom), in the class colours.")
         status = ui_jobs.train_button(
             seg.train, cfg, job_label=f"{arch} · {dataset}", key="seg-train"
@@ -184,8 +186,12 @@ if section == SECTIONS[0]:
         status = ui_jobs.progress(
             status,
             metrics=("loss", "pixel_accuracy", "val_mean_iou", "val_pixel_accuracy"),
-            preview=lambda a: st.image(
-                list(a), width=180, caption=["image | predicted mask"] * len(a)
+            preview=lambda a: show_image(
+                st,
+                list(a),
+                [describe_images(x, "image beside its predicted mask") for x in a],
+                width=180,
+                caption=["image | predicted mask"] * len(a),
             ),
         )
         if status is not None and status.state == "done":
@@ -193,7 +199,8 @@ if section == SECTIONS[0]:
     if result is not None:
         names = result["class_names"]
         left, right = st.columns([3, 2])
-        left.plotly_chart(
+        show_figure(
+            left,
             memo(
                 seg.plot_predictions,
                 result["val_images"],
@@ -203,7 +210,7 @@ if section == SECTIONS[0]:
             ),
             key="seg-preds",
         )
-        right.plotly_chart(memo(seg.plot_iou, result["per_class_iou"], names), key="seg-iou")
+        show_figure(right, memo(seg.plot_iou, result["per_class_iou"], names), key="seg-iou")
         right.caption(
             f"Mean IoU {result['val_mean_iou']:.3f} · pixel accuracy "
             f"{result['val_pixel_accuracy']:.3f} on {cfg.n_val} "
@@ -223,11 +230,12 @@ if section == SECTIONS[0]:
         opacity = url(a.slider, "Opacity", "alpha", 0.55, min_value=0.0, max_value=1.0, step=0.05)
         shown = url(a.multiselect, "Classes shown", "show", list(names), options=names) or []
         img, pred = result["val_images"][idx], result["val_pred"][idx]
-        b.plotly_chart(
+        show_figure(
+            b,
             memo(seg.plot_overlay, img, pred, names, opacity, [names.index(s) for s in shown]),
             key="seg-overlay",
         )
-        c.plotly_chart(memo(seg.plot_class_share, pred, names), key="seg-share")
+        show_figure(c, memo(seg.plot_class_share, pred, names), key="seg-share")
         c.caption("Share of the predicted pixels in each class.")
         c.download_button(
             "Download mask (PNG)",
@@ -254,19 +262,20 @@ if section == SECTIONS[0]:
                 f"**{'With' if skips else 'Without'} skips** (mean "
                 f"IoU {result['val_mean_iou']:.2f})"
             )
-            cols[0].plotly_chart(memo(seg.plot_feature_maps, maps), key="seg-maps")
+            show_figure(cols[0], memo(seg.plot_feature_maps, maps), key="seg-maps")
             if other is not None and other.state == "done":
                 twin = ui_jobs.load_result(other.key)
                 cols[1].markdown(
                     f"**{'Without' if skips else 'With'} skips** (mean "
                     f"IoU {twin['val_mean_iou']:.2f})"
                 )
-                cols[1].plotly_chart(
+                show_figure(
+                    cols[1],
                     memo(seg.plot_feature_maps, _maps(other.key, idx, twin["model"], img)),
                     key="seg-twin_maps",
                 )
         else:
-            st.plotly_chart(memo(seg.plot_feature_maps, maps), key="seg-maps")
+            show_figure(st, memo(seg.plot_feature_maps, maps), key="seg-maps")
         st.caption(
             "Each row is one stage; its four most active channels "
             "(viridis: dark = low, yellow = high). Without skips "
@@ -354,7 +363,8 @@ if section == SECTIONS[1]:
                     or []
                 )
                 classes = ["background", "object"]
-                right.plotly_chart(
+                show_figure(
+                    right,
                     memo(
                         seg.plot_overlay,
                         photo,
@@ -385,10 +395,10 @@ if section == SECTIONS[1]:
                     key="fc_download",
                 )
                 p1, p2, p3 = st.columns(3)
-                p1.plotly_chart(memo(seg.plot_probability, res.prob), key="seg-fc_prob")
+                show_figure(p1, memo(seg.plot_probability, res.prob), key="seg-fc_prob")
                 p1.caption("P(object) for every pixel (viridis); the mask is where it passes 0.5.")
-                p2.plotly_chart(memo(seg.plot_class_share, res.mask, classes), key="seg-fc_share")
-                p3.plotly_chart(memo(seg.plot_head_loss, res.losses), key="seg-fc_loss")
+                show_figure(p2, memo(seg.plot_class_share, res.mask, classes), key="seg-fc_share")
+                show_figure(p3, memo(seg.plot_head_loss, res.losses), key="seg-fc_loss")
 
     with (
         st.expander(
@@ -401,7 +411,8 @@ if section == SECTIONS[1]:
             st.caption(seg.pretrained.SORRY)
         elif image is not None and st.button("Segment the photo with it", key="seg-online"):
             voc = seg.segment_online(_online_model(), photo := seg.prepare_photo(image))
-            st.plotly_chart(
+            show_figure(
+                st,
                 seg.plot_overlay(photo, voc, seg.VOC_CLASSES, 0.5, sorted(set(np.unique(voc)))),
                 key="seg-voc",
             )
@@ -414,7 +425,7 @@ if section == SECTIONS[2]:
         "unevenly and a checkerboard appears; bilinear upsampling "
         "followed by a convolution avoids it."
     )
-    st.plotly_chart(memo(seg.plot_transposed_conv), key="seg-tconv")
+    show_figure(st, memo(seg.plot_transposed_conv), key="seg-tconv")
     st.caption(
         "How many kernel taps land on each output pixel of a "
         "stride-2 transposed convolution on a 4×4 input (viridis: more = brighter)."
@@ -424,7 +435,7 @@ if section == SECTIONS[2]:
         "weights `rate` pixels apart: the field of view grows "
         "without pooling or more weights, so the map keeps its resolution."
     )
-    st.plotly_chart(memo(seg.plot_atrous, (1, 2, 4)), key="seg-atrous")
+    show_figure(st, memo(seg.plot_atrous, (1, 2, 4)), key="seg-atrous")
     st.caption("Blue cells are the nine input pixels one output pixel reads, at rates 1, 2 and 4.")
 
 show_code(

@@ -11,12 +11,14 @@ from dl_core import assets, estimates, transfer, viz
 from dl_core.assets import imagenet
 from dl_core.cnn.explain import grad_cam
 from dl_core.config import from_dict, to_json
+from dl_core.describe import describe_images, weight_quarters
 from dl_core.store import Store
 from ui import jobs as ui_jobs
 from ui.cache import memo
 from ui.code import show_code
 from ui.compare import train_and_compare
 from ui.errors import shown_errors
+from ui.figures import show_figure, show_image
 from ui.state import UrlState
 from ui.text import md_escape
 from ui.uploads import class_images_input, images_input, recall, zip_input
@@ -104,19 +106,19 @@ with shown_errors():
         data, check = dataset_check(to_json(cfg), data_fp)
 if data is not None:
     c1, c2 = st.columns([1, 2])
-    c1.plotly_chart(memo(transfer.plot_counts, check), key="counts")
+    show_figure(c1, memo(transfer.plot_counts, check), key="counts")
     c1.caption(
         f"{len(data.train_idx)} training and {len(data.val_idx)} "
         f"validation images, split with seed {cfg.seed}."
     )
     for w in check.warnings:
         c1.warning(md_escape(w), icon=":material/warning:")
-    c2.plotly_chart(memo(transfer.plot_thumbnails, data), key="thumbs")
+    show_figure(c2, memo(transfer.plot_thumbnails, data), key="thumbs")
     if check.duplicates:
         with st.expander(
             f"{len(check.duplicates)} near-duplicate pair(s) across training and validation"
         ):
-            st.plotly_chart(memo(transfer.plot_duplicates, data, check), key="dups")
+            show_figure(st, memo(transfer.plot_duplicates, data, check), key="dups")
 
 # -- 2. backbone and settings -----------------------------------------------------------------
 st.header("2 · Backbone and settings")
@@ -228,7 +230,7 @@ curves = {
 for m, r in done.items():
     curves[m] = r["history"]
 if curves:
-    st.plotly_chart(memo(transfer.plot_comparison, curves), key="compare")
+    show_figure(st, memo(transfer.plot_comparison, curves), key="compare")
 if done:
     st.dataframe(pd.DataFrame(memo(transfer.results_table, done)), hide_index=True)
 
@@ -249,7 +251,7 @@ if done:
     look = url.section(LOOKS)
     if look == LOOKS[0]:
         cm = viz.compute_confusion(labels[va], r["val_probs"].argmax(1), len(names))
-        st.plotly_chart(memo(viz.confusion_matrix, cm, names), key="cm")
+        show_figure(st, memo(viz.confusion_matrix, cm, names), key="cm")
         st.caption(
             "Rows: the true class; columns: the prediction. Colour "
             "is the share of the row, numbers are images."
@@ -257,7 +259,7 @@ if done:
     if look == LOOKS[1]:
         fig = memo(transfer.plot_mistakes, r)
         if fig is not None:
-            st.plotly_chart(fig, key="wrong")
+            show_figure(st, fig, key="wrong")
             st.caption(
                 "Validation images the model got wrong: true → predicted, "
                 "with the predicted probability."
@@ -279,9 +281,17 @@ if done:
                 names.index(target),
             )[0]
             c1, c2 = st.columns(2)
-            c1.image(img, caption=f"true class: {md_escape(names[labels[va[i]]])}", width=300)
-            c2.image(
+            show_image(
+                c1,
+                img,
+                describe_images(img, "photo"),
+                caption=f"true class: {md_escape(names[labels[va[i]]])}",
+                width=300,
+            )
+            show_image(
+                c2,
                 memo(viz.overlay, img, heat, alpha),
+                f"Grad-CAM for {target}: {weight_quarters(heat)}.",
                 caption=f"Grad-CAM for '{md_escape(target)}'",
                 width=300,
             )
@@ -292,7 +302,8 @@ if done:
     if look == LOOKS[3]:
         if "features_after" in r:
             c1, c2 = st.columns(2)
-            c1.plotly_chart(
+            show_figure(
+                c1,
                 memo(
                     transfer.plot_projection,
                     memo(transfer.project, r["features_before"]),
@@ -302,7 +313,8 @@ if done:
                 ),
                 key="pb",
             )
-            c2.plotly_chart(
+            show_figure(
+                c2,
                 memo(
                     transfer.plot_projection,
                     memo(transfer.project, r["features_after"]),
@@ -317,7 +329,8 @@ if done:
                 "per image. Fine-tuning pulls the classes apart."
             )
         elif "features_before" in r:
-            st.plotly_chart(
+            show_figure(
+                st,
                 memo(
                     transfer.plot_projection,
                     memo(transfer.project, r["features_before"]),
@@ -338,9 +351,9 @@ if done:
         for k, ((where, img), probs) in enumerate(zip(shots, all_probs, strict=True)):
             c1, c2 = st.columns([1, 3], vertical_alignment="center")
             best = int(np.argmax(probs))
-            c1.image(img, caption=md_escape(where), width=180)
+            show_image(c1, img, describe_images(img, "photo"), caption=md_escape(where), width=180)
             title = viz.plain(f"{where}: {names[best]} ({probs[best]:.0%})")
-            c2.plotly_chart(viz.bars(probs, names, title=title), key=f"probs-{k}")
+            show_figure(c2, viz.bars(probs, names, title=title), key=f"probs-{k}")
         st.download_button(
             "Download the model (.keras)",
             r.model_path("model").read_bytes,  # read only when clicked

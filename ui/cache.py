@@ -31,6 +31,8 @@ import numpy as np
 import streamlit as st
 from plotly.basedatatypes import BaseFigure
 
+from dl_core.describe import describe_figure
+
 T = TypeVar("T")
 MAX_ENTRIES = 256
 _FUNCTIONS = (types.FunctionType, types.BuiltinFunctionType)
@@ -115,6 +117,7 @@ def _freeze(fig: Any) -> Any:
     which deep-copies the figure and base64-encodes its arrays again."""
     spec = fig.to_dict()
     fig.to_dict = lambda: spec  # readers only: st.plotly_chart turns it into JSON
+    fig._description = describe_figure(spec)  # its text for screen readers (ui.figures)
     return fig
 
 

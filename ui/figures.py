@@ -5,10 +5,13 @@ from __future__ import annotations
 import base64
 import io
 from pathlib import PurePosixPath
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
+
+from dl_core.describe import describe_figure
 
 # (data kind, architecture family, typical use, the page that teaches it)
 ARCHITECTURE_MAP = [
@@ -84,3 +87,19 @@ def data_url(image: np.ndarray) -> str:
     buf = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(image)).save(buf, format="PNG", compress_level=1)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def show_figure(where: Any, fig: Any, description: str | None = None, **kwargs: Any) -> Any:
+    """``where.plotly_chart(fig, **kwargs)`` with a text description of the figure as its
+    accessible name, so a screen reader reads what the figure shows.
+
+    ``description`` defaults to one computed from the figure's data
+    (:func:`dl_core.describe.describe_figure`; cached figures carry theirs, see ui/cache.py).
+    """
+    text = description or getattr(fig, "_description", None) or describe_figure(fig)
+    return where.plotly_chart(fig, alt=text, **kwargs)
+
+
+def show_image(where: Any, image: Any, description: str, **kwargs: Any) -> Any:
+    """``where.image(image, **kwargs)`` with ``description`` as the image's alt text."""
+    return where.image(image, alt=description, **kwargs)

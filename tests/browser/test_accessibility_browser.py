@@ -1,0 +1,96 @@
+"""Accessibility in Chromium: axe-core finds no serious or critical violation on any page, in
+the light and the dark theme; every figure on a page carries a text description; at phone
+size (390 × 844) no page scrolls sideways and every figure fits. Screenshots of each page in
+both themes and on a phone go to test-output/screenshots/a11y-*.png.
+
+axe-core is pinned in tests/browser/axe/package.json (``make test-setup`` runs ``npm ci``).
+Other browser tests call :func:`tests.browser.axe.assert_accessible` after they train a tiny
+preset or show an upload.
+"""
+
+import pytest
+
+from tests.browser import axe
+from tests.browser.conftest import assert_no_exception, screenshot, wait_idle
+from ui.registry import PAGES
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+
+
+def _url_path(path: str) -> str:
+    return (
+        "" if path == "app_pages/home.py" else path.removeprefix("app_pages/").removesuffix(".py")
+    )
+
+
+@pytest.fixture
+def themed_page(browser, server, request):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, **request.param)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+@pytest.fixture(autouse=True)
+def _axe_installed():
+    if not axe.installed():
+        pytest.skip("axe-core missing: run `make test-setup` (npm ci in tests/browser/axe)")
+
+
+@pytest.mark.parametrize(
+    "themed_page",
+    [{"color_scheme": "light"}, {"color_scheme": "dark"}],
+    indirect=True,
+    ids=["light", "dark"],
+)
+@pytest.mark.parametrize("spec", PAGES, ids=[p.path for p in PAGES])
+def test_no_serious_axe_violation_and_every_figure_described(themed_page, server, spec):
+    base, _ = server
+    page = themed_page
+    page.goto(f"{base}/{_url_path(spec.path)}")
+    wait_idle(page)
+    assert_no_exception(page)
+    axe.assert_accessible(page)
+    figures = page.locator('[data-testid="stPlotlyChart"]')
+    for i in range(figures.count()):
+        label = figures.nth(i).get_attribute("aria-label") or ""
+        assert len(label) > 20, f"figure {i} on {spec.path} has no description: {label!r}"
+    images = page.locator('[data-testid="stImageContainer"] img')
+    for i in range(images.count()):
+        assert (images.nth(i).get_attribute("alt") or "").strip(), f"image {i} has no alt"
+    name = _url_path(spec.path) or "home"
+    dark = page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches")
+    scheme = "dark" if dark else "light"
+    assert screenshot(page, f"a11y-{name}-{scheme}").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("spec", PAGES, ids=[p.path for p in PAGES])
+def test_phone_no_sideways_scroll_and_figures_fit(browser, server, spec):
+    base, _ = server
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(f"{base}/{_url_path(spec.path)}")
+        wait_idle(page)
+        assert_no_exception(page)
+        overflow = page.evaluate(
+            """() => {
+                const w = document.documentElement.clientWidth;
+                const main = document.querySelector('[data-testid="stMain"]');
+                const wide = [...document.querySelectorAll(
+                    '[data-testid="stPlotlyChart"], [data-testid="stImageContainer"] img, canvas'
+                )].filter(e => e.getBoundingClientRect().right > w + 1)
+                  .map(e => e.getAttribute('data-testid') || e.tagName);
+                return {page: document.documentElement.scrollWidth - w,
+                        main: main ? main.scrollWidth - main.clientWidth : 0, wide};
+            }"""
+        )
+        assert overflow["page"] <= 1 and overflow["main"] <= 1, overflow
+        assert not overflow["wide"], overflow
+        axe.assert_accessible(page)
+        name = _url_path(spec.path) or "home"
+        assert screenshot(page, f"a11y-{name}-phone").stat().st_size > 5_000
+    finally:
+        context.close()
