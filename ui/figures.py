@@ -48,8 +48,8 @@ def page_href(path: str) -> str:
     return PurePosixPath(path).stem
 
 
-# A colour-blind-safe palette (Okabe & Ito).
-OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999"]
+# A colour-blind-safe palette (Okabe & Ito, with dl_core.viz's lighter grey).
+OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#CCCCCC"]
 
 
 def architecture_map() -> go.Figure:

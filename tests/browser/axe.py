@@ -73,5 +73,6 @@ def report(violations: list[dict]) -> str:
 
 def assert_accessible(page) -> None:
     """No serious or critical axe-core violation on ``page`` (axe must be installed)."""
+    assert installed(), "axe-core missing: run `make test-setup` (npm ci in tests/browser/axe)"
     bad = failing(run_axe(page))
     assert not bad, f"axe-core on {page.url}:\n{report(bad)}"

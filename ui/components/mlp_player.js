@@ -513,7 +513,7 @@ class Player {
     ctx.moveTo(X(this.epochAt(this.index)), m.t); ctx.lineTo(X(this.epochAt(this.index)), m.t + h); ctx.stroke();
     ctx.setLineDash([]);
     ctx.textAlign = "left"; ctx.textBaseline = "middle";
-    [["train loss", "#1f77b4", []], ["test loss", "#ff7f0e", [5, 4]]].forEach(([name, colour, dash], k) => {
+    [["train loss", "#0072B2", []], ["test loss", "#E69F00", [5, 4]]].forEach(([name, colour, dash], k) => {
       const y = m.t + 10 + 18 * k;
       ctx.strokeStyle = colour; ctx.lineWidth = 2; ctx.setLineDash(dash);
       ctx.beginPath(); ctx.moveTo(m.l + w + 12, y); ctx.lineTo(m.l + w + 34, y); ctx.stroke(); ctx.setLineDash([]);
