@@ -221,7 +221,9 @@ def describe_figure(fig: Any, title: str = "") -> str:
             mode = trace.get("mode", "lines")
             if "lines" in mode or "markers" not in mode:
                 y = _numbers(trace.get("y")).ravel()
-                if y.size:
+                x = _numbers(trace.get("x")).ravel()
+                drawing = np.isnan(y).any() or (x.size > 1 and (np.diff(x) < 0).any())
+                if y.size and not drawing:  # a curve, not lines drawn in a diagram
                     lines.append(trend(name, y, _axis_title(layout, trace)))
             else:
                 markers.append((name, _numbers(trace.get("x")).size or _array(trace.get("y")).size))

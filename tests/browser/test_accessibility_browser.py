@@ -94,3 +94,35 @@ def test_phone_no_sideways_scroll_and_figures_fit(browser, server, spec):
         assert screenshot(page, f"a11y-{name}-phone").stat().st_size > 5_000
     finally:
         context.close()
+
+
+def test_keyboard_adds_points_on_the_plane_with_a_visible_focus_ring(page, server):
+    """The click-to-add editor works without a mouse: Tab reaches the plane, the arrows move
+    a cursor, Enter adds a point there (into the link), Backspace removes it."""
+    base, _ = server
+    page.goto(f"{base}/basics?preset=tiny&data=moons")
+    wait_idle(page)
+    plane = page.locator(".st-key-basics-editor canvas[data-out=plane]")
+    plane.wait_for()
+    page.locator(".st-key-basics-editor button[data-act=clear]").focus()
+    page.keyboard.press("Tab")  # from the last button of the bar to the plane
+    assert plane.evaluate("e => e.getRootNode().activeElement === e")
+    ring = plane.evaluate(
+        "e => [getComputedStyle(e).outlineStyle, getComputedStyle(e).outlineWidth]"
+    )
+    assert ring[0] == "solid" and float(ring[1].removesuffix("px")) >= 2, ring
+    for _ in range(8):
+        page.keyboard.press("ArrowRight")  # 8 × 2.5 % of the extent to the right
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => location.search.includes('add=')")
+    wait_idle(page)
+    editor = page.locator(".st-key-basics-editor .dlx")
+    assert editor.get_attribute("data-added") == "1"
+    search = page.evaluate("decodeURIComponent(location.search)")
+    x, y, cls = (float(v) for v in search.split("add=")[1].split("&")[0].split(","))
+    assert x > 0.2 and abs(y) < 0.15 and cls == 0, (x, y)
+    assert "the 1 point you added" in editor.locator("[data-out=cap]").inner_text()
+    screenshot(page, "a11y-basics-keyboard-editor")
+    plane.focus()
+    page.keyboard.press("Backspace")
+    page.wait_for_function("() => !location.search.includes('add=')")

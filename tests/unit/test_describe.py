@@ -69,6 +69,9 @@ def test_describe_figure_reads_curves_heatmaps_bars_and_markers():
 
     assert describe_figure(go.Figure()) == "a figure with no data yet."
 
+    diagram = go.Figure(go.Scatter(x=[0, 1, None, 0, 1], y=[0, 1, None, 1, 0], name="weights"))
+    assert "weights" not in describe_figure(diagram)  # drawn lines are not a curve over time
+
 
 def test_describe_figure_reads_plotly_typed_arrays_and_caps_its_length():
     fig = go.Figure()
