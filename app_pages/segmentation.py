@@ -70,6 +70,15 @@ def _forget_link_strokes() -> None:
     st.session_state[url.key("strokes_base")] = None  # the next run writes the drawn ones only
 
 
+def _add_keyboard_stroke(mark: str, across: tuple[int, int], down: tuple[int, int]) -> None:
+    """A straight stroke from the sliders (percent of the width and height): marking without
+    a mouse. It joins the link's strokes, under the ones drawn on the canvas."""
+    kind = "fg" if mark == "foreground" else "bg"
+    stroke = [across[0] / 100, down[0] / 100, across[1] / 100, down[1] / 100]
+    base = st.session_state.get(url.key("strokes_base"))
+    st.session_state[url.key("strokes_base")] = seg.join_strokes(base, {kind: [stroke]})
+
+
 SECTIONS = ["Train U-Net / DeepLab", "Few-click on your photo", "How upsampling works"]
 section = url.section(SECTIONS)
 if section == SECTIONS[0]:
@@ -321,6 +330,15 @@ if section == SECTIONS[1]:
                     drawing_mode="freedraw",
                     key=f"segmentation.canvas.{hashlib.sha1(photo.tobytes()).hexdigest()[:12]}",
                 )
+                with st.expander("Mark without a mouse", icon=":material/keyboard:"):
+                    across = st.slider("Stroke across (% of the width)", 0, 100, (40, 60))
+                    down = st.slider("Stroke down (% of the height)", 0, 100, (50, 50))
+                    st.button(
+                        f"Add this {mark} stroke",
+                        on_click=_add_keyboard_stroke,
+                        args=(mark, across, down),
+                        key="seg-keyboard-stroke",
+                    )
             drawn, unused = seg.canvas_strokes(canvas.json_data, (cw, ch), FG)
             if unused:
                 st.warning(f"{unused} drawn object(s) are not free-hand strokes and were not used.")

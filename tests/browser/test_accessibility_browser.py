@@ -8,10 +8,13 @@ Other browser tests call :func:`tests.browser.axe.assert_accessible` after they 
 preset or show an upload.
 """
 
+import re
+
 import pytest
 
 from tests.browser import axe
 from tests.browser.conftest import assert_no_exception, screenshot, wait_idle
+from tests.timeouts import TRAIN_S, ceiling_ms
 from ui.registry import PAGES
 
 pytestmark = pytest.mark.browser
@@ -126,3 +129,83 @@ def test_keyboard_adds_points_on_the_plane_with_a_visible_focus_ring(page, serve
     plane.focus()
     page.keyboard.press("Backspace")
     page.wait_for_function("() => !location.search.includes('add=')")
+
+
+def _jobs_done(page, base: str) -> int:
+    page.goto(f"{base}/jobs")
+    wait_idle(page)
+    text = page.get_by_text(re.compile(r"queued: \d+ · running: \d+ · done: \d+")).inner_text()
+    queued, running, done = (int(v) for v in re.findall(r"\d+", text)[:3])
+    assert queued == running == 0, text
+    return done
+
+
+def test_a_shared_link_opens_the_finished_result_on_a_phone(browser, page, server):
+    """Train on a desktop, open the link on a phone: the trained network is shown at once,
+    no job is queued again, and the page fits the phone."""
+    base, _ = server
+    page.goto(f"{base}/basics?preset=tiny&data=circles&epochs=4")
+    wait_idle(page)
+    page.locator(".st-key-basics-train button").first.click()
+    stats = page.locator(".st-key-basics-player .stats")
+    stats.get_by_text(re.compile(r"Epoch 0\.00")).wait_for(timeout=ceiling_ms(TRAIN_S))
+    wait_idle(page)
+    link = page.url
+    done = _jobs_done(page, base)
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    try:
+        phone = context.new_page()
+        phone.goto(link)
+        wait_idle(phone)
+        assert_no_exception(phone)
+        shown = phone.locator(".st-key-basics-player .stats").get_by_text(re.compile("Epoch"))
+        shown.wait_for()
+        assert phone.evaluate("document.documentElement.scrollWidth <= innerWidth + 1")
+        axe.assert_accessible(phone)
+        screenshot(phone, "a11y-basics-shared-link-phone")
+        assert _jobs_done(phone, base) == done  # nothing was trained again
+    finally:
+        context.close()
+
+
+def test_strokes_marked_with_the_keyboard_segment_the_photo(page, server):
+    """The stroke canvas needs a mouse; its keyboard alternative (two range sliders and a
+    button per stroke) marks object and background and fits the head."""
+    base, _ = server
+    page.goto(f"{base}/segmentation?preset=tiny&section=Few-click+on+your+photo")
+    wait_idle(page)
+    summary = page.locator("summary").filter(has_text="Mark without a mouse")
+    summary.focus()
+    page.keyboard.press("Enter")  # open the expander
+    add = page.get_by_role("button", name="Add this foreground stroke")
+    add.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => new URLSearchParams(location.search).has('strokes')")
+    wait_idle(page)
+    page.locator(".st-key-segmentation-mark").get_by_role("radio", name="background").click()
+    wait_idle(page)
+    if not summary.evaluate("e => e.parentElement.open"):  # the rerun may close it
+        summary.focus()
+        page.keyboard.press("Enter")
+    thumbs = page.locator('[data-testid="stExpander"] input[type="range"]')
+    assert thumbs.count() == 4
+    thumbs.nth(0).focus()
+    page.keyboard.press("Home")  # across: 0 … 5 %, the left edge
+    thumbs.nth(1).focus()
+    page.keyboard.press("Home")
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    thumbs.nth(2).focus()
+    page.keyboard.press("Home")  # down: 0 … 100 %
+    thumbs.nth(3).focus()
+    page.keyboard.press("End")
+    wait_idle(page)
+    page.get_by_role("button", name="Add this background stroke").focus()
+    page.keyboard.press("Enter")
+    fitted = page.get_by_text(re.compile(r"Head fitted on \d+ object and \d+ background"))
+    fitted.wait_for(timeout=ceiling_ms(TRAIN_S))
+    strokes = page.evaluate("JSON.parse(new URLSearchParams(location.search).get('strokes'))")
+    assert strokes["fg"] == [[0.4, 0.5, 0.6, 0.5]]
+    assert strokes["bg"] == [[0.0, 0.0, 0.05, 1.0]]
+    axe.assert_accessible(page)
+    screenshot(page, "a11y-segmentation-keyboard-strokes")
