@@ -6,6 +6,7 @@ import streamlit as st
 
 from dl_core import estimates, uploads, viz
 from dl_core.attention import analysis, plots, pretrained, tiny
+from dl_core.describe import attention_focus, describe_figure
 from dl_core.errors import UserError
 from ui import jobs as ui_jobs
 from ui.cache import memo
@@ -67,8 +68,9 @@ def focus_clicked() -> None:
         st.session_state[url.key("focus")] = int(points[0]["y"])
 
 
-def chart(fig, key: str, caption: str, where=st) -> None:
-    show_figure(where, fig, key=key)
+def chart(fig, key: str, caption: str, where=st, about: str = "") -> None:
+    """A figure with its description (``about`` first: what the figure is of) and a caption."""
+    show_figure(where, fig, f"{about}{describe_figure(fig)}" if about else None, key=key)
     where.caption(caption)
 
 
@@ -114,6 +116,7 @@ def attention_view(enc: pretrained.Encoder) -> None:
         memo(plots.plot_attention, shown_a[layer, head], shown_t),
         "big",
         "Row = query token, column = the token it attends to; each row sums to 1.",
+        about=f"Head {layer}.{head} (layer {layer}, head {head}): ",
     )
     h1, h2 = st.columns(2)
     opts = [-1, *range(len(shown_t))]
@@ -128,7 +131,11 @@ def attention_view(enc: pretrained.Encoder) -> None:
         format_func=lambda i: "all tokens" if i < 0 else f"{i}: {shown_t[i]}",
     )
     fig = memo(plots.plot_head_view, shown_a[layer, head], shown_t, None if focus < 0 else focus)
-    show_figure(h1, fig, key="head_view", on_select=focus_clicked, selection_mode="points")
+    about = (
+        f"Head view of layer {layer}, head {head}: each token linked to the tokens it attends "
+        f"to; {attention_focus(shown_a[layer, head], shown_t)}."
+    )
+    show_figure(h1, fig, about, key="head_view", on_select=focus_clicked, selection_mode="points")
     h1.caption("Left: each token; right: what it attends to. Click a token to isolate its links.")
     h2.markdown("**Attention rollout** (all layers)")
     rolled = memo(analysis.rollout, shown_a)

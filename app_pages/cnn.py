@@ -9,6 +9,7 @@ from dl_core import assets, cnn, estimates, jobs, uploads, viz
 from dl_core.assets import imagenet
 from dl_core.cnn import convolution as conv
 from dl_core.cnn import explain, plots
+from dl_core.describe import weight_quarters
 from dl_core.errors import UserError
 from dl_core.store import Store
 from ui import jobs as ui_jobs
@@ -275,7 +276,9 @@ if section == SECTIONS[1]:
         smooth = url(right.toggle, "Also SmoothGrad (a few seconds)", "smooth", preset != "tiny")
         maps = _explain(mkey, model, batch, cls, smooth)
         cam_fig = memo(plots.plot_explanations, net["shown"], maps, alpha)
-        show_figure(st, cam_fig, key="cam", config={"displayModeBar": False})
+        hot = "; ".join(f"{k}: {weight_quarters(np.abs(m))}" for k, m in maps.items())
+        about = f"The image and where the network looked for '{names[cls]}'. {hot}."
+        show_figure(st, cam_fig, about, key="cam", config={"displayModeBar": False})
         st.caption(
             f"Where the evidence for '{md_escape(names[cls])}' lies (viridis, yellow = most). "
             "Grad-CAM weighs the last convolutional maps by their gradients; SmoothGrad averages "

@@ -22,6 +22,8 @@ import numpy as np
 
 MAX_TRACES = 6  # traces described one by one; the rest are counted
 MAX_CHARS = 600
+MIN_CURVE = 3  # points a line needs to be described as a curve (fewer: a drawn segment)
+MIN_MARKED = 10  # points marker traces need before their shares are worth saying
 
 _TAGS = re.compile(r"<[^>]+>")
 _QUARTERS = ("upper-left", "upper-right", "lower-left", "lower-right")
@@ -69,6 +71,8 @@ def _numbers(value: Any) -> np.ndarray:
 
 def _plural(word: str) -> str:
     word = word.lower().strip()
+    if " " in word or "(" in word:  # "layer (input → output)": not one noun
+        return f"values of {word}"
     return word if not word or word.endswith("s") else word + "s"
 
 
@@ -136,7 +140,10 @@ def weight_quarters(z: np.ndarray, top_row_first: bool = True) -> str:
     hy, hx = max(h // 2, 1), max(w // 2, 1)
     parts = [z[:hy, :hx], z[:hy, hx:], z[hy:, :hx], z[hy:, hx:]]
     shares = np.array([p.sum() for p in parts]) / z.sum()
+    centre = z[h // 4 : h - h // 4, w // 4 : w - w // 4].sum() / z.sum()  # a quarter of the area
     k = int(np.argmax(shares))
+    if centre > max(shares[k], 1 / 3):
+        return f"{round(100 * centre)} % of the weight in the centre"
     if shares[k] <= 1 / 3:
         return "its weight is spread evenly"
     return f"{round(100 * shares[k])} % of the weight in the {_QUARTERS[k]} quarter"
@@ -180,8 +187,10 @@ def _bars(trace: dict) -> str:
         labels = [str(i) for i in range(values.size)]
     name = text(trace.get("name") or "")
     hi, lo = int(np.nanargmax(values)), int(np.nanargmin(values))
-    sentence = f"{name + ': ' if name else ''}{values.size} bars, largest {text(labels[hi])} "
-    sentence += f"({fmt(values[hi])})"
+    head = f"{name + ': ' if name else ''}{values.size} bars"
+    if values.size > 1 and values[hi] == values[lo]:
+        return f"{head}, all {fmt(values[hi])}"
+    sentence = f"{head}, largest {text(labels[hi])} ({fmt(values[hi])})"
     if values.size > 1:
         sentence += f", smallest {text(labels[lo])} ({fmt(values[lo])})"
     return sentence
@@ -222,8 +231,8 @@ def describe_figure(fig: Any, title: str = "") -> str:
             if "lines" in mode or "markers" not in mode:
                 y = _numbers(trace.get("y")).ravel()
                 x = _numbers(trace.get("x")).ravel()
-                drawing = np.isnan(y).any() or (x.size > 1 and (np.diff(x) < 0).any())
-                if y.size and not drawing:  # a curve, not lines drawn in a diagram
+                drawing = np.isnan(y).any() or (x.size > 1 and (np.diff(x) <= 0).any())
+                if y.size >= MIN_CURVE and not drawing:  # a curve, not a box or a diagram
                     lines.append(trend(name, y, _axis_title(layout, trace)))
             else:
                 markers.append((name, _numbers(trace.get("x")).size or _array(trace.get("y")).size))
@@ -238,23 +247,25 @@ def describe_figure(fig: Any, title: str = "") -> str:
     if hidden:
         parts.append(f"and {hidden} more")
     total = sum(n for _, n in markers)
-    if total and len(markers) > 1:
+    if total >= MIN_MARKED and len(markers) > 1:
         shares = ", ".join(
             f"{name or 'unnamed'} {round(100 * n / total)} %" for name, n in markers if n
         )
         parts.append(f"of {total} marked points: {shares}")
     grids = kinds["heatmap"] + kinds["image"]
-    if grids > MAX_TRACES or (kinds["image"] and not parts):
-        titles = [text(a.get("text", "")) for a in layout.get("annotations", []) or []]
-        titles = [t for t in titles if t]
+    titles = [text(a.get("text", "")) for a in layout.get("annotations", []) or []]
+    titles = [t for t in titles if t]
+    if grids > MAX_TRACES or (grids > 1 and titles) or (kinds["image"] and not parts):
         shown = f"a grid of {grids} images" if grids > 1 else "an image"
         if titles:
-            more = "…" if len(titles) > 8 else ""
-            shown += " titled " + ", ".join(titles[:8]) + more
+            counts = Counter(titles)
+            named = [f"{t} ×{n}" if n > 1 else t for t, n in counts.items()]
+            more = "…" if len(named) > 8 else ""
+            shown += " titled " + ", ".join(named[:8]) + more
         parts.insert(0, shown)
-    if not parts:
+    if not parts and not heading:
         parts.append("a figure with no data yet")
-    sentence = (heading + ": " if heading else "") + "; ".join(parts) + "."
+    sentence = heading + (": " if heading and parts else "") + "; ".join(parts) + "."
     return sentence[: MAX_CHARS - 1] + "…" if len(sentence) > MAX_CHARS else sentence
 
 

@@ -24,6 +24,9 @@ def test_trend_says_where_a_curve_started_and_ended():
     assert trend("val accuracy", flat, "epoch") == (
         "val accuracy stayed near 0.5 over 3 epochs, peaking at 0.9"
     )
+    assert trend("side", [112, 56, 7], "layer (input → output)") == (
+        "side fell from 112 to 7 over 3 values of layer (input → output)"
+    )
     assert trend("x", [np.nan, 3.0]) == "x is 3"
     assert trend("x", []) == "x: no values yet"
 
@@ -49,6 +52,10 @@ def test_weight_quarters_finds_where_a_heat_map_is_hot():
     # plotly draws row 0 at the bottom unless the y axis is reversed
     assert weight_quarters(heat, top_row_first=False).endswith("lower-left quarter")
     assert weight_quarters(np.ones((4, 4))) == "its weight is spread evenly"
+    middle = np.zeros((8, 8))
+    middle[2:6, 2:6] = 1.0
+    middle[0, 0] = 1.0
+    assert weight_quarters(middle) == "94 % of the weight in the centre"
     assert weight_quarters(-np.ones((4, 4))) == ""
 
 
@@ -68,6 +75,14 @@ def test_describe_figure_reads_curves_heatmaps_bars_and_markers():
     assert "of 100 marked points: chose left 58 %, chose right 42 %" in describe_figure(chose)
 
     assert describe_figure(go.Figure()) == "a figure with no data yet."
+
+    same = go.Figure(go.Bar(x=["bear", "bird"], y=[20, 20]))
+    assert describe_figure(same) == "2 bars, all 20."
+    boxes = go.Figure(go.Scatter(x=[0, 4, 4, 0, 0], y=[0, 0, 3, 3, 0], mode="lines", name="box"))
+    boxes.update_layout(title="IoU = 0.95")
+    assert describe_figure(boxes) == "IoU = 0.95."  # a drawn box is not a curve
+    grid = viz.image_grid([np.zeros((4, 4))] * 3, titles=["cat", "cat", "dog"])
+    assert "a grid of 3 images titled cat ×2, dog" in describe_figure(grid)
 
     diagram = go.Figure(go.Scatter(x=[0, 1, None, 0, 1], y=[0, 1, None, 1, 0], name="weights"))
     assert "weights" not in describe_figure(diagram)  # drawn lines are not a curve over time
