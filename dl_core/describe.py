@@ -221,7 +221,7 @@ def describe_figure(fig: Any, title: str = "") -> str:
         for k, v in layout.items()
         if k.startswith("yaxis")
     )
-    lines, markers, rest = [], [], []
+    lines, markers, rest, drawn = [], [], [], []
     kinds = Counter(t.get("type", "scatter") for t in traces)
     for trace in traces:
         kind = trace.get("type", "scatter")
@@ -234,6 +234,8 @@ def describe_figure(fig: Any, title: str = "") -> str:
                 drawing = np.isnan(y).any() or (x.size > 1 and (np.diff(x) <= 0).any())
                 if y.size >= MIN_CURVE and not drawing:  # a curve, not a box or a diagram
                     lines.append(trend(name, y, _axis_title(layout, trace)))
+                elif y.size and name:
+                    drawn.append(name)
             else:
                 markers.append((name, _numbers(trace.get("x")).size or _array(trace.get("y")).size))
         elif kind == "heatmap" and kinds["heatmap"] <= MAX_TRACES:
@@ -246,6 +248,11 @@ def describe_figure(fig: Any, title: str = "") -> str:
     hidden = max(len(lines) - MAX_TRACES, 0) + max(len(rest) - MAX_TRACES, 0)
     if hidden:
         parts.append(f"and {hidden} more")
+    if drawn:
+        parts.append("drawn: " + ", ".join(dict.fromkeys(drawn)))
+    legend = [name for name, n in markers if n <= 1 and name]
+    if legend and len(legend) == len(markers):  # legend entries, not data
+        parts.append("legend: " + ", ".join(legend))
     total = sum(n for _, n in markers)
     if total >= MIN_MARKED and len(markers) > 1:
         shares = ", ".join(

@@ -80,12 +80,14 @@ def test_describe_figure_reads_curves_heatmaps_bars_and_markers():
     assert describe_figure(same) == "2 bars, all 20."
     boxes = go.Figure(go.Scatter(x=[0, 4, 4, 0, 0], y=[0, 0, 3, 3, 0], mode="lines", name="box"))
     boxes.update_layout(title="IoU = 0.95")
-    assert describe_figure(boxes) == "IoU = 0.95."  # a drawn box is not a curve
+    assert describe_figure(boxes) == "IoU = 0.95: drawn: box."  # a drawn box is not a curve
+    keys = go.Figure([go.Scatter(x=[None], y=[None], mode="markers", name=n) for n in "ab"])
+    assert describe_figure(keys) == "legend: a, b."
     grid = viz.image_grid([np.zeros((4, 4))] * 3, titles=["cat", "cat", "dog"])
     assert "a grid of 3 images titled cat ×2, dog" in describe_figure(grid)
 
     diagram = go.Figure(go.Scatter(x=[0, 1, None, 0, 1], y=[0, 1, None, 1, 0], name="weights"))
-    assert "weights" not in describe_figure(diagram)  # drawn lines are not a curve over time
+    assert describe_figure(diagram) == "drawn: weights."  # drawn lines are not a curve
 
 
 def test_describe_figure_reads_plotly_typed_arrays_and_caps_its_length():
