@@ -4,8 +4,9 @@ import dataclasses
 
 import streamlit as st
 
+from dl_core import attention as tiny  # the tiny transformer: its contract and model
 from dl_core import estimates, uploads, viz
-from dl_core.attention import analysis, plots, pretrained, tiny
+from dl_core.attention import analysis, plots, pretrained
 from dl_core.describe import attention_focus, describe_figure
 from dl_core.errors import UserError
 from ui import jobs as ui_jobs
@@ -15,16 +16,21 @@ from ui.errors import shown_errors
 from ui.figures import show_figure
 from ui.state import UrlState
 from ui.text import md_escape
+from ui.topic import backends_caption
 from ui.uploads import recall, remember, text_input
 
-st.title("Transformer attention")
-st.markdown(
+# -- the page's longer teaching text ----------------------------------------------------------
+INTRO = (
     "A transformer lets every token look at every other token: it scores each pair by the dot "
     "product of a **query** and a **key**, turns the scores into weights with a softmax, and "
     "mixes the **values** with those weights. Below, a pretrained 6-layer encoder "
     "(all-MiniLM-L6-v2) shows what its 72 heads look at in your text; the last section trains "
     "a tiny character-level transformer whose attention you can watch form."
 )
+
+st.title("Transformer attention")
+backends_caption("attention")
+st.markdown(INTRO)
 st.latex(r"\mathrm{Attention}(Q,K,V)=\mathrm{softmax}\!\left(\frac{QK^\top}{\sqrt{d_k}}\right)V")
 
 url = UrlState("attention")

@@ -8,6 +8,7 @@ from dl_core import basics, estimates, jobs, uploads
 from dl_core.basics import analysis, player, plots
 from dl_core.store import Store
 from ui import jobs as ui_jobs
+from ui.cache import memo
 from ui.code import show_code
 from ui.compare import train_and_compare
 from ui.errors import shown_errors
@@ -15,9 +16,11 @@ from ui.figures import show_figure
 from ui.mlp_player import mlp_player, point_editor
 from ui.state import UrlState, parse
 from ui.text import md_escape
+from ui.topic import backends_caption
 from ui.uploads import recall, remember
 
 st.title("Neural-network basics")
+backends_caption("basics")
 st.markdown(
     "A neuron weighs its inputs, adds a bias and bends the sum with an activation function; "
     "layers of such neurons can carve the plane into any shape. Training nudges every weight "
@@ -350,7 +353,9 @@ if section == SECTIONS[1]:
         )  # the first run's panel is on Train
         if runs.all_done:
             results = runs.results
-            show_figure(st, plots.plot_compare(results), key="basics.fig_cmpcurves")
+            show_figure(
+                st, plots.plot_compare(analysis.loss_curves(results)), key="basics.fig_cmpcurves"
+            )
             st.caption(
                 "Same data, same seed, same starting weights: solid = train loss, dashed = "
                 "test loss."
@@ -359,7 +364,9 @@ if section == SECTIONS[1]:
                 col.markdown(f"**{md_escape(name)}**")
                 show_figure(
                     col,
-                    plots.step_figures(r, c, len(r["steps"]) - 1, height=340)["boundary"],
+                    plots.step_figures(
+                        r, analysis.step_state(r, c, len(r["steps"]) - 1), c.features, height=340
+                    )["boundary"],
                     key=f"basics.fig_cmp_{c.optimizer}_{c.regularization}",
                 )
             st.caption("Each network's output over the plane after its last epoch.")
@@ -371,8 +378,8 @@ if section == SECTIONS[2]:
         "sigmoid, tanh; negative ReLU) the gradient vanishes."
     )
     st.subheader("The perceptron: a single neuron draws one straight line")
-    fig, errors = plots.lesson_perceptron(int(seed))
-    show_figure(st, fig, key="basics.fig_perc")
+    cases, errors = analysis.perceptron_lesson(int(seed))
+    show_figure(st, memo(plots.plot_perceptron, cases), key="basics.fig_perc")
     st.caption(
         "Rosenblatt's rule w ← w + η(t − ŷ)x fixes one mistake at a time. On separable blobs "
         f"it stops after {len(errors['blobs'])} epoch(s) with no mistakes; on XOR it still "
@@ -383,7 +390,8 @@ if section == SECTIONS[2]:
     scale = url(
         st.select_slider, "Learning-rate multiplier", "lscale", 1.0, options=[0.1, 0.3, 1.0, 3.0]
     )
-    show_figure(st, plots.lesson_loss_surface(scale, int(seed))[0], key="basics.fig_surface")
+    surface = analysis.loss_surface_lesson(scale, int(seed))
+    show_figure(st, memo(plots.plot_loss_surface, *surface), key="basics.fig_surface")
     st.caption(
         "Heatmap: log cross-entropy of a 2-weight model σ(w1·x + w2·y) over (w1, w2); a long "
         "narrow valley. Each line: 60 full-batch steps from the same start (★)."

@@ -7,8 +7,8 @@ import streamlit as st
 
 from dl_core import assets, cnn, estimates, jobs, uploads, viz
 from dl_core.assets import imagenet
+from dl_core.cnn import analysis, plots
 from dl_core.cnn import convolution as conv
-from dl_core.cnn import explain, plots
 from dl_core.describe import weight_quarters
 from dl_core.errors import UserError
 from dl_core.store import Store
@@ -19,16 +19,21 @@ from ui.errors import EmptyState, shown_errors
 from ui.figures import show_figure
 from ui.state import UrlState
 from ui.text import md_escape
+from ui.topic import backends_caption
 from ui.uploads import image_input, recall, remember, zip_input
 
-st.title("Convolutional networks")
-st.markdown(
+# -- the page's longer teaching text ----------------------------------------------------------
+INTRO = (
     "A convolutional layer slides small kernels over an image and writes one weighted sum per "
     "position, so the same few weights find an edge or a texture anywhere in the picture. "
     "Stacked layers with pooling in between detect larger and more abstract patterns, and the "
     "last layer turns them into class scores. Try the operation by hand, open up a pretrained "
     "ImageNet network on your own photo, or train a small CNN."
 )
+
+st.title("Convolutional networks")
+backends_caption("cnn")
+st.markdown(INTRO)
 st.latex(r"(I * K)(i, j) = \sum_u \sum_v I(i\,s + u,\; j\,s + v)\, K(u, v)")
 
 url = UrlState("cnn")
@@ -51,7 +56,7 @@ def _pretrained(name: str):
 @st.cache_resource(show_spinner="Checking the model…", max_entries=8)
 def _uploaded(fp: str, data: bytes):
     model = uploads.load_keras_model(data)
-    explain.check_cnn(model)
+    analysis.check_cnn(model)
     return model
 
 
@@ -67,15 +72,15 @@ def _pack(fp: str, _ds) -> str:
 
 @st.cache_data(show_spinner="Computing the explanation…", max_entries=16)
 def _explain(key: str, _model, batch: np.ndarray, cls: int, smooth: bool):
-    maps = {"Grad-CAM": explain.grad_cam(_model, batch, cls)[0]}
+    maps = {"Grad-CAM": analysis.grad_cam(_model, batch, cls)[0]}
     if smooth:
-        maps["SmoothGrad"] = explain.smoothgrad(_model, batch[0], cls, samples=8)
+        maps["SmoothGrad"] = analysis.smoothgrad(_model, batch[0], cls, samples=8)
     return maps
 
 
 @st.cache_data(show_spinner="Synthesising the input…", max_entries=16)
 def _actmax(key: str, _model, layer: str, f: int, steps: int, seed: int, vrange: tuple):
-    return explain.activation_maximisation(
+    return analysis.activation_maximisation(
         _model, layer, f, steps=steps, seed=seed, value_range=vrange
     )
 
@@ -131,7 +136,7 @@ if section == SECTIONS[2]:
         for col, (label, value) in zip(st.columns(3), figures, strict=True):
             col.metric(label, value)
         correct = int((r["y_test"] == r["y_pred"]).sum())
-        if note := cnn.model.small_sample_note(correct, len(r["y_test"])):
+        if note := analysis.small_sample_note(correct, len(r["y_test"])):
             st.caption(md_escape(note))
         left, right = st.columns(2)
         show_figure(left, memo(plots.plot_accuracy, r["history"]), key="acc")
@@ -256,9 +261,9 @@ if section == SECTIONS[1]:
             model = _pretrained(src)
         if image is None:
             raise EmptyState("Choose a sample photo or upload an image above.")
-        net = memo(explain.network_inputs, src, model, image, names)
+        net = memo(analysis.network_inputs, src, model, image, names)
         batch, names = net["batch"], net["names"]
-        probs = memo(explain.predict, model, batch)[0]
+        probs = memo(analysis.predict, model, batch)[0]
         top = np.argsort(-probs)[:5]
         st.subheader("What the network sees")
         left, right = st.columns([2, 3])
@@ -286,25 +291,25 @@ if section == SECTIONS[1]:
         )
 
         st.subheader("Layer browser")
-        layers = memo(explain.conv_layers, model)
+        layers = memo(analysis.conv_layers, model)
         layer = url(st.selectbox, "Convolution layer", "layer", layers[0], options=layers)
         k_maps = url(
             st.slider, "Feature maps to show", "topk", 16, min_value=4, max_value=64, step=4
         )
         show_figure(
-            st, memo(plots.plot_architecture, memo(explain.layer_table, model), layer), key="arch"
+            st, memo(plots.plot_architecture, memo(analysis.layer_table, model), layer), key="arch"
         )
         st.caption(
             "Each layer's output along the network: the line is its side in pixels, the bars its "
             "channels (log scale); the dotted line marks the chosen layer. Hover for names."
         )
-        kernel = memo(explain.filters, model, layer)
+        kernel = memo(analysis.filters, model, layer)
         show_figure(st, memo(plots.plot_filters, kernel), key="filters")
         st.caption(
             f"Weights of '{md_escape(layer)}', shape {kernel.shape}. "
             f"{md_escape(plots.filters_caption(kernel.shape))}"
         )
-        fmap = memo(explain.activations, model, batch, layer)[0]
+        fmap = memo(analysis.activations, model, batch, layer)[0]
         show_figure(st, memo(plots.plot_feature_maps, fmap, k_maps), key="fmaps")
         st.caption(
             f"'{md_escape(layer)}' output on the image "
@@ -318,7 +323,7 @@ if section == SECTIONS[1]:
         am_layer = url(
             a[0].selectbox, "Layer", "am_layer", layers[len(layers) * 3 // 5], options=layers
         )
-        top_f = int(explain.find_layer(model, am_layer).output.shape[-1]) - 1
+        top_f = int(analysis.find_layer(model, am_layer).output.shape[-1]) - 1
         f = url(a[1].number_input, "Filter", "filter", 0, min_value=0, max_value=top_f, step=1)
         steps = url(a[2].slider, "Steps", "steps", 30, min_value=5, max_value=100, step=5)
         am_seed = url(a[3].number_input, "Seed", "am_seed", 0, min_value=0, step=1)
@@ -336,5 +341,5 @@ if section == SECTIONS[1]:
             st.caption("Turn on Synthesise to grow, from noise, the input this filter likes most.")
 
 show_code(
-    conv.convolve, explain.grad_cam, explain.activation_maximisation, cnn.build_model, cnn.train
+    conv.convolve, analysis.grad_cam, analysis.activation_maximisation, cnn.build_model, cnn.train
 )

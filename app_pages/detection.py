@@ -17,12 +17,14 @@ from ui.errors import shown_errors
 from ui.figures import show_figure, show_image
 from ui.state import UrlState
 from ui.text import md_escape
+from ui.topic import backends_caption
 from ui.uploads import image_input
 
 FACE, YOLO = "Face detector (MTCNN, pretrained)", "Your YOLOv8 (train it below)"
 VOC = "YOLOv8 pretrained on Pascal VOC (online only)"
 
 st.title("Object detection")
+backends_caption("detection")
 st.markdown(
     "A detector answers *what* is in an image and *where*: it scores thousands of candidate "
     "boxes in one pass, then **non-maximum suppression** (NMS) keeps the best box per object. "
@@ -54,7 +56,7 @@ def _yolo(_image: np.ndarray, digest: str, key: str) -> det.Detections:
 
 @st.cache_resource(max_entries=1, show_spinner="Downloading YOLOv8 (Pascal VOC)…")
 def _voc_model():
-    from dl_core.detection import yolo
+    from dl_core.detection import model as yolo
 
     return yolo.pretrained_voc()
 

@@ -14,15 +14,20 @@ from ui.errors import shown_errors
 from ui.figures import show_figure, show_image
 from ui.state import UrlState
 from ui.text import md_escape
+from ui.topic import backends_caption
 
-st.title("Deep Q-networks (DQN)")
-st.markdown(
+# -- the page's longer teaching text ----------------------------------------------------------
+INTRO = (
     "An agent learns which action is worth most in each state by fitting a network "
     "**Q(s, a)** to the *Bellman target*: the reward it just got plus the discounted value "
     "of the best next action. Two tricks keep this stable: a **replay buffer** (train on "
     "random old transitions, not on the last few correlated ones) and a **target network** "
     "(a slowly updated copy that computes the target, so the network does not chase itself)."
 )
+
+st.title("Deep Q-networks (DQN)")
+backends_caption("dqn")
+st.markdown(INTRO)
 st.latex(
     r"y = r + \gamma\,(1-\text{done})\,\max_{a'} Q_{\text{target}}(s', a'), \qquad "
     r"L(\theta) = \operatorname{Huber}\big(y - Q_\theta(s, a)\big)"
@@ -137,7 +142,7 @@ with shown_errors():
     status = ui_jobs.progress(
         status,
         metrics=("return_avg20", "epsilon", "eval_return"),
-        preview=lambda arr: show_figure(st, plots.plot_training(arr, env_id)),
+        preview=lambda arr: show_figure(st, plots.plot_training(dqn.curves(arr), env_id)),
     )
 
 key, source = None, ""
@@ -152,7 +157,7 @@ else:
     res = ui_jobs.load_result(key) if source == "your agent" else pretrained.cached(env_id)
     solved = res["solved_at_step"]
     st.subheader(f"Training of {source}")
-    show_figure(st, memo(plots.plot_training, res["history"], env_id), key="curves")
+    show_figure(st, memo(plots.plot_training, dqn.curves(res["history"]), env_id), key="curves")
     st.caption(
         f"{res['env_steps']:,} environment steps in {res['wall_s']:.0f} s; "
         + (f"solved at step {solved:,}." if solved else "not solved within the budget.")

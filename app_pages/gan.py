@@ -7,8 +7,9 @@ import streamlit as st
 from dl_core import estimates, jobs
 from dl_core.assets import ASSETS
 from dl_core.describe import describe_images
+from dl_core.gan import analysis, dcgan, plots, vae
 from dl_core.gan import data as gdata
-from dl_core.gan import dcgan, latent, plots, vae
+from dl_core.gan import train as gan_train
 from dl_core.store import Store
 from ui import jobs as ui_jobs
 from ui.cache import memo
@@ -17,16 +18,33 @@ from ui.errors import shown_errors
 from ui.figures import show_figure, show_image
 from ui.state import UrlState
 from ui.text import md_escape
+from ui.topic import backends_caption
 from ui.uploads import recall, remember, show_dataset_notes
 
-st.title("Generative models: GAN and VAE")
-st.markdown(
+# -- the page's longer teaching text ----------------------------------------------------------
+INTRO = (
     "A **GAN** pits two networks against each other: a generator turns random vectors *z* into "
     "images, a discriminator tries to tell them from real ones, and each improves by beating the "
     "other. A **variational autoencoder** compresses each image into a small code and learns to "
     "rebuild it, with codes pulled towards a standard normal so that random codes decode to new "
     "images. Train both on the same pictures and compare."
 )
+LIMITS = (
+    "- **Can:** make new images that look like the training set; move smoothly between "
+    "samples; group similar images without labels (VAE codes); clean noisy inputs.\n"
+    "- **Cannot:** make anything outside the training distribution, or guarantee that a "
+    "sample is new rather than a near copy of a training image. GANs can *collapse* onto a "
+    "few outputs (watch the diversity curve) or diverge; VAEs blur.\n"
+    "- **Bias:** a generator reproduces, and can amplify, whatever its data over- or "
+    "under-represents: train on mostly one kind of face or object and that is mostly what "
+    "comes back. Check what the samples miss, not only how real they look."
+)
+
+TRAIN = {dcgan: gan_train.train_dcgan, vae: gan_train.train_vae}  # each model's job
+
+st.title("Generative models: GAN and VAE")
+backends_caption("gan")
+st.markdown(INTRO)
 st.latex(r"\min_G \max_D \; \mathbb{E}_{x}[\log D(x)] + \mathbb{E}_{z}[\log(1 - D(G(z)))]")
 st.latex(
     r"\text{VAE: maximise } \mathbb{E}_{q(z|x)}[\log p(x|z)] "
@@ -97,7 +115,7 @@ preset = url(
 preset = preset or "default"
 for model, label in ((dcgan, "DCGAN training"), (vae, "Autoencoder / VAE training")):
     st.caption(
-        md_escape(estimates.preset_times(estimates.each(model.train, model.PRESETS), label=label))
+        md_escape(estimates.preset_times(estimates.each(TRAIN[model], model.PRESETS), label=label))
     )
 G, V = dcgan.PRESETS[preset], vae.PRESETS[preset]
 
@@ -179,7 +197,7 @@ def train_panel(module, cfg, label, metrics, what):
         for w in module.validate(cfg):
             st.info(md_escape(w))
         status = ui_jobs.train_button(
-            module.train, cfg, data_fp, job_label=label, key=f"train-{label}"
+            TRAIN[module], cfg, data_fp, job_label=label, key=f"train-{label}"
         )
         status = ui_jobs.progress(
             status,
@@ -201,7 +219,7 @@ def train_panel(module, cfg, label, metrics, what):
 
 def finished(module, cfg):
     """The job for ``cfg`` trained in its own section: (status, result), or (None, None)."""
-    status = jobs.find(module.train, cfg, data_fp) if ready else None
+    status = jobs.find(TRAIN[module], cfg, data_fp) if ready else None
     if status is None or status.state != "done":
         return None, None
     return status, ui_jobs.load_result(status.key)
@@ -374,21 +392,12 @@ if section == SECTIONS[2]:
         )
 
 if section == SECTIONS[3]:
-    st.markdown(
-        "- **Can:** make new images that look like the training set; move smoothly between "
-        "samples; group similar images without labels (VAE codes); clean noisy inputs.\n"
-        "- **Cannot:** make anything outside the training distribution, or guarantee that a "
-        "sample is new rather than a near copy of a training image. GANs can *collapse* onto a "
-        "few outputs (watch the diversity curve) or diverge; VAEs blur.\n"
-        "- **Bias:** a generator reproduces, and can amplify, whatever its data over- or "
-        "under-represents: train on mostly one kind of face or object and that is mostly what "
-        "comes back. Check what the samples miss, not only how real they look."
-    )
+    st.markdown(LIMITS)
 show_code(
     dcgan.DCGAN.train_step,
     dcgan.build_generator,
     dcgan.build_discriminator,
     vae.VAE.losses_for,
-    latent.slerp,
-    latent.latent_directions,
+    analysis.slerp,
+    analysis.latent_directions,
 )

@@ -8,6 +8,16 @@ from ui.figures import show_figure
 from ui.registry import topic_pages
 from ui.system import system_panel
 
+# -- the page's longer teaching text ----------------------------------------------------------
+HOW_TO_USE = (
+    "1. Pick a topic below or in the sidebar.\n"
+    "2. Every page first shows something worth looking at: the data, a pretrained or cached "
+    "model, or an explanatory figure.\n"
+    "3. Change the settings, press **Train**: progress appears within seconds, **Stop** "
+    "works, and refreshing the page does not lose the job.\n"
+    "4. Copy the address bar to share the exact view, seed included."
+)
+
 st.title("DL Explorer")
 st.markdown(
     "Learn deep-learning architectures **by running them**. Each page trains a real Keras "
@@ -34,14 +44,7 @@ with left:
     )
 with right:
     st.subheader("How to use it")
-    st.markdown(
-        "1. Pick a topic below or in the sidebar.\n"
-        "2. Every page first shows something worth looking at: the data, a pretrained or cached "
-        "model, or an explanatory figure.\n"
-        "3. Change the settings, press **Train**: progress appears within seconds, **Stop** "
-        "works, and refreshing the page does not lose the job.\n"
-        "4. Copy the address bar to share the exact view, seed included."
-    )
+    st.markdown(HOW_TO_USE)
 
 st.subheader("Topics")
 cards = topic_pages()

@@ -19,9 +19,11 @@ from ui.errors import shown_errors
 from ui.figures import show_figure, show_image
 from ui.state import UrlState
 from ui.text import md_escape
+from ui.topic import backends_caption
 from ui.uploads import image_input
 
 st.title("Semantic segmentation")
+backends_caption("segmentation")
 st.markdown(
     "A segmenter gives **every pixel a class**. U-Net shrinks the image to see what is where, "
     "grows it back, and copies detail across with skip connections; DeepLab keeps resolution "

@@ -15,9 +15,11 @@ from ui.errors import shown_errors
 from ui.figures import show_figure
 from ui.state import UrlState
 from ui.text import md_escape, md_stream
+from ui.topic import backends_caption
 from ui.uploads import text_input
 
 st.title("Text generation with recurrent networks")
+backends_caption("text_generation")
 st.markdown(
     "A recurrent network reads text one character (or word) at a time, carries a state vector "
     "from step to step and learns to predict what comes next; sampling from its predictions "

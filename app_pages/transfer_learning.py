@@ -9,7 +9,7 @@ import streamlit as st
 
 from dl_core import assets, estimates, transfer, viz
 from dl_core.assets import imagenet
-from dl_core.cnn.explain import grad_cam
+from dl_core.cnn.analysis import grad_cam
 from dl_core.config import from_dict, to_json
 from dl_core.describe import describe_images, weight_quarters
 from dl_core.store import Store
@@ -21,9 +21,11 @@ from ui.errors import shown_errors
 from ui.figures import show_figure, show_image
 from ui.state import UrlState
 from ui.text import md_escape
+from ui.topic import backends_caption
 from ui.uploads import class_images_input, images_input, recall, zip_input
 
 st.title("Transfer learning")
+backends_caption("transfer")
 st.markdown(
     "A network trained on a million ImageNet photos has already learnt edges, textures and "
     "parts. **Transfer learning** reuses that: keep the network, replace its last layer with "
@@ -91,6 +93,12 @@ else:
 
 
 @st.cache_resource(show_spinner="Checking the dataset…", max_entries=8)
+def _mistakes(r):
+    """The misclassified validation images (analysis), drawn (plots)."""
+    wrong = transfer.misclassified(r["labels"], r["val_idx"], r["val_probs"])
+    return transfer.plot_mistakes(r["thumbs"], wrong, r["class_names"])
+
+
 def dataset_check(cfg_json: str, fp: str | None):
     c = from_dict(transfer.Config, json.loads(cfg_json))
     d = transfer.load_data(c, Store().get_blob(fp) if fp else None)
@@ -257,7 +265,7 @@ if done:
             "is the share of the row, numbers are images."
         )
     if look == LOOKS[1]:
-        fig = memo(transfer.plot_mistakes, r)
+        fig = memo(_mistakes, r)
         if fig is not None:
             show_figure(st, fig, key="wrong")
             st.caption(

@@ -79,10 +79,11 @@ def page_rerun() -> dict:
 
 
 def tiny_vs_lstm() -> dict:
+    from dl_core import attention as tiny
     from dl_core import text_generation as tg
-    from dl_core.attention import tiny
     from dl_core.jobs import Reporter
-    from dl_core.text_generation.model import prepare, validation_bpc
+    from dl_core.text_generation.analysis import validation_bpc
+    from dl_core.text_generation.train import prepare
 
     lstm_cfg = dataclasses.replace(
         tg.PRESETS["default"], corpus="shakespeare", budget_s=BUDGET_S, epochs=1000

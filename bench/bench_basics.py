@@ -28,7 +28,7 @@ STEPS = 8
 
 def _server_side(cfg) -> dict:
     from dl_core import basics
-    from dl_core.basics import plots
+    from dl_core.basics import analysis, plots
     from dl_core.jobs import Reporter
 
     t0 = time.perf_counter()
@@ -37,7 +37,8 @@ def _server_side(cfg) -> dict:
     index = [4 * out["steps_per_epoch"]]
 
     def redraw() -> None:
-        figs = plots.step_figures(out, cfg, index[0] // out["steps_per_epoch"])
+        step = analysis.step_state(out, cfg, index[0] // out["steps_per_epoch"])
+        figs = plots.step_figures(out, step, cfg.features)
         for name in ("boundary", "network", "losses"):
             figs[name].to_json()
 

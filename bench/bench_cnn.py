@@ -1,7 +1,7 @@
 """CNN page figures, measured side by side in one run.
 
 - The offline EfficientNet-Lite0 on one 224×224 photo, after warm-up: the forward pass the
-  page runs (``explain.predict``) and Grad-CAM (``explain.grad_cam``; its first call, which
+  page runs (``analysis.predict``) and Grad-CAM (``analysis.grad_cam``; its first call, which
   traces the compiled gradient function, is reported separately). Targets: ≤150 ms, ≤1 s.
 - The default small CNN on the digits: test accuracy and wall time of ``cnn.train`` with a
   real job reporter (target ≥97 % within 30 s), and its training throughput against a plain
@@ -23,20 +23,20 @@ os.environ.setdefault("DL_EXPLORER_HOME", tempfile.mkdtemp(prefix="dl-bench-cnn-
 def _pretrained() -> dict[str, float]:
     from bench.common import timeit
     from dl_core.assets import imagenet, load_photo
-    from dl_core.cnn import explain
+    from dl_core.cnn import analysis
 
     t0 = time.perf_counter()
     model = imagenet.imagenet_model("efficientnet_lite0")
     load_s = time.perf_counter() - t0
     x = imagenet.preprocess("efficientnet_lite0", load_photo("chelsea")[None])
     forward_ms, forward_min_ms = (
-        1000 * v for v in timeit(lambda: explain.predict(model, x), 20, 3)
+        1000 * v for v in timeit(lambda: analysis.predict(model, x), 20, 3)
     )
     eager_ms, _ = (1000 * v for v in timeit(lambda: model(x, training=False), 10, 2))
     t0 = time.perf_counter()
-    explain.grad_cam(model, x, 282)
+    analysis.grad_cam(model, x, 282)
     first_cam_s = time.perf_counter() - t0
-    cam_s, cam_min_s = timeit(lambda: explain.grad_cam(model, x, 282), 10, 1)
+    cam_s, cam_min_s = timeit(lambda: analysis.grad_cam(model, x, 282), 10, 1)
     return {
         "pretrained load (cached .keras), s": load_s,
         "forward pass 1×224×224, median ms": forward_ms,
@@ -59,7 +59,7 @@ def _small_cnn(repeats: int = 2) -> dict[str, float]:
 
     cfg = cnn.PRESETS["default"]
     x, y, names = cnn.load_data(cfg)
-    (x_tr, y_tr), (x_te, y_te) = cnn_model.split(x, y, seed=cfg.seed)
+    (x_tr, y_tr), (x_te, y_te) = cnn.data.split(x, y, seed=cfg.seed)
 
     def plain_fit() -> float:
         model = cnn_model.compiled_model(cfg, x.shape[1:], len(names))

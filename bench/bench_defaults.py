@@ -47,6 +47,7 @@ def _runs() -> dict[str, list[tuple[str, Callable, dict, Callable[[dict], str]]]
     from dl_core import attention, basics, cnn, detection, dqn, segmentation, transfer
     from dl_core import text_generation as tg
     from dl_core.gan import dcgan, vae
+    from dl_core.gan import train as gan_train
 
     def way(r: dict) -> str:
         return f"val accuracy {r['val_accuracy']:.3f} after {r['epochs']} epochs"
@@ -87,8 +88,8 @@ def _runs() -> dict[str, list[tuple[str, Callable, dict, Callable[[dict], str]]]
             ("attention", attention.train, attention.PRESETS, lambda r: _final(r["history"]))
         ],
         "gan": [
-            ("dcgan", dcgan.train, dcgan.PRESETS, lambda r: _final(r["history"])),
-            ("vae", vae.train, vae.PRESETS, lambda r: _final(r["history"])),
+            ("dcgan", gan_train.train_dcgan, dcgan.PRESETS, lambda r: _final(r["history"])),
+            ("vae", gan_train.train_vae, vae.PRESETS, lambda r: _final(r["history"])),
         ],
         "dqn": [("dqn", dqn.train, dqn.PRESETS, agent)],
     }
@@ -111,7 +112,7 @@ def main() -> dict:
                 t0 = time.perf_counter()
                 result = train(table[preset], None, Reporter())
                 wall = time.perf_counter() - t0
-                stored = estimates.stored_seconds(train.__module__, preset)
+                stored = estimates.stored_seconds(train, preset)
                 figures[f"{label} · {preset}"] = (
                     f"{wall:.0f} s (stored estimate {stored} s) · {metric(result)}"
                 )

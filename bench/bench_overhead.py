@@ -22,7 +22,6 @@ is the steadier one. Both variants run once untimed first. ``BENCH_OVERHEAD_ROUN
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import os
 import statistics
 import tempfile
@@ -37,17 +36,17 @@ BASELINE = (
     "ratio = baseline / with reporting"
 )
 
-# topic -> (module with train and PRESETS, changes to the tiny preset)
+# topic -> (its training function, "module:name" as in dl_core.topics; changes to the tiny preset)
 TOPICS: dict[str, tuple[str, dict[str, Any]]] = {
-    "basics": ("dl_core.basics.model", {"epochs": 20}),
-    "cnn": ("dl_core.cnn.model", {}),
-    "transfer": ("dl_core.transfer.model", {}),
-    "text generation": ("dl_core.text_generation", {}),
-    "attention (tiny)": ("dl_core.attention.tiny", {}),
-    "segmentation": ("dl_core.segmentation.training", {}),
-    "detection": ("dl_core.detection", {}),
-    "gan (DCGAN)": ("dl_core.gan.dcgan", {}),
-    "gan (VAE)": ("dl_core.gan.vae", {}),
+    "basics": ("dl_core.basics.train:train", {"epochs": 20}),
+    "cnn": ("dl_core.cnn.train:train", {}),
+    "transfer": ("dl_core.transfer.train:train", {}),
+    "text generation": ("dl_core.text_generation.train:train", {}),
+    "attention (tiny)": ("dl_core.attention.train:train", {}),
+    "segmentation": ("dl_core.segmentation.train:train", {}),
+    "detection": ("dl_core.detection.train:train", {}),
+    "gan (DCGAN)": ("dl_core.gan.train:train_dcgan", {}),
+    "gan (VAE)": ("dl_core.gan.train:train_vae", {}),
 }
 
 
@@ -98,9 +97,11 @@ class _FitTimer:
         keras.Model.fit = self._fit
 
 
-def _module_train(path: str):
-    module = importlib.import_module(path)
-    return module.train, module.PRESETS["tiny"]
+def _module_train(ref: str):
+    from dl_core import topics
+
+    trainer = topics.trainer(ref)
+    return trainer.train_fn, trainer.PRESETS["tiny"]
 
 
 def _job_reporter(key: str):

@@ -74,16 +74,13 @@ def tiny_jobs() -> list[tuple]:
 
 
 def _presets_for(train, cfg) -> dict:
-    for name in (train.__module__, type(cfg).__module__):
-        module = sys.modules[name]
-        presets = getattr(module, "PRESETS", None)
-        if presets and isinstance(presets.get("default"), type(cfg)):
-            return presets
-        package = sys.modules[name.rsplit(".", 1)[0]]
-        presets = getattr(package, "PRESETS", None)
-        if presets and isinstance(presets.get("default"), type(cfg)):
-            return presets
-    raise LookupError(f"no PRESETS for {type(cfg).__name__}")
+    """The presets of the model ``train`` trains (its Trainer in ``dl_core.topics``)."""
+    from dl_core import jobs, topics
+
+    presets = topics.trainer(jobs.fn_name(train)).PRESETS
+    if not isinstance(presets.get("default"), type(cfg)):
+        raise LookupError(f"no PRESETS for {type(cfg).__name__}")
+    return presets
 
 
 def pretrain(home: str) -> float:

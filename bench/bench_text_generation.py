@@ -54,11 +54,12 @@ def throughput() -> dict:
 
     from dl_core import text_generation as tg
     from dl_core.text_generation import data, model
+    from dl_core.text_generation.train import prepare
 
     cfg = dataclasses.replace(
         tg.PRESETS["default"], corpus="shakespeare", epochs=THROUGHPUT_EPOCHS, steps_per_epoch=50
     )
-    d = model.prepare(cfg)
+    d = prepare(cfg)
     n = cfg.epochs * cfg.steps_per_epoch
     xs, ys = zip(*data.batches(d["train_ids"], cfg, n), strict=True)  # the batches train() sees
     x, y = np.concatenate(xs), np.concatenate(ys)

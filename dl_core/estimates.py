@@ -28,7 +28,10 @@ PRESET_SECONDS: dict[str, dict[str, float]] = {
 
 
 def _module(train: Callable | str) -> str:
-    name = train if isinstance(train, str) else train.__module__
+    """The module part of the job name of ``train`` (a function, its job name or a module)."""
+    from dl_core.jobs import fn_name
+
+    name = train if isinstance(train, str) else fn_name(train)
     return name.split(":")[0]
 
 

@@ -104,11 +104,11 @@ def check_topic(topic, *, train: bool = True) -> None:
     For each of its models: ``Config`` is a frozen dataclass with a ``seed``; ``PRESETS``
     has ``"tiny"`` and ``"default"``; every preset survives the JSON round trip of job keys
     and URLs and passes ``validate``; the registered ``train`` is the function jobs name.
-    Its ``warmup_jobs`` submit registered models with valid configs. Every ``plot_*`` in the
-    package is declared to return a Figure (plotly ``go.Figure`` or altair ``Chart``; ``None``
-    allowed when there is nothing to draw). With ``train``, the tiny preset of each model
-    trains through :mod:`dl_core.jobs` (whatever executor is set; tests use inline) and every
-    artifact of its result loads back from the store.
+    Its ``warmup_jobs`` submit registered models with valid configs. Every ``plot_*`` of the
+    package is in its ``plots.py`` and declared to return a Figure (plotly ``go.Figure`` or
+    altair ``Chart``; ``None`` allowed when there is nothing to draw). With ``train``, the
+    tiny preset of each model trains through :mod:`dl_core.jobs` (whatever executor is set;
+    tests use inline) and every artifact of its result loads back from the store.
 
     Args:
         topic: a :class:`dl_core.topics.Topic` or its name.
@@ -123,12 +123,13 @@ def check_topic(topic, *, train: bool = True) -> None:
     assert callable(getattr(spec.module, "warmup_jobs", None)), (
         f"dl_core.{spec.name} must export warmup_jobs()."
     )
-    by_fn = {tr.train: tr for tr in spec.trainers}
+    by_fn = {tr.name: tr for tr in spec.trainers}
     for tr in spec.trainers:
         fn = tr.train_fn
         assert f"{fn.__module__}:{fn.__qualname__}" == tr.train, (
-            f"{tr.train} is registered, but jobs will name it {fn.__module__}:{fn.__qualname__}."
+            f"{tr.train} is registered, but the function is {fn.__module__}:{fn.__qualname__}."
         )
+        assert jobs.fn_name(fn) == tr.name, f"{tr.train}: jobs name it {jobs.fn_name(fn)}."
         cls = tr.Config
         assert dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen, (
             f"{tr.train}: Config must be a frozen dataclass."
@@ -149,12 +150,15 @@ def check_topic(topic, *, train: bool = True) -> None:
                 f"{tr.train}: validate must return a list of sentences."
             )
     for fn, cfg, _data_fp, label in spec.warmup_jobs():
-        name = f"{fn.__module__}:{fn.__qualname__}"
+        name = jobs.fn_name(fn)
         assert name in by_fn, f"Warm-up job {label!r} trains {name}, not a model of this topic."
         assert type(cfg) is by_fn[name].Config, f"Warm-up job {label!r} has a foreign Config."
         by_fn[name].validate(cfg)
-    bad = [f"{m}.{n}: {r}" for m, n, r in _plot_returns(spec.module) if not _is_figure_type(r)]
+    found = _plot_returns(spec.module)
+    bad = [f"{m}.{n}: {r}" for m, n, r in found if not _is_figure_type(r)]
     assert not bad, "plot_* functions must return a Figure: " + "; ".join(bad)
+    stray = [f"{m}.{n}" for m, n, _ in found if m != f"{spec.module.__name__}.plots"]
+    assert not stray, "plot_* functions belong in the topic's plots.py: " + "; ".join(stray)
     if train:
         for tr in spec.trainers:
             key = jobs.submit(tr.train_fn, tr.PRESETS["tiny"], label=f"check {spec.name}")

@@ -47,6 +47,7 @@ class Resources:
     cpus: int = 1
 
 
+BACKEND_NAMES = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
 SMALL = Resources(gpu_fraction=0.25, cpus=1)  # a few MB of weights, batches of small images
 LARGE = Resources(gpu_fraction=1.0, cpus=2)  # a detector or segmenter: a whole GPU
 
@@ -59,11 +60,20 @@ class Trainer:
         train: ``"module:function"``; ``train(cfg, data, report) -> result`` runs in a worker.
         config: the module holding ``Config``, ``PRESETS`` and ``validate``.
         names: their names in that module, when a topic has two models (e.g. the GAN page).
+        job: the name its jobs are keyed by (``dl_core.jobs.job_key``), when it differs from
+            ``train``: a training function that moved keeps the name it had, so that the
+            results already computed keep their keys.
     """
 
     train: str
     config: str
     names: tuple[str, str, str] = ("Config", "PRESETS", "validate")
+    job: str = ""
+
+    @property
+    def name(self) -> str:
+        """The stable name jobs of this model are stored under (the ``fn`` of a job)."""
+        return self.job or self.train
 
     @property
     def train_fn(self) -> Callable:
@@ -94,7 +104,7 @@ class Topic:
         resources: what one job needs from an executor.
         backends: the Keras backends its training is tested on (CI runs TensorFlow only;
             most topics use only Keras layers and ``keras.ops``, but that is untested).
-        needs: why a topic needs TensorFlow itself, when it does (shown in the docs).
+        needs: why a topic needs TensorFlow itself, when it does (shown on its page).
     """
 
     name: str
@@ -107,6 +117,13 @@ class Topic:
     @property
     def module(self) -> ModuleType:
         return load(f"dl_core.{self.name}")
+
+    @property
+    def backends_line(self) -> str:
+        """One sentence for the page: the Keras backends it runs on, and why TensorFlow."""
+        names = " and ".join(BACKEND_NAMES.get(b, b) for b in self.backends)
+        line = f"Keras backend: {names}, the only one this page is tested on."
+        return f"{line} Needs {self.needs}" if self.needs else line
 
     @property
     def Config(self) -> type:
@@ -131,7 +148,7 @@ class Topic:
 
 
 TOPICS: list[Topic] = []
-_BY_TRAIN: dict[str, tuple[Topic, Trainer]] = {}
+_BY_TRAIN: dict[str, tuple[Topic, Trainer]] = {}  # by job name and by "module:function"
 
 
 def register(topic: Topic) -> Topic:
@@ -139,9 +156,9 @@ def register(topic: Topic) -> Topic:
     if any(t.name == topic.name for t in TOPICS):
         raise ValueError(f"Topic {topic.name!r} is already registered.")
     for tr in topic.trainers:
-        if tr.train in _BY_TRAIN:
-            raise ValueError(f"{tr.train} is already registered.")
-        _BY_TRAIN[tr.train] = (topic, tr)
+        if tr.train in _BY_TRAIN or tr.name in _BY_TRAIN:
+            raise ValueError(f"{tr.name} is already registered.")
+        _BY_TRAIN[tr.train] = _BY_TRAIN[tr.name] = (topic, tr)
     TOPICS.append(topic)
     return topic
 
@@ -152,6 +169,7 @@ def unregister(name: str) -> None:
     TOPICS.remove(topic)
     for tr in topic.trainers:
         _BY_TRAIN.pop(tr.train, None)
+        _BY_TRAIN.pop(tr.name, None)
 
 
 def get(name: str) -> Topic:
@@ -161,8 +179,15 @@ def get(name: str) -> Topic:
     raise KeyError(f"No topic named {name!r}.")
 
 
+def job_name(ref: str) -> str:
+    """The name jobs of the training function ``ref`` (``"module:qualname"``) are keyed by:
+    its :attr:`Trainer.name` when registered, else ``ref`` itself."""
+    return _BY_TRAIN[ref][1].name if ref in _BY_TRAIN else ref
+
+
 def trainer(fn: str) -> Trainer:
-    """The registered :class:`Trainer` of a training function (``"module:qualname"``).
+    """The registered :class:`Trainer` of a training function: ``fn`` is its job name or
+    its ``"module:qualname"``.
 
     A job function outside the registry (the job-system harness in ``dl_core.testing``)
     gets a Trainer whose ``Config`` is the one defined next to it in its module.
@@ -183,18 +208,23 @@ def modules() -> list[ModuleType]:
 
 
 # -- the topics, in page order ---------------------------------------------------------------
-def _one(name: str, page: str, train: str, **kwargs: Any) -> Topic:
-    """A topic with one model whose settings live in ``dl_core.<name>.config``."""
-    return Topic(name, page, (Trainer(train, f"dl_core.{name}.config"),), **kwargs)
+# ``job=`` keeps the name each training function had before every topic got a train.py: job
+# keys hash it, so the results a server has already computed stay valid.
+def _one(name: str, page: str, job: str = "", **kwargs: Any) -> Topic:
+    """A topic with one model: ``train`` in ``dl_core.<name>.train``, its settings in
+    ``dl_core.<name>.config``. ``job``: the name its jobs keep from where ``train`` was
+    before the layout was made uniform (their cached results keep their keys)."""
+    tr = Trainer(f"dl_core.{name}.train:train", f"dl_core.{name}.config", job=job)
+    return Topic(name, page, (tr,), **kwargs)
 
 
-register(_one("basics", "app_pages/basics.py", "dl_core.basics.model:train"))
-register(_one("cnn", "app_pages/cnn.py", "dl_core.cnn.model:train"))
+register(_one("basics", "app_pages/basics.py", job="dl_core.basics.model:train"))
+register(_one("cnn", "app_pages/cnn.py", job="dl_core.cnn.model:train"))
 register(
     _one(
         "transfer",
         "app_pages/transfer_learning.py",
-        "dl_core.transfer.model:train",
+        job="dl_core.transfer.model:train",
         resources=Resources(gpu_fraction=0.5, cpus=1),  # an ImageNet backbone, fine-tuned
         needs="TensorFlow for the TFLite export only.",
     )
@@ -203,7 +233,7 @@ register(
     _one(
         "detection",
         "app_pages/detection.py",
-        "dl_core.detection.training:train",
+        job="dl_core.detection.training:train",
         resources=LARGE,
         needs="TensorFlow: keras-cv's YOLOv8 (keras-cv is installed for TensorFlow here).",
     )
@@ -212,31 +242,35 @@ register(
     _one(
         "segmentation",
         "app_pages/segmentation.py",
-        "dl_core.segmentation.training:train",
+        job="dl_core.segmentation.training:train",
         resources=LARGE,
     )
 )
 register(
-    _one("text_generation", "app_pages/text_generation.py", "dl_core.text_generation.model:train")
+    _one(
+        "text_generation", "app_pages/text_generation.py", job="dl_core.text_generation.model:train"
+    )
 )
-register(_one("attention", "app_pages/attention.py", "dl_core.attention.tiny:train"))
+register(_one("attention", "app_pages/attention.py", job="dl_core.attention.tiny:train"))
 register(
     Topic(
         "gan",
         "app_pages/gan.py",
         (
             Trainer(
-                "dl_core.gan.dcgan:train",
+                "dl_core.gan.train:train_dcgan",
                 "dl_core.gan.config",
                 ("DCGANConfig", "DCGAN_PRESETS", "validate_dcgan"),
+                job="dl_core.gan.dcgan:train",
             ),
             Trainer(
-                "dl_core.gan.vae:train",
+                "dl_core.gan.train:train_vae",
                 "dl_core.gan.config",
                 ("VAEConfig", "VAE_PRESETS", "validate_vae"),
+                job="dl_core.gan.vae:train",
             ),
         ),
         needs="TensorFlow: the custom train_step takes gradients with tf.GradientTape.",
     )
 )
-register(_one("dqn", "app_pages/dqn.py", "dl_core.dqn.training:train"))
+register(_one("dqn", "app_pages/dqn.py", job="dl_core.dqn.training:train"))

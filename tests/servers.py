@@ -96,7 +96,17 @@ class Postgres:
 
 
 class RayCluster:
-    """``ray start --head`` plus worker nodes, each a set of processes on this machine."""
+    """``ray start --head`` plus worker nodes, each a set of processes on this machine.
+
+    Every node runs in the foreground (``--block``) in a session of its own, with its output in
+    ``<temp>/<name>.log``: :meth:`stop` and :meth:`kill_node` end exactly the processes this
+    cluster started (never ``ray stop``, which would end every Ray on the machine, a
+    developer's own included). Each node is started only once the previous one reports
+    "Ray runtime started": two nodes started at once on one machine can race, and the second
+    then never joins.
+    """
+
+    STARTED = "Ray runtime started"
 
     def __init__(self, head_cpus: int = 1, head_resources: dict | None = None) -> None:
         self.port = free_port()
@@ -104,16 +114,16 @@ class RayCluster:
         self.temp = Path(tempfile.mkdtemp(prefix="dlx-ray-"))
         self.env = RAY_ENV | {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "1"}  # several nodes
         self.nodes: list[subprocess.Popen] = []
-        self._ray(
-            "start",
+        self.head = self._start(
+            "head",
             "--head",
             f"--port={self.port}",
             f"--num-cpus={head_cpus}",
-            "--num-gpus=0",
             "--include-dashboard=false",
             "--node-ip-address=127.0.0.2",
             f"--temp-dir={self.temp}",
             *self._res(head_resources),
+            *self._ports(),
         )
 
     @staticmethod
@@ -122,9 +132,43 @@ class RayCluster:
 
         return [f"--resources={json.dumps(resources)}"] if resources else []
 
-    def _ray(self, *args: str) -> None:
+    @staticmethod
+    def _ports() -> list[str]:
+        """Free ports for what Ray would put on a fixed port: several nodes (or clusters) on
+        one machine each need their own."""
+        return [
+            f"--dashboard-agent-listen-port={free_port()}",
+            f"--metrics-export-port={free_port()}",
+            f"--ray-client-server-port={free_port()}",
+        ]
+
+    def _start(self, name: str, *args: str) -> subprocess.Popen:
+        """``ray start <args> --block`` in its own session; returns once the node is up."""
+        from tests.timeouts import UI_S, wait_until
+
         ray = str(Path(sys.executable).parent / "ray")
-        subprocess.run([ray, *args], check=True, capture_output=True, env=os.environ | self.env)
+        log = self.temp / f"{name}.log"
+        with open(log, "wb") as out:
+            proc = subprocess.Popen(
+                [ray, "start", *args, "--num-gpus=0", "--block"],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env=os.environ | self.env,
+            )
+
+        def up() -> bool:
+            if proc.poll() is not None:
+                tail = log.read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"ray node {name} exited ({proc.returncode}):\n{tail}")
+            return self.STARTED in log.read_text(errors="replace")
+
+        try:
+            wait_until(up, UI_S, f"Ray node {name} to start", poll=0.2)
+        except BaseException:
+            self.kill_node(proc)
+            raise
+        return proc
 
     def connect(self) -> None:
         """``ray.init`` this process as a driver of the cluster (on the head's address)."""
@@ -134,26 +178,14 @@ class RayCluster:
 
     def add_node(self, cpus: int = 1, resources: dict | None = None) -> subprocess.Popen:
         """A worker node in the foreground (``--block``), so that it can be killed alone."""
-        ray = str(Path(sys.executable).parent / "ray")
         ip = f"127.0.0.{3 + len(self.nodes)}"
-        proc = subprocess.Popen(
-            [
-                ray,
-                "start",
-                f"--address={self.address}",
-                f"--num-cpus={cpus}",
-                "--num-gpus=0",
-                f"--node-ip-address={ip}",
-                "--block",
-                *self._res(resources),
-                # several nodes on one machine: each its own agent and metrics ports
-                f"--dashboard-agent-listen-port={free_port()}",
-                f"--metrics-export-port={free_port()}",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            env=os.environ | self.env,
+        proc = self._start(
+            f"node-{ip}",
+            f"--address={self.address}",
+            f"--num-cpus={cpus}",
+            f"--node-ip-address={ip}",
+            *self._res(resources),
+            *self._ports(),
         )
         self.nodes.append(proc)
         return proc
@@ -161,14 +193,14 @@ class RayCluster:
     def wait_nodes(self, n: int) -> None:
         import ray
 
-        from tests.timeouts import UI_S, ceiling, wait_until
+        from tests.timeouts import UI_S, wait_until
 
         alive = lambda: sum(1 for x in ray.nodes() if x.get("Alive")) >= n  # noqa: E731
-        wait_until(alive, ceiling(UI_S), f"{n} Ray nodes", poll=0.5)
+        wait_until(alive, UI_S, f"{n} Ray nodes", poll=0.5)
 
     @staticmethod
     def kill_node(proc: subprocess.Popen) -> None:
-        """Kill a worker node and every process it started (its raylet and workers)."""
+        """Kill a node and every process it started (its raylet and workers)."""
         import signal
 
         with contextlib.suppress(ProcessLookupError):
@@ -176,9 +208,8 @@ class RayCluster:
         proc.wait(30)
 
     def stop(self) -> None:
-        for proc in self.nodes:
-            self.kill_node(proc)
         try:
-            self._ray("stop", "--force")
+            for proc in [*self.nodes, self.head]:
+                self.kill_node(proc)
         finally:
             shutil.rmtree(self.temp, ignore_errors=True)

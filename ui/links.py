@@ -7,11 +7,11 @@ field each name holds. Fields a page does not mirror come from the preset the li
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 from urllib.parse import urlencode
 
 from dl_core import config as cfglib
+from dl_core import topics
 from ui.figures import page_href
 from ui.state import dump
 
@@ -204,10 +204,9 @@ def _entry(fn: str) -> tuple[str, tuple[str, dict[str, str], dict[str, str]]] | 
 def _preset_name(fn: str, config: dict[str, Any]) -> str | None:
     """The preset whose non-mirrored fields match the job's config (``default`` first)."""
     try:
-        module = importlib.import_module(fn.split(":")[0])
-    except ImportError:
+        presets = topics.trainer(fn).PRESETS
+    except (ImportError, AttributeError):
         return None
-    presets = getattr(module, "PRESETS", None) or {}
     mirrored = (_entry(fn) or ("", ("", {}, {})))[1][1]
     for name in sorted(presets, key=lambda n: n != "default"):
         base = cfglib.to_dict(presets[name])

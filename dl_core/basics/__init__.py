@@ -7,9 +7,9 @@ follows TensorFlow Playground (Smilkov & Carter 2016): 2-D data, hand-made input
 the decision boundary and every neuron's output drawn as training proceeds.
 
 Modules, top to bottom: :mod:`.config` (``Config``, ``PRESETS``, ``validate``),
-:mod:`.data` (data sets, features, uploaded tables), :mod:`.model` (``build_model``,
-``train``), :mod:`.analysis` (NumPy forward pass over recorded weights, lessons),
-:mod:`.plots` (figures).
+:mod:`.data` (data sets, features, uploaded tables), :mod:`.model` (``build_model``),
+:mod:`.train` (``train``, a job), :mod:`.analysis` (NumPy forward pass over recorded
+weights, lessons), :mod:`.plots` (figures).
 """
 
 from dl_core.basics.analysis import (
@@ -54,11 +54,8 @@ from dl_core.basics.model import (
     describe,
     keras_code,
     load_exported,
-    load_points,
     parse_hidden,
-    train,
     variant,
-    warmup_jobs,
 )
 from dl_core.basics.plots import (
     plot_activations,
@@ -68,6 +65,7 @@ from dl_core.basics.plots import (
     plot_network,
     plot_perceptron,
 )
+from dl_core.basics.train import load_points, train, warmup_jobs
 
 __all__ = [
     "ACTIVATIONS",

@@ -6,11 +6,13 @@ is a few small matrix products. Nothing here trains a network.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from dl_core.basics.data import features as make_features
+from dl_core.basics.data import make_dataset
 
 EXTENT = (-1.2, 1.2)  # the plane drawn on the page
 
@@ -234,3 +236,89 @@ def summary(
             "test accuracy": accuracy(pred_test, y_test),
         }
     return out
+
+
+# -- what the page draws, as arrays ----------------------------------------------------------
+def step_state(res, cfg, index: int) -> dict:
+    """One recorded step of a finished training job, as arrays for the page's figures.
+
+    Args:
+        res: the job result (``params``, ``steps``, ``layout``, data split, losses...).
+        cfg: the job's ``Config`` (features, activation, loss).
+        index: which snapshot (0 = initial weights); clipped to the recorded ones.
+
+    Returns:
+        ``index``; ``epochs`` (snapshots,) the epoch of every snapshot; ``surface`` (r, r)
+        the output over the plane; ``maps`` per layer (neurons, r, r); ``weights`` per Dense
+        layer (kernel, bias); ``stats`` (epoch, batch, losses, accuracies at this step).
+    """
+    params, steps = res["params"], res["steps"]
+    index = int(np.clip(index, 0, len(params) - 1))
+    flat, layout, cls = params[index], res["layout"], res["task"] == "classification"
+    args = (flat, layout, cfg.features, cfg.activation, cls)
+    epochs = epoch_of(steps, res["steps_per_epoch"])
+    stats = {"epoch": float(epochs[index]), "batch": int(steps[index])}
+    stats |= summary(
+        predict(*args[:2], res["x_train"], *args[2:]),
+        res["y_train"],
+        predict(*args[:2], res["x_test"], *args[2:]),
+        res["y_test"],
+        cfg.loss,
+        cls,
+    )
+    return {
+        "index": index,
+        "epochs": epochs,
+        "surface": boundary(*args),
+        "maps": neuron_maps(*args),
+        "weights": unflatten(flat, layout),
+        "stats": stats,
+    }
+
+
+def loss_curves(runs: Mapping[str, Mapping]) -> dict[str, tuple]:
+    """``{name: job result}`` -> ``{name: (epochs, train loss, test loss)}`` per snapshot."""
+    return {
+        name: (epoch_of(r["steps"], r["steps_per_epoch"]), r["train_loss"], r["test_loss"])
+        for name, r in runs.items()
+    }
+
+
+@functools.lru_cache(maxsize=32)  # the same arrays for the same seed; never mutated
+def perceptron_lesson(seed: int = 0) -> tuple[dict[str, tuple], dict[str, list[int]]]:
+    """The perceptron rule on Gaussian blobs (separable) and on XOR (not).
+
+    Returns:
+        ``{title: (points, labels, w, b, mistakes per epoch)}`` for
+        :func:`~dl_core.basics.plots.plot_perceptron`, and the mistakes per epoch by data set.
+    """
+    cases = {}
+    for name in ("blobs", "xor"):
+        pts, labels = make_dataset(name, 200, 0.0 if name == "xor" else 0.05, seed)
+        w, b, errors = perceptron(pts, labels)
+        title = f"{name}: {errors[-1]} mistakes after {len(errors)} epoch(s)"
+        cases[title] = (pts, labels, w, b, errors)
+    return cases, {t.split(":")[0]: c[4] for t, c in cases.items()}
+
+
+LESSON_RATES = {"sgd": 2.0, "momentum": 0.5, "rmsprop": 0.3, "adam": 0.5}
+
+
+@functools.lru_cache(maxsize=32)  # the same arrays for the same settings; never mutated
+def loss_surface_lesson(
+    scale: float = 1.0, seed: int = 0, steps: int = 60
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Loss of a 2-weight logistic model p = σ(w1·x + w2·y) on stretched blobs, with the paths
+    of SGD, momentum, RMSprop and Adam from the same start (learning rates × ``scale``).
+
+    Returns:
+        ``axis`` (r,), ``losses`` (r, r) over (w1, w2), ``paths`` {name: (steps + 1, 2)}.
+    """
+    pts, labels = make_dataset("blobs", 200, 0.5, seed)
+    pts = pts * np.array([1.0, 0.5], "float32")  # a long, narrow valley
+    axis, losses = loss_surface(pts, labels, extent=10.0)
+    paths = {
+        f"{name} (lr {lr * scale:g})": optimizer_path(name, pts, labels, lr=lr * scale, steps=steps)
+        for name, lr in LESSON_RATES.items()
+    }
+    return axis, losses, paths

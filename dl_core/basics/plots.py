@@ -12,7 +12,6 @@ from plotly.subplots import make_subplots
 
 from dl_core import viz
 from dl_core.basics import analysis
-from dl_core.basics.data import make_dataset
 
 CLASS_COLOURS = ("#5E3C99", "#E66101")  # the two ends of viz.DIVERGING (PuOr_r)
 # Figures here skip plotly's validation (speed), so colour scales are given as explicit lists:
@@ -413,34 +412,19 @@ def plot_loss_surface(
     return fig
 
 
-def step_figures(res, cfg, index: int, height: int = 400) -> dict:
-    """Everything the page draws for one recorded step of a finished training job.
+def step_figures(res, step: dict, features: Sequence[str], height: int = 400) -> dict:
+    """The page's three figures for one recorded step of a finished training job.
 
     Args:
-        res: the job result (``params``, ``steps``, ``layout``, data split, losses...).
-        cfg: the job's ``Config`` (features and activation).
-        index: which snapshot (0 = initial weights).
+        res: the job result (data split, task, class names, losses).
+        step: :func:`analysis.step_state` of that step (surface, neuron maps, weights).
+        features: the job's input features (the network's first column).
 
     Returns:
-        ``{"boundary", "network", "losses"}`` figures and ``"stats"`` (epoch, batch, losses,
-        accuracies at this step).
+        ``{"boundary", "network", "losses"}`` plotly figures.
     """
-    params, steps = res["params"], res["steps"]
-    index = int(np.clip(index, 0, len(params) - 1))
-    flat, layout, cls = params[index], res["layout"], res["task"] == "classification"
-    args = (flat, layout, cfg.features, cfg.activation, cls)
-    x_tr, y_tr, x_te, y_te = res["x_train"], res["y_train"], res["x_test"], res["y_test"]
+    index, epochs = step["index"], step["epochs"]
     names = res["class_names"] or ("0", "1")
-    epochs = analysis.epoch_of(steps, res["steps_per_epoch"])
-    stats = {"epoch": float(epochs[index]), "batch": int(steps[index])}
-    stats |= analysis.summary(
-        analysis.predict(*args[:2], x_tr, *args[2:]),
-        y_tr,
-        analysis.predict(*args[:2], x_te, *args[2:]),
-        y_te,
-        cfg.loss,
-        cls,
-    )
     losses = plot_losses(
         epochs[: index + 1],
         {"train loss": res["train_loss"][: index + 1], "test loss": res["test_loss"][: index + 1]},
@@ -448,69 +432,33 @@ def step_figures(res, cfg, index: int, height: int = 400) -> dict:
         height=240,
     )
     losses.update_xaxes(range=[0, float(epochs[-1])])
-    return {
-        "boundary": plot_boundary(
-            analysis.boundary(*args), x_tr, y_tr, x_te, y_te, res["task"], names, height=height
-        ),
-        "network": plot_network(
-            analysis.neuron_maps(*args),
-            analysis.unflatten(flat, layout),
-            cfg.features,
-            height=height,
-        ),
-        "losses": losses,
-        "stats": stats,
-    }
+    boundary = plot_boundary(
+        step["surface"],
+        res["x_train"],
+        res["y_train"],
+        res["x_test"],
+        res["y_test"],
+        res["task"],
+        names,
+        height=height,
+    )
+    network = plot_network(step["maps"], step["weights"], features, height=height)
+    return {"boundary": boundary, "network": network, "losses": losses}
 
 
-def plot_compare(runs: Mapping[str, Mapping], height: int = 300) -> go.Figure:
+def plot_compare(curves: Mapping[str, tuple], height: int = 300) -> go.Figure:
     """Train (solid) and test (dashed) loss of several finished runs on one chart.
 
     Args:
-        runs: ``{legend name: job result}``.
+        curves: :func:`analysis.loss_curves`: ``{legend name: (epochs, train, test)}``.
     """
-    xs, curves, dash = {}, {}, {}
-    for name, res in runs.items():
-        epochs = analysis.epoch_of(res["steps"], res["steps_per_epoch"])
-        for split in ("train", "test"):
+    xs, ys, dash = {}, {}, {}
+    for name, (epochs, train, test) in curves.items():
+        for split, values in (("train", train), ("test", test)):
             label = f"{name} · {split}"
-            xs[label], curves[label] = epochs, res[f"{split}_loss"]
+            xs[label], ys[label] = epochs, values
             dash[label] = "dash" if split == "test" else None
-    fig = plot_losses(xs, curves, height=height, dash=dash)
+    fig = plot_losses(xs, ys, height=height, dash=dash)
     for i, trace in enumerate(fig.data):  # one colour per run, solid train / dashed test
         trace.line.color = viz.CATEGORICAL[(i // 2) % len(viz.CATEGORICAL)]
     return fig
-
-
-@functools.lru_cache(maxsize=32)  # the same figure for the same settings; never mutated
-def lesson_perceptron(seed: int = 0) -> tuple[go.Figure, dict[str, list[int]]]:
-    """The perceptron rule on Gaussian blobs (separable) and on XOR (not): figure and
-    mistakes per epoch for each."""
-    cases = {}
-    for name in ("blobs", "xor"):
-        pts, labels = make_dataset(name, 200, 0.0 if name == "xor" else 0.05, seed)
-        w, b, errors = analysis.perceptron(pts, labels)
-        title = f"{name}: {errors[-1]} mistakes after {len(errors)} epoch(s)"
-        cases[title] = (pts, labels, w, b, errors)
-    return plot_perceptron(cases), {t.split(":")[0]: c[4] for t, c in cases.items()}
-
-
-LESSON_RATES = {"sgd": 2.0, "momentum": 0.5, "rmsprop": 0.3, "adam": 0.5}
-
-
-@functools.lru_cache(maxsize=32)  # the same figure for the same settings; never mutated
-def lesson_loss_surface(
-    scale: float = 1.0, seed: int = 0, steps: int = 60
-) -> tuple[go.Figure, dict[str, np.ndarray]]:
-    """Loss of a 2-weight logistic model p = σ(w1·x + w2·y) on stretched blobs, with the paths
-    of SGD, momentum, RMSprop and Adam from the same start (learning rates × ``scale``)."""
-    pts, labels = make_dataset("blobs", 200, 0.5, seed)
-    pts = pts * np.array([1.0, 0.5], "float32")  # a long, narrow valley
-    axis, losses = analysis.loss_surface(pts, labels, extent=10.0)
-    paths = {
-        f"{name} (lr {lr * scale:g})": analysis.optimizer_path(
-            name, pts, labels, lr=lr * scale, steps=steps
-        )
-        for name, lr in LESSON_RATES.items()
-    }
-    return plot_loss_surface(axis, losses, paths), paths

@@ -168,7 +168,7 @@ def filters_caption(shape: Sequence[int]) -> str:
 
 def plot_feature_maps(maps: np.ndarray, k: int = 16, cols: int = 8) -> go.Figure:
     """The ``k`` most active channels of ``(h, w, C)`` feature maps, strongest first."""
-    from dl_core.cnn.explain import top_channels
+    from dl_core.cnn.analysis import top_channels
 
     order = top_channels(maps, k)
     titles = [f"ch {c} · {maps[..., c].mean():.2f}" for c in order]

@@ -3,12 +3,12 @@
 A detector scores thousands of candidate boxes at once; non-maximum suppression (NMS) then
 keeps the best box per object, and mean average precision (mAP) measures the result.
 This topic trains keras-cv's YOLOv8 (Jocher et al. 2023; anchor-free head, see
-:mod:`dl_core.detection.yolo`) from scratch on generated scenes whose boxes are known
+:mod:`dl_core.detection.model`) from scratch on generated scenes whose boxes are known
 exactly, and runs a pretrained MTCNN face detector (Zhang et al. 2016) on photos.
 
-Layout, top to bottom: :mod:`.config` (``Config``, ``PRESETS``, ``validate``), :mod:`.scenes`
-(data), :mod:`.yolo` (the model: the only module that imports keras-cv), :mod:`.training`
-(``train``), :mod:`.boxes` (IoU, NMS, mAP in NumPy), :mod:`.analysis` (detections,
+Layout, top to bottom: :mod:`.config` (``Config``, ``PRESETS``, ``validate``), :mod:`.data`
+(generated scenes), :mod:`.model` (YOLOv8: the only module that imports keras-cv),
+:mod:`.train` (``train``), :mod:`.boxes` (IoU, NMS, mAP in NumPy), :mod:`.analysis` (detections,
 thresholds, mAP on scenes), :mod:`.faces` (the pretrained detector), :mod:`.plots` (figures).
 """
 
@@ -27,8 +27,8 @@ from dl_core.detection.analysis import (
 )
 from dl_core.detection.boxes import COCO_THRESHOLDS, iou, iou_matrix, nms
 from dl_core.detection.config import PRESETS, Config, validate
-from dl_core.detection.scenes import CLASSES, make_scenes, unpad
-from dl_core.detection.training import (
+from dl_core.detection.data import CLASSES, make_scenes, unpad
+from dl_core.detection.train import (
     HEAD_EXPLAINED,
     VAL_SEED,
     load_detector,

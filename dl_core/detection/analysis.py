@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from dl_core.detection.boxes import NMSResult, mean_average_precision, nms
-from dl_core.detection.scenes import CLASSES, unpad
+from dl_core.detection.data import CLASSES, unpad
 
 VOC_CLASSES = (
     "aeroplane",
@@ -142,7 +142,7 @@ def letterbox(image: np.ndarray, size: int) -> tuple[np.ndarray, float, tuple[in
 
 def detect(model: Any, image: np.ndarray, min_score: float = 0.05) -> Detections:
     """Candidates of a trained detector on any RGB image, in that image's pixels."""
-    from dl_core.detection import yolo
+    from dl_core.detection import model as yolo
 
     size = int(model.input_shape[1] or yolo.VOC_SIZE)
     square, scale, (ox, oy) = letterbox(image, size)
@@ -162,7 +162,7 @@ def predict_scenes(
     max_detections: int = 20,
 ) -> list[Detections]:
     """Final detections on square scenes of the model's size (for mAP and previews)."""
-    from dl_core.detection import yolo
+    from dl_core.detection import model as yolo
 
     boxes, scores = yolo.raw_predictions(model, images)
     out = []

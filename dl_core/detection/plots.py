@@ -238,7 +238,7 @@ def plot_scenes(
     images: np.ndarray, boxes: np.ndarray, classes: np.ndarray, names: Sequence[str], cols: int = 4
 ) -> go.Figure:
     """A grid of generated scenes with their exact boxes burnt in."""
-    from dl_core.detection.scenes import unpad
+    from dl_core.detection.data import unpad
 
     drawn, titles = [], []
     for img, b, c in zip(images, boxes, classes, strict=True):

@@ -8,16 +8,21 @@ network choose a′ and the target network score it.
 
 Reads top to bottom across the package:
 
-- :mod:`.envs`      the environments, their descriptions and "solved" thresholds
-- :mod:`.agent`     replay buffer, ε schedule, Q-network, Bellman target, target update
 - :mod:`.config`    ``Config``, ``PRESETS``, ``validate``, the step cap
-- :mod:`.training`  ``train`` (a job), evaluation
+- :mod:`.data`      the environments (where the experience comes from), their descriptions
+  and "solved" thresholds
+- :mod:`.model`     replay buffer, ε schedule, Q-network, Bellman target, target update
+- :mod:`.train`     ``train`` (a job), evaluation
+- :mod:`.analysis`  the stored history unpacked, moving averages (arrays in, arrays out)
 - :mod:`.replay`    record an episode's frames, Q-values and actions; the animated replay
 - :mod:`.plots`     figures: learning curves, Q-values through an episode
 - :mod:`.pretrained` the shipped agents (``python -m dl_core.dqn export`` retrains them)
 """
 
-from dl_core.dqn.agent import (
+from dl_core.dqn.analysis import curves, moving_average, unpack_history
+from dl_core.dqn.config import MAX_STEPS, PRESETS, Config, clamp, for_env, validate
+from dl_core.dqn.data import ENVS, EnvSpec, make_env, spec
+from dl_core.dqn.model import (
     Agent,
     ReplayBuffer,
     TDLoss,
@@ -26,9 +31,7 @@ from dl_core.dqn.agent import (
     epsilon,
     update_target,
 )
-from dl_core.dqn.config import MAX_STEPS, PRESETS, Config, clamp, for_env, validate
-from dl_core.dqn.envs import ENVS, EnvSpec, make_env, spec
-from dl_core.dqn.training import evaluate, pack_history, train, unpack_history, warmup_jobs
+from dl_core.dqn.train import evaluate, pack_history, train, warmup_jobs
 
 __all__ = [
     "ENVS",
@@ -50,6 +53,8 @@ __all__ = [
     "spec",
     "train",
     "unpack_history",
+    "curves",
+    "moving_average",
     "update_target",
     "validate",
     "warmup_jobs",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dl_core.dqn.envs import ENVS
+from dl_core.dqn.data import ENVS
 
 
 def main(argv: list[str] | None = None) -> int:

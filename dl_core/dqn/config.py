@@ -7,7 +7,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from dl_core.dqn.envs import spec
+from dl_core.dqn.data import spec
 from dl_core.errors import ConfigError
 
 MAX_STEPS = 200_000  # the most environment steps one job may take on this server

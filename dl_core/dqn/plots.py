@@ -6,27 +6,17 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dl_core.dqn.envs import spec
-from dl_core.dqn.training import unpack_history
+from dl_core.dqn.data import spec
 from dl_core.viz import CATEGORICAL
 
 
-def moving_average(x: np.ndarray, window: int = 20) -> np.ndarray:
-    """Trailing mean over the last ``window`` values (shorter at the start)."""
-    x = np.asarray(x, np.float64)
-    if len(x) == 0:
-        return x
-    c = np.cumsum(np.insert(x, 0, 0.0))
-    idx = np.arange(1, len(x) + 1)
-    lo = np.maximum(0, idx - window)
-    return (c[idx] - c[lo]) / (idx - lo)
-
-
-def plot_training(history: np.ndarray, env_id: str, height: int = 520) -> go.Figure:
+def plot_training(curves: dict[str, np.ndarray], env_id: str, height: int = 520) -> go.Figure:
     """Four panels against environment steps: episode return (with its moving average,
-    greedy evaluations and the solved line), TD loss, mean max-Q, and ε."""
-    h = unpack_history(history)
-    ep, up, ev = h["episodes"], h["updates"], h["evals"]
+    greedy evaluations and the solved line), TD loss, mean max-Q, and ε.
+
+    ``curves`` comes from :func:`dl_core.dqn.analysis.curves`.
+    """
+    ep, up, ev = curves["episodes"], curves["updates"], curves["evals"]
     solved = spec(env_id).solved
     fig = make_subplots(
         rows=2,
@@ -53,7 +43,7 @@ def plot_training(history: np.ndarray, env_id: str, height: int = 520) -> go.Fig
     )
     fig.add_scatter(
         x=ep[:, 0],
-        y=moving_average(ep[:, 1]),
+        y=curves["return_average"],
         mode="lines",
         name="moving average (20)",
         line=dict(color=c[0], width=2),
@@ -84,12 +74,8 @@ def plot_training(history: np.ndarray, env_id: str, height: int = 520) -> go.Fig
     fig.add_scatter(
         x=up[:, 0], y=up[:, 2], mode="lines", name="mean max-Q", line=dict(color=c[4]), row=2, col=1
     )
-    eps_x = np.concatenate([ep[:, 0], up[:, 0]])
-    order = np.argsort(eps_x)
-    eps_y = np.concatenate([ep[:, 3], up[:, 3]])[order]
-    fig.add_scatter(
-        x=eps_x[order], y=eps_y, mode="lines", name="ε", line=dict(color=c[7]), row=2, col=2
-    )
+    eps_x, eps_y = curves["epsilon"]
+    fig.add_scatter(x=eps_x, y=eps_y, mode="lines", name="ε", line=dict(color=c[7]), row=2, col=2)
     fig.update_yaxes(type="log", row=1, col=2)
     for col in (1, 2):
         fig.update_xaxes(title_text="environment step", row=2, col=col)

@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 
 from dl_core import config as cfglib
-from dl_core.dqn.agent import build_q_network
 from dl_core.dqn.config import Config, for_env
-from dl_core.dqn.envs import spec
-from dl_core.dqn.training import evaluate, train
+from dl_core.dqn.data import spec
+from dl_core.dqn.model import build_q_network
+from dl_core.dqn.train import evaluate, train
 from dl_core.results import Result, save_result
 from dl_core.store import Store
 

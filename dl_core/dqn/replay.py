@@ -8,7 +8,7 @@ import io
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from dl_core.dqn.envs import make_env, spec
+from dl_core.dqn.data import make_env, spec
 from dl_core.viz import CATEGORICAL
 
 MAX_FRAMES = 150  # longer episodes keep every k-th frame (the Q-values keep every step)
@@ -162,8 +162,8 @@ def untrained_network(env_id: str, width: int, depth: int, seed: int = 0):
     """A freshly initialised Q-network (what the agent knows before any training)."""
     import keras
 
-    from dl_core.dqn.agent import build_q_network
-    from dl_core.dqn.envs import sizes
+    from dl_core.dqn.data import sizes
+    from dl_core.dqn.model import build_q_network
 
     keras.utils.set_random_seed(seed)
     return build_q_network(*sizes(env_id), width, depth)

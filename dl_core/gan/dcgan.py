@@ -9,23 +9,21 @@ Representation Learning with Deep Convolutional GANs" (2015): strided convolutio
 norm in G, LeakyReLU in D, tanh output, Adam with beta_1 = 0.5. One-sided label smoothing
 (real target 1 - s) from Salimans et al., "Improved Techniques for Training GANs" (2016).
 
-Data -> model -> train -> analysis. Training is a custom ``keras.Model.train_step`` run by
-``fit``; only the gradient call is TensorFlow-specific (:mod:`dl_core.gan.tf_gradients`).
+The model and what is read from a trained one; ``train_dcgan`` (in :mod:`dl_core.gan.train`)
+runs the custom ``keras.Model.train_step`` below through ``fit``; only the gradient call is
+TensorFlow-specific (:mod:`dl_core.gan.tf_gradients`).
 """
 
 from __future__ import annotations
-
-import math
 
 import keras
 import numpy as np
 from keras import layers, ops
 
-from dl_core.gan import data as gdata
-from dl_core.gan.config import DCGAN_PRESETS as PRESETS
+from dl_core.gan.config import DCGAN_PRESETS as PRESETS  # noqa: F401 - pages read dcgan.PRESETS
 from dl_core.gan.config import DCGANConfig as Config
-from dl_core.gan.config import validate_dcgan as validate
-from dl_core.gan.monitor import SampleMonitor, diversity, to_uint8
+from dl_core.gan.config import validate_dcgan as validate  # noqa: F401 - and .validate
+from dl_core.gan.monitor import to_uint8
 from dl_core.gan.tf_gradients import minimise
 
 N_SAMPLES = 36  # the fixed-latent grid saved every epoch (6 x 6)
@@ -158,55 +156,6 @@ def generate(generator: keras.Model, z: np.ndarray, batch: int = 256) -> np.ndar
     return to_uint8(np.concatenate(outs), low=-1.0)
 
 
-# -- train ---------------------------------------------------------------------------------
-def train(cfg: Config, data: bytes | None, report) -> dict:
-    """Train a DCGAN (runs in a worker). Reports every batch; a sample grid every epoch.
-
-    Returns:
-        ``generator``, ``discriminator`` (Keras models); ``samples`` (epochs, 36, S, S, C)
-        uint8 from a fixed latent batch ``z_fixed``; ``real`` (36 training images);
-        ``directions`` (5, latent_dim) main latent directions; ``history`` per epoch
-        (losses, D outputs, ``diversity``) and ``collapse_epochs``.
-    """
-    validate(cfg)
-    keras.utils.set_random_seed(cfg.seed)
-    x, _, _ = gdata.load(cfg.dataset, cfg.image_size, cfg.channels, cfg.max_images, cfg.seed, data)
-    gan = build(cfg)
-    rng = np.random.default_rng(cfg.seed)
-    z_fixed = rng.standard_normal((N_SAMPLES, cfg.latent_dim)).astype("float32")
-    z_div = rng.standard_normal((256, cfg.latent_dim)).astype("float32")
-    real_div = diversity(x[rng.permutation(len(x))[:256]])
-    monitor = SampleMonitor(
-        lambda: generate(gan.generator, z_fixed),
-        lambda: diversity(generate(gan.generator, z_div)) / real_div,
-    )
-    steps = math.ceil(len(x) / cfg.batch_size)
-    gan.fit(
-        to_model_range(x),
-        batch_size=cfg.batch_size,
-        epochs=cfg.epochs,
-        shuffle=True,
-        verbose=0,
-        callbacks=[monitor, report.keras_callback(cfg.epochs, steps, monitor.preview)],
-    )
-    from dl_core.gan.latent import latent_directions
-
-    return {
-        "generator": gan.generator,
-        "discriminator": gan.discriminator,
-        "samples": np.stack(monitor.samples),
-        "z_fixed": z_fixed,
-        "real": x[:N_SAMPLES],
-        "directions": latent_directions(gan.generator, cfg.latent_dim, seed=cfg.seed),
-        "history": monitor.history,
-        "collapse_epochs": monitor.collapse_epochs(),
-    }
-
-
-def warmup_jobs() -> list[tuple]:
-    return [(train, PRESETS["default"], None, "DCGAN · default")]
-
-
 # -- analysis ------------------------------------------------------------------------------
 def latent_views(
     generator: keras.Model,
@@ -225,13 +174,13 @@ def latent_views(
         7 random neighbours ("more like this"); ``walk``: z[a] and z[a] moved by ``moves``
         along the main ``directions``.
     """
-    from dl_core.gan import latent
+    from dl_core.gan import analysis
 
     def show(zz):
         return generate(generator, zz)
 
     return {
-        "path": latent.interpolate(show, z[a], z[b], 10),
-        "near": show(latent.neighbours(z[a], 8, spread, seed)),
-        "walk": show(np.stack([z[a], latent.walk(z[a], directions, moves)])),
+        "path": analysis.interpolate(show, z[a], z[b], 10),
+        "near": show(analysis.neighbours(z[a], 8, spread, seed)),
+        "walk": show(np.stack([z[a], analysis.walk(z[a], directions, moves)])),
     }

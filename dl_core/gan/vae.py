@@ -9,6 +9,9 @@ z ~ N(0, I) gives new images. It maximises the evidence lower bound
 
 (beta = 1 is the plain VAE; Higgins et al. 2017 for beta != 1). A denoising autoencoder
 (Vincent et al. 2008) sees a noisy image and must output the clean one.
+
+The models, the ELBO ``train_step`` and the latent grids; ``train_vae`` (in
+:mod:`dl_core.gan.train`) fits them.
 """
 
 from __future__ import annotations
@@ -19,12 +22,11 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from dl_core.gan import data as gdata
 from dl_core.gan.config import KINDS  # noqa: F401 - the page reads vae.KINDS
-from dl_core.gan.config import VAE_PRESETS as PRESETS
+from dl_core.gan.config import VAE_PRESETS as PRESETS  # noqa: F401 - pages read vae.PRESETS
 from dl_core.gan.config import VAEConfig as Config
-from dl_core.gan.config import validate_vae as validate
-from dl_core.gan.monitor import SampleMonitor, diversity, to_uint8
+from dl_core.gan.config import validate_vae as validate  # noqa: F401 - and .validate
+from dl_core.gan.monitor import to_uint8
 from dl_core.gan.tf_gradients import minimise
 
 N_SAMPLES = 36
@@ -180,65 +182,6 @@ def latent_grid(decoder, centre: np.ndarray, axes: np.ndarray, n: int = 12, span
     ticks = np.linspace(-span, span, n, dtype="float32")
     coords = np.array([(a, b) for b in ticks[::-1] for a in ticks], "float32")  # (n*n, 2)
     return decode(decoder, centre + coords @ axes)
-
-
-# -- train ---------------------------------------------------------------------------------
-def train(cfg: Config, data: bytes | None, report) -> dict:
-    """Train an autoencoder or VAE (runs in a worker); a prior-sample grid every epoch.
-
-    Returns:
-        ``encoder``, ``decoder``; ``samples`` (epochs, 36, S, S, C) decoded from fixed
-        z ~ N(0, I) (also for the plain autoencoder, whose codes need not fill that
-        region: which is why it generates poorly);
-        ``codes`` (N, latent_dim) and ``labels`` for the scatter; ``originals``,
-        ``inputs`` (noisy in denoising mode) and ``reconstructions``; ``history``.
-    """
-    validate(cfg)
-    keras.utils.set_random_seed(cfg.seed)
-    x, y, names = gdata.load(
-        cfg.dataset, cfg.image_size, cfg.channels, cfg.max_images, cfg.seed, data
-    )
-    model = build(cfg)
-    rng = np.random.default_rng(cfg.seed)
-    z_fixed = rng.standard_normal((N_SAMPLES, cfg.latent_dim)).astype("float32")
-    z_div = rng.standard_normal((256, cfg.latent_dim)).astype("float32")
-    real_div = diversity(x[rng.permutation(len(x))[:256]])
-    monitor = SampleMonitor(
-        lambda: decode(model.decoder, z_fixed),
-        lambda: diversity(decode(model.decoder, z_div)) / real_div,
-        limit=50.0 * x[0].size,  # the losses are sums over pixels
-    )
-    steps = math.ceil(len(x) / cfg.batch_size)
-    xf = x.astype("float32") / 255.0
-    model.fit(
-        xf,
-        batch_size=cfg.batch_size,
-        epochs=cfg.epochs,
-        shuffle=True,
-        verbose=0,
-        callbacks=[monitor, report.keras_callback(cfg.epochs, steps, monitor.preview)],
-    )
-    keep = rng.permutation(len(x))[:N_EMBED]
-    show = x[keep[:12]].astype("float32") / 255.0
-    noisy = ops.convert_to_numpy(model.corrupt(ops.convert_to_tensor(show)))
-    return {
-        "encoder": model.encoder,
-        "decoder": model.decoder,
-        "samples": np.stack(monitor.samples),
-        "z_fixed": z_fixed,
-        "codes": encode(model.encoder, x[keep]),
-        "labels": y[keep],
-        "class_names": names,
-        "originals": x[keep[:12]],
-        "inputs": to_uint8(noisy),
-        "reconstructions": to_uint8(ops.convert_to_numpy(model(noisy, training=False))),
-        "history": monitor.history,
-        "kind": cfg.kind,
-    }
-
-
-def warmup_jobs() -> list[tuple]:
-    return [(train, PRESETS["default"], None, "VAE · default")]
 
 
 def latent_views(result) -> dict:

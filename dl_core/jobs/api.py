@@ -13,6 +13,7 @@ import numpy as np
 
 import dl_core
 from dl_core import config as cfglib
+from dl_core import topics
 from dl_core.jobs import cache, estimate, fair, limits
 from dl_core.jobs.db import ACTIVE, STATES, Event, JobStatus, _connect, _event, _update
 from dl_core.jobs.executors import get_executor, in_use  # noqa: F401
@@ -22,7 +23,10 @@ from dl_core.store import Store, home
 
 # -- keys and submission --------------------------------------------------------------------
 def fn_name(train: Callable) -> str:
-    return f"{train.__module__}:{train.__qualname__}"
+    """The name a training function's jobs are stored and keyed under: its registered job
+    name (:func:`dl_core.topics.job_name`, stable when the function moves), else
+    ``"module:qualname"``."""
+    return topics.job_name(f"{train.__module__}:{train.__qualname__}")
 
 
 def job_key(train: Callable | str, cfg: Any, data_fp: str | None = None) -> str:
@@ -94,7 +98,7 @@ def submit(
                 (
                     key,
                     fn_name(train),
-                    label or train.__module__.rsplit(".", 1)[-1],
+                    label or fn_name(train).split(":")[0].rsplit(".", 1)[-1],
                     cfglib.to_json(cfg),
                     data_fp,
                     time.time(),
@@ -234,7 +238,8 @@ def result(key: str) -> Result:
     st = status(key, with_events=False)
     if st is None or st.state != "done":
         raise KeyError(key)
-    importlib.import_module(st.fn.split(":")[0])  # registers the topic's custom layers
+    # import the training function's module: it registers the topic's custom layers
+    importlib.import_module(topics.trainer(st.fn).train.split(":")[0])
     try:
         return Result(Store(), key, check=True)
     except Exception as err:  # noqa: BLE001 - any unreadable file: forget it, train again

@@ -32,6 +32,9 @@ CREATE TABLE IF NOT EXISTS requests (
 CREATE TABLE IF NOT EXISTS placements (
     key TEXT PRIMARY KEY, node TEXT, attempt INTEGER
 );
+CREATE TABLE IF NOT EXISTS owners (
+    id INTEGER PRIMARY KEY, host TEXT, pid INTEGER, seen REAL
+);
 """
 
 

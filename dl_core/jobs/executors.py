@@ -22,7 +22,7 @@ from typing import Any
 from dl_core import config as cfglib
 from dl_core import topics
 from dl_core.errors import Cancelled, UserError
-from dl_core.jobs import cache, cpu
+from dl_core.jobs import cache, cpu, owners
 from dl_core.jobs.db import _connect, _update
 from dl_core.jobs.fair import fair_order
 from dl_core.jobs.reporter import Reporter
@@ -86,9 +86,14 @@ def _execute(key: str, clear_session: bool = False) -> None:
             sys.modules["keras"].backend.clear_session()
 
 
-def _claim(owner: int) -> str | None:
-    """Atomically move the next queued job (in fair order) to running; return its key."""
+def _claim(owner: int | None = None) -> str | None:
+    """Atomically move the next queued job (in fair order) to running; return its key.
+
+    ``owner`` defaults to this process's owner id (:mod:`dl_core.jobs.owners`).
+    """
     with _connect() as con:
+        if owner is None:
+            owner = owners.beat(con, force=True)  # one write a claim: the row is current
         con.execute("BEGIN IMMEDIATE")
         order = fair_order(con)  # round-robin over visitors, oldest first within each
         if not order:
@@ -105,22 +110,49 @@ def _claim(owner: int) -> str | None:
 def _requeue_orphans() -> None:
     """Jobs left 'running' by a server process that is gone go back to the queue.
 
-    Its worker should have ended with it (see :func:`_watch_parent`); one that still runs
-    is ended first, so that the job never runs twice at once.
+    Gone means: on this host, its process has ended; on another host (replicas sharing
+    PostgreSQL), its heartbeat is older than its lease (see :mod:`dl_core.jobs.owners`).
+    A worker of this host that still runs is ended first, so that the job never runs twice
+    at once; another host's worker ends with its own server.
     """
+    mine = (owners.me(), os.getpid())
     with _connect() as con:
+        owners.prune(con)
         rows = con.execute(
             "SELECT key, owner, worker_pid FROM jobs WHERE state='running'"
         ).fetchall()
+        verdicts = {o: owners.gone(con, o, _alive) for o in {r[1] for r in rows if r[1]}}
     for key, owner, worker_pid in rows:
-        if owner and owner != os.getpid() and not _alive(owner):
-            if worker_pid and _is_worker(worker_pid):
-                _end_process(worker_pid)
-            if _update(
-                key, only_if=("running",), state="queued", started=None, owner=None, worker_pid=None
-            ):
-                with _connect() as con:  # the rerun reports from its first step again
-                    con.execute("DELETE FROM events WHERE key=?", (key,))
+        if not owner or owner in mine:
+            continue
+        gone, here = verdicts[owner]
+        if not gone:
+            continue
+        if here and worker_pid and _is_worker(worker_pid):
+            _end_process(worker_pid)
+        if _update(
+            key, only_if=("running",), state="queued", started=None, owner=None, worker_pid=None
+        ):
+            log.warning("job %s: its server is gone; requeued", key)
+            with _connect() as con:  # the rerun reports from its first step again
+                con.execute("DELETE FROM events WHERE key=?", (key,))
+
+
+ORPHAN_CHECK_S = 15.0  # how often a running dispatcher looks for other servers' orphans
+_last_orphan_check: dict[int, float] = {}
+
+
+def _housekeep() -> None:
+    """A dispatcher's periodic duties: renew its owner row (every ``owners.HEARTBEAT_S``) and
+    requeue the jobs of servers that are gone (every ``ORPHAN_CHECK_S``)."""
+    if owners.due():
+        with _connect() as con:
+            owners.beat(con)
+    pid, now = os.getpid(), time.monotonic()
+    if now - _last_orphan_check.get(pid, now) >= ORPHAN_CHECK_S:
+        _requeue_orphans()
+        _last_orphan_check[pid] = now
+    _last_orphan_check.setdefault(pid, now)
 
 
 def _is_worker(pid: int) -> bool:
@@ -173,7 +205,7 @@ class InlineExecutor(Executor):
 
     def wake(self, key: str) -> None:
         with self._lock:
-            while (claimed := _claim(os.getpid())) is not None:
+            while (claimed := _claim()) is not None:
                 _execute(claimed)
 
 
@@ -304,6 +336,8 @@ class ProcessExecutor(Executor):
                 slot.process.join(5)
             if slot.key:
                 _update(slot.key, only_if=("running",), state="queued", started=None, owner=None)
+        with contextlib.suppress(Exception), _connect() as con:
+            owners.forget(con)
 
     def _spawn(self, slot: _Slot) -> None:
         parent, child = self._ctx.Pipe()
@@ -320,6 +354,7 @@ class ProcessExecutor(Executor):
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
+                _housekeep()
                 for slot in self.slots:
                     self._tend(slot)
                 self._reap()
@@ -346,7 +381,7 @@ class ProcessExecutor(Executor):
 
     def _tend(self, slot: _Slot) -> None:
         if slot.key is None:
-            key = _claim(os.getpid())
+            key = _claim()
             if key is None:
                 return
             if slot.process is None or not slot.process.is_alive():

@@ -41,6 +41,9 @@ CREATE TABLE IF NOT EXISTS requests (
 CREATE TABLE IF NOT EXISTS placements (
     key TEXT PRIMARY KEY, node TEXT, attempt INTEGER
 );
+CREATE TABLE IF NOT EXISTS owners (
+    id BIGINT PRIMARY KEY, host TEXT, pid BIGINT, seen DOUBLE PRECISION
+);
 """
 
 # Primary keys and columns, for INSERT OR REPLACE (ON CONFLICT ... DO UPDATE).

@@ -36,7 +36,13 @@ from pathlib import Path
 from typing import Any
 
 from dl_core.jobs.db import _connect, _update
-from dl_core.jobs.executors import CANCEL_GRACE_S, DEFAULT_TIMEOUT_S, Executor, _claim
+from dl_core.jobs.executors import (
+    CANCEL_GRACE_S,
+    DEFAULT_TIMEOUT_S,
+    Executor,
+    _claim,
+    _housekeep,
+)
 
 log = logging.getLogger("dl_core.jobs.ray")
 ROOT = Path(__file__).resolve().parents[2]
@@ -157,6 +163,7 @@ class RayExecutor(Executor):
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
+                _housekeep()
                 self._tend()
             except Exception:  # noqa: BLE001 - the dispatcher must never die
                 log.error("ray dispatcher error:\n%s", traceback.format_exc())
@@ -171,7 +178,7 @@ class RayExecutor(Executor):
             else:
                 self._enforce_limits(key, run)
         while len(self._running) < self._capacity():
-            key = _claim(os.getpid())
+            key = _claim()
             if key is None:
                 return
             self._start(key)

@@ -10,14 +10,15 @@ head on a frozen ImageNet network's features from a few strokes (as in interacti
 segmentation tools, e.g. ilastik's pixel classifier).
 
 Modules, top to bottom: :mod:`.data` (generated scenes, silhouettes, exact masks),
-:mod:`.models` (U-Net, DeepLab, the pretrained encoder), :mod:`.config` (``Config``,
-``PRESETS``, ``validate``), :mod:`.training` (``train``), :mod:`.analysis` (IoU,
+:mod:`.model` (U-Net, DeepLab, the pretrained encoder), :mod:`.config` (``Config``,
+``PRESETS``, ``validate``), :mod:`.train` (``train``), :mod:`.analysis` (IoU,
 predictions, feature maps, overlays, PNG), :mod:`.fewclick` (strokes to mask on pretrained
 features), :mod:`.plots` (figures).
 """
 
 from dl_core.segmentation.analysis import (
     CLASS_COLOURS,
+    atrous_taps,
     class_share,
     colourise,
     confusion,
@@ -30,6 +31,7 @@ from dl_core.segmentation.analysis import (
     predict_masks,
     preview_strip,
     strongest_channels,
+    transposed_overlap,
 )
 from dl_core.segmentation.config import PRESETS, Config, validate
 from dl_core.segmentation.data import DATASETS, class_names, draw_shape, make_dataset, make_scenes
@@ -44,7 +46,7 @@ from dl_core.segmentation.fewclick import (
     segment_from_strokes,
     segment_pixels,
 )
-from dl_core.segmentation.models import (
+from dl_core.segmentation.model import (
     ARCHITECTURES,
     ENCODERS,
     UPSAMPLING,
@@ -55,7 +57,6 @@ from dl_core.segmentation.models import (
     stage_layers,
 )
 from dl_core.segmentation.plots import (
-    atrous_taps,
     plot_atrous,
     plot_class_share,
     plot_feature_maps,
@@ -66,10 +67,9 @@ from dl_core.segmentation.plots import (
     plot_probability,
     plot_samples,
     plot_transposed_conv,
-    transposed_overlap,
 )
 from dl_core.segmentation.pretrained import VOC_CLASSES, load_online_segmenter, segment_online
-from dl_core.segmentation.training import build_model, train, twin, warmup_jobs
+from dl_core.segmentation.train import build_model, train, twin, warmup_jobs
 
 __all__ = [
     "VOC_CLASSES",

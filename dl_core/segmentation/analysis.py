@@ -1,4 +1,5 @@
-"""Analysis on masks and trained models: IoU, predictions, feature maps, overlays, PNG masks.
+"""Analysis on masks and trained models: IoU, predictions, feature maps, overlays, PNG masks;
+the overlap of transposed convolutions and the taps of atrous ones.
 
 Intersection over union of class c: ``IoU_c = |P_c ∩ T_c| / |P_c ∪ T_c|``; mean IoU averages
 it over the classes that occur in the prediction or the truth.
@@ -62,11 +63,11 @@ def predict_masks(model, images: np.ndarray, batch_size: int = 32) -> np.ndarray
 def feature_maps(model, image: np.ndarray, names: list[str] | None = None) -> dict[str, np.ndarray]:
     """Activations of the stage layers for one image: ``{name: (h, w, channels)}``.
 
-    ``names`` defaults to :func:`~dl_core.segmentation.models.stage_layers`.
+    ``names`` defaults to :func:`~dl_core.segmentation.model.stage_layers`.
     """
     import keras
 
-    from dl_core.segmentation.models import stage_layers
+    from dl_core.segmentation.model import stage_layers
 
     names = names or stage_layers(model)
     probe = keras.Model(model.input, [model.get_layer(n).output for n in names])
@@ -138,3 +139,29 @@ def mask_png(mask: np.ndarray, class_names: list[str]) -> bytes:
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return buf.getvalue()
+
+
+# -- the two upsampling ideas, as arrays (plots.plot_transposed_conv, plots.plot_atrous) ----
+def transposed_overlap(n: int, kernel: int, stride: int) -> np.ndarray:
+    """How many kernel taps land on each output pixel of a transposed convolution (1-D ⊗ 1-D).
+
+    An n×n input, each pixel stamping a kernel×kernel copy ``stride`` apart: output
+    ``(n-1)·stride + kernel`` wide. Uneven counts are the checkerboard artefact.
+    """
+    size = (n - 1) * stride + kernel
+    line = np.zeros(size)
+    for i in range(n):
+        line[i * stride : i * stride + kernel] += 1
+    return np.outer(line, line)
+
+
+def atrous_taps(rate: int, size: int = 13) -> np.ndarray:
+    """A size×size grid with 1 where a 3×3 kernel with dilation ``rate`` reads its input."""
+    grid = np.zeros((size, size))
+    c = size // 2
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            y, x = c + dy * rate, c + dx * rate
+            if 0 <= y < size and 0 <= x < size:
+                grid[y, x] = 1
+    return grid

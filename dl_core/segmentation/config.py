@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from dl_core.errors import ConfigError
 from dl_core.segmentation.data import DATASETS
-from dl_core.segmentation.models import ARCHITECTURES, ENCODERS, UPSAMPLING
+from dl_core.segmentation.model import ARCHITECTURES, ENCODERS, UPSAMPLING
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ def prepare_photo(image: np.ndarray, max_side: int = MAX_SIDE) -> np.ndarray:
 
 
 def _encoder(backbone: str, size: int):
-    from dl_core.segmentation.models import pretrained_encoder
+    from dl_core.segmentation.model import pretrained_encoder
 
     with _lock:
         if (backbone, size) not in _encoders:

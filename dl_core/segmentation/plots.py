@@ -11,10 +11,12 @@ from plotly.subplots import make_subplots
 from dl_core import viz
 from dl_core.segmentation.analysis import (
     CLASS_COLOURS,
+    atrous_taps,
     class_share,
     colourise,
     overlay_mask,
     strongest_channels,
+    transposed_overlap,
 )
 
 
@@ -153,19 +155,6 @@ def plot_feature_maps(maps: Mapping[str, np.ndarray], k: int = 4, cell: int = 80
     return fig
 
 
-def transposed_overlap(n: int, kernel: int, stride: int) -> np.ndarray:
-    """How many kernel taps land on each output pixel of a transposed convolution (1-D ⊗ 1-D).
-
-    An n×n input, each pixel stamping a kernel×kernel copy ``stride`` apart: output
-    ``(n-1)·stride + kernel`` wide. Uneven counts are the checkerboard artefact.
-    """
-    size = (n - 1) * stride + kernel
-    line = np.zeros(size)
-    for i in range(n):
-        line[i * stride : i * stride + kernel] += 1
-    return np.outer(line, line)
-
-
 def plot_transposed_conv(
     n: int = 4, stride: int = 2, kernels: Sequence[int] = (2, 3, 4)
 ) -> go.Figure:
@@ -193,18 +182,6 @@ def plot_transposed_conv(
     fig.update_yaxes(showticklabels=False)
     fig.update_layout(height=280, margin=dict(l=10, r=10, t=40, b=10))
     return fig
-
-
-def atrous_taps(rate: int, size: int = 13) -> np.ndarray:
-    """A size×size grid with 1 where a 3×3 kernel with dilation ``rate`` reads its input."""
-    grid = np.zeros((size, size))
-    c = size // 2
-    for dy in (-1, 0, 1):
-        for dx in (-1, 0, 1):
-            y, x = c + dy * rate, c + dx * rate
-            if 0 <= y < size and 0 <= x < size:
-                grid[y, x] = 1
-    return grid
 
 
 def plot_atrous(rates: Sequence[int] = (1, 2, 4), size: int = 13) -> go.Figure:

@@ -11,9 +11,9 @@ gradients); Karpathy, Johnson & Fei-Fei 2015 (char-rnn, interpretable cells); St
 al. 2017 (LSTMVis). The keras-io character-level LSTM example is the starting point.
 
 Reading order: :mod:`.config` (Config, PRESETS, validate) -> :mod:`.data` (text, vocabulary,
-windows) -> :mod:`.model` (model, ``train``, ``validation_bpc``) -> :mod:`.cells` (NumPy
-cells, sampling, gates) -> :mod:`.analysis` (memorisation, tracking units, gradient norms)
--> :mod:`.plots`.
+windows) -> :mod:`.model` (the Keras model) -> :mod:`.train` (``train``, a job) ->
+:mod:`.cells` (NumPy cells, sampling, gates) -> :mod:`.analysis` (memorisation, tracking
+units, gradient norms, ``validation_bpc``) -> :mod:`.plots`.
 """
 
 from dl_core.text_generation.analysis import (
@@ -25,6 +25,7 @@ from dl_core.text_generation.analysis import (
     states_over,
     text_features,
     tracking_units,
+    validation_bpc,
 )
 from dl_core.text_generation.cells import (
     GATES,
@@ -53,13 +54,7 @@ from dl_core.text_generation.data import (
     split,
     tokenize,
 )
-from dl_core.text_generation.model import (
-    build_model,
-    prepare,
-    train,
-    validation_bpc,
-    warmup_jobs,
-)
+from dl_core.text_generation.model import build_model
 from dl_core.text_generation.plots import (
     plot_curves,
     plot_gates,
@@ -69,6 +64,7 @@ from dl_core.text_generation.plots import (
     plot_token_frequencies,
     plot_unit_trace,
 )
+from dl_core.text_generation.train import prepare, train, warmup_jobs
 
 __all__ = [
     "CELLS",

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from dl_core.text_generation.cells import NumpyLM
+from dl_core.text_generation.data import LN2
+
+if TYPE_CHECKING:  # Keras is only needed to run a model, not to import this module
+    import keras
 
 QUOTE_CHARS = 50  # a copied run at least this long means the model is quoting
 QUOTE_SHARE = 0.5  # or more than half of the generated n-grams are copied
@@ -204,3 +209,19 @@ def states_over(lm: NumpyLM, ids: np.ndarray, layer: int = -1) -> dict[str, np.n
     out = lm.run(ids)
     li = layer % len(lm.layers)
     return {k[: -len(str(li))]: v for k, v in out.items() if k.endswith(str(li)) and k != "logits"}
+
+
+# -- bits per character of any next-token model ---------------------------------------------
+def validation_bpc(
+    model: keras.Model, x: np.ndarray, y: np.ndarray, chars_per_token: float = 1.0
+) -> float:
+    """Bits per character of ``model`` on held-out windows ``x`` -> ``y`` (ids, (n, T)).
+
+    Any Keras model that maps ids (batch, T) to logits (batch, T, vocab) can be measured,
+    so models of other pages can be compared on the same windows.
+    """
+    logits = model.predict(x, batch_size=64, verbose=0).astype("float64")  # (n, T, vocab)
+    logits -= logits.max(axis=-1, keepdims=True)
+    logp = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
+    nats = -np.take_along_axis(logp, y[..., None].astype(int), axis=-1).mean()
+    return float(nats / LN2 / chars_per_token)

@@ -13,8 +13,14 @@ features in deep neural networks?", 2014; the Keras transfer-learning guide):
 Because the frozen part of the backbone never changes and there is no augmentation, its
 output is computed once per image and cached: training then only runs the trainable part.
 This is exactly the same model and the same gradients, at a fraction of the cost.
+
+Modules, top to bottom: :mod:`.config` (``Config``, ``PRESETS``, ``validate``), :mod:`.data`
+(images, split, dataset checks), :mod:`.model` (backbone, head), :mod:`.train` (``train``,
+a job), :mod:`.analysis` (predictions, projection, mistakes), :mod:`.export` (``.keras``,
+TFLite, a script), :mod:`.plots` (figures).
 """
 
+from dl_core.transfer.analysis import misclassified, predict, project, results_table
 from dl_core.transfer.config import (
     ANIMALS,
     BACKBONES,
@@ -35,6 +41,7 @@ from dl_core.transfer.data import (
     split,
     square,
 )
+from dl_core.transfer.export import code_snippet, export_keras, export_tflite
 from dl_core.transfer.model import (
     _backbone,
     assemble,
@@ -42,24 +49,16 @@ from dl_core.transfer.model import (
     count_params,
     head,
     split_backbone,
-    train,
-    warmup_jobs,
 )
-from dl_core.transfer.use import (
-    code_snippet,
-    export_keras,
-    export_tflite,
-    misclassified,
+from dl_core.transfer.plots import (
     plot_comparison,
     plot_counts,
     plot_duplicates,
     plot_mistakes,
     plot_projection,
     plot_thumbnails,
-    predict,
-    project,
-    results_table,
 )
+from dl_core.transfer.train import train, warmup_jobs
 
 __all__ = [
     "ANIMALS",

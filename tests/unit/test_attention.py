@@ -6,8 +6,9 @@ import dataclasses
 import numpy as np
 import pytest
 
+from dl_core import attention as tiny  # the tiny transformer: its contract and model
 from dl_core.assets import AssetUnavailable
-from dl_core.attention import analysis, plots, pretrained, tiny
+from dl_core.attention import analysis, plots, pretrained
 from dl_core.errors import ConfigError, UserError
 from dl_core.jobs import Reporter
 

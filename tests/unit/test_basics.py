@@ -111,7 +111,8 @@ def test_each_lesson_optimizer_reduces_a_convex_loss_from_its_start(name):
 
 
 def test_lesson_figures():
-    fig, paths = plots.lesson_loss_surface()
+    axis, losses, paths = analysis.loss_surface_lesson()
+    fig = plots.plot_loss_surface(axis, losses, paths)
     assert fig.data[0].type == "contour" and len(paths) == 4
     assert all(np.array_equal(p[0], next(iter(paths.values()))[0]) for p in paths.values())
     fig = plots.plot_activations("relu")
@@ -159,8 +160,9 @@ def test_export_reload_gives_the_same_predictions(trained, tmp_path):
 
 def test_step_figures(trained):
     cfg, out = trained
-    figs = plots.step_figures(out, cfg, 4)
-    assert figs["stats"]["epoch"] == 1.0 and 0 <= figs["stats"]["test accuracy"] <= 1
+    step = analysis.step_state(out, cfg, 4)
+    figs = plots.step_figures(out, step, cfg.features)
+    assert step["stats"]["epoch"] == 1.0 and 0 <= step["stats"]["test accuracy"] <= 1
     kinds = [t.type for t in figs["boundary"].data]
     assert (
         kinds == ["heatmap", "scatter"] + ["scatter"] * 4
@@ -209,6 +211,7 @@ def test_regression_set_trains_with_mse_and_draws_values():
     cfg = dataclasses.replace(TINY, dataset="plane", loss="mse", hidden=(), learning_rate=0.1)
     out = basics.train(cfg, None, Reporter(None))
     assert out["task"] == "regression" and out["train_loss"][-1] < out["train_loss"][0]
-    figs = plots.step_figures(out, cfg, len(out["steps"]) - 1)
+    step = analysis.step_state(out, cfg, len(out["steps"]) - 1)
+    figs = plots.step_figures(out, step, cfg.features)
     assert [t.name for t in figs["boundary"].data] == ["output", "train", "test"]  # no class line
-    assert "train accuracy" not in figs["stats"]
+    assert "train accuracy" not in step["stats"]

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from dl_core import cnn, config
-from dl_core.cnn import explain, plots
+from dl_core.cnn import analysis as explain
+from dl_core.cnn import plots
 from dl_core.errors import ConfigError
 from dl_core.jobs import Reporter
 from dl_core.store import pack_arrays
@@ -87,9 +88,9 @@ def test_uploaded_arrays_are_used_and_a_single_class_is_refused():
 def test_split_is_stratified_and_seeded():
     y = np.repeat(np.arange(4), 10)
     x = np.arange(40)[:, None]
-    (_, ytr), (xte, yte) = cnn.model.split(x, y, 0.2, seed=5)
+    (_, ytr), (xte, yte) = cnn.data.split(x, y, 0.2, seed=5)
     assert np.bincount(yte).tolist() == [2, 2, 2, 2] and len(ytr) == 32
-    (_, _), (xte2, _) = cnn.model.split(x, y, 0.2, seed=5)
+    (_, _), (xte2, _) = cnn.data.split(x, y, 0.2, seed=5)
     np.testing.assert_array_equal(xte, xte2)
 
 
@@ -126,7 +127,7 @@ def test_every_preset_value_is_offered_by_the_page_controls(preset):
 
 def test_a_small_test_set_gets_an_interval_and_filter_captions_match_the_drawing():
     from dl_core.cnn import plots
-    from dl_core.cnn.model import accuracy_interval, small_sample_note
+    from dl_core.cnn.analysis import accuracy_interval, small_sample_note
 
     lo, hi = accuracy_interval(2, 2)
     assert hi == 1.0 and 0.15 < lo < 0.4  # "100 %" on 2 images says little

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from keras import layers
 
-from dl_core.cnn import explain, plots
+from dl_core.cnn import analysis, plots
 from dl_core.errors import UploadError
 
 SIZE = 16
@@ -60,7 +60,7 @@ def image():
 
 
 def test_grad_cam_peaks_inside_the_object(models, image):
-    cam = explain.grad_cam(models["flat"], image, 0)
+    cam = analysis.grad_cam(models["flat"], image, 0)
     assert cam.shape == (1, SIZE, SIZE) and cam.max() == pytest.approx(1.0)
     r, c = np.unravel_index(cam[0].argmax(), cam[0].shape)
     assert 2 <= r <= 6 and 9 <= c <= 13
@@ -69,20 +69,20 @@ def test_grad_cam_peaks_inside_the_object(models, image):
 
 def test_grad_cam_of_the_opposite_class_is_empty(models, image):
     # Class 1's score falls as the blob detector fires: no positive evidence anywhere.
-    assert explain.grad_cam(models["flat"], image, 1).max() == 0.0
+    assert analysis.grad_cam(models["flat"], image, 1).max() == 0.0
 
 
 @pytest.mark.parametrize("kind", ["sequential", "functional"])
 def test_grad_cam_works_on_models_that_wrap_a_model(models, image, kind):
     model = models[kind]
-    assert explain.last_conv_layer(model) == "relu"  # found inside the nested backbone
+    assert analysis.last_conv_layer(model) == "relu"  # found inside the nested backbone
     np.testing.assert_allclose(
-        explain.predict(model, image), explain.predict(models["flat"], image)
+        analysis.predict(model, image), analysis.predict(models["flat"], image)
     )
     np.testing.assert_allclose(
-        explain.grad_cam(model, image, 0), explain.grad_cam(models["flat"], image, 0), atol=1e-5
+        analysis.grad_cam(model, image, 0), analysis.grad_cam(models["flat"], image, 0), atol=1e-5
     )
-    by_name = explain.grad_cam(model, np.repeat(image, 2, axis=0), [0, 1], layer_name="conv")
+    by_name = analysis.grad_cam(model, np.repeat(image, 2, axis=0), [0, 1], layer_name="conv")
     assert by_name.shape == (2, SIZE, SIZE)
     inside = np.zeros((SIZE, SIZE), bool)
     inside[SQUARE] = True
@@ -92,26 +92,26 @@ def test_grad_cam_works_on_models_that_wrap_a_model(models, image, kind):
 
 
 def test_compiled_and_eager_gradients_agree(models, image, monkeypatch):
-    compiled = explain.grad_cam(models["functional"], image, 0)
-    smooth = explain.smoothgrad(models["functional"], image[0], 0, samples=4)
-    grown = explain.activation_maximisation(
+    compiled = analysis.grad_cam(models["functional"], image, 0)
+    smooth = analysis.smoothgrad(models["functional"], image[0], 0, samples=4)
+    grown = analysis.activation_maximisation(
         models["functional"], "conv", 0, steps=3, value_range=(0, 1)
     )
-    monkeypatch.setattr(explain, "COMPILE", False)
-    again = explain.activation_maximisation(
+    monkeypatch.setattr(analysis, "COMPILE", False)
+    again = analysis.activation_maximisation(
         models["functional"], "conv", 0, steps=3, value_range=(0, 1)
     )
     np.testing.assert_allclose(again["activation"], grown["activation"], rtol=1e-4)
     np.testing.assert_allclose(
-        explain.grad_cam(models["functional"], image, 0), compiled, atol=1e-5
+        analysis.grad_cam(models["functional"], image, 0), compiled, atol=1e-5
     )
     np.testing.assert_allclose(
-        explain.smoothgrad(models["functional"], image[0], 0, samples=4), smooth, atol=1e-4
+        analysis.smoothgrad(models["functional"], image[0], 0, samples=4), smooth, atol=1e-4
     )
 
 
 def test_smoothgrad_is_strongest_around_the_object(models, image):
-    sal = explain.smoothgrad(models["sequential"], image[0], 0, samples=8, noise=0.05, seed=1)
+    sal = analysis.smoothgrad(models["sequential"], image[0], 0, samples=8, noise=0.05, seed=1)
     assert sal.shape == (SIZE, SIZE) and sal.min() >= 0 and sal.max() <= 1
     near = np.zeros((SIZE, SIZE), bool)
     near[1:8, 8:15] = True
@@ -119,8 +119,8 @@ def test_smoothgrad_is_strongest_around_the_object(models, image):
 
 
 def test_logits_are_used_when_the_model_ends_in_softmax(models, image):
-    scores = explain._to_numpy(explain.class_scores(models["sequential"], image))
-    blob = float(np.maximum(explain.activations(models["flat"], image, "conv"), 0)[..., 0].mean())
+    scores = analysis._to_numpy(analysis.class_scores(models["sequential"], image))
+    blob = float(np.maximum(analysis.activations(models["flat"], image, "conv"), 0)[..., 0].mean())
     np.testing.assert_allclose(scores[0], [4 * blob, -4 * blob], rtol=1e-5)
 
 
@@ -135,25 +135,25 @@ def test_activation_maximisation_increases_the_filter_activation():
             layers.Dense(3, activation="softmax"),
         ]
     )
-    res = explain.activation_maximisation(model, "c2", 2, steps=12, value_range=(0, 1), seed=3)
+    res = analysis.activation_maximisation(model, "c2", 2, steps=12, value_range=(0, 1), seed=3)
     trace = res["activation"]
     assert len(trace) == 13 and trace[-1] > trace[0] + 0.1
     assert res["image"].shape == (12, 12, 3) and res["image"].min() >= 0 and res["image"].max() <= 1
     assert res["snapshot_steps"][0] == 0 and res["snapshot_steps"][-1] == 12
-    again = explain.activation_maximisation(model, "c2", 2, steps=12, value_range=(0, 1), seed=3)
+    again = analysis.activation_maximisation(model, "c2", 2, steps=12, value_range=(0, 1), seed=3)
     np.testing.assert_array_equal(again["image"], res["image"])  # seeded
     grid, curve = plots.activation_maximisation_figures(res)
     assert len(grid.data) == len(res["snapshots"]) and list(curve.data[0].y) == trace
 
 
 def test_layer_helpers_expand_nested_models(models):
-    table = explain.layer_table(models["functional"])
+    table = analysis.layer_table(models["functional"])
     assert [r["name"] for r in table] == ["identity_scale", "conv", "relu", "gap", "predictions"]
     assert table[1]["shape"] == (SIZE, SIZE, 2) and table[1]["params"] == 20
-    assert explain.conv_layers(models["sequential"]) == ["conv"]
-    assert explain.filters(models["sequential"], "conv").shape == (3, 3, 1, 2)
+    assert analysis.conv_layers(models["sequential"]) == ["conv"]
+    assert analysis.filters(models["sequential"], "conv").shape == (3, 3, 1, 2)
     with pytest.raises(ValueError, match="no layer called"):
-        explain.find_layer(models["flat"], "nope")
+        analysis.find_layer(models["flat"], "nope")
 
 
 def test_default_grad_cam_layer_is_the_end_of_the_last_residual_block():
@@ -165,25 +165,25 @@ def test_default_grad_cam_layer_is_the_end_of_the_last_residual_block():
     y = layers.ReLU(name="block_out")(y)
     out = layers.Dense(2, activation="softmax")(layers.GlobalAveragePooling2D()(y))
     model = keras.Model(inp, out)
-    assert explain.last_conv_layer(model) == "block_out"
-    assert explain.grad_cam(model, np.ones((1, 8, 8, 3), np.float32), 1).shape == (1, 8, 8)
+    assert analysis.last_conv_layer(model) == "block_out"
+    assert analysis.grad_cam(model, np.ones((1, 8, 8, 3), np.float32), 1).shape == (1, 8, 8)
 
 
 def test_check_cnn_refuses_models_that_are_not_cnns():
     mlp = keras.Sequential([keras.Input((4,)), layers.Dense(2)])
     with pytest.raises(UploadError, match="not images"):
-        explain.check_cnn(mlp)
+        analysis.check_cnn(mlp)
     no_conv = keras.Sequential([keras.Input((8, 8, 1)), layers.Flatten(), layers.Dense(2)])
     with pytest.raises(UploadError, match="no convolution layer"):
-        explain.check_cnn(no_conv)
+        analysis.check_cnn(no_conv)
     with pytest.raises(ValueError, match="no convolution layer"):
-        explain.last_conv_layer(no_conv)
+        analysis.last_conv_layer(no_conv)
 
 
 def test_network_inputs_for_an_own_model_resizes_and_greys(models):
     photo = np.zeros((40, 30, 3), np.uint8)
     photo[..., 0] = 255
-    net = explain.network_inputs("upload", models["flat"], photo)
+    net = analysis.network_inputs("upload", models["flat"], photo)
     assert net["batch"].shape == (1, SIZE, SIZE, 1)
     assert net["batch"].max() == pytest.approx(0.299, abs=1e-3)
     assert net["shown"].shape == (SIZE, SIZE, 3) and net["names"] == ["class 0", "class 1"]
@@ -211,7 +211,7 @@ def test_feature_maps_are_sorted_by_activation():
 def test_explanation_and_architecture_figures(models):
     fig = plots.plot_explanations(np.zeros((8, 8, 3), np.uint8), {"Grad-CAM": np.eye(4)}, 0.5)
     assert len(fig.data) == 2 and [a.text for a in fig.layout.annotations] == ["image", "Grad-CAM"]
-    arch = plots.plot_architecture(explain.layer_table(models["flat"]), highlight="relu")
+    arch = plots.plot_architecture(analysis.layer_table(models["flat"]), highlight="relu")
     assert [row[0] for row in arch.data[0].customdata] == ["conv", "relu"]
     assert list(arch.data[0].y) == [2, 2] and list(arch.data[1].y) == [SIZE, SIZE]
     assert arch.layout.shapes[0].x0 == 1  # the chosen layer is marked

@@ -9,7 +9,7 @@ import pytest
 from dl_core import detection as det
 from dl_core.detection import boxes as bx
 from dl_core.detection import plots
-from dl_core.detection.scenes import CLASSES, dihedral, make_scene, make_scenes, mask_box, unpad
+from dl_core.detection.data import CLASSES, dihedral, make_scene, make_scenes, mask_box, unpad
 from dl_core.errors import ConfigError
 
 
@@ -270,7 +270,7 @@ def test_tiny_preset_trains_with_live_box_and_class_losses(tiny_run):
 
 
 def test_decoding_matches_keras_cv_and_detect_works_on_any_image(tiny_run):
-    from dl_core.detection import yolo
+    from dl_core.detection import model as yolo
 
     model = tiny_run[0]["model"]
     x = tiny_run[0]["val_images"][:2].astype("float32")

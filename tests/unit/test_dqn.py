@@ -128,7 +128,7 @@ def test_tiny_preset_trains_end_to_end_and_replays():
     assert [int(s) for s in out["checkpoint_steps"]] == [150, 300]
     assert any(e.get("preview") is not None for e in events)
     assert out["untrained"].get_weights()[0].tolist() != out["model"].get_weights()[0].tolist()
-    fig = plots.plot_training(out["history"], "CartPole-v1")
+    fig = plots.plot_training(dqn.curves(out["history"]), "CartPole-v1")
     names = {t.name for t in fig.data}
     assert {"episode return", "moving average (20)", "greedy evaluation", "TD loss"} <= names
     assert any(s.y0 == 475 for s in fig.layout.shapes)  # the solved line
@@ -151,7 +151,7 @@ def test_shipped_cartpole_agent_is_solved_and_served_from_the_store(fresh_home):
 
 
 def test_moving_average():
-    np.testing.assert_allclose(plots.moving_average(np.arange(5.0), 2), [0, 0.5, 1.5, 2.5, 3.5])
+    np.testing.assert_allclose(dqn.moving_average(np.arange(5.0), 2), [0, 0.5, 1.5, 2.5, 3.5])
 
 
 @pytest.mark.parametrize("env_id", pretrained.available())

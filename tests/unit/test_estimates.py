@@ -5,12 +5,13 @@ import pytest
 
 from dl_core import estimates, jobs, testing, topics
 from dl_core.gan import dcgan, vae
+from dl_core.gan import train as gan_train
 
 
 def _trains_and_presets():
     for module in topics.modules():
         if module.__name__ == "dl_core.gan":
-            yield from ((dcgan.train, dcgan.PRESETS), (vae.train, vae.PRESETS))
+            yield from ((gan_train.train_dcgan, dcgan.PRESETS), (gan_train.train_vae, vae.PRESETS))
         else:
             yield module.train, module.PRESETS
 

@@ -11,8 +11,9 @@ from PIL import Image
 
 from dl_core import uploads
 from dl_core.errors import ConfigError, TrainingDiverged, UploadError
+from dl_core.gan import analysis, dcgan, monitor, plots, vae
 from dl_core.gan import data as gdata
-from dl_core.gan import dcgan, latent, monitor, plots, vae
+from dl_core.gan import train as gan_train
 from dl_core.jobs import Reporter
 from dl_core.store import unpack_arrays
 
@@ -20,12 +21,12 @@ from dl_core.store import unpack_arrays
 @pytest.fixture(scope="module")
 def gan_run():
     reporter = Reporter()
-    return dcgan.train(dcgan.PRESETS["tiny"], None, reporter), reporter
+    return gan_train.train_dcgan(dcgan.PRESETS["tiny"], None, reporter), reporter
 
 
 @pytest.fixture(scope="module")
 def vae_run():
-    return vae.train(vae.PRESETS["tiny"], None, Reporter())
+    return gan_train.train_vae(vae.PRESETS["tiny"], None, Reporter())
 
 
 # -- data ----------------------------------------------------------------------------------
@@ -147,7 +148,7 @@ def test_bad_settings_are_refused_with_sentences():
 def test_learning_rate_10_is_reported_as_divergence_not_a_crash():
     cfg = dataclasses.replace(dcgan.PRESETS["tiny"], g_lr=10.0, d_lr=10.0)
     with pytest.raises(TrainingDiverged, match="learning rate"):
-        dcgan.train(cfg, None, Reporter())
+        gan_train.train_dcgan(cfg, None, Reporter())
 
 
 # -- training ------------------------------------------------------------------------------
@@ -174,7 +175,7 @@ def test_tiny_vae_reduces_its_loss(vae_run):
 
 def test_denoising_mode_feeds_noisy_inputs():
     cfg = dataclasses.replace(vae.PRESETS["tiny"], noise=0.5, epochs=1, kind="ae")
-    out = vae.train(cfg, None, Reporter())
+    out = gan_train.train_vae(cfg, None, Reporter())
     assert np.abs(out["inputs"].astype(int) - out["originals"].astype(int)).mean() > 20
     assert out["history"]["kl"] == [0.0]
 
@@ -183,20 +184,20 @@ def test_denoising_mode_feeds_noisy_inputs():
 def test_slerp_endpoints_equal_inputs_and_keep_the_norm():
     rng = np.random.default_rng(1)
     z0, z1 = rng.normal(size=16), rng.normal(size=16)
-    path = latent.slerp(z0, z1, np.linspace(0, 1, 9))
+    path = analysis.slerp(z0, z1, np.linspace(0, 1, 9))
     assert np.allclose(path[0], z0, atol=1e-5) and np.allclose(path[-1], z1, atol=1e-5)
     z1 = z1 / np.linalg.norm(z1) * np.linalg.norm(z0)
-    norms = np.linalg.norm(latent.slerp(z0, z1, np.linspace(0, 1, 9)), axis=1)
+    norms = np.linalg.norm(analysis.slerp(z0, z1, np.linspace(0, 1, 9)), axis=1)
     assert np.allclose(norms, np.linalg.norm(z0), rtol=1e-4)  # a straight line would dip
-    assert np.allclose(latent.slerp(z0, 2 * z0, 0.5), 1.5 * z0, atol=1e-5)  # parallel
+    assert np.allclose(analysis.slerp(z0, 2 * z0, 0.5), 1.5 * z0, atol=1e-5)  # parallel
 
 
 def test_walk_and_neighbours(gan_run):
     out, _ = gan_run
     z = out["z_fixed"][0]
-    moved = latent.walk(z, out["directions"], [2.0, 0, 0])
+    moved = analysis.walk(z, out["directions"], [2.0, 0, 0])
     assert np.isclose(np.linalg.norm(moved - z), 2.0, atol=1e-4)
-    near = latent.neighbours(z, n=6, spread=0.3)
+    near = analysis.neighbours(z, n=6, spread=0.3)
     assert near.shape == (6, 8) and np.allclose(near[0], z)
 
 

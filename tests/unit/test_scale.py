@@ -146,3 +146,86 @@ def _placement(key: str) -> tuple[str, int]:
     with _connect() as con:
         row = con.execute("SELECT node, attempt FROM placements WHERE key=?", (key,)).fetchone()
     return row[0], row[1]
+
+
+class _Held(jobs.Executor):
+    """Queues jobs and runs none (the test moves their rows by hand)."""
+
+    def wake(self, key):
+        pass
+
+
+def _running_as(key: str, owner: int, worker_pid: int | None = None) -> None:
+    from dl_core.jobs.db import _connect
+
+    with _connect() as con:
+        con.execute(
+            "UPDATE jobs SET state='running', owner=?, worker_pid=? WHERE key=?",
+            (owner, worker_pid, key),
+        )
+
+
+def test_postgres_replica_on_another_host_keeps_its_job_while_its_lease_is_fresh(
+    database, monkeypatch
+):
+    """Replicas on several machines share the database: a job that another host's server
+    runs is not taken from it because its process id means nothing here; it goes back to the
+    queue once that server's heartbeat is older than the lease."""
+    import os
+    import time
+
+    from dl_core.jobs import executors, owners
+    from dl_core.jobs.db import _connect
+
+    monkeypatch.setenv("DL_EXPLORER_OWNER_LEASE_S", "60")
+    jobs.set_executor(_Held())
+    try:
+        key = jobs.submit(testing.train, Config(steps=5))
+        other = (1 << 40) + 7  # another machine's server; its pid is a live one of ours
+        with _connect() as con:
+            con.execute(
+                "INSERT INTO owners (id, host, pid, seen) VALUES (?, ?, ?, ?)",
+                (other, "another-machine", os.getpid(), time.time()),
+            )
+        _running_as(key, other, worker_pid=os.getpid())
+        executors._requeue_orphans()
+        assert jobs.status(key).state == "running"  # fresh lease: still that server's job
+
+        with _connect() as con:  # that machine went silent 2 minutes ago
+            con.execute("UPDATE owners SET seen=? WHERE id=?", (time.time() - 120, other))
+        executors._requeue_orphans()  # and this process (our "worker_pid") is not ended
+        assert jobs.status(key).state == "queued"
+        assert executors._claim() == key
+        with _connect() as con:
+            row = con.execute("SELECT owner FROM jobs WHERE key=?", (key,)).fetchone()
+            mine = con.execute("SELECT host FROM owners WHERE id=?", (row[0],)).fetchone()
+        assert row[0] == owners.me() and mine[0] == owners.HOST
+    finally:
+        jobs.set_executor(None)
+
+
+def test_postgres_a_dead_server_on_this_host_loses_its_job_at_once(database):
+    """On its own host an owner is judged by its process, without waiting for the lease."""
+    import subprocess
+    import sys
+    import time
+
+    from dl_core.jobs import executors
+    from dl_core.jobs.db import _connect
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    jobs.set_executor(_Held())
+    try:
+        key = jobs.submit(testing.train, Config(steps=5))
+        owner = (1 << 40) + 8
+        with _connect() as con:
+            con.execute(
+                "INSERT INTO owners (id, host, pid, seen) VALUES (?, ?, ?, ?)",
+                (owner, __import__("socket").gethostname(), gone.pid, time.time()),
+            )
+        _running_as(key, owner)
+        executors._requeue_orphans()
+        assert jobs.status(key).state == "queued"
+    finally:
+        jobs.set_executor(None)

@@ -59,7 +59,8 @@ def test_template_has_every_file_of_the_table():
         "config.py",
         "data.py",
         "model.py",
-        "training.py",
+        "train.py",
+        "analysis.py",
         "plots.py",
         "__init__.py",
     }
@@ -71,7 +72,7 @@ def test_template_has_every_file_of_the_table():
 
 def test_template_topic_registers_and_passes_check_topic(guide_topic, fresh_home, inline_jobs):
     assert guide_topic in topics.TOPICS
-    assert topics.trainer(f"dl_core.{NAME}.training:train").Config.__module__ == (
+    assert topics.trainer(f"dl_core.{NAME}.train:train").Config.__module__ == (
         f"dl_core.{NAME}.config"
     )
     check_topic(guide_topic)

@@ -36,7 +36,7 @@ def test_reading_the_registry_imports_no_topic():
 
     code = (
         "import sys; from dl_core import topics; "
-        "assert topics.resources('dl_core.detection.training:train').gpu_fraction == 1.0; "
+        "assert topics.resources('dl_core.detection.train:train').gpu_fraction == 1.0; "
         "print(sorted(m for m in sys.modules if m.startswith('dl_core.') or m == 'keras'))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -45,10 +45,10 @@ def test_reading_the_registry_imports_no_topic():
 
 def test_worker_resolves_config_from_the_spec():
     from dl_core.gan import config as gan_config
-    from dl_core.gan import vae
+    from dl_core.gan import train as gan_train
 
     spec = topics.trainer("dl_core.gan.vae:train")
-    assert spec.Config is gan_config.VAEConfig and spec.train_fn is vae.train
+    assert spec.Config is gan_config.VAEConfig and spec.train_fn is gan_train.train_vae
     assert topics.trainer("dl_core.gan.dcgan:train").PRESETS is gan_config.DCGAN_PRESETS
     # a job outside the registry (the job-system harness) keeps its Config next to it
     from dl_core import testing
@@ -80,7 +80,53 @@ def test_check_topic_names_a_broken_rule(fresh_home):
         check_topic(spec, train=False)
     cnn = topics.get("cnn")
     wrong = dataclasses.replace(
-        cnn, trainers=(topics.Trainer("dl_core.cnn.model:train", "dl_core.basics.config"),)
+        cnn,
+        trainers=(
+            topics.Trainer(
+                "dl_core.cnn.train:train", "dl_core.basics.config", job="dl_core.cnn.model:train"
+            ),
+        ),
     )
     with pytest.raises(AssertionError, match="foreign Config"):
         check_topic(wrong, train=False)
+
+
+def test_job_names_stay_those_of_before_the_uniform_layout():
+    """Job keys hash the training function's job name: moving ``train`` into ``train.py``
+    must not change them, or every cached result of a running server would be lost."""
+    from dl_core import jobs
+
+    names = {tr.name: jobs.fn_name(tr.train_fn) for t in topics.TOPICS for tr in t.trainers}
+    assert list(names) == [
+        "dl_core.basics.model:train",
+        "dl_core.cnn.model:train",
+        "dl_core.transfer.model:train",
+        "dl_core.detection.training:train",
+        "dl_core.segmentation.training:train",
+        "dl_core.text_generation.model:train",
+        "dl_core.attention.tiny:train",
+        "dl_core.gan.dcgan:train",
+        "dl_core.gan.vae:train",
+        "dl_core.dqn.training:train",
+    ]
+    assert all(name == fn for name, fn in names.items())
+    basics = topics.get("basics")
+    assert jobs.job_key(basics.train, basics.PRESETS["tiny"]) == jobs.job_key(
+        "dl_core.basics.model:train", basics.PRESETS["tiny"]
+    )
+    assert topics.trainer("dl_core.basics.model:train") is basics.trainers[0]
+
+
+def test_check_topic_finds_a_plot_outside_plots_py(monkeypatch):
+    import plotly.graph_objects as go
+
+    from dl_core.cnn import analysis
+
+    def plot_stray():
+        return go.Figure()
+
+    plot_stray.__module__ = analysis.__name__
+    plot_stray.__annotations__ = {"return": go.Figure}
+    monkeypatch.setattr(analysis, "plot_stray", plot_stray, raising=False)
+    with pytest.raises(AssertionError, match=r"belong in the topic's plots\.py"):
+        check_topic("cnn", train=False)

@@ -174,7 +174,7 @@ def test_scratch_mode_trains_end_to_end():
 
 def test_grad_cam_works_on_the_nested_fine_tuned_model(fine_tuned):
     from dl_core.assets import imagenet
-    from dl_core.cnn.explain import grad_cam
+    from dl_core.cnn.analysis import grad_cam
 
     img = transfer.square(fine_tuned["thumbs"][0], 224)
     x = imagenet.preprocess("efficientnet_lite0", img[None], crop=1.0)

@@ -19,6 +19,7 @@ Gradients come from the active Keras backend (TensorFlow, JAX or PyTorch) in
 
 from __future__ import annotations
 
+import math
 import threading
 import weakref
 from collections.abc import Callable, Sequence
@@ -28,7 +29,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from dl_core.cnn.layers import (  # noqa: F401  (re-exported: explain.X is the public surface)
+from dl_core.cnn.layers import (  # noqa: F401  (re-exported: analysis.X is the public surface)
     CONV_TYPES,
     check_cnn,
     conv_layers,
@@ -425,3 +426,24 @@ def predict(model: keras.Model, batch: np.ndarray) -> np.ndarray:
 
         return _compiled(model, ("predict",), make)(x).numpy()
     return _to_numpy(model(x, training=False))
+
+
+def accuracy_interval(correct: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95 % Wilson score interval of an accuracy measured as ``correct`` out of ``n``."""
+    if n <= 0:
+        return 0.0, 1.0
+    p = correct / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def small_sample_note(correct: int, n: int, enough: int = 100) -> str | None:
+    """A caveat for an accuracy measured on few test images (``None`` from ``enough`` on)."""
+    if n >= enough:
+        return None
+    lo, hi = accuracy_interval(correct, n)
+    return (
+        f"Measured on only {n} test image(s): the accuracy on new images could be anywhere "
+        f"from {lo:.0%} to {hi:.0%} (95 % interval). Use more images for a firmer number."
+    )

@@ -11,7 +11,7 @@ from dl_core.budget import TimeBudget
 from dl_core.detection.analysis import evaluate, predict_scenes
 from dl_core.detection.boxes import COCO_THRESHOLDS
 from dl_core.detection.config import PRESETS, Config, validate
-from dl_core.detection.scenes import CLASSES, make_scenes
+from dl_core.detection.data import CLASSES, make_scenes
 
 VAL_SEED = 424242  # the held-out scenes are the same for every run (comparable mAP)
 
@@ -59,7 +59,8 @@ def train(cfg: Config, data: bytes | None, report) -> dict[str, Any]:
     validate(cfg)
     import keras
 
-    from dl_core.detection import plots, yolo
+    from dl_core.detection import model as yolo
+    from dl_core.detection import plots
 
     report(message="generating scenes")
     x, b, c = make_scenes(cfg.n_train, cfg.seed * 7919 + 1, **scene_kwargs(cfg))
@@ -120,7 +121,7 @@ def train(cfg: Config, data: bytes | None, report) -> dict[str, Any]:
 
 def load_detector(result: Any) -> Any:
     """The trained YOLOv8 from a job result (imports keras-cv first, so it deserialises)."""
-    from dl_core.detection import yolo  # noqa: F401
+    from dl_core.detection import model as yolo  # noqa: F401
 
     return result["model"]
 

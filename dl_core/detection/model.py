@@ -28,7 +28,7 @@ import keras_cv  # noqa: F401  (registers YOLOV8Detector & co. for loading saved
 import numpy as np
 from keras_cv.models import YOLOV8Backbone, YOLOV8Detector
 
-from dl_core.detection.scenes import dihedral
+from dl_core.detection.data import dihedral
 
 BINS = 16  # distance bins per box side (keras-cv's BOX_REGRESSION_CHANNELS // 4)
 STRIDES = (8, 16, 32)

@@ -1,77 +1,22 @@
-"""A tiny causal transformer (a character-level GPT) trained live, with its attention kept.
+"""A tiny causal transformer (a character-level GPT): the model, its attention, sampling.
 
 Vaswani et al. 2017, "Attention Is All You Need"; Radford et al. 2018/2019 (GPT: a decoder
-with a causal mask, pre-norm blocks). 1-2 blocks of masked multi-head self-attention and a
-small MLP learn to predict the next character of Shakespeare or the visitor's text. After
-every epoch the attention maps of a fixed probe text are saved, so the page can scrub
-through training and watch heads learn patterns such as "look at the previous character".
+with a causal mask, pre-norm blocks). Ids (batch, T) -> token + position embedding
+(batch, T, d_model) -> 1-2 blocks of masked multi-head self-attention and a small MLP
+(batch, T, d_model) -> next-character logits (batch, T, vocab). Data in
+:mod:`dl_core.attention.data`, training (with the attention kept after every epoch) in
+:mod:`dl_core.attention.train`.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import keras
 import numpy as np
 from keras import ops
 
-from dl_core import assets, uploads
-from dl_core.attention.config import CORPORA, PRESETS, Config, validate
-from dl_core.budget import TimeBudget
-from dl_core.errors import ConfigError, TrainingDiverged
-
-MAX_VOCAB = 96
-
-
-# -- data ---------------------------------------------------------------------------------
-def load_corpus(cfg: Config, data: bytes | None) -> str:
-    """The training text: the visitor's (uploaded bytes) or a bundled play."""
-    if data is not None:
-        text = uploads.load_text(data)
-    elif cfg.corpus in assets.TEXTS:
-        text = assets.load_text(cfg.corpus)
-    else:
-        raise ConfigError(f"Unknown text '{cfg.corpus}'. Choose one of {', '.join(CORPORA)}.")
-    if len(text) < 20 * cfg.seq_len:
-        raise ConfigError(
-            f"The text has {len(text):,} characters; the tiny transformer needs at least "
-            f"{20 * cfg.seq_len:,} to learn from. Paste or upload more text."
-        )
-    return text
-
-
-def make_vocab(text: str) -> tuple[str, str]:
-    """(text with rare characters replaced, vocabulary string; index = token id)."""
-    text, _ = uploads.cap_vocabulary(text, MAX_VOCAB)
-    return text, "".join(sorted(set(text)))
-
-
-def encode(text: str, vocab: str) -> np.ndarray:
-    """Characters to ids; characters outside ``vocab`` map to the first (usually ``\\n``)."""
-    index = {c: i for i, c in enumerate(vocab)}
-    return np.fromiter((index.get(c, 0) for c in text), dtype="int32", count=len(text))
-
-
-def windows(ids: np.ndarray, n: int, seq_len: int, rng: np.random.Generator):
-    """``n`` random (input, next-char target) windows of length ``seq_len``."""
-    starts = rng.integers(0, len(ids) - seq_len - 1, size=n)
-    idx = starts[:, None] + np.arange(seq_len + 1)[None, :]
-    chunk = ids[idx]
-    return chunk[:, :-1], chunk[:, 1:]
-
-
-class Windows(keras.utils.PyDataset):
-    """Fresh random training windows every batch (``steps`` batches make an epoch)."""
-
-    def __init__(self, ids: np.ndarray, cfg: Config, rng: np.random.Generator) -> None:
-        super().__init__()
-        self.ids, self.cfg, self.rng = ids, cfg, rng
-
-    def __len__(self) -> int:
-        return self.cfg.steps_per_epoch
-
-    def __getitem__(self, i: int):
-        return windows(self.ids, self.cfg.batch_size, self.cfg.seq_len, self.rng)
+from dl_core.attention.config import Config
+from dl_core.attention.data import encode
+from dl_core.errors import ConfigError
 
 
 # -- model --------------------------------------------------------------------------------
@@ -204,68 +149,3 @@ def sample(
         ids.append(nxt)
         out.append(vocab[nxt])
     return "".join(out)
-
-
-# -- training -----------------------------------------------------------------------------
-class _Probe(keras.callbacks.Callback):
-    """After each epoch: probe attention, a short sample; stops on NaN."""
-
-    def __init__(self, probe_ids, vocab, cfg):
-        super().__init__()
-        self.probe_ids, self.vocab, self.cfg = probe_ids, vocab, cfg
-        self.maps, self.samples = [], []
-
-    def snapshot(self):
-        self.maps.append(attention_maps(self.model, self.probe_ids))
-        prompt = self.cfg.probe[: max(1, len(self.cfg.probe) // 2)]
-        self.samples.append(prompt + sample(self.model, self.vocab, prompt, 80, 0.8, self.cfg.seed))
-
-    def on_epoch_end(self, epoch, logs=None):
-        loss = (logs or {}).get("loss")
-        if loss is not None and not np.isfinite(loss):
-            raise TrainingDiverged("The loss became NaN: lower the learning rate and try again.")
-        self.snapshot()
-
-
-def train(cfg: Config, data: bytes | None, report) -> dict[str, Any]:
-    """Train the tiny causal transformer; keep probe attention after every epoch."""
-    validate(cfg)
-    keras.utils.set_random_seed(cfg.seed)
-    text, vocab = make_vocab(load_corpus(cfg, data))
-    ids = encode(text, vocab)
-    split = int(len(ids) * 0.9)
-    rng = np.random.default_rng(cfg.seed)
-    xv, yv = windows(ids[split:], max(4 * cfg.batch_size, 64), cfg.seq_len, rng)
-    model = build_model(cfg, len(vocab))
-    model.compile(
-        optimizer=keras.optimizers.AdamW(cfg.learning_rate, weight_decay=0.01),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-    )
-    probe = _Probe(encode(cfg.probe, vocab), vocab, cfg)
-    probe.set_model(model)
-    probe.snapshot()  # epoch 0: before any training
-    progress = report.keras_callback(
-        cfg.epochs, cfg.steps_per_epoch, preview=lambda e: probe.maps[-1][:, :, :, :]
-    )
-    budget = TimeBudget(cfg.max_seconds)  # the epoch ends after the batch that spends it
-    hist = model.fit(
-        Windows(ids[:split], cfg, rng),
-        epochs=cfg.epochs,
-        validation_data=(xv, yv),
-        verbose=0,
-        callbacks=[probe, progress, budget.keras_callback()],
-    )
-    return {
-        "model": model,
-        "attention": np.stack(probe.maps),  # (epochs + 1, layers, heads, P, P)
-        "positions": positions(model),
-        "history": {k: [float(v) for v in vals] for k, vals in hist.history.items()},
-        "samples": probe.samples,
-        "vocab": vocab,
-        "probe": cfg.probe,
-        "chars": len(text),
-    }
-
-
-def warmup_jobs() -> list[tuple]:
-    return [(train, PRESETS["default"], None, "Tiny transformer · default")]

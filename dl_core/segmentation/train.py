@@ -18,7 +18,7 @@ from dl_core.errors import TrainingDiverged
 from dl_core.segmentation import analysis
 from dl_core.segmentation.config import PRESETS, Config, validate
 from dl_core.segmentation.data import make_dataset
-from dl_core.segmentation.models import (
+from dl_core.segmentation.model import (
     build_deeplab,
     build_unet,
 )

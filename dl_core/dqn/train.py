@@ -8,9 +8,9 @@ from collections.abc import Callable
 import keras
 import numpy as np
 
-from dl_core.dqn.agent import Agent, ReplayBuffer, copy_network, epsilon, update_target
 from dl_core.dqn.config import PRESETS, Config, clamp, validate
-from dl_core.dqn.envs import make_env, sizes, spec
+from dl_core.dqn.data import make_env, sizes, spec
+from dl_core.dqn.model import Agent, ReplayBuffer, copy_network, epsilon, update_target
 from dl_core.errors import TrainingDiverged
 
 
@@ -43,18 +43,6 @@ EPISODE, UPDATE, EVAL = 0, 1, 2
 def pack_history(rows: list[tuple[float, ...]]) -> np.ndarray:
     """Rows (kind, env step, a, b, c) → a (n, 5) float array."""
     return np.asarray(rows, np.float32).reshape(-1, 5)
-
-
-def unpack_history(arr: np.ndarray) -> dict[str, np.ndarray]:
-    """(n, 5) history → ``episodes`` (step, return, length, ε), ``updates`` (step, loss,
-    mean max-Q, ε), ``evals`` (step, mean return, std)."""
-    arr = np.asarray(arr, np.float32).reshape(-1, 5)
-    pick = lambda kind, cols: arr[arr[:, 0] == kind][:, cols]  # noqa: E731
-    return {
-        "episodes": pick(EPISODE, [1, 2, 3, 4]),
-        "updates": pick(UPDATE, [1, 2, 3, 4]),
-        "evals": pick(EVAL, [1, 2, 3]),
-    }
 
 
 # -- training -------------------------------------------------------------------------------
