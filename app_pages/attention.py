@@ -7,11 +7,14 @@ import streamlit as st
 from dl_core import attention as tiny  # the tiny transformer: its contract and model
 from dl_core import estimates, uploads, viz
 from dl_core.attention import analysis, plots, pretrained
+from dl_core.attention.config import CHOICES
 from dl_core.describe import attention_focus, describe_figure
 from dl_core.errors import UserError
 from ui import jobs as ui_jobs
 from ui.cache import memo
 from ui.code import show_code
+from ui.compare import ab_configs, ab_progress, train_and_compare
+from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
 from ui.figures import show_figure
 from ui.state import UrlState
@@ -250,6 +253,21 @@ def tiny_view(enc: pretrained.Encoder) -> None:
     )
     tiny.validate(cfg)
     st.caption(f"Training text: {md_escape(desc)}, {len(text):,} characters.")
+    if (ab := ab_configs(url, cfg, CHOICES)) is not None:
+        runs = train_and_compare(
+            tiny.train,
+            ab.configs,
+            fp,
+            button="Train both",
+            key="attention.ab_train",
+            job_label=lambda n: f"Tiny transformer · {n}",
+            validate=tiny.validate,
+            lock=True,
+        )
+        ab_progress(ab, runs, lambda s: ui_jobs.progress(s, metrics=("loss", "val_loss")))
+        if runs.all_done:
+            compare_tiny(ab, runs)
+        return None
     status = ui_jobs.train_button(tiny.train, cfg, fp, job_label="Tiny transformer")
 
     def live(arr):  # the probe's attention, drawn from each epoch's progress event
@@ -300,6 +318,32 @@ def tiny_view(enc: pretrained.Encoder) -> None:
         False,
     )
     chart(fig, "causal", "Head-averaged: the language model may only look back.", b2)
+
+
+def compare_tiny(ab, runs) -> None:
+    """Two tiny transformers: loss deltas; at one epoch (one slider), each one's attention
+    on the probe and its sample, and the difference of their last layers' attention."""
+    panes = ab_panes(ab, runs)
+    a, b = (r for _, _, r in panes)
+    chart(
+        viz.curve_deltas(a["history"], b["history"], ab.names, ("loss", "val_loss")),
+        "ab-diff-0",
+        "Above zero: run B's loss is higher than run A's at that epoch.",
+    )
+    n = min(len(a["attention"]), len(b["attention"]))
+    ep = picked("t_epoch", "Epoch for both runs (0 = before training)", n, n - 1)
+    for i, (col, _, r) in enumerate(panes):
+        fig = memo(plots.plot_model_view, r["attention"][ep], list(r["probe"]), cell=110)
+        show_figure(col, fig, key=f"ab-attn-{i}")
+        col.text(f"Sample after epoch {ep}:\n{r['samples'][ep]}")
+    if list(a["probe"]) == list(b["probe"]):
+        last = [r["attention"][ep][-1].mean(0) for r in (a, b)]
+        fig = memo(plots.plot_attention_difference, *last, list(a["probe"]), ab.names)
+        chart(
+            fig,
+            "ab-attn-diff",
+            "Last layer, heads averaged: orange where B attends more than A, purple less.",
+        )
 
 
 with shown_errors():

@@ -10,7 +10,7 @@ from dl_core.store import Store
 from ui import jobs as ui_jobs
 from ui.cache import memo
 from ui.code import show_code
-from ui.compare import train_and_compare
+from ui.compare import ab_configs, train_and_compare
 from ui.errors import shown_errors
 from ui.figures import show_figure
 from ui.mlp_player import mlp_player, point_editor
@@ -332,25 +332,67 @@ if section == SECTIONS[0] and ready:
             _player(status.key, cfg, data_fp)
     elif not (status and status.active):
         _editor()
+ANY = "another setting…"
+
+
+def _side_by_side(configs: dict, runs) -> None:
+    """Both runs at one recorded epoch (one slider, in the URL): boundary, test accuracy."""
+    epochs = [analysis.epoch_of(r["steps"], r["steps_per_epoch"]) for r in runs.results.values()]
+    top = int(min(float(ep[-1]) for ep in epochs))
+    epoch = url(st.slider, "Epoch (both runs)", "epoch", top, min_value=0, max_value=max(top, 1))
+    cols = st.columns(2)
+    stats = []
+    for n, (col, (name, r), cfg_n, ep) in enumerate(
+        zip(cols, runs.results.items(), configs.values(), epochs, strict=True)
+    ):
+        index = int(abs(ep - epoch).argmin())  # the snapshot closest to that epoch
+        step = analysis.step_state(r, cfg_n, index)
+        figs = plots.step_figures(r, step, cfg_n.features, height=340)
+        col.markdown(f"**{md_escape(name)}**")
+        show_figure(col, figs["boundary"], key=f"basics.fig_cmp_{n}")
+        stats.append(step["stats"])
+    key = "test accuracy" if "test accuracy" in stats[0] else "test loss"
+    for col, st_n, other in zip(cols, stats, stats[::-1], strict=True):
+        col.metric(md_escape(key), f"{st_n[key]:.3f}", f"{st_n[key] - other[key]:+.3f}")
+    st.caption(
+        md_escape(
+            f"Each network's output over the plane at epoch {epoch}; under each, its {key} "
+            "and the difference from the other run."
+        )
+    )
+
+
 if section == SECTIONS[1]:
-    other = url(st.selectbox, "Compare with", "cmp", "sgd", options=basics.COMPARISONS)
-    cfg2 = basics.variant(cfg, other) if ready else None
-    if ready and cfg2 == cfg:
+    picks = [*basics.COMPARISONS, ANY]
+    other = url(st.selectbox, "Compare with", "cmp", "sgd", options=picks)
+    if not ready:
+        cfg2 = None
+    elif other == ANY:
+        ab = ab_configs(url, cfg, basics.CHOICES, toggle=False)
+        cfg2 = ab.b if ab is not None else cfg
+    else:
+        cfg2 = basics.variant(cfg, other)
+    if ready and cfg2 == cfg and other != ANY:
         st.info(
             "That is the current setting; compare with another optimizer, or toggle regularisation."
         )
-    elif ready:
+    elif ready and cfg2 != cfg:
+        if other == ANY:
+            names = list(ab.names)
+        else:
+            names = [basics.describe(c) for c in (cfg, cfg2)]
+        configs = dict(zip(names, (cfg, cfg2), strict=True))
         runs = train_and_compare(
             basics.train,
-            {basics.describe(c): c for c in (cfg, cfg2)},
+            configs,
             data_fp,
             button="Train both",
             key="basics.train2",
             job_label="Basics · compare",
         )
-        ui_jobs.progress(
-            runs.statuses[basics.describe(cfg2)], metrics=("loss",)
-        )  # the first run's panel is on Train
+        for col, status_n in zip(st.columns(2), runs.statuses.values(), strict=True):
+            with col:
+                ui_jobs.progress(status_n, metrics=("loss",))
         if runs.all_done:
             results = runs.results
             show_figure(
@@ -360,16 +402,7 @@ if section == SECTIONS[1]:
                 "Same data, same seed, same starting weights: solid = train loss, dashed = "
                 "test loss."
             )
-            for col, (name, r), c in zip(st.columns(2), results.items(), (cfg, cfg2), strict=True):
-                col.markdown(f"**{md_escape(name)}**")
-                show_figure(
-                    col,
-                    plots.step_figures(
-                        r, analysis.step_state(r, c, len(r["steps"]) - 1), c.features, height=340
-                    )["boundary"],
-                    key=f"basics.fig_cmp_{c.optimizer}_{c.regularization}",
-                )
-            st.caption("Each network's output over the plane after its last epoch.")
+            _side_by_side(configs, runs)
 if section == SECTIONS[2]:
     st.subheader("Activation functions and their slopes")
     show_figure(st, plots.plot_activations(activation), key="basics.fig_acts")

@@ -8,6 +8,7 @@ import streamlit as st
 from dl_core import assets, cnn, estimates, jobs, uploads, viz
 from dl_core.assets import imagenet
 from dl_core.cnn import analysis, plots
+from dl_core.cnn import compare as cnn_compare
 from dl_core.cnn import convolution as conv
 from dl_core.describe import weight_quarters
 from dl_core.errors import UserError
@@ -15,8 +16,11 @@ from dl_core.store import Store
 from ui import jobs as ui_jobs
 from ui.cache import memo
 from ui.code import show_code
+from ui.compare import ab_configs, ab_progress, train_and_compare
+from ui.compare import panes as ab_panes
 from ui.errors import EmptyState, shown_errors
 from ui.figures import show_figure
+from ui.rewind import epoch_slider, weights_at
 from ui.state import UrlState
 from ui.text import md_escape
 from ui.topic import backends_caption
@@ -105,10 +109,79 @@ def _train_config(draw: bool) -> cnn.Config:
 
 
 # -- 3. Train your own CNN (the network section finds its result via _train_config) ---------
+METRICS = ("loss", "val_loss", "accuracy", "val_accuracy")
+
+
+def _summary(r) -> None:
+    figures = [
+        ("Test accuracy", f"{r['test_accuracy']:.1%}"),
+        ("Test images", len(r["y_test"])),
+        ("Training time", f"{r['fit_seconds']:.1f} s"),
+    ]
+    for col, (label, value) in zip(st.columns(3), figures, strict=True):
+        col.metric(label, value)
+
+
+@st.cache_data(max_entries=128, show_spinner="Drawing the network at that epoch…")
+def _views_at(key: str, epoch: int | None, i: int, layer: str, choice: str) -> dict:
+    """Grad-CAM, filters and feature maps of job ``key``'s CNN after ``epoch`` (``None``: the
+    final model) on its test image ``i``."""
+    r = ui_jobs.load_result(key)
+    names = list(r["class_names"])
+    cls = names.index(choice) if choice in names else None
+    args = (cnn_compare.test_image(r, i), layer, cls, names)
+    if epoch is None:
+        return cnn_compare.views_at(r["model"], *args)
+    with weights_at(key, "model", epoch) as model:
+        return cnn_compare.views_at(model, *args)
+
+
+@st.fragment
+def _rewind(results: list) -> None:
+    """Filters, feature maps and Grad-CAM of each run at the chosen epoch; one slider and
+    one choice of layer, test image and class for all runs. A fragment: moving the slider
+    redraws these views only."""
+    with shown_errors():
+        st.subheader("Rewind: the network at any epoch")
+        epoch = epoch_slider(url, [r.key for r in results])
+        names = list(results[0]["class_names"])
+        common = list(memo(analysis.conv_layers, results[0]["model"]))
+        for r in results[1:]:
+            common = [n for n in common if n in memo(analysis.conv_layers, r["model"])]
+        c = st.columns(3)
+        layer = url(c[0].selectbox, "Convolution layer", "rw_layer", common[0], options=common)
+        top_i = min(len(r["y_test"]) for r in results) - 1
+        i = url(c[1].number_input, "Test image", "rw_img", 0, min_value=0, max_value=top_i)
+        choice = url(
+            c[2].selectbox,
+            "Explain the class",
+            "rw_cls",
+            "top prediction",
+            options=["top prediction", *names],
+        )
+        for n, (col, r) in enumerate(zip(st.columns(len(results)), results, strict=True)):
+            v = _views_at(r.key, epoch, int(i), layer, choice)
+            r_names = list(r["class_names"])
+            show_figure(col, v["cam"], key=f"rw-cam-{n}", config={"displayModeBar": False})
+            truth = r_names[int(r["y_test"][i])]
+            col.caption(
+                f"Test image {i} (true: {md_escape(truth)}); Grad-CAM for "
+                f"'{md_escape(r_names[v['class']])}', probability {v['probs'][v['class']]:.0%}."
+            )
+            show_figure(col, v["filters"], key=f"rw-filters-{n}")
+            show_figure(col, v["maps"], key=f"rw-maps-{n}")
+        st.caption(
+            f"Filters of '{md_escape(layer)}' (orange positive, purple negative) and its most "
+            "active feature maps on the test image (viridis, yellow = strong), from the "
+            "weights saved at the chosen epoch."
+        )
+
+
 trained = status = None
 if section == SECTIONS[2]:
     cfg = _train_config(draw=True)
-    data_fp = None
+    ab = ab_configs(url, cfg, cnn.CHOICES)
+    data_fp, runs = None, None
     with shown_errors():
         if cfg.dataset == "upload":
             zds, zfp = zip_input(url, "zip", size=(cnn.UPLOAD_SIZE,) * 2)
@@ -122,19 +195,40 @@ if section == SECTIONS[2]:
         st.caption(f"A few training images of each of the {len(names)} classes.")
         for w in cnn.validate(cfg, x_show.shape[1]):
             st.warning(md_escape(w), icon=":material/warning:")
-        status = ui_jobs.train_button(
-            cnn.train, cfg, data_fp, job_label=f"CNN · {cfg.dataset}", key="cnn-train"
-        )
-        status = ui_jobs.progress(status, metrics=("loss", "val_loss", "accuracy", "val_accuracy"))
-    if status is not None and status.state == "done":
+        if ab is not None:
+            runs = train_and_compare(
+                cnn.train,
+                ab.configs,
+                data_fp,
+                button="Train both",
+                key="cnn-train-both",
+                job_label=lambda n: f"CNN · {n}",
+                validate=cnn.validate,
+                lock=True,
+            )
+            ab_progress(ab, runs, lambda s: ui_jobs.progress(s, metrics=METRICS))
+        else:
+            status = ui_jobs.train_button(
+                cnn.train, cfg, data_fp, job_label=f"CNN · {cfg.dataset}", key="cnn-train"
+            )
+            status = ui_jobs.progress(status, metrics=METRICS)
+    if ab is not None and runs is not None and runs.all_done:
+        with shown_errors():
+            panes = ab_panes(ab, runs)
+            for col, _, r in panes:
+                with col:
+                    _summary(r)
+            st.markdown("**How run B differs from run A**")
+            for n, fig in enumerate(memo(cnn_compare.difference, *[p[2] for p in panes], ab.names)):
+                show_figure(st, fig, key=f"ab-diff-{n}")
+            st.caption(
+                "Above zero: B's accuracy or loss is higher at that epoch. Confusion cells: how "
+                "many more points of each true class B puts in that column than A (orange more)."
+            )
+            _rewind([p[2] for p in panes])
+    if ab is None and status is not None and status.state == "done":
         trained = r = ui_jobs.load_result(status.key)
-        figures = [
-            ("Test accuracy", f"{r['test_accuracy']:.1%}"),
-            ("Test images", len(r["y_test"])),
-            ("Training time", f"{r['fit_seconds']:.1f} s"),
-        ]
-        for col, (label, value) in zip(st.columns(3), figures, strict=True):
-            col.metric(label, value)
+        _summary(r)
         correct = int((r["y_test"] == r["y_pred"]).sum())
         if note := analysis.small_sample_note(correct, len(r["y_test"])):
             st.caption(md_escape(note))
@@ -156,6 +250,7 @@ if section == SECTIONS[2]:
         )
         show_figure(st, before_after, key="ba")
         st.caption("Each kernel averaged over input channels: orange positive, purple negative.")
+        _rewind([r])
 
 
 # -- 1. Convolution by hand ---------------------------------------------------------------------

@@ -6,10 +6,13 @@ import streamlit as st
 
 from dl_core import dqn, estimates
 from dl_core.describe import describe_actions
+from dl_core.dqn import compare as dqn_compare
 from dl_core.dqn import plots, pretrained, replay
 from ui import jobs as ui_jobs
 from ui.cache import memo
 from ui.code import show_code
+from ui.compare import ab_configs, ab_progress, train_and_compare
+from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
 from ui.figures import show_figure, show_image
 from ui.state import UrlState
@@ -131,79 +134,150 @@ cfg = dataclasses.replace(
     double=double,
 )
 
-status = None
+
+@st.cache_data(max_entries=16, show_spinner="Playing an episode with both agents…")
+def _ab_episode(keys: tuple[str, str], index: int, env_id: str, ep_seed: int) -> tuple:
+    """Agent A's episode at checkpoint ``index`` (its GIF), B's on its own episode, and both
+    agents' Q-values on A's frames."""
+    nets = [list(replay.agents_of(k).values()) for k in keys]
+    models = [n[1:-2][index] if len(n) > 3 else n[-1] for n in nets]  # the checkpoints
+    eps = [replay.record_episode(m, env_id, seed=ep_seed) for m in models]
+    gifs = [replay.replay_gif(e, list(dqn.ENVS[env_id].actions)) for e in eps]
+    q_b = dqn_compare.q_values(models[1], eps[0]["obs"])
+    return eps, gifs, eps[0]["q"], q_b
+
+
+def compare_dqn(ab, runs) -> None:
+    """Two agents: training side by side; at one checkpoint (one slider) each one's replay
+    of the same episode seed, and their Q-values on the same frames."""
+    panes = ab_panes(ab, runs)
+    for n, (col, _, r) in enumerate(panes):
+        show_figure(
+            col, memo(plots.plot_training, dqn.curves(r["history"]), env_id), key=f"ab-curves-{n}"
+        )
+    a, b = (r for _, _, r in panes)
+    n = min(len(a["checkpoint_steps"]), len(b["checkpoint_steps"]))
+    if n == 0:
+        st.info("These runs kept no checkpoints to replay.")
+        return
+    k = url(st.slider, "Checkpoint of both runs", "ab_ckpt", n, min_value=1, max_value=max(n, 2))
+    k = min(k, n)
+    ep_seed = url(st.number_input, "Episode seed", "ep", 0, min_value=0, max_value=10_000)
+    keys = tuple(r.key for _, _, r in panes)
+    eps, gifs, q_a, q_b = _ab_episode(keys, k - 1, env_id, int(ep_seed))
+    for (col, _, r), ep, gif in zip(panes, eps, gifs, strict=True):
+        step = int(r["checkpoint_steps"][k - 1])
+        col.markdown(
+            md_escape(
+                f"At {step:,} steps: return {ep['rewards'].sum():.0f} in {len(ep['actions'])} steps"
+            )
+        )
+        show_image(col, gif, describe_actions(ep["actions"], list(env.actions)), width="stretch")
+    fig = memo(plots.plot_q_difference, q_a, q_b, list(env.actions), ab.names)
+    show_figure(st, fig, key="ab-q-diff")
+    st.caption(
+        "Both agents' Q-values on the frames of A's episode (the left replay): above zero, B "
+        "values that action more; grey steps: they would choose different actions."
+    )
+
+
+status = ab = None
 with shown_errors():
     for w in dqn.validate(cfg):
         st.warning(md_escape(w), icon=":material/warning:")
     cfg, capped = dqn.clamp(cfg)
     for msg in capped:
         st.warning(md_escape(msg), icon=":material/speed:")
-    status = ui_jobs.train_button(dqn.train, cfg, job_label=f"DQN · {env_id}")
-    status = ui_jobs.progress(
-        status,
-        metrics=("return_avg20", "epsilon", "eval_return"),
-        preview=lambda arr: show_figure(st, plots.plot_training(dqn.curves(arr), env_id)),
-    )
-
-key, source = None, ""
-if status is not None and status.state == "done":
-    key, source = status.key, "your agent"
-elif env_id in pretrained.available():
-    key, source = pretrained.cached(env_id).key, "the pretrained agent (served from the cache)"
-
-if key is None:
-    st.info("No pretrained agent ships for this environment: press **Train** to make one.")
-else:
-    res = ui_jobs.load_result(key) if source == "your agent" else pretrained.cached(env_id)
-    solved = res["solved_at_step"]
-    st.subheader(f"Training of {source}")
-    show_figure(st, memo(plots.plot_training, dqn.curves(res["history"]), env_id), key="curves")
-    st.caption(
-        f"{res['env_steps']:,} environment steps in {res['wall_s']:.0f} s; "
-        + (f"solved at step {solved:,}." if solved else "not solved within the budget.")
-        + (
-            f" Shipped network: greedy return {res['eval_return']:.1f} on 20 fresh episodes."
-            if "eval_return" in res
-            else ""
+    if (ab := ab_configs(url, cfg, dqn.CHOICES)) is not None:
+        runs = train_and_compare(
+            dqn.train,
+            ab.configs,
+            button="Train both",
+            key="dqn.ab_train",
+            job_label=lambda n: f"DQN · {n}",
+            validate=dqn.validate,
+            lock=True,
         )
-    )
-    st.subheader("Replay")
-    agents = st.cache_resource(max_entries=8, show_spinner=False)(replay.agents_of)(key)
-    r1, r2, r3 = st.columns([2, 1, 1])
-    if st.session_state.get(url.key("agent"), list(agents)[-1]) not in agents:
-        st.session_state[url.key("agent")] = list(agents)[-1]  # a new result: show its final agent
-    label = url(r1.selectbox, "Agent to replay", "agent", list(agents)[-1], options=list(agents))
-    ep_seed = url(r2.number_input, "Episode seed", "ep", 0, min_value=0, max_value=10_000)
-    eps = url(r3.slider, "ε while replaying", "reps", 0.0, min_value=0.0, max_value=1.0)
-
-    @st.cache_data(max_entries=32, show_spinner="Playing an episode…")
-    def _episode(key: str, label: str, env_id: str, ep_seed: int, eps: float, untrained: bool):
-        arch = res["config"] if "config" in res else dataclasses.asdict(cfg)  # pretrained: its own
-        model = (
-            replay.untrained_network(env_id, arch["width"], arch["depth"], cfg.seed)
-            if untrained and "untrained" not in agents
-            else agents["untrained" if untrained else label]
+        metrics = ("return_avg20", "eval_return")
+        ab_progress(ab, runs, lambda s: ui_jobs.progress(s, metrics=metrics))
+        if runs.all_done:
+            compare_dqn(ab, runs)
+    else:
+        status = ui_jobs.train_button(dqn.train, cfg, job_label=f"DQN · {env_id}")
+        status = ui_jobs.progress(
+            status,
+            metrics=("return_avg20", "epsilon", "eval_return"),
+            preview=lambda arr: show_figure(st, plots.plot_training(dqn.curves(arr), env_id)),
         )
-        ep = replay.record_episode(model, env_id, seed=ep_seed, eps=eps)
-        return ep, replay.replay_gif(ep, list(env.actions))
 
-    left, right = st.columns(2)
-    for col, untrained, title in ((left, True, "untrained"), (right, False, label)):
-        who = "untrained" if untrained else label
-        ep, gif = _episode(key, who, env_id, int(ep_seed), float(eps), untrained)
-        col.markdown(
-            f"**{md_escape(title)}** — return {ep['rewards'].sum():.0f} "
-            f"in {len(ep['actions'])} steps"
+if ab is None:  # one run: its training, then replays of its agents
+    key, source = None, ""
+    if status is not None and status.state == "done":
+        key, source = status.key, "your agent"
+    elif env_id in pretrained.available():
+        key, source = pretrained.cached(env_id).key, "the pretrained agent (served from the cache)"
+
+    if key is None:
+        st.info("No pretrained agent ships for this environment: press **Train** to make one.")
+    else:
+        res = ui_jobs.load_result(key) if source == "your agent" else pretrained.cached(env_id)
+        solved = res["solved_at_step"]
+        st.subheader(f"Training of {source}")
+        show_figure(st, memo(plots.plot_training, dqn.curves(res["history"]), env_id), key="curves")
+        st.caption(
+            f"{res['env_steps']:,} environment steps in {res['wall_s']:.0f} s; "
+            + (f"solved at step {solved:,}." if solved else "not solved within the budget.")
+            + (
+                f" Shipped network: greedy return {res['eval_return']:.1f} on 20 fresh episodes."
+                if "eval_return" in res
+                else ""
+            )
         )
-        show_image(col, gif, describe_actions(ep["actions"], list(env.actions)), width="stretch")
-    st.caption(
-        "Under each frame: the step, the return so far, ε, and one bar per action's "
-        "Q-value (filled: the action taken; bars span the episode's Q range)."
-    )
-    show_figure(st, memo(plots.plot_episode_q, ep, list(env.actions)), key="q")
-    st.caption(
-        f"Q-values of '{md_escape(label)}' at every step of the episode on the right; dots mark "
-        "the action it took (hollow: random because of ε)."
-    )
+        st.subheader("Replay")
+        agents = st.cache_resource(max_entries=8, show_spinner=False)(replay.agents_of)(key)
+        r1, r2, r3 = st.columns([2, 1, 1])
+        if st.session_state.get(url.key("agent"), list(agents)[-1]) not in agents:
+            st.session_state[url.key("agent")] = list(agents)[
+                -1
+            ]  # a new result: show its final agent
+        label = url(
+            r1.selectbox, "Agent to replay", "agent", list(agents)[-1], options=list(agents)
+        )
+        ep_seed = url(r2.number_input, "Episode seed", "ep", 0, min_value=0, max_value=10_000)
+        eps = url(r3.slider, "ε while replaying", "reps", 0.0, min_value=0.0, max_value=1.0)
+
+        @st.cache_data(max_entries=32, show_spinner="Playing an episode…")
+        def _episode(key: str, label: str, env_id: str, ep_seed: int, eps: float, untrained: bool):
+            arch = (
+                res["config"] if "config" in res else dataclasses.asdict(cfg)
+            )  # pretrained: its own
+            model = (
+                replay.untrained_network(env_id, arch["width"], arch["depth"], cfg.seed)
+                if untrained and "untrained" not in agents
+                else agents["untrained" if untrained else label]
+            )
+            ep = replay.record_episode(model, env_id, seed=ep_seed, eps=eps)
+            return ep, replay.replay_gif(ep, list(env.actions))
+
+        left, right = st.columns(2)
+        for col, untrained, title in ((left, True, "untrained"), (right, False, label)):
+            who = "untrained" if untrained else label
+            ep, gif = _episode(key, who, env_id, int(ep_seed), float(eps), untrained)
+            col.markdown(
+                f"**{md_escape(title)}** — return {ep['rewards'].sum():.0f} "
+                f"in {len(ep['actions'])} steps"
+            )
+            show_image(
+                col, gif, describe_actions(ep["actions"], list(env.actions)), width="stretch"
+            )
+        st.caption(
+            "Under each frame: the step, the return so far, ε, and one bar per action's "
+            "Q-value (filled: the action taken; bars span the episode's Q range)."
+        )
+        show_figure(st, memo(plots.plot_episode_q, ep, list(env.actions)), key="q")
+        st.caption(
+            f"Q-values of '{md_escape(label)}' at every step of the episode on the right; "
+            "dots mark the action it took (hollow: random because of ε)."
+        )
 
 show_code(dqn.bellman_targets, dqn.TDLoss, dqn.Agent, dqn.train, replay.record_episode)

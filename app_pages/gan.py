@@ -2,11 +2,11 @@
 
 import dataclasses
 
+import numpy as np
 import streamlit as st
 
-from dl_core import estimates, jobs
+from dl_core import estimates, jobs, viz
 from dl_core.assets import ASSETS
-from dl_core.describe import describe_images
 from dl_core.gan import analysis, dcgan, plots, vae
 from dl_core.gan import data as gdata
 from dl_core.gan import train as gan_train
@@ -14,8 +14,11 @@ from dl_core.store import Store
 from ui import jobs as ui_jobs
 from ui.cache import memo
 from ui.code import show_code
+from ui.compare import ab_configs, ab_progress, train_and_compare
+from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
 from ui.figures import show_figure, show_image
+from ui.rewind import model_at, saved_epochs
 from ui.state import UrlState
 from ui.text import md_escape
 from ui.topic import backends_caption
@@ -176,12 +179,7 @@ with shown_errors():
             show_dataset_notes(ds)
     if dataset != "upload" or data_fp:
         grid = preview_data(dataset, common["image_size"], common["channels"], data_fp)
-        show_image(
-            st,
-            memo(plots.grid_image, grid, cols=12),
-            describe_images(grid, "training images"),
-            width="stretch",
-        )
+        show_image(st, memo(plots.grid_image, grid, cols=12), width="stretch")
         st.caption("Training images as the models see them: what both generators must imitate.")
 ready = dataset != "upload" or data_fp is not None
 SECTIONS = ["DCGAN", "Autoencoder / VAE", "Side by side", "What they can and cannot do"]
@@ -203,11 +201,7 @@ def train_panel(module, cfg, label, metrics, what):
             status,
             metrics=metrics,
             preview=lambda a: show_image(
-                st,
-                memo(plots.grid_image, a),
-                describe_images(a, "generated samples"),
-                caption="samples after the latest epoch",
-                width=320,
+                st, memo(plots.grid_image, a), caption="samples after the latest epoch", width=320
             ),
         )
         if status is not None and status.state == "done":
@@ -228,7 +222,56 @@ def finished(module, cfg):
 gcfg = dataclasses.replace(G, **common, **controls(GAN_CONTROLS, G, section == SECTIONS[0]))
 vcfg = dataclasses.replace(V, **common, **controls(VAE_CONTROLS, V, section == SECTIONS[1]))
 vcfg = dataclasses.replace(vcfg, kind=vcfg.kind or V.kind)
-if section == SECTIONS[0]:
+
+
+def choices(specs) -> list[tuple]:
+    """The controls as compare choices: (label, field, options or (min, max, step))."""
+    return [
+        (label, field, list(kw["options"]))
+        if "options" in kw
+        else (label, field, (kw["min_value"], kw["max_value"], kw.get("step", 1)))
+        for label, field, _, _, kw in specs
+    ]
+
+
+def compare_gan(ab, runs) -> None:
+    """Two DCGANs: loss and diversity deltas; at one epoch (one slider), the same latent
+    vectors decoded by both generators."""
+    panes = ab_panes(ab, runs)
+    a, b = (r for _, _, r in panes)
+    fig = viz.curve_deltas(a["history"], b["history"], ab.names, ("d_loss", "g_loss", "diversity"))
+    show_figure(st, fig, key="ab-diff-0")
+    st.caption("Above zero: run B's loss or sample diversity is higher than run A's that epoch.")
+    n = min(len(a["samples"]), len(b["samples"]))
+    ep = url(st.slider, "Epoch for both runs", "epoch", n, min_value=1, max_value=max(2, n))
+    for col, _, r in panes:
+        show_image(col, memo(plots.grid_image, r["samples"][min(ep, n) - 1]), width=360)
+        col.caption(f"After epoch {min(ep, n)}.")
+    same = a["z_fixed"].shape == b["z_fixed"].shape and np.array_equal(a["z_fixed"], b["z_fixed"])
+    st.caption(
+        "The same 36 latent vectors decoded by both generators."
+        if same
+        else "The two runs draw different latent vectors (their latent sizes or seeds differ)."
+    )
+
+
+GAN_CHOICES = choices(GAN_CONTROLS)
+if section == SECTIONS[0] and (ab := ab_configs(url, gcfg, GAN_CHOICES)) is not None and ready:
+    with shown_errors():
+        runs = train_and_compare(
+            TRAIN[dcgan],
+            ab.configs,
+            data_fp,
+            button="Train both",
+            key="gan.ab_train",
+            job_label=lambda n: f"DCGAN · {n}",
+            validate=dcgan.validate,
+            lock=True,
+        )
+        ab_progress(ab, runs, lambda s: ui_jobs.progress(s, metrics=("d_loss", "g_loss")))
+        if runs.all_done:
+            compare_gan(ab, runs)
+elif section == SECTIONS[0]:
     gstatus, gres = train_panel(
         dcgan,
         gcfg,
@@ -247,13 +290,7 @@ if section == SECTIONS[0]:
             min_value=1,
             max_value=max(2, n),
         )
-        shown = samples[min(ep, n) - 1]
-        show_image(
-            left,
-            memo(plots.grid_image, shown),
-            describe_images(shown, "generated samples"),
-            width=360,
-        )
+        show_image(left, memo(plots.grid_image, samples[min(ep, n) - 1]), width=360)
         left.caption(f"The same 36 latent vectors after epoch {min(ep, n)}: generation emerging.")
         show_figure(
             right,
@@ -290,9 +327,23 @@ if section == SECTIONS[0]:
             )
             for i in range(3)
         )
+        shown = min(ep, n)  # the latent tools use the generator of the scrubbed epoch
+        saved = saved_epochs([gstatus.key])
+        generator = (
+            model_at(gstatus.key, "generator", shown)
+            if shown in saved and shown != n
+            else gres["generator"]
+        )
+        st.caption(
+            md_escape(
+                f"The generator after epoch {shown} (move the epoch slider above to rewind it)."
+                if saved
+                else "The generator after the last epoch (this run kept no checkpoints)."
+            )
+        )
         views = memo(
             dcgan.latent_views,
-            gres["generator"],
+            generator,
             gres["z_fixed"],
             gres["directions"],
             a - 1,
@@ -301,27 +352,12 @@ if section == SECTIONS[0]:
             moves,
             seed,
         )
-        show_image(
-            st,
-            memo(plots.grid_image, views["path"], cols=10),
-            describe_images(views["path"], "steps from sample A to sample B"),
-            width="stretch",
-        )
+        show_image(st, memo(plots.grid_image, views["path"], cols=10), width="stretch")
         st.caption("Spherical interpolation from sample A (left) to sample B (right).")
         l2, r2 = st.columns([4, 1])
-        show_image(
-            l2,
-            memo(plots.grid_image, views["near"], cols=8),
-            describe_images(views["near"], "neighbours of sample A"),
-            width="stretch",
-        )
+        show_image(l2, memo(plots.grid_image, views["near"], cols=8), width="stretch")
         l2.caption("More like this: sample A (first) and random neighbours of its z.")
-        show_image(
-            r2,
-            memo(plots.grid_image, views["walk"], cols=1),
-            describe_images(views["walk"], "moves of sample A"),
-            width="stretch",
-        )
+        show_image(r2, memo(plots.grid_image, views["walk"], cols=1), width="stretch")
         r2.caption("A, and A moved along the 3 directions that change images most.")
 
 if section == SECTIONS[1]:
@@ -347,19 +383,9 @@ if section == SECTIONS[1]:
             key="scatter",
         )
         left.caption("Codes of training images coloured by class: the model never saw the labels.")
-        show_image(
-            right,
-            memo(plots.grid_image, views["grid"], cols=12),
-            describe_images(views["grid"], "decoded images over the code plane"),
-            width="stretch",
-        )
+        show_image(right, memo(plots.grid_image, views["grid"], cols=12), width="stretch")
         right.caption("A 12 × 12 grid decoded over the same plane (±2.5 standard deviations).")
-        show_image(
-            st,
-            memo(plots.grid_image, views["rows"], cols=12),
-            describe_images(views["rows"], "originals, inputs and reconstructions"),
-            width="stretch",
-        )
+        show_image(st, memo(plots.grid_image, views["rows"], cols=12), width="stretch")
         st.caption("Originals; what the encoder saw (noisy when denoising); reconstructions.")
         show_figure(st, memo(plots.plot_vae_history, vres["history"]), key="vae-hist")
         st.caption("Reconstruction falls; the KL term is the price of a code space you can sample.")
@@ -376,12 +402,7 @@ if section == SECTIONS[2]:
             ("DCGAN", vcfg.kind.upper()),
             strict=True,
         ):
-            show_image(
-                col,
-                memo(plots.grid_image, res["samples"][-1]),
-                describe_images(res["samples"][-1], f"{name} samples"),
-                width=360,
-            )
+            show_image(col, memo(plots.grid_image, res["samples"][-1]), width=360)
             col.caption(
                 f"{name}: {len(res['samples'])} epochs, {status.duration:.0f} s of training, "
                 f"diversity {res['history']['diversity'][-1]:.2f} (1 = as varied as the data)."

@@ -10,13 +10,17 @@ from streamlit_drawable_canvas import st_canvas
 
 from dl_core import assets, estimates
 from dl_core import segmentation as seg
-from dl_core.describe import describe_images
+from dl_core.segmentation import compare as seg_compare
+from dl_core.segmentation import plots as seg_plots
 from ui import figures
 from ui import jobs as ui_jobs
 from ui.cache import digest, memo
 from ui.code import show_code
+from ui.compare import ab_configs, ab_progress, train_and_compare
+from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
 from ui.figures import show_figure, show_image
+from ui.rewind import epoch_slider, weights_at
 from ui.state import UrlState
 from ui.text import md_escape
 from ui.topic import backends_caption
@@ -79,6 +83,61 @@ def _add_keyboard_stroke(mark: str, across: tuple[int, int], down: tuple[int, in
     stroke = [across[0] / 100, down[0] / 100, across[1] / 100, down[1] / 100]
     base = st.session_state.get(url.key("strokes_base"))
     st.session_state[url.key("strokes_base")] = seg.join_strokes(base, {kind: [stroke]})
+
+
+METRICS = ("loss", "pixel_accuracy", "val_mean_iou", "val_pixel_accuracy")
+
+
+@st.cache_data(max_entries=64, show_spinner="Predicting the masks at that epoch…")
+def _masks_at(key: str, epoch: int | None) -> np.ndarray:
+    """Job ``key``'s held-out masks after ``epoch`` (``None``: the final model)."""
+    r = ui_jobs.load_result(key)
+    if epoch is None:
+        return seg_compare.masks_at(r["model"], r["val_images"])
+    with weights_at(key, "model", epoch) as model:
+        return seg_compare.masks_at(model, r["val_images"])
+
+
+@st.fragment
+def _rewind_masks(results: list, names_ab: tuple[str, str] | None = None) -> None:
+    """Each run's held-out masks at the chosen epoch (one slider for all runs) and, for two
+    runs, where their masks disagree. A fragment: moving the slider redraws only this."""
+    with shown_errors():
+        st.subheader("Rewind: the masks at any epoch")
+        epoch = epoch_slider(url, [r.key for r in results])
+        preds = [_masks_at(r.key, epoch) for r in results]
+        for n, (col, r, pred) in enumerate(
+            zip(st.columns(len(results)), results, preds, strict=True)
+        ):
+            names = r["class_names"]
+            fig = memo(seg.plot_predictions, r["val_images"], r["val_masks"], pred, names)
+            show_figure(col, fig, key=f"rw-masks-{n}")
+            iou = seg.mean_iou(r["val_masks"], pred, len(names))
+            col.caption(f"Mean IoU {iou:.3f} on these {len(pred)} held-out images at this epoch.")
+        if names_ab is None:
+            return
+        a, b = results
+        if a["val_images"].shape == b["val_images"].shape and np.array_equal(
+            a["val_images"], b["val_images"]
+        ):
+            fig = memo(
+                seg_plots.plot_disagreement, a["val_images"], *preds, a["class_names"], names_ab
+            )
+            show_figure(st, fig, key="ab-disagree")
+            st.caption("Bottom row: the pixels where the two runs' masks disagree (vermillion).")
+        else:
+            st.caption("The two runs saw different held-out images: their masks are not overlaid.")
+
+
+def _compare(ab, runs) -> None:
+    """Run A and run B side by side: IoU and loss deltas, masks at one epoch, disagreement."""
+    panes = ab_panes(ab, runs)
+    a, b = (r for _, _, r in panes)
+    for col, _, r in panes:
+        col.caption(md_escape(f"Mean IoU {r['val_mean_iou']:.3f} after {r['epochs_run']} epochs."))
+    show_figure(st, memo(seg_compare.difference, a, b, ab.names), key="ab-diff-0")
+    st.caption("Above zero: run B's held-out IoU, pixel accuracy or loss is higher that epoch.")
+    _rewind_masks([a, b], ab.names)
 
 
 SECTIONS = ["Train U-Net / DeepLab", "Few-click on your photo", "How upsampling works"]
@@ -184,29 +243,41 @@ if section == SECTIONS[0]:
         epochs=epochs,
         seed=int(seed),
     )
-    result = None
+    ab = ab_configs(url, cfg, seg.CHOICES)
+    result = runs = None
     with shown_errors():
         for warning in seg.validate(cfg):
             st.caption(f":material/info: {md_escape(warning)}")
         x, y, names = memo(seg.make_dataset, cfg.dataset, 8, cfg.image_size, cfg.seed, "val")
         show_figure(st, memo(seg.plot_samples, x, y, names), key="seg-samples")
         st.caption("Held-out images (top) and their exact masks (bottom), in the class colours.")
-        status = ui_jobs.train_button(
-            seg.train, cfg, job_label=f"{arch} · {dataset}", key="seg-train"
-        )
-        status = ui_jobs.progress(
-            status,
-            metrics=("loss", "pixel_accuracy", "val_mean_iou", "val_pixel_accuracy"),
-            preview=lambda a: show_image(
-                st,
-                list(a),
-                [describe_images(x, "image beside its predicted mask") for x in a],
-                width=180,
-                caption=["image | predicted mask"] * len(a),
-            ),
-        )
-        if status is not None and status.state == "done":
-            result = ui_jobs.load_result(status.key)
+        if ab is not None:
+            runs = train_and_compare(
+                seg.train,
+                ab.configs,
+                button="Train both",
+                key="seg-ab",
+                job_label=lambda n: f"segmentation · {n}",
+                validate=seg.validate,
+                lock=True,
+            )
+            ab_progress(ab, runs, lambda s: ui_jobs.progress(s, metrics=METRICS))
+        else:
+            status = ui_jobs.train_button(
+                seg.train, cfg, job_label=f"{arch} · {dataset}", key="seg-train"
+            )
+            status = ui_jobs.progress(
+                status,
+                metrics=METRICS,
+                preview=lambda a: show_image(
+                    st, list(a), width=180, caption=["image | predicted mask"] * len(a)
+                ),
+            )
+            if status is not None and status.state == "done":
+                result = ui_jobs.load_result(status.key)
+    if runs is not None and runs.all_done:
+        with shown_errors():
+            _compare(ab, runs)
     if result is not None:
         names = result["class_names"]
         left, right = st.columns([3, 2])
@@ -292,6 +363,7 @@ if section == SECTIONS[0]:
             "(viridis: dark = low, yellow = high). Without skips "
             "the decoder must rebuild edges from the blurry bottleneck."
         )
+        _rewind_masks([result])
 
 
 if section == SECTIONS[1]:

@@ -5,14 +5,16 @@ import dataclasses
 import numpy as np
 import streamlit as st
 
-from dl_core import estimates
+from dl_core import estimates, viz
 from dl_core import text_generation as tg
 from ui import jobs as ui_jobs
 from ui.cache import memo
 from ui.code import show_code
-from ui.compare import train_and_compare
+from ui.compare import ab_configs, ab_progress, train_and_compare
+from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
 from ui.figures import show_figure
+from ui.rewind import epoch_slider, model_at
 from ui.state import UrlState
 from ui.text import md_escape, md_stream
 from ui.topic import backends_caption
@@ -183,8 +185,68 @@ if stats is not None:
     )
 
 st.header("2 · Train")
-status, result = None, None
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _lm_at(key: str, epoch: int | None) -> tg.NumpyLM:
+    """The job's language model after ``epoch`` (``None``: the final one), in NumPy."""
+    model = ui_jobs.load_result(key)["model"] if epoch is None else model_at(key, "model", epoch)
+    return tg.NumpyLM.from_model(model)
+
+
+@st.cache_data(max_entries=64, show_spinner="Sampling…")
+def _sample_at(key: str, epoch, prompt: str, length: int, t: float, seed: int) -> str:
+    r = ui_jobs.load_result(key)
+    vocab = tg.Vocab(r["vocab"], r["level"])
+    return "".join(tg.generate(_lm_at(key, epoch), vocab, prompt, length, t, 0, seed))
+
+
+def _compare_text(ab, runs) -> None:
+    """Both runs: bits-per-character deltas, then the same prompt sampled from both at one
+    epoch (one slider for both)."""
+    panes = ab_panes(ab, runs)
+    for col, _, r in panes:
+        col.metric("Validation bits / character", f"{r['val_bpc']:.3f}")
+    a, b = (r for _, _, r in panes)
+    fig = viz.curve_deltas(a["history"], b["history"], ab.names, ("bpc", "val_bpc"))
+    show_figure(st, fig, key="ab-diff-0")
+    st.caption("Above zero: run B needs more bits per character than run A at that epoch.")
+    st.subheader("The same prompt, sampled from both")
+    epoch = epoch_slider(url, [r.key for _, _, r in panes])
+    c = st.columns([3, 1, 1])
+    prompt = url(c[0].text_input, "Prompt", "prompt", "HAMLET:\n" if level == "char" else "")
+    length = url(c[1].number_input, "Length", "len", 300, min_value=1, max_value=3000, step=50)
+    t = url(c[2].select_slider, "Temperature", "ab_temp", 0.8, options=[0.2, 0.5, 0.8, 1.0, 1.5])
+    for n, (col, _, r) in enumerate(panes):
+        with col.container(border=True, height=300, key=f"ab-sample-{n}"):
+            st.markdown(md_escape(prompt, lines=True))
+            st.markdown(
+                md_escape(_sample_at(r.key, epoch, prompt, length, t, int(seed)), lines=True)
+            )
+    st.caption(
+        md_escape(f"Same prompt, temperature {t} and sampling seed {int(seed)} for both runs.")
+    )
+
+
+status, result, ab = None, None, None
 if stats is not None:
+    ab = ab_configs(url, cfg, tg.CHOICES)
+    with shown_errors():
+        if ab is not None:
+            runs_ab = train_and_compare(
+                tg.train,
+                ab.configs,
+                data_fp,
+                button="Train both",
+                key="textgen.ab_train",
+                job_label=lambda n: f"text · {n}",
+                validate=tg.validate,
+                lock=True,
+            )
+            ab_progress(ab, runs_ab, lambda s: ui_jobs.progress(s, metrics=("bpc", "val_bpc")))
+            if runs_ab.all_done:
+                _compare_text(ab, runs_ab)
+if stats is not None and ab is None:
     with shown_errors():
         status = ui_jobs.train_button(
             tg.train,
@@ -279,11 +341,12 @@ if result is not None:
                 ),
                 icon=":material/info:",
             )
-        lm = _lm(status.key)
+        epoch = epoch_slider(url, [status.key], label="Sample from the model after epoch")
+        lm = _lm_at(status.key, epoch)
         cache = _samples()  # shared by every visitor: a link to a sample opens at once
         for col, t in zip(st.columns(len(temps)), temps, strict=True):
             col.markdown(f"**T = {md_escape(tg.temperature_note(t))}**")
-            sig = (status.key, prompt, length, t, top_k, int(seed))
+            sig = (status.key, epoch, prompt, length, t, top_k, int(seed))
             with col.container(border=True, height=360):
                 st.markdown(md_escape(prompt, lines=True))
                 if sig in cache:

@@ -16,7 +16,8 @@ from dl_core.store import Store
 from ui import jobs as ui_jobs
 from ui.cache import memo
 from ui.code import show_code
-from ui.compare import train_and_compare
+from ui.compare import ab_configs, ab_progress, train_and_compare
+from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
 from ui.figures import show_figure, show_image
 from ui.state import UrlState
@@ -241,6 +242,72 @@ if curves:
     show_figure(st, memo(transfer.plot_comparison, curves), key="compare")
 if done:
     st.dataframe(pd.DataFrame(memo(transfer.results_table, done)), hide_index=True)
+
+
+# -- compare two settings -----------------------------------------------------------------------
+def _cam(r, i: int, cls: int) -> np.ndarray:
+    """Validation image ``i`` of run ``r`` with the Grad-CAM of class ``cls`` over it."""
+    img = transfer.square(r["thumbs"][r["val_idx"][i]], 224)
+    batch = memo(imagenet.preprocess, cfg.backbone, img[None], crop=1.0)
+    return memo(viz.overlay, img, memo(grad_cam, r["model"], batch, cls)[0], 0.5)
+
+
+def _compare_transfer(ab, runs) -> None:
+    """Both runs: curve and confusion differences; Grad-CAM on one validation image."""
+    panes = ab_panes(ab, runs)
+    a, b = (r for _, _, r in panes)
+    for col, _, r in panes:
+        r_va = r["val_idx"]
+        acc = float((r["val_probs"].argmax(1) == r["labels"][r_va]).mean())
+        col.metric("Validation accuracy", f"{acc:.1%}")
+    metrics = ("accuracy", "val_accuracy", "loss", "val_loss")
+    show_figure(
+        st, viz.curve_deltas(a["history"], b["history"], ab.names, metrics), key="ab-diff-0"
+    )
+    names = list(a["class_names"])
+    if names == list(b["class_names"]) and np.array_equal(a["val_idx"], b["val_idx"]):
+        cms = [
+            viz.compute_confusion(r["labels"][r["val_idx"]], r["val_probs"].argmax(1), len(names))
+            for r in (a, b)
+        ]
+        show_figure(st, memo(viz.confusion_difference, *cms, names, ab.names), key="ab-diff-1")
+    top = min(len(r["val_idx"]) for r in (a, b)) - 1
+    c1, c2 = st.columns(2)
+    i = url(
+        c1.slider, "Validation image (both runs)", "ab_i", 0, min_value=0, max_value=max(top, 1)
+    )
+    target = url(c2.selectbox, "Explain class (both runs)", "ab_c", names[0], options=names)
+    for col, _, r in panes:
+        show_image(col, _cam(r, min(i, top), names.index(target)), width=300)
+        col.caption(f"Grad-CAM for '{md_escape(target)}' on validation image {min(i, top)}.")
+
+
+if ready:
+    st.header("Compare two settings")
+    ab_mode = url(
+        st.segmented_control,
+        "Way to compare",
+        "ab_way",
+        "fine_tuning",
+        options=list(transfer.MODES),
+        format_func=transfer.MODE_TITLES.get,
+    )
+    ab_cfg = dataclasses.replace(cfg, mode=ab_mode or "fine_tuning")
+    if (ab := ab_configs(url, ab_cfg, transfer.CHOICES)) is not None:
+        with shown_errors():
+            ab_runs = train_and_compare(
+                transfer.train,
+                ab.configs,
+                data_fp,
+                button="Train both",
+                key="transfer.ab_train",
+                job_label=lambda n: f"Transfer · {n}",
+                validate=transfer.validate,
+                lock=True,
+            )
+            ab_progress(ab, ab_runs, lambda s: ui_jobs.progress(s, metrics=("val_accuracy",)))
+            if ab_runs.all_done:
+                _compare_transfer(ab, ab_runs)
 
 # -- 4. understand and use it -----------------------------------------------------------------
 if done:

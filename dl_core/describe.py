@@ -283,6 +283,8 @@ def describe_images(images: np.ndarray, what: str = "images") -> str:
         arr = arr[None]
     if arr.size == 0:
         return f"no {what} yet."
+    if arr.ndim == 4 and arr.shape[-1] == 4:
+        arr = arr[..., :3]  # brightness of the colours, not of the transparency
     n, h, w = arr.shape[:3]
     colour = "colour" if arr.ndim == 4 and arr.shape[-1] >= 3 else "greyscale"
     scale = 255.0 if arr.dtype == np.uint8 else max(float(np.nanmax(np.abs(arr))), 1e-12)

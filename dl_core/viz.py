@@ -297,3 +297,63 @@ def viridis(values: np.ndarray) -> np.ndarray:
     hi = np.minimum(lo + 1, len(_VIRIDIS) - 1)
     t = (v - lo)[..., None]
     return _VIRIDIS[lo] * (1 - t) + _VIRIDIS[hi] * t
+
+
+def curve_deltas(
+    a: Mapping[str, Sequence[float]],
+    b: Mapping[str, Sequence[float]],
+    names: tuple[str, str] = ("A", "B"),
+    metrics: Sequence[str] | None = None,
+    height: int = 320,
+) -> go.Figure:
+    """Two runs' learning curves compared on one chart: ``B − A`` of each metric per epoch
+    (over the epochs both ran), with a zero line. Above zero: B's value is higher."""
+    shared = [m for m in (metrics or a) if m in a and m in b]
+    fig = go.Figure()
+    for i, m in enumerate(shared):
+        n = min(len(a[m]), len(b[m]))
+        delta = np.asarray(b[m][:n], "float64") - np.asarray(a[m][:n], "float64")
+        fig.add_scatter(
+            x=list(range(1, n + 1)),
+            y=delta.tolist(),
+            mode="lines+markers",
+            name=plain(m),
+            line=dict(color=CATEGORICAL[i % len(CATEGORICAL)]),
+        )
+    fig.add_hline(y=0, line_dash="dot", line_color="#999999")
+    fig.update_xaxes(title="epoch")
+    fig.update_yaxes(title=plain(f"{names[1]} − {names[0]}"))
+    return _layout(fig, plain(f"{names[1]} minus {names[0]}, per epoch"), height)
+
+
+def confusion_difference(
+    a: np.ndarray,
+    b: np.ndarray,
+    class_names: Sequence[str],
+    names: tuple[str, str] = ("A", "B"),
+) -> go.Figure:
+    """Row shares of confusion matrix ``b`` minus those of ``a`` (diverging scale; cells show
+    the difference in points): where B gets a class right or wrong more often than A."""
+    share = [
+        np.asarray(m, "float64") / np.maximum(np.sum(m, axis=1, keepdims=True), 1) for m in (a, b)
+    ]
+    diff = share[1] - share[0]
+    labels = [plain(c) for c in class_names]
+    fig = go.Figure(
+        go.Heatmap(
+            z=diff,
+            x=labels,
+            y=labels,
+            colorscale=DIVERGING,
+            zmid=0,
+            zmin=-1,
+            zmax=1,
+            text=np.round(diff * 100).astype(int).tolist(),
+            texttemplate="%{text}",
+            hovertemplate="true %{y}, predicted %{x}: %{z:+.0%}<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title="predicted")
+    fig.update_yaxes(title="true", autorange="reversed")
+    title = plain(f"Confusion {names[1]} minus {names[0]} (points of each row)")
+    return _layout(fig, title, 120 + 32 * len(labels))

@@ -8,14 +8,15 @@ transfer learning, three recurrent cells) all do the same thing::
     for name, status in runs.statuses.items():
         ui.jobs.progress(status)
     if runs.all_done:
-        st.plotly_chart(plot_curves({n: r["history"] for n, r in runs.results.items()}))
+        show_figure(st, plot_curves({n: r["history"] for n, r in runs.results.items()}))
 
 Jobs are shared and cached like any other: a config trained before is a cache hit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ from dl_core import jobs
 from dl_core.jobs import JobStatus
 from ui.errors import shown_errors
 from ui.jobs import load_result, submit
+from ui.state import UrlState
 from ui.text import md_escape
 
 
@@ -96,3 +98,132 @@ def train_and_compare(
                 st.warning(md_escape(w))
             runs = find_runs(train, configs, data_fp)
     return runs
+
+
+# -- A/B: one setting changed, two runs side by side ---------------------------------------
+SAME_CONFIG = (
+    "Both runs would have exactly the same settings: choose a second value of {label} that "
+    "differs from the first run's ({value})."
+)
+
+
+@dataclass(frozen=True)
+class AB:
+    """Two configs that differ in one field: run A (the page's settings) and run B."""
+
+    field: str
+    label: str
+    a: Any
+    b: Any
+
+    @property
+    def names(self) -> tuple[str, str]:
+        va, vb = getattr(self.a, self.field), getattr(self.b, self.field)
+        return f"A · {self.label} = {va}", f"B · {self.label} = {vb}"
+
+    @property
+    def configs(self) -> dict[str, Any]:
+        return dict(zip(self.names, (self.a, self.b), strict=True))
+
+
+def _other(value: Any, spec: list | tuple) -> Any:
+    """A second value that differs from ``value`` (the next option, or one step away)."""
+    if isinstance(spec, list):
+        if value in spec and len(spec) > 1:
+            return spec[(spec.index(value) + 1) % len(spec)]
+        return spec[0]
+    lo, hi, step = spec
+    up = round(value + step, 10)  # no 0.30000000000000004 from a float step
+    return up if up <= hi else round(value - step, 10)
+
+
+def ab_configs(
+    url: UrlState,
+    cfg: Any,
+    choices: Sequence[tuple[str, str, list | tuple]],
+    *,
+    name: str = "ab",
+    toggle: bool = True,
+) -> AB | None:
+    """The compare controls: a toggle, the setting to change and its second value.
+
+    Run A is ``cfg`` (the page's own controls, already in the URL); run B is ``cfg`` with
+    one field changed. The URL keeps the toggle (``ab=1``), the field (``ab_field``) and the
+    second value (``ab_<field>``), so a shared link reopens the same comparison.
+
+    Args:
+        choices: ``(label, field, spec)`` per field the visitor may change; ``spec`` is a
+            list of options or ``(min, max, step)``.
+
+    Returns:
+        ``None`` when compare mode is off, or when both configs would be identical (said
+        in one sentence).
+
+    ``toggle=False`` leaves the toggle out (a page section that is all about comparing).
+    """
+    if toggle and not url(st.toggle, "Compare two runs", name, False, help=md_escape(COMPARE_HELP)):
+        return None
+    by_label = {label: (field, spec) for label, field, spec in choices}
+    left, right = st.columns(2)
+    label = url(
+        left.selectbox,
+        "Setting to change",
+        f"{name}_field",
+        next(iter(by_label)),
+        options=list(by_label),
+    )
+    field, spec = by_label[label]
+    for _, other, _ in choices:  # a link carries only the second value that is in use
+        if other != field:
+            url.drop_param(f"{name}_{other}")
+    first = getattr(cfg, field)
+    wanted = f"Run B: {label}"
+    if isinstance(spec, list):
+        numbers = all(isinstance(v, (int, float)) for v in spec)
+        widget = right.select_slider if numbers else right.selectbox
+        value = url(widget, md_escape(wanted), f"{name}_{field}", _other(first, spec), options=spec)
+    else:
+        lo, hi, step = spec
+        value = url(
+            right.number_input,
+            md_escape(wanted),
+            f"{name}_{field}",
+            _other(first, spec),
+            min_value=lo,
+            max_value=hi,
+            step=step,
+        )
+    b = dataclasses.replace(cfg, **{field: value})
+    if b == cfg:
+        st.info(md_escape(SAME_CONFIG.format(label=label, value=first)), icon=":material/block:")
+        return None
+    return AB(field, label, cfg, b)
+
+
+COMPARE_HELP = (
+    "Train a second run that differs from these settings in one setting only (same seed, "
+    "same data) and see both side by side, kept in step."
+)
+
+
+def panes(ab: AB, runs: Runs) -> list[tuple[Any, str, jobs.Result]]:
+    """Two side-by-side columns, each headed by its run: ``[(column, name, result), ...]``
+    for the runs that have finished (a page draws the same views into each)."""
+    out = []
+    for col, run_name in zip(st.columns(2), ab.names, strict=True):
+        col.markdown(f"**{md_escape(run_name)}**")
+        if run_name in runs.results:
+            out.append((col, run_name, runs.results[run_name]))
+    return out
+
+
+def ab_progress(ab: AB, runs: Runs, progress: Callable[[JobStatus | None], Any]) -> None:
+    """Each run's job panel in its own column (``progress`` is ``ui.jobs.progress`` with the
+    page's metrics)."""
+    for col, run_name in zip(st.columns(2), ab.names, strict=True):
+        with col:
+            st.markdown(f"**{md_escape(run_name)}**")
+            if runs.statuses[run_name] is None:
+                st.caption("Not trained yet: press Train both.")
+            else:
+                progress(runs.statuses[run_name])

@@ -11,7 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
-from dl_core.describe import describe_figure
+from dl_core.describe import describe_figure, describe_images
 
 # (data kind, architecture family, typical use, the page that teaches it)
 ARCHITECTURE_MAP = [
@@ -100,6 +100,12 @@ def show_figure(where: Any, fig: Any, description: str | None = None, **kwargs: 
     return where.plotly_chart(fig, alt=text, **kwargs)
 
 
-def show_image(where: Any, image: Any, description: str, **kwargs: Any) -> Any:
-    """``where.image(image, **kwargs)`` with ``description`` as the image's alt text."""
+def show_image(where: Any, image: Any, description: Any = None, **kwargs: Any) -> Any:
+    """``where.image(image, **kwargs)`` with ``description`` as the image's alt text (one per
+    image for a list); by default computed from the pixels (:func:`describe_images`)."""
+    if description is None:
+        if isinstance(image, list):
+            description = [describe_images(np.asarray(i), "image") for i in image]
+        else:
+            description = describe_images(np.asarray(image), "image")
     return where.image(image, alt=description, **kwargs)

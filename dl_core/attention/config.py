@@ -28,6 +28,18 @@ class Config:
     seed: int = 0
 
 
+# What a comparison may change (the second run's value): a list of options or (min, max, step).
+CHOICES: list[tuple[str, str, list | tuple]] = [
+    ("Heads", "heads", [1, 2, 4]),
+    ("Layers", "layers", (1, 2, 1)),
+    ("Positions", "positional", ["learned", "sinusoidal"]),
+    ("Model width", "d_model", [16, 32, 64, 128]),
+    ("Epochs", "epochs", (1, 30, 1)),
+    ("Learning rate", "learning_rate", [3e-4, 1e-3, 3e-3, 1e-2]),
+    ("Context length", "seq_len", [32, 64, 128]),
+    ("Seed", "seed", (0, 99_999, 1)),
+]
+
 PRESETS = {
     "tiny": Config(
         seq_len=32,

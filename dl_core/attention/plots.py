@@ -73,6 +73,33 @@ def plot_attention(
     return fig
 
 
+def plot_attention_difference(
+    a: np.ndarray, b: np.ndarray, tokens: Sequence[str], names: tuple[str, str] = ("A", "B")
+) -> go.Figure:
+    """Attention ``b`` minus ``a`` on the same tokens, (T, T), on a diverging scale: where
+    model B looks more (orange) or less (purple) than model A."""
+    d = np.asarray(b, "float32") - np.asarray(a, "float32")
+    t, names_t = len(tokens), labels(tokens)
+    top = float(max(np.abs(d).max(), 1e-6))
+    fig = go.Figure(
+        go.Heatmap(
+            z=d,
+            colorscale=DIVERGING,
+            zmid=0,
+            zmin=-top,
+            zmax=top,
+            customdata=np.array([[[names_t[i], names_t[j]] for j in range(t)] for i in range(t)]),
+            hovertemplate="%{customdata[0]} → %{customdata[1]}: %{z:+.3f}<extra></extra>",
+            colorbar=dict(title=label(f"{names[1][:1]} − {names[0][:1]}")),
+        )
+    )
+    _token_axes(fig, tokens, size=11 if t <= 40 else 8)
+    side = int(min(900, max(360, 160 + 18 * t)))
+    title = label(f"{names[1]} minus {names[0]}")
+    fig.update_layout(title=title, height=side, margin=dict(l=10, r=10, t=40, b=10))
+    return fig
+
+
 def tile(attention: np.ndarray, max_size: int = 64) -> np.ndarray:
     """Lay (layers, heads, T, T) maps out as one matrix, layers down and heads across, with
     a NaN gap between squares; maps longer than ``max_size`` are block-averaged to fit."""

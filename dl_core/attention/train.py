@@ -60,7 +60,10 @@ def train(cfg: Config, data: bytes | None, report) -> dict[str, Any]:
     probe.set_model(model)
     probe.snapshot()  # epoch 0: before any training
     progress = report.keras_callback(
-        cfg.epochs, cfg.steps_per_epoch, preview=lambda e: probe.maps[-1][:, :, :, :]
+        cfg.epochs,
+        cfg.steps_per_epoch,
+        preview=lambda e: probe.maps[-1][:, :, :, :],
+        checkpoint="model",
     )
     budget = TimeBudget(cfg.max_seconds)  # the epoch ends after the batch that spends it
     hist = model.fit(

@@ -25,6 +25,7 @@ from dl_core.basics.analysis import (
 )
 from dl_core.basics.config import (
     ACTIVATIONS,
+    CHOICES,
     LOSSES,
     OPTIMIZERS,
     PRESETS,
@@ -74,6 +75,7 @@ __all__ = [
     "FEATURES",
     "LOSSES",
     "OPTIMIZERS",
+    "CHOICES",
     "PRESETS",
     "REGRESSION",
     "REGULARIZERS",

@@ -78,3 +78,20 @@ def validate(cfg: Config, task: str | None = None) -> list[str]:
     if cfg.dropout and not cfg.hidden:
         warnings.append("Dropout applies to hidden layers; with none it does nothing.")
     return warnings
+
+
+# What a comparison may change (the second run's value): a list of options or (min, max, step).
+CHOICES: list[tuple[str, str, list | tuple]] = [
+    ("Optimizer", "optimizer", list(OPTIMIZERS)),
+    ("Learning rate", "learning_rate", [0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]),
+    ("Activation", "activation", list(ACTIVATIONS)),
+    ("Hidden layers", "hidden", [(2,), (4,), (8,), (4, 2), (6, 4), (8, 8), (8, 6, 4)]),
+    ("Loss", "loss", list(LOSSES)),
+    ("Batch size", "batch_size", [1, 5, 10, 20, 50, 100, 500]),
+    ("Regularisation", "regularization", list(REGULARIZERS)),
+    ("Regularisation rate", "reg_rate", [0.0001, 0.001, 0.003, 0.01, 0.03, 0.1]),
+    ("Dropout", "dropout", (0.0, 0.8, 0.1)),
+    ("Noise", "noise", (0.0, 0.5, 0.05)),
+    ("Epochs", "epochs", (1, 300, 1)),
+    ("Seed", "seed", (0, 99_999, 1)),
+]

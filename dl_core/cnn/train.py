@@ -42,7 +42,7 @@ def train(cfg: Config, data: bytes | None, report) -> dict[str, Any]:
         epochs=cfg.epochs,
         batch_size=cfg.batch_size,
         verbose=0,
-        callbacks=[report.keras_callback(cfg.epochs, steps)],
+        callbacks=[report.keras_callback(cfg.epochs, steps, checkpoint="model")],
     )
     fit_seconds = time.perf_counter() - t0
     history = {k: [float(v) for v in vs] for k, vs in hist.history.items()}

@@ -20,7 +20,7 @@ Reads top to bottom across the package:
 """
 
 from dl_core.dqn.analysis import curves, moving_average, unpack_history
-from dl_core.dqn.config import MAX_STEPS, PRESETS, Config, clamp, for_env, validate
+from dl_core.dqn.config import CHOICES, MAX_STEPS, PRESETS, Config, clamp, for_env, validate
 from dl_core.dqn.data import ENVS, EnvSpec, make_env, spec
 from dl_core.dqn.model import (
     Agent,
@@ -37,6 +37,7 @@ __all__ = [
     "ENVS",
     "MAX_STEPS",
     "PRESETS",
+    "CHOICES",
     "Agent",
     "Config",
     "EnvSpec",

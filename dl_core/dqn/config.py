@@ -43,6 +43,19 @@ class Config:
     seed: int = 0
 
 
+# What a comparison may change (the second run's value): a list of options or (min, max, step).
+CHOICES: list[tuple[str, str, list | tuple]] = [
+    ("Double DQN", "double", [False, True]),
+    ("Width", "width", [16, 32, 64, 128, 256, 512]),
+    ("Hidden layers", "depth", (1, 4, 1)),
+    ("Learning rate", "lr", [1e-4, 3e-4, 6.3e-4, 1e-3, 2.3e-3, 4e-3, 1e-2]),
+    ("Discount γ", "gamma", [0.9, 0.95, 0.98, 0.99, 0.995]),
+    ("Loss", "loss", ["huber", "mse"]),
+    ("Target update", "target_update", ["hard", "soft"]),
+    ("Batch size", "batch_size", [16, 32, 64, 128, 256]),
+    ("Seed", "seed", (0, 10_000, 1)),
+]
+
 PRESETS: dict[str, Config] = {
     "tiny": Config(
         width=16,

@@ -26,12 +26,13 @@ def record_episode(
 
     Returns ``frames`` (F, H, W, 3) uint8 (every ``stride``-th step, resized to ``width``),
     ``frame_steps`` (F,) the step of each frame, and per step: ``q`` (T, A), ``actions`` (T,),
-    ``rewards`` (T,), ``random`` (T,) whether the action was a random (ε) one, and ``eps``.
+    ``rewards`` (T,), ``random`` (T,) whether the action was a random (ε) one, ``obs``
+    (T, observation size) what the agent saw at each step, and ``eps``.
     """
     env = make_env(env_id, render=True)
     rng = np.random.default_rng(seed)
     obs, _ = env.reset(seed=seed)
-    frames, frame_steps, qs, actions, rewards, randoms = [], [], [], [], [], []
+    frames, frame_steps, qs, actions, rewards, randoms, seen = [], [], [], [], [], [], []
     limit = spec(env_id).max_steps
     stride = max(1, int(np.ceil(limit / max_frames)))
     done, t = False, 0
@@ -42,6 +43,7 @@ def record_episode(
         if t % stride == 0:
             frames.append(_resize(env.render(), width))
             frame_steps.append(t)
+        seen.append(np.asarray(obs, np.float32))
         obs, reward, term, trunc, _ = env.step(action)
         qs.append(q)
         actions.append(action)
@@ -58,6 +60,7 @@ def record_episode(
         "actions": np.asarray(actions),
         "rewards": np.asarray(rewards, np.float32),
         "random": np.asarray(randoms),
+        "obs": np.stack(seen),
         "eps": np.float32(eps),
     }
 

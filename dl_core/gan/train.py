@@ -57,7 +57,12 @@ def train_dcgan(cfg: DCGANConfig, data: bytes | None, report) -> dict:
         epochs=cfg.epochs,
         shuffle=True,
         verbose=0,
-        callbacks=[monitor, report.keras_callback(cfg.epochs, steps, monitor.preview)],
+        callbacks=[
+            monitor,
+            report.keras_callback(
+                cfg.epochs, steps, monitor.preview, checkpoint={"generator": gan.generator}
+            ),
+        ],
     )
     from dl_core.gan.analysis import latent_directions
 

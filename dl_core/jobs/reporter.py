@@ -45,6 +45,7 @@ class Reporter:
         self._last_check = -math.inf
         self._lock = threading.Lock()  # Keras may call batch hooks from a worker thread
         self.events: list[dict[str, Any]] = []  # kept in memory too (inline use, tests)
+        self._checkpointer = None
 
     def __call__(
         self,
@@ -85,6 +86,19 @@ class Reporter:
             self._write(kind, step, epoch, total, clean, message, preview)
             self._last_write = now
             return True
+
+    def checkpoint(self, epoch: int, total: int, **models: Any) -> bool:
+        """Save the weights of ``models`` (by the names the result gives them) after
+        ``epoch`` (1-based) of ``total``, if :func:`dl_core.checkpoints.plan` keeps that
+        epoch; returns whether it did. Without a job key (a bare reporter) nothing is saved.
+        """
+        if self.key is None or not models:
+            return False
+        if self._checkpointer is None:
+            from dl_core.checkpoints import Checkpointer
+
+            self._checkpointer = Checkpointer(self.key)
+        return self._checkpointer(epoch, total, models)
 
     def due(self) -> bool:
         """Whether a batch event would be written now (lets callers skip reading metrics)."""
@@ -141,6 +155,7 @@ class Reporter:
         epochs: int,
         steps_per_epoch: int | None = None,
         preview: Callable[[int], Any] | None = None,
+        checkpoint: str | Mapping[str, Any] | None = None,
     ):
         """A Keras callback that reports progress and stops within one batch.
 
@@ -154,6 +169,10 @@ class Reporter:
             epochs: total epochs (for the progress bar).
             steps_per_epoch: batches per epoch, if known.
             preview: optional ``fn(epoch) -> small array`` attached to each epoch event.
+            checkpoint: the result's name for the fitted model (e.g. ``"model"``), or
+                ``{result name: model}`` for parts of it (e.g. a GAN's generator): their
+                weights are saved at the epochs :mod:`dl_core.checkpoints` plans, so that
+                the page can rewind the run.
         """
         import keras
 
@@ -179,6 +198,10 @@ class Reporter:
             def on_epoch_end(self, epoch, logs=None):
                 arr = preview(epoch) if preview is not None else None
                 reporter.record(epoch=epoch + 1, total=epochs, metrics=logs, preview=arr)
+                if isinstance(checkpoint, str):
+                    reporter.checkpoint(epoch + 1, epochs, **{checkpoint: self.model})
+                elif checkpoint:
+                    reporter.checkpoint(epoch + 1, epochs, **checkpoint)
                 reporter.check()
 
         cb = _Progress()

@@ -33,7 +33,7 @@ from dl_core.segmentation.analysis import (
     strongest_channels,
     transposed_overlap,
 )
-from dl_core.segmentation.config import PRESETS, Config, validate
+from dl_core.segmentation.config import CHOICES, PRESETS, Config, validate
 from dl_core.segmentation.data import DATASETS, class_names, draw_shape, make_dataset, make_scenes
 from dl_core.segmentation.fewclick import (
     FewClickResult,
@@ -82,6 +82,7 @@ __all__ = [
     "ENCODERS",
     "FewClickResult",
     "PRESETS",
+    "CHOICES",
     "UPSAMPLING",
     "atrous_taps",
     "build_deeplab",

@@ -32,6 +32,22 @@ class Config:
     seed: int = 0
 
 
+# What a comparison may change (the second run's value): a list of options or (min, max, step).
+CHOICES: list[tuple[str, str, list | tuple]] = [
+    ("Architecture", "architecture", list(ARCHITECTURES)),
+    ("Encoder", "encoder", list(ENCODERS)),
+    ("Skip connections", "skips", [True, False]),
+    ("Upsampling", "upsampling", list(UPSAMPLING)),
+    ("Depth", "depth", (1, 5, 1)),
+    ("Width", "width", [4, 8, 16, 24, 32, 48, 64]),
+    ("Image size", "image_size", [16, 24, 32, 48, 64, 96, 128]),
+    ("Training images", "n_train", [16, 64, 250, 500, 1000, 1500, 2000, 3000, 5000]),
+    ("Epochs", "epochs", (1, 50, 1)),
+    ("Learning rate", "learning_rate", [3e-4, 1e-3, 3e-3, 1e-2, 3e-2]),
+    ("Data", "dataset", list(DATASETS)),
+    ("Seed", "seed", (0, 99_999, 1)),
+]
+
 PRESETS: dict[str, Config] = {
     "tiny": Config(image_size=24, n_train=64, n_val=16, depth=2, width=8, epochs=1, batch_size=16),
     "default": Config(epochs=4),  # about 1.5 min on 2 CPU cores

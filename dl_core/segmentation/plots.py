@@ -222,3 +222,31 @@ def plot_probability(prob: np.ndarray) -> go.Figure:
 def plot_head_loss(losses: Sequence[float]) -> go.Figure:
     """The few-click head's training loss per Adam step."""
     return viz.curves({"loss": list(losses)}, x_title="step", y_title="cross-entropy", height=220)
+
+
+DISAGREE = np.array([213, 94, 0], np.uint8)  # vermillion (Okabe & Ito)
+
+
+def plot_disagreement(
+    images: np.ndarray,
+    pred_a: np.ndarray,
+    pred_b: np.ndarray,
+    class_names: Sequence[str],
+    names: tuple[str, str] = ("A", "B"),
+    n: int = 6,
+) -> go.Figure:
+    """Rows: A's masks, B's masks, and the images with the pixels where they disagree
+    painted vermillion (each titled with the share of disagreeing pixels)."""
+    n = min(n, len(images))
+    k = len(class_names)
+    off = np.asarray(pred_a[:n]) != np.asarray(pred_b[:n])
+    marked = []
+    for img, bad in zip(images[:n], off, strict=True):
+        grey = viz.to_uint8(img).mean(axis=-1, keepdims=True).repeat(3, axis=-1).astype(np.uint8)
+        grey[bad] = DISAGREE
+        marked.append(grey)
+    cells = [*[colourise(m, k) for m in pred_a[:n]], *[colourise(m, k) for m in pred_b[:n]]]
+    titles = [f"{names[0]} mask" if i == 0 else "" for i in range(n)]
+    titles += [f"{names[1]} mask" if i == 0 else "" for i in range(n)]
+    titles += [f"differ: {d.mean():.0%}" for d in off]
+    return viz.image_grid([*cells, *marked], titles=titles, cols=n, cell=110)

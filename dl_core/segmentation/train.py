@@ -121,7 +121,10 @@ def train(cfg: Config, data: bytes | None, report) -> dict:
         epochs=cfg.epochs,
         verbose=0,
         shuffle=True,
-        callbacks=[monitor, report.keras_callback(cfg.epochs, steps, preview=monitor.preview)],
+        callbacks=[
+            monitor,
+            report.keras_callback(cfg.epochs, steps, preview=monitor.preview, checkpoint="model"),
+        ],
     )
     seconds = time.time() - t0
     iou = analysis.per_class_iou(yv, monitor.pred, len(names))

@@ -38,6 +38,7 @@ from dl_core.text_generation.cells import (
 from dl_core.text_generation.config import (
     CELL_NAMES,
     CELLS,
+    CHOICES,
     LEVELS,
     OPTIMIZERS,
     PRESETS,
@@ -74,6 +75,7 @@ __all__ = [
     "LEVELS",
     "OPTIMIZERS",
     "PRESETS",
+    "CHOICES",
     "Config",
     "Memorisation",
     "NumpyLM",

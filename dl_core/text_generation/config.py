@@ -42,6 +42,22 @@ class Config:
     seed: int = 0
 
 
+# What a comparison may change (the second run's value): a list of options or (min, max, step).
+CHOICES: list[tuple[str, str, list | tuple]] = [
+    ("Cell", "cell", list(CELLS)),
+    ("Units per layer", "units", [16, 32, 64, 128, 256, 384, 512, 1024]),
+    ("Layers", "layers", (1, 4, 1)),
+    ("Embedding size", "embedding", [8, 16, 32, 64, 128]),
+    ("Sequence length (tokens)", "seq_len", (8, 400, 8)),
+    ("Dropout", "dropout", (0.0, 0.5, 0.05)),
+    ("Optimizer", "optimizer", list(OPTIMIZERS)),
+    ("Learning rate", "learning_rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 1.0]),
+    ("Batch size", "batch_size", [8, 16, 32, 64, 128, 256]),
+    ("Epochs", "epochs", (1, 100, 1)),
+    ("Tokens", "level", list(LEVELS)),
+    ("Seed", "seed", (0, 99_999, 1)),
+]
+
 PRESETS: dict[str, Config] = {
     "tiny": Config(
         units=32,

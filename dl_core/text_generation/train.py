@@ -133,7 +133,7 @@ def train(cfg: Config, data: bytes | None = None, report=None) -> dict:
         callbacks=[
             budget.keras_callback(),
             _Bits(d["chars_per_token"], t0),
-            report.keras_callback(cfg.epochs, steps, preview=preview),
+            report.keras_callback(cfg.epochs, steps, preview=preview, checkpoint="model"),
         ],
     )
     seconds = time.time() - t0

@@ -24,6 +24,7 @@ from dl_core.transfer.analysis import misclassified, predict, project, results_t
 from dl_core.transfer.config import (
     ANIMALS,
     BACKBONES,
+    CHOICES,
     MODE_TITLES,
     MODES,
     PRESETS,
@@ -66,6 +67,7 @@ __all__ = [
     "MODES",
     "MODE_TITLES",
     "PRESETS",
+    "CHOICES",
     "Config",
     "Data",
     "DatasetCheck",

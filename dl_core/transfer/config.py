@@ -39,6 +39,19 @@ class Config:
     seed: int = 0
 
 
+# What a comparison may change (the second run's value): a list of options or (min, max, step).
+CHOICES: list[tuple[str, str, list | tuple]] = [
+    ("Way", "mode", list(MODES)),
+    ("Head learning rate", "head_lr", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2]),
+    ("Head epochs", "head_epochs", (1, 200, 1)),
+    ("Dropout", "dropout", [0.0, 0.1, 0.2, 0.3, 0.5]),
+    ("Blocks to unfreeze", "unfreeze_blocks", (1, 8, 1)),
+    ("Fine-tuning epochs", "fine_tune_epochs", (1, 100, 1)),
+    ("Fine-tuning learning rate", "fine_tune_lr", [1e-5, 3e-5, 1e-4, 3e-4, 1e-3]),
+    ("Batch size", "batch_size", [4, 8, 16, 32, 64]),
+    ("Seed", "seed", (0, 99_999, 1)),
+]
+
 PRESETS = {
     "tiny": Config(
         classes=("cat", "dog", "horse"),

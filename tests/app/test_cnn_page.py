@@ -103,7 +103,8 @@ def test_tiny_training_then_grad_cam_and_activation_maximisation_on_the_trained_
     assert not _errors(at), _errors(at)
     labels = {m.label for m in at.metric}
     assert {"Test accuracy", "Training time", "Test images"} <= labels
-    assert _charts(at) == 5  # data, curves, confusion, misclassified, before/after
+    # data, curves, confusion, misclassified, before/after; rewind: Grad-CAM, filters, maps
+    assert _charts(at) == 8
     _section(at, NETWORK).toggle(key="cnn.am").set_value(True).run()
     assert not at.exception and not _errors(at)
     # top-5, Grad-CAM, arch, filters, feature maps, activation maximisation (grid + curve)

@@ -1,0 +1,64 @@
+"""GAN page, DCGAN section: compare two runs (one setting changed) decoding the same latent
+vectors side by side, one epoch slider for both, and a shared link that reopens them."""
+
+from streamlit.testing.v1 import AppTest
+
+from tests.app.ab import chart, errors, markdown, open_page, params, press
+from ui.text import md_escape
+
+PAGE = "app_pages/gan.py"
+OWN = {"preset": "tiny", "seed": "16"}
+RUN_A = md_escape("A · Generator width = 16")
+RUN_B = md_escape("B · Generator width = 32")
+
+
+def _images(at: AppTest) -> list[str]:
+    return [el.proto.imgs[0].url for el in at.get("image")]
+
+
+def _compare_widths() -> AppTest:
+    at = open_page(PAGE, **OWN)
+    at.toggle(key="gan.ab").set_value(True).run()
+    at.selectbox(key="gan.ab_field").set_value("Generator width").run()
+    assert at.select_slider(key="gan.ab_g_width").value == 32  # differs by default
+    return press(at, "gan.ab_train")
+
+
+def test_compare_two_generator_widths_decodes_the_same_latents_with_both():
+    at = _compare_widths()
+    assert not errors(at), errors(at)
+    text = markdown(at)
+    assert RUN_A in text and RUN_B in text
+    assert {t["name"] for t in chart(at, "ab-diff-0")["data"]} >= {"d_loss", "g_loss"}
+    assert any("same 36 latent vectors" in c.value for c in at.caption)
+    shown = _images(at)
+    assert len(shown) == 3  # the training images, then one grid per run
+
+
+def test_rewind_both_gans_to_epoch_one_shows_other_samples_than_the_last():
+    at = _compare_widths()
+    last = _images(at)
+    at.slider(key="gan.epoch").set_value(1).run()  # one slider, both runs
+    assert not at.exception and params(at)["epoch"] == "1"
+    first = _images(at)
+    assert first[0] == last[0] and first[1] != last[1] and first[2] != last[2]
+
+
+def test_compare_url_with_two_configs_restores_the_gan_comparison():
+    link = params(_compare_widths())
+    assert link["ab"] == "1" and link["ab_g_width"] == "32"
+    again = open_page(PAGE, **link)
+    text = markdown(again)
+    assert RUN_A in text and RUN_B in text and len(_images(again)) == 3
+
+
+def test_rewind_the_gan_latent_tools_to_epoch_one_decodes_with_that_generator():
+    at = press(open_page(PAGE, **OWN), "train-DCGAN")
+    assert not errors(at), errors(at)
+    assert any("generator after epoch 2" in c.value for c in at.caption)
+    last = _images(at)
+    at.slider(key="gan.epoch").set_value(1).run()
+    assert not at.exception and any("generator after epoch 1" in c.value for c in at.caption)
+    first = _images(at)
+    assert len(first) == len(last) and first[0] == last[0]  # the training images stay
+    assert all(a != b for a, b in zip(first[1:], last[1:], strict=True))  # grid + latent tools

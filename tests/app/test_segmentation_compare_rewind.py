@@ -1,0 +1,62 @@
+"""Segmentation page: compare two runs side by side (one setting changed), a shared link
+that reopens the comparison, and rewinding a run's masks to its first epoch."""
+
+from tests.app.ab import chart, errors, has_chart, markdown, open_page, params, press
+from ui.text import md_escape
+
+PAGE = "app_pages/segmentation.py"
+OWN = {"preset": "tiny", "seed": "12", "epochs": "2"}  # jobs no other test trains
+RUN_A = md_escape("A · Skip connections = True")
+RUN_B = md_escape("B · Skip connections = False")
+
+
+def _compare_skips():
+    at = open_page(PAGE, **OWN)
+    at.toggle(key="segmentation.ab").set_value(True).run()
+    at.selectbox(key="segmentation.ab_field").set_value("Skip connections").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.select_slider(key="segmentation.ab_skips").value is False  # differs by default
+    return at
+
+
+def test_compare_with_and_without_skips_shows_both_panes_and_where_masks_disagree():
+    at = press(_compare_skips(), "seg-ab")
+    assert not errors(at), errors(at)
+    text = markdown(at)
+    assert RUN_A in text and RUN_B in text
+    deltas = chart(at, "ab-diff-0")
+    assert {t["name"] for t in deltas["data"]} >= {"val_mean_iou", "loss"}
+    assert has_chart(at, "rw-masks-0") and has_chart(at, "rw-masks-1")
+    disagree = chart(at, "ab-disagree")
+    titles = [a["text"] for a in disagree["layout"]["annotations"]]
+    assert any(t.startswith("differ: ") for t in titles)
+    masks_a = chart(at, "rw-masks-0")
+    at.select_slider(key="segmentation.epoch").set_value(1).run()  # one slider, both runs
+    assert not at.exception and params(at)["epoch"] == "1"
+    assert chart(at, "rw-masks-0")["data"] != masks_a["data"]  # A rewound ...
+    assert has_chart(at, "rw-masks-1") and has_chart(at, "ab-disagree")  # ... B beside it
+
+
+def test_compare_url_with_two_configs_restores_the_segmentation_comparison():
+    at = press(_compare_skips(), "seg-ab")
+    link = params(at)
+    assert link["ab"] == "1" and link["ab_field"] == "Skip connections"
+    again = open_page(PAGE, **link)
+    assert again.toggle(key="segmentation.ab").value is True
+    text = markdown(again)
+    assert RUN_A in text and RUN_B in text
+    assert has_chart(again, "ab-disagree") and has_chart(again, "rw-masks-1")
+
+
+def test_rewind_segmentation_to_epoch_one_shows_other_masks_than_the_last_epoch():
+    at = press(open_page(PAGE, **OWN), "seg-train")
+    assert not errors(at), errors(at)
+    slider = at.select_slider(key="segmentation.epoch")
+    assert list(slider.options) == ["1", "2"] and slider.value == 2
+    last = chart(at, "rw-masks-0")
+    slider.set_value(1).run()
+    assert not at.exception and params(at)["epoch"] == "1"
+    first = chart(at, "rw-masks-0")
+    assert first["data"] != last["data"]
+    # six images and their true masks stay the same at both epochs: only the predictions move
+    assert first["data"][:12] == last["data"][:12]

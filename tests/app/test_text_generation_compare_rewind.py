@@ -1,0 +1,85 @@
+"""Text generation: compare two runs (one setting changed) with the same prompt sampled from
+both, a shared link that reopens the comparison, and sampling from an earlier epoch."""
+
+from streamlit.testing.v1 import AppTest
+
+from tests.app.ab import chart, errors, markdown, params, press
+from tests.app.conftest import APP, RUN_TIMEOUT
+from ui.text import md_escape
+
+PAGE = "app_pages/text_generation.py"
+OWN = {"preset": "tiny", "seed": "14"}
+RUN_A, RUN_B = md_escape("A · Cell = lstm"), md_escape("B · Cell = gru")
+
+
+def _open(**extra) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
+    at.query_params.update({**OWN, **extra})
+    at.run()
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _pane_samples(at: AppTest) -> list[str]:
+    """The texts sampled in the two panes: under each pane's heading, the prompt, then the
+    sample (the job panels above repeat the heading, followed by their state)."""
+    texts = [m.value for m in at.markdown]
+    heads = (f"**{RUN_A}**", f"**{RUN_B}**")
+    return [
+        texts[i + 2]
+        for i, t in enumerate(texts[:-2])
+        if t in heads and not texts[i + 1].startswith(":material")
+    ]
+
+
+def _samples(at: AppTest) -> list[str]:
+    """The sampled texts of one run: markdown that follows the prompt in its bordered box."""
+    prompt = md_escape("HAMLET:")  # the prompt box (a text area keeps its newline)
+    texts = [m.value for m in at.markdown]
+    return [texts[i + 1] for i, t in enumerate(texts[:-1]) if t.rstrip() == prompt]
+
+
+def _compare_cells() -> AppTest:
+    at = _open()
+    at.toggle(key="textgen.ab").set_value(True).run()
+    at.selectbox(key="textgen.ab_field").set_value("Cell").run()
+    assert at.selectbox(key="textgen.ab_cell").value == "gru"  # differs by default
+    return press(at, "textgen.ab_train")
+
+
+def test_compare_lstm_with_gru_samples_the_same_prompt_from_both():
+    at = _compare_cells()
+    assert not errors(at), errors(at)
+    text = markdown(at)
+    assert RUN_A in text and RUN_B in text
+    deltas = chart(at, "ab-diff-0")
+    assert {t["name"] for t in deltas["data"]} == {"bpc", "val_bpc"}
+    both = _pane_samples(at)
+    assert len(both) == 2 and all(both) and both[0] != both[1]
+    at.select_slider(key="textgen.epoch").set_value(1).run()  # one slider for both runs
+    assert not at.exception and params(at)["epoch"] == "1"
+    assert len(_pane_samples(at)) == 2 and _pane_samples(at) != both
+
+
+def test_compare_url_with_two_configs_restores_the_text_comparison():
+    link = params(_compare_cells())
+    assert link["ab"] == "1" and link["ab_cell"] == "gru"
+    again = _open(**link)
+    text = markdown(again)
+    assert RUN_A in text and RUN_B in text
+    assert len(_pane_samples(again)) == 2
+
+
+def test_rewind_sampling_to_epoch_one_writes_other_text_than_the_last_epoch():
+    at = press(_open(), "textgen.train")
+    assert not errors(at), errors(at)
+    slider = at.select_slider(key="textgen.epoch")
+    assert list(slider.options) == ["1", "2"] and slider.value == 2
+    last = _samples(at)
+    slider.set_value(1).run()
+    assert not at.exception and params(at)["epoch"] == "1"
+    first = _samples(at)
+    assert len(first) == len(last) == 3  # one per temperature
+    assert first != last
