@@ -1,10 +1,12 @@
 # Two commands do everything on a fresh Debian machine with Python 3.11:
 #   make run    - create .venv, install pinned requirements + offline assets, serve the app
-#   make test   - the same setup + test tools (Debian chromium, nodejs), then lint and the whole suite
+#   make test   - the same setup + test tools (Debian chromium, nodejs, axe-core from npm), then lint
+#                 and the whole suite
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
+AXE    := tests/browser/axe/node_modules/axe-core/axe.min.js
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export KERAS_BACKEND ?= tensorflow
 export TF_CPP_MIN_LOG_LEVEL ?= 2
@@ -25,7 +27,13 @@ $(VENV)/.installed: requirements.txt requirements-assets.txt constraints.txt
 	$(PY) -m pip install --quiet --no-deps -r requirements-assets.txt
 	touch $@
 
-test-setup: $(VENV)/.dev-installed
+test-setup: $(VENV)/.dev-installed $(AXE)
+
+# axe-core (pinned in tests/browser/axe/package.json + its lock) for the accessibility tests.
+$(AXE): tests/browser/axe/package.json tests/browser/axe/package-lock.json
+	@command -v npm >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends npm; }
+	npm ci --prefix tests/browser/axe --no-audit --no-fund
+	touch $@
 
 $(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt requirements-scale.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt -r requirements-scale.txt -c constraints.txt

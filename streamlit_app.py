@@ -1,6 +1,8 @@
 """DL Explorer: the app shell. Builds the grouped navigation from ``ui.registry.PAGES``."""
 
 import logging
+import re
+from pathlib import Path
 
 import streamlit as st
 
@@ -8,10 +10,22 @@ import dl_core  # noqa: F401  (sets the Keras backend and quiet logging before a
 from dl_core import jobs
 from ui import runtime, visitor
 from ui.registry import GROUPS, PAGES
+from ui.text import md_escape
+
+CSS = (Path(__file__).parent / "ui" / "accessibility.css").read_text()
+_DARK_TEXT = re.search(r"@media \(prefers-color-scheme: dark\) \{(.*)\}", CSS, re.S).group(1)
+
+
+def accessibility_css(theme: str | None) -> str:
+    """The app's stylesheet; the dark theme's rules also when the viewer chose dark in the
+    menu (the stylesheet alone follows the system setting)."""
+    return CSS + (_DARK_TEXT if theme == "dark" else "")
+
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
 st.set_page_config(page_title="DL Explorer", page_icon=":material/neurology:", layout="wide")
+st.html(f"<style>{accessibility_css(st.context.theme.type)}</style>")  # focus ring, contrast
 runtime.tune()  # no Keras reset and no full GC after each run (see ui/runtime.py)
 
 
@@ -23,15 +37,23 @@ def start_workers() -> jobs.Executor:
 
 start_workers()  # (workers are spawned without re-running this file: see dl_core.jobs.executors)
 
-sections: dict[str, list] = {g: [] for g in GROUPS}
-for spec in PAGES:
-    sections[spec.group].append(
-        st.Page(
-            spec.path, title=spec.title, icon=spec.icon, default=spec.path == "app_pages/home.py"
-        )
+pages = {
+    spec.path: st.Page(
+        spec.path, title=spec.title, icon=spec.icon, default=spec.path == "app_pages/home.py"
     )
+    for spec in PAGES
+}
+# Streamlit's own sidebar navigation nests its links in invalid lists (axe-core's ``list`` and
+# ``listitem`` rules; upstream: streamlit/streamlit#8399): the navigation is page links here.
+nav = st.navigation(list(pages.values()), position="hidden")
 with st.sidebar:
     visitor.mount()  # this browser's anonymous id (a cookie; never in the URL)
-nav = st.navigation({g: ps for g, ps in sections.items() if ps})
+    with st.container(key="dlx-nav"):
+        for group in GROUPS:
+            specs = [spec for spec in PAGES if spec.group == group]
+            if group and specs:
+                st.markdown(f"**{md_escape(group)}**")
+            for spec in specs:
+                st.page_link(pages[spec.path], width="stretch")
 nav.run()
 runtime.tune()  # freeze what this page imported (TensorFlow...) once

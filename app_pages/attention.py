@@ -8,6 +8,7 @@ from dl_core import attention as tiny  # the tiny transformer: its contract and 
 from dl_core import estimates, uploads, viz
 from dl_core.attention import analysis, plots, pretrained
 from dl_core.attention.config import CHOICES
+from dl_core.describe import attention_focus, describe_figure
 from dl_core.errors import UserError
 from ui import jobs as ui_jobs
 from ui.cache import memo
@@ -15,6 +16,7 @@ from ui.code import show_code
 from ui.compare import ab_configs, ab_progress, train_and_compare
 from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
+from ui.figures import show_figure
 from ui.state import UrlState
 from ui.text import md_escape
 from ui.topic import backends_caption
@@ -75,8 +77,9 @@ def focus_clicked() -> None:
         st.session_state[url.key("focus")] = int(points[0]["y"])
 
 
-def chart(fig, key: str, caption: str, where=st) -> None:
-    where.plotly_chart(fig, key=key)
+def chart(fig, key: str, caption: str, where=st, about: str = "") -> None:
+    """A figure with its description (``about`` first: what the figure is of) and a caption."""
+    show_figure(where, fig, f"{about}{describe_figure(fig)}" if about else None, key=key)
     where.caption(caption)
 
 
@@ -122,6 +125,7 @@ def attention_view(enc: pretrained.Encoder) -> None:
         memo(plots.plot_attention, shown_a[layer, head], shown_t),
         "big",
         "Row = query token, column = the token it attends to; each row sums to 1.",
+        about=f"Head {layer}.{head} (layer {layer}, head {head}): ",
     )
     h1, h2 = st.columns(2)
     opts = [-1, *range(len(shown_t))]
@@ -136,7 +140,11 @@ def attention_view(enc: pretrained.Encoder) -> None:
         format_func=lambda i: "all tokens" if i < 0 else f"{i}: {shown_t[i]}",
     )
     fig = memo(plots.plot_head_view, shown_a[layer, head], shown_t, None if focus < 0 else focus)
-    h1.plotly_chart(fig, key="head_view", on_select=focus_clicked, selection_mode="points")
+    about = (
+        f"Head view of layer {layer}, head {head}: each token linked to the tokens it attends "
+        f"to; {attention_focus(shown_a[layer, head], shown_t)}."
+    )
+    show_figure(h1, fig, about, key="head_view", on_select=focus_clicked, selection_mode="points")
     h1.caption("Left: each token; right: what it attends to. Click a token to isolate its links.")
     h2.markdown("**Attention rollout** (all layers)")
     rolled = memo(analysis.rollout, shown_a)
@@ -263,7 +271,7 @@ def tiny_view(enc: pretrained.Encoder) -> None:
     status = ui_jobs.train_button(tiny.train, cfg, fp, job_label="Tiny transformer")
 
     def live(arr):  # the probe's attention, drawn from each epoch's progress event
-        st.plotly_chart(memo(plots.plot_model_view, arr, list(cfg.probe), cell=140), key="live")
+        show_figure(st, memo(plots.plot_model_view, arr, list(cfg.probe), cell=140), key="live")
 
     status = ui_jobs.progress(status, metrics=("loss", "val_loss"), preview=live)
     if not status or status.state != "done":
@@ -326,7 +334,7 @@ def compare_tiny(ab, runs) -> None:
     ep = picked("t_epoch", "Epoch for both runs (0 = before training)", n, n - 1)
     for i, (col, _, r) in enumerate(panes):
         fig = memo(plots.plot_model_view, r["attention"][ep], list(r["probe"]), cell=110)
-        col.plotly_chart(fig, key=f"ab-attn-{i}")
+        show_figure(col, fig, key=f"ab-attn-{i}")
         col.text(f"Sample after epoch {ep}:\n{r['samples'][ep]}")
     if list(a["probe"]) == list(b["probe"]):
         last = [r["attention"][ep][-1].mean(0) for r in (a, b)]

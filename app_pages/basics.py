@@ -12,6 +12,7 @@ from ui.cache import memo
 from ui.code import show_code
 from ui.compare import ab_configs, train_and_compare
 from ui.errors import shown_errors
+from ui.figures import show_figure
 from ui.mlp_player import mlp_player, point_editor
 from ui.state import UrlState, parse
 from ui.text import md_escape
@@ -296,14 +297,15 @@ if section == SECTIONS[0] and ready:
         status = ui_jobs.progress(
             status,
             metrics=("loss",),
-            preview=lambda w: st.plotly_chart(
+            preview=lambda w: show_figure(
+                st,
                 plots.plot_boundary(
                     analysis.boundary(w, layout, cfg.features, cfg.activation, cls),
                     *shown[:4],
                     shown[4],
                     shown[5],
                     height=360,
-                )
+                ),
             ),
         )
     if status and status.state == "done":
@@ -347,7 +349,7 @@ def _side_by_side(configs: dict, runs) -> None:
         step = analysis.step_state(r, cfg_n, index)
         figs = plots.step_figures(r, step, cfg_n.features, height=340)
         col.markdown(f"**{md_escape(name)}**")
-        col.plotly_chart(figs["boundary"], key=f"basics.fig_cmp_{n}")
+        show_figure(col, figs["boundary"], key=f"basics.fig_cmp_{n}")
         stats.append(step["stats"])
     key = "test accuracy" if "test accuracy" in stats[0] else "test loss"
     for col, st_n, other in zip(cols, stats, stats[::-1], strict=True):
@@ -393,8 +395,8 @@ if section == SECTIONS[1]:
                 ui_jobs.progress(status_n, metrics=("loss",))
         if runs.all_done:
             results = runs.results
-            st.plotly_chart(
-                plots.plot_compare(analysis.loss_curves(results)), key="basics.fig_cmpcurves"
+            show_figure(
+                st, plots.plot_compare(analysis.loss_curves(results)), key="basics.fig_cmpcurves"
             )
             st.caption(
                 "Same data, same seed, same starting weights: solid = train loss, dashed = "
@@ -403,14 +405,14 @@ if section == SECTIONS[1]:
             _side_by_side(configs, runs)
 if section == SECTIONS[2]:
     st.subheader("Activation functions and their slopes")
-    st.plotly_chart(plots.plot_activations(activation), key="basics.fig_acts")
+    show_figure(st, plots.plot_activations(activation), key="basics.fig_acts")
     st.caption(
         "Backpropagation multiplies these slopes layer by layer: where φ′ is near 0 (saturated "
         "sigmoid, tanh; negative ReLU) the gradient vanishes."
     )
     st.subheader("The perceptron: a single neuron draws one straight line")
     cases, errors = analysis.perceptron_lesson(int(seed))
-    st.plotly_chart(memo(plots.plot_perceptron, cases), key="basics.fig_perc")
+    show_figure(st, memo(plots.plot_perceptron, cases), key="basics.fig_perc")
     st.caption(
         "Rosenblatt's rule w ← w + η(t − ŷ)x fixes one mistake at a time. On separable blobs "
         f"it stops after {len(errors['blobs'])} epoch(s) with no mistakes; on XOR it still "
@@ -422,7 +424,7 @@ if section == SECTIONS[2]:
         st.select_slider, "Learning-rate multiplier", "lscale", 1.0, options=[0.1, 0.3, 1.0, 3.0]
     )
     surface = analysis.loss_surface_lesson(scale, int(seed))
-    st.plotly_chart(memo(plots.plot_loss_surface, *surface), key="basics.fig_surface")
+    show_figure(st, memo(plots.plot_loss_surface, *surface), key="basics.fig_surface")
     st.caption(
         "Heatmap: log cross-entropy of a 2-weight model σ(w1·x + w2·y) over (w1, w2); a long "
         "narrow valley. Each line: 60 full-batch steps from the same start (★)."

@@ -10,6 +10,7 @@ from dl_core.assets import imagenet
 from dl_core.cnn import analysis, plots
 from dl_core.cnn import compare as cnn_compare
 from dl_core.cnn import convolution as conv
+from dl_core.describe import weight_quarters
 from dl_core.errors import UserError
 from dl_core.store import Store
 from ui import jobs as ui_jobs
@@ -18,6 +19,7 @@ from ui.code import show_code
 from ui.compare import ab_configs, ab_progress, train_and_compare
 from ui.compare import panes as ab_panes
 from ui.errors import EmptyState, shown_errors
+from ui.figures import show_figure
 from ui.rewind import epoch_slider, weights_at
 from ui.state import UrlState
 from ui.text import md_escape
@@ -160,14 +162,14 @@ def _rewind(results: list) -> None:
         for n, (col, r) in enumerate(zip(st.columns(len(results)), results, strict=True)):
             v = _views_at(r.key, epoch, int(i), layer, choice)
             r_names = list(r["class_names"])
-            col.plotly_chart(v["cam"], key=f"rw-cam-{n}", config={"displayModeBar": False})
+            show_figure(col, v["cam"], key=f"rw-cam-{n}", config={"displayModeBar": False})
             truth = r_names[int(r["y_test"][i])]
             col.caption(
                 f"Test image {i} (true: {md_escape(truth)}); Grad-CAM for "
                 f"'{md_escape(r_names[v['class']])}', probability {v['probs'][v['class']]:.0%}."
             )
-            col.plotly_chart(v["filters"], key=f"rw-filters-{n}")
-            col.plotly_chart(v["maps"], key=f"rw-maps-{n}")
+            show_figure(col, v["filters"], key=f"rw-filters-{n}")
+            show_figure(col, v["maps"], key=f"rw-maps-{n}")
         st.caption(
             f"Filters of '{md_escape(layer)}' (orange positive, purple negative) and its most "
             "active feature maps on the test image (viridis, yellow = strong), from the "
@@ -189,7 +191,7 @@ if section == SECTIONS[2]:
             x_show, y_show, names = zds.as_array(), zds.labels, zds.class_names
         else:
             x_show, y_show, names = _images(cfg.dataset)
-        st.plotly_chart(memo(plots.plot_dataset, x_show, y_show, names), key="data")
+        show_figure(st, memo(plots.plot_dataset, x_show, y_show, names), key="data")
         st.caption(f"A few training images of each of the {len(names)} classes.")
         for w in cnn.validate(cfg, x_show.shape[1]):
             st.warning(md_escape(w), icon=":material/warning:")
@@ -218,7 +220,7 @@ if section == SECTIONS[2]:
                     _summary(r)
             st.markdown("**How run B differs from run A**")
             for n, fig in enumerate(memo(cnn_compare.difference, *[p[2] for p in panes], ab.names)):
-                st.plotly_chart(fig, key=f"ab-diff-{n}")
+                show_figure(st, fig, key=f"ab-diff-{n}")
             st.caption(
                 "Above zero: B's accuracy or loss is higher at that epoch. Confusion cells: how "
                 "many more points of each true class B puts in that column than A (orange more)."
@@ -231,8 +233,8 @@ if section == SECTIONS[2]:
         if note := analysis.small_sample_note(correct, len(r["y_test"])):
             st.caption(md_escape(note))
         left, right = st.columns(2)
-        left.plotly_chart(memo(plots.plot_accuracy, r["history"]), key="acc")
-        right.plotly_chart(memo(viz.confusion_matrix, r["confusion"], r["class_names"]), key="cm")
+        show_figure(left, memo(plots.plot_accuracy, r["history"]), key="acc")
+        show_figure(right, memo(viz.confusion_matrix, r["confusion"], r["class_names"]), key="cm")
         right.caption("Rows: true class; columns: predicted; colour: share of the row (viridis).")
         st.markdown("**Misclassified test images** (true → predicted)")
         if correct == len(r["y_test"]):
@@ -241,12 +243,12 @@ if section == SECTIONS[2]:
             wrong = memo(
                 plots.plot_misclassified, r["x_test"], r["y_test"], r["y_pred"], r["class_names"]
             )
-            st.plotly_chart(wrong, key="wrong")
+            show_figure(st, wrong, key="wrong")
         st.markdown("**First-layer filters before and after training**")
         before_after = memo(
             plots.plot_filters_before_after, r["filters_before"], r["filters_after"]
         )
-        st.plotly_chart(before_after, key="ba")
+        show_figure(st, before_after, key="ba")
         st.caption("Each kernel averaged over input channels: orange positive, purple negative.")
         _rewind([r])
 
@@ -285,8 +287,10 @@ def convolution_by_hand(image: np.ndarray | None) -> None:
         i, j = min(i, out.shape[0] - 1), min(j, out.shape[1] - 1)
         corner = conv.patch(grey.shape, kern.shape[0], stride, padding, i, j)
         pooled = memo(conv.pool, out, pool_size, pool_kind) if pool_size > 1 else None
-        fig_spot.plotly_chart(
-            memo(plots.plot_convolution, grey, kern, out, pooled, (i, j), corner), key="conv"
+        show_figure(
+            fig_spot,
+            memo(plots.plot_convolution, grey, kern, out, pooled, (i, j), corner),
+            key="conv",
         )
         st.caption(
             "Greyscale input (at most 160 px a side), kernel, output and pooled output; orange "
@@ -359,7 +363,7 @@ if section == SECTIONS[1]:
         st.subheader("What the network sees")
         left, right = st.columns([2, 3])
         ranked = [(int(k), names[k], float(probs[k])) for k in top]
-        left.plotly_chart(memo(plots.plot_top_classes, ranked), key="top5")
+        show_figure(left, memo(plots.plot_top_classes, ranked), key="top5")
         choice = url(
             right.selectbox,
             "Explain the class",
@@ -372,7 +376,9 @@ if section == SECTIONS[1]:
         smooth = url(right.toggle, "Also SmoothGrad (a few seconds)", "smooth", preset != "tiny")
         maps = _explain(mkey, model, batch, cls, smooth)
         cam_fig = memo(plots.plot_explanations, net["shown"], maps, alpha)
-        st.plotly_chart(cam_fig, key="cam", config={"displayModeBar": False})
+        hot = "; ".join(f"{k}: {weight_quarters(np.abs(m))}" for k, m in maps.items())
+        about = f"The image and where the network looked for '{names[cls]}'. {hot}."
+        show_figure(st, cam_fig, about, key="cam", config={"displayModeBar": False})
         st.caption(
             f"Where the evidence for '{md_escape(names[cls])}' lies (viridis, yellow = most). "
             "Grad-CAM weighs the last convolutional maps by their gradients; SmoothGrad averages "
@@ -385,21 +391,21 @@ if section == SECTIONS[1]:
         k_maps = url(
             st.slider, "Feature maps to show", "topk", 16, min_value=4, max_value=64, step=4
         )
-        st.plotly_chart(
-            memo(plots.plot_architecture, memo(analysis.layer_table, model), layer), key="arch"
+        show_figure(
+            st, memo(plots.plot_architecture, memo(analysis.layer_table, model), layer), key="arch"
         )
         st.caption(
             "Each layer's output along the network: the line is its side in pixels, the bars its "
             "channels (log scale); the dotted line marks the chosen layer. Hover for names."
         )
         kernel = memo(analysis.filters, model, layer)
-        st.plotly_chart(memo(plots.plot_filters, kernel), key="filters")
+        show_figure(st, memo(plots.plot_filters, kernel), key="filters")
         st.caption(
             f"Weights of '{md_escape(layer)}', shape {kernel.shape}. "
             f"{md_escape(plots.filters_caption(kernel.shape))}"
         )
         fmap = memo(analysis.activations, model, batch, layer)[0]
-        st.plotly_chart(memo(plots.plot_feature_maps, fmap, k_maps), key="fmaps")
+        show_figure(st, memo(plots.plot_feature_maps, fmap, k_maps), key="fmaps")
         st.caption(
             f"'{md_escape(layer)}' output on the image "
             f"({fmap.shape[1]}×{fmap.shape[0]}×{fmap.shape[2]}), "
@@ -419,8 +425,8 @@ if section == SECTIONS[1]:
         if url(a[4].toggle, "Synthesise", "am", False):
             res = _actmax(mkey, model, am_layer, int(f), steps, int(am_seed), net["value_range"])
             grid, curve = plots.activation_maximisation_figures(res)
-            st.plotly_chart(grid, key="am_grid")
-            st.plotly_chart(curve, key="am_curve")
+            show_figure(st, grid, key="am_grid")
+            show_figure(st, curve, key="am_curve")
             st.caption(
                 f"The input that most excites filter {f} of '{md_escape(am_layer)}', grown from "
                 "noise by gradient ascent (a few snapshots), and its mean activation at each "

@@ -8,6 +8,7 @@ import streamlit as st
 
 from dl_core import assets, estimates
 from dl_core import detection as det
+from dl_core.describe import describe_images
 from dl_core.detection import boxes, faces, plots
 from dl_core.detection import compare as det_compare
 from ui import jobs as ui_jobs
@@ -16,6 +17,7 @@ from ui.code import show_code
 from ui.compare import ab_configs, ab_progress, train_and_compare
 from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
+from ui.figures import show_figure, show_image
 from ui.rewind import epoch_slider, weights_at
 from ui.state import UrlState
 from ui.text import md_escape
@@ -105,7 +107,7 @@ def _rewind_boxes(results: list, names_ab: tuple[str, str] | None = None) -> Non
                 title=f"{len(found)} box(es) at {when}",
                 truth=det.unpad(r["val_boxes"][k], r["val_classes"][k]),
             )
-            col.plotly_chart(fig, key=f"rw-boxes-{n}")
+            show_figure(col, fig, key=f"rw-boxes-{n}")
         st.caption(
             f"Dotted white: the true boxes. Shown: the boxes scoring at least "
             f"{det_compare.MIN_SCORE:.2f}, and always the {det_compare.AT_LEAST:d} best, so an "
@@ -129,7 +131,7 @@ def _compare(ab, runs) -> None:
                 f"epochs ({r['train_seconds']:.0f} s)."
             )
         )
-    st.plotly_chart(memo(det_compare.difference, a, b, ab.names), key="det-ab-diff")
+    show_figure(st, memo(det_compare.difference, a, b, ab.names), key="det-ab-diff")
     st.caption("Above zero: run B's held-out mAP or its loss is higher that epoch.")
     _rewind_boxes([a, b], ab.names)
 
@@ -194,7 +196,7 @@ with train_area:
         for w in det.validate(cfg):
             st.warning(md_escape(w), icon=":material/warning:")
         scenes = memo(det.make_scenes, 8, seed, **det.scene_kwargs(cfg))
-        st.plotly_chart(memo(plots.plot_scenes, *scenes, det.CLASSES), key="scenes")
+        show_figure(st, memo(plots.plot_scenes, *scenes, det.CLASSES), key="scenes")
         st.caption("Training scenes with their exact boxes (one colour per class).")
         valid = True
     with shown_errors():
@@ -220,8 +222,12 @@ with train_area:
         status = ui_jobs.progress(
             status,
             metrics=METRICS,
-            preview=lambda a: st.image(
-                a, width=256, caption="Predictions on a held-out scene, latest epoch"
+            preview=lambda a: show_image(
+                st,
+                a,
+                describe_images(a, "held-out scene with predicted boxes"),
+                width=256,
+                caption="Predictions on a held-out scene, latest epoch",
             ),
         )
         if status and status.state == "done":
@@ -231,8 +237,8 @@ with train_area:
             m2.metric("mAP@0.5:0.95", f"{result['map50_95']:.3f}")
             m3.metric("Training time", f"{result['train_seconds']:.0f} s")
             cl, cr = st.columns(2)
-            cl.plotly_chart(memo(plots.plot_map_curve, result["history"]), key="mapcurve")
-            cr.plotly_chart(memo(plots.plot_ap, result["ap50_per_class"], det.CLASSES), key="ap")
+            show_figure(cl, memo(plots.plot_map_curve, result["history"]), key="mapcurve")
+            show_figure(cr, memo(plots.plot_ap, result["ap50_per_class"], det.CLASSES), key="ap")
     if result is not None:
         _rewind_boxes([result])
 
@@ -303,7 +309,8 @@ with top:
             allowed = {names.index(c) for c in chosen}
             kept_in, res = memo(det.postprocess, cands, conf, iou_thr, allowed, max_det)
             final = memo(kept_in.take, res.keep)
-            st.plotly_chart(
+            show_figure(
+                st,
                 memo(
                     plots.plot_detections,
                     small,
@@ -343,7 +350,7 @@ with nms_area:
             "overlap it by more than the IoU threshold.",
         )
         big, side = st.columns([2, 1])
-        big.plotly_chart(memo(plots.plot_nms, small, kept_in, res, names, step=step), key="nms")
+        show_figure(big, memo(plots.plot_nms, small, kept_in, res, names, step=step), key="nms")
         big.caption(
             f"{len(kept_in)} candidates above the confidence threshold, zoomed in. "
             "Solid: kept; black dashed: suppressed (hover the line for the IoU with the "
@@ -352,7 +359,7 @@ with nms_area:
         pair = boxes.suppression_pair(res, step)
         if pair is not None:
             a, b = kept_in.boxes[pair[0]], kept_in.boxes[pair[1]]
-            side.plotly_chart(memo(plots.plot_iou, a, b, boxes.iou(a, b)), key="iou")
+            show_figure(side, memo(plots.plot_iou, a, b, boxes.iou(a, b)), key="iou")
             side.caption(
                 f"Step {step}: kept box A removed box B because their IoU is above {iou_thr:.2f}."
             )
@@ -364,7 +371,7 @@ with head_area:
     st.header("How YOLOv8's anchor-free head predicts boxes")
     st.markdown(det.HEAD_EXPLAINED)
     x, b, c = memo(det.make_scenes, 1, 3, size=128, max_objects=1, min_objects=1)
-    st.plotly_chart(memo(plots.plot_anchor_points, x[0], b[0, 0], stride=16), key="anchors")
+    show_figure(st, memo(plots.plot_anchor_points, x[0], b[0, 0], stride=16), key="anchors")
     st.caption("Points inside the box may be assigned to it; each predicts its four distances.")
     st.latex(
         r"\mathcal{L}_{box} = 1-\mathrm{IoU}+\frac{\rho^2(b,b^{gt})}{c^2}+\alpha v,\qquad"

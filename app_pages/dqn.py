@@ -5,6 +5,7 @@ import dataclasses
 import streamlit as st
 
 from dl_core import dqn, estimates
+from dl_core.describe import describe_actions
 from dl_core.dqn import compare as dqn_compare
 from dl_core.dqn import plots, pretrained, replay
 from ui import jobs as ui_jobs
@@ -13,6 +14,7 @@ from ui.code import show_code
 from ui.compare import ab_configs, ab_progress, train_and_compare
 from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
+from ui.figures import show_figure, show_image
 from ui.state import UrlState
 from ui.text import md_escape
 from ui.topic import backends_caption
@@ -150,8 +152,8 @@ def compare_dqn(ab, runs) -> None:
     of the same episode seed, and their Q-values on the same frames."""
     panes = ab_panes(ab, runs)
     for n, (col, _, r) in enumerate(panes):
-        col.plotly_chart(
-            memo(plots.plot_training, dqn.curves(r["history"]), env_id), key=f"ab-curves-{n}"
+        show_figure(
+            col, memo(plots.plot_training, dqn.curves(r["history"]), env_id), key=f"ab-curves-{n}"
         )
     a, b = (r for _, _, r in panes)
     n = min(len(a["checkpoint_steps"]), len(b["checkpoint_steps"]))
@@ -170,9 +172,9 @@ def compare_dqn(ab, runs) -> None:
                 f"At {step:,} steps: return {ep['rewards'].sum():.0f} in {len(ep['actions'])} steps"
             )
         )
-        col.image(gif, width="stretch")
+        show_image(col, gif, describe_actions(ep["actions"], list(env.actions)), width="stretch")
     fig = memo(plots.plot_q_difference, q_a, q_b, list(env.actions), ab.names)
-    st.plotly_chart(fig, key="ab-q-diff")
+    show_figure(st, fig, key="ab-q-diff")
     st.caption(
         "Both agents' Q-values on the frames of A's episode (the left replay): above zero, B "
         "values that action more; grey steps: they would choose different actions."
@@ -205,7 +207,7 @@ with shown_errors():
         status = ui_jobs.progress(
             status,
             metrics=("return_avg20", "epsilon", "eval_return"),
-            preview=lambda arr: st.plotly_chart(plots.plot_training(dqn.curves(arr), env_id)),
+            preview=lambda arr: show_figure(st, plots.plot_training(dqn.curves(arr), env_id)),
         )
 
 if ab is None:  # one run: its training, then replays of its agents
@@ -221,7 +223,7 @@ if ab is None:  # one run: its training, then replays of its agents
         res = ui_jobs.load_result(key) if source == "your agent" else pretrained.cached(env_id)
         solved = res["solved_at_step"]
         st.subheader(f"Training of {source}")
-        st.plotly_chart(memo(plots.plot_training, dqn.curves(res["history"]), env_id), key="curves")
+        show_figure(st, memo(plots.plot_training, dqn.curves(res["history"]), env_id), key="curves")
         st.caption(
             f"{res['env_steps']:,} environment steps in {res['wall_s']:.0f} s; "
             + (f"solved at step {solved:,}." if solved else "not solved within the budget.")
@@ -265,12 +267,14 @@ if ab is None:  # one run: its training, then replays of its agents
                 f"**{md_escape(title)}** — return {ep['rewards'].sum():.0f} "
                 f"in {len(ep['actions'])} steps"
             )
-            col.image(gif, width="stretch")
+            show_image(
+                col, gif, describe_actions(ep["actions"], list(env.actions)), width="stretch"
+            )
         st.caption(
             "Under each frame: the step, the return so far, ε, and one bar per action's "
             "Q-value (filled: the action taken; bars span the episode's Q range)."
         )
-        st.plotly_chart(memo(plots.plot_episode_q, ep, list(env.actions)), key="q")
+        show_figure(st, memo(plots.plot_episode_q, ep, list(env.actions)), key="q")
         st.caption(
             f"Q-values of '{md_escape(label)}' at every step of the episode on the right; "
             "dots mark the action it took (hollow: random because of ε)."

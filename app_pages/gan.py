@@ -7,6 +7,7 @@ import streamlit as st
 
 from dl_core import estimates, jobs, viz
 from dl_core.assets import ASSETS
+from dl_core.describe import describe_images
 from dl_core.gan import analysis, dcgan, plots, vae
 from dl_core.gan import data as gdata
 from dl_core.gan import train as gan_train
@@ -17,6 +18,7 @@ from ui.code import show_code
 from ui.compare import ab_configs, ab_progress, train_and_compare
 from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
+from ui.figures import show_figure, show_image
 from ui.rewind import epoch_slider, model_at, saved_epochs, weights_at
 from ui.state import UrlState
 from ui.text import md_escape
@@ -178,7 +180,7 @@ with shown_errors():
             show_dataset_notes(ds)
     if dataset != "upload" or data_fp:
         grid = preview_data(dataset, common["image_size"], common["channels"], data_fp)
-        st.image(memo(plots.grid_image, grid, cols=12), width="stretch")
+        show_image(st, memo(plots.grid_image, grid, cols=12), width="stretch")
         st.caption("Training images as the models see them: what both generators must imitate.")
 ready = dataset != "upload" or data_fp is not None
 SECTIONS = ["DCGAN", "Autoencoder / VAE", "Side by side", "What they can and cannot do"]
@@ -199,8 +201,8 @@ def train_panel(module, cfg, label, metrics, what):
         status = ui_jobs.progress(
             status,
             metrics=metrics,
-            preview=lambda a: st.image(
-                memo(plots.grid_image, a), caption="samples after the latest epoch", width=320
+            preview=lambda a: show_image(
+                st, memo(plots.grid_image, a), caption="samples after the latest epoch", width=320
             ),
         )
         if status is not None and status.state == "done":
@@ -239,12 +241,12 @@ def compare_gan(ab, runs) -> None:
     panes = ab_panes(ab, runs)
     a, b = (r for _, _, r in panes)
     fig = viz.curve_deltas(a["history"], b["history"], ab.names, ("d_loss", "g_loss", "diversity"))
-    st.plotly_chart(fig, key="ab-diff-0")
+    show_figure(st, fig, key="ab-diff-0")
     st.caption("Above zero: run B's loss or sample diversity is higher than run A's that epoch.")
     n = min(len(a["samples"]), len(b["samples"]))
     ep = url(st.slider, "Epoch for both runs", "epoch", n, min_value=1, max_value=max(2, n))
     for col, _, r in panes:
-        col.image(memo(plots.grid_image, r["samples"][min(ep, n) - 1]), width=360)
+        show_image(col, memo(plots.grid_image, r["samples"][min(ep, n) - 1]), width=360)
         col.caption(f"After epoch {min(ep, n)}.")
     same = a["z_fixed"].shape == b["z_fixed"].shape and np.array_equal(a["z_fixed"], b["z_fixed"])
     st.caption(
@@ -289,10 +291,12 @@ elif section == SECTIONS[0]:
             min_value=1,
             max_value=max(2, n),
         )
-        left.image(memo(plots.grid_image, samples[min(ep, n) - 1]), width=360)
+        show_image(left, memo(plots.grid_image, samples[min(ep, n) - 1]), width=360)
         left.caption(f"The same 36 latent vectors after epoch {min(ep, n)}: generation emerging.")
-        right.plotly_chart(
-            memo(plots.plot_gan_history, gres["history"], gres["collapse_epochs"]), key="gan-hist"
+        show_figure(
+            right,
+            memo(plots.plot_gan_history, gres["history"], gres["collapse_epochs"]),
+            key="gan-hist",
         )
         if gres["collapse_epochs"]:
             right.warning(
@@ -349,12 +353,12 @@ elif section == SECTIONS[0]:
             moves,
             seed,
         )
-        st.image(memo(plots.grid_image, views["path"], cols=10), width="stretch")
+        show_image(st, memo(plots.grid_image, views["path"], cols=10), width="stretch")
         st.caption("Spherical interpolation from sample A (left) to sample B (right).")
         l2, r2 = st.columns([4, 1])
-        l2.image(memo(plots.grid_image, views["near"], cols=8), width="stretch")
+        show_image(l2, memo(plots.grid_image, views["near"], cols=8), width="stretch")
         l2.caption("More like this: sample A (first) and random neighbours of its z.")
-        r2.image(memo(plots.grid_image, views["walk"], cols=1), width="stretch")
+        show_image(r2, memo(plots.grid_image, views["walk"], cols=1), width="stretch")
         r2.caption("A, and A moved along the 3 directions that change images most.")
 
 VAE_CHOICES = choices(VAE_CONTROLS)
@@ -378,7 +382,11 @@ def rewind_vae(results: list) -> None:
         if epoch is None:
             return
         for col, r in zip(st.columns(len(results)), results, strict=True):
-            col.image(memo(plots.grid_image, _vae_grid_at(r.key, epoch), cols=12), width=360)
+            grid = _vae_grid_at(r.key, epoch)
+            what = f"images decoded after epoch {epoch:d}"
+            show_image(
+                col, memo(plots.grid_image, grid, cols=12), describe_images(grid, what), width=360
+            )
             col.caption(f"The decoder after epoch {epoch:d}, over the final codes' plane.")
 
 
@@ -388,12 +396,14 @@ def compare_vae(ab, runs) -> None:
     panes = ab_panes(ab, runs)
     a, b = (r for _, _, r in panes)
     metrics = ("reconstruction", "kl", "loss")
-    st.plotly_chart(viz.curve_deltas(a["history"], b["history"], ab.names, metrics), key="vab-diff")
+    show_figure(st, viz.curve_deltas(a["history"], b["history"], ab.names, metrics), key="vab-diff")
     st.caption("Above zero: run B's loss term is higher than run A's that epoch.")
     n = min(len(a["samples"]), len(b["samples"]))
     ep = url(st.slider, "Epoch for both runs", "vab_epoch", n, min_value=1, max_value=max(2, n))
     for col, _, r in panes:
-        col.image(memo(plots.grid_image, r["samples"][min(ep, n) - 1]), width=360)
+        samples = r["samples"][min(ep, n) - 1]
+        what = f"samples decoded after epoch {min(ep, n)}"
+        show_image(col, memo(plots.grid_image, samples), describe_images(samples, what), width=360)
         col.caption(f"Decoded after epoch {min(ep, n)}.")
     same = a["z_fixed"].shape == b["z_fixed"].shape and np.array_equal(a["z_fixed"], b["z_fixed"])
     st.caption(
@@ -431,7 +441,8 @@ elif section == SECTIONS[1]:
     if vres is not None:
         views = memo(vae.latent_views, vres)
         left, right = st.columns(2)
-        left.plotly_chart(
+        show_figure(
+            left,
             memo(
                 plots.plot_latent_scatter,
                 views["xy"],
@@ -442,11 +453,11 @@ elif section == SECTIONS[1]:
             key="scatter",
         )
         left.caption("Codes of training images coloured by class: the model never saw the labels.")
-        right.image(memo(plots.grid_image, views["grid"], cols=12), width="stretch")
+        show_image(right, memo(plots.grid_image, views["grid"], cols=12), width="stretch")
         right.caption("A 12 × 12 grid decoded over the same plane (±2.5 standard deviations).")
-        st.image(memo(plots.grid_image, views["rows"], cols=12), width="stretch")
+        show_image(st, memo(plots.grid_image, views["rows"], cols=12), width="stretch")
         st.caption("Originals; what the encoder saw (noisy when denoising); reconstructions.")
-        st.plotly_chart(memo(plots.plot_vae_history, vres["history"]), key="vae-hist")
+        show_figure(st, memo(plots.plot_vae_history, vres["history"]), key="vae-hist")
         st.caption("Reconstruction falls; the KL term is the price of a code space you can sample.")
         rewind_vae([vres])
 
@@ -462,7 +473,7 @@ if section == SECTIONS[2]:
             ("DCGAN", vcfg.kind.upper()),
             strict=True,
         ):
-            col.image(memo(plots.grid_image, res["samples"][-1]), width=360)
+            show_image(col, memo(plots.grid_image, res["samples"][-1]), width=360)
             col.caption(
                 f"{name}: {len(res['samples'])} epochs, {status.duration:.0f} s of training, "
                 f"diversity {res['history']['diversity'][-1]:.2f} (1 = as varied as the data)."

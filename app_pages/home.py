@@ -4,6 +4,7 @@ import streamlit as st
 
 from ui import figures
 from ui.cache import memo
+from ui.figures import show_figure
 from ui.registry import topic_pages
 from ui.system import system_panel
 
@@ -36,7 +37,7 @@ with st.container(border=True):
 left, right = st.columns([3, 2], gap="large")
 with left:
     st.subheader("Which architecture fits which data?")
-    st.plotly_chart(memo(figures.architecture_map), key="map")
+    show_figure(st, memo(figures.architecture_map), key="map")
     st.caption(
         "Read left to right: the shape of your data, the architecture family built for it, "
         "and what it is used for. Click an architecture's name to open its page."

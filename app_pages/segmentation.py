@@ -19,6 +19,7 @@ from ui.code import show_code
 from ui.compare import ab_configs, ab_progress, train_and_compare
 from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
+from ui.figures import show_figure, show_image
 from ui.rewind import epoch_slider, weights_at
 from ui.state import UrlState
 from ui.text import md_escape
@@ -75,6 +76,15 @@ def _forget_link_strokes() -> None:
     st.session_state[url.key("strokes_base")] = None  # the next run writes the drawn ones only
 
 
+def _add_keyboard_stroke(mark: str, across: tuple[int, int], down: tuple[int, int]) -> None:
+    """A straight stroke from the sliders (percent of the width and height): marking without
+    a mouse. It joins the link's strokes, under the ones drawn on the canvas."""
+    kind = "fg" if mark == "foreground" else "bg"
+    stroke = [across[0] / 100, down[0] / 100, across[1] / 100, down[1] / 100]
+    base = st.session_state.get(url.key("strokes_base"))
+    st.session_state[url.key("strokes_base")] = seg.join_strokes(base, {kind: [stroke]})
+
+
 METRICS = ("loss", "pixel_accuracy", "val_mean_iou", "val_pixel_accuracy")
 
 
@@ -101,7 +111,7 @@ def _rewind_masks(results: list, names_ab: tuple[str, str] | None = None) -> Non
         ):
             names = r["class_names"]
             fig = memo(seg.plot_predictions, r["val_images"], r["val_masks"], pred, names)
-            col.plotly_chart(fig, key=f"rw-masks-{n}")
+            show_figure(col, fig, key=f"rw-masks-{n}")
             iou = seg.mean_iou(r["val_masks"], pred, len(names))
             col.caption(f"Mean IoU {iou:.3f} on these {len(pred)} held-out images at this epoch.")
         if names_ab is None:
@@ -113,7 +123,7 @@ def _rewind_masks(results: list, names_ab: tuple[str, str] | None = None) -> Non
             fig = memo(
                 seg_plots.plot_disagreement, a["val_images"], *preds, a["class_names"], names_ab
             )
-            st.plotly_chart(fig, key="ab-disagree")
+            show_figure(st, fig, key="ab-disagree")
             st.caption("Bottom row: the pixels where the two runs' masks disagree (vermillion).")
         else:
             st.caption("The two runs saw different held-out images: their masks are not overlaid.")
@@ -125,7 +135,7 @@ def _compare(ab, runs) -> None:
     a, b = (r for _, _, r in panes)
     for col, _, r in panes:
         col.caption(md_escape(f"Mean IoU {r['val_mean_iou']:.3f} after {r['epochs_run']} epochs."))
-    st.plotly_chart(memo(seg_compare.difference, a, b, ab.names), key="ab-diff-0")
+    show_figure(st, memo(seg_compare.difference, a, b, ab.names), key="ab-diff-0")
     st.caption("Above zero: run B's held-out IoU, pixel accuracy or loss is higher that epoch.")
     _rewind_masks([a, b], ab.names)
 
@@ -239,7 +249,7 @@ if section == SECTIONS[0]:
         for warning in seg.validate(cfg):
             st.caption(f":material/info: {md_escape(warning)}")
         x, y, names = memo(seg.make_dataset, cfg.dataset, 8, cfg.image_size, cfg.seed, "val")
-        st.plotly_chart(memo(seg.plot_samples, x, y, names), key="seg-samples")
+        show_figure(st, memo(seg.plot_samples, x, y, names), key="seg-samples")
         st.caption("Held-out images (top) and their exact masks (bottom), in the class colours.")
         if ab is not None:
             runs = train_and_compare(
@@ -259,8 +269,8 @@ if section == SECTIONS[0]:
             status = ui_jobs.progress(
                 status,
                 metrics=METRICS,
-                preview=lambda a: st.image(
-                    list(a), width=180, caption=["image | predicted mask"] * len(a)
+                preview=lambda a: show_image(
+                    st, list(a), width=180, caption=["image | predicted mask"] * len(a)
                 ),
             )
             if status is not None and status.state == "done":
@@ -271,7 +281,8 @@ if section == SECTIONS[0]:
     if result is not None:
         names = result["class_names"]
         left, right = st.columns([3, 2])
-        left.plotly_chart(
+        show_figure(
+            left,
             memo(
                 seg.plot_predictions,
                 result["val_images"],
@@ -281,7 +292,7 @@ if section == SECTIONS[0]:
             ),
             key="seg-preds",
         )
-        right.plotly_chart(memo(seg.plot_iou, result["per_class_iou"], names), key="seg-iou")
+        show_figure(right, memo(seg.plot_iou, result["per_class_iou"], names), key="seg-iou")
         right.caption(
             f"Mean IoU {result['val_mean_iou']:.3f} · pixel accuracy "
             f"{result['val_pixel_accuracy']:.3f} on {cfg.n_val} "
@@ -301,11 +312,12 @@ if section == SECTIONS[0]:
         opacity = url(a.slider, "Opacity", "alpha", 0.55, min_value=0.0, max_value=1.0, step=0.05)
         shown = url(a.multiselect, "Classes shown", "show", list(names), options=names) or []
         img, pred = result["val_images"][idx], result["val_pred"][idx]
-        b.plotly_chart(
+        show_figure(
+            b,
             memo(seg.plot_overlay, img, pred, names, opacity, [names.index(s) for s in shown]),
             key="seg-overlay",
         )
-        c.plotly_chart(memo(seg.plot_class_share, pred, names), key="seg-share")
+        show_figure(c, memo(seg.plot_class_share, pred, names), key="seg-share")
         c.caption("Share of the predicted pixels in each class.")
         c.download_button(
             "Download mask (PNG)",
@@ -332,19 +344,20 @@ if section == SECTIONS[0]:
                 f"**{'With' if skips else 'Without'} skips** (mean "
                 f"IoU {result['val_mean_iou']:.2f})"
             )
-            cols[0].plotly_chart(memo(seg.plot_feature_maps, maps), key="seg-maps")
+            show_figure(cols[0], memo(seg.plot_feature_maps, maps), key="seg-maps")
             if other is not None and other.state == "done":
                 twin = ui_jobs.load_result(other.key)
                 cols[1].markdown(
                     f"**{'Without' if skips else 'With'} skips** (mean "
                     f"IoU {twin['val_mean_iou']:.2f})"
                 )
-                cols[1].plotly_chart(
+                show_figure(
+                    cols[1],
                     memo(seg.plot_feature_maps, _maps(other.key, idx, twin["model"], img)),
                     key="seg-twin_maps",
                 )
         else:
-            st.plotly_chart(memo(seg.plot_feature_maps, maps), key="seg-maps")
+            show_figure(st, memo(seg.plot_feature_maps, maps), key="seg-maps")
         st.caption(
             "Each row is one stage; its four most active channels "
             "(viridis: dark = low, yellow = high). Without skips "
@@ -391,6 +404,15 @@ if section == SECTIONS[1]:
                     drawing_mode="freedraw",
                     key=f"segmentation.canvas.{hashlib.sha1(photo.tobytes()).hexdigest()[:12]}",
                 )
+                with st.expander("Mark without a mouse", icon=":material/keyboard:"):
+                    across = st.slider("Stroke across (% of the width)", 0, 100, (40, 60))
+                    down = st.slider("Stroke down (% of the height)", 0, 100, (50, 50))
+                    st.button(
+                        f"Add this {md_escape(mark)} stroke",
+                        on_click=_add_keyboard_stroke,
+                        args=(mark, across, down),
+                        key="seg-keyboard-stroke",
+                    )
             drawn, unused = seg.canvas_strokes(canvas.json_data, (cw, ch), FG)
             if unused:
                 st.warning(f"{unused} drawn object(s) are not free-hand strokes and were not used.")
@@ -433,7 +455,8 @@ if section == SECTIONS[1]:
                     or []
                 )
                 classes = ["background", "object"]
-                right.plotly_chart(
+                show_figure(
+                    right,
                     memo(
                         seg.plot_overlay,
                         photo,
@@ -464,10 +487,10 @@ if section == SECTIONS[1]:
                     key="fc_download",
                 )
                 p1, p2, p3 = st.columns(3)
-                p1.plotly_chart(memo(seg.plot_probability, res.prob), key="seg-fc_prob")
+                show_figure(p1, memo(seg.plot_probability, res.prob), key="seg-fc_prob")
                 p1.caption("P(object) for every pixel (viridis); the mask is where it passes 0.5.")
-                p2.plotly_chart(memo(seg.plot_class_share, res.mask, classes), key="seg-fc_share")
-                p3.plotly_chart(memo(seg.plot_head_loss, res.losses), key="seg-fc_loss")
+                show_figure(p2, memo(seg.plot_class_share, res.mask, classes), key="seg-fc_share")
+                show_figure(p3, memo(seg.plot_head_loss, res.losses), key="seg-fc_loss")
 
     with (
         st.expander(
@@ -480,7 +503,8 @@ if section == SECTIONS[1]:
             st.caption(seg.pretrained.SORRY)
         elif image is not None and st.button("Segment the photo with it", key="seg-online"):
             voc = seg.segment_online(_online_model(), photo := seg.prepare_photo(image))
-            st.plotly_chart(
+            show_figure(
+                st,
                 seg.plot_overlay(photo, voc, seg.VOC_CLASSES, 0.5, sorted(set(np.unique(voc)))),
                 key="seg-voc",
             )
@@ -493,7 +517,7 @@ if section == SECTIONS[2]:
         "unevenly and a checkerboard appears; bilinear upsampling "
         "followed by a convolution avoids it."
     )
-    st.plotly_chart(memo(seg.plot_transposed_conv), key="seg-tconv")
+    show_figure(st, memo(seg.plot_transposed_conv), key="seg-tconv")
     st.caption(
         "How many kernel taps land on each output pixel of a "
         "stride-2 transposed convolution on a 4×4 input (viridis: more = brighter)."
@@ -503,7 +527,7 @@ if section == SECTIONS[2]:
         "weights `rate` pixels apart: the field of view grows "
         "without pooling or more weights, so the map keeps its resolution."
     )
-    st.plotly_chart(memo(seg.plot_atrous, (1, 2, 4)), key="seg-atrous")
+    show_figure(st, memo(seg.plot_atrous, (1, 2, 4)), key="seg-atrous")
     st.caption("Blue cells are the nine input pixels one output pixel reads, at rates 1, 2 and 4.")
 
 show_code(

@@ -13,6 +13,7 @@ from ui.code import show_code
 from ui.compare import ab_configs, ab_progress, train_and_compare
 from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
+from ui.figures import show_figure
 from ui.rewind import epoch_slider, model_at
 from ui.state import UrlState
 from ui.text import md_escape, md_stream
@@ -175,9 +176,9 @@ if stats is not None:
     for w in stats.warnings:
         st.warning(md_escape(w), icon=":material/warning:")
     left, right = st.columns([2, 3])
-    left.code(text[:600] + ("…" if len(text) > 600 else ""), language=None, height=280)
+    left.code(text[:600] + ("…" if len(text) > 600 else ""), language=None, wrap_lines=True)
     left.caption(f"The start of {md_escape(where)}.")
-    right.plotly_chart(memo(tg.plot_token_frequencies, stats.top, stats.tokens, level), key="freq")
+    show_figure(right, memo(tg.plot_token_frequencies, stats.top, stats.tokens, level), key="freq")
     right.caption(
         "What the model learns first: how often each token occurs. "
         "A model that knows only this already beats uniform guessing."
@@ -208,7 +209,7 @@ def _compare_text(ab, runs) -> None:
         col.metric("Validation bits / character", f"{r['val_bpc']:.3f}")
     a, b = (r for _, _, r in panes)
     fig = viz.curve_deltas(a["history"], b["history"], ab.names, ("bpc", "val_bpc"))
-    st.plotly_chart(fig, key="ab-diff-0")
+    show_figure(st, fig, key="ab-diff-0")
     st.caption("Above zero: run B needs more bits per character than run A at that epoch.")
     st.subheader("The same prompt, sampled from both")
     epoch = epoch_slider(url, [r.key for _, _, r in panes])
@@ -264,8 +265,8 @@ if stats is not None and ab is None:
         c[1].metric("Training speed (chars/s)", f"{result['chars_per_s']:,.0f}")
         c[2].metric("Training time", f"{result['seconds']:.0f} s")
         c[3].metric("Epochs run", len(result["history"]["loss"]))
-        st.plotly_chart(
-            memo(tg.plot_curves, {result["cell"]: result["history"]}, x="epoch"), key="curve"
+        show_figure(
+            st, memo(tg.plot_curves, {result["cell"]: result["history"]}, x="epoch"), key="curve"
         )
         st.caption(
             "Bits per character: the average surprise of the next "
@@ -275,8 +276,8 @@ if stats is not None and ab is None:
             for i, s in enumerate(result["samples"]):
                 st.code(f"epoch {i + 1}\n{s}", language=None)
     elif stats is not None:
-        st.plotly_chart(
-            memo(tg.plot_temperature, *stats.unigram_logits(), [0.5, 1.0, 2.0]), key="temp0"
+        show_figure(
+            st, memo(tg.plot_temperature, *stats.unigram_logits(), [0.5, 1.0, 2.0]), key="temp0"
         )
         st.caption(
             "Temperature before training, on the frequencies of "
@@ -389,8 +390,10 @@ if len(done) >= 2 and text is not None:
         url(st.segmented_control, "x axis", "cmp_x", "seconds", options=["seconds", "epoch"])
         or "seconds"
     )
-    st.plotly_chart(
-        memo(tg.plot_curves, {r["cell"]: r["history"] for r in done.values()}, x=axis), key="cmp"
+    show_figure(
+        st,
+        memo(tg.plot_curves, {r["cell"]: r["history"] for r in done.values()}, x=axis),
+        key="cmp",
     )
     st.dataframe(
         [
@@ -405,8 +408,8 @@ if len(done) >= 2 and text is not None:
         hide_index=True,
     )
     passage = memo(tg.passage, text, cfg, cfg.seq_len * 2 if level == "char" else 600)
-    st.plotly_chart(
-        memo(tg.plot_gradient_norms, _grad_norms(tuple(keys.values()), passage)), key="grad"
+    show_figure(
+        st, memo(tg.plot_gradient_norms, _grad_norms(tuple(keys.values()), passage)), key="grad"
     )
     st.caption(
         "How much the loss at the last character can still change "
@@ -468,7 +471,8 @@ else:
     chars = list(passage)
     if chars:
         units = memo(tg.most_active_units, states[show], 12)
-        st.plotly_chart(
+        show_figure(
+            st,
             memo(
                 tg.plot_states,
                 states[show],
@@ -482,7 +486,8 @@ else:
             "The 12 units that vary most over the passage (rows) "
             "at each character (columns); orange positive, purple negative. Hover for values."
         )
-        st.plotly_chart(
+        show_figure(
+            st,
             memo(tg.plot_gates, {g: states[g] for g in tg.GATES[r["cell"]]}, chars, units[:6]),
             key="gates",
         )
@@ -494,7 +499,8 @@ else:
         if rows:
             st.dataframe(rows[:8], hide_index=True)
             best = rows[0]
-            st.plotly_chart(
+            show_figure(
+                st,
                 memo(
                     tg.plot_unit_trace,
                     states[show],

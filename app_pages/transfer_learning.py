@@ -11,6 +11,7 @@ from dl_core import assets, estimates, transfer, viz
 from dl_core.assets import imagenet
 from dl_core.cnn.analysis import grad_cam
 from dl_core.config import from_dict, to_json
+from dl_core.describe import describe_images, weight_quarters
 from dl_core.store import Store
 from ui import jobs as ui_jobs
 from ui.cache import memo
@@ -18,6 +19,7 @@ from ui.code import show_code
 from ui.compare import ab_configs, ab_progress, train_and_compare
 from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
+from ui.figures import show_figure, show_image
 from ui.rewind import epoch_slider, parts_at
 from ui.state import UrlState
 from ui.text import md_escape
@@ -114,19 +116,19 @@ with shown_errors():
         data, check = dataset_check(to_json(cfg), data_fp)
 if data is not None:
     c1, c2 = st.columns([1, 2])
-    c1.plotly_chart(memo(transfer.plot_counts, check), key="counts")
+    show_figure(c1, memo(transfer.plot_counts, check), key="counts")
     c1.caption(
         f"{len(data.train_idx)} training and {len(data.val_idx)} "
         f"validation images, split with seed {cfg.seed}."
     )
     for w in check.warnings:
         c1.warning(md_escape(w), icon=":material/warning:")
-    c2.plotly_chart(memo(transfer.plot_thumbnails, data), key="thumbs")
+    show_figure(c2, memo(transfer.plot_thumbnails, data), key="thumbs")
     if check.duplicates:
         with st.expander(
             f"{len(check.duplicates)} near-duplicate pair(s) across training and validation"
         ):
-            st.plotly_chart(memo(transfer.plot_duplicates, data, check), key="dups")
+            show_figure(st, memo(transfer.plot_duplicates, data, check), key="dups")
 
 # -- 2. backbone and settings -----------------------------------------------------------------
 st.header("2 · Backbone and settings")
@@ -238,7 +240,7 @@ curves = {
 for m, r in done.items():
     curves[m] = r["history"]
 if curves:
-    st.plotly_chart(memo(transfer.plot_comparison, curves), key="compare")
+    show_figure(st, memo(transfer.plot_comparison, curves), key="compare")
 if done:
     st.dataframe(pd.DataFrame(memo(transfer.results_table, done)), hide_index=True)
 
@@ -260,8 +262,8 @@ def _compare_transfer(ab, runs) -> None:
         acc = float((r["val_probs"].argmax(1) == r["labels"][r_va]).mean())
         col.metric("Validation accuracy", f"{acc:.1%}")
     metrics = ("accuracy", "val_accuracy", "loss", "val_loss")
-    st.plotly_chart(
-        viz.curve_deltas(a["history"], b["history"], ab.names, metrics), key="ab-diff-0"
+    show_figure(
+        st, viz.curve_deltas(a["history"], b["history"], ab.names, metrics), key="ab-diff-0"
     )
     names = list(a["class_names"])
     if names == list(b["class_names"]) and np.array_equal(a["val_idx"], b["val_idx"]):
@@ -269,7 +271,7 @@ def _compare_transfer(ab, runs) -> None:
             viz.compute_confusion(r["labels"][r["val_idx"]], r["val_probs"].argmax(1), len(names))
             for r in (a, b)
         ]
-        st.plotly_chart(memo(viz.confusion_difference, *cms, names, ab.names), key="ab-diff-1")
+        show_figure(st, memo(viz.confusion_difference, *cms, names, ab.names), key="ab-diff-1")
     top = min(len(r["val_idx"]) for r in (a, b)) - 1
     c1, c2 = st.columns(2)
     i = url(
@@ -277,7 +279,7 @@ def _compare_transfer(ab, runs) -> None:
     )
     target = url(c2.selectbox, "Explain class (both runs)", "ab_c", names[0], options=names)
     for col, _, r in panes:
-        col.image(_cam(r, min(i, top), names.index(target)), width=300)
+        show_image(col, _cam(r, min(i, top), names.index(target)), width=300)
         col.caption(f"Grad-CAM for '{md_escape(target)}' on validation image {min(i, top)}.")
 
 
@@ -355,12 +357,18 @@ def _rewind_transfer(r, backbone: str) -> None:
         target = url(c1.selectbox, "Explain class", "rw_c", names[0], options=names)
         img = transfer.square(r["thumbs"][va[i]], 224)
         heat = _cam_at(r.key, epoch, backbone, i, names.index(target))
-        c1.image(memo(viz.overlay, img, heat, 0.5), width=300)
+        where = weight_quarters(heat) or "no class evidence in the image"
+        show_image(
+            c1,
+            memo(viz.overlay, img, heat, 0.5),
+            f"Grad-CAM for {target} after epoch {epoch:d}: {where}.",
+            width=300,
+        )
         c1.caption(f"Grad-CAM for '{md_escape(target)}' after epoch {epoch:d}.")
         points = memo(transfer.project, _features_at(r.key, epoch, backbone))
         title = f"Validation features after epoch {epoch}"
         fig = memo(transfer.plot_projection, points, labels[va], names, title)
-        c2.plotly_chart(fig, key="rw-proj")
+        show_figure(c2, fig, key="rw-proj")
         c2.caption(
             "PCA of the features the head reads, one dot per validation image."
             + (" " + FROZEN if r["mode"] == "feature_extraction" else "")
@@ -384,7 +392,7 @@ if done:
     look = url.section(LOOKS)
     if look == LOOKS[0]:
         cm = viz.compute_confusion(labels[va], r["val_probs"].argmax(1), len(names))
-        st.plotly_chart(memo(viz.confusion_matrix, cm, names), key="cm")
+        show_figure(st, memo(viz.confusion_matrix, cm, names), key="cm")
         st.caption(
             "Rows: the true class; columns: the prediction. Colour "
             "is the share of the row, numbers are images."
@@ -392,7 +400,7 @@ if done:
     if look == LOOKS[1]:
         fig = memo(_mistakes, r)
         if fig is not None:
-            st.plotly_chart(fig, key="wrong")
+            show_figure(st, fig, key="wrong")
             st.caption(
                 "Validation images the model got wrong: true → predicted, "
                 "with the predicted probability."
@@ -414,9 +422,17 @@ if done:
                 names.index(target),
             )[0]
             c1, c2 = st.columns(2)
-            c1.image(img, caption=f"true class: {md_escape(names[labels[va[i]]])}", width=300)
-            c2.image(
+            show_image(
+                c1,
+                img,
+                describe_images(img, "photo"),
+                caption=f"true class: {md_escape(names[labels[va[i]]])}",
+                width=300,
+            )
+            show_image(
+                c2,
                 memo(viz.overlay, img, heat, alpha),
+                f"Grad-CAM for {target}: {weight_quarters(heat)}.",
                 caption=f"Grad-CAM for '{md_escape(target)}'",
                 width=300,
             )
@@ -427,7 +443,8 @@ if done:
     if look == LOOKS[3]:
         if "features_after" in r:
             c1, c2 = st.columns(2)
-            c1.plotly_chart(
+            show_figure(
+                c1,
                 memo(
                     transfer.plot_projection,
                     memo(transfer.project, r["features_before"]),
@@ -437,7 +454,8 @@ if done:
                 ),
                 key="pb",
             )
-            c2.plotly_chart(
+            show_figure(
+                c2,
                 memo(
                     transfer.plot_projection,
                     memo(transfer.project, r["features_after"]),
@@ -452,7 +470,8 @@ if done:
                 "per image. Fine-tuning pulls the classes apart."
             )
         elif "features_before" in r:
-            st.plotly_chart(
+            show_figure(
+                st,
                 memo(
                     transfer.plot_projection,
                     memo(transfer.project, r["features_before"]),
@@ -475,9 +494,9 @@ if done:
         for k, ((where, img), probs) in enumerate(zip(shots, all_probs, strict=True)):
             c1, c2 = st.columns([1, 3], vertical_alignment="center")
             best = int(np.argmax(probs))
-            c1.image(img, caption=md_escape(where), width=180)
+            show_image(c1, img, describe_images(img, "photo"), caption=md_escape(where), width=180)
             title = viz.plain(f"{where}: {names[best]} ({probs[best]:.0%})")
-            c2.plotly_chart(viz.bars(probs, names, title=title), key=f"probs-{k}")
+            show_figure(c2, viz.bars(probs, names, title=title), key=f"probs-{k}")
         st.download_button(
             "Download the model (.keras)",
             r.model_path("model").read_bytes,  # read only when clicked

@@ -21,6 +21,9 @@ from plotly.subplots import make_subplots
 
 SEQUENTIAL = "Viridis"
 DIVERGING = "PuOr_r"
+# Okabe & Ito's colours, black, a light grey (their #999999 is within 8 ΔE of #CC79A7 under
+# deuteranopia) and Tol's wine; tests/unit/test_palettes.py checks every pair under simulated
+# protanopia, deuteranopia and tritanopia.
 CATEGORICAL = [
     "#0072B2",
     "#E69F00",
@@ -30,9 +33,19 @@ CATEGORICAL = [
     "#56B4E9",
     "#F0E442",
     "#000000",
-    "#999999",
+    "#CCCCCC",
     "#882255",
 ]
+
+
+def text_colour(background: str) -> str:
+    """Black or white, whichever reads better on ``background`` (a ``#RRGGBB`` colour)."""
+    r, g, b = (int(background[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    lum = sum(
+        w * (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4)
+        for w, c in zip((0.2126, 0.7152, 0.0722), (r, g, b), strict=True)
+    )
+    return "#000000" if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else "#FFFFFF"
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:

@@ -5,7 +5,7 @@ analysis recomputed for each visitor and each widget change. :func:`memo` keys a
 the function and a digest of its arguments, and keeps the value in one bounded,
 server-wide ``st.cache_resource``::
 
-    st.plotly_chart(memo(plots.plot_dataset, x, y, names), key="data")
+    show_figure(st, memo(plots.plot_dataset, x, y, names), key="data")
     fmap = memo(explain.activations, model, batch, layer)
 
 Arguments are hashed by value (NumPy arrays by dtype, shape and bytes; lists, tuples, dicts
@@ -30,6 +30,8 @@ from typing import Any, TypeVar
 import numpy as np
 import streamlit as st
 from plotly.basedatatypes import BaseFigure
+
+from dl_core.describe import describe_figure
 
 T = TypeVar("T")
 MAX_ENTRIES = 256
@@ -115,6 +117,7 @@ def _freeze(fig: Any) -> Any:
     which deep-copies the figure and base64-encodes its arrays again."""
     spec = fig.to_dict()
     fig.to_dict = lambda: spec  # readers only: st.plotly_chart turns it into JSON
+    fig._description = describe_figure(spec)  # its text for screen readers (ui.figures)
     return fig
 
 

@@ -8,7 +8,7 @@ transfer learning, three recurrent cells) all do the same thing::
     for name, status in runs.statuses.items():
         ui.jobs.progress(status)
     if runs.all_done:
-        st.plotly_chart(plot_curves({n: r["history"] for n, r in runs.results.items()}))
+        show_figure(st, plot_curves({n: r["history"] for n, r in runs.results.items()}))
 
 Jobs are shared and cached like any other: a config trained before is a cache hit.
 """

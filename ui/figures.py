@@ -5,10 +5,13 @@ from __future__ import annotations
 import base64
 import io
 from pathlib import PurePosixPath
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
+
+from dl_core.describe import describe_figure, describe_images
 
 # (data kind, architecture family, typical use, the page that teaches it)
 ARCHITECTURE_MAP = [
@@ -45,8 +48,8 @@ def page_href(path: str) -> str:
     return PurePosixPath(path).stem
 
 
-# A colour-blind-safe palette (Okabe & Ito).
-OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999"]
+# A colour-blind-safe palette (Okabe & Ito, with dl_core.viz's lighter grey).
+OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#CCCCCC"]
 
 
 def architecture_map() -> go.Figure:
@@ -84,3 +87,25 @@ def data_url(image: np.ndarray) -> str:
     buf = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(image)).save(buf, format="PNG", compress_level=1)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def show_figure(where: Any, fig: Any, description: str | None = None, **kwargs: Any) -> Any:
+    """``where.plotly_chart(fig, **kwargs)`` with a text description of the figure as its
+    accessible name, so a screen reader reads what the figure shows.
+
+    ``description`` defaults to one computed from the figure's data
+    (:func:`dl_core.describe.describe_figure`; cached figures carry theirs, see ui/cache.py).
+    """
+    text = description or getattr(fig, "_description", None) or describe_figure(fig)
+    return where.plotly_chart(fig, alt=text, **kwargs)
+
+
+def show_image(where: Any, image: Any, description: Any = None, **kwargs: Any) -> Any:
+    """``where.image(image, **kwargs)`` with ``description`` as the image's alt text (one per
+    image for a list); by default computed from the pixels (:func:`describe_images`)."""
+    if description is None:
+        if isinstance(image, list):
+            description = [describe_images(np.asarray(i), "image") for i in image]
+        else:
+            description = describe_images(np.asarray(image), "image")
+    return where.image(image, alt=description, **kwargs)

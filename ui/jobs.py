@@ -34,6 +34,7 @@ from dl_core import jobs
 from dl_core.errors import UserError
 from dl_core.jobs import Event, JobStatus, estimate, limits
 from ui import visitor
+from ui.figures import show_figure
 from ui.text import md_escape
 
 STATE_ICONS = {
@@ -243,7 +244,7 @@ def watched_status(key: str) -> JobStatus | None:
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
 def _draw_curves(key: str, n: int, last_seq: int, metrics: Sequence[str] | None, _st) -> None:
     """The learning curves; replayed without rebuilding while no new epoch arrived."""
-    st.plotly_chart(curves_figure(_st, metrics), key=f"curve-{key}-{n}")
+    show_figure(st, curves_figure(_st, metrics), key=f"curve-{key}-{n}")
 
 
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)

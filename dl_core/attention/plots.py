@@ -164,7 +164,9 @@ def plot_model_view(
         scaleanchor="x",
     )
     fig.update_layout(
-        height=n_layers * cell + 60, margin=dict(l=10, r=10, t=30, b=10), plot_bgcolor="white"
+        height=n_layers * cell + 60,
+        margin=dict(l=10, r=10, t=30, b=10),
+        plot_bgcolor="rgba(0,0,0,0)",
     )
     return fig
 

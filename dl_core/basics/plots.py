@@ -251,7 +251,7 @@ def plot_network(
     layout = dict(
         height=height,
         margin=dict(l=5, r=5, t=25, b=5),
-        plot_bgcolor="white",
+        plot_bgcolor="rgba(0,0,0,0)",  # the page's own background, light or dark
         annotations=notes,
         xaxis=dict(visible=False, range=[-2.2 * r, width + 2]),
         yaxis=dict(visible=False, autorange="reversed", scaleanchor="x"),

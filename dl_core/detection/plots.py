@@ -118,7 +118,7 @@ def plot_detections(
             showarrow=False,
             xanchor="left",
             yanchor="bottom",
-            font=dict(color="white", size=11),
+            font=dict(color=viz.text_colour(_colour(c)), size=11),
             bgcolor=_colour(c),
         )
     if landmarks is not None and len(landmarks):

@@ -12,7 +12,10 @@ from dl_core.viz import CATEGORICAL
 
 
 def tile(images: np.ndarray, cols: int = 6, pad: int = 2) -> np.ndarray:
-    """Images ``(N, H, W, C)`` uint8 -> one RGB mosaic ``(rows*(H+pad)+pad, ..., 3)``."""
+    """Images ``(N, H, W, C)`` uint8 -> one RGBA mosaic ``(rows*(H+pad)+pad, ..., 4)``.
+
+    The gaps between images are transparent: the page's background shows through them, light
+    or dark."""
     imgs = np.asarray(images)
     if imgs.ndim == 3:
         imgs = imgs[..., None]
@@ -21,13 +24,13 @@ def tile(images: np.ndarray, cols: int = 6, pad: int = 2) -> np.ndarray:
     n, h, w, _ = imgs.shape
     cols = max(1, min(cols, n))
     rows = int(np.ceil(n / cols))
-    out = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad, 3), 255, np.uint8)
+    out = np.zeros((rows * (h + pad) + pad, cols * (w + pad) + pad, 4), np.uint8)
     for i, img in enumerate(imgs):
         r, c = divmod(i, cols)
         out[
             pad + r * (h + pad) : pad + r * (h + pad) + h,
             pad + c * (w + pad) : pad + c * (w + pad) + w,
-        ] = img
+        ] = np.concatenate([img[..., :3], np.full((h, w, 1), 255, np.uint8)], axis=-1)
     return out
 
 

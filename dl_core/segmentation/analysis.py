@@ -14,7 +14,7 @@ import numpy as np
 from dl_core.viz import CATEGORICAL
 
 # Background grey, then the Okabe-Ito colours (colour-blind safe).
-CLASS_COLOURS = ["#999999", *[c for c in CATEGORICAL if c != "#999999"]]
+CLASS_COLOURS = ["#CCCCCC", *[c for c in CATEGORICAL if c != "#CCCCCC"]]  # background: grey
 
 
 # -- metrics ---------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ and the tiny transformer trained in a worker process; screenshots of each."""
 
 import pytest
 
+from tests.browser import axe
 from tests.browser.conftest import OUT, assert_no_exception, screenshot, wait_idle
 from tests.timeouts import TRAIN_S, UI_S, ceiling_ms, wait_until
 
@@ -40,6 +41,7 @@ def test_model_view_of_a_real_sentence_and_an_upload(page, server, tmp_path):
     assert_no_exception(page)
     assert page.get_by_text("< b > bold ? < / b > elephants").count() >= 1  # text, not HTML
     assert page.locator("b", has_text="Bold?").count() == 0
+    axe.assert_accessible(page)  # no serious axe-core violation here
     screenshot(page, "attention-upload")
 
 
@@ -78,6 +80,7 @@ def test_tiny_transformer_trains_in_a_worker(page, server):
     wait_idle(page)
     assert_no_exception(page)
     assert page.locator(".st-key-tiny_view .js-plotly-plot").count() == 1
+    axe.assert_accessible(page)  # no serious axe-core violation here
     screenshot(page, "attention-tiny-transformer")
     for key in ("tiny_view", "curves", "pos", "bi", "causal"):
         chart = page.locator(f".st-key-{key}")

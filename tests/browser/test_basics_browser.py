@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from tests.browser import axe
 from tests.browser.conftest import assert_no_exception, screenshot, wait_idle
 from tests.timeouts import TRAIN_S, UI_S, ceiling_ms, wait_until
 
@@ -68,6 +69,7 @@ def test_train_step_play_extend_and_screenshot(page, server):
     assert re.search(r"train loss \d\.\d{3} · test loss \d\.\d{3} · train accuracy", stats), stats
     page.locator(".st-key-basics-player canvas[data-out=net]").hover(position={"x": 60, "y": 150})
     page.get_by_text(re.compile("alone")).first.wait_for()  # a hovered neuron shown large
+    axe.assert_accessible(page)  # no serious axe-core violation here
     screenshot(page, "basics-step")
     page.locator(".st-key-basics-player canvas[data-out=loss]").scroll_into_view_if_needed()
     screenshot(page, "basics-step-curves")
@@ -127,6 +129,7 @@ def test_csv_upload(page, server, tmp_path):
     bar = page.locator(".st-key-basics-editor .bar")
     bar.wait_for()
     assert "<b>blue</b>" in bar.inner_text()  # a label is text, never markup
+    axe.assert_accessible(page)  # no serious axe-core violation here
     screenshot(page, "basics-csv")
 
 

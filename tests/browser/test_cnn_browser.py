@@ -5,6 +5,7 @@ import pytest
 from PIL import Image
 
 from dl_core.assets import load_photo
+from tests.browser import axe
 from tests.browser.conftest import OUT, assert_no_exception, screenshot, wait_idle
 from tests.timeouts import TRAIN_S, UI_S, ceiling_ms, wait_until
 
@@ -31,6 +32,7 @@ def test_upload_a_photo_and_screenshot_grad_cam(page, server, tmp_path):
     assert_no_exception(page)
     assert page.locator('[data-testid="stAlertContentError"]').count() == 0
     assert page.get_by_text("espresso").count() + page.get_by_text("cup").count() >= 1
+    axe.assert_accessible(page)  # no serious axe-core violation here
     screenshot(page, "cnn-grad-cam")
     # Streamlit scrolls inside its own container, so a page screenshot stops at the fold:
     # also save the Grad-CAM figure itself.
@@ -47,4 +49,5 @@ def test_upload_a_photo_and_screenshot_grad_cam(page, server, tmp_path):
     page.get_by_text("Test accuracy").wait_for(timeout=ceiling_ms(TRAIN_S))
     wait_idle(page)
     assert_no_exception(page)
+    axe.assert_accessible(page)  # no serious axe-core violation here
     screenshot(page, "cnn-trained")

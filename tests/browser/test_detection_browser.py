@@ -5,6 +5,7 @@ import pytest
 from PIL import Image
 
 from dl_core.assets import load_photo
+from tests.browser import axe
 from tests.browser.conftest import assert_no_exception, screenshot, wait_idle
 from tests.timeouts import TRAIN_S, ceiling_ms
 
@@ -27,6 +28,7 @@ def test_upload_a_photo_see_the_face_box_then_train_tiny_yolo(page, server, tmp_
     assert page.get_by_text("NMS steps", exact=True).count() == 1  # the slider
     page.set_viewport_size({"width": 1400, "height": 3600})  # the whole page in one picture
     wait_idle(page)
+    axe.assert_accessible(page)  # no serious axe-core violation here
     screenshot(page, "detection-uploaded-face")
     page.set_viewport_size({"width": 1400, "height": 1000})
 
@@ -40,4 +42,5 @@ def test_upload_a_photo_see_the_face_box_then_train_tiny_yolo(page, server, tmp_
     assert_no_exception(page)
     page.set_viewport_size({"width": 1400, "height": 3600})
     wait_idle(page)
+    axe.assert_accessible(page)  # no serious axe-core violation here
     screenshot(page, "detection-trained")

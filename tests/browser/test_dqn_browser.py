@@ -3,6 +3,7 @@ then a tiny agent trained by a real worker process and replayed."""
 
 import pytest
 
+from tests.browser import axe
 from tests.browser.conftest import assert_no_exception, screenshot, wait_idle
 from tests.timeouts import TRAIN_S, UI_S, ceiling_ms, wait_until
 
@@ -30,4 +31,5 @@ def test_replay_with_q_values_then_train_tiny(page, server):
     page.get_by_text("final — return").wait_for()
     assert "preset=tiny" in page.url and "seed=1" in page.url
     page.locator('[data-testid="stImage"] img').last.scroll_into_view_if_needed()
+    axe.assert_accessible(page)  # no serious axe-core violation here
     assert screenshot(page, "dqn-trained-tiny").stat().st_size > 30_000

@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from dl_core.assets import load_images
+from tests.browser import axe
 from tests.browser.conftest import assert_no_exception, screenshot, wait_idle
 from tests.timeouts import TRAIN_S, UI_S, ceiling_ms, wait_until
 
@@ -36,6 +37,7 @@ def test_upload_train_and_screenshot_the_sample_grid(page, server, tmp_path):
     wait_idle(page)
     assert page.locator('[data-testid="stAlertContentError"]').count() == 0
     assert "zip_fp=" in page.url  # the upload is in the link
+    axe.assert_accessible(page)  # no serious axe-core violation here
     screenshot(page, "gan-uploaded")
 
     page.locator(".st-key-train-DCGAN button").click()
@@ -44,6 +46,7 @@ def test_upload_train_and_screenshot_the_sample_grid(page, server, tmp_path):
     assert_no_exception(page)
     images = page.locator('[data-testid="stMain"] img')
     wait_until(lambda: images.count() >= 5, UI_S, "data, samples and walks")
+    axe.assert_accessible(page)  # no serious axe-core violation here
     screenshot(page, "gan-trained")
     page.get_by_text("Spherical interpolation from sample A").scroll_into_view_if_needed()
     screenshot(page, "gan-latent")
@@ -55,4 +58,5 @@ def test_upload_train_and_screenshot_the_sample_grid(page, server, tmp_path):
     wait_idle(page)
     assert_no_exception(page)
     page.get_by_text("Codes of training images").scroll_into_view_if_needed()
+    axe.assert_accessible(page)  # no serious axe-core violation here
     screenshot(page, "gan-vae-trained")

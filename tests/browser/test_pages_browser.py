@@ -43,7 +43,7 @@ def test_a_shared_link_is_the_first_visit_after_a_restart(browser, tmp_path):
         pg = browser.new_page(viewport={"width": 1400, "height": 900})
         pg.goto(f"http://127.0.0.1:{port}/jobs")
         wait_idle(pg)
-        nav = pg.locator('[data-testid="stSidebarNav"]').inner_text()
+        nav = pg.locator(".st-key-dlx-nav").inner_text()
         assert "Server" in nav and "Home" in nav and "streamlit app" not in nav.lower()
         pg.close()
     finally:

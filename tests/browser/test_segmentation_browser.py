@@ -9,6 +9,7 @@ from urllib.parse import quote
 import pytest
 from PIL import Image
 
+from tests.browser import axe
 from tests.browser.conftest import assert_no_exception, screenshot, wait_idle
 from tests.timeouts import TRAIN_S, ceiling_ms
 
@@ -92,6 +93,7 @@ def test_upload_a_photo_and_segment_it_from_strokes(page, server, tmp_path):
     assert page.get_by_text("Download mask (PNG)").count() >= 1
     assert "photo_fp=" in page.url  # the upload is in the link
     page.locator(".st-key-seg-fc_overlay").scroll_into_view_if_needed()
+    axe.assert_accessible(page)  # no serious axe-core violation here
     assert screenshot(page, "segmentation-fewclick").stat().st_size > 30_000
 
 
@@ -107,4 +109,5 @@ def test_train_the_tiny_unet_in_a_worker(page, server):
     assert_no_exception(page)
     assert page.locator(".st-key-seg-preds .js-plotly-plot").count() == 1
     page.locator(".st-key-seg-overlay").scroll_into_view_if_needed()
+    axe.assert_accessible(page)  # no serious axe-core violation here
     screenshot(page, "segmentation-trained")

@@ -3,6 +3,7 @@ inside."""
 
 import pytest
 
+from tests.browser import axe
 from tests.browser.conftest import assert_no_exception, screenshot, wait_idle
 from tests.timeouts import TRAIN_S, ceiling_ms
 
@@ -26,6 +27,7 @@ def test_upload_train_sample_and_look_inside(page, server, tmp_path):
     wait_idle(page)
     assert_no_exception(page)
     assert "txt_fp=" in page.url  # the upload is referenced by fingerprint
+    axe.assert_accessible(page)  # no serious axe-core violation here
     screenshot(page, "text_generation-uploaded")
     page.locator(".st-key-textgen-train button").click()
     # a worker trains it
@@ -35,6 +37,7 @@ def test_upload_train_sample_and_look_inside(page, server, tmp_path):
     assert_no_exception(page)
     assert page.get_by_text("in the training text").count() == 2  # one meter per temperature
     assert page.locator(".js-plotly-plot").count() >= 5  # freq, curves, states, gates, trace
+    axe.assert_accessible(page)  # no serious axe-core violation here
     screenshot(page, "text_generation-trained")
     for section, name in (("3 · Sample", "samples"), ("5 · Inside the cells", "cells")):
         heading = page.get_by_role("heading", name=section)  # scrolled at once, not smoothly

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.browser import axe
 from tests.browser.conftest import assert_no_exception, screenshot, wait_idle
 from tests.timeouts import TRAIN_S, UI_S, ceiling, ceiling_ms, wait_until
 
@@ -48,6 +49,7 @@ def test_upload_classes_train_three_ways_and_compare(page, server, tmp_path):
     wait_idle(page)
     assert_no_exception(page)
     page.get_by_text("Validation accuracy, three ways").first.scroll_into_view_if_needed()
+    axe.assert_accessible(page)  # no serious axe-core violation here
     assert screenshot(page, "transfer_learning_compare").stat().st_size > 20_000
 
 

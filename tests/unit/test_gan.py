@@ -213,7 +213,10 @@ def test_diversity_and_collapse_flags():
 def test_figures_are_objects_with_the_expected_parts(gan_run, vae_run):
     out, _ = gan_run
     mosaic = plots.tile(out["samples"][-1], cols=6)
-    assert mosaic.shape == (6 * 30 + 2, 6 * 30 + 2, 3) and mosaic.dtype == np.uint8
+    assert mosaic.shape == (6 * 30 + 2, 6 * 30 + 2, 4) and mosaic.dtype == np.uint8
+    assert (mosaic[:2, :, 3] == 0).all() and (
+        mosaic[2:30, 2:30, 3] == 255
+    ).all()  # see-through gaps
     big = plots.grid_image(out["samples"][-1], cols=6, min_width=480)
     assert big.shape[1] >= 480 and np.array_equal(big[::3, ::3], mosaic)  # whole-pixel zoom
     hist = plots.plot_gan_history(out["history"], collapse_epochs=[2])

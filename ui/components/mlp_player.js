@@ -70,6 +70,15 @@ function lutColour(lut, v, lo, hi) {
   return [lut[k], lut[k + 1], lut[k + 2]];
 }
 
+// Text, line and paper colours from the page's theme: the root's CSS colour follows Streamlit's
+// light or dark theme, so the canvases do too.
+function themeInk(el) {
+  const style = getComputedStyle(el);
+  const rgb = ((style.color || "").match(/\d+(\.\d+)?/g) || [49, 51, 63]).slice(0, 3).join(", ");
+  const paper = style.getPropertyValue("--st-background-color").trim() || "white";
+  return { text: `rgb(${rgb})`, muted: `rgba(${rgb}, 0.78)`, faint: `rgba(${rgb}, 0.35)`, paper };
+}
+
 // The plane: an optional surface (r*r values, row 0 at the bottom) as the background, its 0.5
 // contour, training points (circles), test points (crosses) and clicked points (ringed).
 // Returns the mapping between plane coordinates and canvas pixels.
@@ -81,7 +90,8 @@ function drawPlane(ctx, S, o) {
   const py = (y) => m.t + h - ((y - elo) / (ehi - elo)) * h;
   const invert = (X, Y) => [elo + ((X - m.l) / w) * (ehi - elo), elo + ((m.t + h - Y) / h) * (ehi - elo)];
   ctx.clearRect(0, 0, S, S);
-  ctx.fillStyle = "white";
+  const ink = o.ink || { text: "#31333f", faint: "#999", paper: "white" };
+  ctx.fillStyle = ink.paper;
   ctx.fillRect(m.l, m.t, w, h);
   if (o.surface) {
     const r = Math.round(Math.sqrt(o.surface.length));
@@ -136,8 +146,8 @@ function drawPlane(ctx, S, o) {
     ctx.fillStyle = colourOf(t); ctx.fill();
     ctx.strokeStyle = "black"; ctx.lineWidth = 1.5; ctx.stroke();
   }
-  ctx.strokeStyle = "#999"; ctx.lineWidth = 1; ctx.strokeRect(m.l, m.t, w, h);
-  ctx.fillStyle = "#555"; ctx.font = "11px sans-serif";
+  ctx.strokeStyle = ink.faint; ctx.lineWidth = 1; ctx.strokeRect(m.l, m.t, w, h);
+  ctx.fillStyle = ink.text; ctx.font = "11px sans-serif";
   for (const v of [-1, -0.5, 0, 0.5, 1]) {
     ctx.textAlign = "center"; ctx.textBaseline = "top"; ctx.fillText(String(v), px(v), m.t + h + 4);
     ctx.textAlign = "right"; ctx.textBaseline = "middle"; ctx.fillText(String(v), m.l - 4, py(v));
@@ -378,11 +388,13 @@ class Player {
     drawPlane(this.ctxPlane, this.planeSize, {
       extent: d.extent, lut: this.lut, colours: d.colours, cls: this.cls, surface, lo, hi, boundary,
       xTrain: this.xTrain, yTrain: d.yTrain, xTest: this.xTest, yTest: d.yTest, added: d.added || [],
+      ink: themeInk(this.root),
     });
   }
 
   drawNet(layers, outs) {
     const ctx = this.ctxNet, W = this.netW, H = this.netH, d = this.d;
+    const ink = themeInk(this.root);
     ctx.clearRect(0, 0, W, H);
     const sizes = outs.map((o) => o.length / (TILE_GRID * TILE_GRID));
     const rows = Math.max(...sizes);
@@ -435,11 +447,11 @@ class Player {
         ctx.imageSmoothingEnabled = false;
         ctx.drawImage(this.tileCanvas, x, y, T, T);
         const on = this.hover && this.hover[0] === l && this.hover[1] === j;
-        ctx.strokeStyle = on ? "black" : "#bbb"; ctx.lineWidth = on ? 2 : 1;
+        ctx.strokeStyle = on ? ink.text : ink.faint; ctx.lineWidth = on ? 2 : 1;
         ctx.strokeRect(x, y, T, T);
       }
     });
-    ctx.fillStyle = "#555"; ctx.font = "12px sans-serif"; ctx.textAlign = "right"; ctx.textBaseline = "middle";
+    ctx.fillStyle = ink.text; ctx.font = "12px sans-serif"; ctx.textAlign = "right"; ctx.textBaseline = "middle";
     boxes[0].forEach(({ x, y }, j) => ctx.fillText(d.features[j], x - 4, y + T / 2));
     ctx.textAlign = "center"; ctx.textBaseline = "top";
     const names = sizes.map((n, l) => (l === 0 ? "inputs" : l === sizes.length - 1 ? "output" : `hidden ${l}`));
@@ -487,7 +499,8 @@ class Player {
     this.lossX = X;
     const Y = (v) => m.t + h - (Math.min(v, this.lossMax) / this.lossMax) * h;
     ctx.clearRect(0, 0, W, H);
-    ctx.strokeStyle = "#ccc"; ctx.lineWidth = 1; ctx.fillStyle = "#555"; ctx.font = "11px sans-serif";
+    const ink = themeInk(this.root);
+    ctx.strokeStyle = ink.faint; ctx.lineWidth = 1; ctx.fillStyle = ink.text; ctx.font = "11px sans-serif";
     for (let k = 0; k <= 4; k++) {
       const v = (this.lossMax * k) / 4;
       ctx.beginPath(); ctx.moveTo(m.l, Y(v)); ctx.lineTo(m.l + w, Y(v)); ctx.stroke();
@@ -507,19 +520,19 @@ class Player {
       }
       ctx.stroke(); ctx.setLineDash([]);
     };
-    curve(d.trainLoss, "#1f77b4", []);
-    curve(d.testLoss, "#ff7f0e", [5, 4]);
-    ctx.strokeStyle = "#333"; ctx.setLineDash([2, 3]); ctx.beginPath();
+    curve(d.trainLoss, "#0072B2", []);
+    curve(d.testLoss, "#E69F00", [5, 4]);
+    ctx.strokeStyle = ink.text; ctx.setLineDash([2, 3]); ctx.beginPath();
     ctx.moveTo(X(this.epochAt(this.index)), m.t); ctx.lineTo(X(this.epochAt(this.index)), m.t + h); ctx.stroke();
     ctx.setLineDash([]);
     ctx.textAlign = "left"; ctx.textBaseline = "middle";
-    [["train loss", "#1f77b4", []], ["test loss", "#ff7f0e", [5, 4]]].forEach(([name, colour, dash], k) => {
+    [["train loss", "#0072B2", []], ["test loss", "#E69F00", [5, 4]]].forEach(([name, colour, dash], k) => {
       const y = m.t + 10 + 18 * k;
       ctx.strokeStyle = colour; ctx.lineWidth = 2; ctx.setLineDash(dash);
       ctx.beginPath(); ctx.moveTo(m.l + w + 12, y); ctx.lineTo(m.l + w + 34, y); ctx.stroke(); ctx.setLineDash([]);
-      ctx.fillStyle = "#333"; ctx.fillText(name, m.l + w + 40, y);
+      ctx.fillStyle = ink.text; ctx.fillText(name, m.l + w + 40, y);
     });
-    ctx.fillStyle = "#777";
+    ctx.fillStyle = ink.muted;
     ctx.fillText("click or drag to seek", m.l + w + 12, m.t + h - 4);
   }
 
@@ -548,8 +561,8 @@ class Editor {
     <button data-act="undo" title="Remove the last added point">${ICONS.back}<span>Undo</span></button>
     <button data-act="clear" title="Remove every added point">${ICONS.reset}<span>Clear added points</span></button>
   </div>
-  <canvas data-out="plane"></canvas>
-  <div class="cap" data-out="cap"></div>
+  <canvas data-out="plane" tabindex="0" role="application"></canvas>
+  <div class="cap" data-out="cap" role="status" aria-live="polite"></div>
 </div>`;
     this.root = host.querySelector(".dlx");
     this.$ = (sel) => this.root.querySelector(sel);
@@ -568,15 +581,39 @@ class Editor {
     });
     const plane = this.$('[data-out="plane"]');
     plane.style.cursor = "crosshair";
-    plane.onclick = (e) => {
-      if (!this.map || !this.map.inside(e.offsetX, e.offsetY)) return;
+    const add = (x, y) => {
       if (this.added.length >= data.max) return this.caption(`At most ${data.max} points can be added.`);
-      const [x, y] = this.map.invert(e.offsetX, e.offsetY);
       const pick = +this.root.querySelector('input[name="t"]:checked').value;
       const t = cls ? pick : pick ? 1 : -1;
       this.added.push([Math.round(x * 1000) / 1000, Math.round(y * 1000) / 1000, t]);
       this.changed();
     };
+    plane.onclick = (e) => {
+      if (!this.map || !this.map.inside(e.offsetX, e.offsetY)) return;
+      add(...this.map.invert(e.offsetX, e.offsetY));
+    };
+    // The keyboard: arrows move a cursor on the plane (Shift: faster), Enter or Space adds a
+    // point there, Backspace undoes the last one.
+    plane.setAttribute("aria-label", `The data plane. Arrow keys move a cursor, Shift moves it faster; `
+      + `Enter or Space adds a training point with the chosen ${kind} at the cursor; Backspace removes the last one.`);
+    const [elo, ehi] = data.extent;
+    this.cursor = [(elo + ehi) / 2, (elo + ehi) / 2];
+    plane.onkeydown = (e) => {
+      const move = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] }[e.key];
+      if (move) {
+        const step = (e.shiftKey ? 0.1 : 0.025) * (ehi - elo);
+        const clamp = (v) => Math.min(ehi, Math.max(elo, v));
+        this.cursor = [clamp(this.cursor[0] + move[0] * step), clamp(this.cursor[1] + move[1] * step)];
+        this.draw();
+        this.caption(`Cursor at x ${fmt(this.cursor[0], 2)}, y ${fmt(this.cursor[1], 2)}.`);
+      } else if (e.key === "Enter" || e.key === " ") {
+        add(...this.cursor);
+      } else if (e.key === "Backspace") {
+        this.added.pop(); this.changed();
+      } else return;
+      e.preventDefault();
+    };
+    plane.onfocus = plane.onblur = () => this.draw();
     this.resize = new ResizeObserver(() => this.draw());
     this.resize.observe(this.root);
     this.draw();
@@ -606,8 +643,17 @@ class Editor {
       extent: d.extent, lut: this.lut, colours: d.colours, cls: this.cls, surface: this.surface,
       lo: this.cls ? 0 : -1, hi: 1, boundary: this.cls && !!this.surface,
       xTrain: this.xTrain, yTrain: d.yTrain, xTest: this.xTest, yTest: d.yTest,
-      added: this.added,
+      added: this.added, ink: themeInk(this.root),
     });
+    const plane = this.$('[data-out="plane"]');
+    if (document.activeElement === plane || plane.getRootNode().activeElement === plane) {
+      const x = this.map.px(this.cursor[0]), y = this.map.py(this.cursor[1]);
+      ctx.strokeStyle = "#E69F00"; ctx.lineWidth = 2.5;
+      ctx.beginPath(); ctx.arc(x, y, 8, 0, 2 * Math.PI);
+      ctx.moveTo(x - 13, y); ctx.lineTo(x - 4, y); ctx.moveTo(x + 4, y); ctx.lineTo(x + 13, y);
+      ctx.moveTo(x, y - 13); ctx.lineTo(x, y - 4); ctx.moveTo(x, y + 4); ctx.lineTo(x, y + 13);
+      ctx.stroke();
+    }
     const n = this.added.length;
     this.caption((this.surface ? "Background: the trained network's output after its last epoch. " : "")
       + `○ training points, × test points, ringed: the ${n} point${n === 1 ? "" : "s"} you added (training points).`
