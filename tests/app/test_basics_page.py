@@ -27,7 +27,8 @@ def _errors(at: AppTest) -> list[str]:
     return [e.value for e in at.error]
 
 
-def test_first_load_shows_the_data_and_the_lessons():
+def test_first_load_shows_the_data_and_the_lessons(fresh_home):
+    # a first visit: an empty store, whatever other tests trained before this one
     at = _page()
     assert at.title[0].value == "Neural-network basics"
     data = _component(at)  # the data, in the click-to-add editor

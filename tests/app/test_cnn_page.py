@@ -49,7 +49,10 @@ def _png(h: int, w: int, seed: int = 0) -> bytes:
     return out.getvalue()
 
 
-def test_first_load_shows_convolution_and_pretrained_network_and_controls_go_into_the_url():
+def test_first_load_shows_convolution_and_pretrained_network_and_controls_go_into_the_url(
+    fresh_home,
+):
+    # a first visit: an empty store, whatever other tests trained before this one
     at = _page()
     assert at.title[0].value == "Convolutional networks"
     assert _charts(at) == 1 and not _errors(at)  # the convolution: only its section runs

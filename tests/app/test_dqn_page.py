@@ -22,7 +22,8 @@ def _errors(at: AppTest) -> str:
     return " ".join(e.value for e in at.error)
 
 
-def test_first_load_shows_the_pretrained_cartpole_agent_and_its_replay():
+def test_first_load_shows_the_pretrained_cartpole_agent_and_its_replay(fresh_home):
+    # a first visit: an empty store, whatever other tests trained before this one
     at = _page()
     assert at.title[0].value.startswith("Deep Q-networks")
     assert any("pretrained agent" in s.value for s in at.subheader)

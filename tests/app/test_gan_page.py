@@ -43,7 +43,8 @@ def _zip(n: int, folders: bool) -> bytes:
     return buf.getvalue()
 
 
-def test_first_load_shows_the_data_and_controls_go_into_the_url():
+def test_first_load_shows_the_data_and_controls_go_into_the_url(fresh_home):
+    # a first visit: an empty store, whatever other tests trained before this one
     at = _page()
     assert at.title[0].value.startswith("Generative models")
     assert _images(at) == 1  # the training images, before anything is trained

@@ -53,7 +53,8 @@ def _upload(at, data: bytes, name: str = "photo.png") -> AppTest:
     return at
 
 
-def test_first_load_shows_data_diagrams_and_a_prompt_and_controls_go_into_the_url():
+def test_first_load_shows_data_diagrams_and_a_prompt_and_controls_go_into_the_url(fresh_home):
+    # a first visit: an empty store, whatever other tests trained before this one
     at = _page()
     assert at.title[0].value == "Semantic segmentation"
     assert _charts(at) == [c for c in _charts(at) if "seg-samples" in c] != []  # the data

@@ -33,7 +33,8 @@ def _charts(at: AppTest) -> list:
     return [el for el in at.main if getattr(el, "type", "") == "plotly_chart"]
 
 
-def test_first_load_shows_the_text_and_the_temperature_figure():
+def test_first_load_shows_the_text_and_the_temperature_figure(fresh_home):
+    # a first visit: an empty store, whatever other tests trained before this one
     at = _page()
     assert at.title[0].value.startswith("Text generation")
     labels = {m.label: m.value for m in at.metric}
