@@ -3,13 +3,23 @@
 A real ``streamlit run`` on loopback, visitors as Chromium (Playwright) contexts. Each visitor
 opens Home, then the basics page, ``BENCH_LOAD_ROUNDS`` times (default 2); a page counts as
 loaded when its title and its first figure (Home) or its Train button (basics) are drawn.
-Figures, for 1 and 5 visitors (``BENCH_LOAD_VISITORS``), with no job and with one job
+Figures, for 1, 10 and 20 visitors (``BENCH_LOAD_VISITORS``), with no job and with one job
 training (basics ``default`` preset, restarted with a new seed whenever it ends, run by the
 server's own worker pool):
 
 - p50 / p95 page-load seconds, and the ratio of p95 with the job to p95 without (target <= 1.5);
 - the job's throughput (batches/s, from its progress events) while visitors load pages;
-- the load average (1 min) after each phase: the machine may be shared.
+- the load average (1 min) after each phase: the machine may be shared;
+- the server's own CPU seconds per page load (user + sys of the ``streamlit run`` process,
+  from ``/proc``): the visitors' Chromium shares this machine's cores, so the seconds a
+  visitor waits grow with the number of visitors for a reason a real class would not have.
+
+The train rush (``BENCH_LOAD_RUSH`` visitors, default 10; 0 skips it): on a fresh server, each
+visitor opens the basics page with its own tiny config (a different seed), and all press
+**Train** within a moment. Printed: the seconds from each click until that visitor's page
+shows its job's queue position and estimate ("N jobs ahead … trains in …") or the job
+running (target <= 2 s), the order in which the jobs started, and the estimate error
+(median |estimated - actual| / actual of the training time shown at submission).
 
 This runs once per worker-limit setting in ``BENCH_LOAD_LIMITS`` (default ``on,off``): ``on``
 is the default ``DL_EXPLORER_WORKER_*`` settings, ``off`` is ``DL_EXPLORER_WORKER_NICE=0``
@@ -214,6 +224,7 @@ class _NoExecutor:
 
 
 def pages_under_load(limits: str, visitors: list[int], rounds: int) -> dict[str, Any]:
+    from bench.bench_pages import cpu_seconds
     from dl_core import jobs
     from tests.browser.harness import free_port, start_server, wait_healthy
 
@@ -239,6 +250,7 @@ def pages_under_load(limits: str, visitors: list[int], rounds: int) -> dict[str,
                 tag = f"limits {limits}, {n} visitor{'s' if n > 1 else ''}, " + (
                     "one job training" if job else "no job"
                 )
+                cpu0 = cpu_seconds(proc.pid)
                 if job:
                     with _KeepTraining() as keep:
                         t0 = time.time()
@@ -247,6 +259,8 @@ def pages_under_load(limits: str, visitors: list[int], rounds: int) -> dict[str,
                     out[f"{tag}: job batches/s meanwhile"] = rate
                 else:
                     times = asyncio.run(_visitors(port, n, rounds))
+                loads = sum(len(v) for v in times.values())
+                out[f"{tag}: server CPU-s per page load"] = (cpu_seconds(proc.pid) - cpu0) / loads
                 for name, values in times.items():
                     out[f"{tag}: {name} p50 / p95 (s)"] = (
                         f"{_p(values, 0.5):.2f} / {_p(values, 0.95):.2f}"
@@ -264,15 +278,130 @@ def pages_under_load(limits: str, visitors: list[int], rounds: int) -> dict[str,
     return out
 
 
+# -- the train rush ------------------------------------------------------------------------
+RUSH_SEEN = re.compile(r"\d+ jobs? ahead|starting now|starting a worker|running|done")
+
+
+async def _rush_visitor(browser, url: str, ready: asyncio.Barrier, out: list[float]) -> None:
+    context = await browser.new_context()
+    page = await context.new_page()
+    try:
+        await page.goto(url, timeout=600_000)
+        train = page.get_by_role("button", name=re.compile(r"^Train")).first
+        await train.wait_for(timeout=600_000)
+        await page.get_by_text(re.compile(r"^Trains in ")).first.wait_for(timeout=600_000)
+        await ready.wait()  # every visitor's page is ready: all press Train within a moment
+        t0 = time.perf_counter()
+        await train.click()
+        await page.get_by_text(RUSH_SEEN).first.wait_for(timeout=600_000)
+        out.append(time.perf_counter() - t0)
+    finally:
+        await context.close()
+
+
+async def _rush(port: int, n: int) -> list[float]:
+    from playwright.async_api import async_playwright
+
+    from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS
+
+    seen: list[float] = []
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            ready = asyncio.Barrier(n)
+            urls = [f"http://127.0.0.1:{port}/basics?preset=tiny&seed={700 + i}" for i in range(n)]
+            await asyncio.gather(*(_rush_visitor(browser, u, ready, seen) for u in urls))
+        finally:
+            await browser.close()
+    return seen
+
+
+class _Estimates(threading.Thread):
+    """Each queued job's training estimate (what its visitor's page shows) while it waits."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.train_s: dict[str, float] = {}
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        from dl_core import jobs
+
+        while not self.stop.is_set():
+            for job in jobs.list_jobs(limit=200):
+                if job.key not in self.train_s and job.state == "queued":
+                    s = jobs.status(job.key, with_events=False)
+                    if s is not None and s.train_s:
+                        self.train_s[job.key] = s.train_s
+            self.stop.wait(0.2)
+
+
+def train_rush(n: int) -> dict[str, Any]:
+    """N visitors press Train on N different tiny configs at once, on a fresh server."""
+    from dl_core import jobs
+    from tests.browser.harness import free_port, start_server, wait_healthy
+
+    home = tempfile.mkdtemp(prefix="dl-bench-rush-")
+    os.environ["DL_EXPLORER_HOME"] = home
+    port = free_port()
+    proc = start_server(port, home)
+    jobs.set_executor(_NoExecutor())  # type: ignore[arg-type]
+    estimates = _Estimates()
+    try:
+        wait_healthy(port)
+        asyncio.run(_visitors(port, 1, 1))  # warm the server's caches
+        estimates.start()
+        seen = asyncio.run(_rush(port, n))
+        deadline = time.time() + 1800
+        while time.time() < deadline and any(j.active for j in jobs.list_jobs(limit=200)):
+            time.sleep(0.5)
+        estimates.stop.set()
+        estimates.join()
+        done = sorted(jobs.list_jobs(limit=200), key=lambda j: j.started or float("inf"))
+    finally:
+        jobs.set_executor(None)
+        proc.terminate()
+        proc.wait(30)
+    errors = [
+        abs(estimates.train_s[j.key] - (j.finished - j.started)) / (j.finished - j.started)
+        for j in done
+        if j.state == "done" and j.key in estimates.train_s and j.started and j.finished
+    ]
+    return {
+        f"train rush, {n} visitors: seconds from Train to position + estimate (p50 / max)": (
+            f"{_p(seen, 0.5):.2f} / {max(seen):.2f}"
+        ),
+        f"train rush, {n} visitors: within 2 s (target: all)": f"{sum(t <= 2 for t in seen)}/{n}",
+        f"train rush, {n} visitors: jobs done": f"{sum(j.state == 'done' for j in done)}/{n}",
+        "train rush: start order (config seeds)": " ".join(
+            str(j.config.get("seed", "?")) if isinstance(j.config, dict) else "?" for j in done
+        ),
+        "train rush: median |estimated - actual| / actual training time (target <= 0.5)": (
+            statistics.median(errors) if errors else float("nan")
+        ),
+        "train rush: jobs with an estimate seen while queued": f"{len(errors)}/{n}",
+        "train rush: load average (1 min)": os.getloadavg()[0],
+    }
+
+
 def main() -> dict:
     os.environ.setdefault("DL_EXPLORER_HOME", tempfile.mkdtemp(prefix="dl-bench-load-"))
     rounds = int(os.environ.get("BENCH_LOAD_ROUNDS", 2))
-    visitors = [int(v) for v in os.environ.get("BENCH_LOAD_VISITORS", "1,5").split(",")]
+    visitors = [int(v) for v in os.environ.get("BENCH_LOAD_VISITORS", "1,10,20").split(",")]
     figures: dict[str, Any] = {
         "worker limits (on)": _describe_limits(),
     }
     figures |= job_alone(int(os.environ.get("BENCH_LOAD_JOB_ROUNDS", 2)))
     _progress(figures)
+    rush = int(os.environ.get("BENCH_LOAD_RUSH", 10))
+    if rush:
+        try:
+            figures |= train_rush(rush)
+        except Exception as err:  # noqa: BLE001 - keep the figures measured so far
+            figures["train rush: error"] = f"{type(err).__name__}: {str(err)[:300]}"
+        _progress(figures)
     for limits in os.environ.get("BENCH_LOAD_LIMITS", "on,off").split(","):
         try:
             figures |= pages_under_load(limits.strip(), visitors, rounds)
