@@ -66,6 +66,23 @@ def settings(env: Mapping[str, str] | None = None, cpus: list[int] | None = None
     return WorkerCPU(threads=threads, inter_op=inter_op, nice=nice, cpus=chosen)
 
 
+def for_task(task_cpus: float, env: Mapping[str, str] | None = None) -> WorkerCPU:
+    """The limits of a job that a scheduler gave ``task_cpus`` cores (a Ray task).
+
+    A Ray node runs as many one-CPU tasks side by side as it has cores; TensorFlow in each
+    would otherwise start a thread per core of the whole node and oversubscribe it. So the
+    intra-op threads are the task's share (``DL_EXPLORER_WORKER_THREADS`` still wins), the
+    niceness is ``DL_EXPLORER_WORKER_NICE`` (a local cluster shares the server's machine),
+    and the affinity is left to the scheduler.
+    """
+    env = os.environ if env is None else env
+    share = max(1, round(task_cpus)) if task_cpus else len(available_cpus())
+    threads = _parse_int(env, "DL_EXPLORER_WORKER_THREADS", share, 0, 1024)
+    nice = _parse_int(env, "DL_EXPLORER_WORKER_NICE", DEFAULT_NICE, 0, 19)
+    inter_op = min(MAX_INTER_OP, threads) if threads else 0
+    return WorkerCPU(threads=threads, inter_op=inter_op, nice=nice, cpus=None)
+
+
 def apply(limits: WorkerCPU) -> None:
     """Apply ``limits`` to this process (call before TensorFlow is imported)."""
     if limits.threads:

@@ -54,7 +54,10 @@ _ENV = (
     "KERAS_BACKEND",
     "TF_CPP_MIN_LOG_LEVEL",
     "SDL_VIDEODRIVER",
+    "DL_EXPLORER_WORKER_THREADS",
+    "DL_EXPLORER_WORKER_NICE",
 )
+_limited = False  # this Ray worker process applied its CPU limits (once: niceness adds up)
 
 
 def _run_job(key: str, env: dict[str, str], attempt: int) -> str:
@@ -64,9 +67,14 @@ def _run_job(key: str, env: dict[str, str], attempt: int) -> str:
     os.environ.update(env)
     import ray
 
-    from dl_core.jobs import executors
+    from dl_core.jobs import cpu, executors
 
-    node = ray.get_runtime_context().get_node_id()
+    global _limited
+    context = ray.get_runtime_context()
+    if not _limited:  # before the job imports TensorFlow: threads = the CPUs Ray gave it
+        cpu.apply(cpu.for_task(context.get_assigned_resources().get("CPU", 0.0)))
+        _limited = True
+    node = context.get_node_id()
     with _connect() as con:  # where it runs: to tell a lost node from a crash
         con.execute(
             "INSERT OR REPLACE INTO placements (key, node, attempt) VALUES (?, ?, ?)",

@@ -355,6 +355,17 @@ def test_worker_cpu_settings_parse_and_fall_back():
     assert cpu.settings(bad, cpus=[0, 1]) == cpu.settings({}, cpus=[0, 1])
 
 
+def test_a_scheduled_task_takes_its_share_of_threads_not_every_core():
+    from dl_core.jobs import cpu
+
+    one = cpu.for_task(1.0, {})
+    assert (one.threads, one.inter_op, one.nice, one.cpus) == (1, 1, cpu.DEFAULT_NICE, None)
+    assert (cpu.for_task(4.0, {}).threads, cpu.for_task(4.0, {}).inter_op) == (4, 2)
+    assert cpu.for_task(0.5, {}).threads == 1  # a fraction still gets a thread
+    assert cpu.for_task(1.0, {"DL_EXPLORER_WORKER_THREADS": "3"}).threads == 3  # the setting wins
+    assert cpu.for_task(1.0, {"DL_EXPLORER_WORKER_NICE": "0"}).nice == 0
+
+
 def test_worker_cpu_settings_reach_the_worker(pool, monkeypatch):
     from dl_core.jobs import cpu
 

@@ -107,6 +107,24 @@ def test_ray_postgres_crash_fails_the_job_and_the_next_runs(executor, database):
     assert jobs.wait(ok, timeout=ceiling(UI_S)).state == "done"
 
 
+def test_ray_task_runs_tensorflow_on_its_cpu_share(fresh_home, local_ray, monkeypatch):
+    """A 1-CPU Ray task gets one TensorFlow intra-op thread, not one per core of the node."""
+    from dl_core.jobs import cpu
+    from dl_core.jobs.ray_executor import RayExecutor
+
+    monkeypatch.delenv("DL_EXPLORER_DATABASE_URL", raising=False)
+    monkeypatch.delenv("DL_EXPLORER_WORKER_THREADS", raising=False)
+    jobs.set_executor(RayExecutor(max_jobs=2))
+    try:
+        st = jobs.wait(jobs.submit(testing.worker_info, Config(seed=41)), timeout=ceiling(TRAIN_S))
+    finally:
+        jobs.set_executor(None)
+    assert st.state == "done", st.error
+    info = jobs.result(st.key)
+    assert (info["TF_NUM_INTRAOP_THREADS"], info["TF_NUM_INTEROP_THREADS"]) == ("1", "1")
+    assert info["nice"] >= cpu.DEFAULT_NICE  # a local cluster leaves CPU to the pages
+
+
 def test_ray_two_nodes_lost_node_requeues_the_job_once(fresh_home, monkeypatch):
     """A job pinned to a second node; the node dies mid-job; the job finishes on the head."""
     monkeypatch.delenv("DL_EXPLORER_DATABASE_URL", raising=False)
