@@ -183,21 +183,46 @@ class _KeepTraining:
                 self.keys.append(jobs.submit(basics.train, _job_cfg(seed)))
             self._stop.wait(0.5)
 
-    def batches_per_s(self, t0: float, t1: float) -> float:
-        """Batches per second over [t0, t1], from the jobs' progress events."""
+    def batches_per_s(self, t0: float, t1: float, wait_s: float = 60.0) -> float:
+        """Batches per second over [t0, t1], from the jobs' persisted batch events.
+
+        Batch events are written at most every half second, and fewer while the worker is
+        starved, so a short window may hold fewer than two: each job's span also takes the
+        last event before ``t0`` and the first after ``t1`` (waited for, at most ``wait_s``,
+        while the job still runs), so the window always lies inside a measured span.
+        """
         from dl_core import jobs
 
+        deadline = time.time() + wait_s
+        while time.time() < deadline:  # the events that close the window
+            last = jobs.status(self.keys[-1]) if self.keys else None
+            if (
+                last is None
+                or not last.active
+                or any(e.kind == "batch" and e.t > t1 for e in last.events)
+            ):
+                break
+            time.sleep(0.2)
         done, span = 0, 0.0
         for key in self.keys:
-            pts = [
-                (e.t, e.step)
-                for e in jobs.status(key).events
-                if e.kind == "batch" and e.step and t0 <= e.t <= t1
-            ]
-            if len(pts) >= 2:
-                done += pts[-1][1] - pts[0][1]
-                span += pts[-1][0] - pts[0][0]
+            pts = [(e.t, e.step) for e in jobs.status(key).events if e.kind == "batch" and e.step]
+            if (rate := _span(pts, t0, t1)) is not None:
+                done += rate[1]
+                span += rate[0]
         return done / span if span else float("nan")
+
+
+def _span(pts: list[tuple[float, int]], t0: float, t1: float) -> tuple[float, int] | None:
+    """(seconds, batches) between the events that bracket [t0, t1]: the last at or before
+    ``t0`` (else the first inside), the first at or after ``t1`` (else the last inside)."""
+    before = [p for p in pts if p[0] <= t0]
+    after = [p for p in pts if p[0] >= t1]
+    inside = [p for p in pts if t0 < p[0] < t1]
+    first = before[-1] if before else (inside or after or [None])[0]
+    last = after[0] if after else (inside or before or [None])[-1]
+    if first is None or last is None or last[0] <= first[0]:
+        return None
+    return last[0] - first[0], last[1] - first[1]
 
 
 class _NoExecutor:
