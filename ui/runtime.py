@@ -10,13 +10,22 @@ would also drop TensorFlow's kernel cache, so the next model call pays for it ag
 
 :func:`tune` keeps Streamlit's other clean-up (closing matplotlib figures) and freezes the
 objects of heavy imports out of the garbage collector's way once they are loaded.
+
+It also closes the sessions that Streamlit forgets. When a browser tab closes, Streamlit keeps
+its session two minutes for a reconnect (``MemorySessionStorage``, at most 128), then drops it
+from that store without ``AppSession.shutdown()``: the session's images (``st.image`` media
+files) and uploads stay registered to it, so the server keeps them for good, several MB per
+page view of an image page. :func:`release_forgotten_sessions` shuts such a session down when
+it expires or is pushed out of the store.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import sys
+from typing import Any
 
 _LOG = logging.getLogger(__name__)
 _HEAVY = ("tensorflow", "keras", "torch", "jax")
@@ -30,8 +39,87 @@ def _close_matplotlib_figures() -> None:
         plt.close("all")
 
 
+def _shutdown(info: Any) -> None:
+    session = getattr(info, "session", None)
+    if session is None:
+        return
+    try:
+        session.shutdown()  # releases its media files and uploads (idempotent)
+    except Exception:  # noqa: BLE001 - a clean-up must never break the server
+        _LOG.exception("Could not shut down expired session %s", getattr(session, "id", "?"))
+
+
+def _release(infos: list[Any]) -> None:
+    """Shut sessions down after the session manager's storage call returns (it holds a lock,
+    as Streamlit's own ``disconnect_session`` does before shutting a session down)."""
+    if not infos:
+        return
+    try:
+        loop = asyncio.get_running_loop()  # the server's event loop (a websocket closing)
+    except RuntimeError:
+        loop = None
+    for info in infos:
+        if loop is not None:
+            loop.call_soon(_shutdown, info)
+        else:
+            _shutdown(info)
+
+
+def _releasing_cache_class(base: type) -> type:
+    class ReleasingTTLCache(base):  # type: ignore[misc, valid-type]
+        """Streamlit's session store, shutting down the sessions it drops (not the ones
+        taken back by a reconnect, which leave through ``del``)."""
+
+        def expire(self, at_time: float | None = None) -> list:
+            expired = super().expire(at_time)
+            _release([info for _, info in expired])
+            return expired
+
+        def _evict_lru(self, reason: Any) -> Any:
+            info = super()._evict_lru(reason)
+            _release([info])
+            return info
+
+    return ReleasingTTLCache
+
+
+_RELEASING: dict[type, type] = {}
+_warned: list[bool] = []
+
+
+def release_forgotten_sessions(storage: Any | None = None) -> bool:
+    """Make Streamlit's store of disconnected sessions shut down the sessions it drops.
+
+    ``storage`` defaults to the running server's; returns whether its store now does.
+    """
+    if storage is None:
+        try:
+            from streamlit.runtime import Runtime
+
+            if not Runtime.exists():
+                return False
+            storage = Runtime.instance()._session_mgr._session_storage
+        except (ImportError, AttributeError):  # pragma: no cover - Streamlit internals moved
+            return False
+    cache = getattr(storage, "_cache", None)
+    if cache is None or not hasattr(cache, "expire") or not hasattr(cache, "_evict_lru"):
+        if not _warned:
+            _warned.append(True)
+            _LOG.warning("Streamlit's session store was not found; closed sessions may leak.")
+        return False
+    if type(cache) in _RELEASING.values():
+        return True
+    base = type(cache)
+    if base not in _RELEASING:
+        _RELEASING[base] = _releasing_cache_class(base)
+    cache.__class__ = _RELEASING[base]  # in place: the stored sessions stay
+    return True
+
+
 def tune() -> None:
-    """Skip the Keras reset after each script run; freeze newly imported frameworks."""
+    """Skip the Keras reset after each script run; freeze newly imported frameworks; shut
+    down the disconnected sessions Streamlit drops."""
+    release_forgotten_sessions()
     try:
         from streamlit.runtime.scriptrunner import script_runner
     except ImportError:  # pragma: no cover - a Streamlit without this module
