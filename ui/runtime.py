@@ -11,12 +11,15 @@ would also drop TensorFlow's kernel cache, so the next model call pays for it ag
 :func:`tune` keeps Streamlit's other clean-up (closing matplotlib figures) and freezes the
 objects of heavy imports out of the garbage collector's way once they are loaded.
 
-It also closes the sessions that Streamlit forgets. When a browser tab closes, Streamlit keeps
-its session two minutes for a reconnect (``MemorySessionStorage``, at most 128), then drops it
-from that store without ``AppSession.shutdown()``: the session's images (``st.image`` media
-files) and uploads stay registered to it, so the server keeps them for good, several MB per
-page view of an image page. :func:`release_forgotten_sessions` shuts such a session down when
-it expires or is pushed out of the store.
+Freezing also resets the collector's count of long-lived objects, or cyclic garbage would
+pile up for hundreds of page views (:func:`freeze_heap`).
+
+It also closes the sessions that Streamlit forgets. When a browser tab closes, Streamlit
+keeps its session two minutes for a reconnect (``MemorySessionStorage``, at most 128), then
+drops it from that store without ``AppSession.shutdown()``: the session's images
+(``st.image`` media files) and uploads stay registered to it, so the server keeps them for
+good. :func:`release_forgotten_sessions` shuts such a session down when it expires or is
+pushed out of the store.
 """
 
 from __future__ import annotations
@@ -131,8 +134,23 @@ def tune() -> None:
             _LOG.warning("Streamlit's per-run Keras reset was not found; reruns may be slow.")
     loaded = {m for m in _HEAVY if m in sys.modules}
     if loaded - _frozen:
-        # Objects alive now (mostly module-level framework state) are never collected again,
-        # so later full collections skip them.
-        gc.collect()
-        gc.freeze()
+        freeze_heap()
         _frozen.update(loaded)
+
+
+def freeze_heap() -> None:
+    """Keep the objects alive now (mostly module-level framework state) out of every later
+    collection, and let full collections run again at their usual pace.
+
+    CPython runs a full collection only once the objects promoted to the oldest generation
+    since the last one reach a quarter of the objects that last one kept. ``gc.freeze()``
+    moves those objects out of the generations but leaves that count as it was (millions,
+    with TensorFlow): no full collection would run until a quarter-million objects had
+    reached the oldest generation, and the garbage of closed sessions (reference cycles that
+    lived through a page run) piled up meanwhile, hundreds of MB over 100 page views, freed
+    all at once only much later. The second collection, over what is not frozen (little,
+    and cheap), counts afresh.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.collect()
