@@ -10,6 +10,7 @@ from load 10 to the last load.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import time
@@ -21,6 +22,18 @@ from bench.common import report
 def _rss(pid: int) -> int:
     pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
     return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+def _debug_dump(folder: Path, n: int) -> dict:
+    """Ask the server's ``ui.memdebug`` hook for dump ``n`` and wait for it."""
+    (folder / f"request-{n}").write_text("")
+    out = folder / f"dump-{n}.json"
+    for _ in range(3000):
+        if out.exists():
+            time.sleep(0.2)
+            return json.loads(out.read_text())
+        time.sleep(0.2)
+    raise TimeoutError(f"no memory dump {n} from the server")
 
 
 def main() -> None:
@@ -43,6 +56,10 @@ def main() -> None:
     ]
     home = tempfile.mkdtemp(prefix="dl-bench-memory-")
     port = free_port()
+    debug = os.environ.get("BENCH_MEMORY_DEBUG")  # a folder: the server dumps what it holds
+    if debug:
+        Path(debug).mkdir(parents=True, exist_ok=True)
+        os.environ["DL_EXPLORER_MEMORY_DEBUG"] = debug
     proc = start_server(port, home)
     rss: list[int] = []
     t0 = time.perf_counter()
@@ -58,6 +75,9 @@ def main() -> None:
                 wait_idle(page, quiet=1.0)
                 context.close()
                 rss.append(_rss(proc.pid))
+                print(f"load {i + 1}: {rss[-1] / 1e6:.1f} MB", flush=True)
+                if debug and (i + 1 == 10 or (i + 1) % 10 == 0):
+                    _debug_dump(Path(debug), i + 1)
             browser.close()
     finally:
         proc.terminate()

@@ -12,7 +12,9 @@ would also drop TensorFlow's kernel cache, so the next model call pays for it ag
 objects of heavy imports out of the garbage collector's way once they are loaded.
 
 Freezing also resets the collector's count of long-lived objects, or cyclic garbage would
-pile up for hundreds of page views (:func:`freeze_heap`).
+pile up for hundreds of page views (:func:`freeze_heap`). After a page run,
+:func:`trim_heap` returns the C heap's free pages to the system (glibc keeps them per
+thread arena, and each script run is a thread).
 
 It also closes the sessions that Streamlit forgets. When a browser tab closes, Streamlit
 keeps its session two minutes for a reconnect (``MemorySessionStorage``, at most 128), then
@@ -25,9 +27,14 @@ pushed out of the store.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import gc
 import logging
+import math
 import sys
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 _LOG = logging.getLogger(__name__)
@@ -116,6 +123,42 @@ def release_forgotten_sessions(storage: Any | None = None) -> bool:
     if base not in _RELEASING:
         _RELEASING[base] = _releasing_cache_class(base)
     cache.__class__ = _RELEASING[base]  # in place: the stored sessions stay
+    return True
+
+
+TRIM_EVERY_S = 10.0
+_trim_lock = threading.Lock()
+_last_trim = [-math.inf]
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        fn = ctypes.CDLL(None).malloc_trim  # glibc only (Linux, the Docker image)
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_size_t]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+def trim_heap(clock: Callable[[], float] = time.monotonic) -> bool:
+    """Hand the C heap's free pages back to the system, at most every ``TRIM_EVERY_S``;
+    returns whether it did.
+
+    Each script run is a thread, and glibc gives threads their own heaps (arenas, up to
+    eight per core): what a page run frees stays in its arena, and the server's RSS creeps
+    up over many page views though its Python objects do not. ``malloc_trim(0)`` releases
+    those free pages (a few ms); without glibc it does nothing.
+    """
+    fn = _malloc_trim()
+    if fn is None:
+        return False
+    now = clock()
+    with _trim_lock:
+        if now - _last_trim[0] < TRIM_EVERY_S:
+            return False
+        _last_trim[0] = now
+    fn(0)
     return True
 
 

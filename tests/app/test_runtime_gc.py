@@ -1,5 +1,5 @@
-"""ui.runtime.freeze_heap: after freezing TensorFlow's objects, full collections still run,
-so the reference cycles of finished page runs are freed instead of piling up."""
+"""ui.runtime memory upkeep: after freezing TensorFlow's objects, full collections still run
+(the reference cycles of finished page runs are freed), and the C heap is trimmed, throttled."""
 
 import gc
 import sys
@@ -55,3 +55,14 @@ def test_plain_freeze_stalls_full_collections():
         gc.freeze()
 
     assert not _old_cycle_is_collected(plain)
+
+
+@pytest.mark.skipif(runtime._malloc_trim() is None, reason="malloc_trim is glibc's")
+def test_heap_trim_runs_at_most_every_interval(monkeypatch):
+    now = [5000.0]
+    monkeypatch.setattr(runtime, "_last_trim", [-float("inf")])
+    assert runtime.trim_heap(lambda: now[0])
+    now[0] += runtime.TRIM_EVERY_S / 2
+    assert not runtime.trim_heap(lambda: now[0])  # page runs in between do not trim
+    now[0] += runtime.TRIM_EVERY_S
+    assert runtime.trim_heap(lambda: now[0])
