@@ -6,6 +6,12 @@ A real ``streamlit run`` (loopback); Chromium opens the pages one after another,
 fresh browser context (a new session), cycling through every registered page; the server's
 RSS (the Streamlit process, not its workers) is read after each load. Target: growth ≤ 10 %
 from load 10 to the last load.
+
+``BENCH_MEMORY_DEBUG=<folder>``: the server also dumps, after load 10 and every 10th, its
+C heap (in use / free), garbage-collector counters, sessions, media files and cache entries
+into ``<folder>/dump-N.json`` (``ui/memdebug.py``; add ``DL_EXPLORER_MEMORY_DEBUG_DEEP=1``
+for a full collection, object types and ``tracemalloc``'s growing allocation sites, which
+change what is measured).
 """
 
 from __future__ import annotations
