@@ -187,12 +187,11 @@ def freeze_heap() -> None:
 
     CPython runs a full collection only once the objects promoted to the oldest generation
     since the last one reach a quarter of the objects that last one kept. ``gc.freeze()``
-    moves those objects out of the generations but leaves that count as it was (millions,
-    with TensorFlow): no full collection would run until a quarter-million objects had
-    reached the oldest generation, and the garbage of closed sessions (reference cycles that
-    lived through a page run) piled up meanwhile, hundreds of MB over 100 page views, freed
-    all at once only much later. The second collection, over what is not frozen (little,
-    and cheap), counts afresh.
+    moves those objects out of the generations but leaves that count as it was (about
+    460,000 here once TensorFlow is loaded): no full collection would run until some
+    115,000 objects had reached the oldest generation, and the garbage of closed sessions
+    (reference cycles that lived through a page run) waited meanwhile. The second
+    collection, over what is not frozen (little, and cheap), counts afresh.
     """
     gc.collect()
     gc.freeze()
