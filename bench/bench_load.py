@@ -9,7 +9,9 @@ server's own worker pool):
 
 - p50 / p95 page-load seconds, and the ratio of p95 with the job to p95 without (target <= 1.5);
 - the job's throughput (batches/s, from its progress events) while visitors load pages;
-- the load average (1 min) after each phase: the machine may be shared.
+- the load average (1 min) after each phase: the machine may be shared;
+- the server's RSS after the warm-up visit and after all phases (``python -m bench memory``
+  measures it over 100 sequential page loads).
 
 This runs once per worker-limit setting in ``BENCH_LOAD_LIMITS`` (default ``on,off``): ``on``
 is the default ``DL_EXPLORER_WORKER_*`` settings, ``off`` is ``DL_EXPLORER_WORKER_NICE=0``
@@ -30,6 +32,7 @@ import threading
 import time
 from typing import Any
 
+from bench.bench_memory import server_rss
 from bench.common import report
 
 LIMITS_OFF = {"DL_EXPLORER_WORKER_NICE": "0", "DL_EXPLORER_WORKER_THREADS": "0"}
@@ -258,6 +261,7 @@ def pages_under_load(limits: str, visitors: list[int], rounds: int) -> dict[str,
     try:
         wait_healthy(port)
         asyncio.run(_visitors(port, 1, 1))  # warm the server's caches
+        rss0 = server_rss(proc.pid)
         for n in visitors:
             p95: dict[str, float] = {}
             for job in (False, True):
@@ -282,6 +286,13 @@ def pages_under_load(limits: str, visitors: list[int], rounds: int) -> dict[str,
                         p95[name] = _p(values, 0.95)
                 out[f"{tag}: load average (1 min)"] = os.getloadavg()[0]
                 _progress(out)
+        # Server memory over every page view above (``python -m bench memory``: 100 loads).
+        rss1 = server_rss(proc.pid)
+        out[f"limits {limits}: server RSS after warm-up / at the end (MB)"] = (
+            f"{rss0 / 1e6:.0f} / {rss1 / 1e6:.0f}"
+        )
+        out[f"limits {limits}: server RSS growth (%)"] = 100 * (rss1 - rss0) / rss0
+        _progress(out)
     finally:
         jobs.set_executor(None)
         proc.terminate()

@@ -25,7 +25,7 @@ from pathlib import Path
 from bench.common import report
 
 
-def _rss(pid: int) -> int:
+def server_rss(pid: int) -> int:
     pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
     return pages * os.sysconf("SC_PAGE_SIZE")
 
@@ -80,7 +80,7 @@ def main() -> None:
                 page.goto(f"http://127.0.0.1:{port}/{paths[i % len(paths)]}")
                 wait_idle(page, quiet=1.0)
                 context.close()
-                rss.append(_rss(proc.pid))
+                rss.append(server_rss(proc.pid))
                 print(f"load {i + 1}: {rss[-1] / 1e6:.1f} MB", flush=True)
                 if debug and (i + 1 == 10 or (i + 1) % 10 == 0):
                     _debug_dump(Path(debug), i + 1)
