@@ -14,8 +14,7 @@ objects of heavy imports out of the garbage collector's way once they are loaded
 Freezing also resets the collector's count of long-lived objects, or cyclic garbage would
 pile up for hundreds of page views (:func:`freeze_heap`). After a page run,
 :func:`trim_heap` returns the C heap's free pages to the system (glibc keeps them per
-thread arena, and each script run is a thread), and :func:`tune_malloc` keeps glibc from
-fragmenting: large buffers mapped on their own, two arenas.
+thread arena, and each script run is a thread).
 
 It also closes the sessions that Streamlit forgets. When a browser tab closes, Streamlit
 keeps its session two minutes for a reconnect (``MemorySessionStorage``, at most 128), then
@@ -32,11 +31,10 @@ import ctypes
 import gc
 import logging
 import math
-import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 _LOG = logging.getLogger(__name__)
@@ -164,46 +162,9 @@ def trim_heap(clock: Callable[[], float] = time.monotonic) -> bool:
     return True
 
 
-# glibc's mallopt() parameters (malloc.h) and what the server sets them to.
-M_MMAP_THRESHOLD, M_ARENA_MAX = -3, -8
-MALLOC_SETTINGS = {
-    # Buffers of 1 MiB or more (arrays, images, figures) get their own mapping, handed back
-    # whole when freed; glibc's default threshold grows to 32 MiB after the first such free,
-    # and the buffers then fragment the heap instead.
-    "MALLOC_MMAP_THRESHOLD_": (M_MMAP_THRESHOLD, 1 << 20),
-    # A few arenas for all threads (each script run is a new thread; glibc would open up to
-    # eight per core, each keeping its own free pages).
-    "MALLOC_ARENA_MAX": (M_ARENA_MAX, 2),
-}
-_malloc_tuned: dict[str, list[str]] = {}  # "applied" once tune_malloc has run
-
-
-def tune_malloc(environ: Mapping[str, str] = os.environ) -> list[str]:
-    """Set glibc's allocator for a long-lived server, once; returns the settings applied.
-
-    A setting already given in the environment (glibc reads ``MALLOC_ARENA_MAX`` and
-    ``MALLOC_MMAP_THRESHOLD_`` at start) is left as it is. Without glibc nothing is set.
-    """
-    if "applied" in _malloc_tuned:
-        return list(_malloc_tuned["applied"])
-    applied: list[str] = []
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-        mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-        mallopt.restype = ctypes.c_int
-    except (OSError, AttributeError):
-        mallopt = None
-    for name, (param, value) in MALLOC_SETTINGS.items():
-        if mallopt is not None and name not in environ and mallopt(param, value) == 1:
-            applied.append(f"{name}={value}")
-    _malloc_tuned["applied"] = applied
-    return list(applied)
-
-
 def tune() -> None:
     """Skip the Keras reset after each script run; freeze newly imported frameworks; shut
-    down the disconnected sessions Streamlit drops; set the C allocator for a server."""
-    tune_malloc()
+    down the disconnected sessions Streamlit drops."""
     release_forgotten_sessions()
     try:
         from streamlit.runtime.scriptrunner import script_runner

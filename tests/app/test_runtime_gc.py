@@ -1,6 +1,5 @@
 """ui.runtime memory upkeep: after freezing TensorFlow's objects, full collections still run
-(the reference cycles of finished page runs are freed); the C heap is trimmed (throttled) and
-glibc is set for a long-lived server."""
+(the reference cycles of finished page runs are freed), and the C heap is trimmed, throttled."""
 
 import gc
 import sys
@@ -67,13 +66,3 @@ def test_heap_trim_runs_at_most_every_interval(monkeypatch):
     assert not runtime.trim_heap(lambda: now[0])  # page runs in between do not trim
     now[0] += runtime.TRIM_EVERY_S
     assert runtime.trim_heap(lambda: now[0])
-
-
-@pytest.mark.skipif(runtime._malloc_trim() is None, reason="mallopt is glibc's")
-def test_malloc_settings_once_and_never_over_the_environment(monkeypatch):
-    monkeypatch.setattr(runtime, "_malloc_tuned", {})
-    applied = runtime.tune_malloc({"MALLOC_ARENA_MAX": "4"})
-    assert applied == [f"MALLOC_MMAP_THRESHOLD_={1 << 20}"]  # the operator's arena cap stays
-    assert runtime.tune_malloc({}) == applied  # once per process
-    monkeypatch.setattr(runtime, "_malloc_tuned", {})
-    assert runtime.tune_malloc({}) == [f"MALLOC_MMAP_THRESHOLD_={1 << 20}", "MALLOC_ARENA_MAX=2"]
