@@ -8,7 +8,7 @@ import streamlit as st
 
 import dl_core  # noqa: F401  (sets the Keras backend and quiet logging before any import)
 from dl_core import jobs
-from ui import runtime, visitor
+from ui import memdebug, runtime, visitor
 from ui.registry import GROUPS, PAGES
 from ui.text import md_escape
 
@@ -26,6 +26,7 @@ logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname
 
 st.set_page_config(page_title="DL Explorer", page_icon=":material/neurology:", layout="wide")
 st.html(f"<style>{accessibility_css(st.context.theme.type)}</style>")  # focus ring, contrast
+memdebug.start()  # off unless DL_EXPLORER_MEMORY_DEBUG names a folder (bench memory)
 runtime.tune()  # no Keras reset and no full GC after each run (see ui/runtime.py)
 
 
@@ -57,3 +58,4 @@ with st.sidebar:
                 st.page_link(pages[spec.path], width="stretch")
 nav.run()
 runtime.tune()  # freeze what this page imported (TensorFlow...) once
+runtime.trim_heap()  # free C heap pages back to the system (at most every 10 s)

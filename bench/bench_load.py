@@ -10,6 +10,8 @@ server's own worker pool):
 - p50 / p95 page-load seconds, and the ratio of p95 with the job to p95 without (target <= 1.5);
 - the job's throughput (batches/s, from its progress events) while visitors load pages;
 - the load average (1 min) after each phase: the machine may be shared;
+- the server's RSS after the warm-up visit and after all phases (``python -m bench memory``
+  measures it over 100 sequential page loads);
 - the server's own CPU seconds per page load (user + sys of the ``streamlit run`` process,
   from ``/proc``): the visitors' Chromium shares this machine's cores, so the seconds a
   visitor waits grow with the number of visitors for a reason a real class would not have.
@@ -40,6 +42,7 @@ import threading
 import time
 from typing import Any
 
+from bench.bench_memory import server_rss
 from bench.common import report
 
 LIMITS_OFF = {"DL_EXPLORER_WORKER_NICE": "0", "DL_EXPLORER_WORKER_THREADS": "0"}
@@ -193,21 +196,46 @@ class _KeepTraining:
                 self.keys.append(jobs.submit(basics.train, _job_cfg(seed)))
             self._stop.wait(0.5)
 
-    def batches_per_s(self, t0: float, t1: float) -> float:
-        """Batches per second over [t0, t1], from the jobs' progress events."""
+    def batches_per_s(self, t0: float, t1: float, wait_s: float = 60.0) -> float:
+        """Batches per second over [t0, t1], from the jobs' persisted batch events.
+
+        Batch events are written at most every half second, and fewer while the worker is
+        starved, so a short window may hold fewer than two: each job's span also takes the
+        last event before ``t0`` and the first after ``t1`` (waited for, at most ``wait_s``,
+        while the job still runs), so the window always lies inside a measured span.
+        """
         from dl_core import jobs
 
+        deadline = time.time() + wait_s
+        while time.time() < deadline:  # the events that close the window
+            last = jobs.status(self.keys[-1]) if self.keys else None
+            if (
+                last is None
+                or not last.active
+                or any(e.kind == "batch" and e.t > t1 for e in last.events)
+            ):
+                break
+            time.sleep(0.2)
         done, span = 0, 0.0
         for key in self.keys:
-            pts = [
-                (e.t, e.step)
-                for e in jobs.status(key).events
-                if e.kind == "batch" and e.step and t0 <= e.t <= t1
-            ]
-            if len(pts) >= 2:
-                done += pts[-1][1] - pts[0][1]
-                span += pts[-1][0] - pts[0][0]
+            pts = [(e.t, e.step) for e in jobs.status(key).events if e.kind == "batch" and e.step]
+            if (rate := _span(pts, t0, t1)) is not None:
+                done += rate[1]
+                span += rate[0]
         return done / span if span else float("nan")
+
+
+def _span(pts: list[tuple[float, int]], t0: float, t1: float) -> tuple[float, int] | None:
+    """(seconds, batches) between the events that bracket [t0, t1]: the last at or before
+    ``t0`` (else the first inside), the first at or after ``t1`` (else the last inside)."""
+    before = [p for p in pts if p[0] <= t0]
+    after = [p for p in pts if p[0] >= t1]
+    inside = [p for p in pts if t0 < p[0] < t1]
+    first = before[-1] if before else (inside or after or [None])[0]
+    last = after[0] if after else (inside or before or [None])[-1]
+    if first is None or last is None or last[0] <= first[0]:
+        return None
+    return last[0] - first[0], last[1] - first[1]
 
 
 class _NoExecutor:
@@ -244,6 +272,7 @@ def pages_under_load(limits: str, visitors: list[int], rounds: int) -> dict[str,
     try:
         wait_healthy(port)
         asyncio.run(_visitors(port, 1, 1))  # warm the server's caches
+        rss0 = server_rss(proc.pid)
         for n in visitors:
             p95: dict[str, float] = {}
             for job in (False, True):
@@ -271,6 +300,13 @@ def pages_under_load(limits: str, visitors: list[int], rounds: int) -> dict[str,
                         p95[name] = _p(values, 0.95)
                 out[f"{tag}: load average (1 min)"] = os.getloadavg()[0]
                 _progress(out)
+        # Server memory over every page view above (``python -m bench memory``: 100 loads).
+        rss1 = server_rss(proc.pid)
+        out[f"limits {limits}: server RSS after warm-up / at the end (MB)"] = (
+            f"{rss0 / 1e6:.0f} / {rss1 / 1e6:.0f}"
+        )
+        out[f"limits {limits}: server RSS growth (%)"] = 100 * (rss1 - rss0) / rss0
+        _progress(out)
     finally:
         jobs.set_executor(None)
         proc.terminate()

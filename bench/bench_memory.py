@@ -6,10 +6,17 @@ A real ``streamlit run`` (loopback); Chromium opens the pages one after another,
 fresh browser context (a new session), cycling through every registered page; the server's
 RSS (the Streamlit process, not its workers) is read after each load. Target: growth ≤ 10 %
 from load 10 to the last load.
+
+``BENCH_MEMORY_DEBUG=<folder>``: the server also dumps, after load 10 and every 10th, its
+C heap (in use / free), garbage-collector counters, sessions, media files and cache entries
+into ``<folder>/dump-N.json`` (``ui/memdebug.py``; add ``DL_EXPLORER_MEMORY_DEBUG_DEEP=1``
+for a full collection, object types and ``tracemalloc``'s growing allocation sites, which
+change what is measured).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import time
@@ -18,9 +25,21 @@ from pathlib import Path
 from bench.common import report
 
 
-def _rss(pid: int) -> int:
+def server_rss(pid: int) -> int:
     pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
     return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+def _debug_dump(folder: Path, n: int) -> dict:
+    """Ask the server's ``ui.memdebug`` hook for dump ``n`` and wait for it."""
+    (folder / f"request-{n}").write_text("")
+    out = folder / f"dump-{n}.json"
+    for _ in range(3000):
+        if out.exists():
+            time.sleep(0.2)
+            return json.loads(out.read_text())
+        time.sleep(0.2)
+    raise TimeoutError(f"no memory dump {n} from the server")
 
 
 def main() -> None:
@@ -43,6 +62,10 @@ def main() -> None:
     ]
     home = tempfile.mkdtemp(prefix="dl-bench-memory-")
     port = free_port()
+    debug = os.environ.get("BENCH_MEMORY_DEBUG")  # a folder: the server dumps what it holds
+    if debug:
+        Path(debug).mkdir(parents=True, exist_ok=True)
+        os.environ["DL_EXPLORER_MEMORY_DEBUG"] = debug
     proc = start_server(port, home)
     rss: list[int] = []
     t0 = time.perf_counter()
@@ -57,7 +80,10 @@ def main() -> None:
                 page.goto(f"http://127.0.0.1:{port}/{paths[i % len(paths)]}")
                 wait_idle(page, quiet=1.0)
                 context.close()
-                rss.append(_rss(proc.pid))
+                rss.append(server_rss(proc.pid))
+                print(f"load {i + 1}: {rss[-1] / 1e6:.1f} MB", flush=True)
+                if debug and (i + 1 == 10 or (i + 1) % 10 == 0):
+                    _debug_dump(Path(debug), i + 1)
             browser.close()
     finally:
         proc.terminate()

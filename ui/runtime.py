@@ -10,13 +10,32 @@ would also drop TensorFlow's kernel cache, so the next model call pays for it ag
 
 :func:`tune` keeps Streamlit's other clean-up (closing matplotlib figures) and freezes the
 objects of heavy imports out of the garbage collector's way once they are loaded.
+
+Freezing also resets the collector's count of long-lived objects, or cyclic garbage would
+pile up for hundreds of page views (:func:`freeze_heap`). After a page run,
+:func:`trim_heap` returns the C heap's free pages to the system (glibc keeps them per
+thread arena, and each script run is a thread).
+
+It also closes the sessions that Streamlit forgets. When a browser tab closes, Streamlit
+keeps its session two minutes for a reconnect (``MemorySessionStorage``, at most 128), then
+drops it from that store without ``AppSession.shutdown()``: the session's images
+(``st.image`` media files) and uploads stay registered to it, so the server keeps them for
+good. :func:`release_forgotten_sessions` shuts such a session down when it expires or is
+pushed out of the store.
 """
 
 from __future__ import annotations
 
+import asyncio
+import ctypes
 import gc
 import logging
+import math
 import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
 
 _LOG = logging.getLogger(__name__)
 _HEAVY = ("tensorflow", "keras", "torch", "jax")
@@ -30,8 +49,123 @@ def _close_matplotlib_figures() -> None:
         plt.close("all")
 
 
+def _shutdown(info: Any) -> None:
+    session = getattr(info, "session", None)
+    if session is None:
+        return
+    try:
+        session.shutdown()  # releases its media files and uploads (idempotent)
+    except Exception:  # noqa: BLE001 - a clean-up must never break the server
+        _LOG.exception("Could not shut down expired session %s", getattr(session, "id", "?"))
+
+
+def _release(infos: list[Any]) -> None:
+    """Shut sessions down after the session manager's storage call returns (it holds a lock,
+    as Streamlit's own ``disconnect_session`` does before shutting a session down)."""
+    if not infos:
+        return
+    try:
+        loop = asyncio.get_running_loop()  # the server's event loop (a websocket closing)
+    except RuntimeError:
+        loop = None
+    for info in infos:
+        if loop is not None:
+            loop.call_soon(_shutdown, info)
+        else:
+            _shutdown(info)
+
+
+def _releasing_cache_class(base: type) -> type:
+    class ReleasingTTLCache(base):  # type: ignore[misc, valid-type]
+        """Streamlit's session store, shutting down the sessions it drops (not the ones
+        taken back by a reconnect, which leave through ``del``)."""
+
+        def expire(self, at_time: float | None = None) -> list:
+            expired = super().expire(at_time)
+            _release([info for _, info in expired])
+            return expired
+
+        def _evict_lru(self, reason: Any) -> Any:
+            info = super()._evict_lru(reason)
+            _release([info])
+            return info
+
+    return ReleasingTTLCache
+
+
+_RELEASING: dict[type, type] = {}
+_warned: list[bool] = []
+
+
+def release_forgotten_sessions(storage: Any | None = None) -> bool:
+    """Make Streamlit's store of disconnected sessions shut down the sessions it drops.
+
+    ``storage`` defaults to the running server's; returns whether its store now does.
+    """
+    if storage is None:
+        try:
+            from streamlit.runtime import Runtime
+
+            if not Runtime.exists():
+                return False
+            storage = Runtime.instance()._session_mgr._session_storage
+        except (ImportError, AttributeError):  # pragma: no cover - Streamlit internals moved
+            return False
+    cache = getattr(storage, "_cache", None)
+    if cache is None or not hasattr(cache, "expire") or not hasattr(cache, "_evict_lru"):
+        if not _warned:
+            _warned.append(True)
+            _LOG.warning("Streamlit's session store was not found; closed sessions may leak.")
+        return False
+    if type(cache) in _RELEASING.values():
+        return True
+    base = type(cache)
+    if base not in _RELEASING:
+        _RELEASING[base] = _releasing_cache_class(base)
+    cache.__class__ = _RELEASING[base]  # in place: the stored sessions stay
+    return True
+
+
+TRIM_EVERY_S = 10.0
+_trim_lock = threading.Lock()
+_last_trim = [-math.inf]
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        fn = ctypes.CDLL(None).malloc_trim  # glibc only (Linux, the Docker image)
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_size_t]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+def trim_heap(clock: Callable[[], float] = time.monotonic) -> bool:
+    """Hand the C heap's free pages back to the system, at most every ``TRIM_EVERY_S``;
+    returns whether it did.
+
+    Each script run is a thread, and glibc gives threads their own heaps (arenas, up to
+    eight per core): what a page run frees stays in its arena, and the server's RSS creeps
+    up over many page views though its Python objects do not. ``malloc_trim(0)`` releases
+    those free pages (a few ms); without glibc it does nothing.
+    """
+    fn = _malloc_trim()
+    if fn is None:
+        return False
+    now = clock()
+    with _trim_lock:
+        if now - _last_trim[0] < TRIM_EVERY_S:
+            return False
+        _last_trim[0] = now
+    fn(0)
+    return True
+
+
 def tune() -> None:
-    """Skip the Keras reset after each script run; freeze newly imported frameworks."""
+    """Skip the Keras reset after each script run; freeze newly imported frameworks; shut
+    down the disconnected sessions Streamlit drops."""
+    release_forgotten_sessions()
     try:
         from streamlit.runtime.scriptrunner import script_runner
     except ImportError:  # pragma: no cover - a Streamlit without this module
@@ -43,8 +177,22 @@ def tune() -> None:
             _LOG.warning("Streamlit's per-run Keras reset was not found; reruns may be slow.")
     loaded = {m for m in _HEAVY if m in sys.modules}
     if loaded - _frozen:
-        # Objects alive now (mostly module-level framework state) are never collected again,
-        # so later full collections skip them.
-        gc.collect()
-        gc.freeze()
+        freeze_heap()
         _frozen.update(loaded)
+
+
+def freeze_heap() -> None:
+    """Keep the objects alive now (mostly module-level framework state) out of every later
+    collection, and let full collections run again at their usual pace.
+
+    CPython runs a full collection only once the objects promoted to the oldest generation
+    since the last one reach a quarter of the objects that last one kept. ``gc.freeze()``
+    moves those objects out of the generations but leaves that count as it was (about
+    460,000 here once TensorFlow is loaded): no full collection would run until some
+    115,000 objects had reached the oldest generation, and the garbage of closed sessions
+    (reference cycles that lived through a page run) waited meanwhile. The second
+    collection, over what is not frozen (little, and cheap), counts afresh.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.collect()
