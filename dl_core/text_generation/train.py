@@ -114,6 +114,7 @@ def train(cfg: Config, data: bytes | None = None, report=None) -> dict:
         validation_data=(d["x_val"], d["y_val"]),
         epochs=cfg.epochs,
         steps_per_epoch=steps,
+        shuffle=False,  # the windows are already random
         verbose=0,
         callbacks=[
             budget.keras_callback(),
