@@ -172,9 +172,9 @@ def window_dataset(ids: np.ndarray, cfg: Config):
     Batch ``i`` holds ``cfg.batch_size`` random windows of ``cfg.seq_len + 1`` ids, inputs
     (batch, seq_len) and next-token targets (same shape). The window starts are drawn from
     the seed ``(cfg.seed, i)``, so batch ``i`` is the same in every run. The windows are cut
-    inside the pipeline, on its own threads: no Python runs per batch, so training costs what
-    a plain ``model.fit`` on prepared arrays costs (a ``keras.utils.PyDataset`` cost ~15 %
-    more CPU, bench/bench_text_generation.py).
+    inside the pipeline, on its own threads: no Python runs per batch (a
+    ``keras.utils.PyDataset`` ran Python for every batch through ``from_generator``, and
+    drew two extra batches to infer the shapes).
     """
     import tensorflow as tf
 
