@@ -1,6 +1,8 @@
 """CNN page figures, measured side by side in one run.
 
-- The offline EfficientNet-Lite0 on one 224×224 photo, after warm-up: the forward pass the
+- The offline EfficientNet-Lite0: the one-off torch→Keras conversion (the first visitor of a
+  fresh home pays it), then the load of the cached ``.keras`` file that every later worker
+  process pays, reported separately. On one 224×224 photo, after warm-up: the forward pass the
   page runs (``analysis.predict``) and Grad-CAM (``analysis.grad_cam``; its first call, which
   traces the compiled gradient function, is reported separately). Targets: ≤150 ms, ≤1 s.
 - The default small CNN on the digits: test accuracy and wall time of ``cnn.train`` with a
@@ -25,9 +27,18 @@ def _pretrained() -> dict[str, float]:
     from dl_core.assets import imagenet, load_photo
     from dl_core.cnn import analysis
 
+    # This bench runs in a fresh home: convert once (what the first visitor of a server
+    # pays), then time what every later process pays, loading the cached .keras file.
+    imagenet.cache_path("efficientnet_lite0").unlink(missing_ok=True)
     t0 = time.perf_counter()
-    model = imagenet.imagenet_model("efficientnet_lite0")
+    imagenet.convert("efficientnet_lite0")
+    convert_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    model = imagenet.imagenet_model("efficientnet_lite0")  # the file exists: a plain load
     load_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    imagenet.imagenet_model("efficientnet_lite0")
+    shared_ms = 1000 * (time.perf_counter() - t0)
     x = imagenet.preprocess("efficientnet_lite0", load_photo("chelsea")[None])
     forward_ms, forward_min_ms = (
         1000 * v for v in timeit(lambda: analysis.predict(model, x), 20, 3)
@@ -38,7 +49,9 @@ def _pretrained() -> dict[str, float]:
     first_cam_s = time.perf_counter() - t0
     cam_s, cam_min_s = timeit(lambda: analysis.grad_cam(model, x, 282), 10, 1)
     return {
-        "pretrained load (cached .keras), s": load_s,
+        "pretrained torch→Keras conversion, once per home (convert + save), s": convert_s,
+        "pretrained load of the cached .keras after conversion, s": load_s,
+        "pretrained model again in the same process (shared), ms": shared_ms,
         "forward pass 1×224×224, median ms": forward_ms,
         "forward pass, min ms": forward_min_ms,
         "forward pass, plain eager model(x), median ms": eager_ms,

@@ -3,7 +3,10 @@
 1. Training throughput of ``text_generation.train`` (default char-LSTM on all of
    Shakespeare, everything included: compile, per-epoch validation and sample, job
    reporting) vs a plain ``model.fit`` of the same model on the same batches (arrays
-   prepared up front, no callbacks, no validation); runs interleaved, median of 2 each.
+   prepared up front, no callbacks, no validation); runs interleaved, median of 2 each. Also
+   in CPU time of this process (``train()``'s ``model.fit`` against the plain one), steadier
+   than wall time on a shared machine. ``BENCH_TG_EPOCHS`` (default 20, of 50 batches) sets
+   the length.
 2. Validation bits per character after 2 and 5 minutes of wall-clock training for the
    default LSTM, GRU and SimpleRNN (same settings and seed; ``budget_s``). The 2-minute value
    is the validation at the last epoch end at or before 120 s (epochs are ~50 batches).
@@ -65,10 +68,10 @@ def throughput() -> dict:
     x, y = np.concatenate(xs), np.concatenate(ys)
     chars = n * cfg.batch_size * cfg.seq_len
 
-    def plain() -> float:
+    def plain() -> tuple[float, float]:
         keras.utils.set_random_seed(cfg.seed)
         m = model.compile_model(model.build_model(len(d["vocab"]), cfg), cfg)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         # the same batches, epoch by epoch (x holds all of them: epochs=E alone would make E
         # passes over all, E times the work, which the first session's figure did by mistake)
         m.fit(
@@ -80,21 +83,40 @@ def throughput() -> dict:
             shuffle=False,
             verbose=0,
         )
-        return chars / (time.perf_counter() - t0)
+        return chars / (time.perf_counter() - t0), chars / (time.process_time() - c0)
 
-    def ours() -> tuple[float, float]:
-        t0 = time.perf_counter()
-        r = tg.train(cfg, None, None)
+    def ours() -> tuple[float, float, float]:
+        fit_cpu = [0.0]
+        real_fit = keras.Model.fit
+
+        def timed_fit(*args, **kwargs):  # CPU time of this process inside train()'s fit
+            c0 = time.process_time()
+            try:
+                return real_fit(*args, **kwargs)
+            finally:
+                fit_cpu[0] += time.process_time() - c0
+
+        keras.Model.fit = timed_fit
+        try:
+            t0 = time.perf_counter()
+            r = tg.train(cfg, None, None)
+        finally:
+            keras.Model.fit = real_fit
         assert round(r["chars_per_s"] * r["seconds"]) >= chars * 0.99  # every batch was trained
-        return chars / r["seconds"], chars / (time.perf_counter() - t0)
+        return chars / r["seconds"], chars / (time.perf_counter() - t0), chars / fit_cpu[0]
 
-    runs: dict[str, list] = {"plain": [], "fit": [], "call": []}
+    runs: dict[str, list] = {"plain": [], "fit": [], "call": [], "plain_cpu": [], "fit_cpu": []}
     for _ in range(2):  # interleaved: the machine's load drifts
-        runs["plain"].append(plain())
-        fit, call = ours()
+        p_wall, p_cpu = plain()
+        runs["plain"].append(p_wall)
+        runs["plain_cpu"].append(p_cpu)
+        fit, call, fit_cpu = ours()
         runs["fit"].append(fit)
         runs["call"].append(call)
-    p, f, c = (statistics.median(runs[k]) for k in ("plain", "fit", "call"))
+        runs["fit_cpu"].append(fit_cpu)
+    p, f, c, pc, fc = (
+        statistics.median(runs[k]) for k in ("plain", "fit", "call", "plain_cpu", "fit_cpu")
+    )
     return {
         "throughput: batches x chars per batch": f"{n} x {cfg.batch_size * cfg.seq_len}",
         "plain model.fit, chars/s (median of 2)": p,
@@ -102,6 +124,8 @@ def throughput() -> dict:
         "train() whole call, chars/s (also reading + encoding 5 M chars)": c,
         "ratio train() training phase / plain (target >= 0.95)": f / p,
         "ratio train() whole call / plain": c / p,
+        "ratio train() fit / plain fit, CPU time (steadier on a shared machine)": fc / pc,
+        "load average (1 min)": os.getloadavg()[0],
         "runs plain / training phase / whole call": [[round(v) for v in runs[k]] for k in runs],
     }
 

@@ -166,17 +166,36 @@ def steps_per_epoch(cfg: Config, n_train: int) -> int:
     return int(np.clip(n_train // (cfg.batch_size * cfg.seq_len), 1, 200))
 
 
-def window_batch(ids: np.ndarray, seq_len: int, batch: int, rng: np.random.Generator):
-    """``batch`` random windows: inputs (batch, seq_len) and next-token targets (same shape)."""
-    starts = rng.integers(0, len(ids) - seq_len, size=batch)
-    w = ids[starts[:, None] + np.arange(seq_len + 1)[None, :]]  # (batch, seq_len + 1)
-    return w[:, :-1], w[:, 1:]
+def window_dataset(ids: np.ndarray, cfg: Config):
+    """The training batches, endless, as a ``tf.data`` pipeline that ``model.fit`` reads.
+
+    Batch ``i`` holds ``cfg.batch_size`` random windows of ``cfg.seq_len + 1`` ids, inputs
+    (batch, seq_len) and next-token targets (same shape). The window starts are drawn from
+    the seed ``(cfg.seed, i)``, so batch ``i`` is the same in every run. The windows are cut
+    inside the pipeline, on its own threads: no Python runs per batch (a
+    ``keras.utils.PyDataset`` ran Python for every batch through ``from_generator``, and
+    drew two extra batches to infer the shapes).
+    """
+    import tensorflow as tf
+
+    ids_t = tf.constant(np.asarray(ids, np.int32))
+    offsets = tf.range(cfg.seq_len + 1, dtype=tf.int64)  # (seq_len + 1,)
+    high = len(ids) - cfg.seq_len  # a window starting below this fits in the ids
+    seed = tf.constant(cfg.seed, tf.int64)
+
+    def batch(i):
+        starts = tf.random.stateless_uniform(
+            [cfg.batch_size], tf.stack([seed, i]), minval=0, maxval=high, dtype=tf.int64
+        )
+        w = tf.gather(ids_t, starts[:, None] + offsets[None, :])  # (batch, seq_len + 1)
+        return w[:, :-1], w[:, 1:]
+
+    return tf.data.Dataset.counter().map(batch).prefetch(2)
 
 
 def batches(ids: np.ndarray, cfg: Config, n: int, start: int = 0):
-    """The first ``n`` training batches (deterministic from the seed), as ``train`` sees them."""
-    for i in range(start, start + n):
-        yield window_batch(ids, cfg.seq_len, cfg.batch_size, np.random.default_rng([cfg.seed, i]))
+    """Training batches ``start`` … ``start + n - 1`` as NumPy arrays, as ``train`` sees them."""
+    yield from window_dataset(ids, cfg).skip(start).take(n).as_numpy_iterator()
 
 
 def validation_windows(ids: np.ndarray, seq_len: int, max_windows: int = 128):

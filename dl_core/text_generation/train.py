@@ -29,25 +29,9 @@ from dl_core.text_generation.data import (
     steps_per_epoch,
     validation_windows,
     vocab_cap,
-    window_batch,
+    window_dataset,
 )
 from dl_core.text_generation.model import build_model, compile_model
-
-
-class WindowData(keras.utils.PyDataset):
-    """Random windows of the training ids; batch ``i`` is the same in every run (seeded)."""
-
-    def __init__(self, ids: np.ndarray, cfg: Config, steps: int) -> None:
-        super().__init__()
-        self.ids, self.cfg, self.steps, self.calls = ids, cfg, steps, 0
-
-    def __len__(self) -> int:
-        return self.steps
-
-    def __getitem__(self, index: int):
-        rng = np.random.default_rng([self.cfg.seed, self.calls])
-        self.calls += 1
-        return window_batch(self.ids, self.cfg.seq_len, self.cfg.batch_size, rng)
 
 
 class _Bits(keras.callbacks.Callback):
@@ -126,9 +110,11 @@ def train(cfg: Config, data: bytes | None = None, report=None) -> dict:
     budget = TimeBudget(cfg.budget_s)
     report(message=f"{len(d['train_ids']):,} training tokens, vocabulary {len(vocab)}")
     fit = model.fit(
-        WindowData(d["train_ids"], cfg, steps),
+        window_dataset(d["train_ids"], cfg),  # endless: one iterator across all epochs
         validation_data=(d["x_val"], d["y_val"]),
         epochs=cfg.epochs,
+        steps_per_epoch=steps,
+        shuffle=False,  # the windows are already random
         verbose=0,
         callbacks=[
             budget.keras_callback(),

@@ -236,3 +236,20 @@ def test_the_step_size_decays_over_batches():
         m.optimizer.iterations.assign(t)
         at.append(float(m.optimizer.learning_rate))
     assert at == pytest.approx([cfg.learning_rate, cfg.learning_rate / 2, cfg.learning_rate / 4])
+
+
+# -- training windows ----------------------------------------------------------------------
+def test_training_batches_are_seeded_windows_of_the_text():
+    from dl_core.text_generation import data
+
+    ids = np.arange(1000, dtype=np.int32)  # id == position: a window is a run of positions
+    cfg = dataclasses.replace(TINY, seq_len=10, batch_size=6, seed=3)
+    first = list(data.batches(ids, cfg, 3))
+    assert [x.shape for x, _ in first] == [(6, 10)] * 3
+    for x, y in first:
+        assert (np.diff(x, axis=1) == 1).all() and (y == x + 1).all()  # next-token targets
+        assert x.min() >= 0 and y.max() <= 999
+    again = list(data.batches(ids, cfg, 2, start=1))  # batch i is the same in every run
+    assert all((a[0] == b[0]).all() for a, b in zip(first[1:], again, strict=True))
+    other = next(data.batches(ids, dataclasses.replace(cfg, seed=4), 1))
+    assert not (other[0] == first[0][0]).all()  # another seed, other windows
