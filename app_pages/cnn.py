@@ -14,7 +14,7 @@ from dl_core.describe import weight_quarters
 from dl_core.errors import UserError
 from dl_core.store import Store
 from ui import jobs as ui_jobs
-from ui.cache import memo
+from ui.cache import frozen, memo
 from ui.code import show_code
 from ui.compare import ab_configs, ab_progress, train_and_compare
 from ui.compare import panes as ab_panes
@@ -122,18 +122,19 @@ def _summary(r) -> None:
         col.metric(label, value)
 
 
-@st.cache_data(max_entries=128, show_spinner="Drawing the network at that epoch…")
+@st.cache_resource(max_entries=64, show_spinner="Drawing the network at that epoch…")
 def _views_at(key: str, epoch: int | None, i: int, layer: str, choice: str) -> dict:
     """Grad-CAM, filters and feature maps of job ``key``'s CNN after ``epoch`` (``None``: the
-    final model) on its test image ``i``."""
+    final model) on its test image ``i``. Kept as they are, figures serialised once (no
+    pickled copy to rebuild on each visit, as ``st.cache_data`` would)."""
     r = ui_jobs.load_result(key)
     names = list(r["class_names"])
     cls = names.index(choice) if choice in names else None
     args = (cnn_compare.test_image(r, i), layer, cls, names)
     if epoch is None:
-        return cnn_compare.views_at(r["model"], *args)
+        return frozen(cnn_compare.views_at(r["model"], *args))
     with weights_at(key, "model", epoch) as model:
-        return cnn_compare.views_at(model, *args)
+        return frozen(cnn_compare.views_at(model, *args))
 
 
 @st.fragment
