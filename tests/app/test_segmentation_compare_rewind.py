@@ -60,3 +60,16 @@ def test_rewind_segmentation_to_epoch_one_shows_other_masks_than_the_last_epoch(
     assert first["data"] != last["data"]
     # six images and their true masks stay the same at both epochs: only the predictions move
     assert first["data"][:12] == last["data"][:12]
+
+
+def test_rewind_moves_the_feature_maps_to_that_epoch_too():
+    at = press(open_page(PAGE, **OWN), "seg-train")
+    assert not errors(at), errors(at)
+    assert at.select_slider(key="segmentation.epoch").value == 2
+    last = chart(at, "seg-maps")
+    heading = "**Feature maps after epoch {}, encoder → decoder** (held-out image 0)"
+    assert heading.format(2) in markdown(at)
+    at.select_slider(key="segmentation.epoch").set_value(1).run()
+    assert not at.exception and params(at)["epoch"] == "1"
+    assert heading.format(1) in markdown(at)
+    assert chart(at, "seg-maps")["data"] != last["data"]

@@ -83,3 +83,22 @@ def test_rewind_sampling_to_epoch_one_writes_other_text_than_the_last_epoch():
     first = _samples(at)
     assert len(first) == len(last) == 3  # one per temperature
     assert first != last
+
+
+def _caption_text(at: AppTest) -> str:
+    return "\n".join(c.value for c in at.caption)
+
+
+def test_rewind_moves_the_gate_views_to_that_epoch_too():
+    at = press(_open(), "textgen.train")
+    assert not errors(at), errors(at)
+    slider = at.select_slider(key="textgen.epoch")
+    assert slider.value == 2
+    gates_last, states_last = chart(at, "gates"), chart(at, "states")
+    assert "The LSTM after epoch 2" in _caption_text(at)
+    slider.set_value(1).run()
+    assert not at.exception and params(at)["epoch"] == "1"
+    captions = _caption_text(at)
+    assert "The LSTM after epoch 1" in captions and md_escape("After epoch 1.") in captions
+    assert chart(at, "gates")["data"] != gates_last["data"]
+    assert chart(at, "states")["data"] != states_last["data"]
