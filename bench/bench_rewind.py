@@ -3,7 +3,8 @@
     python -m bench rewind      (BENCH_REWIND_MOVES=10 slider moves; BENCH_REWIND_FITS=3
                                  fits with and without checkpoints; BENCH_REWIND_PARTS picks
                                  some of overhead,bytes,redraw; BENCH_REWIND_HOME reuses a
-                                 home whose default jobs are already trained)
+                                 home whose default jobs are already trained;
+                                 BENCH_REWIND_OVERHEAD picks some of cnn,detection,transfer,vae)
 
 1. **Training time from checkpointing**: the CNN default preset fitted ``BENCH_REWIND_FITS``
    times with checkpoints (:mod:`dl_core.checkpoints` saves every epoch) and as often
@@ -105,11 +106,13 @@ def checkpoint_overhead() -> dict[str, float]:
     """Extra training time from checkpoints: the CNN default's fit, then detection,
     transfer learning and the VAE (``OVERHEAD_PRESET``, the whole train call)."""
     out: dict[str, float] = {}
-    cnn = overhead("cnn", "default", lambda res, wall: res["fit_seconds"])
-    out["CNN default fit, no checkpoints (s, median)"] = cnn["without"]
-    out["CNN default fit, checkpoint every epoch (s, median)"] = cnn["with"]
-    out["CNN default: extra training time from checkpointing (%)"] = cnn["extra"]
-    for topic in ("detection", "transfer", "vae"):
+    topics = os.environ.get("BENCH_REWIND_OVERHEAD", "cnn,detection,transfer,vae").split(",")
+    if "cnn" in topics:
+        cnn = overhead("cnn", "default", lambda res, wall: res["fit_seconds"])
+        out["CNN default fit, no checkpoints (s, median)"] = cnn["without"]
+        out["CNN default fit, checkpoint every epoch (s, median)"] = cnn["with"]
+        out["CNN default: extra training time from checkpointing (%)"] = cnn["extra"]
+    for topic in [t for t in ("detection", "transfer", "vae") if t in topics]:
         got = overhead(topic, OVERHEAD_PRESET, lambda res, wall: wall)
         what = f"{topic} {OVERHEAD_PRESET} train call"
         out[f"{what}, no checkpoints (s, median)"] = got["without"]
