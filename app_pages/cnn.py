@@ -16,7 +16,7 @@ from dl_core.store import Store
 from ui import jobs as ui_jobs
 from ui.cache import frozen, memo
 from ui.code import show_code
-from ui.compare import ab_configs, ab_progress, train_and_compare
+from ui.compare import ab_configs, train_one_or_both
 from ui.compare import panes as ab_panes
 from ui.errors import EmptyState, shown_errors
 from ui.figures import show_figure
@@ -196,23 +196,18 @@ if section == SECTIONS[2]:
         st.caption(f"A few training images of each of the {len(names)} classes.")
         for w in cnn.validate(cfg, x_show.shape[1]):
             st.warning(md_escape(w), icon=":material/warning:")
-        if ab is not None:
-            runs = train_and_compare(
-                cnn.train,
-                ab.configs,
-                data_fp,
-                button="Train both",
-                key="cnn-train-both",
-                job_label=lambda n: f"CNN · {n}",
-                validate=cnn.validate,
-                lock=True,
-            )
-            ab_progress(ab, runs, lambda s: ui_jobs.progress(s, metrics=METRICS))
-        else:
-            status = ui_jobs.train_button(
-                cnn.train, cfg, data_fp, job_label=f"CNN · {cfg.dataset}", key="cnn-train"
-            )
-            status = ui_jobs.progress(status, metrics=METRICS)
+        status, runs = train_one_or_both(
+            ab,
+            cnn.train,
+            cfg,
+            data_fp,
+            key="cnn-train",
+            ab_key="cnn-train-both",
+            job_label=f"CNN · {cfg.dataset}",
+            ab_label="CNN",
+            metrics=METRICS,
+            validate=cnn.validate,
+        )
     if ab is not None and runs is not None and runs.all_done:
         with shown_errors():
             panes = ab_panes(ab, runs)

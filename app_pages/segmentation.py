@@ -17,7 +17,7 @@ from ui import figures
 from ui import jobs as ui_jobs
 from ui.cache import digest, frozen, memo
 from ui.code import show_code
-from ui.compare import ab_configs, ab_progress, train_and_compare
+from ui.compare import ab_configs, train_one_or_both
 from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
 from ui.figures import show_figure, show_image
@@ -303,30 +303,22 @@ if section == SECTIONS[0]:
         x, y, names = memo(seg.make_dataset, cfg.dataset, 8, cfg.image_size, cfg.seed, "val")
         show_figure(st, memo(seg.plot_samples, x, y, names), key="seg-samples")
         st.caption("Held-out images (top) and their exact masks (bottom), in the class colours.")
-        if ab is not None:
-            runs = train_and_compare(
-                seg.train,
-                ab.configs,
-                button="Train both",
-                key="seg-ab",
-                job_label=lambda n: f"segmentation · {n}",
-                validate=seg.validate,
-                lock=True,
-            )
-            ab_progress(ab, runs, lambda s: ui_jobs.progress(s, metrics=METRICS))
-        else:
-            status = ui_jobs.train_button(
-                seg.train, cfg, job_label=f"{arch} · {dataset}", key="seg-train"
-            )
-            status = ui_jobs.progress(
-                status,
-                metrics=METRICS,
-                preview=lambda a: show_image(
-                    st, list(a), width=180, caption=["image | predicted mask"] * len(a)
-                ),
-            )
-            if status is not None and status.state == "done":
-                result = ui_jobs.load_result(status.key)
+        status, runs = train_one_or_both(
+            ab,
+            seg.train,
+            cfg,
+            key="seg-train",
+            ab_key="seg-ab",
+            job_label=f"{arch} · {dataset}",
+            ab_label="segmentation",
+            metrics=METRICS,
+            validate=seg.validate,
+            preview=lambda a: show_image(
+                st, list(a), width=180, caption=["image | predicted mask"] * len(a)
+            ),
+        )
+        if status is not None and status.state == "done":
+            result = ui_jobs.load_result(status.key)
     if runs is not None and runs.all_done:
         with shown_errors():
             _compare(ab, runs)

@@ -10,7 +10,7 @@ from dl_core import text_generation as tg
 from ui import jobs as ui_jobs
 from ui.cache import memo
 from ui.code import show_code
-from ui.compare import ab_configs, ab_progress, train_and_compare
+from ui.compare import ab_configs, train_and_compare, train_both
 from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
 from ui.figures import show_figure
@@ -239,17 +239,15 @@ if stats is not None:
     ab = ab_configs(url, cfg, tg.CHOICES)
     with shown_errors():
         if ab is not None:
-            runs_ab = train_and_compare(
+            runs_ab = train_both(
+                ab,
                 tg.train,
-                ab.configs,
                 data_fp,
-                button="Train both",
                 key="textgen.ab_train",
-                job_label=lambda n: f"text · {n}",
+                job_label="text",
+                metrics=("bpc", "val_bpc"),
                 validate=tg.validate,
-                lock=True,
             )
-            ab_progress(ab, runs_ab, lambda s: ui_jobs.progress(s, metrics=("bpc", "val_bpc")))
             if runs_ab.all_done:
                 epoch = _compare_text(ab, runs_ab)
 if stats is not None and ab is None:

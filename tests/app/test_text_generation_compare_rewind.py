@@ -3,8 +3,7 @@ both, a shared link that reopens the comparison, and sampling from an earlier ep
 
 from streamlit.testing.v1 import AppTest
 
-from tests.app.ab import chart, errors, markdown, params, press
-from tests.app.conftest import APP, RUN_TIMEOUT
+from tests.app.ab import chart, compare_mode, errors, markdown, open_link, params, press, reopen
 from ui.text import md_escape
 
 PAGE = "app_pages/text_generation.py"
@@ -13,13 +12,7 @@ RUN_A, RUN_B = md_escape("A · Cell = lstm"), md_escape("B · Cell = gru")
 
 
 def _open(**extra) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
-    at.query_params.update({**OWN, **extra})
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_link(PAGE, **{**OWN, **extra})
 
 
 def _pane_samples(at: AppTest) -> list[str]:
@@ -42,10 +35,7 @@ def _samples(at: AppTest) -> list[str]:
 
 
 def _compare_cells() -> AppTest:
-    at = _open()
-    at.toggle(key="textgen.ab").set_value(True).run()
-    at.selectbox(key="textgen.ab_field").set_value("Cell").run()
-    assert at.selectbox(key="textgen.ab_cell").value == "gru"  # differs by default
+    at = compare_mode(_open(), "textgen", "Cell", "ab_cell", "gru")
     return press(at, "textgen.ab_train")
 
 
@@ -64,11 +54,7 @@ def test_compare_lstm_with_gru_samples_the_same_prompt_from_both():
 
 
 def test_compare_url_with_two_configs_restores_the_text_comparison():
-    link = params(_compare_cells())
-    assert link["ab"] == "1" and link["ab_cell"] == "gru"
-    again = _open(**link)
-    text = markdown(again)
-    assert RUN_A in text and RUN_B in text
+    again = reopen(PAGE, _compare_cells(), (RUN_A, RUN_B), {"ab": "1", "ab_cell": "gru"}, open_link)
     assert len(_pane_samples(again)) == 2
 
 
