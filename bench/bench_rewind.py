@@ -101,6 +101,7 @@ def overhead(topic: str, preset: str, seconds) -> dict[str, float]:
         with_ckpt.append(fit(Reporter(f"bench-rewind-{topic}-{i}")))
         without.append(fit(no_ckpt(f"bench-rewind-{topic}-no-{i}")))
     a, b = statistics.median(with_ckpt), statistics.median(without)
+    print(f"{topic} {preset}: {a:.2f} s with checkpoints, {b:.2f} s without", flush=True)
     return {"without": b, "with": a, "extra": 100 * (a - b) / b}
 
 
@@ -139,6 +140,7 @@ def default_jobs(home: str, preset: str = "default", topics: str | None = None) 
         if st.state != "done":
             raise RuntimeError(f"{topic}: {st.state} {st.error}")
         keys[topic] = st.key
+        print(f"{topic} {preset} job trained: {st.key}", flush=True)  # a long part: progress
     jobs.set_executor(None)
     return keys
 
