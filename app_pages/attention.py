@@ -13,7 +13,7 @@ from dl_core.errors import UserError
 from ui import jobs as ui_jobs
 from ui.cache import memo
 from ui.code import show_code
-from ui.compare import ab_configs, ab_progress, train_and_compare
+from ui.compare import ab_configs, train_both
 from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
 from ui.figures import show_figure
@@ -254,17 +254,15 @@ def tiny_view(enc: pretrained.Encoder) -> None:
     tiny.validate(cfg)
     st.caption(f"Training text: {md_escape(desc)}, {len(text):,} characters.")
     if (ab := ab_configs(url, cfg, CHOICES)) is not None:
-        runs = train_and_compare(
+        runs = train_both(
+            ab,
             tiny.train,
-            ab.configs,
             fp,
-            button="Train both",
             key="attention.ab_train",
-            job_label=lambda n: f"Tiny transformer · {n}",
+            job_label="Tiny transformer",
+            metrics=("loss", "val_loss"),
             validate=tiny.validate,
-            lock=True,
         )
-        ab_progress(ab, runs, lambda s: ui_jobs.progress(s, metrics=("loss", "val_loss")))
         if runs.all_done:
             compare_tiny(ab, runs)
         return None

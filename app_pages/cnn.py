@@ -14,9 +14,9 @@ from dl_core.describe import weight_quarters
 from dl_core.errors import UserError
 from dl_core.store import Store
 from ui import jobs as ui_jobs
-from ui.cache import memo
+from ui.cache import frozen, memo
 from ui.code import show_code
-from ui.compare import ab_configs, ab_progress, train_and_compare
+from ui.compare import ab_configs, train_one_or_both
 from ui.compare import panes as ab_panes
 from ui.errors import EmptyState, shown_errors
 from ui.figures import show_figure
@@ -122,18 +122,19 @@ def _summary(r) -> None:
         col.metric(label, value)
 
 
-@st.cache_data(max_entries=128, show_spinner="Drawing the network at that epoch…")
+@st.cache_resource(max_entries=64, show_spinner="Drawing the network at that epoch…")
 def _views_at(key: str, epoch: int | None, i: int, layer: str, choice: str) -> dict:
     """Grad-CAM, filters and feature maps of job ``key``'s CNN after ``epoch`` (``None``: the
-    final model) on its test image ``i``."""
+    final model) on its test image ``i``. Kept as they are, figures serialised once (no
+    pickled copy to rebuild on each visit, as ``st.cache_data`` would)."""
     r = ui_jobs.load_result(key)
     names = list(r["class_names"])
     cls = names.index(choice) if choice in names else None
     args = (cnn_compare.test_image(r, i), layer, cls, names)
     if epoch is None:
-        return cnn_compare.views_at(r["model"], *args)
+        return frozen(cnn_compare.views_at(r["model"], *args))
     with weights_at(key, "model", epoch) as model:
-        return cnn_compare.views_at(model, *args)
+        return frozen(cnn_compare.views_at(model, *args))
 
 
 @st.fragment
@@ -195,23 +196,18 @@ if section == SECTIONS[2]:
         st.caption(f"A few training images of each of the {len(names)} classes.")
         for w in cnn.validate(cfg, x_show.shape[1]):
             st.warning(md_escape(w), icon=":material/warning:")
-        if ab is not None:
-            runs = train_and_compare(
-                cnn.train,
-                ab.configs,
-                data_fp,
-                button="Train both",
-                key="cnn-train-both",
-                job_label=lambda n: f"CNN · {n}",
-                validate=cnn.validate,
-                lock=True,
-            )
-            ab_progress(ab, runs, lambda s: ui_jobs.progress(s, metrics=METRICS))
-        else:
-            status = ui_jobs.train_button(
-                cnn.train, cfg, data_fp, job_label=f"CNN · {cfg.dataset}", key="cnn-train"
-            )
-            status = ui_jobs.progress(status, metrics=METRICS)
+        status, runs = train_one_or_both(
+            ab,
+            cnn.train,
+            cfg,
+            data_fp,
+            key="cnn-train",
+            ab_key="cnn-train-both",
+            job_label=f"CNN · {cfg.dataset}",
+            ab_label="CNN",
+            metrics=METRICS,
+            validate=cnn.validate,
+        )
     if ab is not None and runs is not None and runs.all_done:
         with shown_errors():
             panes = ab_panes(ab, runs)

@@ -14,7 +14,7 @@ from dl_core.detection import compare as det_compare
 from ui import jobs as ui_jobs
 from ui.cache import memo
 from ui.code import show_code
-from ui.compare import ab_configs, ab_progress, train_and_compare
+from ui.compare import ab_configs, train_one_or_both
 from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
 from ui.figures import show_figure, show_image
@@ -200,36 +200,29 @@ with train_area:
         st.caption("Training scenes with their exact boxes (one colour per class).")
         valid = True
     with shown_errors():
-        if valid and ab is not None:
-            runs = train_and_compare(
+        if valid:
+            status, runs = train_one_or_both(
+                ab,
                 det.train,
-                ab.configs,
-                button="Train both",
-                key="det-ab",
-                job_label=lambda n: f"YOLOv8 · {n}",
+                cfg,
+                key="det-train",
+                ab_key="det-ab",
+                job_label=f"YOLOv8 · {preset}",
+                ab_label="YOLOv8",
+                metrics=METRICS,
                 validate=det.validate,
-                lock=True,
+                preview=lambda a: show_image(
+                    st,
+                    a,
+                    describe_images(a, "held-out scene with predicted boxes"),
+                    width=256,
+                    caption="Predictions on a held-out scene, latest epoch",
+                ),
             )
-            ab_progress(ab, runs, lambda s: ui_jobs.progress(s, metrics=METRICS))
     if runs is not None and runs.all_done:
         with shown_errors():
             _compare(ab, runs)
     with shown_errors():
-        if valid and ab is None:
-            status = ui_jobs.train_button(
-                det.train, cfg, job_label=f"YOLOv8 · {preset}", key="det-train"
-            )
-        status = ui_jobs.progress(
-            status,
-            metrics=METRICS,
-            preview=lambda a: show_image(
-                st,
-                a,
-                describe_images(a, "held-out scene with predicted boxes"),
-                width=256,
-                caption="Predictions on a held-out scene, latest epoch",
-            ),
-        )
         if status and status.state == "done":
             result = ui_jobs.load_result(status.key)
             m1, m2, m3 = st.columns(3)

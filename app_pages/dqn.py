@@ -11,7 +11,7 @@ from dl_core.dqn import plots, pretrained, replay
 from ui import jobs as ui_jobs
 from ui.cache import memo
 from ui.code import show_code
-from ui.compare import ab_configs, ab_progress, train_and_compare
+from ui.compare import ab_configs, train_both
 from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
 from ui.figures import show_figure, show_image
@@ -189,17 +189,14 @@ with shown_errors():
     for msg in capped:
         st.warning(md_escape(msg), icon=":material/speed:")
     if (ab := ab_configs(url, cfg, dqn.CHOICES)) is not None:
-        runs = train_and_compare(
+        runs = train_both(
+            ab,
             dqn.train,
-            ab.configs,
-            button="Train both",
             key="dqn.ab_train",
-            job_label=lambda n: f"DQN · {n}",
+            job_label="DQN",
+            metrics=("return_avg20", "eval_return"),
             validate=dqn.validate,
-            lock=True,
         )
-        metrics = ("return_avg20", "eval_return")
-        ab_progress(ab, runs, lambda s: ui_jobs.progress(s, metrics=metrics))
         if runs.all_done:
             compare_dqn(ab, runs)
     else:

@@ -15,7 +15,7 @@ from dl_core.store import Store
 from ui import jobs as ui_jobs
 from ui.cache import memo
 from ui.code import show_code
-from ui.compare import ab_configs, ab_progress, train_and_compare
+from ui.compare import ab_configs, train_both
 from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
 from ui.figures import show_figure, show_image
@@ -259,17 +259,15 @@ def compare_gan(ab, runs) -> None:
 GAN_CHOICES = choices(GAN_CONTROLS)
 if section == SECTIONS[0] and (ab := ab_configs(url, gcfg, GAN_CHOICES)) is not None and ready:
     with shown_errors():
-        runs = train_and_compare(
+        runs = train_both(
+            ab,
             TRAIN[dcgan],
-            ab.configs,
             data_fp,
-            button="Train both",
             key="gan.ab_train",
-            job_label=lambda n: f"DCGAN · {n}",
+            job_label="DCGAN",
+            metrics=("d_loss", "g_loss"),
             validate=dcgan.validate,
-            lock=True,
         )
-        ab_progress(ab, runs, lambda s: ui_jobs.progress(s, metrics=("d_loss", "g_loss")))
         if runs.all_done:
             compare_gan(ab, runs)
 elif section == SECTIONS[0]:
@@ -417,17 +415,15 @@ def compare_vae(ab, runs) -> None:
 vab = ab_configs(url, vcfg, VAE_CHOICES, name="vab") if section == SECTIONS[1] else None
 if vab is not None and ready:
     with shown_errors():
-        vruns = train_and_compare(
+        vruns = train_both(
+            vab,
             TRAIN[vae],
-            vab.configs,
             data_fp,
-            button="Train both",
             key="gan.vab_train",
-            job_label=lambda n: f"VAE · {n}",
+            job_label="VAE",
+            metrics=("reconstruction", "kl"),
             validate=vae.validate,
-            lock=True,
         )
-        ab_progress(vab, vruns, lambda s: ui_jobs.progress(s, metrics=("reconstruction", "kl")))
         if vruns.all_done:
             compare_vae(vab, vruns)
 elif section == SECTIONS[1]:

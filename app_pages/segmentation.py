@@ -3,6 +3,7 @@
 import dataclasses
 import hashlib
 from functools import partial
+from typing import Any
 
 import numpy as np
 import streamlit as st
@@ -14,13 +15,13 @@ from dl_core.segmentation import compare as seg_compare
 from dl_core.segmentation import plots as seg_plots
 from ui import figures
 from ui import jobs as ui_jobs
-from ui.cache import digest, memo
+from ui.cache import digest, frozen, memo
 from ui.code import show_code
-from ui.compare import ab_configs, ab_progress, train_and_compare
+from ui.compare import ab_configs, train_one_or_both
 from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
 from ui.figures import show_figure, show_image
-from ui.rewind import epoch_slider, weights_at
+from ui.rewind import epoch_slider, saved_epochs, weights_at
 from ui.state import UrlState
 from ui.text import md_escape
 from ui.topic import backends_caption
@@ -42,9 +43,17 @@ url = UrlState("segmentation")
 FG, BG = seg.CLASS_COLOURS[1], "#D55E00"  # object strokes in the object's overlay colour
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def _maps(job_key: str, idx: int, _model, image: np.ndarray) -> dict:
-    return seg.feature_maps(_model, image)
+@st.cache_resource(max_entries=32, show_spinner="Computing the feature maps at that epoch…")
+def _maps_at(key: str, epoch: int | None, images_key: str, idx: int) -> Any:
+    """The feature-map figure of job ``key``'s network after ``epoch`` (``None``: the final
+    model) on held-out image ``idx`` of job ``images_key`` (figure serialised once)."""
+    image = ui_jobs.load_result(images_key)["val_images"][idx]
+    if epoch is None:
+        maps = seg.feature_maps(ui_jobs.load_result(key)["model"], image)
+    else:
+        with weights_at(key, "model", epoch) as model:
+            maps = seg.feature_maps(model, image)
+    return frozen(seg.plot_feature_maps(maps))
 
 
 @st.cache_resource(max_entries=1, show_spinner="Downloading the pretrained DeepLabV3+…")
@@ -99,11 +108,17 @@ def _masks_at(key: str, epoch: int | None) -> np.ndarray:
 
 
 @st.fragment
-def _rewind_masks(results: list, names_ab: tuple[str, str] | None = None) -> None:
+def _rewind_masks(
+    results: list,
+    names_ab: tuple[str, str] | None = None,
+    maps: tuple[int, Any, bool] | None = None,
+) -> None:
     """Each run's held-out masks at the chosen epoch (one slider for all runs) and, for two
-    runs, where their masks disagree. A fragment: moving the slider redraws only this."""
+    runs, where their masks disagree; with ``maps`` = (held-out image, the twin's job status
+    or ``None``, skips), one run's feature maps (and its twin's) at that epoch too. A
+    fragment: moving the slider redraws only this."""
     with shown_errors():
-        st.subheader("Rewind: the masks at any epoch")
+        st.subheader("Rewind: the network at any epoch")
         epoch = epoch_slider(url, [r.key for r in results])
         preds = [_masks_at(r.key, epoch) for r in results]
         for n, (col, r, pred) in enumerate(
@@ -114,6 +129,8 @@ def _rewind_masks(results: list, names_ab: tuple[str, str] | None = None) -> Non
             show_figure(col, fig, key=f"rw-masks-{n}")
             iou = seg.mean_iou(r["val_masks"], pred, len(names))
             col.caption(f"Mean IoU {iou:.3f} on these {len(pred)} held-out images at this epoch.")
+        if maps is not None:
+            _feature_maps(results[0], epoch, *maps)
         if names_ab is None:
             return
         a, b = results
@@ -127,6 +144,41 @@ def _rewind_masks(results: list, names_ab: tuple[str, str] | None = None) -> Non
             st.caption("Bottom row: the pixels where the two runs' masks disagree (vermillion).")
         else:
             st.caption("The two runs saw different held-out images: their masks are not overlaid.")
+
+
+def _feature_maps(result: Any, epoch: int | None, idx: int, other: Any, skips: bool) -> None:
+    """The run's feature maps on held-out image ``idx`` after ``epoch`` and, when its twin
+    (the same U-Net with or without skips, job status ``other``) is trained, the twin's at
+    the same epoch (its final ones if it has no checkpoint there)."""
+    if epoch is None:
+        st.markdown(f"**Feature maps after the last epoch** (held-out image {idx:d})")
+    else:
+        st.markdown(
+            f"**Feature maps after epoch {epoch:d}, encoder → decoder** (held-out image {idx:d})"
+        )
+    if other is None:
+        show_figure(st, _maps_at(result.key, epoch, result.key, idx), key="seg-maps")
+    else:
+        cols = st.columns(2)
+        cols[0].markdown(
+            f"**{'With' if skips else 'Without'} skips** (mean IoU {result['val_mean_iou']:.2f})"
+        )
+        show_figure(cols[0], _maps_at(result.key, epoch, result.key, idx), key="seg-maps")
+        if other.state == "done":
+            twin = ui_jobs.load_result(other.key)
+            twin_epoch = epoch if epoch in saved_epochs([other.key]) else None
+            cols[1].markdown(
+                f"**{'Without' if skips else 'With'} skips** (mean IoU {twin['val_mean_iou']:.2f})"
+            )
+            fig = _maps_at(other.key, twin_epoch, result.key, idx)
+            show_figure(cols[1], fig, key="seg-twin_maps")
+            if twin_epoch != epoch:
+                cols[1].caption("No checkpoint of the twin at this epoch: its last epoch.")
+    st.caption(
+        "Each row is one stage, encoder → decoder; its four most active channels at that epoch "
+        "(viridis: dark = low, yellow = high). Without skips the decoder must rebuild edges from "
+        "the blurry bottleneck."
+    )
 
 
 def _compare(ab, runs) -> None:
@@ -251,30 +303,22 @@ if section == SECTIONS[0]:
         x, y, names = memo(seg.make_dataset, cfg.dataset, 8, cfg.image_size, cfg.seed, "val")
         show_figure(st, memo(seg.plot_samples, x, y, names), key="seg-samples")
         st.caption("Held-out images (top) and their exact masks (bottom), in the class colours.")
-        if ab is not None:
-            runs = train_and_compare(
-                seg.train,
-                ab.configs,
-                button="Train both",
-                key="seg-ab",
-                job_label=lambda n: f"segmentation · {n}",
-                validate=seg.validate,
-                lock=True,
-            )
-            ab_progress(ab, runs, lambda s: ui_jobs.progress(s, metrics=METRICS))
-        else:
-            status = ui_jobs.train_button(
-                seg.train, cfg, job_label=f"{arch} · {dataset}", key="seg-train"
-            )
-            status = ui_jobs.progress(
-                status,
-                metrics=METRICS,
-                preview=lambda a: show_image(
-                    st, list(a), width=180, caption=["image | predicted mask"] * len(a)
-                ),
-            )
-            if status is not None and status.state == "done":
-                result = ui_jobs.load_result(status.key)
+        status, runs = train_one_or_both(
+            ab,
+            seg.train,
+            cfg,
+            key="seg-train",
+            ab_key="seg-ab",
+            job_label=f"{arch} · {dataset}",
+            ab_label="segmentation",
+            metrics=METRICS,
+            validate=seg.validate,
+            preview=lambda a: show_image(
+                st, list(a), width=180, caption=["image | predicted mask"] * len(a)
+            ),
+        )
+        if status is not None and status.state == "done":
+            result = ui_jobs.load_result(status.key)
     if runs is not None and runs.all_done:
         with shown_errors():
             _compare(ab, runs)
@@ -327,8 +371,7 @@ if section == SECTIONS[0]:
             icon=":material/download:",
         )
         st.subheader("Inside the network: feature maps, encoder → decoder")
-        model = result["model"]
-        maps = _maps(status.key, idx, model, img)
+        other = None
         if arch == "unet":
             other = ui_jobs.train_button(
                 seg.train,
@@ -339,31 +382,10 @@ if section == SECTIONS[0]:
                 type="secondary",
             )
             other = ui_jobs.progress(other, metrics=("loss", "val_mean_iou"))
-            cols = st.columns(2)
-            cols[0].markdown(
-                f"**{'With' if skips else 'Without'} skips** (mean "
-                f"IoU {result['val_mean_iou']:.2f})"
-            )
-            show_figure(cols[0], memo(seg.plot_feature_maps, maps), key="seg-maps")
-            if other is not None and other.state == "done":
-                twin = ui_jobs.load_result(other.key)
-                cols[1].markdown(
-                    f"**{'Without' if skips else 'With'} skips** (mean "
-                    f"IoU {twin['val_mean_iou']:.2f})"
-                )
-                show_figure(
-                    cols[1],
-                    memo(seg.plot_feature_maps, _maps(other.key, idx, twin["model"], img)),
-                    key="seg-twin_maps",
-                )
-        else:
-            show_figure(st, memo(seg.plot_feature_maps, maps), key="seg-maps")
         st.caption(
-            "Each row is one stage; its four most active channels "
-            "(viridis: dark = low, yellow = high). Without skips "
-            "the decoder must rebuild edges from the blurry bottleneck."
+            "The feature maps are drawn below with the masks, at the epoch of the rewind slider."
         )
-        _rewind_masks([result])
+        _rewind_masks([result], maps=(idx, other if arch == "unet" else None, skips))
 
 
 if section == SECTIONS[1]:

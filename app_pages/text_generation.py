@@ -10,11 +10,11 @@ from dl_core import text_generation as tg
 from ui import jobs as ui_jobs
 from ui.cache import memo
 from ui.code import show_code
-from ui.compare import ab_configs, ab_progress, train_and_compare
+from ui.compare import ab_configs, train_and_compare, train_both
 from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
 from ui.figures import show_figure
-from ui.rewind import epoch_slider, model_at
+from ui.rewind import epoch_slider, model_at, saved_epochs
 from ui.state import UrlState
 from ui.text import md_escape, md_stream
 from ui.topic import backends_caption
@@ -201,9 +201,9 @@ def _sample_at(key: str, epoch, prompt: str, length: int, t: float, seed: int) -
     return "".join(tg.generate(_lm_at(key, epoch), vocab, prompt, length, t, 0, seed))
 
 
-def _compare_text(ab, runs) -> None:
+def _compare_text(ab, runs) -> int | None:
     """Both runs: bits-per-character deltas, then the same prompt sampled from both at one
-    epoch (one slider for both)."""
+    epoch (one slider for both); that epoch."""
     panes = ab_panes(ab, runs)
     for col, _, r in panes:
         col.metric("Validation bits / character", f"{r['val_bpc']:.3f}")
@@ -226,26 +226,30 @@ def _compare_text(ab, runs) -> None:
     st.caption(
         md_escape(f"Same prompt, temperature {t} and sampling seed {int(seed)} for both runs.")
     )
+    return epoch
 
 
+GATES_CAPTION = (
+    "Gate activations of the first six of those units, between 0 (closed) and 1 (open): a "
+    "forget/update gate near 1 keeps the old state."
+)
 status, result, ab = None, None, None
+epoch = None  # the rewind slider's epoch (sections 2-3, or the comparison's), for section 5
 if stats is not None:
     ab = ab_configs(url, cfg, tg.CHOICES)
     with shown_errors():
         if ab is not None:
-            runs_ab = train_and_compare(
+            runs_ab = train_both(
+                ab,
                 tg.train,
-                ab.configs,
                 data_fp,
-                button="Train both",
                 key="textgen.ab_train",
-                job_label=lambda n: f"text · {n}",
+                job_label="text",
+                metrics=("bpc", "val_bpc"),
                 validate=tg.validate,
-                lock=True,
             )
-            ab_progress(ab, runs_ab, lambda s: ui_jobs.progress(s, metrics=("bpc", "val_bpc")))
             if runs_ab.all_done:
-                _compare_text(ab, runs_ab)
+                epoch = _compare_text(ab, runs_ab)
 if stats is not None and ab is None:
     with shown_errors():
         status = ui_jobs.train_button(
@@ -445,7 +449,19 @@ else:
         )
         or list(inside)[0]
     )
-    r, lm = ui_jobs.load_result(inside[which]), _lm(inside[which])
+    r = ui_jobs.load_result(inside[which])
+    at_epoch = epoch if epoch in saved_epochs([inside[which]]) else None
+    lm = _lm(inside[which]) if at_epoch is None else _lm_at(inside[which], at_epoch)
+    if at_epoch is not None:
+        st.caption(
+            f"The {md_escape(tg.CELL_NAMES[which])} after epoch {at_epoch:d} (the rewind slider "
+            "above): its states and gates below are that epoch's."
+        )
+    elif epoch is not None:
+        st.caption(
+            f"The {md_escape(tg.CELL_NAMES[which])} has no checkpoint at epoch {epoch:d}: its "
+            "final epoch is shown."
+        )
     layer = min(
         len(lm.layers), url(c[1].number_input, "Layer", "in_layer", 1, min_value=1, max_value=4)
     )
@@ -491,10 +507,10 @@ else:
             memo(tg.plot_gates, {g: states[g] for g in tg.GATES[r["cell"]]}, chars, units[:6]),
             key="gates",
         )
-        st.caption(
-            "Gate activations of the first six of those units, "
-            "between 0 (closed) and 1 (open): a forget/update gate near 1 keeps the old state."
-        )
+        if at_epoch is None:
+            st.caption(md_escape(GATES_CAPTION + " After the last epoch."))
+        else:
+            st.caption(md_escape(f"{GATES_CAPTION} After epoch {at_epoch:d}."))
         rows = memo(tg.tracking_units, states[show], passage)
         if rows:
             st.dataframe(rows[:8], hide_index=True)

@@ -1,22 +1,32 @@
 """Rewind: what checkpoints cost, and how fast a moved epoch slider redraws the views.
 
     python -m bench rewind      (BENCH_REWIND_MOVES=10 slider moves; BENCH_REWIND_FITS=3
-                                 CNN default fits with and without checkpoints)
+                                 fits with and without checkpoints; BENCH_REWIND_PARTS picks
+                                 some of overhead,bytes,redraw; BENCH_REWIND_HOME reuses a
+                                 home whose default jobs are already trained;
+                                 BENCH_REWIND_OVERHEAD picks some of cnn,detection,transfer,vae)
 
 1. **Training time from checkpointing**: the CNN default preset fitted ``BENCH_REWIND_FITS``
    times with checkpoints (:mod:`dl_core.checkpoints` saves every epoch) and as often
    without (the same reporter, its ``checkpoint`` switched off; progress events are written
    in both), alternating; the median ``fit_seconds`` of each and the extra share. Target
-   ≤ 5 %.
+   ≤ 5 %. Then the same for detection, transfer learning and the VAE with the preset
+   ``BENCH_REWIND_OVERHEAD_PRESET`` (default ``tiny``: their default jobs take minutes each
+   on 2 loaded cores); their figure is the whole ``train`` call (data preparation included,
+   the same with and without checkpoints), and every label names its preset.
 2. **Checkpoint bytes per default-preset job**, per topic: the default jobs of the topics
-   that keep checkpoints (CNN, segmentation, text generation, tiny transformer, DCGAN) are
-   trained inline into a fresh ``DL_EXPLORER_HOME`` (``BENCH_REWIND_TOPICS`` picks some).
+   that keep checkpoints (CNN, transfer learning, detection, segmentation, text generation,
+   tiny transformer, DCGAN, VAE) are trained inline into a fresh ``DL_EXPLORER_HOME``
+   (``BENCH_REWIND_TOPICS`` picks some; ``BENCH_REWIND_BYTES_PRESET`` another preset, named
+   in the labels).
 3. **Slider moved → views redrawn** in Chromium on a real ``streamlit run`` serving that
    home: the epoch slider is moved one step with the keyboard ``BENCH_REWIND_MOVES`` times
    (each to an epoch not shown before, so a checkpoint is loaded every time), and the time
    until the page shows the new figures is measured (the traces' data of the watched charts
    changed). CNN: feature maps + Grad-CAM; segmentation: the held-out masks. Median; target
-   ≤ 500 ms.
+   ≤ 500 ms. Needs the CNN and segmentation default jobs (part 2 trains them). Before the
+   browser, the server's own work per CNN move (:func:`server_moves`), a figure that a busy
+   browser on the same cores does not blur.
 """
 
 from __future__ import annotations
@@ -38,72 +48,150 @@ SIGNATURE = """keys => keys.map(key => {
 }).join("|")"""
 
 
-def checkpoint_overhead() -> dict[str, float]:
-    """Median CNN default fit time with and without checkpoints (alternating runs)."""
-    from dl_core import cnn
+PARTS = os.environ.get("BENCH_REWIND_PARTS", "overhead,bytes,redraw").split(",")
+OVERHEAD_PRESET = os.environ.get("BENCH_REWIND_OVERHEAD_PRESET", "tiny")
+BYTES_PRESET = os.environ.get("BENCH_REWIND_BYTES_PRESET", "default")
+
+
+def _no_checkpoints():
     from dl_core.jobs import Reporter
 
     class NoCheckpoints(Reporter):
         def checkpoint(self, epoch, total, **models) -> bool:
             return False
 
-    cfg = cnn.PRESETS["default"]
-    cnn.train(cfg, None, NoCheckpoints("bench-rewind-warmup"))  # data, graph tracing
-    with_ckpt, without = [], []
-    for i in range(FITS):
-        with_ckpt.append(cnn.train(cfg, None, Reporter(f"bench-rewind-{i}"))["fit_seconds"])
-        without.append(cnn.train(cfg, None, NoCheckpoints(f"bench-rewind-no-{i}"))["fit_seconds"])
-    a, b = statistics.median(with_ckpt), statistics.median(without)
+    return NoCheckpoints
+
+
+def _trainers() -> dict[str, tuple]:
+    """``{topic: (train, PRESETS)}`` of the topics whose jobs keep checkpoints."""
+    from dl_core import attention, cnn, detection, transfer
+    from dl_core import segmentation as seg
+    from dl_core import text_generation as tg
+    from dl_core.gan import dcgan, train_dcgan, train_vae, vae
+
     return {
-        "CNN default fit, no checkpoints (s, median)": b,
-        "CNN default fit, checkpoint every epoch (s, median)": a,
-        "extra training time from checkpointing (%)": 100 * (a - b) / b,
+        "cnn": (cnn.train, cnn.PRESETS),
+        "transfer": (transfer.train, transfer.PRESETS),
+        "detection": (detection.train, detection.PRESETS),
+        "segmentation": (seg.train, seg.PRESETS),
+        "text_generation": (tg.train, tg.PRESETS),
+        "attention": (attention.train, attention.PRESETS),
+        "gan": (train_dcgan, dcgan.PRESETS),
+        "vae": (train_vae, vae.PRESETS),
     }
 
 
-def default_jobs(home: str) -> dict[str, str]:
-    """Train the default presets of the topics that keep checkpoints inline into ``home``
+def overhead(topic: str, preset: str, seconds) -> dict[str, float]:
+    """Median ``seconds(result, wall)`` of ``topic``'s ``preset`` job trained ``FITS`` times
+    with checkpoints and as often without (alternating, after one warm-up fit)."""
+    from dl_core.jobs import Reporter
+
+    train, presets = _trainers()[topic]
+    cfg, no_ckpt = presets[preset], _no_checkpoints()
+
+    def fit(reporter) -> float:
+        t0 = time.perf_counter()
+        res = train(cfg, None, reporter)
+        return seconds(res, time.perf_counter() - t0)
+
+    fit(no_ckpt(f"bench-rewind-{topic}-warmup"))  # data, graph tracing
+    with_ckpt, without = [], []
+    for i in range(FITS):
+        with_ckpt.append(fit(Reporter(f"bench-rewind-{topic}-{i}")))
+        without.append(fit(no_ckpt(f"bench-rewind-{topic}-no-{i}")))
+    a, b = statistics.median(with_ckpt), statistics.median(without)
+    print(f"{topic} {preset}: {a:.2f} s with checkpoints, {b:.2f} s without", flush=True)
+    return {"without": b, "with": a, "extra": 100 * (a - b) / b}
+
+
+def checkpoint_overhead() -> dict[str, float]:
+    """Extra training time from checkpoints: the CNN default's fit, then detection,
+    transfer learning and the VAE (``OVERHEAD_PRESET``, the whole train call)."""
+    out: dict[str, float] = {}
+    topics = os.environ.get("BENCH_REWIND_OVERHEAD", "cnn,detection,transfer,vae").split(",")
+    if "cnn" in topics:
+        cnn = overhead("cnn", "default", lambda res, wall: res["fit_seconds"])
+        out["CNN default fit, no checkpoints (s, median)"] = cnn["without"]
+        out["CNN default fit, checkpoint every epoch (s, median)"] = cnn["with"]
+        out["CNN default: extra training time from checkpointing (%)"] = cnn["extra"]
+    for topic in [t for t in ("detection", "transfer", "vae") if t in topics]:
+        got = overhead(topic, OVERHEAD_PRESET, lambda res, wall: wall)
+        what = f"{topic} {OVERHEAD_PRESET} train call"
+        out[f"{what}, no checkpoints (s, median)"] = got["without"]
+        out[f"{what}, with checkpoints (s, median)"] = got["with"]
+        out[f"{topic} {OVERHEAD_PRESET}: extra training time from checkpointing (%)"] = got["extra"]
+    return out
+
+
+def default_jobs(home: str, preset: str = "default", topics: str | None = None) -> dict[str, str]:
+    """Train the ``preset`` jobs of the topics that keep checkpoints inline into ``home``
     (``BENCH_REWIND_TOPICS``, default all of them): job keys."""
     os.environ["DL_EXPLORER_HOME"] = home
-    from dl_core import cnn, jobs
-    from dl_core import segmentation as seg
-    from dl_core import text_generation as tg
-    from dl_core.attention import tiny
-    from dl_core.gan import dcgan
+    from dl_core import jobs
 
     jobs.set_executor(jobs.InlineExecutor())
     keys = {}
-    wanted = os.environ.get("BENCH_REWIND_TOPICS", "cnn,segmentation,text_generation,attention,gan")
-    for topic, train, cfg in (
-        ("cnn", cnn.train, cnn.PRESETS["default"]),
-        ("segmentation", seg.train, seg.PRESETS["default"]),
-        ("text_generation", tg.train, tg.PRESETS["default"]),
-        ("attention", tiny.train, tiny.PRESETS["default"]),
-        ("gan", dcgan.train, dcgan.PRESETS["default"]),
-    ):
-        if topic not in wanted.split(","):
+    wanted = (topics or os.environ.get("BENCH_REWIND_TOPICS") or ",".join(_trainers())).split(",")
+    for topic, (train, presets) in _trainers().items():
+        if topic not in wanted:
             continue
-        st = jobs.wait(jobs.submit(train, cfg, label=f"bench rewind {topic}"), timeout=3600)
+        st = jobs.wait(jobs.submit(train, presets[preset], label=f"bench rewind {topic}"), 3600)
         if st.state != "done":
             raise RuntimeError(f"{topic}: {st.state} {st.error}")
         keys[topic] = st.key
+        print(f"{topic} {preset} job trained: {st.key}", flush=True)  # a long part: progress
     jobs.set_executor(None)
     return keys
 
 
-def checkpoint_bytes(keys: dict[str, str]) -> dict[str, object]:
+def checkpoint_bytes(keys: dict[str, str], preset: str = "default") -> dict[str, object]:
     from dl_core import checkpoints, topics
 
     out: dict[str, object] = {}
-    for topic in topics.TOPICS:
-        key = keys.get(topic.name)
+    names = [t.name for t in topics.TOPICS]
+    names[names.index("gan") + 1 : names.index("gan") + 1] = ["vae"]  # the GAN page's 2nd job
+    for name in names:
+        key = keys.get(name)
         if key is None:
-            out[f"checkpoint bytes, {topic.name} default"] = "not measured (no checkpoints kept)"
+            out[f"checkpoint bytes, {name} {preset}"] = "not measured (no checkpoints kept)"
             continue
-        n = len(checkpoints.epochs(key))
-        out[f"checkpoint bytes, {topic.name} default"] = checkpoints.total_bytes(key)
-        out[f"checkpoints kept, {topic.name} default"] = n
+        out[f"checkpoint bytes, {name} {preset}"] = checkpoints.total_bytes(key)
+        out[f"checkpoints kept, {name} {preset}"] = len(checkpoints.epochs(key))
     return out
+
+
+def server_moves(key: str) -> list[float]:
+    """Seconds of the server's work for each CNN rewind move, without a browser: the epoch's
+    checkpoint swapped into the held model, feature maps + Grad-CAM + filters computed and
+    their figures built, serialised once and described (what the page's cache keeps), then
+    turned into the JSON ``st.plotly_chart`` sends; one move per saved epoch but the last."""
+    import plotly.io as pio
+
+    from dl_core import checkpoints, jobs
+    from dl_core.cnn import analysis
+    from dl_core.cnn import compare as cnn_compare
+    from ui.cache import frozen
+
+    res = jobs.result(key)
+    model = checkpoints.fresh_model(res, "model")
+    names = list(res["class_names"])
+    layer, image = analysis.conv_layers(model)[0], cnn_compare.test_image(res, 0)
+
+    def move(epoch: int) -> None:
+        model.set_weights(checkpoints.load(key, epoch)["model"])
+        views = frozen(cnn_compare.views_at(model, image, layer, None, names))
+        for fig in (views["cam"], views["filters"], views["maps"]):
+            pio.to_json(fig.to_dict(), validate=False)
+
+    epochs = checkpoints.epochs(key)
+    move(epochs[-1])  # tracing, first layouts
+    times = []
+    for epoch in epochs[:-1][:MOVES]:
+        t0 = time.perf_counter()
+        move(epoch)
+        times.append(time.perf_counter() - t0)
+    return times
 
 
 def slider_moves(page, url: str, slider: str, charts: list[str], wait_idle) -> list[float]:
@@ -144,11 +232,23 @@ def main() -> dict:
 
     home = os.environ.get("BENCH_REWIND_HOME") or tempfile.mkdtemp(prefix="dl-bench-rewind-")
     os.environ["DL_EXPLORER_HOME"] = home
-    figures: dict[str, object] = dict(checkpoint_overhead())
-    t0 = time.perf_counter()
-    keys = default_jobs(home)
-    figures["train the default jobs of the topics with checkpoints (s)"] = time.perf_counter() - t0
-    figures |= checkpoint_bytes(keys)
+    figures: dict[str, object] = {"load average (1, 5, 15 min) at start": os.getloadavg()}
+    if "overhead" in PARTS:
+        figures |= checkpoint_overhead()
+    if "bytes" in PARTS:
+        t0 = time.perf_counter()
+        keys = default_jobs(home, BYTES_PRESET)
+        figures[f"train the {BYTES_PRESET} jobs of the topics with checkpoints (s)"] = (
+            time.perf_counter() - t0
+        )
+        figures |= checkpoint_bytes(keys, BYTES_PRESET)
+    if "redraw" not in PARTS:
+        return report("rewind", figures)
+    ready = default_jobs(home, "default", "cnn,segmentation")  # cache hits after part 2
+    server = server_moves(ready["cnn"])
+    figures[f"CNN: server work per rewind move, no browser (ms, median of {len(server)})"] = (
+        1000 * statistics.median(server)
+    )
     port = free_port()
     proc = start_server(port, home)
     try:
@@ -166,6 +266,7 @@ def main() -> dict:
             browser.close()
     finally:
         stop_server(proc)
+    figures["load average (1, 5, 15 min) at the end"] = os.getloadavg()
     figures |= {
         f"CNN: slider moved -> feature maps + Grad-CAM redrawn (ms, median of {len(cnn)})": (
             1000 * statistics.median(cnn)

@@ -12,8 +12,12 @@ tokens) goes through :func:`plain` first; the shared builders here do it for the
 
 from __future__ import annotations
 
+import collections
+import copy
 import html
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -105,41 +109,105 @@ def image_grid(
 
     Grayscale cells are drawn as heatmaps with ``colorscale`` (e.g. feature maps with
     ``SEQUENTIAL``); RGB cells as images.
+
+    The figure is built in one go from plain dicts (one validation pass, :func:`from_grid`):
+    the grid's layout is made once per grid shape (:func:`grid_layout`). Building it cell by cell
+    with ``make_subplots``/``add_trace``/``update_yaxes`` gives the same figure several times
+    slower, which a rewind slider redrawing feature maps per epoch would feel.
     """
     imgs = [np.asarray(i) for i in images]
     n = max(1, len(imgs))
     cols = max(1, min(cols, n))
+    labels = [plain(t) for t in titles] if titles else []
+    key = ("image_grid", n, cols, len(labels), title, cell)
+    grid = grid_layout(key, lambda: _grid_of_images(n, cols, len(labels), title, cell))
+    cells = []
+    for img in imgs:
+        if img.ndim == 3 and img.shape[-1] == 1:
+            img = img[..., 0]
+        if img.ndim == 2:
+            cells.append(
+                {
+                    "type": "heatmap",
+                    "z": img[::-1],
+                    "colorscale": colorscale,
+                    "showscale": False,
+                    "hovertemplate": "x %{x}, y %{y}: %{z:.3g}<extra></extra>",
+                }
+            )
+        else:
+            cells.append({"type": "image", "z": to_uint8(img)})
+    fig = from_grid(grid, cells, labels)
+    return _layout(fig, title, grid[0]["height"])  # as the cell-by-cell build leaves a title
+
+
+_LAYOUTS: collections.OrderedDict[tuple, tuple[dict, Any, Any]] = collections.OrderedDict()
+_LAYOUTS_LOCK = threading.Lock()
+
+
+def grid_layout(key: tuple, make: Callable[[], go.Figure]) -> tuple[dict, Any, Any]:
+    """The layout of the empty subplot figure ``make()`` builds (``make_subplots`` and axis
+    updates), as a plain dict, with its subplot grid; made once per ``key`` (which must
+    determine it) and kept for the 64 latest keys. Use :func:`from_grid` to fill it."""
+    with _LAYOUTS_LOCK:
+        if key in _LAYOUTS:
+            _LAYOUTS.move_to_end(key)
+            return _LAYOUTS[key]
+    fig = make()
+    found = (fig.to_plotly_json()["layout"], fig._grid_ref, fig._grid_str)
+    with _LAYOUTS_LOCK:
+        _LAYOUTS[key] = found
+        while len(_LAYOUTS) > 64:
+            _LAYOUTS.popitem(last=False)
+    return found
+
+
+def from_grid(
+    grid: tuple[dict, Any, Any], cells: Sequence[dict | None], titles: Sequence[str] = ()
+) -> go.Figure:
+    """A figure of :func:`grid_layout`'s ``grid`` with one trace (a plain dict such as
+    ``{"type": "heatmap", "z": ...}``) per subplot, in row-major order (``None`` leaves a
+    subplot empty), built in one validation pass: the same figure as ``add_trace(row=,
+    col=)`` per cell, several times faster. ``titles`` replace the text of the layout's first
+    annotations (the subplot titles), in order; an empty one drops its annotation."""
+    layout, grid_ref, grid_str = grid
+    layout = copy.deepcopy(layout)
+    if titles:
+        spots = layout.get("annotations", [])
+        layout["annotations"] = [
+            {**spot, "text": text} for spot, text in zip(spots, titles, strict=False) if text
+        ] + spots[len(titles) :]
+    traces = [
+        {**trace, "xaxis": f"x{i + 1 if i else ''}", "yaxis": f"y{i + 1 if i else ''}"}
+        for i, trace in enumerate(cells)
+        if trace is not None
+    ]
+    return go.Figure(
+        {"data": traces, "layout": layout, "_grid_ref": grid_ref, "_grid_str": grid_str}
+    )
+
+
+def _grid_of_images(n: int, cols: int, n_titles: int, title: str | None, cell: int) -> go.Figure:
+    """The empty figure of :func:`image_grid` for ``n`` cells in ``cols`` columns with
+    ``n_titles`` subplot titles (placeholder text)."""
     rows = int(np.ceil(n / cols))
     fig = make_subplots(
         rows=rows,
         cols=cols,
-        subplot_titles=[plain(t) for t in titles] if titles else None,
+        subplot_titles=[f"title {i}" for i in range(n_titles)] or None,
         horizontal_spacing=0.01,
-        vertical_spacing=0.06 if titles else 0.01,
+        vertical_spacing=0.06 if n_titles else 0.01,
     )
-    for i, img in enumerate(imgs):
-        r, c = divmod(i, cols)
-        if img.ndim == 3 and img.shape[-1] == 1:
-            img = img[..., 0]
-        if img.ndim == 2:
-            trace = go.Heatmap(
-                z=img[::-1],
-                colorscale=colorscale,
-                showscale=False,
-                hovertemplate="x %{x}, y %{y}: %{z:.3g}<extra></extra>",
-            )
-        else:
-            trace = go.Image(z=to_uint8(img))
-        fig.add_trace(trace, row=r + 1, col=c + 1)
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     for i in range(1, n + 1):
         fig.update_yaxes(
             scaleanchor=f"x{'' if i == 1 else i}", row=(i - 1) // cols + 1, col=(i - 1) % cols + 1
         )
-    if titles:
+    if n_titles:
         fig.update_annotations(font_size=11)
-    return _layout(fig, title, rows * cell + (40 if title else 10) + (rows * 14 if titles else 0))
+    extra = (40 if title else 10) + (rows * 14 if n_titles else 0)
+    return _layout(fig, title, rows * cell + extra)
 
 
 def heatmap(

@@ -121,6 +121,19 @@ def _freeze(fig: Any) -> Any:
     return fig
 
 
+def frozen(value: T) -> T:
+    """``value`` with every plotly figure in it (itself, or the values of a dict, the items
+    of a list or tuple) serialised once (see :func:`_freeze`): for a page's own
+    ``st.cache_resource`` of figures, shared by all sessions and never changed."""
+    if isinstance(value, BaseFigure):
+        return _freeze(value)
+    if isinstance(value, dict):
+        return {k: frozen(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(frozen(v) for v in value)
+    return value
+
+
 @st.cache_resource(max_entries=MAX_ENTRIES, show_spinner=False)
 def _call(key: str, _fn: Callable[..., Any], _args: tuple, _kwargs: dict) -> Any:
     value = _fn(*_args, **_kwargs)

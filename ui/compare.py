@@ -25,7 +25,7 @@ import streamlit as st
 from dl_core import jobs
 from dl_core.jobs import JobStatus
 from ui.errors import shown_errors
-from ui.jobs import load_result, submit
+from ui.jobs import load_result, progress, submit, train_button
 from ui.state import UrlState
 from ui.text import md_escape
 
@@ -227,3 +227,57 @@ def ab_progress(ab: AB, runs: Runs, progress: Callable[[JobStatus | None], Any])
                 st.caption("Not trained yet: press Train both.")
             else:
                 progress(runs.statuses[run_name])
+
+
+def train_both(
+    ab: AB,
+    train: Callable,
+    data_fp: str | None = None,
+    *,
+    key: str,
+    job_label: str,
+    metrics: Sequence[str],
+    validate: Callable[[Any], list[str]] | None = None,
+) -> Runs:
+    """A page's A/B pair: the "Train both" button (both configs checked with ``validate``
+    first; locked while either job runs; jobs labelled ``"<job_label> · <run name>"``), then
+    each run's job panel in its column, plotting ``metrics``. The runs found."""
+    runs = train_and_compare(
+        train,
+        ab.configs,
+        data_fp,
+        button="Train both",
+        key=key,
+        job_label=lambda name: f"{job_label} · {name}",
+        validate=validate,
+        lock=True,
+    )
+    ab_progress(ab, runs, lambda status: progress(status, metrics=metrics))
+    return runs
+
+
+def train_one_or_both(
+    ab: AB | None,
+    train: Callable,
+    cfg: Any,
+    data_fp: str | None = None,
+    *,
+    key: str,
+    ab_key: str,
+    job_label: str,
+    ab_label: str,
+    metrics: Sequence[str],
+    validate: Callable[[Any], list[str]] | None = None,
+    preview: Callable[[Any], None] | None = None,
+) -> tuple[JobStatus | None, Runs | None]:
+    """A training page's Train panel: ``cfg``'s Train button (``key``, job ``job_label``) and
+    its job panel (plotting ``metrics``, ``preview`` for the epoch previews) as
+    ``(status, None)``; or, in compare mode (``ab``), both runs' (:func:`train_both` with
+    ``ab_key`` and ``ab_label``) as ``(None, runs)``."""
+    if ab is not None:
+        both = train_both(
+            ab, train, data_fp, key=ab_key, job_label=ab_label, metrics=metrics, validate=validate
+        )
+        return None, both
+    status = train_button(train, cfg, data_fp, job_label=job_label, key=key)
+    return progress(status, metrics=metrics, preview=preview), None

@@ -126,6 +126,26 @@ def plot_filters(kernel: np.ndarray, max_filters: int = 32, max_channels: int = 
         cin, cout = 1, k.shape[-1]
     rows, cols = min(cout, max_filters // 2 or 1), min(cin, max_channels)
     lim = float(np.abs(k).max()) or 1.0
+    grid = viz.grid_layout(("plot_filters", rows, cols), lambda: _filter_grid(rows, cols))
+    cells = [
+        {
+            "type": "heatmap",
+            "z": k[:, :, c, f],
+            "colorscale": viz.DIVERGING,
+            "zmin": -lim,
+            "zmax": lim,
+            "showscale": False,
+            "hovertemplate": f"filter {f}, in {c}: %{{z:.3g}}<extra></extra>",
+        }
+        for f in range(rows)
+        for c in range(cols)
+    ]
+    return viz._layout(viz.from_grid(grid, cells), None, grid[0]["height"])
+
+
+def _filter_grid(rows: int, cols: int) -> go.Figure:
+    """The empty figure of :func:`plot_filters`' grid: one row per filter, one column per
+    input channel."""
     fig = make_subplots(
         rows=rows,
         cols=cols,
@@ -134,20 +154,6 @@ def plot_filters(kernel: np.ndarray, max_filters: int = 32, max_channels: int = 
         row_titles=[f"#{f}" for f in range(rows)],
         column_titles=[f"in {c}" for c in range(cols)] if cols > 1 else None,
     )
-    for f in range(rows):
-        for c in range(cols):
-            fig.add_trace(
-                go.Heatmap(
-                    z=k[:, :, c, f],
-                    colorscale=viz.DIVERGING,
-                    zmin=-lim,
-                    zmax=lim,
-                    showscale=False,
-                    hovertemplate=f"filter {f}, in {c}: %{{z:.3g}}<extra></extra>",
-                ),
-                f + 1,
-                c + 1,
-            )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, autorange="reversed")
     return viz._layout(fig, None, 40 + 44 * rows)

@@ -8,6 +8,8 @@ it over the classes that occur in the prediction or the truth.
 from __future__ import annotations
 
 import io
+import threading
+import weakref
 
 import numpy as np
 
@@ -60,6 +62,10 @@ def predict_masks(model, images: np.ndarray, batch_size: int = 32) -> np.ndarray
     return np.argmax(probs, axis=-1).astype("uint8")
 
 
+_PROBES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> {names: probe}
+_PROBES_LOCK = threading.Lock()
+
+
 def feature_maps(model, image: np.ndarray, names: list[str] | None = None) -> dict[str, np.ndarray]:
     """Activations of the stage layers for one image: ``{name: (h, w, channels)}``.
 
@@ -70,7 +76,12 @@ def feature_maps(model, image: np.ndarray, names: list[str] | None = None) -> di
     from dl_core.segmentation.model import stage_layers
 
     names = names or stage_layers(model)
-    probe = keras.Model(model.input, [model.get_layer(n).output for n in names])
+    with _PROBES_LOCK:
+        probes = _PROBES.setdefault(model, {})
+        if tuple(names) not in probes:  # built once per model: a rewound model swaps weights
+            outputs = [model.get_layer(n).output for n in names]
+            probes[tuple(names)] = keras.Model(model.input, outputs)
+        probe = probes[tuple(names)]
     outs = probe(np.asarray(image, "float32")[None], training=False)
     outs = outs if isinstance(outs, (list, tuple)) else [outs]
     return {n: keras.ops.convert_to_numpy(o)[0] for n, o in zip(names, outs, strict=True)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 
 import numpy as np
@@ -34,10 +35,18 @@ def _batched(fn, x: np.ndarray, batch: int, report, what: str) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros((0,))
 
 
-def _fit(model, x, y, xv, yv, *, epochs, lr, cfg, report, budget, offset=0, total=None, parts=None):
-    """Fit ``model``; ``parts`` (``{layer name of the final model: model}``) are saved as
-    checkpoints (:mod:`dl_core.checkpoints`) so that the page can rewind the run."""
+def _fit(
+    model, inputs, *, y, split, epochs, lr, cfg, report, budget, offset=0, total=None, parts=None
+):
+    """One training phase: fit ``model`` on ``inputs[train]`` (``split`` = train and
+    validation indices), validating on ``inputs[val]``; epochs numbered from ``offset`` + 1
+    of ``total``; ``parts`` (``{layer name of the final model: model}``) are saved as
+    checkpoints (:mod:`dl_core.checkpoints`) so that the page can rewind the run. The
+    phases of :func:`train` bind the arguments they share once (``functools.partial``)."""
     import keras
+
+    tr, va = split
+    x, y, xv, yv = inputs[tr], y[tr], inputs[va], y[va]
 
     model.compile(
         keras.optimizers.Adam(lr), "sparse_categorical_crossentropy", metrics=["accuracy"]
@@ -95,6 +104,7 @@ def train(cfg: Config, data: bytes | None, report) -> dict:
     n_classes = len(d.class_names)
     report(message="loading the pretrained network…")
     backbone = _backbone(cfg.backbone)
+    fit = functools.partial(_fit, y=y, split=(tr, va), cfg=cfg, report=report, budget=budget)
     history: dict = {}
     stopped = False
     features_before = features_after = None
@@ -112,19 +122,8 @@ def train(cfg: Config, data: bytes | None, report) -> dict:
         report(message="training the new head…")
         budget.restart()  # the time budget covers training, not the feature extraction
         total = cfg.head_epochs + (cfg.fine_tune_epochs if cfg.mode == "fine_tuning" else 0)
-        history, stopped = _fit(
-            clf,
-            feats[tr],
-            y[tr],
-            feats[va],
-            y[va],
-            epochs=cfg.head_epochs,
-            lr=cfg.head_lr,
-            cfg=cfg,
-            report=report,
-            budget=budget,
-            total=total,
-            parts=parts,
+        history, stopped = fit(
+            clf, feats, epochs=cfg.head_epochs, lr=cfg.head_lr, total=total, parts=parts
         )
         model = assemble(size, backbone, clf)
         trainable = count_params(clf)[0]
@@ -145,17 +144,11 @@ def train(cfg: Config, data: bytes | None, report) -> dict:
             report(message="fine-tuning the top blocks…")
             inp = keras.Input(acts.shape[1:], name="activations")
             tuned = keras.Model(inp, clf(top(inp, training=False)), name="fine_tune")
-            more, stopped = _fit(
+            more, stopped = fit(
                 tuned,
-                acts[tr],
-                y[tr],
-                acts[va],
-                y[va],
+                acts,
                 epochs=cfg.fine_tune_epochs,
                 lr=cfg.fine_tune_lr,
-                cfg=cfg,
-                report=report,
-                budget=budget,
                 offset=epochs,
                 total=total,
                 parts={"head": clf, "trainable_top": top},
@@ -179,18 +172,8 @@ def train(cfg: Config, data: bytes | None, report) -> dict:
         model = assemble_scratch(size, fresh, clf)
         report(message="training from scratch…")
         budget.restart()
-        history, stopped = _fit(
-            model,
-            x[tr],
-            y[tr],
-            x[va],
-            y[va],
-            epochs=cfg.scratch_epochs,
-            lr=cfg.scratch_lr,
-            cfg=cfg,
-            report=report,
-            budget=budget,
-            parts={"model": model},
+        history, stopped = fit(
+            model, x, epochs=cfg.scratch_epochs, lr=cfg.scratch_lr, parts={"model": model}
         )
         trainable = count_params(model)[0]
 

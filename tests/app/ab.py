@@ -20,6 +20,47 @@ def open_page(page: str, **params) -> AppTest:
     return at
 
 
+def open_link(page: str, **params) -> AppTest:
+    """``page`` opened from a link that carries ``params`` from the app's first run on."""
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
+    at.query_params.update(params)
+    at.run()
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def compare_mode(
+    at: AppTest, prefix: str, field: str, b_key: str | None = None, b_value=None, name="ab"
+) -> AppTest:
+    """Compare mode turned on (the toggle ``{prefix}.{name}``) and ``field`` chosen as the
+    setting to change; with ``b_key``, run B's value (a select slider or a selectbox,
+    ``{prefix}.{b_key}``) differs from run A's by default: ``b_value``."""
+    at.toggle(key=f"{prefix}.{name}").set_value(True).run()
+    at.selectbox(key=f"{prefix}.{name}_field").set_value(field).run()
+    assert not at.exception, [e.value for e in at.exception]
+    if b_key is not None:
+        key = f"{prefix}.{b_key}"
+        widgets = [w for w in (*at.select_slider, *at.selectbox) if w.key == key]
+        assert widgets and widgets[0].value == b_value, (key, widgets and widgets[0].value)
+    return at
+
+
+def reopen(
+    page: str, at: AppTest, runs: tuple[str, str], link: dict[str, str], opener=None
+) -> AppTest:
+    """The comparison ``at`` shows, opened again from its URL as a shared link (with
+    ``opener``, default :func:`open_page`): the URL carries ``link`` (parameter: value) and
+    the reopened page heads both runs' panes (``runs``)."""
+    got = params(at)
+    assert all(got.get(k) == v for k, v in link.items()), got
+    again = (opener or open_page)(page, **got)
+    text = markdown(again)
+    assert runs[0] in text and runs[1] in text
+    return again
+
+
 def chart(at: AppTest, key: str) -> dict:
     """The plotly spec of the chart drawn with ``key`` (``KeyError`` if none)."""
     for el in at.get("plotly_chart"):

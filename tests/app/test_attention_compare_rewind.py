@@ -4,29 +4,27 @@ rewound attention at epoch 1 against the last epoch."""
 
 from streamlit.testing.v1 import AppTest
 
-from tests.app.ab import chart, errors, has_chart, markdown, params, press
-from tests.app.conftest import APP, RUN_TIMEOUT
+from tests.app.ab import (
+    chart,
+    compare_mode,
+    errors,
+    has_chart,
+    markdown,
+    open_link,
+    params,
+    press,
+    reopen,
+)
 from ui.text import md_escape
 
+PAGE = "app_pages/attention.py"
 OWN = {"preset": "tiny", "view": "Train a tiny transformer", "seed": "15"}
 RUN_A, RUN_B = md_escape("A · Positions = learned"), md_escape("B · Positions = sinusoidal")
 
 
-def _open(**extra) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
-    at.query_params.update({**OWN, **extra})
-    at.run()
-    at.switch_page("app_pages/attention.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 def _compare_positions() -> AppTest:
-    at = _open()
-    at.toggle(key="attention.ab").set_value(True).run()
-    at.selectbox(key="attention.ab_field").set_value("Positions").run()
-    assert at.selectbox(key="attention.ab_positional").value == "sinusoidal"
+    at = open_link(PAGE, **OWN)
+    at = compare_mode(at, "attention", "Positions", "ab_positional", "sinusoidal")
     return press(at, "attention.ab_train")
 
 
@@ -47,11 +45,9 @@ def test_compare_learned_and_sinusoidal_positions_shows_both_and_the_attention_d
 
 
 def test_compare_url_with_two_configs_restores_the_attention_comparison():
-    link = params(_compare_positions())
-    assert link["ab"] == "1" and link["ab_positional"] == "sinusoidal"
-    again = _open(**link)
-    text = markdown(again)
-    assert RUN_A in text and RUN_B in text and has_chart(again, "ab-attn-diff")
+    link = {"ab": "1", "ab_positional": "sinusoidal"}
+    again = reopen(PAGE, _compare_positions(), (RUN_A, RUN_B), link, open_link)
+    assert has_chart(again, "ab-attn-diff")
 
 
 def test_rewind_attention_to_epoch_one_differs_from_the_last_epoch():

@@ -3,8 +3,7 @@
 
 from streamlit.testing.v1 import AppTest
 
-from tests.app.ab import chart, errors, has_chart, markdown, params, press
-from tests.app.conftest import APP, RUN_TIMEOUT
+from tests.app.ab import chart, errors, has_chart, markdown, open_link, params, press
 from ui.text import md_escape
 
 PAGE = "app_pages/basics.py"
@@ -13,13 +12,7 @@ RUN_A, RUN_B = md_escape("A · Activation = tanh"), md_escape("B · Activation =
 
 
 def _open(**extra) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
-    at.query_params.update({**OWN, **extra})
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_link(PAGE, **{**OWN, **extra})
 
 
 def _compare_activations() -> AppTest:

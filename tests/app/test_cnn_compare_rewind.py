@@ -1,7 +1,17 @@
 """CNN page, Train tab: compare two runs side by side (one setting changed), a shared link
 that reopens the comparison, and rewinding a run to its first epoch."""
 
-from tests.app.ab import chart, errors, has_chart, markdown, open_page, params, press
+from tests.app.ab import (
+    chart,
+    compare_mode,
+    errors,
+    has_chart,
+    markdown,
+    open_page,
+    params,
+    press,
+    reopen,
+)
 from ui.text import md_escape
 
 PAGE, TRAIN = "app_pages/cnn.py", "Train your own CNN"
@@ -11,9 +21,7 @@ RUN_A, RUN_B = md_escape(f"A · {FILTERS} = 4"), md_escape(f"B · {FILTERS} = 8"
 
 
 def _compare_filters(**extra):
-    at = open_page(PAGE, **OWN, **extra)
-    at.toggle(key="cnn.ab").set_value(True).run()
-    at.selectbox(key="cnn.ab_field").set_value(FILTERS).run()
+    at = compare_mode(open_page(PAGE, **OWN, **extra), "cnn", FILTERS)
     at.select_slider(key="cnn.ab_filters").set_value(8).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -49,13 +57,9 @@ def test_compare_refuses_identical_configs_with_a_sentence():
 def test_compare_url_with_two_configs_restores_the_comparison():
     at = _compare_filters()
     press(at, "cnn-train-both")
-    link = params(at)
-    assert link["ab"] == "1" and link["ab_filters"] == "8"
-    again = open_page(PAGE, **link)  # a visitor opening the shared link: cache hits
+    again = reopen(PAGE, at, (RUN_A, RUN_B), {"ab": "1", "ab_filters": "8"})  # cache hits
     assert again.toggle(key="cnn.ab").value is True
     assert again.select_slider(key="cnn.ab_filters").value == 8
-    text = markdown(again)
-    assert RUN_A in text and RUN_B in text
     assert has_chart(again, "ab-diff-0") and has_chart(again, "rw-maps-1")
 
 

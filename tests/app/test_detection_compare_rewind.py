@@ -1,7 +1,17 @@
 """Detection page: compare two tiny YOLOv8 runs side by side (one setting changed), a shared
 link that reopens the comparison, and rewinding a run's boxes to its first epoch."""
 
-from tests.app.ab import chart, errors, has_chart, markdown, open_page, params, press
+from tests.app.ab import (
+    chart,
+    compare_mode,
+    errors,
+    has_chart,
+    markdown,
+    open_page,
+    params,
+    press,
+    reopen,
+)
 from ui.text import md_escape
 
 PAGE = "app_pages/detection.py"
@@ -12,11 +22,7 @@ RUN_B = md_escape("B · Learning rate = 0.005")
 
 def _compare_learning_rates():
     at = open_page(PAGE, **OWN)
-    at.toggle(key="detection.ab").set_value(True).run()
-    at.selectbox(key="detection.ab_field").set_value("Learning rate").run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert at.select_slider(key="detection.ab_learning_rate").value == 0.005  # differs
-    return at
+    return compare_mode(at, "detection", "Learning rate", "ab_learning_rate", 0.005)
 
 
 def _boxes(fig: dict) -> list:
@@ -45,12 +51,8 @@ def test_compare_two_learning_rates_shows_both_panes_deltas_and_boxes_on_one_sce
 
 def test_compare_url_with_two_configs_restores_the_detection_comparison():
     at = press(_compare_learning_rates(), "det-ab")
-    link = params(at)
-    assert link["ab"] == "1" and link["ab_field"] == "Learning rate"
-    again = open_page(PAGE, **link)
+    again = reopen(PAGE, at, (RUN_A, RUN_B), {"ab": "1", "ab_field": "Learning rate"})
     assert again.toggle(key="detection.ab").value is True
-    text = markdown(again)
-    assert RUN_A in text and RUN_B in text
     assert has_chart(again, "det-ab-diff") and has_chart(again, "rw-boxes-1")
 
 

@@ -3,7 +3,7 @@ slider for both), their Q-values on the same frames, and a shared link that reop
 
 from streamlit.testing.v1 import AppTest
 
-from tests.app.ab import chart, errors, markdown, open_page, params, press
+from tests.app.ab import chart, compare_mode, errors, markdown, open_page, params, press, reopen
 from ui.text import md_escape
 
 PAGE = "app_pages/dqn.py"
@@ -12,10 +12,7 @@ RUN_A, RUN_B = md_escape("A · Double DQN = False"), md_escape("B · Double DQN 
 
 
 def _compare_double() -> AppTest:
-    at = open_page(PAGE, **OWN)
-    at.toggle(key="dqn.ab").set_value(True).run()
-    at.selectbox(key="dqn.ab_field").set_value("Double DQN").run()
-    assert at.select_slider(key="dqn.ab_double").value is True  # differs by default
+    at = compare_mode(open_page(PAGE, **OWN), "dqn", "Double DQN", "ab_double", True)
     return press(at, "dqn.ab_train")
 
 
@@ -39,9 +36,5 @@ def test_rewind_both_agents_to_the_first_checkpoint_changes_the_q_differences():
 
 
 def test_compare_url_with_two_configs_restores_the_dqn_comparison():
-    link = params(_compare_double())
-    assert link["ab"] == "1" and link["ab_double"] == "1"
-    again = open_page(PAGE, **link)
-    text = markdown(again)
-    assert RUN_A in text and RUN_B in text
+    again = reopen(PAGE, _compare_double(), (RUN_A, RUN_B), {"ab": "1", "ab_double": "1"})
     assert chart(again, "ab-q-diff")["data"]

@@ -3,7 +3,7 @@ vectors side by side, one epoch slider for both, and a shared link that reopens 
 
 from streamlit.testing.v1 import AppTest
 
-from tests.app.ab import chart, errors, markdown, open_page, params, press
+from tests.app.ab import chart, compare_mode, errors, markdown, open_page, params, press, reopen
 from ui.text import md_escape
 
 PAGE = "app_pages/gan.py"
@@ -17,10 +17,7 @@ def _images(at: AppTest) -> list[str]:
 
 
 def _compare_widths() -> AppTest:
-    at = open_page(PAGE, **OWN)
-    at.toggle(key="gan.ab").set_value(True).run()
-    at.selectbox(key="gan.ab_field").set_value("Generator width").run()
-    assert at.select_slider(key="gan.ab_g_width").value == 32  # differs by default
+    at = compare_mode(open_page(PAGE, **OWN), "gan", "Generator width", "ab_g_width", 32)
     return press(at, "gan.ab_train")
 
 
@@ -45,11 +42,9 @@ def test_rewind_both_gans_to_epoch_one_shows_other_samples_than_the_last():
 
 
 def test_compare_url_with_two_configs_restores_the_gan_comparison():
-    link = params(_compare_widths())
-    assert link["ab"] == "1" and link["ab_g_width"] == "32"
-    again = open_page(PAGE, **link)
-    text = markdown(again)
-    assert RUN_A in text and RUN_B in text and len(_images(again)) == 3
+    link = {"ab": "1", "ab_g_width": "32"}
+    again = reopen(PAGE, _compare_widths(), (RUN_A, RUN_B), link)
+    assert len(_images(again)) == 3
 
 
 def test_rewind_the_gan_latent_tools_to_epoch_one_decodes_with_that_generator():
@@ -70,10 +65,7 @@ VAE_B = md_escape("B · β (KL weight) = 2.0")
 
 
 def _compare_vae_betas() -> AppTest:
-    at = open_page(PAGE, **VAE_OWN)
-    at.toggle(key="gan.vab").set_value(True).run()
-    at.selectbox(key="gan.vab_field").set_value("β (KL weight)").run()
-    assert at.select_slider(key="gan.vab_beta").value == 2.0  # differs by default
+    at = compare_mode(open_page(PAGE, **VAE_OWN), "gan", "β (KL weight)", "vab_beta", 2.0, "vab")
     return press(at, "gan.vab_train")
 
 
@@ -93,11 +85,9 @@ def test_compare_two_vae_betas_decodes_the_same_latents_with_both_and_rewinds_bo
 
 
 def test_compare_url_with_two_vae_configs_restores_the_vae_comparison():
-    link = params(_compare_vae_betas())
-    assert link["vab"] == "1" and link["vab_beta"] == "2.0"
-    again = open_page(PAGE, **link)
-    text = markdown(again)
-    assert VAE_A in text and VAE_B in text and len(_images(again)) == 5
+    link = {"vab": "1", "vab_beta": "2.0"}
+    again = reopen(PAGE, _compare_vae_betas(), (VAE_A, VAE_B), link)
+    assert len(_images(again)) == 5
 
 
 def test_rewind_the_vae_grid_to_epoch_one_decodes_with_that_decoder():

@@ -1,7 +1,17 @@
 """Segmentation page: compare two runs side by side (one setting changed), a shared link
 that reopens the comparison, and rewinding a run's masks to its first epoch."""
 
-from tests.app.ab import chart, errors, has_chart, markdown, open_page, params, press
+from tests.app.ab import (
+    chart,
+    compare_mode,
+    errors,
+    has_chart,
+    markdown,
+    open_page,
+    params,
+    press,
+    reopen,
+)
 from ui.text import md_escape
 
 PAGE = "app_pages/segmentation.py"
@@ -11,12 +21,9 @@ RUN_B = md_escape("B · Skip connections = False")
 
 
 def _compare_skips():
-    at = open_page(PAGE, **OWN)
-    at.toggle(key="segmentation.ab").set_value(True).run()
-    at.selectbox(key="segmentation.ab_field").set_value("Skip connections").run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert at.select_slider(key="segmentation.ab_skips").value is False  # differs by default
-    return at
+    return compare_mode(
+        open_page(PAGE, **OWN), "segmentation", "Skip connections", "ab_skips", False
+    )
 
 
 def test_compare_with_and_without_skips_shows_both_panes_and_where_masks_disagree():
@@ -39,12 +46,8 @@ def test_compare_with_and_without_skips_shows_both_panes_and_where_masks_disagre
 
 def test_compare_url_with_two_configs_restores_the_segmentation_comparison():
     at = press(_compare_skips(), "seg-ab")
-    link = params(at)
-    assert link["ab"] == "1" and link["ab_field"] == "Skip connections"
-    again = open_page(PAGE, **link)
+    again = reopen(PAGE, at, (RUN_A, RUN_B), {"ab": "1", "ab_field": "Skip connections"})
     assert again.toggle(key="segmentation.ab").value is True
-    text = markdown(again)
-    assert RUN_A in text and RUN_B in text
     assert has_chart(again, "ab-disagree") and has_chart(again, "rw-masks-1")
 
 
@@ -60,3 +63,16 @@ def test_rewind_segmentation_to_epoch_one_shows_other_masks_than_the_last_epoch(
     assert first["data"] != last["data"]
     # six images and their true masks stay the same at both epochs: only the predictions move
     assert first["data"][:12] == last["data"][:12]
+
+
+def test_rewind_moves_the_feature_maps_to_that_epoch_too():
+    at = press(open_page(PAGE, **OWN), "seg-train")
+    assert not errors(at), errors(at)
+    assert at.select_slider(key="segmentation.epoch").value == 2
+    last = chart(at, "seg-maps")
+    heading = "**Feature maps after epoch {}, encoder → decoder** (held-out image 0)"
+    assert heading.format(2) in markdown(at)
+    at.select_slider(key="segmentation.epoch").set_value(1).run()
+    assert not at.exception and params(at)["epoch"] == "1"
+    assert heading.format(1) in markdown(at)
+    assert chart(at, "seg-maps")["data"] != last["data"]

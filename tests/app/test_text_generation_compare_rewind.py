@@ -3,8 +3,7 @@ both, a shared link that reopens the comparison, and sampling from an earlier ep
 
 from streamlit.testing.v1 import AppTest
 
-from tests.app.ab import chart, errors, markdown, params, press
-from tests.app.conftest import APP, RUN_TIMEOUT
+from tests.app.ab import chart, compare_mode, errors, markdown, open_link, params, press, reopen
 from ui.text import md_escape
 
 PAGE = "app_pages/text_generation.py"
@@ -13,13 +12,7 @@ RUN_A, RUN_B = md_escape("A · Cell = lstm"), md_escape("B · Cell = gru")
 
 
 def _open(**extra) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
-    at.query_params.update({**OWN, **extra})
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_link(PAGE, **{**OWN, **extra})
 
 
 def _pane_samples(at: AppTest) -> list[str]:
@@ -42,10 +35,7 @@ def _samples(at: AppTest) -> list[str]:
 
 
 def _compare_cells() -> AppTest:
-    at = _open()
-    at.toggle(key="textgen.ab").set_value(True).run()
-    at.selectbox(key="textgen.ab_field").set_value("Cell").run()
-    assert at.selectbox(key="textgen.ab_cell").value == "gru"  # differs by default
+    at = compare_mode(_open(), "textgen", "Cell", "ab_cell", "gru")
     return press(at, "textgen.ab_train")
 
 
@@ -64,11 +54,7 @@ def test_compare_lstm_with_gru_samples_the_same_prompt_from_both():
 
 
 def test_compare_url_with_two_configs_restores_the_text_comparison():
-    link = params(_compare_cells())
-    assert link["ab"] == "1" and link["ab_cell"] == "gru"
-    again = _open(**link)
-    text = markdown(again)
-    assert RUN_A in text and RUN_B in text
+    again = reopen(PAGE, _compare_cells(), (RUN_A, RUN_B), {"ab": "1", "ab_cell": "gru"}, open_link)
     assert len(_pane_samples(again)) == 2
 
 
@@ -83,3 +69,22 @@ def test_rewind_sampling_to_epoch_one_writes_other_text_than_the_last_epoch():
     first = _samples(at)
     assert len(first) == len(last) == 3  # one per temperature
     assert first != last
+
+
+def _caption_text(at: AppTest) -> str:
+    return "\n".join(c.value for c in at.caption)
+
+
+def test_rewind_moves_the_gate_views_to_that_epoch_too():
+    at = press(_open(), "textgen.train")
+    assert not errors(at), errors(at)
+    slider = at.select_slider(key="textgen.epoch")
+    assert slider.value == 2
+    gates_last, states_last = chart(at, "gates"), chart(at, "states")
+    assert "The LSTM after epoch 2" in _caption_text(at)
+    slider.set_value(1).run()
+    assert not at.exception and params(at)["epoch"] == "1"
+    captions = _caption_text(at)
+    assert "The LSTM after epoch 1" in captions and md_escape("After epoch 1.") in captions
+    assert chart(at, "gates")["data"] != gates_last["data"]
+    assert chart(at, "states")["data"] != states_last["data"]

@@ -4,7 +4,7 @@ and a shared link that reopens the comparison."""
 
 from streamlit.testing.v1 import AppTest
 
-from tests.app.ab import chart, errors, markdown, open_page, params, press
+from tests.app.ab import chart, compare_mode, errors, markdown, open_page, params, press, reopen
 from ui.text import md_escape
 
 PAGE = "app_pages/transfer_learning.py"
@@ -14,10 +14,7 @@ RUN_B = md_escape("B · Head learning rate = 0.01")
 
 
 def _compare_head_lr() -> AppTest:
-    at = open_page(PAGE, **OWN)
-    at.toggle(key="tl.ab").set_value(True).run()
-    at.selectbox(key="tl.ab_field").set_value("Head learning rate").run()
-    assert at.select_slider(key="tl.ab_head_lr").value == 0.01  # differs by default
+    at = compare_mode(open_page(PAGE, **OWN), "tl", "Head learning rate", "ab_head_lr", 0.01)
     return press(at, "transfer.ab_train")
 
 
@@ -38,11 +35,9 @@ def test_compare_two_head_learning_rates_shows_both_and_their_differences():
 
 
 def test_compare_url_with_two_configs_restores_the_transfer_comparison():
-    link = params(_compare_head_lr())
-    assert link["ab"] == "1" and link["ab_head_lr"] == "0.01"
-    again = open_page(PAGE, **link)
-    text = markdown(again)
-    assert RUN_A in text and RUN_B in text and len(_cams(again)) == 2
+    link = {"ab": "1", "ab_head_lr": "0.01"}
+    again = reopen(PAGE, _compare_head_lr(), (RUN_A, RUN_B), link)
+    assert len(_cams(again)) == 2
 
 
 def test_rewind_fine_tuning_to_epoch_one_redraws_grad_cam_and_the_feature_space():

@@ -321,3 +321,20 @@ def test_the_online_pascal_voc_model_is_refused_offline_with_a_sentence(monkeypa
     with pytest.raises(AssetUnavailable, match="few-click segmentation"):
         seg.load_online_segmenter()
     assert len(seg.VOC_CLASSES) == 21 and seg.VOC_CLASSES[0] == "background"
+
+
+def test_feature_maps_follow_weights_swapped_into_the_same_model():
+    """The probe model is built once per model: a rewound model (weights set in place) must
+    still give that epoch's maps."""
+    import keras
+
+    model = seg.build_unet(32, 3, depth=2, width=8)
+    image = np.random.default_rng(1).random((32, 32, 3), "float32")
+    before = seg.feature_maps(model, image)
+    model.set_weights([w * 0.5 for w in model.get_weights()])
+    after = seg.feature_maps(model, image)
+    names = list(after)
+    fresh = keras.Model(model.input, [model.get_layer(n).output for n in names])
+    expected = [np.asarray(o)[0] for o in fresh(image[None], training=False)]
+    assert any(not np.allclose(before[n], after[n]) for n in names)
+    assert all(np.allclose(after[n], e, atol=1e-5) for n, e in zip(names, expected, strict=True))

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from dl_core import viz
 
@@ -36,3 +37,107 @@ def test_cell_labels_are_plain_lists_so_the_browser_can_print_them():
     assert fig.to_plotly_json()["data"][0]["text"] == [[3, 1], [0, 4]]
     heat = viz.heatmap(np.array([[0.123, 0.5]]), text=True)
     assert heat.to_plotly_json()["data"][0]["text"] == [[0.12, 0.5]]
+
+
+def _image_grid_by_cells(images, titles=None, cols=8, title=None, cell=90, colorscale="gray"):
+    """``viz.image_grid`` as it was built before: cell by cell with ``make_subplots``."""
+    from plotly import graph_objects as go
+    from plotly.subplots import make_subplots
+
+    imgs = [np.asarray(i) for i in images]
+    n = max(1, len(imgs))
+    cols = max(1, min(cols, n))
+    rows = int(np.ceil(n / cols))
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=[viz.plain(t) for t in titles] if titles else None,
+        horizontal_spacing=0.01,
+        vertical_spacing=0.06 if titles else 0.01,
+    )
+    for i, img in enumerate(imgs):
+        r, c = divmod(i, cols)
+        if img.ndim == 3 and img.shape[-1] == 1:
+            img = img[..., 0]
+        if img.ndim == 2:
+            trace = go.Heatmap(
+                z=img[::-1],
+                colorscale=colorscale,
+                showscale=False,
+                hovertemplate="x %{x}, y %{y}: %{z:.3g}<extra></extra>",
+            )
+        else:
+            trace = go.Image(z=viz.to_uint8(img))
+        fig.add_trace(trace, row=r + 1, col=c + 1)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    for i in range(1, n + 1):
+        fig.update_yaxes(
+            scaleanchor=f"x{'' if i == 1 else i}", row=(i - 1) // cols + 1, col=(i - 1) % cols + 1
+        )
+    if titles:
+        fig.update_annotations(font_size=11)
+    extra = (40 if title else 10) + (rows * 14 if titles else 0)
+    return viz._layout(fig, title, rows * cell + extra)
+
+
+@pytest.mark.parametrize(
+    "images, kwargs",
+    [
+        ([np.random.rand(8, 8).astype("float32") for _ in range(16)], {"cols": 4}),
+        (
+            [np.random.rand(6, 5, 3), np.zeros((6, 5, 1)), np.random.rand(6, 5)],
+            {"titles": ["a<b>", "", "c & d"], "cols": 2, "title": "T", "cell": 60},
+        ),
+        (
+            np.random.randint(0, 255, (5, 7, 7, 3), dtype=np.uint8),
+            {"titles": ["1", "2"], "colorscale": "Viridis"},
+        ),
+        ([np.random.rand(4, 4)], {"titles": ["only"], "cols": 3}),
+        ([np.random.rand(4, 4) for _ in range(3)], {"titles": list("abcdef"), "cols": 2}),
+    ],
+)
+def test_image_grid_is_the_figure_built_cell_by_cell(images, kwargs):
+    fast = viz.image_grid(images, **kwargs)
+    slow = _image_grid_by_cells(images, **kwargs)
+    assert fast.to_dict() == slow.to_dict()
+    assert fast._grid_ref == slow._grid_ref
+    fast.add_trace(fast.data[0], row=1, col=1)  # the subplot grid still works
+    assert fast.data[-1].xaxis == "x"
+
+
+@pytest.mark.parametrize("shape", [(3, 3, 1, 32), (5, 5, 4, 6), (3, 3, 16, 1)])
+def test_filter_grid_is_the_figure_built_cell_by_cell(shape):
+    from plotly import graph_objects as go
+    from plotly.subplots import make_subplots
+
+    from dl_core.cnn import plots
+
+    k = np.random.default_rng(0).normal(size=shape).astype("float32")
+    fast = plots.plot_filters(k, max_filters=16)
+    if shape[-1] == 1:
+        k = np.moveaxis(k, 2, 3)
+    rows, cols = min(k.shape[-1], 8), min(k.shape[2], 8)
+    lim = float(np.abs(k).max())
+    slow = make_subplots(
+        rows=rows,
+        cols=cols,
+        horizontal_spacing=0.01,
+        vertical_spacing=0.01,
+        row_titles=[f"#{f}" for f in range(rows)],
+        column_titles=[f"in {c}" for c in range(cols)] if cols > 1 else None,
+    )
+    for f in range(rows):
+        for c in range(cols):
+            heat = go.Heatmap(
+                z=k[:, :, c, f],
+                colorscale=viz.DIVERGING,
+                zmin=-lim,
+                zmax=lim,
+                showscale=False,
+                hovertemplate=f"filter {f}, in {c}: %{{z:.3g}}<extra></extra>",
+            )
+            slow.add_trace(heat, f + 1, c + 1)
+    slow.update_xaxes(visible=False)
+    slow.update_yaxes(visible=False, autorange="reversed")
+    assert fast.to_dict() == viz._layout(slow, None, 40 + 44 * rows).to_dict()
