@@ -28,6 +28,8 @@ is the default ``DL_EXPLORER_WORKER_*`` settings, ``off`` is ``DL_EXPLORER_WORKE
 and ``DL_EXPLORER_WORKER_THREADS=0`` (TensorFlow takes every core, as before the limits).
 The job's own slowdown from the limits is measured first, without a server or visitors: the
 same job alone, limits on vs off, alternating (``BENCH_LOAD_JOB_ROUNDS``, default 2).
+Parts can be skipped: ``BENCH_LOAD_JOB_ROUNDS=0``, ``BENCH_LOAD_LIMITS=`` (no page phases),
+``BENCH_LOAD_RUSH=0``.
 """
 
 from __future__ import annotations
@@ -429,7 +431,8 @@ def main() -> dict:
     figures: dict[str, Any] = {
         "worker limits (on)": _describe_limits(),
     }
-    figures |= job_alone(int(os.environ.get("BENCH_LOAD_JOB_ROUNDS", 2)))
+    if job_rounds := int(os.environ.get("BENCH_LOAD_JOB_ROUNDS", 2)):
+        figures |= job_alone(job_rounds)
     _progress(figures)
     rush = int(os.environ.get("BENCH_LOAD_RUSH", 10))
     if rush:
@@ -438,7 +441,7 @@ def main() -> dict:
         except Exception as err:  # noqa: BLE001 - keep the figures measured so far
             figures["train rush: error"] = f"{type(err).__name__}: {str(err)[:300]}"
         _progress(figures)
-    for limits in os.environ.get("BENCH_LOAD_LIMITS", "on,off").split(","):
+    for limits in filter(None, os.environ.get("BENCH_LOAD_LIMITS", "on,off").split(",")):
         try:
             figures |= pages_under_load(limits.strip(), visitors, rounds)
         except Exception as err:  # noqa: BLE001 - keep the figures measured so far
