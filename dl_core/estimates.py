@@ -7,6 +7,7 @@ topic's preset, measured with ``python -m bench defaults`` on an idle 2-core CPU
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -42,6 +43,29 @@ def stored_seconds(train: Callable | str, preset: str) -> float | None:
         if module == prefix or module.startswith(prefix + "."):
             return PRESET_SECONDS[prefix].get(preset)
     return None
+
+
+def scaled_preset_seconds(fn: str, config: dict[str, Any]) -> float | None:
+    """A queue's estimate before this server has run a topic: the stored figure of the preset
+    closest in work to ``config`` (a job's config as a dict), scaled by the ratio of their work
+    (:func:`dl_core.jobs.estimate.work`); ``None`` for a job outside the stored figures."""
+    from dl_core import config as cfglib
+    from dl_core import topics
+    from dl_core.jobs.estimate import work
+
+    try:
+        presets = topics.trainer(fn).PRESETS
+    except (ImportError, AttributeError):
+        return None
+    target, best = work(config), None
+    for name, preset in presets.items():
+        seconds = stored_seconds(fn, name)
+        if seconds is None:
+            continue
+        ratio = target / work(cfglib.to_dict(preset))
+        if best is None or abs(math.log(ratio)) < best[0]:
+            best = (abs(math.log(ratio)), seconds * ratio)
+    return None if best is None else best[1]
 
 
 def estimate_seconds(

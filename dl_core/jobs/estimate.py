@@ -4,7 +4,9 @@ A training time comes from finished runs of the same topic on this server: the m
 duration of runs with the very same settings, else a fixed cost plus a cost per unit of
 work (epochs × steps per epoch, or steps) fitted to that topic's runs. With
 no history it falls back to the topic's own estimate (``estimate_seconds(cfg)`` in the
-topic package, if it has one) or :data:`DEFAULT_SECONDS`.
+topic package, if it has one), else to the figure stored for the topic's preset closest in
+work, scaled by work (:func:`dl_core.estimates.scaled_preset_seconds`, the same figures the
+pages show before Train), else :data:`DEFAULT_SECONDS`.
 
 A wait is the remaining time of the running jobs plus the estimates of the queued jobs
 that start first, shared among the workers.
@@ -55,7 +57,10 @@ def _topic_default(fn: str, config: dict[str, Any]) -> float:
         return DEFAULT_SECONDS
     estimator = getattr(module, "estimate_seconds", None)
     if estimator is None:
-        return DEFAULT_SECONDS
+        from dl_core.estimates import scaled_preset_seconds
+
+        stored = scaled_preset_seconds(fn, config)
+        return DEFAULT_SECONDS if stored is None else stored
     try:
         return float(estimator(cfglib.from_dict(module.Config, config)))
     except Exception:  # noqa: BLE001 - an estimate must never break a page

@@ -136,6 +136,24 @@ def test_fair_estimate_falls_back_without_history(held):
     assert estimate.say(42) == "about 45 s" and estimate.say(200) == "about 4 min"
 
 
+def test_fair_estimate_without_history_scales_the_stored_preset_figures(held):
+    """A fresh server (a class's first rush) estimates from the figures the pages show."""
+    from dl_core import basics, estimates
+    from dl_core.config import to_dict
+
+    fn = jobs.fn_name(basics.train)
+    tiny = to_dict(basics.PRESETS["tiny"])
+    stored = estimates.stored_seconds(basics.train, "tiny")
+    with _connect() as con:
+        assert estimate.train_seconds(con, fn, tiny) == pytest.approx(stored)
+        twice = estimate.train_seconds(con, fn, tiny | {"epochs": 2 * tiny["epochs"]})
+        assert twice == pytest.approx(2 * stored)  # nearest preset in work, scaled
+        default = to_dict(basics.PRESETS["default"])
+        assert estimate.train_seconds(con, fn, default) == pytest.approx(
+            estimates.stored_seconds(basics.train, "default")
+        )
+
+
 def test_public_caps_refuse_with_a_sentence(held, monkeypatch):
     monkeypatch.setenv("DL_EXPLORER_PUBLIC", "1")
     from dl_core.basics import Config as BasicsConfig
