@@ -59,15 +59,20 @@ def _shutdown(info: Any) -> None:
         _LOG.exception("Could not shut down expired session %s", getattr(session, "id", "?"))
 
 
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop running in this thread (the server's, when a websocket closes)."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
 def _release(infos: list[Any]) -> None:
     """Shut sessions down after the session manager's storage call returns (it holds a lock,
     as Streamlit's own ``disconnect_session`` does before shutting a session down)."""
     if not infos:
         return
-    try:
-        loop = asyncio.get_running_loop()  # the server's event loop (a websocket closing)
-    except RuntimeError:
-        loop = None
+    loop = _running_loop()
     for info in infos:
         if loop is not None:
             loop.call_soon(_shutdown, info)

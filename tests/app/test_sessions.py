@@ -1,10 +1,36 @@
 """Closed browser tabs: the sessions Streamlit keeps for a reconnect are shut down when it
 drops them (ui.runtime.release_forgotten_sessions), so their images and uploads are freed."""
 
+import pytest
 from streamlit.runtime.memory_session_storage import MemorySessionStorage
 from streamlit.runtime.session_manager import SessionInfo
 
 from ui import runtime
+
+
+@pytest.fixture(autouse=True)
+def no_event_loop(monkeypatch):
+    """These tests call the store from plain code, as no server would: no loop is running.
+
+    Another test's Playwright keeps its asyncio loop marked running in this thread (its sync
+    API runs on greenlets), which would defer every shutdown to that loop.
+    """
+    monkeypatch.setattr(runtime, "_running_loop", lambda: None)
+
+
+class _Loop:
+    """Stands for the server's event loop: keeps what is scheduled until it runs."""
+
+    def __init__(self) -> None:
+        self.scheduled: list = []
+
+    def call_soon(self, fn, *args) -> None:
+        self.scheduled.append((fn, args))
+
+    def run(self) -> None:
+        while self.scheduled:
+            fn, args = self.scheduled.pop(0)
+            fn(*args)
 
 
 class _Session:
@@ -87,3 +113,18 @@ def test_release_is_installed_once_and_keeps_stored_sessions():
     assert storage.get("first") is not None
     _save(storage, "second")
     assert first.shut_down == 1  # exactly once
+
+
+def test_on_the_server_loop_the_shutdown_waits_until_the_store_call_returns(monkeypatch):
+    """On the event loop the store is called under the session manager's lock: the shutdown
+    runs as the loop's next callback, not inside that call."""
+    loop = _Loop()
+    monkeypatch.setattr(runtime, "_running_loop", lambda: loop)
+    storage, clock = _storage(ttl=120)
+    runtime.release_forgotten_sessions(storage)
+    old = _save(storage, "old")
+    clock.now += 121
+    _save(storage, "new")
+    assert old.shut_down == 0 and len(loop.scheduled) == 1
+    loop.run()
+    assert old.shut_down == 1
