@@ -48,13 +48,19 @@ class PlainLoopAgent(dqn.Agent):
         )
 
     def q_values(self, obs: np.ndarray) -> np.ndarray:
-        return self.online.predict(np.asarray(obs, np.float32), verbose=0)
+        return self._predict(self.online, np.asarray(obs, np.float32))
+
+    def _predict(self, model, x: np.ndarray) -> np.ndarray:
+        return model.predict(x, verbose=0)
+
+    def _fit(self, x: np.ndarray, y: np.ndarray) -> float:
+        return self.online.fit(x, y, verbose=0).history["loss"][-1]
 
     def train(self, batches: list[dict[str, np.ndarray]]) -> float:
         losses = []
         for b in batches:
-            q_next_t = self.target.predict(b["next_obs"], verbose=0)
-            q_next_o = self.online.predict(b["next_obs"], verbose=0)
+            q_next_t = self._predict(self.target, b["next_obs"])
+            q_next_o = self._predict(self.online, b["next_obs"])
             y = dqn.bellman_targets(
                 b["rewards"],
                 b["terminated"],
@@ -62,34 +68,20 @@ class PlainLoopAgent(dqn.Agent):
                 self.gamma,
                 q_next_o if self.double else None,
             )
-            q = self.online.predict(b["obs"], verbose=0)
+            q = self._predict(self.online, b["obs"])
             q[np.arange(len(y)), b["actions"]] = y
-            losses.append(self.online.fit(b["obs"], q, verbose=0).history["loss"][-1])
+            losses.append(self._fit(b["obs"], q))
         return float(np.mean(losses))
 
 
 class OnBatchLoopAgent(PlainLoopAgent):
     """The same loop with Keras' cheaper per-call entry points: ``*_on_batch``."""
 
-    def q_values(self, obs: np.ndarray) -> np.ndarray:
-        return np.asarray(self.online.predict_on_batch(np.asarray(obs, np.float32)))
+    def _predict(self, model, x: np.ndarray) -> np.ndarray:
+        return np.asarray(model.predict_on_batch(x))
 
-    def train(self, batches: list[dict[str, np.ndarray]]) -> float:
-        losses = []
-        for b in batches:
-            q_next_t = np.asarray(self.target.predict_on_batch(b["next_obs"]))
-            q_next_o = np.asarray(self.online.predict_on_batch(b["next_obs"]))
-            y = dqn.bellman_targets(
-                b["rewards"],
-                b["terminated"],
-                q_next_t,
-                self.gamma,
-                q_next_o if self.double else None,
-            )
-            q = np.asarray(self.online.predict_on_batch(b["obs"]))
-            q[np.arange(len(y)), b["actions"]] = y
-            losses.append(float(np.asarray(self.online.train_on_batch(b["obs"], q))))
-        return float(np.mean(losses))
+    def _fit(self, x: np.ndarray, y: np.ndarray) -> float:
+        return float(np.asarray(self.online.train_on_batch(x, y)))
 
 
 class CompiledStepAgent(dqn.Agent):
