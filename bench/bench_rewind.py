@@ -9,11 +9,14 @@
 1. **Training time from checkpointing**: the CNN default preset fitted ``BENCH_REWIND_FITS``
    times with checkpoints (:mod:`dl_core.checkpoints` saves every epoch) and as often
    without (the same reporter, its ``checkpoint`` switched off; progress events are written
-   in both), alternating; the median ``fit_seconds`` of each and the extra share. Target
-   ≤ 5 %. Then the same for detection, transfer learning and the VAE with the preset
-   ``BENCH_REWIND_OVERHEAD_PRESET`` (default ``tiny``: their default jobs take minutes each
-   on 2 loaded cores); their figure is the whole ``train`` call (data preparation included,
-   the same with and without checkpoints), and every label names its preset.
+   in both), alternating; the median ``fit_seconds`` of each and the extra share, and the
+   median share of a fit spent inside ``checkpoint`` (saving is synchronous, so this is the
+   time checkpoints add, measured directly: the difference of two fits is blurred by the
+   machine's load). Target ≤ 5 %. Then the same for detection, transfer learning and the
+   VAE with the preset ``BENCH_REWIND_OVERHEAD_PRESET`` (default ``tiny``: their default
+   jobs take minutes each on 2 loaded cores); their figure is the whole ``train`` call
+   (data preparation included, the same with and without checkpoints), and every label
+   names its preset.
 2. **Checkpoint bytes per default-preset job**, per topic: the default jobs of the topics
    that keep checkpoints (CNN, transfer learning, detection, segmentation, text generation,
    tiny transformer, DCGAN, VAE) are trained inline into a fresh ``DL_EXPLORER_HOME``
@@ -53,6 +56,13 @@ OVERHEAD_PRESET = os.environ.get("BENCH_REWIND_OVERHEAD_PRESET", "tiny")
 BYTES_PRESET = os.environ.get("BENCH_REWIND_BYTES_PRESET", "default")
 
 
+# topics whose rewind does not read the checkpoint store
+OTHER_REWIND = {
+    "basics": "none in the store: the in-browser player replays the job's recorded history",
+    "dqn": "none in the store: the result holds its networks at Config.checkpoints steps",
+}
+
+
 def _no_checkpoints():
     from dl_core.jobs import Reporter
 
@@ -82,13 +92,31 @@ def _trainers() -> dict[str, tuple]:
     }
 
 
-def overhead(topic: str, preset: str, seconds) -> dict[str, float]:
-    """Median ``seconds(result, wall)`` of ``topic``'s ``preset`` job trained ``FITS`` times
-    with checkpoints and as often without (alternating, after one warm-up fit)."""
+def _timed_checkpoints():
+    """A reporter that adds up the wall seconds spent inside ``checkpoint`` (saving is
+    synchronous in the training loop, so this is the time checkpoints add to a fit)."""
     from dl_core.jobs import Reporter
 
+    class TimedCheckpoints(Reporter):
+        spent = 0.0
+
+        def checkpoint(self, epoch, total, **models) -> bool:
+            t0 = time.perf_counter()
+            try:
+                return super().checkpoint(epoch, total, **models)
+            finally:
+                self.spent += time.perf_counter() - t0
+
+    return TimedCheckpoints
+
+
+def overhead(topic: str, preset: str, seconds) -> dict[str, float]:
+    """Median ``seconds(result, wall)`` of ``topic``'s ``preset`` job trained ``FITS`` times
+    with checkpoints and as often without (alternating, after one warm-up fit), and the
+    median share of the fits with checkpoints spent inside ``checkpoint`` (a direct figure
+    that the machine's load blurs far less than the difference of two fits)."""
     train, presets = _trainers()[topic]
-    cfg, no_ckpt = presets[preset], _no_checkpoints()
+    cfg, no_ckpt, timed = presets[preset], _no_checkpoints(), _timed_checkpoints()
 
     def fit(reporter) -> float:
         t0 = time.perf_counter()
@@ -96,13 +124,20 @@ def overhead(topic: str, preset: str, seconds) -> dict[str, float]:
         return seconds(res, time.perf_counter() - t0)
 
     fit(no_ckpt(f"bench-rewind-{topic}-warmup"))  # data, graph tracing
-    with_ckpt, without = [], []
+    with_ckpt, without, inside = [], [], []
     for i in range(FITS):
-        with_ckpt.append(fit(Reporter(f"bench-rewind-{topic}-{i}")))
+        reporter = timed(f"bench-rewind-{topic}-{i}")
+        with_ckpt.append(fit(reporter))
+        inside.append(100 * reporter.spent / with_ckpt[-1])
         without.append(fit(no_ckpt(f"bench-rewind-{topic}-no-{i}")))
     a, b = statistics.median(with_ckpt), statistics.median(without)
     print(f"{topic} {preset}: {a:.2f} s with checkpoints, {b:.2f} s without", flush=True)
-    return {"without": b, "with": a, "extra": 100 * (a - b) / b}
+    return {
+        "without": b,
+        "with": a,
+        "extra": 100 * (a - b) / b,
+        "inside": statistics.median(inside),
+    }
 
 
 def checkpoint_overhead() -> dict[str, float]:
@@ -115,12 +150,16 @@ def checkpoint_overhead() -> dict[str, float]:
         out["CNN default fit, no checkpoints (s, median)"] = cnn["without"]
         out["CNN default fit, checkpoint every epoch (s, median)"] = cnn["with"]
         out["CNN default: extra training time from checkpointing (%)"] = cnn["extra"]
+        out["CNN default: share of the fit spent saving checkpoints (%, median)"] = cnn["inside"]
     for topic in [t for t in ("detection", "transfer", "vae") if t in topics]:
         got = overhead(topic, OVERHEAD_PRESET, lambda res, wall: wall)
         what = f"{topic} {OVERHEAD_PRESET} train call"
         out[f"{what}, no checkpoints (s, median)"] = got["without"]
         out[f"{what}, with checkpoints (s, median)"] = got["with"]
         out[f"{topic} {OVERHEAD_PRESET}: extra training time from checkpointing (%)"] = got["extra"]
+        out[f"{topic} {OVERHEAD_PRESET}: share of the call spent saving checkpoints (%)"] = got[
+            "inside"
+        ]
     return out
 
 
@@ -154,7 +193,9 @@ def checkpoint_bytes(keys: dict[str, str], preset: str = "default") -> dict[str,
     for name in names:
         key = keys.get(name)
         if key is None:
-            out[f"checkpoint bytes, {name} {preset}"] = "not measured (no checkpoints kept)"
+            out[f"checkpoint bytes, {name} {preset}"] = OTHER_REWIND.get(
+                name, "not trained in this run (BENCH_REWIND_TOPICS)"
+            )
             continue
         out[f"checkpoint bytes, {name} {preset}"] = checkpoints.total_bytes(key)
         out[f"checkpoints kept, {name} {preset}"] = len(checkpoints.epochs(key))
