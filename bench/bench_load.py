@@ -8,6 +8,7 @@ training (basics ``default`` preset, restarted with a new seed whenever it ends,
 server's own worker pool):
 
 - p50 / p95 page-load seconds, and the ratio of p95 with the job to p95 without (target <= 1.5);
+- p95 at 10 and 20 visitors against p95 at 1, all with the job training (target <= 2 at 20);
 - the job's throughput (batches/s, from its progress events) while visitors load pages;
 - the load average (1 min) after each phase: the machine may be shared;
 - the server's RSS after the warm-up visit and after all phases (``python -m bench memory``
@@ -275,6 +276,7 @@ def pages_under_load(limits: str, visitors: list[int], rounds: int) -> dict[str,
         wait_healthy(port)
         asyncio.run(_visitors(port, 1, 1))  # warm the server's caches
         rss0 = server_rss(proc.pid)
+        p95_job: dict[int, dict[str, float]] = {}  # visitors -> page -> p95 with a job
         for n in visitors:
             p95: dict[str, float] = {}
             for job in (False, True):
@@ -298,10 +300,18 @@ def pages_under_load(limits: str, visitors: list[int], rounds: int) -> dict[str,
                     )
                     if job:
                         out[f"{tag}: {name} p95 with job / without"] = _p(values, 0.95) / p95[name]
+                        p95_job.setdefault(n, {})[name] = _p(values, 0.95)
                     else:
                         p95[name] = _p(values, 0.95)
                 out[f"{tag}: load average (1 min)"] = os.getloadavg()[0]
                 _progress(out)
+        # The readiness target: p95 at n visitors <= 2x p95 at 1, both with a job.
+        base = min(p95_job) if p95_job else None
+        for n in [n for n in p95_job if n != base]:
+            for name, value in p95_job[n].items():
+                out[
+                    f"limits {limits}, one job training: {name} p95 at {n} visitors / at {base}"
+                ] = value / p95_job[base][name]
         # Server memory over every page view above (``python -m bench memory``: 100 loads).
         rss1 = server_rss(proc.pid)
         out[f"limits {limits}: server RSS after warm-up / at the end (MB)"] = (
