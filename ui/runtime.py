@@ -31,6 +31,7 @@ import ctypes
 import gc
 import logging
 import math
+import os
 import sys
 import threading
 import time
@@ -131,6 +132,39 @@ def release_forgotten_sessions(storage: Any | None = None) -> bool:
     return True
 
 
+M_ARENA_MAX = -8  # glibc's mallopt parameter number for the arena cap
+ARENAS = 2  # DL_EXPLORER_MALLOC_ARENAS; 0 leaves glibc's default (eight per core)
+_arenas_limited: list[int] = []
+
+
+def limit_arenas(n: int | None = None) -> bool:
+    """Cap the C heap's arenas (glibc ``mallopt(M_ARENA_MAX, n)``); returns whether it did.
+
+    Every script run is a new thread, and glibc hands new threads new arenas until there
+    are eight per core: each keeps the pages of what its runs freed, scattered among live
+    blocks (so ``malloc_trim`` cannot return them), and the server's RSS grows over
+    hundreds of page views. With a few arenas, threads reuse the same ones and their free
+    space. Threads started before the call keep their arenas. ``MALLOC_ARENA_MAX`` in the
+    environment (read by glibc at start) wins: then nothing is changed.
+    """
+    if n is None:
+        if os.environ.get("MALLOC_ARENA_MAX"):
+            return False
+        n = int(os.environ.get("DL_EXPLORER_MALLOC_ARENAS", ARENAS) or 0)
+    if n <= 0:
+        return False
+    try:
+        fn = ctypes.CDLL(None).mallopt  # glibc only (Linux, the Docker image)
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_int]
+    fn.restype = ctypes.c_int
+    if not fn(M_ARENA_MAX, n):
+        return False
+    _arenas_limited[:] = [n]
+    return True
+
+
 TRIM_EVERY_S = 10.0
 _trim_lock = threading.Lock()
 _last_trim = [-math.inf]
@@ -171,6 +205,9 @@ def tune() -> None:
     """Skip the Keras reset after each script run; freeze newly imported frameworks; shut
     down the disconnected sessions Streamlit drops."""
     release_forgotten_sessions()
+    if not _arenas_limited:
+        limit_arenas()
+        _arenas_limited[:] = _arenas_limited or [0]  # tried once per process
     try:
         from streamlit.runtime.scriptrunner import script_runner
     except ImportError:  # pragma: no cover - a Streamlit without this module

@@ -66,3 +66,71 @@ def test_heap_trim_runs_at_most_every_interval(monkeypatch):
     assert not runtime.trim_heap(lambda: now[0])  # page runs in between do not trim
     now[0] += runtime.TRIM_EVERY_S
     assert runtime.trim_heap(lambda: now[0])
+
+
+ARENA_PROBE = r"""
+import ctypes, sys, tempfile, threading
+
+sys.path.insert(0, sys.argv[2])
+from ui import runtime
+
+if sys.argv[1] == "limit":
+    assert runtime.limit_arenas(1)
+barrier = threading.Barrier(8)
+
+
+def run():
+    block = bytearray(64_000)  # malloc'd from this thread's arena (below the mmap threshold)
+    barrier.wait()  # all eight threads hold a block at once
+    del block
+
+
+threads = [threading.Thread(target=run) for _ in range(8)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+libc = ctypes.CDLL(None)
+libc.fopen.restype = ctypes.c_void_p
+libc.fopen.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
+libc.fclose.argtypes = [ctypes.c_void_p]
+path = tempfile.mktemp()
+fp = libc.fopen(path.encode(), b"w")
+libc.malloc_info(0, fp)
+libc.fclose(fp)
+print(open(path).read().count("<heap nr="))
+"""
+
+
+def _arenas_after_eight_threads(mode: str) -> int:
+    import os
+    import subprocess
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    root = str(Path(__file__).resolve().parents[2])
+    out = subprocess.run(
+        [sys.executable, "-c", ARENA_PROBE, mode, root],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(out.stdout.split()[-1])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc arenas")
+def test_limit_arenas_makes_page_run_threads_share_the_c_heap():
+    """Eight threads that malloc at once get arenas of their own (the control); after
+    ``limit_arenas(1)`` they all share the main one, with its free space."""
+    assert _arenas_after_eight_threads("plain") > 1
+    assert _arenas_after_eight_threads("limit") == 1
+
+
+def test_limit_arenas_leaves_an_explicit_malloc_arena_max_alone(monkeypatch):
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert runtime.limit_arenas() is False
+    monkeypatch.delenv("MALLOC_ARENA_MAX")
+    monkeypatch.setenv("DL_EXPLORER_MALLOC_ARENAS", "0")
+    assert runtime.limit_arenas() is False
