@@ -30,7 +30,7 @@ and ``DL_EXPLORER_WORKER_THREADS=0`` (TensorFlow takes every core, as before the
 The job's own slowdown from the limits is measured first, without a server or visitors: the
 same job alone, limits on vs off, alternating (``BENCH_LOAD_JOB_ROUNDS``, default 2).
 Parts can be skipped: ``BENCH_LOAD_JOB_ROUNDS=0``, ``BENCH_LOAD_LIMITS=`` (no page phases),
-``BENCH_LOAD_RUSH=0``.
+``BENCH_LOAD_NO_JOB=0`` (only the page phases with a job), ``BENCH_LOAD_RUSH=0``.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ from bench.common import report
 
 LIMITS_OFF = {"DL_EXPLORER_WORKER_NICE": "0", "DL_EXPLORER_WORKER_THREADS": "0"}
 PAGES = {"home": "/", "basics": "/basics"}
+NO_JOB_PHASES = os.environ.get("BENCH_LOAD_NO_JOB", "1") != "0"  # 0: only phases with a job
 
 
 def _env_for(limits: str) -> dict[str, str]:
@@ -279,7 +280,7 @@ def pages_under_load(limits: str, visitors: list[int], rounds: int) -> dict[str,
         p95_job: dict[int, dict[str, float]] = {}  # visitors -> page -> p95 with a job
         for n in visitors:
             p95: dict[str, float] = {}
-            for job in (False, True):
+            for job in (False, True) if NO_JOB_PHASES else (True,):
                 tag = f"limits {limits}, {n} visitor{'s' if n > 1 else ''}, " + (
                     "one job training" if job else "no job"
                 )
@@ -299,7 +300,11 @@ def pages_under_load(limits: str, visitors: list[int], rounds: int) -> dict[str,
                         f"{_p(values, 0.5):.2f} / {_p(values, 0.95):.2f}"
                     )
                     if job:
-                        out[f"{tag}: {name} p95 with job / without"] = _p(values, 0.95) / p95[name]
+                        if name in p95:
+                            without = p95[name]
+                            out[f"{tag}: {name} p95 with job / without"] = (
+                                _p(values, 0.95) / without
+                            )
                         p95_job.setdefault(n, {})[name] = _p(values, 0.95)
                     else:
                         p95[name] = _p(values, 0.95)
