@@ -41,7 +41,10 @@ def build_generator(cfg: Config) -> keras.Model:
         filters = max(8, cfg.g_width // 2 ** (i + 1))
         h = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False)(h)
         h = layers.LeakyReLU(0.2)(layers.BatchNormalization()(h))  # (2x, 2x, filters)
-    x = layers.Conv2D(cfg.channels, 3, padding="same", activation="tanh", name="image")(h)
+    # outputs in float32 under mixed precision (what analysis and losses expect)
+    x = layers.Conv2D(
+        cfg.channels, 3, padding="same", activation="tanh", name="image", dtype="float32"
+    )(h)
     return keras.Model(z, x, name="generator")
 
 
@@ -53,7 +56,8 @@ def build_discriminator(cfg: Config) -> keras.Model:
         filters = max(8, cfg.d_width // 2 ** (cfg.d_depth - 1 - i))
         h = layers.LeakyReLU(0.2)(layers.Conv2D(filters, 4, strides=2, padding="same")(h))
     h = layers.Dropout(0.3)(layers.Flatten()(h))
-    return keras.Model(x, layers.Dense(1, name="logit")(h), name="discriminator")
+    logit = layers.Dense(1, name="logit", dtype="float32")(h)  # float32 under mixed precision
+    return keras.Model(x, logit, name="discriminator")
 
 
 def bce_logits(logits, target: float):
@@ -82,6 +86,9 @@ class DCGAN(keras.Model):
 
     def compile(self, d_optimizer, g_optimizer):
         super().compile()
+        if self.dtype_policy.name == "mixed_float16":  # what compile() does for one optimizer
+            d_optimizer = keras.optimizers.LossScaleOptimizer(d_optimizer)
+            g_optimizer = keras.optimizers.LossScaleOptimizer(g_optimizer)
         self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
 
     @property

@@ -15,7 +15,8 @@ import keras
 
 
 def minimise(loss_fn: Callable[[], object], variables: Sequence, optimizer) -> object:
-    """Compute ``loss_fn()``, take its gradient w.r.t. ``variables``, apply one optimizer step.
+    """Compute ``loss_fn()``, take its gradient w.r.t. ``variables``, apply one optimizer step
+    (with loss scaling when ``optimizer`` is a ``keras.optimizers.LossScaleOptimizer``).
 
     Returns:
         The loss tensor (and, if ``loss_fn`` returns a tuple, that tuple; the first item is
@@ -28,7 +29,11 @@ def minimise(loss_fn: Callable[[], object], variables: Sequence, optimizer) -> o
         with tf.GradientTape() as tape:
             out = loss_fn()
             loss = out[0] if isinstance(out, tuple) else out
-        grads = tape.gradient(loss, variables)
+            # Mixed precision: a LossScaleOptimizer multiplies the loss so that float16
+            # gradients do not underflow, and its ``apply`` divides them back (and skips a
+            # step whose gradients overflowed). A plain optimizer returns the loss as it is.
+            scaled = optimizer.scale_loss(loss)
+        grads = tape.gradient(scaled, variables)
         optimizer.apply(grads, variables)
         return out
     raise NotImplementedError(

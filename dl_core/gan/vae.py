@@ -40,8 +40,9 @@ def build_encoder(cfg: Config) -> keras.Model:
     h = layers.Conv2D(cfg.width, 3, strides=2, padding="same", activation="relu")(x)
     h = layers.Conv2D(2 * cfg.width, 3, strides=2, padding="same", activation="relu")(h)
     h = layers.Dense(8 * cfg.width, activation="relu")(layers.Flatten()(h))  # (S/4 * S/4 * 2w,)
-    mean = layers.Dense(cfg.latent_dim, name="z_mean")(h)
-    log_var = layers.Dense(cfg.latent_dim, name="z_log_var")(h)
+    # float32 under mixed precision: exp(log_var) and the KL term overflow in float16
+    mean = layers.Dense(cfg.latent_dim, name="z_mean", dtype="float32")(h)
+    log_var = layers.Dense(cfg.latent_dim, name="z_log_var", dtype="float32")(h)
     return keras.Model(x, [mean, log_var], name="encoder")
 
 
@@ -53,7 +54,9 @@ def build_decoder(cfg: Config) -> keras.Model:
     h = layers.Reshape((s, s, 2 * cfg.width))(h)
     h = layers.Conv2DTranspose(2 * cfg.width, 3, strides=2, padding="same", activation="relu")(h)
     h = layers.Conv2DTranspose(cfg.width, 3, strides=2, padding="same", activation="relu")(h)
-    x = layers.Conv2D(cfg.channels, 3, padding="same", activation="sigmoid", name="image")(h)
+    x = layers.Conv2D(
+        cfg.channels, 3, padding="same", activation="sigmoid", name="image", dtype="float32"
+    )(h)
     return keras.Model(z, x, name="decoder")
 
 
