@@ -17,13 +17,13 @@ server's own worker pool):
   visitor waits grow with the number of visitors for a reason a real class would not have.
 
 The train rush (``BENCH_LOAD_RUSH`` visitors, default 10; 0 skips it): on a fresh server, each
-visitor opens the basics page with its own tiny config (a different seed), and all press
-**Train** within a moment. Printed: the seconds from each click until that visitor's page
-shows its job's queue position and estimate ("N jobs ahead … trains in …") or the job
-running (target <= 2 s), the order in which the jobs started, and the estimate error
-(median |estimated - actual| / actual of the training time shown at submission; also of the
-last one shown before the job started, and the actual times: a loaded machine slows the
-niced worker, so compare them with the load average).
+visitor opens the basics page with its own tiny config (a different seed), waits until the
+page has finished running, and all press **Train** within a moment. Printed: the seconds
+from each click until that visitor's page shows its job's queue position and estimate
+("N jobs ahead … trains in …") or the job running (target <= 2 s), the order in which the
+jobs started, and the estimate error: the median |estimated - actual| / actual of the
+training time shown at submission, and of the last one shown before the job started. The
+actual times are printed too: a loaded machine slows the niced worker (see the load).
 
 This runs once per worker-limit setting in ``BENCH_LOAD_LIMITS`` (default ``on,off``): ``on``
 is the default ``DL_EXPLORER_WORKER_*`` settings, ``off`` is ``DL_EXPLORER_WORKER_NICE=0``
@@ -330,6 +330,7 @@ async def _rush_visitor(browser, url: str, ready: asyncio.Barrier, out: list[flo
         train = page.get_by_role("button", name=re.compile(r"^Train")).first
         await train.wait_for(timeout=600_000)
         await page.get_by_text(re.compile(r"^Trains in ")).first.wait_for(timeout=600_000)
+        await _idle(page)  # the page has finished running (a visitor reads it, then clicks)
         await ready.wait()  # every visitor's page is ready: all press Train within a moment
         t0 = time.perf_counter()
         await train.click()
@@ -337,6 +338,19 @@ async def _rush_visitor(browser, url: str, ready: asyncio.Barrier, out: list[flo
         out.append(time.perf_counter() - t0)
     finally:
         await context.close()
+
+
+async def _idle(page, quiet_s: float = 1.0, limit_s: float = 600.0) -> None:
+    """Until Streamlit's "running" indicator has been gone for ``quiet_s`` (bounded)."""
+    deadline, since = time.monotonic() + limit_s, None
+    while time.monotonic() < deadline:
+        if await page.locator('[data-testid="stStatusWidget"]').count():
+            since = None
+        elif since is None:
+            since = time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            return
+        await asyncio.sleep(0.1)
 
 
 async def _rush(port: int, n: int) -> list[float]:

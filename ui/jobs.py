@@ -157,12 +157,20 @@ def _train_fragment(
             train, cfg, data_fp, label=label, job_label=job_label, key=key, type=type
         )
         shown = progress(status, metrics=metrics, preview=preview)
-        if submitted and shown is not None and shown.active:
+        if submitted and shown is not None and shown.active and _fragment_run():
             # The page around this fragment still shows the idle job: the live panel's
             # next refresh reruns the whole page (not now: a new run would drop the
             # panel's lines before they reach the browser).
             st.session_state.setdefault(_APP_RERUN, set()).add(shown.key)
     return shown
+
+
+def _fragment_run() -> bool:
+    """Whether this is a fragment's own rerun (not the whole page's)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return bool(ctx is not None and ctx.fragment_ids_this_run)
 
 
 def submit(
