@@ -13,6 +13,7 @@ worker.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -75,6 +76,22 @@ def scaled_preset_seconds(fn: str, config: dict[str, Any]) -> float | None:
     """A queue's estimate before this server has run a topic: the stored figure of the preset
     closest in work to ``config`` (a job's config as a dict), scaled by the ratio of their work
     (:func:`dl_core.jobs.estimate.work`); ``None`` for a job outside the stored figures."""
+    from dl_core.jobs.estimate import work
+
+    target, best = work(config), None
+    for name, preset_work in _preset_work(fn):
+        seconds = stored_seconds(fn, name)
+        if seconds is None:
+            continue
+        ratio = target / preset_work
+        if best is None or abs(math.log(ratio)) < best[0]:
+            best = (abs(math.log(ratio)), seconds * ratio)
+    return None if best is None else best[1]
+
+
+@functools.lru_cache(maxsize=64)
+def _preset_work(fn: str) -> tuple[tuple[str, float], ...]:
+    """``(preset, work)`` of the topic of ``fn`` (computed once: a queue asks for every job)."""
     from dl_core import config as cfglib
     from dl_core import topics
     from dl_core.jobs.estimate import work
@@ -82,16 +99,8 @@ def scaled_preset_seconds(fn: str, config: dict[str, Any]) -> float | None:
     try:
         presets = topics.trainer(fn).PRESETS
     except (ImportError, AttributeError):
-        return None
-    target, best = work(config), None
-    for name, preset in presets.items():
-        seconds = stored_seconds(fn, name)
-        if seconds is None:
-            continue
-        ratio = target / work(cfglib.to_dict(preset))
-        if best is None or abs(math.log(ratio)) < best[0]:
-            best = (abs(math.log(ratio)), seconds * ratio)
-    return None if best is None else best[1]
+        return ()
+    return tuple((name, work(cfglib.to_dict(preset))) for name, preset in presets.items())
 
 
 def estimate_seconds(
