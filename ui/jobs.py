@@ -123,8 +123,8 @@ def train_panel(
     Pressing Train reruns only this fragment, not the whole page: the visitor sees the
     job's queue position and estimate as soon as it is queued, even while a class's worth
     of pages run at once (every session's script shares one interpreter). The rest of the
-    page follows at the panel's first refresh (a rerun of the whole page), as it does when
-    the job ends.
+    page follows when the job starts (a rerun of the whole page), as it does when the job
+    ends; while the job waits in the queue, it still shows what it showed before the click.
     """
     return _train_fragment(
         train,
@@ -158,9 +158,10 @@ def _train_fragment(
         )
         shown = progress(status, metrics=metrics, preview=preview)
         if submitted and shown is not None and shown.active and _fragment_run():
-            # The page around this fragment still shows the idle job: the live panel's
-            # next refresh reruns the whole page (not now: a new run would drop the
-            # panel's lines before they reach the browser).
+            # The page around this fragment still shows the idle job: the live panel reruns
+            # the whole page when the job starts (not now: a new run would drop the panel's
+            # lines before they reach the browser; nor while it is queued: after a class's
+            # rush, each page reruns in its turn, not all at once).
             st.session_state.setdefault(_APP_RERUN, set()).add(shown.key)
     return shown
 
@@ -400,9 +401,9 @@ def _panel(
     if live and was in jobs.ACTIVE and not status.active:
         st.session_state.get(_APP_RERUN, set()).discard(key)
         st.rerun(scope="app")  # draw the results with the whole page
-    if live and key in st.session_state.get(_APP_RERUN, ()):
+    if live and status.state != "queued" and key in st.session_state.get(_APP_RERUN, ()):
         st.session_state[_APP_RERUN].discard(key)  # submitted by a Train fragment's own run
-        st.rerun(scope="app")  # the whole page shows the job (as a Train click used to)
+        st.rerun(scope="app")  # the whole page shows the running job (as a click used to)
 
 
 @st.fragment(run_every=1.0)
