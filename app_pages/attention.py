@@ -266,12 +266,18 @@ def tiny_view(enc: pretrained.Encoder) -> None:
         if runs.all_done:
             compare_tiny(ab, runs)
         return None
-    status = ui_jobs.train_button(tiny.train, cfg, fp, job_label="Tiny transformer")
 
     def live(arr):  # the probe's attention, drawn from each epoch's progress event
         show_figure(st, memo(plots.plot_model_view, arr, list(cfg.probe), cell=140), key="live")
 
-    status = ui_jobs.progress(status, metrics=("loss", "val_loss"), preview=live)
+    status = ui_jobs.train_panel(
+        tiny.train,
+        cfg,
+        fp,
+        job_label="Tiny transformer",
+        metrics=("loss", "val_loss"),
+        preview=live,
+    )
     if not status or status.state != "done":
         return
     res = ui_jobs.load_result(status.key)

@@ -289,13 +289,14 @@ if section != SECTIONS[0]:
 status = None
 if section == SECTIONS[0] and ready:
     with shown_errors():
-        status = ui_jobs.train_button(
-            basics.train, cfg, data_fp, job_label="Basics", key="basics.train"
-        )
         layout = analysis.layout_for(len(cfg.features), cfg.hidden)
         cls = shown[4] == "classification"
-        status = ui_jobs.progress(
-            status,
+        status = ui_jobs.train_panel(
+            basics.train,
+            cfg,
+            data_fp,
+            job_label="Basics",
+            key="basics.train",
             metrics=("loss",),
             preview=lambda w: show_figure(
                 st,

@@ -200,9 +200,10 @@ with shown_errors():
         if runs.all_done:
             compare_dqn(ab, runs)
     else:
-        status = ui_jobs.train_button(dqn.train, cfg, job_label=f"DQN · {env_id}")
-        status = ui_jobs.progress(
-            status,
+        status = ui_jobs.train_panel(
+            dqn.train,
+            cfg,
+            job_label=f"DQN · {env_id}",
             metrics=("return_avg20", "epsilon", "eval_return"),
             preview=lambda arr: show_figure(st, plots.plot_training(dqn.curves(arr), env_id)),
         )

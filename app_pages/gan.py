@@ -195,11 +195,12 @@ def train_panel(module, cfg, label, metrics, what):
     with shown_errors():
         for w in module.validate(cfg):
             st.info(md_escape(w))
-        status = ui_jobs.train_button(
-            TRAIN[module], cfg, data_fp, job_label=label, key=f"train-{label}"
-        )
-        status = ui_jobs.progress(
-            status,
+        status = ui_jobs.train_panel(
+            TRAIN[module],
+            cfg,
+            data_fp,
+            job_label=label,
+            key=f"train-{label}",
             metrics=metrics,
             preview=lambda a: show_image(
                 st, memo(plots.grid_image, a), caption="samples after the latest epoch", width=320

@@ -373,15 +373,15 @@ if section == SECTIONS[0]:
         st.subheader("Inside the network: feature maps, encoder → decoder")
         other = None
         if arch == "unet":
-            other = ui_jobs.train_button(
+            other = ui_jobs.train_panel(
                 seg.train,
                 seg.twin(cfg),
                 label=f"Train the same U-Net {'without' if skips else 'with'} skips",
                 job_label="U-Net twin",
                 key="twin",
                 type="secondary",
+                metrics=("loss", "val_mean_iou"),
             )
-            other = ui_jobs.progress(other, metrics=("loss", "val_mean_iou"))
         st.caption(
             "The feature maps are drawn below with the masks, at the epoch of the rewind slider."
         )

@@ -252,15 +252,14 @@ if stats is not None:
                 epoch = _compare_text(ab, runs_ab)
 if stats is not None and ab is None:
     with shown_errors():
-        status = ui_jobs.train_button(
+        status = ui_jobs.train_panel(
             tg.train,
             cfg,
             data_fp,
             job_label=f"{tg.CELL_NAMES[cell]} · {where}",
             key="textgen.train",
-        )
-        status = ui_jobs.progress(
-            status, metrics=("bpc", "val_bpc"), preview=lambda a: st.code(str(a), language=None)
+            metrics=("bpc", "val_bpc"),
+            preview=lambda a: st.code(str(a), language=None),
         )
     if status and status.state == "done":
         result = ui_jobs.load_result(status.key)

@@ -3,19 +3,29 @@
 One function, :func:`estimate_seconds`: this server's own last run of exactly that job when
 the job database has one (its real duration here), else the figure stored below for the
 topic's preset, measured with ``python -m bench defaults`` on an idle 2-core CPU.
+
+A job costs more on a worker that has not run its topic yet (the topic's imports, its data,
+its first graph tracing) than on one that has: :data:`START_SECONDS` holds that extra, and
+the preset figures of a topic listed there are for a warm worker. The queue
+(:mod:`dl_core.jobs.estimate`) adds the extra only to a job that will start a topic on a
+worker.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-# Seconds on a 2-core CPU (measured at load 1-7 on 2026-12-01; tiny and longer scaled), per
-# training function's module and preset, end to end
-# (data, graph building, training, evaluation). Update them from ``python -m bench defaults``.
+# Seconds on a 2-core CPU, per training function's module and preset, end to end (data, graph
+# building, training, evaluation). Measured at load 1-7 on 2026-12-01 (tiny and longer
+# scaled) on a topic's first run in the process, except for the topics in START_SECONDS:
+# their figures are a warm worker's (the topic run once before; ``BENCH_WARM=1 python -m
+# bench defaults``). Basics: tiny and default at load 3 on 2026-12-01, longer scaled from
+# default by the ratio measured at load 7-9 (65 s / 13 s). Update them from the bench.
 PRESET_SECONDS: dict[str, dict[str, float]] = {
-    "dl_core.basics": {"tiny": 3, "default": 10, "longer": 45},
+    "dl_core.basics": {"tiny": 0.8, "default": 7.3, "longer": 36},
     "dl_core.cnn": {"tiny": 5, "default": 15, "longer": 120},
     "dl_core.transfer": {"tiny": 30, "default": 60, "longer": 300},  # each of the three ways
     "dl_core.detection": {"tiny": 15, "default": 80, "longer": 400},
@@ -26,6 +36,10 @@ PRESET_SECONDS: dict[str, dict[str, float]] = {
     "dl_core.gan.vae": {"tiny": 10, "default": 35, "longer": 110},
     "dl_core.dqn": {"tiny": 10, "default": 30, "longer": 120},
 }
+# The extra seconds of a topic's first job on a worker (Keras already loaded, as a worker
+# does before its first job): its first run minus the same run again
+# (``BENCH_WARM=1 python -m bench defaults``). A topic not listed: 0 (its figures include it).
+START_SECONDS: dict[str, float] = {"dl_core.basics": 0.3}  # load 3: 0.35 s; load 8: 0.26 s
 
 
 def _module(train: Callable | str) -> str:
@@ -36,19 +50,48 @@ def _module(train: Callable | str) -> str:
     return name.split(":")[0]
 
 
-def stored_seconds(train: Callable | str, preset: str) -> float | None:
-    """The stored figure for ``preset`` of the topic that ``train`` belongs to, if any."""
+def _topic(train: Callable | str) -> str | None:
+    """The key of :data:`PRESET_SECONDS` that ``train`` belongs to (the longest prefix)."""
     module = _module(train)
     for prefix in sorted(PRESET_SECONDS, key=len, reverse=True):
         if module == prefix or module.startswith(prefix + "."):
-            return PRESET_SECONDS[prefix].get(preset)
+            return prefix
     return None
+
+
+def stored_seconds(train: Callable | str, preset: str) -> float | None:
+    """The stored figure for ``preset`` of the topic that ``train`` belongs to, if any (on a
+    worker that has run the topic before, for a topic in :data:`START_SECONDS`)."""
+    topic = _topic(train)
+    return None if topic is None else PRESET_SECONDS[topic].get(preset)
+
+
+def start_seconds(train: Callable | str) -> float:
+    """The extra seconds of a topic's first job on a worker (:data:`START_SECONDS`, else 0)."""
+    topic = _topic(train)
+    return START_SECONDS.get(topic, 0.0) if topic is not None else 0.0
 
 
 def scaled_preset_seconds(fn: str, config: dict[str, Any]) -> float | None:
     """A queue's estimate before this server has run a topic: the stored figure of the preset
     closest in work to ``config`` (a job's config as a dict), scaled by the ratio of their work
     (:func:`dl_core.jobs.estimate.work`); ``None`` for a job outside the stored figures."""
+    from dl_core.jobs.estimate import work
+
+    target, best = work(config), None
+    for name, preset_work in _preset_work(fn):
+        seconds = stored_seconds(fn, name)
+        if seconds is None:
+            continue
+        ratio = target / preset_work
+        if best is None or abs(math.log(ratio)) < best[0]:
+            best = (abs(math.log(ratio)), seconds * ratio)
+    return None if best is None else best[1]
+
+
+@functools.lru_cache(maxsize=64)
+def _preset_work(fn: str) -> tuple[tuple[str, float], ...]:
+    """``(preset, work)`` of the topic of ``fn`` (computed once: a queue asks for every job)."""
     from dl_core import config as cfglib
     from dl_core import topics
     from dl_core.jobs.estimate import work
@@ -56,29 +99,23 @@ def scaled_preset_seconds(fn: str, config: dict[str, Any]) -> float | None:
     try:
         presets = topics.trainer(fn).PRESETS
     except (ImportError, AttributeError):
-        return None
-    target, best = work(config), None
-    for name, preset in presets.items():
-        seconds = stored_seconds(fn, name)
-        if seconds is None:
-            continue
-        ratio = target / work(cfglib.to_dict(preset))
-        if best is None or abs(math.log(ratio)) < best[0]:
-            best = (abs(math.log(ratio)), seconds * ratio)
-    return None if best is None else best[1]
+        return ()
+    return tuple((name, work(cfglib.to_dict(preset))) for name, preset in presets.items())
 
 
 def estimate_seconds(
     train: Callable, cfg: Any, preset: str | None = None, data_fp: str | None = None
 ) -> float | None:
     """Expected wall time of ``train(cfg)``: this server's last finished run of the same job,
-    else the stored figure for ``preset``; ``None`` when neither is known."""
+    else the stored figure for ``preset`` (with a worker's start-up for the topic, as a
+    visitor's first run pays it); ``None`` when neither is known."""
     from dl_core import jobs
 
     past = jobs.find(train, cfg, data_fp)
     if past is not None and past.state == "done" and past.duration is not None:
         return float(past.duration)
-    return stored_seconds(train, preset) if preset else None
+    stored = stored_seconds(train, preset) if preset else None
+    return None if stored is None else stored + start_seconds(train)
 
 
 def format_seconds(seconds: float) -> str:

@@ -25,7 +25,7 @@ import streamlit as st
 from dl_core import jobs
 from dl_core.jobs import JobStatus
 from ui.errors import shown_errors
-from ui.jobs import load_result, progress, submit, train_button
+from ui.jobs import load_result, progress, submit, train_panel
 from ui.state import UrlState
 from ui.text import md_escape
 
@@ -279,5 +279,7 @@ def train_one_or_both(
             ab, train, data_fp, key=ab_key, job_label=ab_label, metrics=metrics, validate=validate
         )
         return None, both
-    status = train_button(train, cfg, data_fp, job_label=job_label, key=key)
-    return progress(status, metrics=metrics, preview=preview), None
+    status = train_panel(
+        train, cfg, data_fp, job_label=job_label, key=key, metrics=metrics, preview=preview
+    )
+    return status, None

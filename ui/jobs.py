@@ -3,10 +3,13 @@
 A page computes the job key from its controls, so a refreshed page (or a shared link)
 finds the same job again::
 
-    st_ = ui.jobs.train_button(cnn.train, cfg, data_fp, label="CNN")   # submit on click
-    status = ui.jobs.progress(key_or_status, metrics=("loss", "val_loss"))
+    status = ui.jobs.train_panel(cnn.train, cfg, data_fp, metrics=("loss", "val_loss"))
     if status and status.state == "done":
         result = ui.jobs.load_result(status.key)
+
+:func:`train_panel` is the Train button (:func:`train_button`, submit on click) and the
+job's panel (:func:`progress`) in one fragment: a click reruns only that fragment, so the
+queue position shows at once however many pages the server is running.
 
 The panel refreshes itself once a second while the job is queued or running (an
 ``st.fragment``), and reruns the whole page once when the job ends. A refresh reads only
@@ -34,6 +37,7 @@ from dl_core import jobs
 from dl_core.errors import UserError
 from dl_core.jobs import Event, JobStatus, estimate, limits
 from ui import visitor
+from ui.errors import shown_errors
 from ui.figures import show_figure
 from ui.text import md_escape
 
@@ -47,6 +51,7 @@ STATE_ICONS = {
 }
 MAX_EPOCH_EVENTS = 5000  # a watch keeps at most this many epoch events (curves) ...
 MAX_RECENT_EVENTS = 500  # ... and this many of the latest events of any kind
+_APP_RERUN = "_job_app_rerun"  # jobs a Train fragment submitted: the whole page reruns once
 
 
 def train_button(
@@ -66,7 +71,24 @@ def train_button(
     in the queue (estimates from this server's past runs). A refusal (a public-demo cap,
     too many jobs of this visitor) is shown as one sentence.
     """
-    where = container or st
+    return _train_button(
+        train, cfg, data_fp, label=label, job_label=job_label, key=key, type=type, where=container
+    )[0]
+
+
+def _train_button(
+    train: Callable,
+    cfg: Any,
+    data_fp: str | None,
+    *,
+    label: str,
+    job_label: str,
+    key: str | None,
+    type: str,
+    where=None,
+) -> tuple[JobStatus | None, bool]:
+    """:func:`train_button`, and whether this run submitted a job."""
+    where = where or st
     status = jobs.status(jobs.job_key(train, cfg, data_fp), with_events=False)
     busy = status is not None and status.active
     done = status is not None and status.state == "done"
@@ -74,12 +96,82 @@ def train_button(
     clicked = where.button(
         text, type=type, disabled=busy or done, key=key, icon=":material/play_arrow:"
     )
+    submitted = False
     if clicked and (k := submit(train, cfg, data_fp, label=job_label, container=where)):
-        status = jobs.status(k)
+        status, submitted = jobs.status(k), True
         busy = status is not None and status.active
     if not busy and not done:
         where.caption(md_escape(estimate_line(jobs.estimate_for(train, cfg))))
-    return status
+    return status, submitted
+
+
+def train_panel(
+    train: Callable,
+    cfg: Any,
+    data_fp: str | None = None,
+    *,
+    label: str = "Train",
+    job_label: str = "",
+    key: str | None = None,
+    type: str = "primary",
+    metrics: Sequence[str] | None = None,
+    preview: Callable[[np.ndarray], None] | None = None,
+) -> JobStatus | None:
+    """:func:`train_button` then :func:`progress` for its job, as one fragment; the job's
+    status as of this run (``None`` when there is none, or it was refused).
+
+    Pressing Train reruns only this fragment, not the whole page: the visitor sees the
+    job's queue position and estimate as soon as it is queued, even while a class's worth
+    of pages run at once (every session's script shares one interpreter). The rest of the
+    page follows when the job starts (a rerun of the whole page), as it does when the job
+    ends; while the job waits in the queue, it still shows what it showed before the click.
+    """
+    return _train_fragment(
+        train,
+        cfg,
+        data_fp,
+        label,
+        job_label,
+        key,
+        type,
+        tuple(metrics) if metrics else None,
+        preview,
+    )
+
+
+@st.fragment
+def _train_fragment(
+    train: Callable,
+    cfg: Any,
+    data_fp: str | None,
+    label: str,
+    job_label: str,
+    key: str | None,
+    type: str,
+    metrics: Sequence[str] | None,
+    preview: Callable[[np.ndarray], None] | None,
+) -> JobStatus | None:
+    shown = None
+    with shown_errors():  # (a fragment's own rerun is outside the page's handlers)
+        status, submitted = _train_button(
+            train, cfg, data_fp, label=label, job_label=job_label, key=key, type=type
+        )
+        shown = progress(status, metrics=metrics, preview=preview)
+        if submitted and shown is not None and shown.active and _fragment_run():
+            # The page around this fragment still shows the idle job: the live panel reruns
+            # the whole page when the job starts (not now: a new run would drop the panel's
+            # lines before they reach the browser; nor while it is queued: after a class's
+            # rush, each page reruns in its turn, not all at once).
+            st.session_state.setdefault(_APP_RERUN, set()).add(shown.key)
+    return shown
+
+
+def _fragment_run() -> bool:
+    """Whether this is a fragment's own rerun (not the whole page's)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return bool(ctx is not None and ctx.fragment_ids_this_run)
 
 
 def submit(
@@ -307,7 +399,11 @@ def _panel(
             if shown and (arr := jobs.preview(key, shown[-1])) is not None:
                 _draw_preview(key, shown[-1].seq, _session_id(), preview, arr)
     if live and was in jobs.ACTIVE and not status.active:
+        st.session_state.get(_APP_RERUN, set()).discard(key)
         st.rerun(scope="app")  # draw the results with the whole page
+    if live and status.state != "queued" and key in st.session_state.get(_APP_RERUN, ()):
+        st.session_state[_APP_RERUN].discard(key)  # submitted by a Train fragment's own run
+        st.rerun(scope="app")  # the whole page shows the running job (as a click used to)
 
 
 @st.fragment(run_every=1.0)

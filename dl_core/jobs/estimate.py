@@ -8,6 +8,15 @@ topic package, if it has one), else to the figure stored for the topic's preset 
 work, scaled by work (:func:`dl_core.estimates.scaled_preset_seconds`, the same figures the
 pages show before Train), else :data:`DEFAULT_SECONDS`.
 
+A job costs more on a worker that has not run its topic yet (imports, data, first graph
+tracing) than on one that has. A finished run is "cold" when it was the first job of its
+topic on its worker (``worker_pid``); the estimates above come from the warm runs (a cold
+run counts with its start-up taken off), and the start-up itself is learnt from this
+server's cold runs against the warm estimate, else taken from
+:data:`dl_core.estimates.START_SECONDS`. It is added only to a job that will start its
+topic on a worker: while fewer of the workers alive have run the topic than there are
+workers, the next jobs of that topic in the queue are counted cold.
+
 A wait is the remaining time of the running jobs plus the estimates of the queued jobs
 that start first, shared among the workers.
 """
@@ -67,28 +76,82 @@ def _topic_default(fn: str, config: dict[str, Any]) -> float:
         return DEFAULT_SECONDS
 
 
-def train_seconds(
-    con: sqlite3.Connection,
-    fn: str,
-    config: dict[str, Any],
-    _history: dict[str, list[tuple[dict[str, Any], float]]] | None = None,
-) -> float:
-    """Estimated training seconds for ``fn`` on ``config`` (see the module docstring)."""
-    history = {} if _history is None else _history
-    if fn not in history:
-        rows = con.execute(
-            "SELECT config, finished - started FROM jobs WHERE fn=? AND state='done' "
-            "AND started IS NOT NULL AND finished IS NOT NULL ORDER BY finished DESC LIMIT ?",
-            (fn, HISTORY),
-        ).fetchall()
-        history[fn] = [(json.loads(c), float(d)) for c, d in rows]
-    runs = history[fn]
+@dataclasses.dataclass
+class _History:
+    """A topic's finished runs on this server: ``(config, seconds)``, warm and cold."""
+
+    warm: list[tuple[dict[str, Any], float]]
+    cold: list[tuple[dict[str, Any], float]]
+
+
+def _history(con: sqlite3.Connection, fn: str) -> _History:
+    rows = con.execute(
+        "SELECT config, finished - started, worker_pid, started FROM jobs WHERE fn=? "
+        "AND state='done' AND started IS NOT NULL AND finished IS NOT NULL "
+        "ORDER BY finished DESC LIMIT ?",
+        (fn, HISTORY),
+    ).fetchall()
+    first = _first_starts(con, fn)
+    out = _History([], [])
+    for c, d, pid, started in rows:
+        cold = pid is not None and first.get(pid) == started
+        (out.cold if cold else out.warm).append((json.loads(c), float(d)))
+    return out
+
+
+def _first_starts(con: sqlite3.Connection, fn: str) -> dict[int, float]:
+    """When each worker (by pid) started its first job of ``fn``."""
+    rows = con.execute(
+        "SELECT worker_pid, MIN(started) FROM jobs WHERE fn=? AND worker_pid IS NOT NULL "
+        "AND started IS NOT NULL GROUP BY worker_pid",
+        (fn,),
+    ).fetchall()
+    return {int(pid): float(t) for pid, t in rows}
+
+
+def _warm_seconds(runs: list[tuple[dict[str, Any], float]], fn: str, config: dict[str, Any]):
     if not runs:
         return _topic_default(fn, config)
     same = [d for c, d in runs if c == config]
     if same:
         return float(statistics.median(same))
     return _fit(runs)(work(config))
+
+
+def _start_seconds(fn: str, history: _History) -> float:
+    """A worker's extra seconds for its first job of ``fn``: the median of this server's cold
+    runs less their warm estimate, else the stored figure."""
+    from dl_core.estimates import start_seconds
+
+    if history.cold and history.warm:
+        extra = [d - _warm_seconds(history.warm, fn, c) for c, d in history.cold]
+        return max(0.0, float(statistics.median(extra)))
+    return start_seconds(fn)
+
+
+def train_seconds(
+    con: sqlite3.Connection,
+    fn: str,
+    config: dict[str, Any],
+    _history_cache: dict[str, _History] | None = None,
+    cold: bool = False,
+) -> float:
+    """Estimated training seconds for ``fn`` on ``config`` (see the module docstring), on a
+    worker that has run the topic before, or (``cold``) on one that has not."""
+    cache = {} if _history_cache is None else _history_cache
+    if fn not in cache:
+        cache[fn] = _history(con, fn)
+    history = cache[fn]
+    start = _start_seconds(fn, history)
+    runs = history.warm or [(c, max(0.1 * d, d - start)) for c, d in history.cold]
+    return _warm_seconds(runs, fn, config) + (start if cold else 0.0)
+
+
+def _warm_workers(con: sqlite3.Connection, fn: str) -> int:
+    """How many live workers have started a job of ``fn`` (on this host)."""
+    from dl_core.jobs.executors import _is_worker
+
+    return sum(1 for pid in _first_starts(con, fn) if _is_worker(pid))
 
 
 def _fit(runs: list[tuple[dict[str, Any], float]]):
@@ -132,27 +195,39 @@ def wait(
     """The wait for ``key`` in the queue ``order`` (or for a new job at its end)."""
     now = time.time() if now is None else now
     workers = workers or max(1, int(os.environ.get("DL_EXPLORER_WORKERS", 0) or 1))
-    history: dict[str, list[tuple[dict[str, Any], float]]] = {}
+    history: dict[str, _History] = {}
+    cold_left: dict[str, int] = {}  # per topic: workers that have not run it yet
+
+    def cold(f: str) -> bool:  # the next job of ``f`` starts it on a worker
+        if f not in cold_left:
+            cold_left[f] = max(0, workers - _warm_workers(con, f))
+        cold_left[f] -= 1
+        return cold_left[f] >= 0
+
     running = con.execute(
-        "SELECT fn, config, started FROM jobs WHERE state='running' AND key<>?", (key or "",)
+        "SELECT fn, config, started, worker_pid FROM jobs WHERE state='running' AND key<>?",
+        (key or "",),
     ).fetchall()
     # When each worker frees up: running jobs' remaining time, then the jobs ahead, each
     # given to the worker that frees up first (list scheduling).
-    free = [
-        max(0.0, train_seconds(con, f, json.loads(c), history) - (now - (s or now)))
-        for f, c, s in running
-    ]
+    free = []
+    for f, c, s, pid in running:
+        # A worker already counted warm ran this job's topic first with this very job, or
+        # (no worker yet) the job will start on one that has not.
+        first = _first_starts(con, f).get(pid) == s if pid is not None else cold(f)
+        left = train_seconds(con, f, json.loads(c), history, cold=first) - (now - (s or now))
+        free.append(max(0.0, left))
     free = sorted(free + [0.0] * max(0, workers - len(free)))
     ahead_keys = order[: order.index(key)] if key in order else order
     for k in ahead_keys:
         row = con.execute("SELECT fn, config FROM jobs WHERE key=?", (k,)).fetchone()
         if row is not None:
-            free[0] += train_seconds(con, row[0], json.loads(row[1]), history)
+            free[0] += train_seconds(con, row[0], json.loads(row[1]), history, cold=cold(row[0]))
             free.sort()
     return Wait(
         ahead=len(running) + len(ahead_keys),
         wait_s=free[0],
-        train_s=train_seconds(con, fn, config, history),
+        train_s=train_seconds(con, fn, config, history, cold=cold(fn)),
     )
 
 

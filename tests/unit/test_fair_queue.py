@@ -209,3 +209,63 @@ def test_fair_estimate_fits_a_fixed_cost_plus_a_cost_per_epoch(held):
     with _connect() as con:
         secs = estimate.train_seconds(con, "dl_core.testing:train", {"steps": 1, "epochs": 8})
     assert secs == pytest.approx(18.0)
+
+
+def ran(key: str, started: float, seconds: float, worker_pid: int) -> None:
+    """The job ran on the worker ``worker_pid`` from ``started`` for ``seconds``."""
+    with _connect() as con:
+        con.execute(
+            "UPDATE jobs SET state='done', started=?, finished=?, worker_pid=? WHERE key=?",
+            (started, started + seconds, worker_pid, key),
+        )
+
+
+def test_fair_estimate_adds_the_start_up_only_for_a_cold_worker(held, monkeypatch):
+    """A worker's first job of a topic pays its start-up; the jobs after it on that worker
+    do not (a class's rush: one cold job, then warm ones)."""
+    import dataclasses
+
+    from dl_core import basics, estimates
+
+    monkeypatch.setattr(estimates, "START_SECONDS", {"dl_core.basics": 2.0})
+    live = {4242}
+    monkeypatch.setattr(executors, "_is_worker", lambda pid: pid in live)
+    tiny = basics.PRESETS["tiny"]
+    warm = estimates.stored_seconds(basics.train, "tiny")
+    first = jobs.submit(basics.train, dataclasses.replace(tiny, seed=1), visitor="A")
+    second = jobs.submit(basics.train, dataclasses.replace(tiny, seed=2), visitor="B")
+    st1, st2 = jobs.status(first), jobs.status(second)
+    assert st1.train_s == pytest.approx(warm + 2.0)  # it starts the topic on the worker
+    assert st2.train_s == pytest.approx(warm)  # the worker has run the topic by then
+    assert st2.wait_s == pytest.approx(warm + 2.0)
+    assert estimates.estimate_seconds(basics.train, tiny, "tiny") == pytest.approx(warm + 2.0)
+    # The first ran on worker 4242 (cold, start-up included); the worker is warm now.
+    start_next()
+    ran(first, 100.0, warm + 2.0, 4242)
+    third = dataclasses.replace(tiny, seed=3)
+    assert jobs.estimate_for(basics.train, third).train_s == pytest.approx(warm)
+    assert jobs.status(second).train_s == pytest.approx(warm)
+    live.clear()  # that worker is gone (a restart): the next job starts the topic again
+    assert jobs.status(second).train_s == pytest.approx(warm + 2.0)
+    assert jobs.estimate_for(basics.train, third).train_s == pytest.approx(warm)  # behind it
+
+
+def test_fair_estimate_learns_the_start_up_from_cold_and_warm_runs(held, monkeypatch):
+    """A cold run does not inflate a warm worker's estimate: the start-up is learnt apart."""
+    from dl_core.config import to_dict
+
+    live = {7}
+    monkeypatch.setattr(executors, "_is_worker", lambda pid: pid in live)
+    keys = [jobs.submit(testing.train, Config(steps=10, seed=s)) for s in range(3)]
+    for key in keys:
+        assert start_next() == key
+    ran(keys[0], 100.0, 10.0, 7)  # worker 7's first job: 6 s of start-up, 4 s of training
+    ran(keys[1], 100.0, 10.0, 8)  # worker 8's first job
+    ran(keys[2], 120.0, 4.0, 7)  # worker 7 again: warm
+    fn, cfg = "dl_core.testing:train", to_dict(Config(steps=10, seed=9))
+    with _connect() as con:
+        assert estimate.train_seconds(con, fn, cfg) == pytest.approx(4.0)
+        assert estimate.train_seconds(con, fn, cfg, cold=True) == pytest.approx(10.0)
+    assert jobs.estimate_for(testing.train, Config(steps=10, seed=9)).train_s == pytest.approx(4.0)
+    live.clear()  # no worker has run it: the next job pays the start-up
+    assert jobs.estimate_for(testing.train, Config(steps=10, seed=9)).train_s == pytest.approx(10.0)

@@ -91,7 +91,7 @@ def test_page_example_uses_only_what_exists(guide_topic):
     ]
     missing = [f"{n}.{a}" for n, a in used if n in namespaces and not hasattr(namespaces[n], a)]
     assert not missing
-    assert {(NAME, "train"), (NAME, "PRESETS"), ("ui_jobs", "train_button")} <= set(used)
+    assert {(NAME, "train"), (NAME, "PRESETS"), ("ui_jobs", "train_panel")} <= set(used)
 
 
 def test_links_lead_to_files_that_exist():
