@@ -31,7 +31,7 @@ class Config:
 CHOICES: list[tuple[str, str, list | tuple]] = [
     ("Learning rate", "learning_rate", [3e-4, 1e-3, 2e-3, 5e-3]),
     ("Epochs", "epochs", (1, 60, 1)),
-    ("Training scenes", "n_train", [8, 16, 64, 250, 500, 640, 1000, 2000, 4000]),
+    ("Training scenes", "n_train", [8, 16, 64, 250, 500, 640, 960, 1000, 2000, 4000]),
     ("Objects per scene (max)", "max_objects", (1, 8, 1)),
     ("Occlusion allowed", "max_occlusion", (0.0, 0.9, 0.1)),
     ("Textured backgrounds", "texture", [True, False]),
