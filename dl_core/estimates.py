@@ -28,8 +28,8 @@ PRESET_SECONDS: dict[str, dict[str, float]] = {
     "dl_core.basics": {"tiny": 0.8, "default": 7.3, "longer": 36},
     "dl_core.cnn": {"tiny": 5, "default": 15, "longer": 120},
     "dl_core.transfer": {"tiny": 30, "default": 60, "longer": 300},  # each of the three ways
-    "dl_core.detection": {"tiny": 15, "default": 80, "longer": 400},
-    "dl_core.segmentation": {"tiny": 10, "default": 90, "longer": 300},
+    "dl_core.detection": {"tiny": 15, "default": 80, "longer": 330},  # 79, 324 s at load 4
+    "dl_core.segmentation": {"tiny": 10, "default": 70, "longer": 150},  # 68, 150 s at load 4-5
     "dl_core.text_generation": {"tiny": 5, "default": 30, "longer": 90, "shakespeare": 600},
     "dl_core.attention": {"tiny": 5, "default": 40, "longer": 150},
     "dl_core.gan.dcgan": {"tiny": 15, "default": 40, "longer": 150},

@@ -67,9 +67,11 @@ def train(cfg: Config, data: bytes | None, report) -> dict[str, Any]:
     vx, vb, vc = validation_scenes(cfg)
     keras.utils.set_random_seed(cfg.seed)
     model = yolo.build_detector(len(CLASSES), cfg.image_size, cfg.width, cfg.depth)
-    yolo.compile_detector(model, cfg.learning_rate, cfg.eager)
     data_seq = yolo.SceneBatches(x, b, c, cfg.batch_size, cfg.seed)
     steps = len(data_seq)
+    yolo.compile_detector(model, cfg.learning_rate, cfg.eager, total_steps=steps * cfg.epochs)
+    if not cfg.eager:
+        yolo.build_training_state(model, data_seq[0])
     history: dict[str, list[float]] = {"val_map50": [], "elapsed_s": []}
     t0 = time.time()
     budget = TimeBudget(cfg.time_budget_s)

