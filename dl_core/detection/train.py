@@ -55,7 +55,22 @@ def train(cfg: Config, data: bytes | None, report) -> dict[str, Any]:
     ``val_map50`` (on up to 64 held-out scenes) and a preview (predictions on one fixed
     held-out scene). Returns the model, the history, the final mAP@0.5 and mAP@0.5:0.95
     on all ``n_val`` held-out scenes and a few of them for the page.
+
+    Always in float32, whatever the global dtype policy: keras-cv's YOLOv8 loss and label
+    assigner mix float32 constants with the model's outputs, and fail under the
+    ``mixed_float16`` policy a GPU worker sets with ``DL_EXPLORER_MIXED_PRECISION=1``.
     """
+    import keras
+
+    policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("float32")
+    try:
+        return _train(cfg, data, report)
+    finally:
+        keras.config.set_dtype_policy(policy)
+
+
+def _train(cfg: Config, data: bytes | None, report) -> dict[str, Any]:
     validate(cfg)
     import keras
 

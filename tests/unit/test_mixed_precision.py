@@ -54,3 +54,13 @@ def test_vae_trains_under_mixed_precision(mixed_precision):
     decoder = res["decoder"]
     assert decoder.outputs[0].dtype == "float32"
     assert all(np.isfinite(res["history"][k][-1]) for k in ("loss", "kl"))
+
+
+def test_detection_trains_in_float32_under_mixed_precision(mixed_precision):
+    """keras-cv's YOLOv8 loss fails under mixed_float16: detection trains in float32 and
+    leaves the worker's policy as it found it."""
+    from dl_core import detection
+
+    res = detection.train(detection.PRESETS["tiny"], None, Reporter())
+    assert res["model"].dtype_policy.name == "float32"
+    assert keras.config.dtype_policy().name == "mixed_float16"
