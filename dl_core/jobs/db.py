@@ -48,6 +48,28 @@ def database_url() -> str:
     return os.environ.get("DL_EXPLORER_DATABASE_URL", "")
 
 
+LOCK_TIMEOUT_S = 30.0
+
+
+def _wal(con: sqlite3.Connection) -> None:
+    """Switch the database to write-ahead logging (a no-op once it is).
+
+    On a new database, the switch needs the file to itself, and SQLite answers "database
+    is locked" at once (its busy timeout does not apply) while another connection holds
+    a lock, e.g. a dispatcher thread creating the tables as the first job is submitted:
+    retry for as long as the busy timeout.
+    """
+    deadline = time.monotonic() + LOCK_TIMEOUT_S
+    while True:
+        try:
+            con.execute("PRAGMA journal_mode=WAL").fetchall()
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def _connect() -> sqlite3.Connection:
     """A connection to the job database: SQLite under ``DL_EXPLORER_HOME`` by default,
     PostgreSQL when ``DL_EXPLORER_DATABASE_URL`` names one (same SQL, see ``postgres.py``)."""
@@ -56,9 +78,9 @@ def _connect() -> sqlite3.Connection:
         from dl_core.jobs import postgres
 
         return postgres.connect(url)  # type: ignore[return-value]
-    con = sqlite3.connect(_db_path(), timeout=30, isolation_level=None)
+    con = sqlite3.connect(_db_path(), timeout=LOCK_TIMEOUT_S, isolation_level=None)
     con.row_factory = sqlite3.Row
-    con.execute("PRAGMA journal_mode=WAL")
+    _wal(con)
     con.execute("PRAGMA synchronous=NORMAL")
     con.executescript(_SCHEMA)
     return con

@@ -518,3 +518,26 @@ def test_crash_message_says_whether_memory_was_near_the_limit(monkeypatch):
     assert jobs.executors.crash_message(3) == (
         "Training stopped: the training process crashed (exit code 3)."
     )
+
+
+def test_a_new_database_waits_for_another_connections_lock(fresh_home, monkeypatch):
+    """The first connections to a new job database race to switch it to write-ahead
+    logging; SQLite refuses that switch at once while another connection holds a lock
+    (its busy timeout does not apply), which crashed a submit racing the dispatcher."""
+    import sqlite3
+    import threading
+
+    from dl_core.jobs import db
+
+    monkeypatch.setattr(db, "LOCK_TIMEOUT_S", ceiling(30))  # however slow the machine
+    other = sqlite3.connect(db._db_path(), isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("CREATE TABLE held (a)")
+    release = threading.Timer(0.3, lambda: other.execute("COMMIT"))
+    release.start()
+    try:
+        con = db._connect()
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        release.join()
+        other.close()
