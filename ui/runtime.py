@@ -134,7 +134,7 @@ def release_forgotten_sessions(storage: Any | None = None) -> bool:
 
 M_ARENA_MAX = -8  # glibc's mallopt parameter number for the arena cap
 ARENAS = 2  # DL_EXPLORER_MALLOC_ARENAS; 0 leaves glibc's default (eight per core)
-_arenas_limited: list[int] = []
+_arenas_tried: list[bool] = []  # once per process, at the first page run
 
 
 def limit_arenas(n: int | None = None) -> bool:
@@ -159,10 +159,7 @@ def limit_arenas(n: int | None = None) -> bool:
         return False
     fn.argtypes = [ctypes.c_int, ctypes.c_int]
     fn.restype = ctypes.c_int
-    if not fn(M_ARENA_MAX, n):
-        return False
-    _arenas_limited[:] = [n]
-    return True
+    return bool(fn(M_ARENA_MAX, n))
 
 
 TRIM_EVERY_S = 10.0
@@ -205,9 +202,9 @@ def tune() -> None:
     """Skip the Keras reset after each script run; freeze newly imported frameworks; shut
     down the disconnected sessions Streamlit drops."""
     release_forgotten_sessions()
-    if not _arenas_limited:
+    if not _arenas_tried:
+        _arenas_tried.append(True)
         limit_arenas()
-        _arenas_limited[:] = _arenas_limited or [0]  # tried once per process
     try:
         from streamlit.runtime.scriptrunner import script_runner
     except ImportError:  # pragma: no cover - a Streamlit without this module

@@ -78,10 +78,13 @@ def _topic_default(fn: str, config: dict[str, Any]) -> float:
 
 @dataclasses.dataclass
 class _History:
-    """A topic's finished runs on this server: ``(config, seconds)``, warm and cold."""
+    """A topic's finished runs on this server: ``(config, seconds)``, warm and cold; when
+    each worker (by pid) started its first job of the topic; its start-up once worked out."""
 
     warm: list[tuple[dict[str, Any], float]]
     cold: list[tuple[dict[str, Any], float]]
+    first: dict[int, float]
+    start: float | None = None
 
 
 def _history(con: sqlite3.Connection, fn: str) -> _History:
@@ -92,7 +95,7 @@ def _history(con: sqlite3.Connection, fn: str) -> _History:
         (fn, HISTORY),
     ).fetchall()
     first = _first_starts(con, fn)
-    out = _History([], [])
+    out = _History([], [], first)
     for c, d, pid, started in rows:
         cold = pid is not None and first.get(pid) == started
         (out.cold if cold else out.warm).append((json.loads(c), float(d)))
@@ -123,10 +126,13 @@ def _start_seconds(fn: str, history: _History) -> float:
     runs less their warm estimate, else the stored figure."""
     from dl_core.estimates import start_seconds
 
-    if history.cold and history.warm:
-        extra = [d - _warm_seconds(history.warm, fn, c) for c, d in history.cold]
-        return max(0.0, float(statistics.median(extra)))
-    return start_seconds(fn)
+    if history.start is None:
+        if history.cold and history.warm:
+            extra = [d - _warm_seconds(history.warm, fn, c) for c, d in history.cold]
+            history.start = max(0.0, float(statistics.median(extra)))
+        else:
+            history.start = start_seconds(fn)
+    return history.start
 
 
 def train_seconds(
@@ -138,20 +144,26 @@ def train_seconds(
 ) -> float:
     """Estimated training seconds for ``fn`` on ``config`` (see the module docstring), on a
     worker that has run the topic before, or (``cold``) on one that has not."""
-    cache = {} if _history_cache is None else _history_cache
-    if fn not in cache:
-        cache[fn] = _history(con, fn)
-    history = cache[fn]
+    history = _cached(con, fn, _history_cache)
     start = _start_seconds(fn, history)
     runs = history.warm or [(c, max(0.1 * d, d - start)) for c, d in history.cold]
     return _warm_seconds(runs, fn, config) + (start if cold else 0.0)
 
 
-def _warm_workers(con: sqlite3.Connection, fn: str) -> int:
-    """How many live workers have started a job of ``fn`` (on this host)."""
+def _cached(con: sqlite3.Connection, fn: str, cache: dict[str, _History] | None) -> _History:
+    """``fn``'s history, read once per ``cache`` (one estimate asks for it many times)."""
+    if cache is None:
+        return _history(con, fn)
+    if fn not in cache:
+        cache[fn] = _history(con, fn)
+    return cache[fn]
+
+
+def _warm_workers(history: _History) -> int:
+    """How many live workers have started a job of the topic (on this host)."""
     from dl_core.jobs.executors import _is_worker
 
-    return sum(1 for pid in _first_starts(con, fn) if _is_worker(pid))
+    return sum(1 for pid in history.first if _is_worker(pid))
 
 
 def _fit(runs: list[tuple[dict[str, Any], float]]):
@@ -200,7 +212,7 @@ def wait(
 
     def cold(f: str) -> bool:  # the next job of ``f`` starts it on a worker
         if f not in cold_left:
-            cold_left[f] = max(0, workers - _warm_workers(con, f))
+            cold_left[f] = max(0, workers - _warm_workers(_cached(con, f, history)))
         cold_left[f] -= 1
         return cold_left[f] >= 0
 
@@ -214,7 +226,7 @@ def wait(
     for f, c, s, pid in running:
         # A worker already counted warm ran this job's topic first with this very job, or
         # (no worker yet) the job will start on one that has not.
-        first = _first_starts(con, f).get(pid) == s if pid is not None else cold(f)
+        first = _cached(con, f, history).first.get(pid) == s if pid is not None else cold(f)
         left = train_seconds(con, f, json.loads(c), history, cold=first) - (now - (s or now))
         free.append(max(0.0, left))
     free = sorted(free + [0.0] * max(0, workers - len(free)))
