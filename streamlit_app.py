@@ -1,8 +1,6 @@
 """DL Explorer: the app shell. Builds the grouped navigation from ``ui.registry.PAGES``."""
 
 import logging
-import re
-from pathlib import Path
 
 import streamlit as st
 
@@ -11,16 +9,7 @@ from dl_core import jobs
 from ui import memdebug, runtime, visitor
 from ui.registry import GROUPS, PAGES
 from ui.text import md_escape
-
-CSS = (Path(__file__).parent / "ui" / "accessibility.css").read_text()
-_DARK_TEXT = re.search(r"@media \(prefers-color-scheme: dark\) \{(.*)\}", CSS, re.S).group(1)
-
-
-def accessibility_css(theme: str | None) -> str:
-    """The app's stylesheet; the dark theme's rules also when the viewer chose dark in the
-    menu (the stylesheet alone follows the system setting)."""
-    return CSS + (_DARK_TEXT if theme == "dark" else "")
-
+from ui.theme import accessibility_css
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 

@@ -13,9 +13,12 @@ Per page it prints:
   the page's first view on this server; a warm view by a new visitor (a fresh browser
   context: the server also sends Streamlit's JavaScript) and by a returning visitor (a new
   tab, static files cached), medians of 3; and a typical widget change (a slider moved);
-- a shared link: seconds from opening the URL as a new visitor to the first figure drawn
-  (a plotly chart, an image, a chart or a canvas), and to the page being idle, medians;
-- the floor: the same warm views of a plain two-line Streamlit page on its own server.
+- a shared link: seconds from opening the URL to the first figure drawn (a plotly chart, an
+  image, a chart or a canvas), as a new visitor and as a returning one, and to the page
+  being idle, medians;
+- the floors, each on its own server: the same warm views of a plain two-line Streamlit
+  page (server CPU), and of a plain page with one small plotly chart (server CPU and link
+  to first figure: what Streamlit and plotly.js alone cost this machine's browser).
 """
 
 from __future__ import annotations
@@ -105,7 +108,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _open(target, url: str, wait_idle) -> tuple[object, float, float]:
+def _open(target, url: str, wait_idle, figure: bool = True) -> tuple[object, float, float]:
     """Open ``url``: (the page, seconds to the first figure, seconds to idle).
 
     ``target`` is the browser (a new visitor: a fresh context with an empty HTTP cache, so
@@ -120,8 +123,9 @@ def _open(target, url: str, wait_idle) -> tuple[object, float, float]:
     page.goto(url)
     first = float("nan")
     try:
-        page.locator(FIGURE).first.wait_for(state="visible", timeout=60_000)
-        first = time.perf_counter() - t0
+        if figure:  # a page without one would wait the whole timeout, its CPU counted
+            page.locator(FIGURE).first.wait_for(state="visible", timeout=60_000)
+            first = time.perf_counter() - t0
     except Exception:  # noqa: BLE001 - a page without figures reports nan
         pass
     wait_idle(page, quiet=1.0)
@@ -129,12 +133,14 @@ def _open(target, url: str, wait_idle) -> tuple[object, float, float]:
     return page, first, idle
 
 
-def _views(pid: int, target, url: str, n: int, wait_idle) -> tuple[list, list, list, object]:
+def _views(
+    pid: int, target, url: str, n: int, wait_idle, figure: bool = True
+) -> tuple[list, list, list, object]:
     """``n`` views: (CPU seconds, seconds to first figure, seconds to idle, last page)."""
     cpus, firsts, idles, page = [], [], [], None
     for i in range(n):
         c0 = cpu_seconds(pid)
-        page, first, idle = _open(target, url, wait_idle)
+        page, first, idle = _open(target, url, wait_idle, figure)
         cpus.append(cpu_seconds(pid) - c0)
         firsts.append(first)
         idles.append(idle)
@@ -181,7 +187,7 @@ def measure(base: str, pid: int, browser, wait_idle) -> dict[str, float]:
         page.context.close()
         new, firsts, idles, page = _views(pid, browser, url, WARM_VIEWS, wait_idle)
         page.close()  # the context stays: the same visitor comes back
-        back, _, _, page = _views(pid, page.context, url, WARM_VIEWS, wait_idle)
+        back, back_firsts, _, page = _views(pid, page.context, url, WARM_VIEWS, wait_idle)
         c0 = cpu_seconds(pid)
         changed = _change_widget(page, label, wait_idle)
         _settle(pid)
@@ -194,22 +200,32 @@ def measure(base: str, pid: int, browser, wait_idle) -> dict[str, float]:
             "widget change (CPU s)": change,
             "shared link -> first figure (s, median)": statistics.median(firsts),
             "shared link -> page idle (s, median)": statistics.median(idles),
+            "returning visitor: link -> first figure (s, median)": statistics.median(back_firsts),
         }
         figures |= {f"{name}: {k}": v for k, v in row.items()}
         print(f"  {name:18s} " + "  ".join(f"{v:6.3f}" for v in row.values()), flush=True)
     return figures
 
 
-def plain_page(browser, wait_idle) -> dict[str, float]:
-    """The floor: server CPU of a warm view of a two-line Streamlit page, same browser."""
+PLAIN = "import streamlit as st\n\nst.title('Plain')\nst.write('A plain page.')\n"
+PLOTLY = (
+    "import plotly.graph_objects as go\nimport streamlit as st\n\nst.title('Plain')\n"
+    "st.plotly_chart(go.Figure(go.Scatter(x=[0, 1, 2], y=[1, 3, 2])))\n"
+)
+
+
+def plain_page(browser, wait_idle, source: str, name: str) -> dict[str, float]:
+    """A floor: the warm views of a plain Streamlit page (``source``) on its own server,
+    same browser: server CPU, and with a figure the link -> first figure times."""
     import subprocess
 
     from tests.browser.harness import free_port, wait_healthy
 
+    figure = "plotly" in source
     folder = tempfile.mkdtemp(prefix="dl-bench-plain-")
     script = os.path.join(folder, "plain.py")
     with open(script, "w") as fh:
-        fh.write("import streamlit as st\n\nst.title('Plain')\nst.write('A plain page.')\n")
+        fh.write(source)
     port = free_port()
     flags = {"port": port, "address": "127.0.0.1", "headless": "true"}
     cmd = [sys.executable, "-m", "streamlit", "run", script]
@@ -218,21 +234,27 @@ def plain_page(browser, wait_idle) -> dict[str, float]:
     try:
         wait_healthy(port)
         url = f"http://127.0.0.1:{port}"
-        _, _, _, page = _views(proc.pid, browser, url, 1, wait_idle)  # its first view
+        _, _, _, page = _views(proc.pid, browser, url, 1, wait_idle, figure)  # its first view
         page.context.close()
-        new, _, _, page = _views(proc.pid, browser, url, WARM_VIEWS, wait_idle)
+        new, firsts, _, page = _views(proc.pid, browser, url, WARM_VIEWS, wait_idle, figure)
         page.close()
-        back, _, _, page = _views(proc.pid, page.context, url, WARM_VIEWS, wait_idle)
+        back, back_firsts, _, page = _views(
+            proc.pid, page.context, url, WARM_VIEWS, wait_idle, figure
+        )
         page.context.close()
     finally:
         proc.terminate()
         proc.wait(10)
-    return {
-        "plain two-line Streamlit page: warm view, new visitor (CPU s)": statistics.median(new),
-        "plain two-line Streamlit page: warm view, returning visitor (CPU s)": statistics.median(
-            back
-        ),
+    out = {
+        f"{name}: warm view, new visitor (CPU s)": statistics.median(new),
+        f"{name}: warm view, returning visitor (CPU s)": statistics.median(back),
     }
+    if figure:
+        out[f"{name}: shared link -> first figure (s, median)"] = statistics.median(firsts)
+        out[f"{name}: returning visitor: link -> first figure (s, median)"] = statistics.median(
+            back_firsts
+        )
+    return out
 
 
 def main() -> dict:
@@ -258,9 +280,14 @@ def main() -> dict:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             page, _, _ = _open(browser, base, wait_idle)  # the server's own cold start
             page.context.close()
-            figures |= plain_page(browser, wait_idle)
-            print("  " + "  ".join(f"{k} {v:.3f}" for k, v in figures.items()), flush=True)
-            print(f"  {'page':18s} first   new     back    change  link->figure  idle (s)")
+            figures |= plain_page(browser, wait_idle, PLAIN, "plain two-line Streamlit page")
+            figures |= plain_page(browser, wait_idle, PLOTLY, "plain page, one plotly chart")
+            for k, v in figures.items():
+                print(f"  {k}: {v:.3f}", flush=True)
+            print(
+                f"  {'page':18s} first   new     back    change  link->figure  idle  "
+                "returning: link->figure (s)"
+            )
             figures |= measure(base, proc.pid, browser, wait_idle)
             browser.close()
     finally:

@@ -104,16 +104,26 @@ def _preset_work(fn: str) -> tuple[tuple[str, float], ...]:
 
 
 def estimate_seconds(
-    train: Callable, cfg: Any, preset: str | None = None, data_fp: str | None = None
+    train: Callable,
+    cfg: Any,
+    preset: str | None = None,
+    data_fp: str | None = None,
+    past: dict[str, float] | None = None,
 ) -> float | None:
     """Expected wall time of ``train(cfg)``: this server's last finished run of the same job,
     else the stored figure for ``preset`` (with a worker's start-up for the topic, as a
-    visitor's first run pays it); ``None`` when neither is known."""
+    visitor's first run pays it); ``None`` when neither is known.
+
+    ``past``: the finished jobs' durations by key, when the caller read them for several jobs
+    at once (:func:`dl_core.jobs.durations`).
+    """
     from dl_core import jobs
 
-    past = jobs.find(train, cfg, data_fp)
-    if past is not None and past.state == "done" and past.duration is not None:
-        return float(past.duration)
+    key = jobs.job_key(train, cfg, data_fp)
+    if past is None:
+        past = jobs.durations([key])
+    if key in past:
+        return past[key]
     stored = stored_seconds(train, preset) if preset else None
     return None if stored is None else stored + start_seconds(train)
 
@@ -136,9 +146,14 @@ def preset_times(
     label: str = "Training",
 ) -> str:
     """One sentence for the page: how long each preset takes (the jobs of a preset add up)."""
+    from dl_core import jobs
+
+    past = jobs.durations(
+        [jobs.job_key(t, c, data_fp) for runs in jobs_per_preset.values() for t, c in runs]
+    )
     parts = []
     for preset, runs in jobs_per_preset.items():
-        times = [estimate_seconds(train, cfg, preset, data_fp) for train, cfg in runs]
+        times = [estimate_seconds(train, cfg, preset, data_fp, past) for train, cfg in runs]
         if times and all(t is not None for t in times):
             parts.append(f"{preset} {format_seconds(sum(times))}")  # type: ignore[arg-type]
     if not parts:

@@ -22,6 +22,12 @@ drops it from that store without ``AppSession.shutdown()``: the session's images
 (``st.image`` media files) and uploads stay registered to it, so the server keeps them for
 good. :func:`release_forgotten_sessions` shuts such a session down when it expires or is
 pushed out of the store.
+
+Streamlit also forgets every page's compiled code whenever its last session disconnects, "to
+avoid stale cached scripts". Each later visit compiles the entry script and the page again,
+magic commands and all: about 0.1 CPU-s per view on a big page, on a server that one visitor
+at a time opens. Without a file watcher nothing can make the code stale (a deployment
+restarts the server), so :func:`keep_compiled_scripts` keeps it.
 """
 
 from __future__ import annotations
@@ -198,10 +204,42 @@ def trim_heap(clock: Callable[[], float] = time.monotonic) -> bool:
     return True
 
 
+def keep_compiled_scripts(cache: Any | None = None) -> bool:
+    """Keep Streamlit's compiled page scripts when the last session disconnects.
+
+    ``cache`` defaults to the running server's ``ScriptCache``. Done only when Streamlit
+    watches no files (``server.fileWatcherType = "none"``): a watcher's change still clears
+    the cache through its own path, but with none the clear only throws away work. Returns
+    whether the cache is now kept.
+    """
+    from streamlit import config
+
+    if config.get_option("server.fileWatcherType") != "none":
+        return False
+    if cache is None:
+        try:
+            from streamlit.runtime import Runtime
+
+            if not Runtime.exists():
+                return False
+            cache = Runtime.instance()._script_cache
+        except (ImportError, AttributeError):  # pragma: no cover - Streamlit internals moved
+            return False
+    if not hasattr(cache, "clear") or not hasattr(cache, "get_bytecode"):
+        return False  # pragma: no cover - Streamlit internals moved
+    cache.clear = _keep  # an instance attribute: the session manager's calls find it first
+    return True
+
+
+def _keep() -> None:
+    """A ``ScriptCache.clear`` that keeps the compiled scripts (see keep_compiled_scripts)."""
+
+
 def tune() -> None:
     """Skip the Keras reset after each script run; freeze newly imported frameworks; shut
-    down the disconnected sessions Streamlit drops."""
+    down the disconnected sessions Streamlit drops; keep compiled page scripts."""
     release_forgotten_sessions()
+    keep_compiled_scripts()
     if not _arenas_tried:
         _arenas_tried.append(True)
         limit_arenas()

@@ -22,6 +22,7 @@ outside this module knows which executor runs a job.
 from dl_core.jobs.api import (
     cancel,
     counts,
+    durations,
     estimate_for,
     find,
     fn_name,
@@ -61,6 +62,7 @@ __all__ = [
     "Result",
     "cancel",
     "counts",
+    "durations",
     "estimate_for",
     "evict",
     "find",

@@ -115,6 +115,25 @@ def find(train: Callable, cfg: Any, data_fp: str | None = None) -> JobStatus | N
     return status(job_key(train, cfg, data_fp))
 
 
+def durations(keys: list[str]) -> dict[str, float]:
+    """Seconds each finished job of ``keys`` took (start to end), in one query: what the
+    time estimates pages show read, without each job's events, queue and requesters."""
+    keys = list(dict.fromkeys(keys))
+    if not keys:
+        return {}
+    marks = ",".join("?" * len(keys))
+    with _connect() as con:
+        rows = con.execute(
+            f"SELECT key, started, finished FROM jobs WHERE state='done' AND key IN ({marks})",
+            keys,
+        ).fetchall()
+    return {
+        r["key"]: float(r["finished"] - r["started"])
+        for r in rows
+        if r["started"] is not None and r["finished"] is not None
+    }
+
+
 def status(key: str, with_events: bool = True, since: int | None = None) -> JobStatus | None:
     """Current state of a job, with its persisted progress events.
 

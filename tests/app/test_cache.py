@@ -1,6 +1,7 @@
 """ui.cache.memo: one computation per distinct arguments, by content (arrays) or identity."""
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 
@@ -83,3 +84,109 @@ def test_reruns_skip_the_keras_reset_and_the_full_gc():
     assert script_runner._clean_problem_modules is runtime._close_matplotlib_figures
     config = tomllib.loads((Path(__file__).parents[2] / ".streamlit" / "config.toml").read_text())
     assert config["runner"]["postScriptGC"] is False
+
+
+def _image_script():
+    import numpy as np
+
+    from ui.figures import show_image
+
+    rng = np.random.default_rng(0)
+    show_image(
+        __import__("streamlit"), rng.integers(0, 255, (40, 600, 3), dtype=np.uint8), width=180
+    )
+
+
+def test_a_numpy_image_is_encoded_once_not_on_every_rerun(monkeypatch):
+    from streamlit.elements.lib import image_utils
+    from streamlit.testing.v1 import AppTest
+
+    encoded = []
+    original = image_utils._np_array_to_bytes
+
+    def counting(array, output_format="JPEG"):
+        encoded.append(array.shape)
+        return original(array, output_format)
+
+    monkeypatch.setattr(image_utils, "_np_array_to_bytes", counting)
+    at = AppTest.from_function(_image_script)
+    at.run()
+    at.run()
+    at.run()
+    assert not at.exception
+    assert encoded == [(40, 600, 3)]  # three runs, one encoding
+
+
+def test_encoded_image_is_what_st_image_would_send(monkeypatch):
+    """The bytes handed to st.image are those Streamlit makes of the array itself: same
+    format, same range handling, same shrinking to the width."""
+    from streamlit.elements.lib import image_utils
+    from streamlit.elements.lib.layout_utils import create_layout_config
+
+    from ui.figures import encoded_image
+
+    sent: list[bytes] = []
+
+    class _Files:
+        def add(self, data, mimetype, image_id):
+            sent.append(data)
+            return "/media/x"
+
+    class _Runtime:
+        @staticmethod
+        def exists():
+            return True
+
+        @staticmethod
+        def get_instance():
+            return type("R", (), {"media_file_mgr": _Files()})()
+
+    monkeypatch.setattr(image_utils, "runtime", _Runtime)
+    rng = np.random.default_rng(1)
+    cases = [
+        (rng.integers(0, 255, (30, 40, 3), dtype=np.uint8), "content", {}),
+        (rng.integers(0, 255, (30, 40, 4), dtype=np.uint8), "stretch", {}),  # alpha: PNG
+        (rng.random((50, 500)) * 1.4 - 0.2, 180, {"clamp": True}),  # shrunk, clamped
+        (rng.integers(0, 255, (20, 20, 3), dtype=np.uint8), 64, {"channels": "BGR"}),
+    ]
+    for array, width, kw in cases:
+        layout = create_layout_config(width=width, allow_content_width=True)
+        sent.clear()
+        image_utils.image_to_url(
+            array,
+            layout,
+            kw.get("clamp", False),
+            kw.get("channels", "RGB"),
+            "auto",
+            "id",
+        )
+        assert encoded_image(array, width, **kw) == sent[0]
+        sent.clear()
+        image_utils.image_to_url(
+            encoded_image(array, width, **kw), layout, False, "RGB", "auto", "id"
+        )
+        assert sent[0] == encoded_image(array, width, **kw)  # passed on unchanged
+
+
+def test_compiled_page_scripts_outlive_the_last_session(monkeypatch):
+    """Streamlit clears its compiled scripts whenever no session is left; with no file
+    watcher nothing can make them stale, so the next visitor does not compile them again."""
+    from streamlit import config
+    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
+
+    from ui import runtime
+
+    path = Path(__file__).resolve()
+    cache = ScriptCache()
+    first = cache.get_bytecode(str(path))
+    monkeypatch.setattr(config, "get_option", lambda name: "none")
+    assert runtime.keep_compiled_scripts(cache)
+    cache.clear()  # what the session manager does when the last session disconnects
+    assert cache.get_bytecode(str(path)) is first
+
+    watched = ScriptCache()
+    compiled = watched.get_bytecode(str(path))
+    monkeypatch.setattr(config, "get_option", lambda name: "poll")
+    assert not runtime.keep_compiled_scripts(watched)
+    watched.clear()
+    assert watched.get_bytecode(str(path)) is not compiled

@@ -45,3 +45,24 @@ def test_times_are_said_in_words_and_jobs_of_a_preset_add_up():
     line = estimates.preset_times(ways, label="Transfer")
     total = 3 * estimates.stored_seconds(transfer.train, "default")
     assert line.startswith("Transfer time") and f"default {estimates.format_seconds(total)}" in line
+
+
+def test_a_page_reads_all_its_presets_past_runs_in_one_query(fresh_home, inline_jobs, monkeypatch):
+    """A page view shows the time of every preset: one database query for all of them, not
+    a full job status (events, queue, requesters) per preset."""
+    from dl_core.jobs import api
+
+    done, never = testing.Config(steps=2), testing.Config(steps=3)
+    jobs.wait(jobs.submit(testing.train, done))
+    assert jobs.durations([jobs.job_key(testing.train, c) for c in (done, never)]) == {
+        jobs.job_key(testing.train, done): jobs.find(testing.train, done).duration
+    }
+    connections = []
+    original = api._connect
+    monkeypatch.setattr(api, "_connect", lambda: connections.append(1) or original())
+    monkeypatch.setattr(api, "status", None)  # no per-job status behind the estimate
+    line = estimates.preset_times(
+        {"tiny": [(testing.train, done)], "default": [(testing.train, never)] * 2}
+    )
+    assert "tiny ~5 s" in line
+    assert len(connections) == 1
