@@ -1,8 +1,10 @@
 """What job reporting costs training, topic by topic (``python -m bench overhead``).
 
 For every topic that trains with Keras ``fit`` (custom ``train_step`` included: GAN, VAE,
-detection), its ``train()`` runs on the tiny preset (a small fixed number of batches) twice
-per round, in alternating order:
+detection), its ``train()`` runs twice per round, in alternating order, on a preset long
+enough (about 5-10 s of fit on 2 cores) that compiling the step does not make up most of
+the time: the tiny preset, with more epochs or batches where it is shorter, and the CNN's
+default:
 
 - **with reporting**: a database-backed ``Reporter`` for a real job row, as in a worker
   (Stop looked up before each batch, batch metrics persisted at most every 0.5 s, every
@@ -36,17 +38,21 @@ BASELINE = (
     "ratio = baseline / with reporting"
 )
 
-# topic -> (its training function, "module:name" as in dl_core.topics; changes to the tiny preset)
-TOPICS: dict[str, tuple[str, dict[str, Any]]] = {
-    "basics": ("dl_core.basics.train:train", {"epochs": 20}),
-    "cnn": ("dl_core.cnn.train:train", {}),
-    "transfer": ("dl_core.transfer.train:train", {}),
-    "text generation": ("dl_core.text_generation.train:train", {}),
-    "attention (tiny)": ("dl_core.attention.train:train", {}),
-    "segmentation": ("dl_core.segmentation.train:train", {}),
-    "detection": ("dl_core.detection.train:train", {}),
-    "gan (DCGAN)": ("dl_core.gan.train:train_dcgan", {}),
-    "gan (VAE)": ("dl_core.gan.train:train_vae", {}),
+# topic -> (its training function, "module:name" as in dl_core.topics; the preset; changes)
+TOPICS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "basics": ("dl_core.basics.train:train", "tiny", {"epochs": 60}),
+    "cnn": ("dl_core.cnn.train:train", "default", {}),
+    "transfer": ("dl_core.transfer.train:train", "tiny", {"head_epochs": 60}),
+    "text generation": (
+        "dl_core.text_generation.train:train",
+        "tiny",
+        {"epochs": 6, "steps_per_epoch": 50},
+    ),
+    "attention (tiny)": ("dl_core.attention.train:train", "tiny", {}),
+    "segmentation": ("dl_core.segmentation.train:train", "tiny", {}),
+    "detection": ("dl_core.detection.train:train", "tiny", {}),
+    "gan (DCGAN)": ("dl_core.gan.train:train_dcgan", "tiny", {}),
+    "gan (VAE)": ("dl_core.gan.train:train_vae", "tiny", {}),
 }
 
 
@@ -97,11 +103,11 @@ class _FitTimer:
         keras.Model.fit = self._fit
 
 
-def _module_train(ref: str):
+def _module_train(ref: str, preset: str):
     from dl_core import topics
 
     trainer = topics.trainer(ref)
-    return trainer.train_fn, trainer.PRESETS["tiny"]
+    return trainer.train_fn, trainer.PRESETS[preset]
 
 
 def _job_reporter(key: str):
@@ -130,9 +136,9 @@ def _fit_seconds(train, cfg, reporter) -> tuple[float, float]:
 
 
 def measure(name: str, rounds: int) -> dict[str, Any]:
-    path, changes = TOPICS[name]
-    train, tiny = _module_train(path)
-    cfg = dataclasses.replace(tiny, **changes)
+    path, preset, changes = TOPICS[name]
+    train, base = _module_train(path, preset)
+    cfg = dataclasses.replace(base, **changes)
     _fit_seconds(train, cfg, _Silent())  # warm up imports, datasets and kernels
     _fit_seconds(train, cfg, _job_reporter(f"bench-{name}-warm"))
     plain, ours = [], []

@@ -190,3 +190,29 @@ def test_compiled_page_scripts_outlive_the_last_session(monkeypatch):
     assert not runtime.keep_compiled_scripts(watched)
     watched.clear()
     assert watched.get_bytecode(str(path)) is not compiled
+
+
+def _picture(hovertemplate=None):
+    import plotly.graph_objects as go
+
+    z = np.random.default_rng(2).integers(0, 256, (12, 20, 3)).astype(np.uint8)
+    return go.Figure(go.Image(z=z, hovertemplate=hovertemplate)), z
+
+
+def test_a_cached_figure_sends_its_pictures_as_png_with_the_same_pixels():
+    import base64
+    import io
+
+    from PIL import Image
+
+    fig, z = _picture()
+    sent = memo(lambda: fig)  # what st.plotly_chart serialises
+    trace = sent.to_dict()["data"][0]
+    assert "z" not in trace and trace["source"].startswith("data:image/png;base64,")
+    png = base64.b64decode(trace["source"].split(",", 1)[1])
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(png))), z)
+    assert "image" in sent._description  # described from the pixels, before the change
+
+    coloured, _ = _picture(hovertemplate="rgb %{color}<extra></extra>")
+    kept = memo(lambda: coloured)  # its hover reads the colour: plotly needs the values
+    assert "z" in kept.to_dict()["data"][0] and "source" not in kept.to_dict()["data"][0]
