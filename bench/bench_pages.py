@@ -1,7 +1,7 @@
 """Page figures: server CPU per page view and widget change, and how fast a shared link opens.
 
     python -m bench pages       (BENCH_PAGES=cnn,gan: only those pages; BENCH_PAGES_VIEWS=1:
-                                 one view of each kind instead of the median of 3)
+                                 one view of each kind and one widget change, not 3)
 
 Every topic's warm-up jobs are first trained inline with the topic's ``"tiny"`` preset into a
 fresh ``DL_EXPLORER_HOME``; then one real ``streamlit run`` serves that home and a headless
@@ -12,7 +12,8 @@ Per page it prints:
 - server CPU seconds (user + sys of the ``streamlit run`` process, read from ``/proc``) for
   the page's first view on this server; a warm view by a new visitor (a fresh browser
   context: the server also sends Streamlit's JavaScript) and by a returning visitor (a new
-  tab, static files cached), medians of 3; and a typical widget change (a slider moved);
+  tab, static files cached), medians of 3; and a typical widget change (a slider moved one
+  step, median of 3 moves);
 - a shared link: seconds from opening the URL to the first figure drawn (a plotly chart, an
   image, a chart or a canvas), as a new visitor and as a returning one, and to the page
   being idle, medians;
@@ -192,10 +193,14 @@ def measure(base: str, pid: int, browser, wait_idle) -> dict[str, float]:
         new, firsts, idles, page = _views(pid, browser, url, WARM_VIEWS, wait_idle)
         page.close()  # the context stays: the same visitor comes back
         back, back_firsts, _, page = _views(pid, page.context, url, WARM_VIEWS, wait_idle)
-        c0 = cpu_seconds(pid)
-        changed = _change_widget(page, label, wait_idle)
-        _settle(pid)
-        change = cpu_seconds(pid) - c0 if changed else float("nan")
+        changes = []
+        for _ in range(WARM_VIEWS):  # the slider moves one step each time
+            c0 = cpu_seconds(pid)
+            if not _change_widget(page, label, wait_idle):
+                break
+            _settle(pid)
+            changes.append(cpu_seconds(pid) - c0)
+        change = statistics.median(changes) if changes else float("nan")
         page.context.close()
         row = {
             "first view (CPU s)": first[0],
