@@ -49,7 +49,7 @@ TOPICS: dict[str, tuple[str, str, dict[str, Any]]] = {
         {"epochs": 6, "steps_per_epoch": 50},
     ),
     "attention (tiny)": ("dl_core.attention.train:train", "tiny", {}),
-    "segmentation": ("dl_core.segmentation.train:train", "tiny", {}),
+    "segmentation": ("dl_core.segmentation.train:train", "tiny", {"epochs": 5}),
     "detection": ("dl_core.detection.train:train", "tiny", {}),
     "gan (DCGAN)": ("dl_core.gan.train:train_dcgan", "tiny", {}),
     "gan (VAE)": ("dl_core.gan.train:train_vae", "tiny", {}),
