@@ -18,10 +18,8 @@ is serialised once, so changing it afterwards would not show.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import hashlib
-import io
 import itertools
 import threading
 import types
@@ -31,7 +29,6 @@ from typing import Any, TypeVar
 
 import numpy as np
 import streamlit as st
-from PIL import Image
 from plotly.basedatatypes import BaseFigure
 
 from dl_core.describe import describe_figure
@@ -124,6 +121,8 @@ def png_images(fig: Any) -> Any:
     natively. Hovering such an image shows the position, not the colour; traces that ask
     for the colour in a hover template, or have their own colour range, are left alone.
     """
+    from ui.figures import data_url  # ui.figures imports this module
+
     for trace in fig.data:
         if trace.type != "image" or trace.z is None or trace.source is not None:
             continue
@@ -139,10 +138,7 @@ def png_images(fig: Any) -> Any:
         z = np.asarray(trace.z)
         if z.ndim != 3 or z.shape[2] != 3 or not z.size or z.min() < 0 or z.max() > 255:
             continue
-        buf = io.BytesIO()
-        Image.fromarray(np.rint(z).astype(np.uint8)).save(buf, format="PNG", compress_level=1)
-        source = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-        trace.update(source=source, z=None)
+        trace.update(source=data_url(np.rint(z).astype(np.uint8)), z=None)
     return fig
 
 
