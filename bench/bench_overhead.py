@@ -17,8 +17,17 @@ The figures are the wall time and the CPU time (this process, all threads) spent
 ``model.fit`` (``keras.Model.fit`` wrapped by a timer), so data preparation and result
 packing, identical in both, do not dilute them. Ratio = baseline time / reporting time
 (throughput ratio; target >= 0.95). On a machine shared with other work the CPU-time ratio
-is the steadier one. Both variants run once untimed first. ``BENCH_OVERHEAD_ROUNDS``
-(default 2) sets the rounds; ``BENCH_OVERHEAD_TOPICS`` (comma-separated) picks topics.
+is the steadier one.
+
+Each fit's first epoch also traces and compiles the step, which takes the same work in both
+variants but varies a lot from run to run on a small machine; so the **steady state** is
+timed too: from the end of each fit's first epoch to the end of its last (an epoch-end
+clock appended to both variants' callbacks). Last, the **reporter's own time** adds up what
+its hooks take (persisting events and checkpoints, looking up Stop), on whichever thread:
+the direct cost of reporting, which noise cannot hide.
+
+Both variants run once untimed first. ``BENCH_OVERHEAD_ROUNDS`` (default 2) sets the
+rounds; ``BENCH_OVERHEAD_TOPICS`` (comma-separated) picks topics.
 """
 
 from __future__ import annotations
@@ -78,22 +87,41 @@ class _Silent:
 
 
 class _FitTimer:
-    """Wraps ``keras.Model.fit`` and adds up the seconds spent in it."""
+    """Wraps ``keras.Model.fit``: adds up the seconds spent in it, and the seconds of its
+    steady state (from the end of each fit's first epoch to the end of its last, so that
+    tracing and compiling the step, identical in both variants, are left out)."""
 
     def __init__(self) -> None:
         import keras
 
         self.seconds = self.cpu_seconds = 0.0
+        self.steady_seconds = self.steady_cpu_seconds = 0.0
+        self.steady_epochs = 0
         self._fit = keras.Model.fit
         timer = self
 
+        class _EpochClock(keras.callbacks.Callback):
+            # epoch hooks only: Keras still dispatches batch hooks as it would without it
+            def on_train_begin(self, logs=None):
+                self.ends: list[tuple[float, float]] = []
+
+            def on_epoch_end(self, epoch, logs=None):
+                self.ends.append((time.perf_counter(), time.process_time()))
+
         def fit(model, *args, **kwargs):
+            clock = _EpochClock()
+            kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), clock]  # runs last
             t0, c0 = time.perf_counter(), time.process_time()
             try:
                 return timer._fit(model, *args, **kwargs)
             finally:
                 timer.seconds += time.perf_counter() - t0
                 timer.cpu_seconds += time.process_time() - c0
+                ends = getattr(clock, "ends", [])
+                if len(ends) > 1:
+                    timer.steady_seconds += ends[-1][0] - ends[0][0]
+                    timer.steady_cpu_seconds += ends[-1][1] - ends[0][1]
+                    timer.steady_epochs += len(ends) - 1
 
         keras.Model.fit = fit
 
@@ -123,7 +151,35 @@ def _job_reporter(key: str):
     return Reporter(key)
 
 
-def _fit_seconds(train, cfg, reporter) -> tuple[float, float]:
+def _timed(reporter):
+    """``reporter`` with its own time added up in ``reporter.own_seconds``: the time its
+    hooks take (persisting events, checkpoints, looking up Stop), on whichever thread."""
+    reporter.own_seconds = 0.0
+    for name in ("record", "checkpoint", "check"):
+        method = getattr(reporter, name)
+
+        def timed(*args, _method=method, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return _method(*args, **kwargs)
+            finally:
+                reporter.own_seconds += time.perf_counter() - t0
+
+        setattr(reporter, name, timed)
+    return reporter
+
+
+@dataclasses.dataclass
+class _Run:
+    seconds: float  # wall, inside fit
+    cpu: float  # this process's CPU, inside fit
+    steady: float  # wall, after each fit's first epoch
+    steady_cpu: float
+    epochs: int  # epochs in the steady part
+    own: float  # the reporter's own time (0 for the baseline)
+
+
+def _fit_seconds(train, cfg, reporter) -> _Run:
     import keras
 
     timer = _FitTimer()
@@ -132,7 +188,14 @@ def _fit_seconds(train, cfg, reporter) -> tuple[float, float]:
         train(cfg, None, reporter)
     finally:
         timer.close()
-    return timer.seconds, timer.cpu_seconds
+    return _Run(
+        timer.seconds,
+        timer.cpu_seconds,
+        timer.steady_seconds,
+        timer.steady_cpu_seconds,
+        timer.steady_epochs,
+        getattr(reporter, "own_seconds", 0.0),
+    )
 
 
 def measure(name: str, rounds: int) -> dict[str, Any]:
@@ -141,20 +204,42 @@ def measure(name: str, rounds: int) -> dict[str, Any]:
     cfg = dataclasses.replace(base, **changes)
     _fit_seconds(train, cfg, _Silent())  # warm up imports, datasets and kernels
     _fit_seconds(train, cfg, _job_reporter(f"bench-{name}-warm"))
-    plain, ours = [], []
+    plain: list[_Run] = []
+    ours: list[_Run] = []
     for r in range(rounds):
         for variant in ("plain", "ours") if r % 2 == 0 else ("ours", "plain"):
             if variant == "plain":
                 plain.append(_fit_seconds(train, cfg, _Silent()))
             else:
-                ours.append(_fit_seconds(train, cfg, _job_reporter(f"bench-{name}-{r}")))
-    p, o = (statistics.median(t[0] for t in v) for v in (plain, ours))
-    pc, oc = (statistics.median(t[1] for t in v) for v in (plain, ours))
-    return {
+                ours.append(_fit_seconds(train, cfg, _timed(_job_reporter(f"bench-{name}-{r}"))))
+
+    def med(runs: list[_Run], field: str) -> float:
+        return statistics.median(getattr(run, field) for run in runs)
+
+    p, o = med(plain, "seconds"), med(ours, "seconds")
+    pc, oc = med(plain, "cpu"), med(ours, "cpu")
+    figures = {
         f"{name}: plain fit / with reporting, wall s (median of {rounds})": f"{p:.2f} / {o:.2f}",
         f"{name}: same, CPU s": f"{pc:.2f} / {oc:.2f}",
         f"{name}: ratio wall | CPU (target >= 0.95)": f"{p / o:.3f} | {pc / oc:.3f}",
     }
+    epochs = ours[0].epochs
+    if epochs:
+        ps, os_ = med(plain, "steady"), med(ours, "steady")
+        psc, osc = med(plain, "steady_cpu"), med(ours, "steady_cpu")
+        figures |= {
+            f"{name}: steady state ({epochs} epochs after the first), wall s": (
+                f"{ps:.2f} / {os_:.2f}"
+            ),
+            f"{name}: steady-state throughput ratio wall | CPU": (
+                f"{ps / os_:.3f} | {psc / osc:.3f}"
+            ),
+        }
+    own = med(ours, "own")
+    figures[f"{name}: reporter's own time, s (share of fit with reporting)"] = (
+        f"{own:.3f} ({own / o:.1%})"
+    )
+    return figures
 
 
 def main() -> dict:
