@@ -94,14 +94,17 @@ else:
     cfg = dataclasses.replace(base, dataset="upload")
 
 
-@st.cache_resource(show_spinner="Checking the dataset…", max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=8)
 def _mistakes(r):
     """The misclassified validation images (analysis), drawn (plots)."""
     wrong = transfer.misclassified(r["labels"], r["val_idx"], r["val_probs"])
     return transfer.plot_mistakes(r["thumbs"], wrong, r["class_names"])
 
 
+@st.cache_resource(show_spinner="Checking the dataset…", max_entries=4)
 def dataset_check(cfg_json: str, fp: str | None):
+    """The data set a configuration names (read, resized and split) and its check; once per
+    configuration and upload on this server, shared by every visitor (never changed)."""
     c = from_dict(transfer.Config, json.loads(cfg_json))
     d = transfer.load_data(c, Store().get_blob(fp) if fp else None)
     return d, transfer.check_dataset(d.images, d.labels, d.class_names, d.train_idx, d.val_idx)

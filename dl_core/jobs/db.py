@@ -6,6 +6,7 @@ import dataclasses
 import json
 import os
 import sqlite3
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,44 @@ def _connect() -> sqlite3.Connection:
     con.execute("PRAGMA synchronous=NORMAL")
     con.executescript(_SCHEMA)
     return con
+
+
+_QUEUED = "SELECT 1 FROM jobs WHERE state='queued' LIMIT 1"
+_polls = threading.local()  # a thread's long-lived SQLite connection for anything_queued()
+
+
+def _file_ident(path: Path) -> tuple:
+    """Tells one database file from another at the same path. A file deleted and created
+    again may get the same inode number, never the same change time; a checkpoint also
+    changes it, which only costs one new connection."""
+    st = path.stat()
+    return str(path), st.st_dev, st.st_ino, st.st_ctime_ns
+
+
+def anything_queued() -> bool:
+    """Whether any job waits in the queue: what a dispatcher asks several times a second.
+
+    On SQLite one long-lived connection per thread answers, reopened when the database
+    file is another one (another ``DL_EXPLORER_HOME``, or the file replaced): a new
+    connection per poll reads the schema again, most of an idle server's CPU. The answer
+    is read to its end, so no read snapshot stays open between polls. PostgreSQL uses a
+    new connection, as everywhere else.
+    """
+    if database_url():
+        with _connect() as con:
+            return bool(con.execute(_QUEUED).fetchall())
+    path = _db_path()
+    try:
+        ident = _file_ident(path)
+    except FileNotFoundError:
+        ident = None
+    con = getattr(_polls, "con", None)
+    if con is None or ident is None or ident != getattr(_polls, "ident", None):
+        if con is not None:
+            con.close()
+        con = _polls.con = _connect()  # creates the file and the tables if need be
+        _polls.ident = _file_ident(path)
+    return bool(con.execute(_QUEUED).fetchall())
 
 
 def _update(key: str, only_if: tuple[str, ...] | None = None, **fields: Any) -> bool:

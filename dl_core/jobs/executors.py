@@ -23,7 +23,7 @@ from dl_core import config as cfglib
 from dl_core import topics
 from dl_core.errors import Cancelled, UserError
 from dl_core.jobs import cache, cpu, owners
-from dl_core.jobs.db import _connect, _update
+from dl_core.jobs.db import _connect, _update, anything_queued
 from dl_core.jobs.fair import fair_order
 from dl_core.jobs.reporter import Reporter
 from dl_core.results import save_result
@@ -89,8 +89,14 @@ def _execute(key: str, clear_session: bool = False) -> None:
 def _claim(owner: int | None = None) -> str | None:
     """Atomically move the next queued job (in fair order) to running; return its key.
 
-    ``owner`` defaults to this process's owner id (:mod:`dl_core.jobs.owners`).
+    ``owner`` defaults to this process's owner id (:mod:`dl_core.jobs.owners`). An empty
+    queue is found with one read (:func:`~dl_core.jobs.db.anything_queued`): a dispatcher
+    polls every ``DISPATCH_POLL_S`` for jobs queued by other processes, and an idle server
+    must not open a connection, renew its heartbeat row and take the write lock five times
+    a second.
     """
+    if not anything_queued():
+        return None
     with _connect() as con:
         if owner is None:
             owner = owners.beat(con, force=True)  # one write a claim: the row is current

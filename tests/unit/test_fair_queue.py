@@ -269,3 +269,39 @@ def test_fair_estimate_learns_the_start_up_from_cold_and_warm_runs(held, monkeyp
     assert jobs.estimate_for(testing.train, Config(steps=10, seed=9)).train_s == pytest.approx(4.0)
     live.clear()  # no worker has run it: the next job pays the start-up
     assert jobs.estimate_for(testing.train, Config(steps=10, seed=9)).train_s == pytest.approx(10.0)
+
+
+def _owner_rows() -> int:
+    with _connect() as con:
+        return con.execute("SELECT COUNT(*) FROM owners").fetchone()[0]
+
+
+def test_an_empty_queue_is_polled_without_writing(held):
+    """A dispatcher's poll of an empty queue only reads: no heartbeat row, no write lock."""
+    from dl_core.jobs.db import anything_queued
+
+    assert not anything_queued() and executors._claim() is None
+    assert _owner_rows() == 0  # a claim of a queued job renews it; an empty poll does not
+    key = jobs.submit(testing.train, Config(steps=1), label="one")
+    assert anything_queued() and executors._claim() == key and _owner_rows() == 1
+    assert not anything_queued() and executors._claim() is None
+
+
+def test_the_poll_follows_a_new_database_file(held, tmp_path, monkeypatch):
+    """The poll's long-lived connection never reads a database file that was replaced or
+    belongs to another home: each of these holds one queued job, seen at once."""
+    from dl_core.jobs.db import anything_queued
+
+    assert not anything_queued()
+    other = tmp_path / "other"
+    monkeypatch.setenv("DL_EXPLORER_HOME", str(other))
+    jobs.submit(testing.train, Config(steps=1), label="elsewhere")
+    assert anything_queued()
+    monkeypatch.setenv("DL_EXPLORER_HOME", str(tmp_path))
+    assert not anything_queued()
+    for name in ("jobs.sqlite", "jobs.sqlite-wal", "jobs.sqlite-shm"):  # deleted, made again
+        (other / name).unlink(missing_ok=True)
+    monkeypatch.setenv("DL_EXPLORER_HOME", str(other))
+    assert not anything_queued()
+    jobs.submit(testing.train, Config(steps=2), label="again")
+    assert anything_queued()
