@@ -17,6 +17,10 @@ Per page it prints:
 - a shared link: seconds from opening the URL to the first figure drawn (a plotly chart, an
   image, a chart or a canvas), as a new visitor and as a returning one, and to the page
   being idle, medians;
+- the returning view and the widget change **net of the idle server**: minus what the
+  server spends anyway over the view's seconds (its CPU per second with nobody doing
+  anything, measured first: Streamlit polling its config files, its HTTP server's ticks,
+  the job dispatcher's poll), which more visitors at once do not multiply;
 - the floors, each on its own server: the same warm views of a plain two-line Streamlit
   page (server CPU), and of a plain page with one small plotly chart (server CPU and link
   to first figure: what Streamlit and plotly.js alone cost this machine's browser).
@@ -38,7 +42,7 @@ from bench.common import report
 ROOT = Path(__file__).resolve().parents[1]
 
 # Page URL path -> (what a visitor typically changes: the label of a slider, or "" for the
-# first slider on the page). The slider is moved one step with the keyboard.
+# first slider of the main area). The slider is moved one step with the keyboard.
 PAGES: dict[str, str] = {
     "": "",
     "basics": "Noise",
@@ -138,27 +142,41 @@ def _open(target, url: str, wait_idle, figure: bool = True) -> tuple[object, flo
     return page, first, idle
 
 
+def idle_rate(pid: int, seconds: float = 20.0) -> float:
+    """The server's CPU seconds per second while nobody does anything: Streamlit polls its
+    config files and ticks its HTTP server, the job dispatcher polls the queue. A view
+    that takes 8 s to draw also counts 8 s of this, which serving more visitors at once
+    does not multiply: the "net" figures subtract it."""
+    _settle(pid)
+    c0, t0 = cpu_seconds(pid), time.perf_counter()
+    time.sleep(seconds)
+    return (cpu_seconds(pid) - c0) / (time.perf_counter() - t0)
+
+
 def _views(
-    pid: int, target, url: str, n: int, wait_idle, figure: bool = True
-) -> tuple[list, list, list, object]:
-    """``n`` views: (CPU seconds, seconds to first figure, seconds to idle, last page)."""
-    cpus, firsts, idles, page = [], [], [], None
+    pid: int, target, url: str, n: int, wait_idle, figure: bool = True, rate: float = 0.0
+) -> tuple[list, list, list, list, object]:
+    """``n`` views: (CPU seconds, the same net of ``rate`` (the idle server's CPU per
+    second) over each view's time, seconds to first figure, seconds to idle, last page)."""
+    cpus, nets, firsts, idles, page = [], [], [], [], None
     for i in range(n):
-        c0 = cpu_seconds(pid)
+        c0, t0 = cpu_seconds(pid), time.perf_counter()
         page, first, idle = _open(target, url, wait_idle, figure)
         cpus.append(cpu_seconds(pid) - c0)
+        nets.append(cpus[-1] - rate * (time.perf_counter() - t0))
         firsts.append(first)
         idles.append(idle)
         if i < n - 1:
             page.close() if target is page.context else page.context.close()
-    return cpus, firsts, idles, page
+    return cpus, nets, firsts, idles, page
 
 
 def _change_widget(page, label: str, wait_idle) -> bool:
-    """Move a slider of the main area one step to the right (keyboard); False if none."""
+    """Move the slider labelled ``label`` (anywhere on the page), or else the first slider of
+    the main area, one step to the right (keyboard); False if there is none."""
     sliders = page.locator('[data-testid="stMain"] input[type="range"]')
     if label:
-        sliders = page.locator(f'[data-testid="stMain"] input[type="range"][aria-label="{label}"]')
+        sliders = page.locator(f'input[type="range"][aria-label="{label}"]')
     try:
         sliders.first.wait_for(state="attached", timeout=10_000)
     except Exception:  # noqa: BLE001 - a page without sliders reports nan
@@ -180,7 +198,7 @@ def _settle(pid: int, timeout: float = 30.0) -> None:
         last = now
 
 
-def measure(base: str, pid: int, browser, wait_idle) -> dict[str, float]:
+def measure(base: str, pid: int, browser, wait_idle, rate: float) -> dict[str, float]:
     figures: dict[str, float] = {}
     only = [p for p in os.environ.get("BENCH_PAGES", "").split(",") if p]
     for path, label in PAGES.items():
@@ -188,28 +206,35 @@ def measure(base: str, pid: int, browser, wait_idle) -> dict[str, float]:
             continue
         name = path or "home"
         url = f"{base}/{path}?preset=tiny" if path else base
-        first, _, _, page = _views(pid, browser, url, 1, wait_idle)
+        first, _, _, _, page = _views(pid, browser, url, 1, wait_idle)
         page.context.close()
-        new, firsts, idles, page = _views(pid, browser, url, WARM_VIEWS, wait_idle)
+        new, _, firsts, idles, page = _views(pid, browser, url, WARM_VIEWS, wait_idle)
         page.close()  # the context stays: the same visitor comes back
-        back, back_firsts, _, page = _views(pid, page.context, url, WARM_VIEWS, wait_idle)
-        changes = []
+        back, back_net, back_firsts, _, page = _views(
+            pid, page.context, url, WARM_VIEWS, wait_idle, rate=rate
+        )
+        changes, change_nets = [], []
         for _ in range(WARM_VIEWS):  # the slider moves one step each time
-            c0 = cpu_seconds(pid)
+            c0, t0 = cpu_seconds(pid), time.perf_counter()
             if not _change_widget(page, label, wait_idle):
                 break
             _settle(pid)
             changes.append(cpu_seconds(pid) - c0)
-        change = statistics.median(changes) if changes else float("nan")
+            change_nets.append(changes[-1] - rate * (time.perf_counter() - t0))
+        median = statistics.median
         page.context.close()
         row = {
             "first view (CPU s)": first[0],
-            "warm view, new visitor (CPU s)": statistics.median(new),
-            "warm view, returning visitor (CPU s)": statistics.median(back),
-            "widget change (CPU s)": change,
-            "shared link -> first figure (s, median)": statistics.median(firsts),
-            "shared link -> page idle (s, median)": statistics.median(idles),
-            "returning visitor: link -> first figure (s, median)": statistics.median(back_firsts),
+            "warm view, new visitor (CPU s)": median(new),
+            "warm view, returning visitor (CPU s)": median(back),
+            "warm view, returning visitor, net of the idle server (CPU s)": median(back_net),
+            "widget change (CPU s)": median(changes) if changes else float("nan"),
+            "widget change, net of the idle server (CPU s)": (
+                median(change_nets) if changes else float("nan")
+            ),
+            "shared link -> first figure (s, median)": median(firsts),
+            "shared link -> page idle (s, median)": median(idles),
+            "returning visitor: link -> first figure (s, median)": median(back_firsts),
         }
         figures |= {f"{name}: {k}": v for k, v in row.items()}
         print(f"  {name:18s} " + "  ".join(f"{v:6.3f}" for v in row.values()), flush=True)
@@ -247,12 +272,13 @@ def plain_page(browser, wait_idle, source: str, name: str) -> dict[str, float]:
     try:
         wait_healthy(port)
         url = f"http://127.0.0.1:{port}"
-        _, _, _, page = _views(proc.pid, browser, url, 1, wait_idle, figure)  # its first view
+        *_, page = _views(proc.pid, browser, url, 1, wait_idle, figure)  # its first view
         page.context.close()
-        new, firsts, _, page = _views(proc.pid, browser, url, WARM_VIEWS, wait_idle, figure)
+        rate = idle_rate(proc.pid)
+        new, _, firsts, _, page = _views(proc.pid, browser, url, WARM_VIEWS, wait_idle, figure)
         page.close()
-        back, back_firsts, _, page = _views(
-            proc.pid, page.context, url, WARM_VIEWS, wait_idle, figure
+        back, back_net, back_firsts, _, page = _views(
+            proc.pid, page.context, url, WARM_VIEWS, wait_idle, figure, rate
         )
         page.context.close()
     finally:
@@ -261,6 +287,10 @@ def plain_page(browser, wait_idle, source: str, name: str) -> dict[str, float]:
     out = {
         f"{name}: warm view, new visitor (CPU s)": statistics.median(new),
         f"{name}: warm view, returning visitor (CPU s)": statistics.median(back),
+        f"{name}: warm view, returning visitor, net of the idle server (CPU s)": (
+            statistics.median(back_net)
+        ),
+        f"{name}: idle server (CPU s per s)": rate,
     }
     if figure:
         out[f"{name}: shared link -> first figure (s, median)"] = statistics.median(firsts)
@@ -297,11 +327,13 @@ def main() -> dict:
             figures |= plain_page(browser, wait_idle, PLOTLY, "plain page, one plotly chart")
             for k, v in figures.items():
                 print(f"  {k}: {v:.3f}", flush=True)
+            rate = figures["app: idle server (CPU s per s)"] = idle_rate(proc.pid)
+            print(f"  app: idle server (CPU s per s): {rate:.4f}")
             print(
-                f"  {'page':18s} first   new     back    change  link->figure  idle  "
-                "returning: link->figure (s)"
+                f"  {'page':18s} first   new     back    (net)   change  (net)   "
+                "link->figure  idle  returning: link->figure (s)"
             )
-            figures |= measure(base, proc.pid, browser, wait_idle)
+            figures |= measure(base, proc.pid, browser, wait_idle, rate)
             browser.close()
     finally:
         proc.terminate()
