@@ -4,7 +4,7 @@ import dataclasses
 
 import streamlit as st
 
-from dl_core import basics, estimates, jobs, uploads
+from dl_core import basics, estimates, uploads
 from dl_core.basics import analysis, player, plots
 from dl_core.store import Store
 from ui import jobs as ui_jobs
@@ -431,9 +431,9 @@ if section == SECTIONS[2]:
         "narrow valley. Each line: 60 full-batch steps from the same start (★)."
     )
 if section == SECTIONS[3]:
-    status = jobs.find(basics.train, cfg, data_fp) if ready else None
-    if status and status.state == "done":
-        path = ui_jobs.load_result(status.key).model_path("model")
+    status, trained = ui_jobs.finished(basics.train, cfg, data_fp) if ready else (None, None)
+    if status is not None:
+        path = trained.model_path("model")
         st.download_button(
             "Download the trained model (.keras)",
             path.read_bytes(),

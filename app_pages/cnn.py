@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 import streamlit as st
 
-from dl_core import assets, cnn, estimates, jobs, uploads, viz
+from dl_core import assets, cnn, estimates, uploads, viz
 from dl_core.assets import imagenet
 from dl_core.cnn import analysis, plots
 from dl_core.cnn import compare as cnn_compare
@@ -341,12 +341,11 @@ if section == SECTIONS[1]:
             mkey = remember(url, "model_fp", got[0])
             model = _uploaded(mkey, got[0])
         elif src == "trained":
-            status = jobs.find(cnn.train, _train_config(draw=False))
-            if status is None or status.state != "done":
+            status, trained = ui_jobs.finished(cnn.train, _train_config(draw=False))
+            if status is None:
                 raise UserError(
                     "Train a CNN in 'Train your own CNN' first (its current settings are used)."
                 )
-            trained = ui_jobs.load_result(status.key)
             model, names, mkey = trained["model"], trained["class_names"], status.key
         else:
             model = _pretrained(src)

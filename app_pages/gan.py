@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 import streamlit as st
 
-from dl_core import estimates, jobs, viz
+from dl_core import estimates, viz
 from dl_core.assets import ASSETS
 from dl_core.describe import describe_images
 from dl_core.gan import analysis, dcgan, plots, vae
@@ -215,10 +215,7 @@ def train_panel(module, cfg, label, metrics, what):
 
 def finished(module, cfg):
     """The job for ``cfg`` trained in its own section: (status, result), or (None, None)."""
-    status = jobs.find(TRAIN[module], cfg, data_fp) if ready else None
-    if status is None or status.state != "done":
-        return None, None
-    return status, ui_jobs.load_result(status.key)
+    return ui_jobs.finished(TRAIN[module], cfg, data_fp) if ready else (None, None)
 
 
 gcfg = dataclasses.replace(G, **common, **controls(GAN_CONTROLS, G, section == SECTIONS[0]))

@@ -432,6 +432,19 @@ def progress(
     return status
 
 
+def finished(
+    train: Callable, cfg: Any, data_fp: str | None = None
+) -> tuple[JobStatus, jobs.Result] | tuple[None, None]:
+    """The finished job that trained ``cfg`` (on ``data_fp``) and its result (loaded once per
+    server, see :func:`load_result`), or ``(None, None)`` while there is none: what a page
+    uses a section away from the job's Train panel (a download, another view of the model).
+    """
+    status = jobs.find(train, cfg, data_fp)
+    if status is None or status.state != "done":
+        return None, None
+    return status, load_result(status.key)
+
+
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _load_result(key: str) -> jobs.Result:
     return jobs.result(key)
