@@ -5,7 +5,7 @@ import pytest
 from dl_core import jobs, testing
 from dl_core.errors import UserError
 from dl_core.jobs import estimate, executors, fair, limits
-from dl_core.jobs.db import _connect
+from dl_core.jobs.db import _connect, anything_queued
 from dl_core.testing import Config
 
 
@@ -278,8 +278,6 @@ def _owner_rows() -> int:
 
 def test_an_empty_queue_is_polled_without_writing(held):
     """A dispatcher's poll of an empty queue only reads: no heartbeat row, no write lock."""
-    from dl_core.jobs.db import anything_queued
-
     assert not anything_queued() and executors._claim() is None
     assert _owner_rows() == 0  # a claim of a queued job renews it; an empty poll does not
     key = jobs.submit(testing.train, Config(steps=1), label="one")
@@ -290,8 +288,6 @@ def test_an_empty_queue_is_polled_without_writing(held):
 def test_the_poll_follows_a_new_database_file(held, tmp_path, monkeypatch):
     """The poll's long-lived connection never reads a database file that was replaced or
     belongs to another home: each of these holds one queued job, seen at once."""
-    from dl_core.jobs.db import anything_queued
-
     assert not anything_queued()
     other = tmp_path / "other"
     monkeypatch.setenv("DL_EXPLORER_HOME", str(other))
