@@ -145,11 +145,11 @@ def png_images(fig: Any) -> Any:
 def _freeze(fig: Any) -> Any:
     """Serialise a plotly figure once: ``st.plotly_chart`` calls ``to_dict()`` on every run,
     which deep-copies the figure and base64-encodes its arrays again. Its pictures go as
-    PNGs (:func:`png_images`)."""
-    description = describe_figure(fig)  # its text for screen readers (ui.figures)
+    PNGs (:func:`png_images`), which its description (read from the same dict: one copy of
+    the figure, not two) does not look inside."""
     spec = png_images(fig).to_dict()
     fig.to_dict = lambda: spec  # readers only: st.plotly_chart turns it into JSON
-    fig._description = description
+    fig._description = describe_figure(spec)  # its text for screen readers (ui.figures)
     return fig
 
 

@@ -11,10 +11,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from dl_core.attention.analysis import STATS
-from dl_core.viz import CATEGORICAL, DIVERGING, SEQUENTIAL
+from dl_core.viz import CATEGORICAL, DIVERGING, SEQUENTIAL, subplots
 
 MAX_VALUE_LABELS = 24  # write numbers in heatmap cells up to this many tokens
 
@@ -255,7 +254,7 @@ def plot_head_stat(stats: Mapping[str, np.ndarray], name: str) -> go.Figure:
 def plot_qkv(q: np.ndarray, k: np.ndarray, v: np.ndarray, tokens: Sequence[str]) -> go.Figure:
     """Q, K and V of one head side by side: one row per token, one column per dimension."""
     names = labels(tokens)
-    fig = make_subplots(
+    fig = subplots(
         rows=1,
         cols=3,
         subplot_titles=["Q (queries)", "K (keys)", "V (values)"],
@@ -298,7 +297,7 @@ def plot_query_weights(
     """For query token ``i``: its scaled scores q·k/√d and the softmax weights, per key token."""
     names = labels(tokens)
     x = list(range(len(tokens)))
-    fig = make_subplots(
+    fig = subplots(
         rows=2,
         cols=1,
         shared_xaxes=True,
@@ -340,7 +339,7 @@ def plot_positions(pos: np.ndarray) -> go.Figure:
     """Position encodings (position × dimension) and how similar positions are to each other."""
     p = np.asarray(pos, dtype="float32")
     unit = p / np.clip(np.linalg.norm(p, axis=1, keepdims=True), 1e-12, None)
-    fig = make_subplots(
+    fig = subplots(
         rows=1,
         cols=2,
         horizontal_spacing=0.2,

@@ -8,7 +8,6 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.colors
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from dl_core import viz
 from dl_core.basics import analysis
@@ -311,7 +310,7 @@ def plot_activations(
 ) -> go.Figure:
     """Each activation function (left) and its derivative (right); ``highlight`` drawn thick."""
     z = np.linspace(-4, 4, 161)
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("activation φ(z)", "derivative φ′(z)"))
+    fig = viz.subplots(rows=1, cols=2, subplot_titles=("activation φ(z)", "derivative φ′(z)"))
     for i, name in enumerate(names):
         style = dict(color=viz.CATEGORICAL[i], width=4 if name == highlight else 1.5)
         fig.add_scatter(
@@ -336,9 +335,7 @@ def plot_activations(
 
 def plot_perceptron(cases: Mapping[str, tuple], height: int = 320) -> go.Figure:
     """The perceptron's line on each data set: ``{title: (points, labels, w, b, errors)}``."""
-    fig = make_subplots(
-        rows=1, cols=len(cases), subplot_titles=list(cases), horizontal_spacing=0.08
-    )
+    fig = viz.subplots(rows=1, cols=len(cases), subplot_titles=list(cases), horizontal_spacing=0.08)
     line = np.linspace(*analysis.EXTENT, 2)
     for col, (pts, labels, w, b, _) in enumerate(cases.values(), start=1):
         for c in (0, 1):

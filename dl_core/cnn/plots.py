@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from dl_core import viz
 
@@ -52,7 +51,7 @@ def plot_convolution(
         panels.append(("pooled", pooled))
     widths = [float(a.shape[1]) for _, a in panels]
     widths[1] = max(widths[0], widths[2]) * 0.35  # keep the kernel readable
-    fig = make_subplots(
+    fig = viz.subplots(
         rows=1,
         cols=len(panels),
         column_widths=widths,
@@ -146,7 +145,7 @@ def plot_filters(kernel: np.ndarray, max_filters: int = 32, max_channels: int = 
 def _filter_grid(rows: int, cols: int) -> go.Figure:
     """The empty figure of :func:`plot_filters`' grid: one row per filter, one column per
     input channel."""
-    fig = make_subplots(
+    fig = viz.subplots(
         rows=rows,
         cols=cols,
         horizontal_spacing=0.01,
@@ -196,7 +195,7 @@ def plot_architecture(table: Sequence[dict[str, Any]], highlight: str | None = N
     x = list(range(len(rows)))
     info = [[viz.plain(r["name"]), r["type"], "×".join(str(v) for v in r["shape"])] for r in rows]
     hover = "%{customdata[0]} (%{customdata[1]})<br>output %{customdata[2]}<extra></extra>"
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig = viz.subplots(specs=[[{"secondary_y": True}]])
     fig.add_bar(
         x=x,
         y=[r["shape"][2] for r in rows],
@@ -292,7 +291,7 @@ def plot_filters_before_after(before: np.ndarray, after: np.ndarray, n: int = 8)
     channel-averaged, each pair on one symmetric scale."""
     n = min(n, before.shape[-1])
     b, a = before.mean(axis=2), after.mean(axis=2)  # (kh, kw, filters)
-    fig = make_subplots(
+    fig = viz.subplots(
         rows=2,
         cols=n,
         row_titles=["before", "after"],

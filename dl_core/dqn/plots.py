@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from dl_core import viz
 from dl_core.dqn.data import spec
@@ -21,7 +20,7 @@ def plot_training(curves: dict[str, np.ndarray], env_id: str, height: int = 520)
     """
     ep, up, ev = curves["episodes"], curves["updates"], curves["evals"]
     solved = spec(env_id).solved
-    fig = make_subplots(
+    fig = viz.subplots(
         rows=2,
         cols=2,
         shared_xaxes=True,

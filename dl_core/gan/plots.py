@@ -6,9 +6,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from dl_core.viz import CATEGORICAL
+from dl_core.viz import CATEGORICAL, subplots
 
 
 def tile(images: np.ndarray, cols: int = 6, pad: int = 2) -> np.ndarray:
@@ -64,7 +63,7 @@ def plot_gan_history(
 
     Epochs flagged as possible mode collapse get a marker on the diversity panel.
     """
-    fig = make_subplots(
+    fig = subplots(
         rows=3,
         cols=1,
         shared_xaxes=True,
@@ -105,7 +104,7 @@ def plot_gan_history(
 
 def plot_vae_history(history: Mapping[str, Sequence[float]]) -> go.Figure:
     """The two terms of the VAE loss per epoch: reconstruction (left axis) and KL (right)."""
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig = subplots(specs=[[{"secondary_y": True}]])
     x = list(range(1, len(history.get("loss", [])) + 1))
     fig.add_scatter(
         x=x,

@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from dl_core import viz
 from dl_core.segmentation.analysis import (
@@ -159,7 +158,7 @@ def plot_transposed_conv(
     n: int = 4, stride: int = 2, kernels: Sequence[int] = (2, 3, 4)
 ) -> go.Figure:
     """Overlap counts of stride-2 transposed convolutions with several kernel sizes."""
-    fig = make_subplots(
+    fig = viz.subplots(
         1, len(kernels), subplot_titles=[f"kernel {k}, stride {stride}" for k in kernels]
     )
     vmax = max(transposed_overlap(n, k, stride).max() for k in kernels)
@@ -186,7 +185,7 @@ def plot_transposed_conv(
 
 def plot_atrous(rates: Sequence[int] = (1, 2, 4), size: int = 13) -> go.Figure:
     """Where a 3×3 atrous kernel reads its input at each dilation rate (same 9 weights)."""
-    fig = make_subplots(
+    fig = viz.subplots(
         1, len(rates), subplot_titles=[f"rate {r}: sees {2 * r + 1}×{2 * r + 1}" for r in rates]
     )
     for j, r in enumerate(rates, 1):

@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from dl_core import viz
 from dl_core.text_generation.cells import next_distribution
@@ -150,7 +149,7 @@ def plot_gates(
 ) -> go.Figure:
     """One heatmap per gate (input/forget/output or update/reset): units × characters, in [0, 1]."""
     names = list(gates)
-    fig = make_subplots(
+    fig = viz.subplots(
         rows=len(names),
         cols=1,
         shared_xaxes=True,

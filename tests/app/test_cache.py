@@ -216,3 +216,18 @@ def test_a_cached_figure_sends_its_pictures_as_png_with_the_same_pixels():
     coloured, _ = _picture(hovertemplate="rgb %{color}<extra></extra>")
     kept = memo(lambda: coloured)  # its hover reads the colour: plotly needs the values
     assert "z" in kept.to_dict()["data"][0] and "source" not in kept.to_dict()["data"][0]
+
+
+def test_a_cached_figure_is_described_as_the_figure_it_was():
+    import plotly.graph_objects as go
+
+    from dl_core.describe import describe_figure
+
+    def figure():
+        z = np.random.default_rng(3).integers(0, 256, (6, 6, 3)).astype(np.uint8)
+        fig = go.Figure(go.Image(z=z))
+        fig.add_heatmap(z=[[1, 2], [3, 9]], x=["a", "b"], y=["s", "t"], xaxis="x2", yaxis="y2")
+        fig.add_bar(x=["cat", "cow"], y=[0.7, 0.1], xaxis="x3", yaxis="y3")
+        return fig
+
+    assert memo(figure)._description == describe_figure(figure())

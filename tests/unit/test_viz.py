@@ -141,3 +141,33 @@ def test_filter_grid_is_the_figure_built_cell_by_cell(shape):
     slow.update_xaxes(visible=False)
     slow.update_yaxes(visible=False, autorange="reversed")
     assert fast.to_dict() == viz._layout(slow, None, 40 + 44 * rows).to_dict()
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"rows": 1, "cols": 3, "subplot_titles": ["Q", "K", "V"], "shared_yaxes": True},
+        {"rows": 2, "cols": 1, "shared_xaxes": True, "vertical_spacing": 0.08},
+        {"specs": [[{"secondary_y": True}]]},
+        {"rows": 2, "cols": 2, "row_heights": [0.7, 0.3], "column_titles": ["a", "b"]},
+    ],
+)
+def test_subplots_is_make_subplots_and_each_figure_is_its_own(kwargs):
+    from plotly import graph_objects as go
+    from plotly.subplots import make_subplots
+
+    def filled(fig):
+        rows, cols = len(fig._grid_ref), len(fig._grid_ref[0])
+        for r in range(rows):
+            for c in range(cols):
+                fig.add_trace(go.Bar(y=[r, c]), row=r + 1, col=c + 1)
+        if kwargs.get("specs"):
+            fig.add_trace(go.Scatter(y=[1, 2]), row=1, col=1, secondary_y=True)
+        fig.update_xaxes(title="x", row=rows, col=cols)
+        return fig.to_dict()
+
+    assert filled(viz.subplots(**kwargs)) == filled(make_subplots(**kwargs))
+    first = viz.subplots(**kwargs)
+    first.update_layout(height=123, title="changed")
+    first.update_xaxes(title="changed")
+    assert viz.subplots(**kwargs).to_dict() == make_subplots(**kwargs).to_dict()
