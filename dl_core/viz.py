@@ -12,9 +12,11 @@ tokens) goes through :func:`plain` first; the shared builders here do it for the
 
 from __future__ import annotations
 
+import base64
 import collections
 import copy
 import html
+import io
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -68,6 +70,16 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
     return (np.clip(np.nan_to_num(scaled), 0, 1) * 255).round().astype("uint8")
 
 
+def png_source(image: np.ndarray) -> str:
+    """An RGB uint8 image as a ``data:image/png`` URL: an image trace's ``source``, which
+    the browser decodes natively (plotly.js draws a ``z`` of pixel values one by one)."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image)).save(buf, format="PNG", compress_level=1)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
 def plain(text: object) -> str:
     """Text that plotly shows as it is: ``<``, ``>`` and ``&`` escaped (entities too)."""
     return html.escape(str(text), quote=False)
@@ -108,7 +120,8 @@ def image_grid(
     """A grid of small images (grayscale or RGB), titles under each.
 
     Grayscale cells are drawn as heatmaps with ``colorscale`` (e.g. feature maps with
-    ``SEQUENTIAL``); RGB cells as images.
+    ``SEQUENTIAL``); RGB cells as PNG pictures (:func:`png_source`), as a cached figure
+    sends them anyway (ui/cache.py): no pixel array to validate, copy and convert.
 
     The figure is built in one go from plain dicts (one validation pass, :func:`from_grid`):
     the grid's layout is made once per grid shape (:func:`grid_layout`). Building it cell by cell
@@ -135,8 +148,8 @@ def image_grid(
                     "hovertemplate": "x %{x}, y %{y}: %{z:.3g}<extra></extra>",
                 }
             )
-        else:
-            cells.append({"type": "image", "z": to_uint8(img)})
+        else:  # as a PNG: see png_source (hovering shows the position, not the colour)
+            cells.append({"type": "image", "source": png_source(to_uint8(img))})
     fig = from_grid(grid, cells, labels)
     return _layout(fig, title, grid[0]["height"])  # as the cell-by-cell build leaves a title
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import io
 from pathlib import PurePosixPath
 from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
-from PIL import Image
 
+from dl_core import viz
 from dl_core.describe import describe_figure, describe_images
 from ui.cache import memo
 
@@ -80,14 +78,13 @@ def architecture_map() -> go.Figure:
 
 
 def data_url(image: np.ndarray) -> str:
-    """An RGB uint8 image as a ``data:image/png`` URL (for components that take one).
+    """An RGB uint8 image as a ``data:image/png`` URL (for components that take one):
+    :func:`dl_core.viz.png_source`.
 
     Pages pass it through :func:`ui.cache.memo`, so a photo is encoded once per server
     rather than on every rerun.
     """
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(image)).save(buf, format="PNG", compress_level=1)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    return viz.png_source(image)
 
 
 def show_figure(where: Any, fig: Any, description: str | None = None, **kwargs: Any) -> Any:

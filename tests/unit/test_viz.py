@@ -11,6 +11,21 @@ def test_image_grid_has_one_trace_per_image():
     assert [a.text for a in fig.layout.annotations] == ["a", "b", "c"]
 
 
+def test_image_grid_sends_colour_pictures_as_png_with_their_pixels():
+    import base64
+    import io
+
+    from PIL import Image
+
+    rgb = np.random.default_rng(0).integers(0, 256, (6, 9, 3)).astype(np.uint8)
+    fig = viz.image_grid([rgb, np.random.rand(4, 4)], cols=2)
+    url = fig.data[0].source
+    assert fig.data[0].type == "image" and fig.data[0].z is None
+    png = Image.open(io.BytesIO(base64.b64decode(url.removeprefix("data:image/png;base64,"))))
+    assert np.array_equal(np.asarray(png), rgb)
+    assert fig.data[1].type == "heatmap"  # a grey cell keeps its values (hover, colour scale)
+
+
 def test_to_uint8_scales_ranges():
     assert viz.to_uint8(np.array([0.0, 1.0])).tolist() == [0, 255]
     assert viz.to_uint8(np.array([-1.0, 1.0])).tolist() == [0, 255]
@@ -67,7 +82,7 @@ def _image_grid_by_cells(images, titles=None, cols=8, title=None, cell=90, color
                 hovertemplate="x %{x}, y %{y}: %{z:.3g}<extra></extra>",
             )
         else:
-            trace = go.Image(z=viz.to_uint8(img))
+            trace = go.Image(source=viz.png_source(viz.to_uint8(img)))
         fig.add_trace(trace, row=r + 1, col=c + 1)
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
