@@ -393,6 +393,7 @@ def test_dispatcher_wakes_on_submit_finish_and_crash_without_polling(pool, monke
     from dl_core.jobs.db import _connect
 
     monkeypatch.setattr(jobs.executors, "DISPATCH_POLL_S", 3600.0)
+    monkeypatch.setattr(jobs.executors, "IDLE_POLL_S", 3600.0)
     jobs.submit(testing.train, Config(steps=1, seed=5))  # lets the pool's current poll expire
     keys = [jobs.submit(testing.train, Config(steps=2, seed=s)) for s in (6, 7)]
     crash = jobs.submit(testing.train, Config(steps=3, crash_at=2, seed=8))
