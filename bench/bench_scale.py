@@ -6,6 +6,11 @@ of a job on ``ray`` against ``process``.
 - makespan of 16 tiny real Keras trainings (``dl_core.testing.train_mlp``) on a local Ray
   cluster whose head runs nothing, with one worker node of 1 CPU, then two (target ratio
   ≥ 1.7×). All nodes are processes on this machine, on loopback addresses;
+- the same 16 jobs on one and on two plain worker processes (the process executor, one
+  thread each) on the same machine, measured in the same run: what two cores give this
+  work without Ray. On a virtual machine two cores need not double vectorised training
+  (they may share a physical core, and the host schedules them); Ray's ratio is judged
+  against this one;
 - fixed overhead: submit → done of a job that does nothing (``dl_core.testing.train``, one
   step) through a warm executor, median of 8, ``ray`` against ``process`` (target: at
   most 0.5 s more);
@@ -93,6 +98,40 @@ def makespan(nodes: int) -> float:
         cluster.stop()
 
 
+def makespan_processes(workers: int) -> float:
+    """The same 16 jobs as :func:`makespan` on ``workers`` plain worker processes (the
+    process executor, warmed up, one TensorFlow thread each as a one-CPU Ray task has)."""
+    from dl_core import jobs, testing
+
+    _fresh_home()
+    saved = {k: os.environ.get(k) for k in ("DL_EXPLORER_WORKER_THREADS", "DL_EXPLORER_WORKERS")}
+    os.environ["DL_EXPLORER_WORKER_THREADS"] = "1"
+    ex = jobs.ProcessExecutor(workers=workers)
+    jobs.set_executor(ex)
+    try:
+        warm = [
+            jobs.submit(testing.train_mlp, testing.Config(epochs=1, samples=64, seed=100 + i))
+            for i in range(workers)
+        ]
+        for key in warm:
+            jobs.wait(key, timeout=900)
+        t0 = time.perf_counter()
+        keys = [
+            jobs.submit(testing.train_mlp, testing.Config(epochs=4, samples=4096, seed=i))
+            for i in range(JOBS)
+        ]
+        for key in keys:
+            assert jobs.wait(key, timeout=1800).state == "done"
+        return time.perf_counter() - t0
+    finally:
+        jobs.set_executor(None)
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 def overhead(kind: str) -> float:
     from dl_core import jobs, testing
 
@@ -128,6 +167,7 @@ def overhead(kind: str) -> float:
 def main() -> None:
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     one, two = makespan(1), makespan(2)
+    plain_one, plain_two = makespan_processes(1), makespan_processes(2)
     process, ray_s = overhead("process"), overhead("ray")
     gpu = "no GPU: skipped" if not os.path.exists("/dev/nvidia0") else "see bench gpu"
     report(
@@ -137,6 +177,11 @@ def main() -> None:
             f"{JOBS} tiny trainings, 2 worker nodes (s)": two,
             "two nodes vs one: makespan ratio (target >= 1.7)": one / two,
             "baseline": "the same 16 jobs on the same cluster with one worker node",
+            f"{JOBS} tiny trainings, 1 plain worker process (s)": plain_one,
+            f"{JOBS} tiny trainings, 2 plain worker processes (s)": plain_two,
+            "what two cores give without Ray: 2 processes vs 1": plain_one / plain_two,
+            "Ray's ratio / that ratio (1.0: Ray loses nothing)": (one / two)
+            / (plain_one / plain_two),
             "job overhead, process executor: submit -> done, no-op job (s)": process,
             "job overhead, ray executor (s)": ray_s,
             "ray - process (s) (target <= 0.5)": ray_s - process,
