@@ -24,6 +24,7 @@ import os
 import statistics
 import tempfile
 import time
+from unittest import mock
 
 from bench.common import report
 from tests.servers import RayCluster  # sets Ray's loopback-only environment first
@@ -62,12 +63,7 @@ def makespan(nodes: int) -> float:
         cluster.wait_nodes(nodes + 1)
         jobs.set_executor(RayExecutor(address=cluster.address, max_jobs=nodes))
         # Warm each node's worker (Keras imported once per worker process), as a server would.
-        warm = [
-            jobs.submit(testing.train_mlp, testing.Config(epochs=1, samples=64, seed=100 + i))
-            for i in range(nodes)
-        ]
-        for key in warm:
-            jobs.wait(key, timeout=900)
+        warm = _warm_up(nodes)
         # Ray may put both warm-ups on one node: warm until every node has run one, or the
         # two-node run would pay a cold Keras import the one-node run does not.
         for round_ in range(4):
@@ -84,14 +80,7 @@ def makespan(nodes: int) -> float:
                 jobs.wait(key, timeout=900)
             warm += more
         print(f"{nodes} node(s): warm-ups ran on {len(_nodes_used(warm))} node(s)", flush=True)
-        t0 = time.perf_counter()
-        keys = [
-            jobs.submit(testing.train_mlp, testing.Config(epochs=4, samples=4096, seed=i))
-            for i in range(JOBS)
-        ]
-        for key in keys:
-            assert jobs.wait(key, timeout=1800).state == "done"
-        return time.perf_counter() - t0
+        return _run_jobs()
     finally:
         jobs.set_executor(None)
         ray.shutdown()
@@ -101,35 +90,43 @@ def makespan(nodes: int) -> float:
 def makespan_processes(workers: int) -> float:
     """The same 16 jobs as :func:`makespan` on ``workers`` plain worker processes (the
     process executor, warmed up, one TensorFlow thread each as a one-CPU Ray task has)."""
-    from dl_core import jobs, testing
+    from dl_core import jobs
 
     _fresh_home()
-    saved = {k: os.environ.get(k) for k in ("DL_EXPLORER_WORKER_THREADS", "DL_EXPLORER_WORKERS")}
-    os.environ["DL_EXPLORER_WORKER_THREADS"] = "1"
-    ex = jobs.ProcessExecutor(workers=workers)
-    jobs.set_executor(ex)
-    try:
-        warm = [
-            jobs.submit(testing.train_mlp, testing.Config(epochs=1, samples=64, seed=100 + i))
-            for i in range(workers)
-        ]
-        for key in warm:
-            jobs.wait(key, timeout=900)
-        t0 = time.perf_counter()
-        keys = [
-            jobs.submit(testing.train_mlp, testing.Config(epochs=4, samples=4096, seed=i))
-            for i in range(JOBS)
-        ]
-        for key in keys:
-            assert jobs.wait(key, timeout=1800).state == "done"
-        return time.perf_counter() - t0
-    finally:
-        jobs.set_executor(None)
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    with mock.patch.dict(os.environ, {"DL_EXPLORER_WORKER_THREADS": "1"}):
+        jobs.set_executor(jobs.ProcessExecutor(workers=workers))
+        try:
+            _warm_up(workers)
+            return _run_jobs()
+        finally:
+            jobs.set_executor(None)
+
+
+def _warm_up(n: int) -> list[str]:
+    """One small job per worker (Keras imported once per worker process, as on a server)."""
+    from dl_core import jobs, testing
+
+    keys = [
+        jobs.submit(testing.train_mlp, testing.Config(epochs=1, samples=64, seed=100 + i))
+        for i in range(n)
+    ]
+    for key in keys:
+        jobs.wait(key, timeout=900)
+    return keys
+
+
+def _run_jobs() -> float:
+    """Submit the 16 tiny trainings at once; seconds until the last is done."""
+    from dl_core import jobs, testing
+
+    t0 = time.perf_counter()
+    keys = [
+        jobs.submit(testing.train_mlp, testing.Config(epochs=4, samples=4096, seed=i))
+        for i in range(JOBS)
+    ]
+    for key in keys:
+        assert jobs.wait(key, timeout=1800).state == "done"
+    return time.perf_counter() - t0
 
 
 def overhead(kind: str) -> float:
