@@ -50,10 +50,10 @@ PAGES: dict[str, str] = {
     "transfer_learning": "",
     "detection": "",
     "segmentation": "Opacity",
-    "text_generation": "",
+    "text_generation": "Sample from the model after epoch",
     "attention": "",
     "gan": "",
-    "dqn": "",
+    "dqn": "ε while replaying",
     "jobs": "",
 }
 WARM_VIEWS = int(os.environ.get("BENCH_PAGES_VIEWS", "3"))  # per kind of warm view
@@ -173,7 +173,8 @@ def _views(
 
 def _change_widget(page, label: str, wait_idle) -> bool:
     """Move the slider labelled ``label`` (anywhere on the page), or else the first slider of
-    the main area, one step to the right (keyboard); False if there is none."""
+    the main area, one step to the right (keyboard), or to the left from its maximum; False
+    if there is none."""
     sliders = page.locator('[data-testid="stMain"] input[type="range"]')
     if label:
         sliders = page.locator(f'input[type="range"][aria-label="{label}"]')
@@ -183,7 +184,10 @@ def _change_widget(page, label: str, wait_idle) -> bool:
         return False
     slider = sliders.first
     slider.focus()
+    before = slider.input_value()
     slider.press("ArrowRight")
+    if slider.input_value() == before:  # at its maximum (a rewind slider starts at the end)
+        slider.press("ArrowLeft")
     wait_idle(page, quiet=1.0)
     return True
 
