@@ -9,11 +9,10 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from dl_core import assets, estimates
+from dl_core import assets, estimates, viz
 from dl_core import segmentation as seg
 from dl_core.segmentation import compare as seg_compare
 from dl_core.segmentation import plots as seg_plots
-from ui import figures
 from ui import jobs as ui_jobs
 from ui.cache import digest, frozen, memo
 from ui.code import show_code
@@ -420,7 +419,7 @@ if section == SECTIONS[1]:
                 canvas = st_canvas(
                     stroke_width=brush,
                     stroke_color=FG if mark == "foreground" else BG,
-                    background_image=memo(figures.data_url, photo),
+                    background_image=memo(viz.png_source, photo),  # once per photo
                     width=cw,
                     height=ch,
                     drawing_mode="freedraw",

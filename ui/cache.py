@@ -31,6 +31,7 @@ import numpy as np
 import streamlit as st
 from plotly.basedatatypes import BaseFigure
 
+from dl_core import viz
 from dl_core.describe import describe_figure
 
 T = TypeVar("T")
@@ -121,8 +122,6 @@ def png_images(fig: Any) -> Any:
     natively. Hovering such an image shows the position, not the colour; traces that ask
     for the colour in a hover template, or have their own colour range, are left alone.
     """
-    from ui.figures import data_url  # ui.figures imports this module
-
     for trace in fig.data:
         if trace.type != "image" or trace.z is None or trace.source is not None:
             continue
@@ -138,7 +137,7 @@ def png_images(fig: Any) -> Any:
         z = np.asarray(trace.z)
         if z.ndim != 3 or z.shape[2] != 3 or not z.size or z.min() < 0 or z.max() > 255:
             continue
-        trace.update(source=data_url(np.rint(z).astype(np.uint8)), z=None)
+        trace.update(source=viz.png_source(np.rint(z).astype(np.uint8)), z=None)
     return fig
 
 

@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from dl_core import viz
 from dl_core.describe import describe_figure, describe_images
 from ui.cache import memo
 
@@ -75,16 +74,6 @@ def architecture_map() -> go.Figure:
     )
     fig.update_layout(height=430, margin=dict(l=5, r=5, t=5, b=5), font=dict(size=13))
     return fig
-
-
-def data_url(image: np.ndarray) -> str:
-    """An RGB uint8 image as a ``data:image/png`` URL (for components that take one):
-    :func:`dl_core.viz.png_source`.
-
-    Pages pass it through :func:`ui.cache.memo`, so a photo is encoded once per server
-    rather than on every rerun.
-    """
-    return viz.png_source(image)
 
 
 def show_figure(where: Any, fig: Any, description: str | None = None, **kwargs: Any) -> Any:
