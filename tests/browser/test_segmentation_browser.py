@@ -104,7 +104,7 @@ def test_train_the_tiny_unet_in_a_worker(page, server):
     wait_idle(page)
     screenshot(page, "segmentation-first-load")
     page.locator(".st-key-seg-train button").click()
-    page.get_by_text(re.compile(r"Mean IoU \d")).wait_for(timeout=ceiling_ms(TRAIN_S))
+    page.get_by_text(re.compile(r"Mean IoU \d")).first.wait_for(timeout=ceiling_ms(TRAIN_S))
     wait_idle(page)
     assert_no_exception(page)
     assert page.locator(".st-key-seg-preds .js-plotly-plot").count() == 1
