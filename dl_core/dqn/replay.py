@@ -3,12 +3,14 @@ Q-values, and turn them into an animated image with the Q-values drawn beside ea
 
 from __future__ import annotations
 
+import functools
 import io
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from dl_core.dqn.data import make_env, spec
+from dl_core.dqn.model import numpy_q_function
 from dl_core.viz import CATEGORICAL
 
 MAX_FRAMES = 150  # longer episodes keep every k-th frame (the Q-values keep every step)
@@ -30,6 +32,8 @@ def record_episode(
     (T, observation size) what the agent saw at each step, and ``eps``.
     """
     env = make_env(env_id, render=True)
+    _draw_at_width(env, width)
+    q_of = numpy_q_function(model)
     rng = np.random.default_rng(seed)
     obs, _ = env.reset(seed=seed)
     frames, frame_steps, qs, actions, rewards, randoms, seen = [], [], [], [], [], [], []
@@ -37,7 +41,7 @@ def record_episode(
     stride = max(1, int(np.ceil(limit / max_frames)))
     done, t = False, 0
     while not done:
-        q = np.asarray(model.predict_on_batch(np.asarray(obs, np.float32)[None]))[0]
+        q = q_of(np.asarray(obs, np.float32)[None])[0]
         is_random = rng.random() < eps
         action = int(rng.integers(len(q))) if is_random else int(np.argmax(q))
         if t % stride == 0:
@@ -74,11 +78,31 @@ def render_size(env_id: str) -> tuple[int, int, int]:
     return shape
 
 
+def _draw_at_width(env, width: int) -> None:
+    """Make the classic-control environments draw their frames ``width`` pixels wide
+    themselves (they read their canvas size from these attributes at the first render):
+    drawing 360 pixels costs a third of drawing 600, and resizing a 600-pixel frame costs
+    more than drawing it. Other environments draw at their own size, and :func:`_resize`
+    scales their frames."""
+    raw = env.unwrapped
+    if isinstance(getattr(raw, "screen_width", None), int) and hasattr(raw, "screen_height"):
+        f = width / raw.screen_width
+        # Their world scales with the width, but a few parts are drawn in fixed pixels
+        # (MountainCar's flag stands 50 pixels above the goal): keep room for those.
+        raw.screen_height = round(raw.screen_height * f + 50 * max(1.0 - f, 0.0))
+        raw.screen_width = width
+    elif isinstance(getattr(raw, "SCREEN_DIM", None), int):
+        raw.SCREEN_DIM = width  # square (Acrobot)
+
+
 def _resize(frame: np.ndarray, width: int) -> np.ndarray:
     h, w = frame.shape[:2]
+    if w == width:
+        return np.ascontiguousarray(frame)
     return np.asarray(Image.fromarray(frame).resize((width, round(h * width / w)), Image.BILINEAR))
 
 
+@functools.lru_cache(maxsize=4)
 def _font(size: int):
     for name in ("DejaVuSans.ttf", "LiberationSans-Regular.ttf"):
         try:
@@ -126,9 +150,12 @@ def replay_gif(episode: dict[str, np.ndarray], action_names: list[str], fps: int
     first = Image.fromarray(annotated_frame(episode, 0, action_names))
     first = first.quantize(colors=64, method=Image.Quantize.FASTOCTREE)
     images = [first] + [
-        Image.fromarray(annotated_frame(episode, i, action_names)).quantize(palette=first)
+        Image.fromarray(annotated_frame(episode, i, action_names)).quantize(
+            palette=first, dither=Image.Dither.NONE
+        )
         for i in range(1, len(episode["frames"]))
-    ]  # one shared palette: fast, and no colour flicker between frames
+    ]  # one shared palette: no colour flicker between frames; the drawings are flat colours,
+    # so each pixel takes its nearest palette colour (dithering only adds speckle and time)
     buf = io.BytesIO()
     images[0].save(
         buf,

@@ -119,6 +119,34 @@ def test_frames_have_the_render_shape_and_q_values_every_action(env_id):
     assert ep["frames"].std() > 0  # something was drawn
 
 
+def test_numpy_q_function_matches_the_network_and_falls_back_for_other_models():
+    import keras
+
+    from dl_core.dqn.model import numpy_q_function
+
+    model = replay.untrained_network("LunarLander-v3", 16, 2, seed=3)
+    obs = np.random.default_rng(0).normal(size=(7, 8)).astype(np.float32)
+    q = numpy_q_function(model)(obs)
+    assert q.shape == (7, 4) and q.dtype == np.float32
+    np.testing.assert_allclose(q, model.predict_on_batch(obs), rtol=1e-5, atol=1e-5)
+    inputs = keras.Input((8,))
+    other = keras.Model(inputs, keras.layers.Dense(4, activation="tanh")(inputs))
+    np.testing.assert_allclose(
+        numpy_q_function(other)(obs), other.predict_on_batch(obs), rtol=1e-5, atol=1e-5
+    )  # not the plain MLP: Keras computes it
+
+
+@pytest.mark.parametrize("env_id", list(dqn.ENVS))
+def test_replay_frames_are_drawn_360_wide_with_the_whole_scene(env_id):
+    ep = replay.record_episode(
+        replay.untrained_network(env_id, 8, 1, seed=0), env_id, seed=0, eps=1.0, max_frames=5
+    )
+    assert ep["frames"].shape[2] == 360 and ep["frames"].std() > 0
+    if env_id == "MountainCar-v0":  # its goal flag (yellow, fixed 50 px tall) stays in view
+        yellow = (ep["frames"][0] == np.array([204, 204, 0], np.uint8)).all(axis=-1)
+        assert yellow.sum() > 20
+
+
 def test_tiny_preset_trains_end_to_end_and_replays():
     events = []
     out = dqn.train(dqn.PRESETS["tiny"], None, lambda **e: events.append(e))
