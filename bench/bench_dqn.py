@@ -219,7 +219,8 @@ def main() -> None:
 
 
 OURS = (
-    "predict_on_batch per action; Bellman target inside the loss graph; "
+    "a NumPy copy of the online weights per action (taken again after each training phase); "
+    "Bellman target inside the loss graph; "
     "one fit() call per training phase (128 gradient steps)"
 )
 BASELINES = [

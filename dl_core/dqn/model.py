@@ -187,7 +187,8 @@ def update_target(online: keras.Model, target: keras.Model, tau: float = 1.0) ->
 
 # -- the agent ------------------------------------------------------------------------------
 class Agent:
-    """Online and target Q-networks with compiled inference and gradient steps.
+    """Online and target Q-networks: NumPy inference between training phases, compiled
+    gradient steps.
 
     The training graph sees the online network on s and s′ and the (frozen) target network
     on s′, and computes the Bellman target inside the loss, so one compiled call does a
@@ -220,10 +221,18 @@ class Agent:
             optimizer=keras.optimizers.Adam(lr, clipnorm=10.0),
             loss=TDLoss(n_actions, gamma, double, loss),
         )
+        self._q_now = None  # the online network in NumPy, until the next train()
 
     def q_values(self, obs: np.ndarray) -> np.ndarray:
-        """Q(s, ·) for a batch of observations: (batch, obs_size) → (batch, n_actions)."""
-        return np.asarray(self.online.predict_on_batch(np.asarray(obs, np.float32)))
+        """Q(s, ·) for a batch of observations: (batch, obs_size) → (batch, n_actions).
+
+        Between training phases the online weights do not change, and the agent acts on
+        one observation at a time: a NumPy copy of them (:func:`numpy_q_function`, taken
+        again after every :meth:`train`) answers in microseconds where a Keras call per
+        step costs milliseconds."""
+        if self._q_now is None:
+            self._q_now = numpy_q_function(self.online)
+        return self._q_now(obs)
 
     def act(
         self, obs: np.ndarray, eps: float, rng: np.random.Generator
@@ -236,6 +245,7 @@ class Agent:
 
     def train(self, batches: list[dict[str, np.ndarray]]) -> float:
         """One gradient step per replay batch; returns the mean TD loss."""
+        self._q_now = None  # the weights change
         x = [
             np.concatenate([b["obs"] for b in batches]),
             np.concatenate([b["next_obs"] for b in batches]),

@@ -136,6 +136,21 @@ def test_numpy_q_function_matches_the_network_and_falls_back_for_other_models():
     )  # not the plain MLP: Keras computes it
 
 
+def test_the_agent_acts_on_its_current_weights_after_each_training_phase():
+    agent = dqn.Agent(4, 2, 16, 1, 1e-2)
+    rng = np.random.default_rng(0)
+    obs = rng.normal(size=(32, 4)).astype(np.float32)
+    before = agent.q_values(obs)
+    np.testing.assert_allclose(before, agent.online.predict_on_batch(obs), atol=1e-5)
+    buffer = dqn.ReplayBuffer(64, 4)
+    for i in range(64):
+        buffer.add(obs[i % 32], i % 2, 1.0, obs[(i + 1) % 32], False)
+    agent.train([buffer.sample(32, rng) for _ in range(3)])
+    after = agent.q_values(obs)
+    assert not np.allclose(after, before)  # the training phase moved the weights...
+    np.testing.assert_allclose(after, agent.online.predict_on_batch(obs), atol=1e-5)  # ...seen
+
+
 @pytest.mark.parametrize("env_id", list(dqn.ENVS))
 def test_replay_frames_are_drawn_360_wide_with_the_whole_scene(env_id):
     ep = replay.record_episode(
