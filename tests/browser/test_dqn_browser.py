@@ -23,6 +23,12 @@ def test_replay_with_q_values_then_train_tiny(page, server):
     wait_until(lambda: figures.count() >= 2, UI_S, "training curves and Q-values")
     replays.last.scroll_into_view_if_needed()  # the app scrolls inside its own container
     assert screenshot(page, "dqn-pretrained-replay").stat().st_size > 30_000
+    code = page.locator('[data-testid="stCode"]')
+    assert code.count() == 0  # the sources are sent when the visitor opens them
+    page.get_by_text("Show the code").click()
+    code.first.wait_for()
+    assert "def bellman_targets" in code.first.inner_text()
+    wait_idle(page)
 
     page.get_by_role("button", name="Train").click()
     page.get_by_text("Training of your agent").wait_for(timeout=ceiling_ms(TRAIN_S))
