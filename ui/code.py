@@ -36,8 +36,9 @@ def show_code(*objects: Callable[..., Any] | type, label: str = "Show the code")
     if not box.open:
         return
     with box:
-        for obj, name in zip(objects, names, strict=True):
-            st.caption(f"`{name}`")
+        for obj in objects:
+            module = getattr(obj, "__module__", "")
+            st.caption(f"`{module}.{getattr(obj, '__qualname__', obj)}`")
             source = _source(obj)
             if source is not None:
                 st.code(source, language="python")
