@@ -187,6 +187,11 @@ def main() -> None:
     grads = cfg.gradient_steps * sum(1 for s in range(512, steps + 1) if s % cfg.train_freq == 0)
     agents = [("ours", dqn.Agent, OURS)] + BASELINES
     runs: dict[str, list[tuple[float, float]]] = {name: [] for name, _, _ in agents}
+    # Warm-up, not counted: the process's one-time start-up (TensorFlow's runtime, its first
+    # traces) would otherwise fall on whichever agent runs first.
+    for _, cls, _ in agents:
+        if cls is not PlainLoopAgent:
+            steps_per_second(cls, 768)  # one training phase
     for r in range(rounds):  # alternate the order: the machine's load drifts
         for name, cls, _ in agents if r % 2 == 0 else agents[::-1]:
             if cls is PlainLoopAgent and runs[name]:
@@ -197,7 +202,8 @@ def main() -> None:
     cpu = {k: statistics.median(v[1] for v in runs[k]) for k in runs}
     figures["speed runs"] = (
         f"{steps} env steps, {grads} gradient steps, each run from a fresh agent (set-up and "
-        f"tracing included), median of {rounds} alternating rounds (predict/fit: one run); "
+        f"tracing included) after one uncounted warm-up run per agent, median of {rounds} "
+        f"alternating rounds (predict/fit: one run); "
         f"load average {os.getloadavg()[0]:.1f}"
     )
     figures["env steps/s, our agent, wall | CPU"] = f"{wall['ours']:.1f} | {cpu['ours']:.1f}"
