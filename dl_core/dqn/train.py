@@ -60,7 +60,15 @@ def train(cfg: Config, data: bytes | None = None, report=None, agent_cls: type =
     env_spec = spec(cfg.env_id)
     obs_size, n_actions = sizes(cfg.env_id)
     agent = agent_cls(
-        obs_size, n_actions, cfg.width, cfg.depth, cfg.lr, cfg.loss, cfg.gamma, cfg.double
+        obs_size,
+        n_actions,
+        cfg.width,
+        cfg.depth,
+        cfg.lr,
+        cfg.loss,
+        cfg.gamma,
+        cfg.double,
+        steps_per_phase=cfg.gradient_steps,
     )
     untrained = copy_network(agent.online)
     buffer = ReplayBuffer(cfg.buffer_size, obs_size)

@@ -3,6 +3,7 @@
 import dataclasses
 import io
 
+import keras
 import numpy as np
 import pytest
 from PIL import Image
@@ -149,6 +150,30 @@ def test_the_agent_acts_on_its_current_weights_after_each_training_phase():
     after = agent.q_values(obs)
     assert not np.allclose(after, before)  # the training phase moved the weights...
     np.testing.assert_allclose(after, agent.online.predict_on_batch(obs), atol=1e-5)  # ...seen
+
+
+def test_a_training_phase_in_one_compiled_call_takes_the_same_steps_as_one_call_each():
+    rng = np.random.default_rng(1)
+    obs = rng.normal(size=(64, 4)).astype(np.float32)
+    buffer = dqn.ReplayBuffer(64, 4)
+    for i in range(64):
+        buffer.add(obs[i], i % 2, float(i % 3), obs[(i + 1) % 64], i % 7 == 0)
+    batches = [buffer.sample(16, rng) for _ in range(dqn.Agent.FIT_FROM)]
+    agents = []
+    for steps_per_phase in (1, dqn.Agent.FIT_FROM):
+        keras.utils.set_random_seed(0)
+        agents.append(dqn.Agent(4, 2, 16, 1, 1e-2, steps_per_phase=steps_per_phase))
+    assert agents[1].trainer.steps_per_execution == dqn.Agent.FIT_FROM
+    start = agents[0].online.get_weights()
+    for a, b in zip(start, agents[1].online.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)  # the same network to start from
+    losses = [agent.train(batches) for agent in agents]  # fit(): 16 calls, then one
+    np.testing.assert_allclose(losses[0], losses[1], rtol=1e-4)
+    for a, b, s in zip(
+        agents[0].online.get_weights(), agents[1].online.get_weights(), start, strict=True
+    ):
+        assert not np.allclose(a, s)  # all 16 steps were taken, in both
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("env_id", list(dqn.ENVS))
