@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from dl_core.attention.analysis import STATS
-from dl_core.viz import CATEGORICAL, DIVERGING, SEQUENTIAL, subplots
+from dl_core.viz import CATEGORICAL, DIVERGING, MANY_TICKS, SEQUENTIAL, subplots
 
 MAX_VALUE_LABELS = 24  # write numbers in heatmap cells up to this many tokens
 
@@ -34,6 +34,7 @@ def _token_axes(fig: go.Figure, tokens: Sequence[str], row=None, col=None, size=
         tickvals=list(range(len(tokens))),
         ticktext=labels(tokens),
         tickfont=dict(size=size),
+        **MANY_TICKS,
     )
     fig.update_xaxes(title="attends to (key)", tickangle=-60, **ticks, row=row, col=col)
     fig.update_yaxes(title="token (query)", autorange="reversed", **ticks, row=row, col=col)
@@ -280,6 +281,7 @@ def plot_qkv(q: np.ndarray, k: np.ndarray, v: np.ndarray, tokens: Sequence[str])
         tickvals=list(range(len(names))),
         ticktext=names,
         tickfont=dict(size=10),
+        **MANY_TICKS,
     )
     fig.update_layout(
         coloraxis=dict(
@@ -306,7 +308,9 @@ def plot_query_weights(
     )
     fig.add_bar(x=x, y=scores, marker_color=CATEGORICAL[1], row=1, col=1, name="score")
     fig.add_bar(x=x, y=probs, marker_color=CATEGORICAL[0], row=2, col=1, name="weight")
-    fig.update_xaxes(tickmode="array", tickvals=x, ticktext=names, tickangle=-60, row=2, col=1)
+    fig.update_xaxes(
+        tickmode="array", tickvals=x, ticktext=names, tickangle=-60, **MANY_TICKS, row=2, col=1
+    )
     fig.update_layout(height=420, showlegend=False, margin=dict(l=10, r=10, t=40, b=10))
     return fig
 
@@ -328,7 +332,7 @@ def plot_similarity(sim: np.ndarray, sentences: Sequence[str]) -> go.Figure:
             hovertemplate="%{z:.3f}<extra></extra>",
         )
     )
-    ticks = dict(tickmode="array", tickvals=list(range(n)), ticktext=short)
+    ticks = dict(tickmode="array", tickvals=list(range(n)), ticktext=short, **MANY_TICKS)
     fig.update_xaxes(tickangle=-30, **ticks)
     fig.update_yaxes(autorange="reversed", **ticks)
     fig.update_layout(height=140 + 45 * n, margin=dict(l=10, r=10, t=10, b=10))

@@ -117,6 +117,7 @@ def _char_axis(fig: go.Figure, chars: Sequence[str], **where) -> None:
         ticktext=[show_char(c) for c in chars[::step]],
         tickangle=0,
         tickfont=dict(family="monospace", size=10 if len(chars) <= 100 else 8),
+        **viz.MANY_TICKS,
         **where,
     )
 

@@ -230,6 +230,7 @@ def test_head_view_focus_draws_only_that_tokens_links(out):
 def test_large_heatmap_labels_tokens_and_writes_values(out):
     fig = plots.plot_attention(out["attention"][0, 0], out["tokens"])
     assert list(fig.layout.xaxis.ticktext) == plots.labels(out["tokens"])
+    assert fig.layout.xaxis.ticklabeloverflow == fig.layout.yaxis.ticklabeloverflow == "allow"
     assert fig.data[0].texttemplate == "%{z:.2f}"
     assert fig.layout.yaxis.autorange == "reversed"
 

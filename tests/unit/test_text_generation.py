@@ -208,6 +208,11 @@ def test_figures_are_labelled(trained):
     assert "⏎" in fig.layout.xaxis.ticktext
     gates = tg.plot_gates({g: st_[g] for g in tg.GATES["LSTM"]}, list(PASSAGE), units)
     assert len(gates.data) == 3 and all(t.zmin == 0 and t.zmax == 1 for t in gates.data)
+    trace = tg.plot_unit_trace(st_["c"], list(PASSAGE), units[0], np.arange(len(PASSAGE)), "x")
+    for axis in (fig.layout.xaxis, gates.layout.xaxis3, trace.layout.xaxis):
+        # a label per character: drawn without plotly.js's per-label overflow check, whose
+        # cost grows with the square of their number (viz.MANY_TICKS)
+        assert len(axis.ticktext) == len(PASSAGE) and axis.ticklabeloverflow == "allow"
     curves = tg.plot_curves({"LSTM": r["history"]}, x="seconds")
     assert len(curves.data) == 2 and "bits per character" in curves.layout.yaxis.title.text
     temp = tg.plot_temperature(np.log([0.5, 0.3, 0.2]), ["a", "b", " "], [0.5, 1, 2])
