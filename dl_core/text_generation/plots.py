@@ -37,6 +37,7 @@ def plot_token_frequencies(
     fig.update_xaxes(
         title=f"the {len(top)} most frequent {'characters' if level == 'char' else 'words'}",
         type="category",
+        **viz.MANY_TICKS,
     )
     fig.update_yaxes(title="share of the text", tickformat=".0%")
     fig.update_layout(height=280, margin=dict(l=10, r=10, t=10, b=10))
@@ -175,6 +176,8 @@ def plot_gates(
             col=1,
         )
         fig.update_yaxes(autorange="reversed", type="category", row=r, col=1)
+        if r < len(names):  # the shared x axis is labelled once, under the last gate
+            fig.update_xaxes(ticks="", showticklabels=False, row=r, col=1)
     _char_axis(fig, chars, row=len(names), col=1)
     fig.update_layout(
         height=60 + len(names) * (30 + 18 * len(units)), margin=dict(l=10, r=10, t=30, b=10)

@@ -208,6 +208,7 @@ def test_figures_are_labelled(trained):
     assert "⏎" in fig.layout.xaxis.ticktext
     gates = tg.plot_gates({g: st_[g] for g in tg.GATES["LSTM"]}, list(PASSAGE), units)
     assert len(gates.data) == 3 and all(t.zmin == 0 and t.zmax == 1 for t in gates.data)
+    assert gates.layout.xaxis.ticks == gates.layout.xaxis2.ticks == ""  # no stray tick marks
     trace = tg.plot_unit_trace(st_["c"], list(PASSAGE), units[0], np.arange(len(PASSAGE)), "x")
     for axis in (fig.layout.xaxis, gates.layout.xaxis3, trace.layout.xaxis):
         # a label per character: drawn without plotly.js's per-label overflow check, whose
@@ -220,6 +221,7 @@ def test_figures_are_labelled(trained):
     stats = tg.describe_text(PASSAGE * 5, TINY)
     freq = tg.plot_token_frequencies(stats.top, stats.tokens, "char")
     assert freq.data[0].x[0] == "␣" and abs(sum(freq.data[0].y) - 1) < 1e-9  # all 22 shown
+    assert freq.layout.xaxis.ticklabeloverflow == "allow"  # up to 40 labels
     logits, tokens = stats.unigram_logits()
     assert tokens[0] == " " and logits[0] == max(logits)
 
