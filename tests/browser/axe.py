@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+from tests.timeouts import ceiling_ms
+
 AXE_JS = Path(__file__).resolve().parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 FAILING = ("serious", "critical")
 
@@ -71,8 +73,26 @@ def report(violations: list[dict]) -> str:
     return "\n".join(lines)
 
 
+# Seen once in a full suite run on a busy 2-core machine (phone size, transfer learning): the
+# collapsed sidebar's scroll area reported as holding nothing a keyboard can reach, while its
+# widgets were still being laid out; it never came back when that test ran alone. Only this
+# violation, on this node, is looked at a second time, after the page has had a moment; if it
+# is still there, the test fails as before.
+TRANSIENT = (("scrollable-region-focusable", "stSidebarContent"),)
+
+
+def _transient(violation: dict) -> bool:
+    return all(
+        any(violation["id"] == rule and sel in n["html"] for rule, sel in TRANSIENT)
+        for n in violation["nodes"]
+    )
+
+
 def assert_accessible(page) -> None:
     """No serious or critical axe-core violation on ``page`` (axe must be installed)."""
     assert installed(), "axe-core missing: run `make test-setup` (npm ci in tests/browser/axe)"
     bad = failing(run_axe(page))
+    if bad and all(_transient(v) for v in bad):
+        page.wait_for_timeout(ceiling_ms(2.0))
+        bad = failing(run_axe(page))
     assert not bad, f"axe-core on {page.url}:\n{report(bad)}"
