@@ -397,7 +397,9 @@ class ProcessExecutor(Executor):
             if slot.process is None or not slot.process.is_alive():
                 self._spawn(slot)
             slot.key, slot.since, slot.kill_at = key, time.time(), None
-            slot.peak_rss, slot.oom_kills = 0, _oom_kills()
+            # sampled now as well as on every tick: a worker killed before the next tick
+            # still has its memory in the failure's sentence
+            slot.peak_rss, slot.oom_kills = _rss(slot.process.pid), _oom_kills()
             slot.conn.send(key)
             return
         if slot.conn.poll():
