@@ -74,10 +74,10 @@ def report(violations: list[dict]) -> str:
 
 
 # Seen once in a full suite run on a busy 2-core machine (phone size, transfer learning): the
-# collapsed sidebar's scroll area reported as holding nothing a keyboard can reach, while its
-# widgets were still being laid out; it never came back when that test ran alone. Only this
-# violation, on this node, is looked at a second time, after the page has had a moment; if it
-# is still there, the test fails as before.
+# collapsed sidebar's scroll area reported as holding nothing a keyboard can reach. The cause
+# is unknown (perhaps a moment while its widgets were laid out); it never came back when that
+# test ran alone. Only this violation, on this node, is looked at a second time, after the
+# page has had a moment; if it is still there, the test fails as before.
 TRANSIENT = (("scrollable-region-focusable", "stSidebarContent"),)
 
 
