@@ -18,7 +18,7 @@ from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
 from ui.figures import show_figure
 from ui.state import UrlState
-from ui.text import md_escape
+from ui.text import md_escape, text_block
 from ui.topic import backends_caption
 from ui.uploads import recall, remember, text_input
 
@@ -99,7 +99,7 @@ def attention_view(enc: pretrained.Encoder) -> None:
             )
     out = out or analysed(model_name, text)
     tokens, a, q, k, v = out["tokens"], out["attention"], out["q"], out["k"], out["v"]
-    st.code(" ".join(tokens), language=None, wrap_lines=True)
+    text_block(st, " ".join(tokens))
     st.caption(f"{len(tokens)} WordPiece tokens; '##' marks a piece that continues a word.")
     if out["unknown"]:
         st.info(

@@ -16,7 +16,7 @@ from ui.errors import shown_errors
 from ui.figures import show_figure
 from ui.rewind import epoch_slider, model_at, saved_epochs
 from ui.state import UrlState
-from ui.text import md_escape, md_stream
+from ui.text import md_escape, md_stream, text_block
 from ui.topic import backends_caption
 from ui.uploads import text_input
 
@@ -176,7 +176,7 @@ if stats is not None:
     for w in stats.warnings:
         st.warning(md_escape(w), icon=":material/warning:")
     left, right = st.columns([2, 3])
-    left.code(text[:600] + ("…" if len(text) > 600 else ""), language=None, wrap_lines=True)
+    text_block(left, text[:600] + ("…" if len(text) > 600 else ""))
     left.caption(f"The start of {md_escape(where)}.")
     show_figure(right, memo(tg.plot_token_frequencies, stats.top, stats.tokens, level), key="freq")
     right.caption(
@@ -259,7 +259,7 @@ if stats is not None and ab is None:
             job_label=f"{tg.CELL_NAMES[cell]} · {where}",
             key="textgen.train",
             metrics=("bpc", "val_bpc"),
-            preview=lambda a: st.code(str(a), language=None),
+            preview=lambda a: text_block(st, a),
         )
     if status and status.state == "done":
         result = ui_jobs.load_result(status.key)
@@ -277,7 +277,7 @@ if stats is not None and ab is None:
         )
         with st.expander("A sample after every epoch (temperature 0.8)"):
             for i, s in enumerate(result["samples"]):
-                st.code(f"epoch {i + 1}\n{s}", language=None)
+                text_block(st, f"epoch {i + 1}\n{s}")
     elif stats is not None:
         show_figure(
             st, memo(tg.plot_temperature, *stats.unigram_logits(), [0.5, 1.0, 2.0]), key="temp0"

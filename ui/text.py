@@ -23,9 +23,11 @@ line breaks with ``lines=True``).
 
 from __future__ import annotations
 
+import html
 import re
 import string
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 JOINER = "\u2060"  # WORD JOINER: invisible, breaks shortcodes and literal autolinks
 _TABLE = str.maketrans({c: "\\" + c for c in string.punctuation})
@@ -76,3 +78,26 @@ def md_stream(tokens: Iterable[str]) -> Iterator[str]:
 def md_list(items: Iterable[object]) -> str:
     """A Markdown bullet list whose items are shown literally."""
     return "\n".join(f"- {md_escape(item)}" for item in items)
+
+
+TEXT_BLOCK = "dlx-text"  # its look is in ui/accessibility.css
+
+
+def text_block(where: Any, text: object) -> Any:
+    """``text`` in a monospace box, line breaks kept: what ``st.code(text, language=None)``
+    shows, less the copy button.
+
+    ``st.code`` makes the browser load Streamlit's syntax highlighter (1.5 MB of JavaScript,
+    every Prism language) even for plain text: 0.3-0.45 s of the main thread before a
+    shared link's page first paints (profiled in headless Chromium on 2 cores). ``st.html``
+    is already loaded for the app's stylesheet. The text is HTML-escaped, so a visitor's
+    ``<script>`` or ``&amp;`` shows as typed; Markdown does not apply inside.
+    """
+    return where.html(f'<pre class="{TEXT_BLOCK}">{html.escape(str(text))}</pre>')
+
+
+def text_blocks(html_elements: Iterable[Any]) -> list[str]:
+    """The texts of the :func:`text_block` boxes among ``st.html`` bodies (tests read them)."""
+    pattern = re.compile(rf'<pre class="{TEXT_BLOCK}">(.*?)</pre>', re.S)
+    bodies = (getattr(e, "value", e) for e in html_elements)
+    return [html.unescape(m) for body in bodies for m in pattern.findall(body)]

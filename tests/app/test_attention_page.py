@@ -5,6 +5,7 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import APP, RUN_TIMEOUT
+from ui.text import text_blocks
 
 
 def _open(**params) -> AppTest:
@@ -41,7 +42,7 @@ def _array(value) -> np.ndarray:
 
 
 def _tokens(at: AppTest) -> str:
-    return at.get("code")[0].proto.code_text
+    return text_blocks(at.html)[0]
 
 
 def test_text_layers_heads_and_hiding_special_tokens():
@@ -73,6 +74,7 @@ def test_bad_input_gives_sentences_and_html_stays_text():
     at.text_area(key="attention.text").set_value("<script>alert(1)</script> 🙂 猫").run()
     assert not at.exception and not at.error
     assert "< script >" in _tokens(at)
+    assert not any("<script" in h.value for h in at.html)  # shown as text, escaped
     assert any("[UNK]" in i.value for i in at.info)
 
 

@@ -3,7 +3,7 @@
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import APP, RUN_TIMEOUT
-from ui.text import md_escape
+from ui.text import md_escape, text_blocks
 
 PAGE = "app_pages/text_generation.py"
 PASTE = (
@@ -40,7 +40,7 @@ def test_first_load_shows_the_text_and_the_temperature_figure(fresh_home):
     labels = {m.label: m.value for m in at.metric}
     assert labels["Characters"] != "0" and "Distinct characters" in labels
     assert len(_charts(at)) >= 2  # token frequencies, temperature
-    assert any("BERNARDO" in c.value for c in at.code)
+    assert any("BERNARDO" in t for t in text_blocks(at.html))
 
 
 BAD_UPLOADS = [

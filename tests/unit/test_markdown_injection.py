@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 import pytest
 
 from dl_core import viz
-from ui.text import JOINER, md_escape, md_list, md_stream
+from ui.text import JOINER, md_escape, md_list, md_stream, text_block, text_blocks
 
 ROOT = Path(__file__).resolve().parents[2]
 PAYLOAD = (
@@ -97,6 +97,20 @@ def test_markdown_stream_escapes_token_by_token():
 def test_markdown_escape_accepts_any_value():
     assert md_escape(3.5) == "3\\.5"
     assert md_escape("") == ""
+
+
+def test_text_block_shows_visitor_text_as_text():
+    class Where:  # a container: records what it was asked to show
+        def html(self, body):
+            self.body = body
+            return body
+
+    where = Where()
+    text = PAYLOAD + "\nsecond line & <i>more</i>"
+    text_block(where, text)
+    assert "<script" not in where.body and "<img" not in where.body and "<i>" not in where.body
+    assert "&lt;script&gt;" in where.body and "&amp;" in where.body
+    assert text_blocks([where.body, "<style>p {}</style>"]) == [text]  # line break kept
 
 
 def test_injection_plotly_labels_are_plain():
