@@ -9,11 +9,11 @@ from dl_core import jobs
 from ui import memdebug, runtime, visitor
 from ui.registry import GROUPS, PAGES
 from ui.text import md_escape
-from ui.theme import accessibility_css
+from ui.theme import FAVICON, accessibility_css
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
-st.set_page_config(page_title="DL Explorer", page_icon=":material/neurology:", layout="wide")
+st.set_page_config(page_title="DL Explorer", page_icon=FAVICON, layout="wide")
 st.html(f"<style>{accessibility_css(st.context.theme.type)}</style>")  # focus ring, contrast
 memdebug.start()  # off unless DL_EXPLORER_MEMORY_DEBUG names a folder (bench memory)
 runtime.tune()  # no Keras reset and no full GC after each run (see ui/runtime.py)

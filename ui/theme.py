@@ -10,6 +10,9 @@ import re
 from pathlib import Path
 
 CSS = (Path(__file__).parent / "accessibility.css").read_text()
+# The tab's icon, from this folder: Streamlit shows a ``:material/...`` page icon by asking
+# fonts.gstatic.com for its SVG, which fails offline and tells Google of every visit.
+FAVICON = str(Path(__file__).parent / "favicon.svg")
 _DARK_TEXT = re.search(r"@media \(prefers-color-scheme: dark\) \{(.*)\}", CSS, re.S).group(1)
 
 
