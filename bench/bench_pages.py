@@ -66,12 +66,20 @@ FIGURE = (
 # The page's own clock for "first figure drawn": checked in every animation frame (just before
 # the browser paints it), milliseconds since the navigation started. Playwright's visibility
 # wait polls ever more slowly (0, 20, 50, 100, then every 500 ms), which added up to half a
-# second to a page that had long finished drawing; it still gates the measurement.
+# second to a page that had long finished drawing; it still gates the measurement. (The
+# basics page's network player is a custom component: its canvas is in a shadow root.)
 FIRST_FIGURE_CLOCK = """
 (() => {
   const selector = SELECTOR;
+  const all = (root) => {  // as Playwright's locators, also inside open shadow roots
+    const found = [...root.querySelectorAll(selector)];
+    for (const el of root.querySelectorAll("*")) {
+      if (el.shadowRoot) found.push(...all(el.shadowRoot));
+    }
+    return found;
+  };
   const look = () => {
-    for (const el of document.querySelectorAll(selector)) {
+    for (const el of all(document)) {
       const box = el.getBoundingClientRect();
       if (box.width > 0 && box.height > 0 && getComputedStyle(el).visibility !== "hidden") {
         window.__firstFigureMs = performance.now();
