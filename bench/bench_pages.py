@@ -165,7 +165,9 @@ def _open(target, url: str, wait_idle, figure: bool = True) -> tuple[object, flo
     try:
         if figure:  # a page without one would wait the whole timeout, its CPU counted
             page.locator(FIGURE).first.wait_for(state="visible", timeout=60_000)
-            first = page.evaluate("window.__firstFigureMs") / 1000.0
+            # Playwright may see the figure before the page's next animation frame does
+            first = page.wait_for_function("window.__firstFigureMs", timeout=10_000)
+            first = first.json_value() / 1000.0
     except Exception:  # noqa: BLE001 - a page without figures reports nan
         pass
     wait_idle(page, quiet=1.0)
