@@ -18,7 +18,7 @@ from ui.code import show_code
 from ui.compare import ab_configs, train_both
 from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
-from ui.figures import show_figure, show_image
+from ui.figures import show_figure, show_image, show_image_now
 from ui.rewind import epoch_slider, model_at, saved_epochs, weights_at
 from ui.state import UrlState
 from ui.text import md_escape
@@ -180,7 +180,7 @@ with shown_errors():
             show_dataset_notes(ds)
     if dataset != "upload" or data_fp:
         grid = preview_data(dataset, common["image_size"], common["channels"], data_fp)
-        show_image(st, memo(plots.grid_image, grid, cols=12), width="stretch")
+        show_image_now(st, memo(plots.grid_image, grid, cols=12))
         st.caption("Training images as the models see them: what both generators must imitate.")
 ready = dataset != "upload" or data_fp is not None
 SECTIONS = ["DCGAN", "Autoencoder / VAE", "Side by side", "What they can and cannot do"]

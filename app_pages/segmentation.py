@@ -19,7 +19,7 @@ from ui.code import show_code
 from ui.compare import ab_configs, train_one_or_both
 from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
-from ui.figures import show_figure, show_image
+from ui.figures import show_figure, show_image, show_image_now
 from ui.rewind import epoch_slider, saved_epochs, weights_at
 from ui.state import UrlState
 from ui.text import md_escape
@@ -300,7 +300,16 @@ if section == SECTIONS[0]:
         for warning in seg.validate(cfg):
             st.caption(f":material/info: {md_escape(warning)}")
         x, y, names = memo(seg.make_dataset, cfg.dataset, 8, cfg.image_size, cfg.seed, "val")
-        show_figure(st, memo(seg.plot_samples, x, y, names), key="seg-samples")
+        # drawn with the page's first elements, before plotly.js has loaded
+        show_image_now(
+            st,
+            memo(seg_plots.samples_picture, x, y, names),
+            f"{len(x)} held-out images (top row) and their exact masks (bottom row), each "
+            f"pixel coloured by its class: {', '.join(names)}.",
+            legend=[
+                (n, seg.CLASS_COLOURS[i % len(seg.CLASS_COLOURS)]) for i, n in enumerate(names)
+            ],
+        )
         st.caption("Held-out images (top) and their exact masks (bottom), in the class colours.")
         status, runs = train_one_or_both(
             ab,

@@ -115,6 +115,40 @@ def image(img: np.ndarray, title: str | None = None, height: int | None = None) 
     return _layout(fig, title, height)
 
 
+def tile(images: np.ndarray, cols: int = 6, pad: int = 2) -> np.ndarray:
+    """Images ``(N, H, W, C)`` uint8 -> one RGBA mosaic ``(rows*(H+pad)+pad, ..., 4)``.
+
+    The gaps between images are transparent: the page's background shows through them, light
+    or dark."""
+    imgs = np.asarray(images)
+    if imgs.ndim == 3:
+        imgs = imgs[..., None]
+    if imgs.shape[-1] == 1:
+        imgs = np.repeat(imgs, 3, axis=-1)
+    n, h, w, _ = imgs.shape
+    cols = max(1, min(cols, n))
+    rows = int(np.ceil(n / cols))
+    out = np.zeros((rows * (h + pad) + pad, cols * (w + pad) + pad, 4), np.uint8)
+    for i, img in enumerate(imgs):
+        r, c = divmod(i, cols)
+        out[
+            pad + r * (h + pad) : pad + r * (h + pad) + h,
+            pad + c * (w + pad) : pad + c * (w + pad) + w,
+        ] = np.concatenate([img[..., :3], np.full((h, w, 1), 255, np.uint8)], axis=-1)
+    return out
+
+
+def grid_image(images: np.ndarray, cols: int = 6, min_width: int = 480) -> np.ndarray:
+    """A mosaic (see :func:`tile`) enlarged by whole pixels to at least ``min_width`` wide.
+
+    Nearest-neighbour enlargement keeps small generated images crisp when a page stretches
+    them to the column width (a browser would otherwise blur a 28-pixel digit).
+    """
+    mosaic = tile(images, cols)
+    k = max(1, int(np.ceil(min_width / mosaic.shape[1])))
+    return np.repeat(np.repeat(mosaic, k, axis=0), k, axis=1)
+
+
 def image_grid(
     images: Sequence[np.ndarray] | np.ndarray,
     titles: Sequence[str] | None = None,

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import html
+import io
+import re
+from collections.abc import Iterable, Sequence
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -116,6 +121,80 @@ def show_image(where: Any, image: Any, description: Any = None, **kwargs: Any) -
     return where.image(image, alt=description, **kwargs)
 
 
+# The class of an image drawn in the page's first paint (:func:`show_image_now`); tests and the
+# benchmark find these images by it.
+FIRST_PAINT_CLASS = "dlx-image-now"
+
+
+def show_image_now(
+    where: Any,
+    image: np.ndarray,
+    description: str | None = None,
+    width: Any = "stretch",
+    legend: Sequence[tuple[str, str]] = (),
+) -> None:
+    """:func:`show_image` for the figure a visitor should see first: drawn in the page's first
+    paint, as an ``<img>`` with the encoded picture inline in a Markdown element.
+
+    ``st.image`` is one of the elements Streamlit's browser code loads lazily. Until its code
+    has arrived it shows a grey skeleton, and React reveals all such skeletons in one batch,
+    at least 0.3 s after the last one appeared. On a page with plotly charts that batch comes
+    after plotly.js (4.7 MB) has been evaluated: the GAN page's training images appeared 3.1-3.5 s
+    after a shared link was opened, against 1.8 s with no charts on the page. Markdown is in
+    Streamlit's main bundle and drawn with the first elements.
+
+    The picture is the one ``st.image`` would show (:func:`encoded_image`), encoded once per
+    content and width; ``description`` (by default computed from the pixels) is its alt text.
+    ``legend``: (name, "#rrggbb") pairs shown under the picture as coloured squares.
+    What this loses against ``st.image``: the full-screen button.
+    """
+    if description is None:
+        description = memo(describe_images, np.asarray(image), "image")
+    picture = memo(image_html, image, width, description)
+    # One line that starts with <div: a raw HTML block, which Markdown leaves alone (names in
+    # the alt text and the legend are escaped for HTML, and line breaks made spaces).
+    where.markdown(f"<div>{picture}{legend_html(legend)}</div>", unsafe_allow_html=True)
+
+
+def _attribute(text: Any) -> str:
+    """``text`` escaped for HTML, on one line (a blank line would end the raw HTML block)."""
+    return html.escape(" ".join(str(text).split()), quote=True)
+
+
+LEGEND = "display: flex; flex-wrap: wrap; gap: 0.25rem 1rem; font-size: 0.875rem"
+SWATCH = (
+    "display: inline-block; width: 0.8em; height: 0.8em; margin-right: 0.35em; "
+    "vertical-align: -0.05em; border-radius: 2px"
+)
+
+
+def legend_html(legend: Sequence[tuple[str, str]]) -> str:
+    """(name, "#rrggbb") pairs as a row of coloured squares with their names (escaped)."""
+    if not legend:
+        return ""
+    items = []
+    for name, colour in legend:
+        if not re.fullmatch(r"#[0-9A-Fa-f]{6}", colour):
+            raise ValueError(f"not a #rrggbb colour: {colour!r}")
+        swatch = f'<span style="{SWATCH}; background: {colour}"></span>'
+        items.append(f"<span>{swatch}{_attribute(name)}</span>")
+    # styled inline: the app's stylesheet (an st.html element) may arrive after the first paint
+    return f'<div class="dlx-legend" style="{LEGEND}">{"".join(items)}</div>'
+
+
+def image_html(image: np.ndarray, width: Any, description: str) -> str:
+    """An ``<img>`` of ``image`` as ``st.image(image, width=width)`` would show it, inline as a
+    data: URL, with ``description`` (escaped) as its alt text."""
+    data = encoded_image(image, width)
+    mime = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
+    size = "width: 100%" if width == "stretch" else f"width: {int(width)}px; max-width: 100%"
+    size += "; height: auto; object-fit: contain"  # Streamlit's Markdown scales images down only
+    return (
+        f'<img class="{FIRST_PAINT_CLASS}" style="{size}" alt="{_attribute(description)}" '
+        f'src="data:{mime};base64,{base64.b64encode(data).decode()}">'
+    )
+
+
 def encoded_image(
     image: np.ndarray,
     width: Any = "content",
@@ -136,3 +215,20 @@ def encoded_image(
     layout = create_layout_config(width=width, allow_content_width=True)
     fmt = iu._validate_image_format_string(data, output_format)
     return iu._ensure_image_size_and_format(data, layout, fmt)
+
+
+def images_now(markdown: Iterable[str]) -> list[tuple[str, np.ndarray]]:
+    """The pictures :func:`show_image_now` put in these Markdown bodies (e.g. an AppTest's
+    ``[m.value for m in at.markdown]``), as (alt text, pixels), in page order."""
+    from PIL import Image
+
+    pattern = re.compile(
+        rf'<img class="{FIRST_PAINT_CLASS}" style="[^"]*" alt="([^"]*)" '
+        r'src="data:image/(?:png|jpeg);base64,([A-Za-z0-9+/=]+)">'
+    )
+    out = []
+    for body in markdown:
+        for alt, data in pattern.findall(body):
+            pixels = np.asarray(Image.open(io.BytesIO(base64.b64decode(data))))
+            out.append((html.unescape(alt), pixels))
+    return out

@@ -42,6 +42,18 @@ def plot_samples(
     return _legend(fig, class_names)
 
 
+def samples_picture(
+    images: np.ndarray, masks: np.ndarray, class_names: Sequence[str], n: int = 8
+) -> np.ndarray:
+    """:func:`plot_samples` as one picture (RGBA, transparent gaps), enlarged by whole pixels:
+    for a page to show before plotly.js has loaded (``ui.figures.show_image_now``)."""
+    n = min(n, len(images))
+    cells = [viz.to_uint8(i) for i in images[:n]]
+    cells += [colourise(m, len(class_names)) for m in masks[:n]]
+    cells = [np.repeat(c[..., None], 3, axis=-1) if c.ndim == 2 else c[..., :3] for c in cells]
+    return viz.grid_image(np.stack(cells), cols=n, min_width=720)
+
+
 def plot_predictions(
     images: np.ndarray, truth: np.ndarray, pred: np.ndarray, class_names: Sequence[str], n: int = 6
 ) -> go.Figure:

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from dl_core.gan.config import DCGAN_PRESETS
 from tests.app.conftest import APP, RUN_TIMEOUT
+from ui.figures import images_now
 from ui.text import md_escape
 
 
@@ -27,7 +28,8 @@ def _charts(at) -> int:
 
 
 def _images(at) -> int:
-    return len(at.get("image"))
+    """st.image elements and pictures drawn in the first paint (the training images)."""
+    return len(at.get("image")) + len(images_now(m.value for m in at.markdown))
 
 
 def _zip(n: int, folders: bool) -> bytes:
@@ -48,6 +50,8 @@ def test_first_load_shows_the_data_and_controls_go_into_the_url(fresh_home):
     at = _page()
     assert at.title[0].value.startswith("Generative models")
     assert _images(at) == 1  # the training images, before anything is trained
+    [(alt, pixels)] = images_now(m.value for m in at.markdown)
+    assert pixels.shape[1] >= 480 and pixels.std() > 0 and alt  # a picture, described
     assert at.selectbox(key="gan.data").value == "digits"  # the tiny preset
     at.slider(key="gan.g_epochs").set_value(3)
     at.selectbox(key="gan.colour").set_value("colour")

@@ -15,6 +15,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import APP, RUN_TIMEOUT
+from ui.figures import images_now
 
 STROKES = json.dumps({"fg": [[0.7, 0.3, 0.9, 0.7]], "bg": [[0.1, 0.2, 0.3, 0.8]]})
 
@@ -57,7 +58,11 @@ def test_first_load_shows_data_diagrams_and_a_prompt_and_controls_go_into_the_ur
     # a first visit: an empty store, whatever other tests trained before this one
     at = _page()
     assert at.title[0].value == "Semantic segmentation"
-    assert _charts(at) == [c for c in _charts(at) if "seg-samples" in c] != []  # the data
+    assert _charts(at) == []  # nothing trained yet: no chart; the data is a picture
+    [(alt, pixels)] = images_now(m.value for m in at.markdown)  # drawn in the first paint
+    assert pixels.shape[1] >= 720 and pixels.std() > 0
+    assert "held-out images" in alt and "circle" in alt  # described, with the classes
+    assert any('class="dlx-legend"' in m.value and "triangle" in m.value for m in at.markdown)
     assert not at.error
     at.segmented_control(key="segmentation.arch").set_value("deeplab").run()
     at.multiselect(key="segmentation.rates").set_value([1, 3]).run()

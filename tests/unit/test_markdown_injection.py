@@ -11,13 +11,17 @@ or ``md_escape(...)`` / ``md_list(...)`` calls. ``st.warning(f"... {name}")`` fa
 from __future__ import annotations
 
 import ast
+import io
 import re
 from pathlib import Path
 
+import numpy as np
 import plotly.graph_objects as go
 import pytest
+from PIL import Image
 
 from dl_core import viz
+from ui.figures import encoded_image, images_now, show_image_now
 from ui.text import JOINER, md_escape, md_list, md_stream, text_block, text_blocks
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,6 +117,29 @@ def test_text_block_shows_visitor_text_as_text():
     assert text_blocks([where.body, "<style>p {}</style>"]) == [text]  # line break kept
 
 
+def test_first_paint_image_shows_names_as_text_and_the_picture_as_it_is():
+    class Where:  # a container: records what it was asked to show
+        def markdown(self, body, unsafe_allow_html=False):
+            self.body, self.html = body, unsafe_allow_html
+
+    where = Where()
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 255, (12, 20, 3), dtype=np.uint8)
+    name = PAYLOAD + "\n\n**not bold** & $x$"
+    show_image_now(where, image, f"alt: {name}", width=300, legend=[(name, "#E69F00")])
+    body = where.body
+    # one raw HTML block (a blank line would end it and let Markdown read the rest)
+    assert body.startswith("<div>") and body.endswith("</div>") and "\n" not in body
+    assert "<script" not in body and body.count("<img") == 1  # our picture, no other tag
+    assert "&lt;img src=x onerror=alert(1)&gt;" in body
+    assert "background: #E69F00" in body and "**not bold** &amp; $x$" in body
+    [(alt, pixels)] = images_now([body])
+    assert alt == "alt: " + " ".join(name.split())  # the description, as text, on one line
+    assert np.array_equal(pixels, np.asarray(Image.open(io.BytesIO(encoded_image(image, 300)))))
+    with pytest.raises(ValueError, match="colour"):
+        show_image_now(where, image, "x", legend=[("a", "red; background: url(x)")])
+
+
 def test_injection_plotly_labels_are_plain():
     """Plotly renders <b>, <br> and <a href> in labels: the shared builders escape them."""
     fig = viz.bars([0.2, 0.8], ["<a href='http://127.0.0.1:9/'>x</a>", "&lt;"])
@@ -204,6 +231,7 @@ SAFE: dict[str, set[str]] = {
     "app_pages/text_generation.py": {"tg.data.PLACEHOLDER", "best['unit']"},  # constant; int
     "app_pages/transfer_learning.py": {"cfg.seed"},
     "ui/code.py": {"module", "getattr(obj, '__qualname__', obj)"},  # our own functions
+    "ui/figures.py": {"picture", "legend_html(legend)"},  # HTML whose names are escaped (below)
     "ui/jobs.py": {"STATE_ICONS.get(status.state, '')", "label"},  # icons; a page's label
     "ui/system.py": {
         "_version('keras')",
