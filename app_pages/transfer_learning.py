@@ -19,7 +19,7 @@ from ui.code import show_code
 from ui.compare import ab_configs, ab_progress, train_and_compare
 from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
-from ui.figures import show_figure, show_image
+from ui.figures import show_figure, show_image, show_rows_now
 from ui.rewind import epoch_slider, parts_at
 from ui.state import UrlState
 from ui.text import md_escape
@@ -126,7 +126,8 @@ if data is not None:
     )
     for w in check.warnings:
         c1.warning(md_escape(w), icon=":material/warning:")
-    show_figure(c2, memo(transfer.plot_thumbnails, data), key="thumbs")
+    # drawn with the page's first elements, before plotly.js has loaded
+    show_rows_now(c2, "Thumbnails per class", memo(transfer.thumbnail_rows, data))
     if check.duplicates:
         with st.expander(
             f"{len(check.duplicates)} near-duplicate pair(s) across training and validation"

@@ -182,12 +182,29 @@ def legend_html(legend: Sequence[tuple[str, str]]) -> str:
     return f'<div class="dlx-legend" style="{LEGEND}">{"".join(items)}</div>'
 
 
+def show_rows_now(where: Any, title: str, rows: Sequence[tuple[str, np.ndarray, str]]) -> None:
+    """Labelled rows of pictures under a title, drawn in the page's first paint like
+    :func:`show_image_now`: each row is (label, picture, alt text), e.g. a few images per class."""
+    parts = [f'<div style="{ROWS_TITLE}">{_attribute(title)}</div>']
+    for label, picture, description in rows:
+        parts.append(f'<div style="{ROW_LABEL}">{_attribute(label)}</div>')
+        parts.append(memo(image_html, picture, "content", description))
+    where.markdown(f"<div>{''.join(parts)}</div>", unsafe_allow_html=True)
+
+
+ROWS_TITLE = "font-weight: 600; font-size: 0.875rem; margin-bottom: 0.25rem"
+ROW_LABEL = "font-size: 0.8rem; opacity: 0.8"
+
+
 def image_html(image: np.ndarray, width: Any, description: str) -> str:
     """An ``<img>`` of ``image`` as ``st.image(image, width=width)`` would show it, inline as a
     data: URL, with ``description`` (escaped) as its alt text."""
     data = encoded_image(image, width)
     mime = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
-    size = "width: 100%" if width == "stretch" else f"width: {int(width)}px; max-width: 100%"
+    if width == "stretch":
+        size = "width: 100%"
+    else:  # "content": the picture's own width
+        size = f"width: {image.shape[1] if width == 'content' else int(width)}px; max-width: 100%"
     size += "; height: auto; object-fit: contain"  # Streamlit's Markdown scales images down only
     return (
         f'<img class="{FIRST_PAINT_CLASS}" style="{size}" alt="{_attribute(description)}" '

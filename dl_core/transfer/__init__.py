@@ -64,6 +64,7 @@ from dl_core.transfer.plots import (
     plot_mistakes,
     plot_projection,
     plot_thumbnails,
+    thumbnail_rows,
 )
 from dl_core.transfer.train import train, warmup_jobs
 
@@ -97,6 +98,7 @@ __all__ = [
     "plot_mistakes",
     "plot_projection",
     "plot_thumbnails",
+    "thumbnail_rows",
     "predict",
     "project",
     "head_inputs",

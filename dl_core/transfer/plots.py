@@ -86,6 +86,22 @@ def plot_thumbnails(d: Data, per_class: int = 6) -> go.Figure:
     return viz.image_grid(thumbs, titles, cols=per_class, cell=70, title="Thumbnails per class")
 
 
+def thumbnail_rows(d: Data, per_class: int = 6) -> list[tuple[str, np.ndarray, str]]:
+    """:func:`plot_thumbnails` as pictures: per class (name, a strip of its first images, alt
+    text). Every strip is ``per_class`` images wide (transparent where a class has fewer), so
+    that rows drawn at the same width show the images at the same size."""
+    rows = []
+    for c, name in enumerate(d.class_names):
+        picks = np.flatnonzero(d.labels == c)[:per_class]
+        if not len(picks):
+            continue
+        strip = viz.tile(np.stack([square(d.images[i], THUMB) for i in picks]), cols=per_class)
+        full = np.zeros((strip.shape[0], per_class * (THUMB + 2) + 2, 4), np.uint8)
+        full[:, : strip.shape[1]] = strip
+        rows.append((name, full, f"{len(picks)} example images of the class {name}"))
+    return rows
+
+
 def plot_duplicates(d: Data, check: DatasetCheck, limit: int = 6) -> go.Figure:
     """Near-duplicate pairs across the split, training image then validation image."""
     pairs = check.duplicates[:limit]

@@ -7,6 +7,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import APP, RUN_TIMEOUT
+from ui.figures import images_now
 from ui.text import md_escape
 
 
@@ -24,6 +25,10 @@ def _png(colour, shape, seed):
     return buf.getvalue()
 
 
+CLASSES = ["cat", "dog", "horse"]  # the example set's default classes
+NAMES = ["squares", "circles"]
+
+
 def _page(params):
     at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
     at.run()
@@ -38,6 +43,10 @@ def test_example_set_shows_dataset_check_on_first_load(fresh_home):
     at = _page({"preset": "tiny"})
     assert any("training and" in c.value for c in at.caption)
     assert [b.label for b in at.button if b.label == "Train all three"]
+    # the thumbnails, one row per class, drawn in the first paint with the class names
+    rows = images_now(m.value for m in at.markdown)
+    assert [alt for alt, _ in rows] == [f"6 example images of the class {c}" for c in CLASSES]
+    assert all(p.shape[1] == 6 * (64 + 2) + 2 and p[..., 3].any() for _, p in rows)
 
 
 def test_upload_two_classes_train_tiny_and_predict(fresh_home):
@@ -53,6 +62,10 @@ def test_upload_two_classes_train_tiny_and_predict(fresh_home):
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     assert any("6 training and 2 validation images" in c.value for c in at.caption)
+    rows = images_now(m.value for m in at.markdown)  # the visitor's images, per class
+    assert [alt for alt, _ in rows] == [
+        f"4 example images of the class {c}" for c in sorted(NAMES)
+    ]  # in the order of the classes
     next(b for b in at.button if b.label == "Train all three").click()
     at.run()
     assert not at.exception, at.exception

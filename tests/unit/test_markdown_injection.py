@@ -21,7 +21,7 @@ import pytest
 from PIL import Image
 
 from dl_core import viz
-from ui.figures import encoded_image, images_now, show_image_now
+from ui.figures import encoded_image, images_now, show_image_now, show_rows_now
 from ui.text import JOINER, md_escape, md_list, md_stream, text_block, text_blocks
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,6 +138,12 @@ def test_first_paint_image_shows_names_as_text_and_the_picture_as_it_is():
     assert np.array_equal(pixels, np.asarray(Image.open(io.BytesIO(encoded_image(image, 300)))))
     with pytest.raises(ValueError, match="colour"):
         show_image_now(where, image, "x", legend=[("a", "red; background: url(x)")])
+    other = rng.integers(0, 255, (8, 8, 3), dtype=np.uint8)
+    show_rows_now(where, f"title {name}", [(name, image, "row 1"), ("b\n\nc", other, name)])
+    body = where.body
+    assert body.startswith("<div>") and body.endswith("</div>") and "\n" not in body
+    assert "<script" not in body and body.count("<img") == 2 and "title &lt;img" in body
+    assert [alt for alt, _ in images_now([body])] == ["row 1", " ".join(name.split())]
 
 
 def test_injection_plotly_labels_are_plain():
@@ -231,7 +237,7 @@ SAFE: dict[str, set[str]] = {
     "app_pages/text_generation.py": {"tg.data.PLACEHOLDER", "best['unit']"},  # constant; int
     "app_pages/transfer_learning.py": {"cfg.seed"},
     "ui/code.py": {"module", "getattr(obj, '__qualname__', obj)"},  # our own functions
-    "ui/figures.py": {"picture", "legend_html(legend)"},  # HTML whose names are escaped (below)
+    "ui/figures.py": {"picture", "legend_html(legend)", "''.join(parts)"},  # escaped HTML (below)
     "ui/jobs.py": {"STATE_ICONS.get(status.state, '')", "label"},  # icons; a page's label
     "ui/system.py": {
         "_version('keras')",
