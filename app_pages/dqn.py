@@ -14,7 +14,7 @@ from ui.code import show_code
 from ui.compare import ab_configs, train_both
 from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
-from ui.figures import show_figure, show_image
+from ui.figures import show_figure, show_image, show_image_now
 from ui.state import UrlState
 from ui.text import md_escape
 from ui.topic import backends_caption
@@ -51,10 +51,18 @@ if env_id == "CartPole-v1":  # the stored figures are for CartPole
         )
     )
 env = dqn.ENVS[env_id]
-st.caption(
+about, look = st.columns([3, 1], vertical_alignment="center")
+about.caption(
     f"**{env.title}.** Observation: {env.observation} Actions: {', '.join(env.actions)}. "
     f"Reward: {env.reward} Solved: average greedy return ≥ {env.solved:g}."
 )
+try:  # the world the agent acts in, drawn with the page's first elements
+    frame = memo(replay.start_frame, env_id, int(seed))
+except Exception:  # noqa: BLE001 - no drawing for this environment here: the words suffice
+    frame = None
+if frame is not None:
+    what = f"{env.title}: the first frame of an episode with seed {seed}."
+    show_image_now(look, frame, what, border=True)
 base = dqn.for_env(preset or "default", env_id)
 
 with st.expander("DQN settings", icon=":material/tune:"):

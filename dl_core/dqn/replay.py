@@ -69,6 +69,18 @@ def record_episode(
     }
 
 
+def start_frame(env_id: str, seed: int = 0, width: int = 240) -> np.ndarray:
+    """The environment's first ``rgb_array`` frame after ``reset(seed=seed)``, ``width``
+    pixels wide: what an episode with this seed starts from."""
+    env = make_env(env_id, render=True)
+    try:
+        _draw_at_width(env, width)
+        env.reset(seed=seed)
+        return _resize(env.render(), width)
+    finally:
+        env.close()
+
+
 def render_size(env_id: str) -> tuple[int, int, int]:
     """The (H, W, 3) shape of the environment's own ``rgb_array`` frames."""
     env = make_env(env_id, render=True)

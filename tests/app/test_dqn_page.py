@@ -1,9 +1,11 @@
 """The DQN page: pretrained replay on first load, controls in the URL, bad settings as
 sentences, a tiny training run (inline) whose checkpoints can be replayed."""
 
+import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import APP, RUN_TIMEOUT
+from ui.figures import images_now
 from ui.text import md_escape
 
 
@@ -32,7 +34,13 @@ def test_first_load_shows_the_pretrained_cartpole_agent_and_its_replay(fresh_hom
     assert "**pretrained** — return 500" in texts  # the shipped agent balances all 500 steps
     assert "**untrained** — return" in texts
     assert len(at.image) >= 2  # untrained and trained replays side by side
+    [(alt, frame)] = images_now(m.value for m in at.markdown)  # the world, in the first paint
+    assert alt == "Balance a pole on a cart: the first frame of an episode with seed 0."
+    assert frame.shape[1] == 240 and frame.std() > 0
     assert at.query_params["env"] == ["CartPole-v1"] or "CartPole" in str(at.query_params["env"])
+    at.selectbox(key="dqn.env").set_value("MountainCar-v0").run()  # the picture follows
+    [(alt, other)] = images_now(m.value for m in at.markdown)
+    assert alt.startswith("Drive an under-powered car") and not np.array_equal(other, frame)
 
 
 def test_bad_settings_are_sentences():
