@@ -191,7 +191,10 @@ def image_grid(
         else:  # as a PNG: see png_source (hovering shows the position, not the colour)
             cells.append({"type": "image", "source": png_source(to_uint8(img))})
     fig = from_grid(grid, cells, labels)
-    return _layout(fig, title, grid[0]["height"])  # as the cell-by-cell build leaves a title
+    fig = _layout(fig, title, grid[0]["height"])  # as the cell-by-cell build leaves a title
+    if labels and not title:  # room for the first row's titles, above the plots
+        fig.update_layout(margin_t=26)
+    return fig
 
 
 _LAYOUTS: collections.OrderedDict[tuple, tuple[dict, Any, Any]] = collections.OrderedDict()
@@ -284,7 +287,7 @@ def _grid_of_images(n: int, cols: int, n_titles: int, title: str | None, cell: i
     if n_titles:
         fig.update_annotations(font_size=11)
     extra = (40 if title else 10) + (rows * 14 if n_titles else 0)
-    return _layout(fig, title, rows * cell + extra)
+    return _layout(fig, title, rows * cell + extra + (16 if n_titles and not title else 0))
 
 
 def heatmap(

@@ -93,7 +93,10 @@ def _image_grid_by_cells(images, titles=None, cols=8, title=None, cell=90, color
     if titles:
         fig.update_annotations(font_size=11)
     extra = (40 if title else 10) + (rows * 14 if titles else 0)
-    return viz._layout(fig, title, rows * cell + extra)
+    fig = viz._layout(fig, title, rows * cell + extra + (16 if titles and not title else 0))
+    if titles and not title:  # the first row's titles are not cut off at the top
+        fig.update_layout(margin_t=26)
+    return fig
 
 
 @pytest.mark.parametrize(
