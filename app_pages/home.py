@@ -4,7 +4,6 @@ import streamlit as st
 
 from ui import figures
 from ui.cache import memo
-from ui.figures import show_figure
 from ui.registry import topic_pages
 from ui.system import system_panel
 
@@ -37,7 +36,8 @@ with st.container(border=True):
 left, right = st.columns([3, 2], gap="large")
 with left:
     st.subheader("Which architecture fits which data?")
-    show_figure(st, memo(figures.architecture_map), key="map")
+    # an inline SVG: drawn with the page's first elements; plotly.js is not needed on Home
+    st.markdown(f"<div>{memo(figures.architecture_map_svg)}</div>", unsafe_allow_html=True)
     st.caption(
         "Read left to right: the shape of your data, the architecture family built for it, "
         "and what it is used for. Click an architecture's name to open its page."

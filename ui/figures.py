@@ -1,4 +1,5 @@
-"""Figures that belong to the app rather than to one topic (the home page map)."""
+"""Figures that belong to the app rather than to one topic (the home page map), and how pages
+show figures and pictures."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from pathlib import PurePosixPath
 from typing import Any
 
 import numpy as np
-import plotly.graph_objects as go
 
 from dl_core.describe import describe_figure, describe_images
 from ui.cache import memo
@@ -55,32 +55,6 @@ def page_href(path: str) -> str:
 OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#CCCCCC"]
 
 
-def architecture_map() -> go.Figure:
-    """Sankey diagram: kind of data -> architecture family (with what it is used for).
-
-    Each architecture's label is a link to the page that teaches it (same tab).
-    """
-    data = list(dict.fromkeys(d for d, *_ in ARCHITECTURE_MAP))
-    archs = [
-        f'<a href="{page_href(p)}" target="_self">{a}</a> · {u}' for _, a, u, p in ARCHITECTURE_MAP
-    ]
-    colour = {d: OKABE_ITO[i % len(OKABE_ITO)] for i, d in enumerate(data)}
-    labels = data + archs
-    source = [data.index(d) for d, *_ in ARCHITECTURE_MAP]
-    target = [len(data) + i for i in range(len(archs))]
-    link_colours = [colour[d] + "77" for d, *_ in ARCHITECTURE_MAP]
-    node_colours = [colour[d] for d in data] + [colour[d] for d, *_ in ARCHITECTURE_MAP]
-    fig = go.Figure(
-        go.Sankey(
-            arrangement="fixed",
-            node=dict(label=labels, color=node_colours, pad=10, thickness=16),
-            link=dict(source=source, target=target, value=[1] * len(source), color=link_colours),
-        )
-    )
-    fig.update_layout(height=430, margin=dict(l=5, r=5, t=5, b=5), font=dict(size=13))
-    return fig
-
-
 def show_figure(where: Any, fig: Any, description: str | None = None, **kwargs: Any) -> Any:
     """``where.plotly_chart(fig, **kwargs)`` with a text description of the figure as its
     accessible name, so a screen reader reads what the figure shows.
@@ -119,6 +93,78 @@ def show_image(where: Any, image: Any, description: Any = None, **kwargs: Any) -
     except Exception:  # noqa: BLE001 - st.image below gives its own message for bad pixels
         pass
     return where.image(image, alt=description, **kwargs)
+
+
+def architecture_map_svg() -> str:
+    """The home page's map, kind of data -> architecture family (with what it is used for), as
+    a Sankey-style inline SVG for a Markdown element: drawn in the page's first paint (no
+    plotly.js). Each architecture's name is a link to the page that teaches it (same tab),
+    reachable by keyboard. Text is in the theme's text colour; ribbons and bars in Okabe-Ito."""
+    data = list(dict.fromkeys(d for d, *_ in ARCHITECTURE_MAP))
+    colour = {d: OKABE_ITO[i % len(OKABE_ITO)] for i, d in enumerate(data)}
+    slot, gap, band, top = 40, 12, 18, 4  # a row per architecture; groups apart by gap
+    x_kind, x0, x1, x_label, width = 124, 130, 232, 246, 470  # about the column's width
+    rows, y = [], top
+    for d in data:
+        mine = [r for r in ARCHITECTURE_MAP if r[0] == d]
+        first = y
+        y += len(mine) * slot
+        rows.append((d, mine, first, y))
+        y += gap
+    height = y - gap + top
+    parts = [
+        f'<svg class="{FIRST_PAINT_CLASS}" role="group" viewBox="0 0 {width} {height}" '
+        f'style="width: 100%; max-width: {width + 60}px; height: auto" '
+        f'aria-label="{_attribute(MAP_DESCRIPTION)}" font-size="13" fill="currentColor">'
+    ]
+    for d, mine, first, last in rows:
+        c = colour[d]
+        mid = (first + last) / 2
+        left_top = mid - len(mine) * band / 2  # the kind's bar: one band per architecture
+        parts.append(
+            f'<rect x="{x0 - 8}" y="{left_top:.1f}" width="8" height="{len(mine) * band}" '
+            f'fill="{c}" rx="1"/>'
+        )
+        lines = [d] if len(d) <= 14 else _halves(d)
+        for k, line in enumerate(lines):
+            ty = mid + 4.5 + (k - (len(lines) - 1) / 2) * 15
+            parts.append(
+                f'<text x="{x_kind - 8}" y="{ty:.1f}" text-anchor="end">{_attribute(line)}</text>'
+            )
+        for k, (_, arch, use, path) in enumerate(mine):
+            a0 = left_top + k * band  # the band leaves the kind's bar here...
+            r0 = first + k * slot + (slot - band) / 2  # ...and reaches the architecture here
+            xm = (x0 + x1) / 2
+            parts.append(
+                f'<path d="M{x0} {a0:.1f} C{xm} {a0:.1f} {xm} {r0:.1f} {x1} {r0:.1f} '
+                f"L{x1} {r0 + band:.1f} C{xm} {r0 + band:.1f} {xm} {a0 + band:.1f} "
+                f'{x0} {a0 + band:.1f} Z" fill="{c}" fill-opacity="0.45"/>'
+            )
+            parts.append(
+                f'<rect x="{x1}" y="{r0:.1f}" width="8" height="{band}" fill="{c}" rx="1"/>'
+            )
+            ty = first + k * slot + slot / 2
+            parts.append(
+                f'<a href="{page_href(path)}" target="_self"><text x="{x_label}" '
+                f'y="{ty - 2:.1f}" font-weight="600" text-decoration="underline">'
+                f"{_attribute(arch)}</text></a>"
+                f'<text x="{x_label}" y="{ty + 12:.1f}" font-size="11.5" opacity="0.75">'
+                f"{_attribute(use)}</text>"
+            )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _halves(text: str) -> list[str]:
+    """``text`` on two lines, broken at the space nearest its middle."""
+    spaces = [i for i, ch in enumerate(text) if ch == " "]
+    cut = min(spaces, key=lambda i: abs(i - len(text) / 2))
+    return [text[:cut], text[cut + 1 :]]
+
+
+MAP_DESCRIPTION = "Which architecture fits which data: " + "; ".join(
+    f"{d}: {a} for {u}" for d, a, u, _ in ARCHITECTURE_MAP
+)
 
 
 # The class of an image drawn in the page's first paint (:func:`show_image_now`); tests and the

@@ -46,11 +46,17 @@ LIVE_MARKDOWN = re.compile(
 LIVE_PLOTLY = re.compile(r"<(?:img|script|b>|a |http)")
 
 
+def _pictures(at: AppTest) -> list[str]:
+    """The raw HTML blocks of pictures drawn in the first paint (ui.figures.show_image_now /
+    show_rows_now), with their own <img> tags taken out: what is left must hold no markup."""
+    own = re.compile(r'<img class="dlx-image-now" [^>]*>')
+    return [own.sub("", m.value) for m in at.markdown if 'class="dlx-image-now"' in m.value]
+
+
 def _bodies(at: AppTest) -> list[str]:
-    """Everything on the page that Streamlit renders as Markdown."""
+    """Everything on the page that Streamlit renders as Markdown (not the pictures' HTML)."""
     out: list[str] = []
     for kind in (
-        "markdown",
         "caption",
         "warning",
         "error",
@@ -62,6 +68,7 @@ def _bodies(at: AppTest) -> list[str]:
         "toast",
     ):
         out += [str(e.value) for e in getattr(at, kind)]
+    out += [m.value for m in at.markdown if 'class="dlx-image-now"' not in m.value]
     out += [str(m.label) for m in at.metric] + [str(m.value) for m in at.metric]
     out += [str(t.label) for t in at.tabs] + [str(e.label) for e in at.expander]
     for kind in (
@@ -92,6 +99,8 @@ def _assert_inert(at: AppTest, shown: str | None = None) -> None:
     assert not live, live
     live_fig = [m.group(0) for f in _figures(at) for m in LIVE_PLOTLY.finditer(f)]
     assert not live_fig, live_fig
+    live_html = [m.group(0) for h in _pictures(at) for m in LIVE_PLOTLY.finditer(h)]
+    assert not live_html, live_html  # names in a picture's HTML are escaped for HTML
     if shown is not None:
         assert any(md_escape(shown) in b for b in bodies), (md_escape(shown), bodies)
 
@@ -132,6 +141,7 @@ def test_injection_class_names_on_transfer_learning(fresh_home):
     _assert_inert(at, PAYLOAD)
     assert any(md_escape(EXTRAS) in w.value for w in at.warning)  # "Few images in …"
     assert any("&lt;img src=x" in f for f in _figures(at))  # escaped for plotly, present
+    assert any(">&lt;img src=x onerror=alert(1)&gt;" in h for h in _pictures(at))  # a row label
 
 
 def test_injection_zip_folder_and_file_names(fresh_home):

@@ -52,3 +52,24 @@ def test_a_shared_link_is_the_first_visit_after_a_restart(browser, tmp_path):
         pg.close()
     finally:
         stop_server(proc)
+
+
+def test_home_map_is_drawn_without_plotly_and_its_names_open_their_pages(page, server):
+    """The home page's architecture map is an inline SVG (drawn with the first elements):
+    a visitor clicks an architecture's name, and its page opens in the same tab."""
+    base, _ = server
+    page.goto(f"{base}/")
+    wait_idle(page)
+    diagram = page.locator("svg.dlx-image-now")
+    assert diagram.count() == 1 and diagram.bounding_box()["width"] > 300
+    assert page.locator('[data-testid="stPlotlyChart"]').count() == 0  # no plotly.js on Home
+    diagram.get_by_text("Transformers", exact=True).click()
+    page.wait_for_url(f"{base}/attention")
+    wait_idle(page)
+    assert_no_exception(page)
+    assert "attention" in page.locator("h1").first.inner_text().lower()
+    page.goto(f"{base}/")
+    wait_idle(page)
+    page.locator("svg.dlx-image-now").get_by_text("DQN (RL)", exact=True).click()
+    page.wait_for_url(f"{base}/dqn")
+    assert len(page.context.pages) == 1  # the same tab

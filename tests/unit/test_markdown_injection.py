@@ -146,6 +146,19 @@ def test_first_paint_image_shows_names_as_text_and_the_picture_as_it_is():
     assert [alt for alt, _ in images_now([body])] == ["row 1", " ".join(name.split())]
 
 
+def test_home_map_is_well_formed_svg_with_a_link_per_architecture():
+    from xml.etree import ElementTree
+
+    from ui.figures import ARCHITECTURE_MAP, architecture_map_svg, page_href
+
+    svg = ElementTree.fromstring(architecture_map_svg())  # well-formed: nothing unescaped
+    ns = "{http://www.w3.org/2000/svg}"
+    assert svg.tag in ("svg", ns + "svg") and "\n" not in architecture_map_svg()
+    links = [el for el in svg.iter() if el.tag in ("a", ns + "a")]
+    assert [a.get("href") for a in links] == [page_href(p) for *_, p in ARCHITECTURE_MAP]
+    assert all(a.get("target") == "_self" and "".join(a.itertext()) for a in links)
+
+
 def test_injection_plotly_labels_are_plain():
     """Plotly renders <b>, <br> and <a href> in labels: the shared builders escape them."""
     fig = viz.bars([0.2, 0.8], ["<a href='http://127.0.0.1:9/'>x</a>", "&lt;"])
@@ -224,7 +237,7 @@ SAFE: dict[str, set[str]] = {
         "source",
     },  # dqn.ENVS constants; one of two fixed phrases
     "app_pages/gan.py": {"name", "what", "gres['collapse_epochs']", "i + 1"},  # constants, ints
-    "app_pages/home.py": {"spec.data"},  # ui.registry constant
+    "app_pages/home.py": {"spec.data", "memo(figures.architecture_map_svg)"},  # constants
     "app_pages/jobs.py": {"j.state", "j.key[:12]"},  # a state name; a hex digest
     "app_pages/segmentation.py": {
         "cfg.n_val",
