@@ -156,8 +156,10 @@ def architecture_map_svg() -> str:
 
 
 def _halves(text: str) -> list[str]:
-    """``text`` on two lines, broken at the space nearest its middle."""
+    """``text`` on two lines, broken at the space nearest its middle (one line if none)."""
     spaces = [i for i, ch in enumerate(text) if ch == " "]
+    if not spaces:
+        return [text]
     cut = min(spaces, key=lambda i: abs(i - len(text) / 2))
     return [text[:cut], text[cut + 1 :]]
 
