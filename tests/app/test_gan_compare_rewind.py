@@ -1,9 +1,12 @@
 """GAN page, DCGAN section: compare two runs (one setting changed) decoding the same latent
 vectors side by side, one epoch slider for both, and a shared link that reopens them."""
 
+import hashlib
+
 from streamlit.testing.v1 import AppTest
 
 from tests.app.ab import chart, compare_mode, errors, markdown, open_page, params, press, reopen
+from ui.figures import images_now
 from ui.text import md_escape
 
 PAGE = "app_pages/gan.py"
@@ -13,7 +16,12 @@ RUN_B = md_escape("B · Generator width = 32")
 
 
 def _images(at: AppTest) -> list[str]:
-    return [el.proto.imgs[0].url for el in at.get("image")]
+    """The pictures on the page, in order: the training images (drawn in the first paint, at
+    the top; named by a digest of their pixels), then every st.image by its media URL."""
+    now = [
+        hashlib.sha1(p.tobytes()).hexdigest() for _, p in images_now(m.value for m in at.markdown)
+    ]
+    return now + [el.proto.imgs[0].url for el in at.get("image")]
 
 
 def _compare_widths() -> AppTest:
