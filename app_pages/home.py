@@ -37,7 +37,7 @@ left, right = st.columns([3, 2], gap="large")
 with left:
     st.subheader("Which architecture fits which data?")
     # an inline SVG: drawn with the page's first elements; plotly.js is not needed on Home
-    st.markdown(f"<div>{memo(figures.architecture_map_svg)}</div>", unsafe_allow_html=True)
+    figures.html_now(st, memo(figures.architecture_map_svg))
     st.caption(
         "Read left to right: the shape of your data, the architecture family built for it, "
         "and what it is used for. Click an architecture's name to open its page."

@@ -306,9 +306,7 @@ if section == SECTIONS[0]:
             memo(seg_plots.samples_picture, x, y, names),
             f"{len(x)} held-out images (top row) and their exact masks (bottom row), each "
             f"pixel coloured by its class: {', '.join(names)}.",
-            legend=[
-                (n, seg.CLASS_COLOURS[i % len(seg.CLASS_COLOURS)]) for i, n in enumerate(names)
-            ],
+            legend=seg_plots.class_legend(names),
         )
         st.caption("Held-out images (top) and their exact masks (bottom), in the class colours.")
         status, runs = train_one_or_both(

@@ -196,14 +196,6 @@ def _bars(trace: dict) -> str:
     return sentence
 
 
-def _sankey(trace: dict) -> str:
-    labels = [text(v) for v in _array(trace.get("node", {}).get("label")).ravel()]
-    link = trace.get("link", {})
-    src, dst = _numbers(link.get("source")).astype(int), _numbers(link.get("target")).astype(int)
-    flows = [f"{labels[s]} → {labels[t]}" for s, t in zip(src, dst, strict=False)]
-    return "flows: " + "; ".join(flows)
-
-
 def _axis_title(layout: dict, trace: dict) -> str:
     axis = "xaxis" + str(trace.get("xaxis", "x")).removeprefix("x")
     title = layout.get(axis, {}).get("title", {})
@@ -242,8 +234,6 @@ def describe_figure(fig: Any, title: str = "") -> str:
             rest.append(_heatmap(trace, reversed_y or kinds["heatmap"] > 1))
         elif kind == "bar":
             rest.append(_bars(trace))
-        elif kind == "sankey":
-            rest.append(_sankey(trace))
     parts = [p for p in lines[:MAX_TRACES] + rest[:MAX_TRACES] if p]
     hidden = max(len(lines) - MAX_TRACES, 0) + max(len(rest) - MAX_TRACES, 0)
     if hidden:

@@ -200,12 +200,15 @@ def show_image_now(
     """
     if description is None:
         description = memo(describe_images, np.asarray(image), "image")
-    picture = memo(image_html, image, width, description)
-    if border:
-        picture = picture.replace('style="', f'style="{BORDER}; ', 1)
-    # One line that starts with <div: a raw HTML block, which Markdown leaves alone (names in
-    # the alt text and the legend are escaped for HTML, and line breaks made spaces).
-    where.markdown(f"<div>{picture}{legend_html(legend)}</div>", unsafe_allow_html=True)
+    picture = memo(image_html, image, width, description, BORDER if border else "")
+    html_now(where, picture + legend_html(legend))
+
+
+def html_now(where: Any, body: str) -> None:
+    """Our own HTML ``body`` (one line; any visitor text in it escaped with :func:`_attribute`)
+    in a Markdown element, drawn in the page's first paint. Wrapped in a <div>: a line that
+    starts with <div is a raw HTML block, which Markdown leaves alone."""
+    where.markdown(f"<div>{body}</div>", unsafe_allow_html=True)
 
 
 def _attribute(text: Any) -> str:
@@ -242,16 +245,16 @@ def show_rows_now(where: Any, title: str, rows: Sequence[tuple[str, np.ndarray, 
     for label, picture, description in rows:
         parts.append(f'<div style="{ROW_LABEL}">{_attribute(label)}</div>')
         parts.append(memo(image_html, picture, "content", description))
-    where.markdown(f"<div>{''.join(parts)}</div>", unsafe_allow_html=True)
+    html_now(where, "".join(parts))
 
 
 ROWS_TITLE = "font-weight: 600; font-size: 0.875rem; margin-bottom: 0.25rem"
 ROW_LABEL = "font-size: 0.8rem; opacity: 0.8"
 
 
-def image_html(image: np.ndarray, width: Any, description: str) -> str:
+def image_html(image: np.ndarray, width: Any, description: str, style: str = "") -> str:
     """An ``<img>`` of ``image`` as ``st.image(image, width=width)`` would show it, inline as a
-    data: URL, with ``description`` (escaped) as its alt text."""
+    data: URL, with ``description`` (escaped) as its alt text and ``style`` as more CSS."""
     data = encoded_image(image, width)
     mime = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
     if width == "stretch":
@@ -259,6 +262,7 @@ def image_html(image: np.ndarray, width: Any, description: str) -> str:
     else:  # "content": the picture's own width
         size = f"width: {image.shape[1] if width == 'content' else int(width)}px; max-width: 100%"
     size += "; height: auto; object-fit: contain"  # Streamlit's Markdown scales images down only
+    size += f"; {style}" if style else ""
     return (
         f'<img class="{FIRST_PAINT_CLASS}" style="{size}" alt="{_attribute(description)}" '
         f'src="data:{mime};base64,{base64.b64encode(data).decode()}">'

@@ -65,7 +65,6 @@ from dl_core.segmentation.plots import (
     plot_overlay,
     plot_predictions,
     plot_probability,
-    plot_samples,
     plot_transposed_conv,
 )
 from dl_core.segmentation.pretrained import VOC_CLASSES, load_online_segmenter, segment_online
@@ -115,7 +114,6 @@ __all__ = [
     "plot_overlay",
     "plot_predictions",
     "plot_probability",
-    "plot_samples",
     "plot_transposed_conv",
     "predict_masks",
     "prepare_photo",

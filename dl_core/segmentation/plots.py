@@ -32,26 +32,22 @@ def _legend(fig: go.Figure, class_names: Sequence[str], classes: Sequence[int] |
     return fig
 
 
-def plot_samples(
-    images: np.ndarray, masks: np.ndarray, class_names: Sequence[str], n: int = 8
-) -> go.Figure:
-    """Images (top row) and their true masks in the class colours (bottom row)."""
-    n = min(n, len(images))
-    cells = [*images[:n], *[colourise(m, len(class_names)) for m in masks[:n]]]
-    fig = viz.image_grid(cells, cols=n, cell=110)
-    return _legend(fig, class_names)
-
-
 def samples_picture(
     images: np.ndarray, masks: np.ndarray, class_names: Sequence[str], n: int = 8
 ) -> np.ndarray:
-    """:func:`plot_samples` as one picture (RGBA, transparent gaps), enlarged by whole pixels:
-    for a page to show before plotly.js has loaded (``ui.figures.show_image_now``)."""
+    """Images (top row) and their true masks in the class colours (bottom row), as one picture
+    (RGBA, transparent gaps) enlarged by whole pixels: for a page to show before plotly.js has
+    loaded (``ui.figures.show_image_now``, with :func:`class_legend`)."""
     n = min(n, len(images))
     cells = [viz.to_uint8(i) for i in images[:n]]
     cells += [colourise(m, len(class_names)) for m in masks[:n]]
     cells = [np.repeat(c[..., None], 3, axis=-1) if c.ndim == 2 else c[..., :3] for c in cells]
     return viz.grid_image(np.stack(cells), cols=n, min_width=720)
+
+
+def class_legend(class_names: Sequence[str]) -> list[tuple[str, str]]:
+    """(class name, its colour) for every class, as the masks colour them."""
+    return [(n, CLASS_COLOURS[c % len(CLASS_COLOURS)]) for c, n in enumerate(class_names)]
 
 
 def plot_predictions(

@@ -63,7 +63,6 @@ from dl_core.transfer.plots import (
     plot_duplicates,
     plot_mistakes,
     plot_projection,
-    plot_thumbnails,
     thumbnail_rows,
 )
 from dl_core.transfer.train import train, warmup_jobs
@@ -97,7 +96,6 @@ __all__ = [
     "plot_duplicates",
     "plot_mistakes",
     "plot_projection",
-    "plot_thumbnails",
     "thumbnail_rows",
     "predict",
     "project",

@@ -78,17 +78,9 @@ def plot_counts(check: DatasetCheck) -> go.Figure:
     return fig
 
 
-def plot_thumbnails(d: Data, per_class: int = 6) -> go.Figure:
-    """A few images of each class, one row per class."""
-    picks = [np.flatnonzero(d.labels == c)[:per_class] for c in range(len(d.class_names))]
-    thumbs = [square(d.images[i], THUMB) for p in picks for i in p]
-    titles = [d.class_names[d.labels[i]] for p in picks for i in p]
-    return viz.image_grid(thumbs, titles, cols=per_class, cell=70, title="Thumbnails per class")
-
-
 def thumbnail_rows(d: Data, per_class: int = 6) -> list[tuple[str, np.ndarray, str]]:
-    """:func:`plot_thumbnails` as pictures: per class (name, a strip of its first images, alt
-    text). Every strip is ``per_class`` images wide (transparent where a class has fewer), so
+    """A few images of each class as pictures: per class (name, a strip of its first images,
+    alt text). Every strip is ``per_class`` images wide (transparent where a class has fewer), so
     that rows drawn at the same width show the images at the same size."""
     rows = []
     for c, name in enumerate(d.class_names):

@@ -237,7 +237,7 @@ SAFE: dict[str, set[str]] = {
         "source",
     },  # dqn.ENVS constants; one of two fixed phrases
     "app_pages/gan.py": {"name", "what", "gres['collapse_epochs']", "i + 1"},  # constants, ints
-    "app_pages/home.py": {"spec.data", "memo(figures.architecture_map_svg)"},  # constants
+    "app_pages/home.py": {"spec.data"},  # ui.registry constant
     "app_pages/jobs.py": {"j.state", "j.key[:12]"},  # a state name; a hex digest
     "app_pages/segmentation.py": {
         "cfg.n_val",
@@ -250,7 +250,7 @@ SAFE: dict[str, set[str]] = {
     "app_pages/text_generation.py": {"tg.data.PLACEHOLDER", "best['unit']"},  # constant; int
     "app_pages/transfer_learning.py": {"cfg.seed"},
     "ui/code.py": {"module", "getattr(obj, '__qualname__', obj)"},  # our own functions
-    "ui/figures.py": {"picture", "legend_html(legend)", "''.join(parts)"},  # escaped HTML (below)
+    "ui/figures.py": {"body"},  # html_now: our HTML, visitor text escaped (tested below)
     "ui/jobs.py": {"STATE_ICONS.get(status.state, '')", "label"},  # icons; a page's label
     "ui/system.py": {
         "_version('keras')",
