@@ -16,7 +16,7 @@ from ui.code import show_code
 from ui.compare import ab_configs, train_both
 from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
-from ui.figures import show_figure
+from ui.figures import gradient_legend_html, show_figure, show_matrix_now
 from ui.state import UrlState
 from ui.text import md_escape, text_block
 from ui.topic import backends_caption
@@ -112,13 +112,17 @@ def attention_view(enc: pretrained.Encoder) -> None:
     hide = url(right.toggle, "Hide [CLS] and [SEP]", "hide", False)
     shown_a, shown_t = memo(analysis.hide_special, a, tokens) if hide else (a, tokens)
     st.subheader("Model view: every layer and head")
-    chart(
-        memo(plots.plot_model_view, shown_a, shown_t),
-        "model_view",
-        (
-            "Row = layer, column = head; each square is a token × "
-            "token attention map (bright = strong)."
-        ),
+    show_matrix_now(
+        st.container(key="model_view"),
+        memo(plots.model_view_pictures, shown_a),
+        [f"layer {i}" for i in range(len(shown_a))],
+        [f"head {h}" for h in range(shown_a.shape[1])],
+        memo(plots.model_view_alts, shown_a, shown_t),
+        after=gradient_legend_html(plots.viridis_stops(), "0", "1", "attention weight"),
+    )
+    st.caption(
+        "Row = layer, column = head; each square is a token × token attention map (bright = "
+        "strong; row = query, column = the token it attends to). Pick one below to see it large."
     )
     st.subheader(f"Layer {layer}, head {head}")
     chart(

@@ -19,7 +19,7 @@ from ui.code import show_code
 from ui.compare import ab_configs, train_one_or_both
 from ui.compare import panes as ab_panes
 from ui.errors import EmptyState, shown_errors
-from ui.figures import show_figure
+from ui.figures import show_figure, show_gallery_now
 from ui.rewind import epoch_slider, weights_at
 from ui.state import UrlState
 from ui.text import md_escape
@@ -192,7 +192,14 @@ if section == SECTIONS[2]:
             x_show, y_show, names = zds.as_array(), zds.labels, zds.class_names
         else:
             x_show, y_show, names = _images(cfg.dataset)
-        show_figure(st, memo(plots.plot_dataset, x_show, y_show, names), key="data")
+        show_gallery_now(
+            st.container(key="data"),
+            "",
+            memo(plots.dataset_pictures, x_show, y_show, names),
+            cell=64,
+            max_cols=10,
+            pixelated=x_show.shape[1] < 64,
+        )
         st.caption(f"A few training images of each of the {len(names)} classes.")
         for w in cnn.validate(cfg, x_show.shape[1]):
             st.warning(md_escape(w), icon=":material/warning:")

@@ -6,7 +6,7 @@ import hashlib
 import numpy as np
 import streamlit as st
 
-from dl_core import assets, estimates
+from dl_core import assets, estimates, viz
 from dl_core import detection as det
 from dl_core.describe import describe_images
 from dl_core.detection import boxes, faces, plots
@@ -17,7 +17,7 @@ from ui.code import show_code
 from ui.compare import ab_configs, train_one_or_both
 from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
-from ui.figures import show_figure, show_image
+from ui.figures import show_boxes_now, show_figure, show_gallery_now, show_image
 from ui.rewind import epoch_slider, weights_at
 from ui.state import UrlState
 from ui.text import md_escape
@@ -196,7 +196,14 @@ with train_area:
         for w in det.validate(cfg):
             st.warning(md_escape(w), icon=":material/warning:")
         scenes = memo(det.make_scenes, 8, seed, **det.scene_kwargs(cfg))
-        show_figure(st, memo(plots.plot_scenes, *scenes, det.CLASSES), key="scenes")
+        show_gallery_now(
+            st.container(key="scenes"),
+            "",
+            memo(plots.scene_pictures, *scenes, det.CLASSES),
+            cell=170,
+            max_cols=4,
+            legend=plots.box_legend(det.CLASSES),
+        )
         st.caption("Training scenes with their exact boxes (one colour per class).")
         valid = True
     with shown_errors():
@@ -302,18 +309,11 @@ with top:
             allowed = {names.index(c) for c in chosen}
             kept_in, res = memo(det.postprocess, cands, conf, iou_thr, allowed, max_det)
             final = memo(kept_in.take, res.keep)
-            show_figure(
-                st,
-                memo(
-                    plots.plot_detections,
-                    small,
-                    final,
-                    names,
-                    landmarks=final.landmarks,
-                    truth=truth,
-                    title=f"{len(final)} detection(s) on {where}",
-                ),
-                key="dets",
+            show_boxes_now(
+                st.container(key="dets"),
+                viz.to_uint8(small),
+                f"{len(final)} detection(s) on {where}",
+                *memo(plots.detection_marks, final, names, final.landmarks, truth),
             )
             if not chosen:
                 st.warning("The class filter removes every class: pick at least one.")

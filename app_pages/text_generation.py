@@ -13,7 +13,7 @@ from ui.code import show_code
 from ui.compare import ab_configs, train_and_compare, train_both
 from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
-from ui.figures import show_figure
+from ui.figures import show_bars_now, show_figure
 from ui.rewind import epoch_slider, model_at, saved_epochs
 from ui.state import UrlState
 from ui.text import md_escape, md_stream, text_block
@@ -178,7 +178,13 @@ if stats is not None:
     left, right = st.columns([2, 3])
     text_block(left, text[:600] + ("…" if len(text) > 600 else ""))
     left.caption(f"The start of {md_escape(where)}.")
-    show_figure(right, memo(tg.plot_token_frequencies, stats.top, stats.tokens, level), key="freq")
+    show_bars_now(
+        right.container(key="freq"),
+        memo(tg.token_shares, stats.top, stats.tokens, level),
+        f"Share of the text of the {len(stats.top)} most frequent "
+        + ("characters" if level == "char" else "words"),
+        "{:.1%}".format,
+    )
     right.caption(
         "What the model learns first: how often each token occurs. "
         "A model that knows only this already beats uniform guessing."

@@ -59,9 +59,9 @@ PAGES: dict[str, str] = {
 }
 WARM_VIEWS = int(os.environ.get("BENCH_PAGES_VIEWS", "3"))  # per kind of warm view
 FIGURE = (
-    '.js-plotly-plot, [data-testid="stImage"] img, .dlx-image-now, '
+    '.js-plotly-plot, [data-testid="stImage"] img, .dlx-image-now, .dlx-bars, '
     '[data-testid="stVegaLiteChart"], [data-testid="stArrowVegaLiteChart"], canvas'
-)  # .dlx-image-now: pictures and the home map drawn in the first paint (ui.figures)
+)  # .dlx-image-now, .dlx-bars: pictures, bar charts and the home map drawn in the first paint
 
 # The page's own clock for "first figure drawn": checked in every animation frame (just before
 # the browser paints it), milliseconds since the navigation started. Playwright's visibility

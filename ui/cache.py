@@ -5,7 +5,7 @@ analysis recomputed for each visitor and each widget change. :func:`memo` keys a
 the function and a digest of its arguments, and keeps the value in one bounded,
 server-wide ``st.cache_resource``::
 
-    show_figure(st, memo(plots.plot_dataset, x, y, names), key="data")
+    show_figure(st, memo(plots.plot_accuracy, history), key="acc")
     fmap = memo(explain.activations, model, batch, layer)
 
 Arguments are hashed by value (NumPy arrays by dtype, shape and bytes; lists, tuples, dicts

@@ -7,13 +7,14 @@ import base64
 import html
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import PurePosixPath
 from typing import Any
 
 import numpy as np
 
 from dl_core.describe import describe_figure, describe_images
+from dl_core.viz import text_colour
 from ui.cache import memo
 
 # (data kind, architecture family, typical use, the page that teaches it)
@@ -250,6 +251,191 @@ def show_rows_now(where: Any, title: str, rows: Sequence[tuple[str, np.ndarray, 
 
 ROWS_TITLE = "font-weight: 600; font-size: 0.875rem; margin-bottom: 0.25rem"
 ROW_LABEL = "font-size: 0.8rem; opacity: 0.8"
+CAPTION = "font-size: 0.75rem; opacity: 0.8; text-align: center; line-height: 1.2"
+BAR_TOP = "border-radius: 2px 2px 0 0"
+PIXELATED = "image-rendering: pixelated"  # small pictures enlarged by the browser stay crisp
+
+
+def show_gallery_now(
+    where: Any,
+    title: str,
+    items: Sequence[tuple[str, np.ndarray]],
+    cell: int,
+    max_cols: int = 12,
+    pixelated: bool = False,
+    legend: Sequence[tuple[str, str]] = (),
+) -> None:
+    """Captioned pictures, as many columns at least ``cell`` px wide as the column holds (at
+    most ``max_cols``),
+    drawn in the page's first paint like :func:`show_image_now`. ``items``: (caption,
+    picture), the caption also being the picture's alt text; ``pixelated`` for small pictures
+    (a 32-pixel image shown 70 px wide); ``legend`` as in :func:`legend_html`."""
+    grid = (
+        f"display: grid; grid-template-columns: repeat(auto-fill, minmax({int(cell)}px, 1fr)); "
+        f"gap: 0.4rem 0.3rem; margin-top: 0.25rem; max-width: calc({int(max_cols)} * "
+        f"({int(cell)}px + 0.3rem))"
+    )
+    style = PIXELATED if pixelated else ""
+    cells = []
+    for caption, picture in items:
+        img = memo(image_html, picture, "stretch", caption, style)
+        text = (
+            f'<figcaption aria-hidden="true" style="{CAPTION}">{_attribute(caption)}</figcaption>'
+        )
+        cells.append(f'<figure style="margin: 0">{img}{text}</figure>')
+    head = f'<div style="{ROWS_TITLE}">{_attribute(title)}</div>' if title else ""
+    html_now(where, f'{head}<div style="{grid}">{"".join(cells)}</div>{legend_html(legend)}')
+
+
+def show_matrix_now(
+    where: Any,
+    pictures: Sequence[Sequence[np.ndarray]],
+    row_labels: Sequence[str],
+    col_labels: Sequence[str],
+    alts: Sequence[Sequence[str]],
+    cell: int = 70,
+    after: str = "",
+) -> None:
+    """A table of pictures (``pictures[r][c]``) with a label on every row and column, drawn in
+    the page's first paint like :func:`show_image_now`: e.g. one small heatmap per layer
+    (row) and head (column). ``alts[r][c]`` is a picture's alt text (also its tooltip); cells
+    are at most ``cell`` px wide and shrink with the column; ``after``: our own HTML below the
+    table (a :func:`gradient_legend_html`)."""
+    n_cols = len(col_labels)
+    grid = (
+        f"display: grid; grid-template-columns: max-content repeat({n_cols}, minmax(0, 1fr)); "
+        f"gap: 3px; align-items: center; max-width: {n_cols * int(cell) + 80}px"
+    )
+    parts = ["<span></span>"]
+    parts += [f'<span style="{CAPTION}">{_attribute(c)}</span>' for c in col_labels]
+    for label, row, row_alts in zip(row_labels, pictures, alts, strict=True):
+        parts.append(f'<span style="{CAPTION}; text-align: right">{_attribute(label)}</span>')
+        for picture, alt in zip(row, row_alts, strict=True):
+            img = memo(image_html, picture, "stretch", alt, f"{PIXELATED}; display: block")
+            parts.append(f'<span title="{_attribute(alt)}">{img}</span>')
+    html_now(where, f'<div style="{grid}">{"".join(parts)}</div>{after}')
+
+
+def gradient_legend_html(colours: Sequence[str], low: str, high: str, name: str) -> str:
+    """A colour bar: ``colours`` (#rrggbb, low to high) as a gradient between the labels
+    ``low`` and ``high``, then ``name`` (what the colour measures)."""
+    for colour in colours:
+        if not re.fullmatch(r"#[0-9A-Fa-f]{6}", colour):
+            raise ValueError(f"not a #rrggbb colour: {colour!r}")
+    bar = (
+        "display: inline-block; width: 10rem; height: 0.75em; border-radius: 2px; "
+        f"background: linear-gradient(to right, {', '.join(colours)})"
+    )
+    return (
+        f'<div class="dlx-legend" style="{LEGEND}; align-items: center; margin-top: 0.4rem">'
+        f'<span>{_attribute(low)}</span><span style="{bar}"></span>'
+        f"<span>{_attribute(high)}</span><span>{_attribute(name)}</span></div>"
+    )
+
+
+def show_bars_now(
+    where: Any,
+    bars: Sequence[tuple[str, float]],
+    axis: str,
+    value: Callable[[float], str],
+    colour: str = OKABE_ITO[1],
+    height: int = 180,
+) -> None:
+    """A bar chart drawn in the page's first paint: one bar per (label, value), tallest =
+    highest value, each with its label below and ``label: value(v)`` as its tooltip and
+    accessible name; ``axis`` says what the values are, and the top of the scale is shown."""
+    if not re.fullmatch(r"#[0-9A-Fa-f]{6}", colour):
+        raise ValueError(f"not a #rrggbb colour: {colour!r}")
+    top = max((v for _, v in bars), default=0.0) or 1.0
+    n = max(1, len(bars))
+    vertical = any(len(label) > 2 for label, _ in bars)  # words: labels read upwards
+    label_style = CAPTION + "; overflow: hidden; white-space: nowrap; text-overflow: ellipsis"
+    if vertical:
+        label_style += "; writing-mode: vertical-rl; transform: rotate(180deg); max-height: 6em"
+    grid = f"display: grid; grid-template-columns: repeat({n}, minmax(0, 1fr)); column-gap: 2px"
+    columns, labels = [], []
+    for label, v in bars:
+        tip = _attribute(f"{label}: {value(v)}")
+        bar = f"height: {100 * max(v, 0) / top:.2f}%; background: {colour}; {BAR_TOP}"
+        columns.append(
+            f'<div role="img" aria-label="{tip}" title="{tip}" style="display: flex; '
+            f'align-items: flex-end; height: {int(height)}px"><div style="width: 100%; {bar}">'
+            "</div></div>"
+        )
+        labels.append(f'<div aria-hidden="true" style="{label_style}">{_attribute(label)}</div>')
+    scale = f"{_attribute(axis)}, top of the scale: {_attribute(value(top))}"
+    scale = f'<div style="{CAPTION}; text-align: left">{scale}</div>'
+    frame = "border-bottom: 1px solid rgba(128, 128, 128, 0.6)"
+    html_now(
+        where,
+        f'{scale}<div class="dlx-bars" style="{grid}; {frame}">{"".join(columns)}</div>'
+        f'<div style="{grid}">{"".join(labels)}</div>',
+    )
+
+
+def show_boxes_now(
+    where: Any,
+    image: np.ndarray,
+    title: str,
+    boxes: Sequence[tuple[float, float, float, float, str, str, str]],
+    points: Sequence[tuple[float, float, str]] = (),
+    legend: Sequence[tuple[str, str]] = (),
+    height: int = 480,
+) -> None:
+    """A picture with boxes and points over it, drawn in the page's first paint like
+    :func:`show_image_now`: e.g. a detector's boxes on a photo.
+
+    ``boxes``: (x1, y1, x2, y2 in the image's pixels, label, "#rrggbb", "solid" | "dotted"),
+    each an outlined box with its label on a tab above it (also its tooltip; no tab when the
+    label is empty); ``points``: (x, y, "#rrggbb") dots; ``title`` above, ``legend`` below.
+    The picture is shown at most ``height`` px tall and never wider than the column; boxes
+    are placed in percentages of it, so they stay on their objects at any width. The alt
+    text lists the labelled boxes."""
+    h, w = image.shape[:2]
+    shown = max(1, min(w, round(height * w / max(h, 1))))
+    labels = [b[4] for b in boxes if b[4]]
+    alt = f"{title}: " + ("; ".join(labels) if labels else "no labelled boxes")
+    parts = [memo(image_html, image, shown, alt, "display: block")]
+    for x1, y1, x2, y2, label, colour, line in boxes:
+        _colour_check(colour)
+        if line not in ("solid", "dotted"):
+            raise ValueError(f"not a line style: {line!r}")
+        place = (
+            f"left: {100 * x1 / w:.2f}%; top: {100 * y1 / h:.2f}%; "
+            f"width: {100 * (x2 - x1) / w:.2f}%; height: {100 * (y2 - y1) / h:.2f}%"
+        )
+        tab = ""
+        if label:
+            ink = f"background: {colour}; color: {text_colour(colour)}"
+            tab = f'<span style="{BOX_TAB}; {ink}">{_attribute(label)}</span>'
+        tip = f' title="{_attribute(label)}"' if label else ""
+        parts.append(f'<div{tip} style="{BOX}; {place}; border: 2px {line} {colour}">{tab}</div>')
+    for x, y, colour in points:
+        _colour_check(colour)
+        parts.append(
+            f'<span style="{DOT}; left: {100 * x / w:.2f}%; top: {100 * y / h:.2f}%; '
+            f'background: {colour}"></span>'
+        )
+    head = f'<div style="{ROWS_TITLE}">{_attribute(title)}</div>' if title else ""
+    frame = f'<div class="dlx-boxes" style="{BOXES}">{"".join(parts)}</div>'
+    html_now(where, f"{head}<div>{frame}</div>{legend_html(legend)}")
+
+
+BOXES = "position: relative; display: inline-block; max-width: 100%; line-height: 0"
+BOX = "position: absolute; box-sizing: border-box"
+BOX_TAB = (
+    "position: absolute; left: -2px; bottom: 100%; font-size: 11px; line-height: 1.3; "
+    "padding: 0 3px; white-space: nowrap"
+)
+DOT = (
+    "position: absolute; width: 7px; height: 7px; margin: -3.5px 0 0 -3.5px; "
+    "border-radius: 50%; border: 1px solid #000000; box-sizing: border-box"
+)
+
+
+def _colour_check(colour: str) -> None:
+    if not re.fullmatch(r"#[0-9A-Fa-f]{6}", colour):
+        raise ValueError(f"not a #rrggbb colour: {colour!r}")
 
 
 def image_html(image: np.ndarray, width: Any, description: str, style: str = "") -> str:

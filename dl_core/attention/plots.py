@@ -13,7 +13,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from dl_core.attention.analysis import STATS
-from dl_core.viz import CATEGORICAL, DIVERGING, MANY_TICKS, SEQUENTIAL, subplots
+from dl_core.describe import attention_focus
+from dl_core.viz import CATEGORICAL, DIVERGING, MANY_TICKS, SEQUENTIAL, subplots, viridis
 
 MAX_VALUE_LABELS = 24  # write numbers in heatmap cells up to this many tokens
 
@@ -100,21 +101,51 @@ def plot_attention_difference(
     return fig
 
 
+def pooled(attention: np.ndarray, max_size: int = 64) -> np.ndarray:
+    """(..., T, T) maps, block-averaged to at most ``max_size`` squared when T is larger."""
+    a = np.asarray(attention, dtype="float32")
+    t = a.shape[-1]
+    if t <= max_size:
+        return a
+    edges = np.linspace(0, t, max_size + 1).astype(int)
+    a = np.add.reduceat(np.add.reduceat(a, edges[:-1], axis=-1), edges[:-1], axis=-2)
+    return a / np.diff(edges)[:, None] / np.diff(edges)[None, :]
+
+
 def tile(attention: np.ndarray, max_size: int = 64) -> np.ndarray:
     """Lay (layers, heads, T, T) maps out as one matrix, layers down and heads across, with
     a NaN gap between squares; maps longer than ``max_size`` are block-averaged to fit."""
-    a = np.asarray(attention, dtype="float32")
+    a = pooled(attention, max_size)
     n_layers, n_heads, t = a.shape[0], a.shape[1], a.shape[-1]
-    if t > max_size:
-        edges = np.linspace(0, t, max_size + 1).astype(int)
-        a = np.add.reduceat(np.add.reduceat(a, edges[:-1], axis=-1), edges[:-1], axis=-2)
-        a = a / np.diff(edges)[:, None] / np.diff(edges)[None, :]
-        t = max_size
     out = np.full((n_layers * (t + 1) - 1, n_heads * (t + 1) - 1), np.nan, dtype="float32")
     for li in range(n_layers):
         for h in range(n_heads):
             out[li * (t + 1) : li * (t + 1) + t, h * (t + 1) : h * (t + 1) + t] = a[li, h]
     return out
+
+
+def model_view_pictures(attention: np.ndarray, max_size: int = 64) -> list[list[np.ndarray]]:
+    """Every layer's and head's map as a small viridis picture (RGB uint8, one pixel per
+    token pair, 0 dark and 1 bright as in :func:`plot_model_view`), ``[layer][head]``: the
+    model view drawn in the page's first paint (``ui.figures.show_matrix_now``)."""
+    rgb = np.round(viridis(pooled(attention, max_size))).astype("uint8")
+    return [list(layer) for layer in rgb]
+
+
+def model_view_alts(attention: np.ndarray, tokens: Sequence[str]) -> list[list[str]]:
+    """What each picture of :func:`model_view_pictures` shows, in words, ``[layer][head]``."""
+    return [
+        [f"Layer {li}, head {h}: {attention_focus(a, tokens)}" for h, a in enumerate(layer)]
+        for li, layer in enumerate(np.asarray(attention))
+    ]
+
+
+def viridis_stops(n: int = 7) -> list[str]:
+    """``n`` colours of the viridis scale, 0 to 1, as #rrggbb: a colour bar's gradient."""
+    return [
+        "#{:02x}{:02x}{:02x}".format(*np.round(c).astype(int))
+        for c in viridis(np.linspace(0, 1, n))
+    ]
 
 
 def plot_model_view(

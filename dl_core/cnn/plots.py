@@ -256,13 +256,19 @@ def activation_maximisation_figures(result: dict[str, Any]) -> tuple[go.Figure, 
     return grid, curve
 
 
-def plot_dataset(
+def dataset_pictures(
     x: np.ndarray, y: np.ndarray, class_names: Sequence[str], per_class: int = 2
-) -> go.Figure:
-    """A few training images of each class."""
+) -> list[tuple[str, np.ndarray]]:
+    """A few training images of each class, as (class name, uint8 picture) for a gallery
+    drawn in the page's first paint (``ui.figures.show_gallery_now``)."""
     picks = [i for c in range(len(class_names)) for i in np.flatnonzero(y == c)[:per_class]]
-    titles = [str(class_names[y[i]]) for i in picks]
-    return _titled(viz.image_grid([x[i] for i in picks], titles=titles, cols=10, cell=70))
+    out = []
+    for i in picks:
+        img = viz.to_uint8(x[i])
+        out.append(
+            (str(class_names[y[i]]), img[..., 0] if img.ndim == 3 and img.shape[-1] == 1 else img)
+        )
+    return out
 
 
 def plot_misclassified(

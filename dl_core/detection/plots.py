@@ -134,6 +134,32 @@ def plot_detections(
     return fig
 
 
+def detection_marks(
+    dets: Any,
+    names: Sequence[str],
+    landmarks: np.ndarray | None = None,
+    truth: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[list[tuple], list[tuple], list[tuple[str, str]]]:
+    """:func:`plot_detections` as marks for ``ui.figures.show_boxes_now``: (boxes, points,
+    legend). Boxes in their class colour labelled "class score", true boxes dotted white,
+    landmarks as dots; the legend names the classes found (and the landmarks)."""
+    boxes: list[tuple] = []
+    if truth is not None:
+        boxes += [(*map(float, box), "", "#FFFFFF", "dotted") for box in as_boxes(truth[0])]
+    legend: dict[str, str] = {}
+    for box, score, cls in zip(as_boxes(dets.boxes), dets.scores, dets.classes, strict=True):
+        c = int(cls)
+        boxes.append((*map(float, box), f"{names[c]} {score:.2f}", _colour(c), "solid"))
+        legend.setdefault(names[c], _colour(c))
+    points = []
+    if landmarks is not None and len(landmarks):
+        points = [
+            (float(x), float(y), viz.CATEGORICAL[1]) for x, y in np.reshape(landmarks, (-1, 2))
+        ]
+        legend["landmarks"] = viz.CATEGORICAL[1]
+    return boxes, points, list(legend.items())
+
+
 def plot_nms(
     image: np.ndarray,
     cands: Any,
@@ -234,20 +260,23 @@ def plot_iou(a: Sequence[float], b: Sequence[float], value: float) -> go.Figure:
     return fig
 
 
-def plot_scenes(
-    images: np.ndarray, boxes: np.ndarray, classes: np.ndarray, names: Sequence[str], cols: int = 4
-) -> go.Figure:
-    """A grid of generated scenes with their exact boxes burnt in."""
+def scene_pictures(
+    images: np.ndarray, boxes: np.ndarray, classes: np.ndarray, names: Sequence[str]
+) -> list[tuple[str, np.ndarray]]:
+    """Generated scenes with their exact boxes burnt in, as (the classes in it, picture) for a
+    gallery drawn in the page's first paint (``ui.figures.show_gallery_now``)."""
     from dl_core.detection.data import unpad
 
-    drawn, titles = [], []
+    out = []
     for img, b, c in zip(images, boxes, classes, strict=True):
         bb, cc = unpad(b, c)
-        drawn.append(draw_boxes(img, _Boxes(bb, cc), names))
-        titles.append(", ".join(names[k] for k in cc))
-    fig = viz.image_grid(drawn, titles, cols=cols, cell=170)
-    fig.update_layout(margin=dict(t=30))  # room for the first row's titles
-    return fig
+        out.append((", ".join(names[k] for k in cc), draw_boxes(img, _Boxes(bb, cc), names)))
+    return out
+
+
+def box_legend(names: Sequence[str]) -> list[tuple[str, str]]:
+    """(class name, its box colour) for every class."""
+    return [(n, _colour(c)) for c, n in enumerate(names)]
 
 
 class _Boxes:

@@ -62,8 +62,8 @@ from dl_core.text_generation.plots import (
     plot_gradient_norms,
     plot_states,
     plot_temperature,
-    plot_token_frequencies,
     plot_unit_trace,
+    token_shares,
 )
 from dl_core.text_generation.train import prepare, train, warmup_jobs
 
@@ -97,7 +97,7 @@ __all__ = [
     "plot_gradient_norms",
     "plot_states",
     "plot_temperature",
-    "plot_token_frequencies",
+    "token_shares",
     "plot_unit_trace",
     "prepare",
     "split",

@@ -22,26 +22,15 @@ def show_char(ch: str) -> str:
     return {"\n": "⏎", " ": "␣", "\t": "⇥"}.get(ch) or viz.plain(ch)
 
 
-def plot_token_frequencies(
+def token_shares(
     top: Sequence[tuple[str, int]], total: int, level: str = "char"
-) -> go.Figure:
-    """The most frequent tokens and their share of the text (``TextStats.top``)."""
-    fig = go.Figure(
-        go.Bar(
-            x=[show_char(t) if level == "char" else viz.plain(repr(t)[1:-1]) for t, _ in top],
-            y=[c / max(1, total) for _, c in top],
-            marker_color=viz.CATEGORICAL[0],
-            hovertemplate="%{x}: %{y:.2%}<extra></extra>",
-        )
-    )
-    fig.update_xaxes(
-        title=f"the {len(top)} most frequent {'characters' if level == 'char' else 'words'}",
-        type="category",
-        **viz.MANY_TICKS,
-    )
-    fig.update_yaxes(title="share of the text", tickformat=".0%")
-    fig.update_layout(height=280, margin=dict(l=10, r=10, t=10, b=10))
-    return fig
+) -> list[tuple[str, float]]:
+    """The most frequent tokens (``TextStats.top``) and their share of the text, as (label,
+    share) for a bar chart drawn in the page's first paint (``ui.figures.show_bars_now``):
+    whitespace shown by a visible stand-in, other text as it is (the chart escapes it)."""
+    blank = {"\n": "⏎", " ": "␣", "\t": "⇥"}
+    label = (lambda t: blank.get(t, t)) if level == "char" else (lambda t: repr(t)[1:-1])
+    return [(label(t), c / max(1, total)) for t, c in top]
 
 
 def plot_temperature(

@@ -5,6 +5,7 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import APP, RUN_TIMEOUT
+from ui.figures import images_now
 from ui.text import text_blocks
 
 
@@ -16,6 +17,11 @@ def _open(**params) -> AppTest:
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def _model_view(at: AppTest) -> list[tuple[str, np.ndarray]]:
+    """The model view's pictures (drawn in the first paint), as (alt text, pixels)."""
+    return [(a, p) for a, p in images_now(m.value for m in at.markdown) if a.startswith("Layer ")]
 
 
 def _chart(at: AppTest, key: str) -> dict:
@@ -88,7 +94,7 @@ def test_uploaded_text_file_is_used():
         ("bad.txt", b"\x00\x01\x02" * 50, "text/plain")
     ).run()
     assert not at.exception and "Showing the text in the box instead" in at.error[0].value
-    assert "animal" in _tokens(at) and _chart(at, "model_view")  # the box's sentence, drawn
+    assert "animal" in _tokens(at) and len(_model_view(at)) == 72  # the box's sentence, drawn
 
 
 def test_compare_and_embeddings_sections():

@@ -10,6 +10,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import APP, RUN_TIMEOUT
+from ui.figures import images_now
 from ui.text import md_escape
 
 TRAINED = "Your trained CNN (Train your own CNN)"
@@ -106,8 +107,11 @@ def test_tiny_training_then_grad_cam_and_activation_maximisation_on_the_trained_
     assert not _errors(at), _errors(at)
     labels = {m.label for m in at.metric}
     assert {"Test accuracy", "Training time", "Test images"} <= labels
-    # data, curves, confusion, misclassified, before/after; rewind: Grad-CAM, filters, maps
-    assert _charts(at) == 8
+    # curves, confusion, misclassified, before/after; rewind: Grad-CAM, filters, maps
+    assert _charts(at) == 7
+    data = [(a, p) for a, p in images_now(m.value for m in at.markdown) if a.isdigit()]
+    assert [a for a, _ in data] == [str(c) for c in range(10) for _ in range(2)]  # digits 0-9
+    assert all(p.shape[:2] == (8, 8) for _, p in data)  # drawn in the first paint, as they are
     _section(at, NETWORK).toggle(key="cnn.am").set_value(True).run()
     assert not at.exception and not _errors(at)
     # top-5, Grad-CAM, arch, filters, feature maps, activation maximisation (grid + curve)

@@ -39,7 +39,10 @@ def test_first_load_shows_the_text_and_the_temperature_figure(fresh_home):
     assert at.title[0].value.startswith("Text generation")
     labels = {m.label: m.value for m in at.metric}
     assert labels["Characters"] != "0" and "Distinct characters" in labels
-    assert len(_charts(at)) >= 2  # token frequencies, temperature
+    assert len(_charts(at)) >= 1  # the temperature figure
+    [bars] = [m.value for m in at.markdown if "dlx-bars" in m.value]  # drawn in the first paint
+    assert "40 most frequent characters" in bars and bars.count('role="img"') == 40
+    assert 'aria-label="␣: ' in bars and 'aria-label="e: ' in bars  # the commonest, named
     assert any("BERNARDO" in t for t in text_blocks(at.html))
 
 

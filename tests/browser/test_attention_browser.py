@@ -17,8 +17,11 @@ def test_model_view_of_a_real_sentence_and_an_upload(page, server, tmp_path):
     page.goto(f"{base}/attention?preset=tiny&text={SENTENCE}&layer=2&head=3")
     wait_idle(page)
     assert_no_exception(page)
-    page.locator(".st-key-model_view .js-plotly-plot").wait_for()
-    wait_until(lambda: page.locator(".js-plotly-plot").count() >= 6, UI_S, "six figures")
+    model_view = page.locator(".st-key-model_view img.dlx-image-now")
+    model_view.first.wait_for()  # drawn in the first paint: one picture per layer and head
+    assert model_view.count() == 6 * 12
+    assert "Layer 2, head 3:" in model_view.nth(2 * 12 + 3).get_attribute("alt")
+    wait_until(lambda: page.locator(".js-plotly-plot").count() >= 5, UI_S, "five charts")
     assert page.get_by_text("[CLS] the animal didn ' t cross").count() >= 1
     screenshot(page, "attention-model-view")
     token = page.locator(".st-key-head_view path.point").nth(2)  # query token 2: "animal"
@@ -54,7 +57,7 @@ def test_section_labels_fit_and_a_refused_upload_keeps_the_view(page, server, tm
         text = sections.get_by_role("radio", name=label).locator("p")
         assert text.inner_text() == label
         assert text.evaluate("p => p.scrollWidth <= p.clientWidth"), f"{label} is cut short"
-    page.locator(".st-key-model_view .js-plotly-plot").wait_for()
+    page.locator(".st-key-model_view img.dlx-image-now").first.wait_for()
 
     path = tmp_path / "binary.txt"
     path.write_bytes(b"\x00\x01\x02" * 50)
@@ -62,7 +65,7 @@ def test_section_labels_fit_and_a_refused_upload_keeps_the_view(page, server, tm
     page.get_by_text("Showing the text in the box instead").wait_for()
     wait_idle(page)
     assert_no_exception(page)
-    assert page.locator(".st-key-model_view .js-plotly-plot").count() == 1  # the view stays
+    assert page.locator(".st-key-model_view img.dlx-image-now").count() == 72  # the view stays
     assert page.get_by_text("[CLS] the animal didn ' t cross").count() >= 1  # the box's text
     screenshot(page, "attention-refused-upload")
 

@@ -9,8 +9,10 @@ import pytest
 from dl_core import attention as tiny  # the tiny transformer: its contract and model
 from dl_core.assets import AssetUnavailable
 from dl_core.attention import analysis, plots, pretrained
+from dl_core.describe import attention_focus
 from dl_core.errors import ConfigError, UserError
 from dl_core.jobs import Reporter
+from dl_core.viz import viridis
 
 SENTENCE = "The animal didn't cross the street because it was too tired."
 
@@ -214,6 +216,24 @@ def test_model_view_is_one_tiled_heatmap_with_every_head(out):
     assert list(fig.layout.xaxis.ticktext)[-1] == "head 11"
     long = plots.plot_model_view(np.ones((1, 2, 200, 200)) / 200)
     assert np.asarray(long.data[0].z).shape == (64, 129)  # averaged down to 64 per square
+
+
+def test_model_view_pictures_colour_every_head_as_the_chart_does(out):
+    a, t = out["attention"], len(out["tokens"])
+    pictures = plots.model_view_pictures(a)
+    assert len(pictures) == 6 and all(len(row) == 12 for row in pictures)
+    cell = pictures[2][3]
+    assert cell.shape == (t, t, 3) and cell.dtype == np.uint8
+    strongest = np.unravel_index(np.argmax(a[2, 3]), (t, t))
+    assert tuple(cell[strongest]) == tuple(np.round(viridis(a[2, 3][strongest])).astype(int))
+    assert np.array_equal(
+        plots.model_view_pictures(np.zeros((1, 1, 2, 2)))[0][0][0, 0], [68, 1, 84]
+    )
+    assert plots.model_view_pictures(np.ones((1, 2, 200, 200)) / 200)[0][1].shape == (64, 64, 3)
+    alts = plots.model_view_alts(a, out["tokens"])
+    assert alts[2][3] == f"Layer 2, head 3: {attention_focus(a[2, 3], out['tokens'])}"
+    stops = plots.viridis_stops(3)
+    assert stops[0] == "#440154" and stops[-1] == "#fde725" and len(stops) == 3
 
 
 def test_head_view_focus_draws_only_that_tokens_links(out):

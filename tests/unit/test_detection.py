@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from dl_core import detection as det
+from dl_core import viz
 from dl_core.detection import boxes as bx
 from dl_core.detection import plots
 from dl_core.detection.data import CLASSES, dihedral, make_scene, make_scenes, mask_box, unpad
@@ -320,6 +321,21 @@ def test_figures_show_boxes_scores_and_nms_steps():
     assert len(boxes) == len(s.boxes)
     assert any("0.90" in str(t.text) for t in boxes)
     assert len(fig.layout.annotations) == len(s.boxes)
+    truth = (s.boxes[:1], s.classes[:1])
+    landmarks = np.array([[[10.0, 20.0], [30.0, 40.0]]] * len(s.boxes))
+    marks, points, legend = plots.detection_marks(dets, CLASSES, landmarks, truth)
+    assert marks[0][4:] == ("", "#FFFFFF", "dotted")  # the true box first, under the others
+    found = marks[1:]
+    assert [m[4] for m in found] == [
+        f"{CLASSES[c]} {p:.2f}" for c, p in zip(s.classes, dets.scores, strict=True)
+    ]
+    assert all(
+        m[6] == "solid" and m[5] == viz.CATEGORICAL[c]
+        for m, c in zip(found, s.classes, strict=True)
+    )
+    assert found[0][:4] == tuple(map(float, s.boxes[0])) and len(points) == 2 * len(s.boxes)
+    assert dict(legend)["landmarks"] == viz.CATEGORICAL[1]
+    assert [n for n, _ in legend][:-1] == list(dict.fromkeys(CLASSES[c] for c in s.classes))
 
     cands = det.Detections(
         np.array([[0, 0, 30, 30], [2, 2, 32, 32], [60, 60, 90, 90]], float),
@@ -334,8 +350,13 @@ def test_figures_show_boxes_scores_and_nms_steps():
     final = plots.plot_nms(s.image, cands, res, CLASSES)
     assert "2 kept, 1 suppressed" in final.layout.title.text
 
-    grid = plots.plot_scenes(*make_scenes(4, 0, size=64), CLASSES)
-    assert len(grid.data) == 4
+    images, scene_boxes, scene_classes = make_scenes(4, 0, size=64)
+    pictures = plots.scene_pictures(images, scene_boxes, scene_classes, CLASSES)
+    assert len(pictures) == 4 and all(p.shape == (64, 64, 3) for _, p in pictures)
+    first, n = pictures[0], len(unpad(scene_boxes[0], scene_classes[0])[1])
+    assert len(first[0].split(", ")) == n and set(first[0].split(", ")) <= set(CLASSES)
+    assert not np.array_equal(first[1], images[0])  # the boxes are burnt in
+    assert [c for _, c in plots.box_legend(CLASSES)][:2] == [viz.CATEGORICAL[0], viz.CATEGORICAL[1]]
     anchors = plots.plot_anchor_points(s.image, s.boxes[0], stride=16)
     assert len(anchors.data[1].x) + len(anchors.data[2].x) == (96 // 16) ** 2
     assert plots.plot_iou([0, 0, 2, 2], [1, 0, 3, 2], 1 / 3).layout.title.text == "IoU = 0.33"

@@ -21,7 +21,17 @@ import pytest
 from PIL import Image
 
 from dl_core import viz
-from ui.figures import encoded_image, images_now, show_image_now, show_rows_now
+from ui.figures import (
+    encoded_image,
+    gradient_legend_html,
+    images_now,
+    show_bars_now,
+    show_boxes_now,
+    show_gallery_now,
+    show_image_now,
+    show_matrix_now,
+    show_rows_now,
+)
 from ui.text import JOINER, md_escape, md_list, md_stream, text_block, text_blocks
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -144,6 +154,50 @@ def test_first_paint_image_shows_names_as_text_and_the_picture_as_it_is():
     assert body.startswith("<div>") and body.endswith("</div>") and "\n" not in body
     assert "<script" not in body and body.count("<img") == 2 and "title &lt;img" in body
     assert [alt for alt, _ in images_now([body])] == ["row 1", " ".join(name.split())]
+
+
+def test_first_paint_figures_show_visitor_text_as_text():
+    """The gallery, the table of pictures, the bar chart and the boxes over a picture: every
+    name a visitor may have chosen (a class folder, a word, a file name) is text."""
+
+    class Where:  # a container: records what it was asked to show
+        def markdown(self, body, unsafe_allow_html=False):
+            self.body = body
+
+    def check(body: str, images: int) -> None:
+        assert body.startswith("<div>") and body.endswith("</div>") and "\n" not in body
+        assert "<script" not in body and "<b>" not in body and body.count("<img") == images
+        assert "&lt;img src=x onerror=alert(1)&gt;" in body
+
+    where, rng = Where(), np.random.default_rng(1)
+    picture = rng.integers(0, 255, (10, 10, 3), dtype=np.uint8)
+    name = PAYLOAD + "\n\n**not bold** & $x$"
+    show_gallery_now(where, name, [(name, picture), ("b", picture)], cell=64, pixelated=True)
+    check(where.body, 2)
+    assert [a for a, _ in images_now([where.body])] == [" ".join(name.split()), "b"]
+    legend = gradient_legend_html(["#440154", "#FDE725"], "0", "1", name)
+    show_matrix_now(where, [[picture, picture]], [name], ["h0", name], [[name, "x"]], after=legend)
+    check(where.body, 2)
+    assert "linear-gradient(to right, #440154, #FDE725)" in where.body
+    with pytest.raises(ValueError, match="colour"):
+        gradient_legend_html(["red); background: url(x"], "0", "1", "w")
+    show_bars_now(where, [(name, 0.5), ("e", 0.25)], name, "{:.0%}".format)
+    check(where.body, 0)
+    assert "height: 100.00%" in where.body and "height: 50.00%" in where.body
+    assert 'aria-label="e: 25%"' in where.body and "top of the scale: 50%" in where.body
+    with pytest.raises(ValueError, match="colour"):
+        show_bars_now(where, [("a", 1.0)], "x", str, colour="url(x)")
+    image = rng.integers(0, 255, (40, 80, 3), dtype=np.uint8)
+    boxes = [(8, 4, 40, 20, name, "#0072B2", "solid"), (0, 0, 80, 40, "", "#FFFFFF", "dotted")]
+    show_boxes_now(where, image, name, boxes, [(20, 10, "#E69F00")], [(name, "#0072B2")])
+    check(where.body, 1)
+    assert "left: 10.00%; top: 10.00%; width: 40.00%; height: 40.00%" in where.body
+    assert "border: 2px dotted #FFFFFF" in where.body and "left: 25.00%; top: 25.00%" in where.body
+    [(alt, pixels)] = images_now([where.body])
+    assert alt.endswith(": " + " ".join(name.split())) and pixels.shape == (40, 80, 3)
+    for bad in [(0, 0, 1, 1, "a", "red", "solid"), (0, 0, 1, 1, "a", "#000000", "dashed;x")]:
+        with pytest.raises(ValueError):
+            show_boxes_now(where, image, "t", [bad])
 
 
 def test_home_map_is_well_formed_svg_with_a_link_per_architecture():

@@ -219,9 +219,11 @@ def test_figures_are_labelled(trained):
     temp = tg.plot_temperature(np.log([0.5, 0.3, 0.2]), ["a", "b", " "], [0.5, 1, 2])
     assert len(temp.data) == 3 and list(temp.data[0].x) == ["a", "b", "␣"]
     stats = tg.describe_text(PASSAGE * 5, TINY)
-    freq = tg.plot_token_frequencies(stats.top, stats.tokens, "char")
-    assert freq.data[0].x[0] == "␣" and abs(sum(freq.data[0].y) - 1) < 1e-9  # all 22 shown
-    assert freq.layout.xaxis.ticklabeloverflow == "allow"  # up to 40 labels
+    shares = tg.token_shares(stats.top, stats.tokens, "char")
+    assert shares[0][0] == "␣" and abs(sum(v for _, v in shares) - 1) < 1e-9  # all 22 shown
+    assert [v for _, v in shares] == sorted((v for _, v in shares), reverse=True)
+    words = tg.token_shares([("the", 3), ("<b>", 1)], 8, "word")
+    assert words == [("the", 3 / 8), ("<b>", 1 / 8)]  # as it is: the chart escapes it
     logits, tokens = stats.unigram_logits()
     assert tokens[0] == " " and logits[0] == max(logits)
 
