@@ -19,7 +19,7 @@ from ui.code import show_code
 from ui.compare import ab_configs, train_one_or_both
 from ui.compare import panes as ab_panes
 from ui.errors import EmptyState, shown_errors
-from ui.figures import show_figure, show_gallery_now
+from ui.figures import boxes_html, cells_html, show_figure, show_gallery_now, show_row_now
 from ui.rewind import epoch_slider, weights_at
 from ui.state import UrlState
 from ui.text import md_escape
@@ -257,6 +257,32 @@ if section == SECTIONS[2]:
 
 
 # -- 1. Convolution by hand ---------------------------------------------------------------------
+def _convolution_now(where, grey, kern, out, pooled, at, corner) -> None:
+    """Input, kernel, output and pooled output side by side, the output pixel ``at`` and the
+    input window that made it outlined: drawn in the page's first paint, at one scale (a
+    pixel of the input is as wide as one of the output; the kernel is kept readable)."""
+    pics = memo(plots.convolution_pictures, grey, kern, out, pooled)
+    window, pixel = plots.convolution_boxes(grey.shape, kern.shape[0], at, corner)
+    k = kern.shape[0]
+    parts = [
+        (memo(boxes_html, pics["input"], _size("input", grey), [window], (), None, True), grey),
+        (cells_html(f"kernel {k}×{k}", pics["kernel_text"], pics["kernel_colours"]), None),
+        (memo(boxes_html, pics["output"], _size("output", out), [pixel], (), None, True), out),
+    ]
+    if pooled is not None:
+        parts.append(
+            (memo(boxes_html, pics["pooled"], _size("pooled", pooled), [], (), None, True), pooled)
+        )
+    widest = max(grey.shape[1], out.shape[1])
+    show_row_now(
+        where, [(body, a.shape[1] if a is not None else 0.35 * widest) for body, a in parts]
+    )
+
+
+def _size(name: str, a: np.ndarray) -> str:
+    return f"{name} {a.shape[1]}×{a.shape[0]}"
+
+
 @st.fragment
 def convolution_by_hand(image: np.ndarray | None) -> None:
     """A fragment: moving its controls reruns this section only, not the networks below."""
@@ -290,11 +316,7 @@ def convolution_by_hand(image: np.ndarray | None) -> None:
         i, j = min(i, out.shape[0] - 1), min(j, out.shape[1] - 1)
         corner = conv.patch(grey.shape, kern.shape[0], stride, padding, i, j)
         pooled = memo(conv.pool, out, pool_size, pool_kind) if pool_size > 1 else None
-        show_figure(
-            fig_spot,
-            memo(plots.plot_convolution, grey, kern, out, pooled, (i, j), corner),
-            key="conv",
-        )
+        _convolution_now(fig_spot.container(key="conv"), grey, kern, out, pooled, (i, j), corner)
         st.caption(
             "Greyscale input (at most 160 px a side), kernel, output and pooled output; orange "
             "= positive, purple = negative. Boxes: the chosen output pixel and the window that "

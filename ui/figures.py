@@ -383,19 +383,40 @@ def show_boxes_now(
     height: int = 480,
 ) -> None:
     """A picture with boxes and points over it, drawn in the page's first paint like
-    :func:`show_image_now`: e.g. a detector's boxes on a photo.
+    :func:`show_image_now`: e.g. a detector's boxes on a photo (see :func:`boxes_html`),
+    ``legend`` below it. The picture is shown at most ``height`` px tall and never wider than
+    the column."""
+    body = memo(boxes_html, image, title, boxes, points, height)
+    html_now(where, body + legend_html(legend))
+
+
+def boxes_html(
+    image: np.ndarray,
+    title: str,
+    boxes: Sequence[tuple[float, float, float, float, str, str, str]],
+    points: Sequence[tuple[float, float, str]] = (),
+    height: int | None = 480,
+    pixelated: bool = False,
+) -> str:
+    """A picture with ``title`` above it and boxes and points over it, as our own HTML.
 
     ``boxes``: (x1, y1, x2, y2 in the image's pixels, label, "#rrggbb", "solid" | "dotted"),
-    each an outlined box with its label on a tab above it (also its tooltip; no tab when the
-    label is empty); ``points``: (x, y, "#rrggbb") dots; ``title`` above, ``legend`` below.
-    The picture is shown at most ``height`` px tall and never wider than the column; boxes
-    are placed in percentages of it, so they stay on their objects at any width. The alt
-    text lists the labelled boxes."""
+    each outlined just outside its edges (so that a one-pixel box shows), with its label on a
+    tab above it (also its tooltip; no tab when the label is empty); ``points``: (x, y,
+    "#rrggbb") dots. Boxes are placed in percentages of the picture, so they stay on their
+    objects at any width. ``height``: the picture is shown at most that tall, or the full
+    width of its container when None (``pixelated``: enlarged without blurring). The alt text
+    lists the labelled boxes."""
     h, w = image.shape[:2]
-    shown = max(1, min(w, round(height * w / max(h, 1))))
     labels = [b[4] for b in boxes if b[4]]
     alt = f"{title}: " + ("; ".join(labels) if labels else "no labelled boxes")
-    parts = [memo(image_html, image, shown, alt, "display: block")]
+    look = "display: block" + (f"; {PIXELATED}" if pixelated else "")
+    if height is None:
+        parts = [memo(image_html, image, "stretch", alt, look)]
+        frame = BOXES + "; width: 100%"
+    else:
+        shown = max(1, min(w, round(height * w / max(h, 1))))
+        parts, frame = [memo(image_html, image, shown, alt, look)], BOXES
     for x1, y1, x2, y2, label, colour, line in boxes:
         _colour_check(colour)
         if line not in ("solid", "dotted"):
@@ -409,7 +430,7 @@ def show_boxes_now(
             ink = f"background: {colour}; color: {text_colour(colour)}"
             tab = f'<span style="{BOX_TAB}; {ink}">{_attribute(label)}</span>'
         tip = f' title="{_attribute(label)}"' if label else ""
-        parts.append(f'<div{tip} style="{BOX}; {place}; border: 2px {line} {colour}">{tab}</div>')
+        parts.append(f'<div{tip} style="{BOX}; {place}; outline: 2px {line} {colour}">{tab}</div>')
     for x, y, colour in points:
         _colour_check(colour)
         parts.append(
@@ -417,15 +438,47 @@ def show_boxes_now(
             f'background: {colour}"></span>'
         )
     head = f'<div style="{ROWS_TITLE}">{_attribute(title)}</div>' if title else ""
-    frame = f'<div class="dlx-boxes" style="{BOXES}">{"".join(parts)}</div>'
-    html_now(where, f"{head}<div>{frame}</div>{legend_html(legend)}")
+    return f'{head}<div><div class="dlx-boxes" style="{frame}">{"".join(parts)}</div></div>'
 
 
+def cells_html(title: str, texts: Sequence[Sequence[str]], colours: Sequence[Sequence[str]]) -> str:
+    """A small matrix as square coloured cells (``colours[r][c]``, #rrggbb) with their values
+    written in (``texts[r][c]``, in black or white, whichever reads better; "" for none), and
+    ``title`` above: e.g. a convolution kernel."""
+    n = len(texts[0]) if len(texts) else 0
+    grid = f"display: grid; grid-template-columns: repeat({n}, minmax(0, 1fr)); gap: 1px"
+    cells = []
+    for row_text, row_colour in zip(texts, colours, strict=True):
+        for text, colour in zip(row_text, row_colour, strict=True):
+            _colour_check(colour)
+            ink = f"background: {colour}; color: {text_colour(colour)}"
+            cells.append(f'<span style="{CELL}; {ink}">{_attribute(text)}</span>')
+    head = f'<div style="{ROWS_TITLE}">{_attribute(title)}</div>' if title else ""
+    values = "; ".join(" ".join(row) for row in texts if any(row))
+    name = _attribute(f"{title}: {values}" if values else title)
+    return f'{head}<div role="img" aria-label="{name}" style="{grid}">{"".join(cells)}</div>'
+
+
+def show_row_now(where: Any, parts: Sequence[tuple[str, float]]) -> None:
+    """Our own HTML pieces (from :func:`boxes_html`, :func:`cells_html`) side by side in one
+    row, drawn in the page's first paint; each (html, weight) takes a share of the width in
+    proportion to its weight."""
+    row = "display: flex; gap: 0.75rem; align-items: center"
+    cells = [
+        f'<div style="flex: {weight:.3f} 1 0; min-width: 0">{body}</div>' for body, weight in parts
+    ]
+    html_now(where, f'<div style="{row}">{"".join(cells)}</div>')
+
+
+CELL = (
+    "aspect-ratio: 1; display: flex; align-items: center; justify-content: center; "
+    "font-size: 0.7rem; line-height: 1"
+)
 BOXES = "position: relative; display: inline-block; max-width: 100%; line-height: 0"
-BOX = "position: absolute; box-sizing: border-box"
+BOX = "position: absolute"
 BOX_TAB = (
-    "position: absolute; left: -2px; bottom: 100%; font-size: 11px; line-height: 1.3; "
-    "padding: 0 3px; white-space: nowrap"
+    "position: absolute; left: -2px; bottom: calc(100% + 2px); font-size: 11px; "
+    "line-height: 1.3; padding: 0 3px; white-space: nowrap"
 )
 DOT = (
     "position: absolute; width: 7px; height: 7px; margin: -3.5px 0 0 -3.5px; "

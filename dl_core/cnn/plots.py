@@ -15,74 +15,40 @@ import plotly.graph_objects as go
 from dl_core import viz
 
 
-def _heat(
-    z: np.ndarray, scale: str, mid: float | None = None, text: bool = False, name: str = ""
-) -> go.Heatmap:
-    z = np.asarray(z, dtype=np.float32)
-    lim = None
-    if mid is not None and not text:  # signed maps: a symmetric range that ignores outliers
-        lim = float(np.percentile(np.abs(z), 99.5)) or 1.0
-    return go.Heatmap(
-        z=z,
-        colorscale=scale,
-        zmid=None if lim else mid,
-        showscale=False,
-        name=name,
-        zmin=-lim if lim else None,
-        zmax=lim if lim else None,
-        text=np.round(z, 2) if text else None,
-        texttemplate="%{text}" if text else None,
-        hovertemplate=f"{name} row %{{y}}, col %{{x}}: %{{z:.3g}}<extra></extra>",
-    )
+def convolution_pictures(
+    grey: np.ndarray, kernel: np.ndarray, out: np.ndarray, pooled: np.ndarray | None
+) -> dict[str, Any]:
+    """The panels of "Convolution by hand", for the page's first paint: the input, output and
+    pooled output as RGB pictures (grey from darkest to lightest; signed maps
+    purple-white-orange on a symmetric range that ignores outliers), the kernel as
+    ``kernel_colours`` (#rrggbb) and ``kernel_text`` (its values, written in when at most 5×5)."""
+    g = np.asarray(grey, dtype=np.float32)
+    lo, hi = float(g.min()), float(g.max())
+    pictures: dict[str, Any] = {"input": viz.colour_scale((g - lo) / (hi - lo or 1.0), "gray")}
+    for name, z in (("output", out), ("pooled", pooled)):
+        if z is not None:
+            z = np.asarray(z, dtype=np.float32)
+            lim = float(np.percentile(np.abs(z), 99.5)) or 1.0
+            pictures[name] = viz.colour_scale((z / lim + 1) / 2, viz.DIVERGING)
+    k = np.asarray(kernel, dtype=np.float32)
+    lim = float(np.abs(k).max()) or 1.0
+    rgb = viz.colour_scale((k / lim + 1) / 2, viz.DIVERGING)
+    pictures["kernel_colours"] = [[viz.hex_colour(c) for c in row] for row in rgb]
+    written = k.shape[0] <= 5
+    pictures["kernel_text"] = [[f"{v:.2g}" if written else "" for v in row] for row in k]
+    return pictures
 
 
-def plot_convolution(
-    grey: np.ndarray,
-    kernel: np.ndarray,
-    out: np.ndarray,
-    pooled: np.ndarray | None,
-    at: tuple[int, int],
-    top_left: tuple[int, int],
-) -> go.Figure:
-    """Input, kernel, output (and pooled output) side by side; the chosen output pixel
-    ``at`` and the input window that made it (``top_left`` of a k×k box) are outlined."""
-    panels = [("input", grey), ("kernel", kernel), ("output", out)]
-    if pooled is not None:
-        panels.append(("pooled", pooled))
-    widths = [float(a.shape[1]) for _, a in panels]
-    widths[1] = max(widths[0], widths[2]) * 0.35  # keep the kernel readable
-    fig = viz.subplots(
-        rows=1,
-        cols=len(panels),
-        column_widths=widths,
-        horizontal_spacing=0.03,
-        subplot_titles=[f"{t} {a.shape[1]}×{a.shape[0]}" for t, a in panels],
-    )
-    fig.add_trace(_heat(grey, "gray", name="input"), 1, 1)
-    fig.add_trace(_heat(kernel, viz.DIVERGING, 0.0, text=kernel.shape[0] <= 5, name="kernel"), 1, 2)
-    fig.add_trace(_heat(out, viz.DIVERGING, 0.0, name="output"), 1, 3)
-    if pooled is not None:
-        fig.add_trace(_heat(pooled, viz.DIVERGING, 0.0, name="pooled"), 1, 4)
-    k = kernel.shape[0]
+def convolution_boxes(
+    shape: tuple[int, ...], k: int, at: tuple[int, int], top_left: tuple[int, int]
+) -> tuple[tuple, tuple]:
+    """The boxes drawn over :func:`convolution_pictures`, as ``ui.figures.boxes_html`` boxes: the
+    ``k``×``k`` input window (its part inside an input of ``shape``) and the output pixel."""
     (r, c), (i, j) = top_left, at
-    box = dict(type="rect", line=dict(color=viz.CATEGORICAL[1], width=3))
-    fig.add_shape(**box, x0=c - 0.5, x1=c + k - 0.5, y0=r - 0.5, y1=r + k - 0.5, row=1, col=1)
-    fig.add_shape(**box, x0=j - 0.5, x1=j + 0.5, y0=i - 0.5, y1=i + 0.5, row=1, col=3)
-    for col, (_, a) in enumerate(panels, start=1):
-        fig.update_xaxes(range=[-0.5, a.shape[1] - 0.5], row=1, col=col)
-        fig.update_yaxes(
-            range=[a.shape[0] - 0.5, -0.5],
-            scaleanchor=f"x{'' if col == 1 else col}",
-            row=1,
-            col=col,
-        )
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
-    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False)
-    fig.update_annotations(font_size=12)
-    tallest = max(a.shape[0] for _, a in panels)
-    height = int(np.clip(50 + 640 * tallest / sum(widths), 180, 420))
-    fig.update_layout(height=height, margin=dict(l=5, r=5, t=30, b=5))
-    return fig
+    h, w = shape[:2]
+    colour = viz.CATEGORICAL[1]
+    window = (max(c, 0), max(r, 0), min(c + k, w), min(r + k, h), "", colour, "solid")
+    return window, (j, i, j + 1, i + 1, "", colour, "solid")
 
 
 def plot_top_classes(

@@ -28,6 +28,13 @@ def _page(**params) -> AppTest:
     return at
 
 
+def _conv(at) -> str | None:
+    """The "Convolution by hand" figure (drawn in the first paint), or None."""
+    return next(
+        (m.value for m in at.markdown if "kernel " in m.value and "dlx-boxes" in m.value), None
+    )
+
+
 def _charts(at) -> int:
     return len(at.get("plotly_chart"))
 
@@ -56,7 +63,8 @@ def test_first_load_shows_convolution_and_pretrained_network_and_controls_go_int
     # a first visit: an empty store, whatever other tests trained before this one
     at = _page()
     assert at.title[0].value == "Convolutional networks"
-    assert _charts(at) == 1 and not _errors(at)  # the convolution: only its section runs
+    assert _charts(at) == 0 and not _errors(at)  # the convolution: only its section runs
+    assert "input 150×100" in _conv(at) and "output 150×100" in _conv(at)
     at.selectbox(key="cnn.kernel").set_value("sharpen")
     at.slider(key="cnn.stride").set_value(3)
     at.segmented_control(key="cnn.pad").set_value("valid")
@@ -66,6 +74,7 @@ def test_first_load_shows_convolution_and_pretrained_network_and_controls_go_int
         at.query_params["pad"]
     )
     assert any("**50×33**" in m.value for m in at.markdown)  # 150×100 input, 3×3, stride 3
+    assert "output 50×33" in _conv(at) and "sharpen" not in _conv(at)
     _section(at, NETWORK)
     assert _charts(at) == 5 and not _errors(at)  # top-5, Grad-CAM, architecture, filters, maps
     assert {s.value for s in at.subheader} >= {"What the network sees", "Layer browser"}
@@ -78,9 +87,9 @@ def test_bad_kernels_and_strides_give_sentences_and_the_page_keeps_working():
     assert not at.exception and any("NaN" in e for e in _errors(at))
     at.text_area(key="cnn.custom").set_value("0 0 0\n0 0 0\n0 0 0").run()
     assert any("all zeros" in e for e in _errors(at))
-    assert _charts(at) == 0
+    assert _conv(at) is None
     at.text_area(key="cnn.custom").set_value("1 1\n1 1").run()
-    assert not _errors(at) and _charts(at) == 1
+    assert not _errors(at) and "kernel 2×2: 1 1; 1 1" in _conv(at)
 
 
 def test_an_uploaded_image_is_classified_and_explained_and_a_non_image_is_refused():
@@ -90,7 +99,7 @@ def test_an_uploaded_image_is_classified_and_explained_and_a_non_image_is_refuse
     assert not _errors(at) and [i.value for i in at.info].count(prompt) == 1  # info, not error
     at.file_uploader(key="cnn.img_file").set_value(("photo.png", _png(90, 120), "image/png")).run()
     assert not at.exception and not _errors(at)
-    assert _charts(at) == 1 and "img_fp" in at.query_params
+    assert _conv(at) and "img_fp" in at.query_params
     _section(at, NETWORK)
     assert _charts(at) == 5 and not _errors(at)  # the same upload, classified
     at.file_uploader(key="cnn.img_file").set_value(("evil.png", b"<svg>no</svg>", "image/png"))

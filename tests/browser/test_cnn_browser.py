@@ -23,6 +23,21 @@ def test_upload_a_photo_and_screenshot_grad_cam(page, server, tmp_path):
     wait_idle(page)
     assert_no_exception(page)
     assert "img_fp=" in page.url  # the upload is in the link
+    conv = page.locator(".st-key-conv")
+    assert conv.locator("img.dlx-image-now").count() == 3  # input, output, pooled
+    assert conv.locator('[role="img"]').get_attribute("aria-label") == (
+        "kernel 3×3: 0 -1 0; -1 4 -1; 0 -1 0"
+    )
+    pixel = conv.locator(".dlx-boxes").nth(1).locator("div[style*=outline]")
+    before = pixel.get_attribute("style")
+    row = page.get_by_role("slider", name="Output row")
+    row.focus()
+    row.press("ArrowRight")  # the visitor moves the output pixel down by one row
+    wait_until(lambda: pixel.get_attribute("style") != before, UI_S, "the box to move")
+    assert "row=" in page.url
+    row.evaluate("el => el.blur()")  # Streamlit's focused slider shows its range in grey
+    wait_idle(page)
+    axe.assert_accessible(page)  # no serious axe-core violation here
     screenshot(page, "cnn-convolution")
 
     page.locator(".st-key-cnn-section").get_by_role("radio", name="Inside a network").click()

@@ -27,6 +27,9 @@ def test_upload_train_sample_and_look_inside(page, server, tmp_path):
     wait_idle(page)
     assert_no_exception(page)
     assert "txt_fp=" in page.url  # the upload is referenced by fingerprint
+    bars = page.locator('.st-key-freq .dlx-bars [role="img"]')  # the uploaded text's tokens
+    assert bars.count() == min(40, len(set(TEXT))) and bars.first.is_visible()
+    assert bars.first.get_attribute("aria-label").startswith("␣: ")  # the commonest: spaces
     axe.assert_accessible(page)  # no serious axe-core violation here
     screenshot(page, "text_generation-uploaded")
     page.locator(".st-key-textgen-train button").click()
@@ -36,7 +39,7 @@ def test_upload_train_sample_and_look_inside(page, server, tmp_path):
     wait_idle(page)
     assert_no_exception(page)
     assert page.get_by_text("in the training text").count() == 2  # one meter per temperature
-    assert page.locator(".js-plotly-plot").count() >= 5  # freq, curves, states, gates, trace
+    assert page.locator(".js-plotly-plot").count() >= 4  # curves, states, gates, trace
     axe.assert_accessible(page)  # no serious axe-core violation here
     screenshot(page, "text_generation-trained")
     for section, name in (("3 · Sample", "samples"), ("5 · Inside the cells", "cells")):

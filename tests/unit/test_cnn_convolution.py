@@ -107,11 +107,26 @@ def test_shape_explanation_names_the_output_size():
     assert "**8×6**" in text and "**4×3**" in text
 
 
-def test_plot_convolution_shows_input_kernel_output_pool_and_the_window():
+def test_convolution_pictures_colour_every_panel_and_box_the_window():
     k = conv.kernel("emboss")
     out = conv.convolve(IMAGE, k, 1, "same")
-    fig = plots.plot_convolution(IMAGE, k, out, conv.pool(out), (4, 5), (3, 4))
-    assert len(fig.data) == 4 and all(t.type == "heatmap" for t in fig.data)
-    assert len(fig.layout.shapes) == 2
-    assert fig.layout.shapes[0].x0 == 3.5 and fig.layout.shapes[0].x1 == 6.5
-    assert "output 17×13" in [a.text for a in fig.layout.annotations]
+    pics = plots.convolution_pictures(IMAGE, k, out, conv.pool(out))
+    assert pics["input"].shape == (13, 17, 3) and pics["output"].shape == (13, 17, 3)
+    assert pics["pooled"].shape == (6, 8, 3)
+    darkest = np.unravel_index(np.argmin(IMAGE), IMAGE.shape)
+    assert tuple(pics["input"][darkest]) == (0, 0, 0)  # grey: darkest black, lightest white
+    assert pics["input"].max() >= 250
+    lo, hi = (
+        np.unravel_index(np.argmin(out), out.shape),
+        np.unravel_index(np.argmax(out), out.shape),
+    )
+    assert pics["output"][lo][2] > pics["output"][lo][0]  # negative: purple (more blue)
+    assert pics["output"][hi][0] > pics["output"][hi][2]  # positive: orange (more red)
+    assert pics["kernel_text"] == [[f"{v:.2g}" for v in row] for row in k]
+    assert pics["kernel_colours"][0][2] == "#f7f7f7"  # zero: white, in the middle of the scale
+    big = plots.convolution_pictures(IMAGE, np.ones((7, 7)), out, None)
+    assert "pooled" not in big and all(t == "" for row in big["kernel_text"] for t in row)
+    window, pixel = plots.convolution_boxes(IMAGE.shape, 3, (4, 5), (3, 4))
+    assert window[:4] == (4, 3, 7, 6) and pixel[:4] == (5, 4, 6, 5)
+    edge, _ = plots.convolution_boxes(IMAGE.shape, 3, (0, 0), (-1, -1))  # padding: cut to fit
+    assert edge[:4] == (0, 0, 2, 2)
