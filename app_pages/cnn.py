@@ -194,7 +194,6 @@ if section == SECTIONS[2]:
             x_show, y_show, names = _images(cfg.dataset)
         show_gallery_now(
             st.container(key="data"),
-            "",
             memo(plots.dataset_pictures, x_show, y_show, names),
             cell=64,
             max_cols=10,

@@ -198,7 +198,6 @@ with train_area:
         scenes = memo(det.make_scenes, 8, seed, **det.scene_kwargs(cfg))
         show_gallery_now(
             st.container(key="scenes"),
-            "",
             memo(plots.scene_pictures, *scenes, det.CLASSES),
             cell=170,
             max_cols=4,

@@ -258,7 +258,6 @@ PIXELATED = "image-rendering: pixelated"  # small pictures enlarged by the brows
 
 def show_gallery_now(
     where: Any,
-    title: str,
     items: Sequence[tuple[str, np.ndarray]],
     cell: int,
     max_cols: int = 12,
@@ -283,8 +282,7 @@ def show_gallery_now(
             f'<figcaption aria-hidden="true" style="{CAPTION}">{_attribute(caption)}</figcaption>'
         )
         cells.append(f'<figure style="margin: 0">{img}{text}</figure>')
-    head = f'<div style="{ROWS_TITLE}">{_attribute(title)}</div>' if title else ""
-    html_now(where, f'{head}<div style="{grid}">{"".join(cells)}</div>{legend_html(legend)}')
+    html_now(where, f'<div style="{grid}">{"".join(cells)}</div>{legend_html(legend)}')
 
 
 def show_matrix_now(

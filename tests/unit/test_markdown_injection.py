@@ -172,7 +172,7 @@ def test_first_paint_figures_show_visitor_text_as_text():
     where, rng = Where(), np.random.default_rng(1)
     picture = rng.integers(0, 255, (10, 10, 3), dtype=np.uint8)
     name = PAYLOAD + "\n\n**not bold** & $x$"
-    show_gallery_now(where, name, [(name, picture), ("b", picture)], cell=64, pixelated=True)
+    show_gallery_now(where, [(name, picture), ("b", picture)], cell=64, pixelated=True)
     check(where.body, 2)
     assert [a for a, _ in images_now([where.body])] == [" ".join(name.split()), "b"]
     legend = gradient_legend_html(["#440154", "#FDE725"], "0", "1", name)
