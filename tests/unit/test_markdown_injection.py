@@ -192,7 +192,7 @@ def test_first_paint_figures_show_visitor_text_as_text():
     show_boxes_now(where, image, name, boxes, [(20, 10, "#E69F00")], [(name, "#0072B2")])
     check(where.body, 1)
     assert "left: 10.00%; top: 10.00%; width: 40.00%; height: 40.00%" in where.body
-    assert "border: 2px dotted #FFFFFF" in where.body and "left: 25.00%; top: 25.00%" in where.body
+    assert "outline: 2px dotted #FFFFFF" in where.body and "left: 25.00%; top: 25.00%" in where.body
     [(alt, pixels)] = images_now([where.body])
     assert alt.endswith(": " + " ".join(name.split())) and pixels.shape == (40, 80, 3)
     for bad in [(0, 0, 1, 1, "a", "red", "solid"), (0, 0, 1, 1, "a", "#000000", "dashed;x")]:
