@@ -14,7 +14,15 @@ import plotly.graph_objects as go
 
 from dl_core.attention.analysis import STATS
 from dl_core.describe import attention_focus
-from dl_core.viz import CATEGORICAL, DIVERGING, MANY_TICKS, SEQUENTIAL, subplots, viridis
+from dl_core.viz import (
+    CATEGORICAL,
+    DIVERGING,
+    MANY_TICKS,
+    SEQUENTIAL,
+    hex_colour,
+    subplots,
+    viridis,
+)
 
 MAX_VALUE_LABELS = 24  # write numbers in heatmap cells up to this many tokens
 
@@ -142,10 +150,7 @@ def model_view_alts(attention: np.ndarray, tokens: Sequence[str]) -> list[list[s
 
 def viridis_stops(n: int = 7) -> list[str]:
     """``n`` colours of the viridis scale, 0 to 1, as #rrggbb: a colour bar's gradient."""
-    return [
-        "#{:02x}{:02x}{:02x}".format(*np.round(c).astype(int))
-        for c in viridis(np.linspace(0, 1, n))
-    ]
+    return [hex_colour(c) for c in viridis(np.linspace(0, 1, n))]
 
 
 def plot_model_view(
