@@ -116,9 +116,10 @@ def attention_view(enc: pretrained.Encoder) -> None:
         st.container(key="model_view"),
         memo(plots.model_view_pictures, shown_a),
         [f"layer {i}" for i in range(len(shown_a))],
-        [f"head {h}" for h in range(shown_a.shape[1])],
+        [str(h) for h in range(shown_a.shape[1])],
         memo(plots.model_view_alts, shown_a, shown_t),
         after=gradient_legend_html(plots.viridis_stops(), "0", "1", "attention weight"),
+        corner="head",
     )
     st.caption(
         "Row = layer, column = head; each square is a token × token attention map (bright = "

@@ -282,7 +282,8 @@ def show_gallery_now(
             f'<figcaption aria-hidden="true" style="{CAPTION}">{_attribute(caption)}</figcaption>'
         )
         cells.append(f'<figure style="margin: 0">{img}{text}</figure>')
-    html_now(where, f'<div style="{grid}">{"".join(cells)}</div>{legend_html(legend)}')
+    body = f'<div class="dlx-gallery" style="{grid}">{"".join(cells)}</div>'
+    html_now(where, body + legend_html(legend))
 
 
 def show_matrix_now(
@@ -293,25 +294,27 @@ def show_matrix_now(
     alts: Sequence[Sequence[str]],
     cell: int = 70,
     after: str = "",
+    corner: str = "",
 ) -> None:
     """A table of pictures (``pictures[r][c]``) with a label on every row and column, drawn in
     the page's first paint like :func:`show_image_now`: e.g. one small heatmap per layer
     (row) and head (column). ``alts[r][c]`` is a picture's alt text (also its tooltip); cells
     are at most ``cell`` px wide and shrink with the column; ``after``: our own HTML below the
-    table (a :func:`gradient_legend_html`)."""
+    table (a :func:`gradient_legend_html`); ``corner``: a label above the row labels (what the
+    column labels count, so that they can be short enough for a phone)."""
     n_cols = len(col_labels)
     grid = (
         f"display: grid; grid-template-columns: max-content repeat({n_cols}, minmax(0, 1fr)); "
         f"gap: 3px; align-items: center; max-width: {n_cols * int(cell) + 80}px"
     )
-    parts = ["<span></span>"]
+    parts = [f'<span style="{CAPTION}; text-align: right">{_attribute(corner)}</span>']
     parts += [f'<span style="{CAPTION}">{_attribute(c)}</span>' for c in col_labels]
     for label, row, row_alts in zip(row_labels, pictures, alts, strict=True):
         parts.append(f'<span style="{CAPTION}; text-align: right">{_attribute(label)}</span>')
         for picture, alt in zip(row, row_alts, strict=True):
             img = memo(image_html, picture, "stretch", alt, f"{PIXELATED}; display: block")
             parts.append(f'<span title="{_attribute(alt)}">{img}</span>')
-    html_now(where, f'<div style="{grid}">{"".join(parts)}</div>{after}')
+    html_now(where, f'<div class="dlx-matrix" style="{grid}">{"".join(parts)}</div>{after}')
 
 
 def gradient_legend_html(colours: Sequence[str], low: str, high: str, name: str) -> str:
@@ -465,7 +468,7 @@ def show_row_now(where: Any, parts: Sequence[tuple[str, float]]) -> None:
     cells = [
         f'<div style="flex: {weight:.3f} 1 0; min-width: 0">{body}</div>' for body, weight in parts
     ]
-    html_now(where, f'<div style="{row}">{"".join(cells)}</div>')
+    html_now(where, f'<div class="dlx-row" style="{row}">{"".join(cells)}</div>')
 
 
 CELL = (

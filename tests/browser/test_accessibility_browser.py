@@ -84,7 +84,8 @@ def test_phone_no_sideways_scroll_and_figures_fit(browser, server, spec):
                 const main = document.querySelector('[data-testid="stMain"]');
                 const wide = [...document.querySelectorAll(
                     '[data-testid="stPlotlyChart"], [data-testid="stImageContainer"] img, ' +
-                    '.dlx-image-now, canvas'
+                    '.dlx-image-now, .dlx-bars, .dlx-boxes, .dlx-matrix, .dlx-gallery, ' +
+                    '.dlx-row, canvas'
                 )].filter(e => e.getBoundingClientRect().right > w + 1)
                   .map(e => e.getAttribute('data-testid') || e.tagName);
                 return {page: document.documentElement.scrollWidth - w,
