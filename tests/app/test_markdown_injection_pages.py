@@ -46,11 +46,17 @@ LIVE_MARKDOWN = re.compile(
 LIVE_PLOTLY = re.compile(r"<(?:img|script|b>|a |http)")
 
 
+# Our own HTML drawn in the first paint (ui.figures: pictures, galleries, tables of pictures,
+# bar charts, boxes over a photo, rows of panels). Visitor text in it is HTML-escaped, not
+# Markdown-escaped; a visitor cannot forge the marker (md_escape escapes quotes and dashes).
+OWN_HTML = re.compile(r'class="dlx-(?:image-now|bars|boxes|matrix|gallery|row|legend)"')
+
+
 def _pictures(at: AppTest) -> list[str]:
-    """The raw HTML blocks of pictures drawn in the first paint (ui.figures.show_image_now /
-    show_rows_now), with their own <img> tags taken out: what is left must hold no markup."""
+    """The raw HTML blocks drawn in the first paint, with their own <img> tags taken out: what
+    is left must hold no markup."""
     own = re.compile(r'<img class="dlx-image-now" [^>]*>')
-    return [own.sub("", m.value) for m in at.markdown if 'class="dlx-image-now"' in m.value]
+    return [own.sub("", m.value) for m in at.markdown if OWN_HTML.search(m.value)]
 
 
 def _bodies(at: AppTest) -> list[str]:
@@ -68,7 +74,7 @@ def _bodies(at: AppTest) -> list[str]:
         "toast",
     ):
         out += [str(e.value) for e in getattr(at, kind)]
-    out += [m.value for m in at.markdown if 'class="dlx-image-now"' not in m.value]
+    out += [m.value for m in at.markdown if not OWN_HTML.search(m.value)]
     out += [str(m.label) for m in at.metric] + [str(m.value) for m in at.metric]
     out += [str(t.label) for t in at.tabs] + [str(e.label) for e in at.expander]
     for kind in (
@@ -198,6 +204,7 @@ def test_injection_typed_text_on_text_generation(fresh_home):
     )
     at.text_area(key="textgen.txt_paste").set_value(corpus).run()
     _assert_inert(at)
+    assert any("dlx-bars" in h and "&lt;" in h for h in _pictures(at))  # "<" is a bar, as text
     next(b for b in at.button if b.key == "textgen.train").click().run()
     _assert_inert(at, PAYLOAD)  # the prompt above the sample
     at.text_input(key="textgen.temps").set_value(PAYLOAD).run()
