@@ -10,7 +10,7 @@ from dl_core.store import Store
 from ui import jobs as ui_jobs
 from ui.cache import memo
 from ui.code import show_code
-from ui.compare import ab_configs, train_and_compare
+from ui.compare import ab_configs, runs_progress, train_and_compare
 from ui.errors import shown_errors
 from ui.figures import show_figure
 from ui.mlp_player import mlp_player, point_editor
@@ -391,9 +391,7 @@ if section == SECTIONS[1]:
             key="basics.train2",
             job_label="Basics · compare",
         )
-        for col, status_n in zip(st.columns(2), runs.statuses.values(), strict=True):
-            with col:
-                ui_jobs.progress(status_n, metrics=("loss",))
+        runs_progress(runs, lambda status_n: ui_jobs.progress(status_n, metrics=("loss",)))
         if runs.all_done:
             results = runs.results
             show_figure(

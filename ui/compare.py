@@ -218,15 +218,26 @@ def panes(ab: AB, runs: Runs) -> list[tuple[Any, str, jobs.Result]]:
 
 
 def ab_progress(ab: AB, runs: Runs, progress: Callable[[JobStatus | None], Any]) -> None:
-    """Each run's job panel in its own column (``progress`` is ``ui.jobs.progress`` with the
-    page's metrics)."""
-    for col, run_name in zip(st.columns(2), ab.names, strict=True):
+    """Each run's job panel in its own column under its name (``progress`` is
+    ``ui.jobs.progress`` with the page's metrics); a run with no job says so."""
+    runs_progress(runs, progress, named=True)
+
+
+def runs_progress(
+    runs: Runs, progress: Callable[[JobStatus | None], Any], named: bool = False
+) -> None:
+    """Each run's job panel in its own column, in the order of ``runs``. ``named``: each column
+    headed by its run's name, and a run with no job says so; otherwise the panels only."""
+    for col, (run_name, status) in zip(
+        st.columns(len(runs.statuses)), runs.statuses.items(), strict=True
+    ):
         with col:
-            st.markdown(f"**{md_escape(run_name)}**")
-            if runs.statuses[run_name] is None:
-                st.caption("Not trained yet: press Train both.")
-            else:
-                progress(runs.statuses[run_name])
+            if named:
+                st.markdown(f"**{md_escape(run_name)}**")
+                if status is None:
+                    st.caption("Not trained yet: press Train both.")
+                    continue
+            progress(status)
 
 
 def train_both(
