@@ -450,18 +450,16 @@ def viridis(values: np.ndarray) -> np.ndarray:
 def colour_scale(values: np.ndarray, scale: str) -> np.ndarray:
     """Map [0,1] values to the RGB colours (uint8, shape (..., 3)) of a named plotly colour
     scale ("PuOr_r", "gray"...), interpolated between its stops as plotly does."""
-    from plotly.colors import get_colorscale, unlabel_rgb
+    from plotly.colors import get_colorscale, hex_to_rgb, unlabel_rgb
 
     stops = get_colorscale(scale)
     at = np.array([float(p) for p, _ in stops])
-    rgb = np.array([unlabel_rgb(c) if c.startswith("rgb") else _hex(c) for _, c in stops], float)
+    rgb = np.array(
+        [unlabel_rgb(c) if c.startswith("rgb") else hex_to_rgb(c) for _, c in stops], float
+    )
     v = np.clip(np.nan_to_num(np.asarray(values, dtype="float64")), 0, 1)
     out = np.stack([np.interp(v, at, rgb[:, k]) for k in range(3)], axis=-1)
     return np.round(out).astype("uint8")
-
-
-def _hex(colour: str) -> tuple[int, int, int]:
-    return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
 
 
 def hex_colour(rgb: np.ndarray) -> str:

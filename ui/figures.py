@@ -231,8 +231,7 @@ def legend_html(legend: Sequence[tuple[str, str]]) -> str:
         return ""
     items = []
     for name, colour in legend:
-        if not re.fullmatch(r"#[0-9A-Fa-f]{6}", colour):
-            raise ValueError(f"not a #rrggbb colour: {colour!r}")
+        _colour_check(colour)
         swatch = f'<span style="{SWATCH}; background: {colour}"></span>'
         items.append(f"<span>{swatch}{_attribute(name)}</span>")
     # styled inline: the app's stylesheet (an st.html element) may arrive after the first paint
@@ -321,8 +320,7 @@ def gradient_legend_html(colours: Sequence[str], low: str, high: str, name: str)
     """A colour bar: ``colours`` (#rrggbb, low to high) as a gradient between the labels
     ``low`` and ``high``, then ``name`` (what the colour measures)."""
     for colour in colours:
-        if not re.fullmatch(r"#[0-9A-Fa-f]{6}", colour):
-            raise ValueError(f"not a #rrggbb colour: {colour!r}")
+        _colour_check(colour)
     bar = (
         "display: inline-block; width: 10rem; height: 0.75em; border-radius: 2px; "
         f"background: linear-gradient(to right, {', '.join(colours)})"
@@ -345,8 +343,7 @@ def show_bars_now(
     """A bar chart drawn in the page's first paint: one bar per (label, value), tallest =
     highest value, each with its label below and ``label: value(v)`` as its tooltip and
     accessible name; ``axis`` says what the values are, and the top of the scale is shown."""
-    if not re.fullmatch(r"#[0-9A-Fa-f]{6}", colour):
-        raise ValueError(f"not a #rrggbb colour: {colour!r}")
+    _colour_check(colour)
     top = max((v for _, v in bars), default=0.0) or 1.0
     n = max(1, len(bars))
     vertical = any(len(label) > 2 for label, _ in bars)  # words: labels read upwards
