@@ -16,7 +16,7 @@ from ui.code import show_code
 from ui.compare import ab_configs, train_both
 from ui.compare import panes as ab_panes
 from ui.errors import shown_errors
-from ui.figures import gradient_legend_html, show_figure, show_matrix_now
+from ui.figures import colour_bar, show_figure, show_matrix_now
 from ui.state import UrlState
 from ui.text import md_escape, text_block
 from ui.topic import backends_caption
@@ -118,7 +118,7 @@ def attention_view(enc: pretrained.Encoder) -> None:
         [f"layer {i}" for i in range(len(shown_a))],
         [str(h) for h in range(shown_a.shape[1])],
         memo(plots.model_view_alts, shown_a, shown_t),
-        after=gradient_legend_html(plots.viridis_stops(), "0", "1", "attention weight"),
+        scale=colour_bar(plots.viridis_stops(), "0", "1", "attention weight"),
         corner="head",
     )
     st.caption(

@@ -1,6 +1,7 @@
 """CNN: the convolution by hand, a pretrained ImageNet network opened up, your own small CNN."""
 
 import dataclasses
+from collections.abc import Callable
 
 import numpy as np
 import streamlit as st
@@ -19,7 +20,7 @@ from ui.code import show_code
 from ui.compare import ab_configs, train_one_or_both
 from ui.compare import panes as ab_panes
 from ui.errors import EmptyState, shown_errors
-from ui.figures import boxes_html, cells_html, show_figure, show_gallery_now, show_row_now
+from ui.figures import Piece, boxes_svg, cells_svg, show_figure, show_gallery_now, show_row_now
 from ui.rewind import epoch_slider, weights_at
 from ui.state import UrlState
 from ui.text import md_escape
@@ -263,19 +264,22 @@ def _convolution_now(where, grey, kern, out, pooled, at, corner) -> None:
     pics = memo(plots.convolution_pictures, grey, kern, out, pooled)
     window, pixel = plots.convolution_boxes(grey.shape, kern.shape[0], at, corner)
     k = kern.shape[0]
+    widest = max(grey.shape[1], out.shape[1])
+
+    def picture(name: str, a: np.ndarray, boxes: list) -> Callable[[float], Piece]:
+        return lambda width: memo(boxes_svg, pics[name], _size(name, a), boxes, (), width, True)
+
+    def kernel(width: float) -> Piece:
+        return cells_svg(f"kernel {k}×{k}", pics["kernel_text"], pics["kernel_colours"], width)
+
     parts = [
-        (memo(boxes_html, pics["input"], _size("input", grey), [window], (), None, True), grey),
-        (cells_html(f"kernel {k}×{k}", pics["kernel_text"], pics["kernel_colours"]), None),
-        (memo(boxes_html, pics["output"], _size("output", out), [pixel], (), None, True), out),
+        (picture("input", grey, [window]), grey.shape[1]),
+        (kernel, 0.35 * widest),
+        (picture("output", out, [pixel]), out.shape[1]),
     ]
     if pooled is not None:
-        parts.append(
-            (memo(boxes_html, pics["pooled"], _size("pooled", pooled), [], (), None, True), pooled)
-        )
-    widest = max(grey.shape[1], out.shape[1])
-    show_row_now(
-        where, [(body, a.shape[1] if a is not None else 0.35 * widest) for body, a in parts]
-    )
+        parts.append((picture("pooled", pooled, []), pooled.shape[1]))
+    show_row_now(where, parts)
 
 
 def _size(name: str, a: np.ndarray) -> str:

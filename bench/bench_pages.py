@@ -59,9 +59,10 @@ PAGES: dict[str, str] = {
 }
 WARM_VIEWS = int(os.environ.get("BENCH_PAGES_VIEWS", "3"))  # per kind of warm view
 FIGURE = (
-    '.js-plotly-plot, [data-testid="stImage"] img, .dlx-image-now, .dlx-bars, '
+    '.js-plotly-plot, [data-testid="stImage"] img, .dlx-image-now, '
+    '[data-testid="stMarkdownContainer"] img[src^="data:image/svg+xml"], '
     '[data-testid="stVegaLiteChart"], [data-testid="stArrowVegaLiteChart"], canvas'
-)  # .dlx-image-now, .dlx-bars: pictures, bar charts and the home map drawn in the first paint
+)  # the home map (.dlx-image-now) and the figures drawn in the first paint: SVG in Markdown
 
 # The page's own clock for "first figure drawn": checked in every animation frame (just before
 # the browser paints it), milliseconds since the navigation started. Playwright's visibility

@@ -4,6 +4,7 @@ show figures and pictures."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 import io
 import re
@@ -175,6 +176,207 @@ MAP_DESCRIPTION = "Which architecture fits which data: " + "; ".join(
 FIRST_PAINT_CLASS = "dlx-image-now"
 
 
+def html_now(where: Any, body: str) -> None:
+    """Our own HTML ``body`` (one line; any visitor text in it escaped with :func:`_attribute`)
+    in a Markdown element: the home page's map, whose names are links. Wrapped in a <div>: a
+    line that starts with <div is a raw HTML block, which Markdown leaves alone. (It waits for
+    Streamlit's HTML parser: a figure without links is an SVG picture, :func:`show_now`.)"""
+    where.markdown(f"<div>{body}</div>", unsafe_allow_html=True)
+
+
+def _attribute(text: Any) -> str:
+    """``text`` escaped for HTML and XML, on one line."""
+    return html.escape(" ".join(str(text).split()), quote=True)
+
+
+# -- figures drawn in the page's first paint -----------------------------------------------------
+#
+# A figure a visitor should see first is one SVG picture in a plain Markdown element:
+# ``![alt](data:image/svg+xml;base64,...)``. Markdown is in Streamlit's main bundle and drawn
+# with the page's first elements; nothing else is. ``st.image``, ``st.html`` and the plotly chart
+# are loaded lazily: they show a grey skeleton, and React reveals all skeletons in one batch at
+# least 0.5 s after the last one appeared (React 18's fallback throttle), on a page with charts
+# after plotly.js (4.7 MB) has been evaluated. Markdown with ``unsafe_allow_html`` waits for its
+# HTML parser (rehype-raw, 188 KB) to be loaded: on this 2-core machine the text generation
+# page's bar chart appeared 0.9-1.1 s after its element had arrived.
+#
+# The SVG is built here: pictures as embedded PNG/JPEG ``<image>`` elements (each with its alt
+# text as aria-label), boxes, bars, text and legends as SVG shapes. Visitor text is XML-escaped
+# (:func:`_attribute`) inside the SVG, and the SVG is base64 in the address, so nothing a
+# visitor typed reaches the Markdown parser except through the alt text, whose every
+# punctuation mark is escaped (:func:`_alt`). Its text is in the theme's text colour (the
+# picture cannot inherit the page's). Natural size: what the figure needs (or ``STRETCH`` px
+# for a full-width one); a narrower column scales the whole picture down.
+
+STRETCH = 960  # the natural width of a figure that fills its column
+SMALL, LABEL, TITLE = 11, 12, 13  # font sizes (px)
+INK = {"light": "#31333F", "dark": "#FAFAFA"}  # Streamlit's text colours
+FONT = '"Source Sans Pro", "Source Sans 3", "Helvetica Neue", Arial, sans-serif'
+
+
+@dataclasses.dataclass(frozen=True)
+class Piece:
+    """Part of a first-paint figure: SVG elements drawn from (0, 0) in a ``width`` × ``height``
+    box, and what it shows in words (its share of the figure's alt text)."""
+
+    body: str
+    width: float
+    height: float
+    alt: str = ""
+
+
+def _text_width(text: str, size: float) -> float:
+    """About how wide ``text`` is at font size ``size`` (px), in a sans-serif face."""
+    return 0.56 * size * len(text)
+
+
+def _fit(text: str, width: float, size: float) -> str:
+    """``text`` shortened with "…" to about ``width`` px at font size ``size``."""
+    text = " ".join(str(text).split())
+    most = max(1, int(width / (0.56 * size)))
+    return text if len(text) <= most else text[: max(1, most - 1)] + "…"
+
+
+def _text(
+    x: float, y: float, text: str, size: float = SMALL, anchor: str = "start", extra=""
+) -> str:
+    """One line of text (escaped), its baseline at ``y``."""
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}"{extra}>'
+        f"{_attribute(text)}</text>"
+    )
+
+
+def _line(text: str, size: float = TITLE, bold: bool = True) -> Piece:
+    """A title or label on its own line."""
+    weight = ' font-weight="600"' if bold else ' opacity="0.8"'
+    body = _text(0, round(size * 1.05), text, size, extra=weight)
+    return Piece(body, _text_width(text, size), round(size * 1.45), "")
+
+
+def _picture(
+    image: np.ndarray, x: float, y: float, w: float, h: float, alt: str, pixelated: bool = False
+) -> str:
+    """``image`` as an embedded ``<image>`` shown ``w`` × ``h`` px at (x, y), encoded as
+    ``st.image`` would at that width (:func:`encoded_image`, once per content and width),
+    ``alt`` as its accessible name; ``pixelated``: enlarged without blurring."""
+    width = int(round(w)) if round(w) < image.shape[1] else "content"
+    data = memo(encoded_image, image, width)
+    mime = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
+    look = ' style="image-rendering: pixelated"' if pixelated else ""
+    return (
+        f'<image x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" '
+        f'preserveAspectRatio="none" aria-label="{_attribute(alt)}"{look} '
+        f'href="data:{mime};base64,{base64.b64encode(data).decode()}"/>'
+    )
+
+
+def _place(piece: Piece, x: float, y: float) -> str:
+    return f'<g transform="translate({x:.1f} {y:.1f})">{piece.body}</g>'
+
+
+def _stack(pieces: Sequence[Piece], gap: float = 6) -> Piece:
+    """Pieces one under the other, left-aligned."""
+    pieces = [p for p in pieces if p.height > 0]
+    body, y = [], 0.0
+    for p in pieces:
+        body.append(_place(p, 0, y))
+        y += p.height + gap
+    width = max((p.width for p in pieces), default=0)
+    alt = ". ".join(p.alt for p in pieces if p.alt)
+    return Piece("".join(body), width, max(0.0, y - gap), alt)
+
+
+def _side_by_side(pieces: Sequence[Piece], gap: float = 12) -> Piece:
+    """Pieces in one row, centred on its middle."""
+    height = max((p.height for p in pieces), default=0)
+    body, x = [], 0.0
+    for p in pieces:
+        body.append(_place(p, x, (height - p.height) / 2))
+        x += p.width + gap
+    alt = ". ".join(p.alt for p in pieces if p.alt)
+    return Piece("".join(body), max(0.0, x - gap), height, alt)
+
+
+def _legend(legend: Sequence[tuple[str, str]], width: float) -> Piece:
+    """(name, "#rrggbb") pairs as coloured squares with their names, wrapped at ``width``."""
+    body, x, y = [], 0.0, 0.0
+    for name, colour in legend:
+        _colour_check(colour)
+        w = 15 + _text_width(name, LABEL) + 14
+        if x > 0 and x + w > width:
+            x, y = 0.0, y + 17
+        body.append(
+            f'<rect x="{x:.1f}" y="{y + 3:.1f}" width="10" height="10" rx="2" fill="{colour}"/>'
+        )
+        body.append(_text(x + 15, y + 12, name, LABEL))
+        x += w
+    if not legend:
+        return Piece("", 0, 0)
+    alt = "Legend: " + ", ".join(name for name, _ in legend)
+    return Piece("".join(body), width, y + 17, alt)
+
+
+def colour_bar(colours: Sequence[str], low: str, high: str, name: str) -> Piece:
+    """A colour bar: ``colours`` (#rrggbb, low to high) as a gradient between the labels
+    ``low`` and ``high``, then ``name`` (what the colour measures)."""
+    for colour in colours:
+        _colour_check(colour)
+    n = max(1, len(colours) - 1)
+    stops = "".join(f'<stop offset="{i / n:.3f}" stop-color="{c}"/>' for i, c in enumerate(colours))
+    x0 = _text_width(low, LABEL) + 6
+    x1 = x0 + 160
+    body = (
+        f'<defs><linearGradient id="dlx-scale">{stops}</linearGradient></defs>'
+        + _text(0, 12, low, LABEL)
+        + f'<rect x="{x0:.1f}" y="2" width="160" height="11" rx="2" fill="url(#dlx-scale)"/>'
+        + _text(x1 + 6, 12, high, LABEL)
+        + _text(x1 + 12 + _text_width(high, LABEL), 12, name, LABEL)
+    )
+    width = x1 + 12 + _text_width(high, LABEL) + _text_width(name, LABEL)
+    return Piece(body, width, 16, f"Colour scale: {name}, {low} to {high}")
+
+
+def svg_markdown(piece: Piece, ink: str = INK["light"]) -> str:
+    """``piece`` as a Markdown image: one SVG picture (base64 in the address) with the piece's
+    alt text, its text drawn in ``ink`` (#rrggbb)."""
+    _colour_check(ink)
+    w, h = int(np.ceil(piece.width)), int(np.ceil(piece.height))
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
+        f'viewBox="0 0 {w} {h}" color="{ink}" fill="currentColor" '
+        f"font-family='{FONT}'>{piece.body}</svg>"
+    )
+    return (
+        f"![{_alt(piece.alt)}](data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode()})"
+    )
+
+
+def _alt(text: str) -> str:
+    """``text`` on one line, every ASCII punctuation mark backslash-escaped: Markdown shows it
+    as it is in the image's alt text (no emphasis, link, math, emoji or colour directive)."""
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", " ".join(str(text).split()))
+
+
+def ink() -> str:
+    """The text colour of the visitor's theme (light unless the browser said dark)."""
+    import streamlit as st
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    kind = None
+    if get_script_run_ctx(suppress_warning=True) is not None:  # not in a bare test
+        try:
+            kind = st.context.theme.type
+        except Exception:  # noqa: BLE001 - an older Streamlit
+            kind = None
+    return INK.get(kind or "light", INK["light"])
+
+
+def show_now(where: Any, piece: Piece) -> None:
+    """Show ``piece`` in the page's first paint: one SVG picture in a Markdown element."""
+    where.markdown(svg_markdown(piece, ink()))
+
+
 def show_image_now(
     where: Any,
     image: np.ndarray,
@@ -183,76 +385,36 @@ def show_image_now(
     legend: Sequence[tuple[str, str]] = (),
     border: bool = False,
 ) -> None:
-    """:func:`show_image` for the figure a visitor should see first: drawn in the page's first
-    paint, as an ``<img>`` with the encoded picture inline in a Markdown element.
-
-    ``st.image`` is one of the elements Streamlit's browser code loads lazily. Until its code
-    has arrived it shows a grey skeleton, and React reveals all such skeletons in one batch,
-    at least 0.3 s after the last one appeared. On a page with plotly charts that batch comes
-    after plotly.js (4.7 MB) has been evaluated: the GAN page's training images appeared 3.1-3.5 s
-    after a shared link was opened, against 1.8 s with no charts on the page. Markdown is in
-    Streamlit's main bundle and drawn with the first elements.
-
-    The picture is the one ``st.image`` would show (:func:`encoded_image`), encoded once per
-    content and width; ``description`` (by default computed from the pixels) is its alt text.
-    ``legend``: (name, "#rrggbb") pairs shown under the picture as coloured squares.
-    ``border``: a thin grey frame, for a picture on a white background.
-    What this loses against ``st.image``: the full-screen button.
-    """
+    """:func:`show_image` for the figure a visitor should see first, drawn in the page's first
+    paint (see above), with ``description`` (by default computed from the pixels) as its alt
+    text. ``width``: "stretch" (the column's width), "content" (the picture's own) or pixels;
+    ``legend``: (name, "#rrggbb") pairs under the picture as coloured squares; ``border``: a
+    thin grey frame, for a picture on a white background. What this loses against
+    ``st.image``: the full-screen button."""
     if description is None:
         description = memo(describe_images, np.asarray(image), "image")
-    picture = memo(image_html, image, width, description, BORDER if border else "")
-    html_now(where, picture + legend_html(legend))
-
-
-def html_now(where: Any, body: str) -> None:
-    """Our own HTML ``body`` (one line; any visitor text in it escaped with :func:`_attribute`)
-    in a Markdown element, drawn in the page's first paint. Wrapped in a <div>: a line that
-    starts with <div is a raw HTML block, which Markdown leaves alone."""
-    where.markdown(f"<div>{body}</div>", unsafe_allow_html=True)
-
-
-def _attribute(text: Any) -> str:
-    """``text`` escaped for HTML, on one line (a blank line would end the raw HTML block)."""
-    return html.escape(" ".join(str(text).split()), quote=True)
-
-
-BORDER = "border: 1px solid rgba(128, 128, 128, 0.4); border-radius: 4px"
-LEGEND = "display: flex; flex-wrap: wrap; gap: 0.25rem 1rem; font-size: 0.875rem"
-SWATCH = (
-    "display: inline-block; width: 0.8em; height: 0.8em; margin-right: 0.35em; "
-    "vertical-align: -0.05em; border-radius: 2px"
-)
-
-
-def legend_html(legend: Sequence[tuple[str, str]]) -> str:
-    """(name, "#rrggbb") pairs as a row of coloured squares with their names (escaped)."""
-    if not legend:
-        return ""
-    items = []
-    for name, colour in legend:
-        _colour_check(colour)
-        swatch = f'<span style="{SWATCH}; background: {colour}"></span>'
-        items.append(f"<span>{swatch}{_attribute(name)}</span>")
-    # styled inline: the app's stylesheet (an st.html element) may arrive after the first paint
-    return f'<div class="dlx-legend" style="{LEGEND}">{"".join(items)}</div>'
+    h, w = image.shape[:2]
+    shown = STRETCH if width == "stretch" else w if width == "content" else int(width)
+    tall = shown * h / max(w, 1)
+    body = _picture(image, 0, 0, shown, tall, description)
+    if border:
+        body += (
+            f'<rect x="0.5" y="0.5" width="{shown - 1}" height="{tall - 1:.1f}" rx="3" '
+            'fill="none" stroke="#808080" stroke-opacity="0.5"/>'
+        )
+    picture = Piece(body, shown, tall, description)
+    show_now(where, memo(_stack, [picture, memo(_legend, legend, shown)]))
 
 
 def show_rows_now(where: Any, title: str, rows: Sequence[tuple[str, np.ndarray, str]]) -> None:
-    """Labelled rows of pictures under a title, drawn in the page's first paint like
-    :func:`show_image_now`: each row is (label, picture, alt text), e.g. a few images per class."""
-    parts = [f'<div style="{ROWS_TITLE}">{_attribute(title)}</div>']
+    """Labelled rows of pictures under a title, drawn in the page's first paint: each row is
+    (label, picture, alt text), e.g. a few images per class; pictures at their own size."""
+    pieces = [_line(title)]
     for label, picture, description in rows:
-        parts.append(f'<div style="{ROW_LABEL}">{_attribute(label)}</div>')
-        parts.append(memo(image_html, picture, "content", description))
-    html_now(where, "".join(parts))
-
-
-ROWS_TITLE = "font-weight: 600; font-size: 0.875rem; margin-bottom: 0.25rem"
-ROW_LABEL = "font-size: 0.8rem; opacity: 0.8"
-CAPTION = "font-size: 0.75rem; opacity: 0.8; text-align: center; line-height: 1.2"
-BAR_TOP = "border-radius: 2px 2px 0 0"
-PIXELATED = "image-rendering: pixelated"  # small pictures enlarged by the browser stay crisp
+        h, w = picture.shape[:2]
+        pieces.append(_line(label, LABEL, bold=False))
+        pieces.append(Piece(_picture(picture, 0, 0, w, h, description), w, h, description))
+    show_now(where, _stack(pieces, gap=3))
 
 
 def show_gallery_now(
@@ -263,26 +425,30 @@ def show_gallery_now(
     pixelated: bool = False,
     legend: Sequence[tuple[str, str]] = (),
 ) -> None:
-    """Captioned pictures, as many columns at least ``cell`` px wide as the column holds (at
-    most ``max_cols``),
-    drawn in the page's first paint like :func:`show_image_now`. ``items``: (caption,
-    picture), the caption also being the picture's alt text; ``pixelated`` for small pictures
-    (a 32-pixel image shown 70 px wide); ``legend`` as in :func:`legend_html`."""
-    grid = (
-        f"display: grid; grid-template-columns: repeat(auto-fill, minmax({int(cell)}px, 1fr)); "
-        f"gap: 0.4rem 0.3rem; margin-top: 0.25rem; max-width: calc({int(max_cols)} * "
-        f"({int(cell)}px + 0.3rem))"
-    )
-    style = PIXELATED if pixelated else ""
-    cells = []
-    for caption, picture in items:
-        img = memo(image_html, picture, "stretch", caption, style)
-        text = (
-            f'<figcaption aria-hidden="true" style="{CAPTION}">{_attribute(caption)}</figcaption>'
+    """Captioned pictures ``cell`` px wide, at most ``max_cols`` to a row, drawn in the page's
+    first paint. ``items``: (caption, picture), the caption also being the picture's alt text;
+    ``pixelated`` for small pictures (a 32-pixel image shown 64 px wide); ``legend`` as
+    coloured squares under them."""
+    show_now(where, memo(_gallery, items, cell, max_cols, pixelated, legend))
+
+
+def _gallery(items, cell: int, max_cols: int, pixelated: bool, legend) -> Piece:
+    cols, gap, caption = max(1, min(max_cols, len(items))), 6, SMALL + 5
+    body, y, row_h = [], 0.0, 0.0
+    for i, (text, picture) in enumerate(items):
+        if i and i % cols == 0:
+            y, row_h = y + row_h + 8, 0.0
+        x = (i % cols) * (cell + gap)
+        h = cell * picture.shape[0] / max(picture.shape[1], 1)
+        body.append(_picture(picture, x, y, cell, h, text, pixelated))
+        body.append(
+            _text(x + cell / 2, y + h + SMALL + 1, _fit(text, cell, SMALL), anchor="middle")
         )
-        cells.append(f'<figure style="margin: 0">{img}{text}</figure>')
-    body = f'<div class="dlx-gallery" style="{grid}">{"".join(cells)}</div>'
-    html_now(where, body + legend_html(legend))
+        row_h = max(row_h, h + caption)
+    width = cols * (cell + gap) - gap
+    alt = f"{len(items)} pictures: " + "; ".join(text for text, _ in items)
+    grid = Piece("".join(body), width, y + row_h, alt)
+    return _stack([grid, _legend(legend, width)], gap=8)
 
 
 def show_matrix_now(
@@ -292,44 +458,36 @@ def show_matrix_now(
     col_labels: Sequence[str],
     alts: Sequence[Sequence[str]],
     cell: int = 70,
-    after: str = "",
+    scale: Piece | None = None,
     corner: str = "",
 ) -> None:
-    """A table of pictures (``pictures[r][c]``) with a label on every row and column, drawn in
-    the page's first paint like :func:`show_image_now`: e.g. one small heatmap per layer
-    (row) and head (column). ``alts[r][c]`` is a picture's alt text (also its tooltip); cells
-    are at most ``cell`` px wide and shrink with the column; ``after``: our own HTML below the
-    table (a :func:`gradient_legend_html`); ``corner``: a label above the row labels (what the
-    column labels count, so that they can be short enough for a phone)."""
-    n_cols = len(col_labels)
-    grid = (
-        f"display: grid; grid-template-columns: max-content repeat({n_cols}, minmax(0, 1fr)); "
-        f"gap: 3px; align-items: center; max-width: {n_cols * int(cell) + 80}px"
-    )
-    parts = [f'<span style="{CAPTION}; text-align: right">{_attribute(corner)}</span>']
-    parts += [f'<span style="{CAPTION}">{_attribute(c)}</span>' for c in col_labels]
+    """A table of pictures (``pictures[r][c]``, ``cell`` px wide) with a label on every row and
+    column, drawn in the page's first paint: e.g. one small heatmap per layer (row) and head
+    (column). ``alts[r][c]`` is a picture's alt text; ``scale``: a :func:`colour_bar` under the
+    table; ``corner``: a label above the row labels (what the column labels count)."""
+    show_now(where, memo(_matrix, pictures, row_labels, col_labels, alts, cell, scale, corner))
+
+
+def _matrix(pictures, row_labels, col_labels, alts, cell, scale, corner) -> Piece:
+    gap, head = 3, SMALL + 6
+    left = max([_text_width(t, SMALL) for t in [corner, *row_labels]]) + 6
+    body = [_text(left - 6, SMALL, corner, anchor="end", extra=' opacity="0.8"')]
+    for c, label in enumerate(col_labels):
+        x = left + c * (cell + gap) + cell / 2
+        body.append(
+            _text(x, SMALL, _fit(label, cell, SMALL), anchor="middle", extra=' opacity="0.8"')
+        )
+    y = head
     for label, row, row_alts in zip(row_labels, pictures, alts, strict=True):
-        parts.append(f'<span style="{CAPTION}; text-align: right">{_attribute(label)}</span>')
-        for picture, alt in zip(row, row_alts, strict=True):
-            img = memo(image_html, picture, "stretch", alt, f"{PIXELATED}; display: block")
-            parts.append(f'<span title="{_attribute(alt)}">{img}</span>')
-    html_now(where, f'<div class="dlx-matrix" style="{grid}">{"".join(parts)}</div>{after}')
-
-
-def gradient_legend_html(colours: Sequence[str], low: str, high: str, name: str) -> str:
-    """A colour bar: ``colours`` (#rrggbb, low to high) as a gradient between the labels
-    ``low`` and ``high``, then ``name`` (what the colour measures)."""
-    for colour in colours:
-        _colour_check(colour)
-    bar = (
-        "display: inline-block; width: 10rem; height: 0.75em; border-radius: 2px; "
-        f"background: linear-gradient(to right, {', '.join(colours)})"
-    )
-    return (
-        f'<div class="dlx-legend" style="{LEGEND}; align-items: center; margin-top: 0.4rem">'
-        f'<span>{_attribute(low)}</span><span style="{bar}"></span>'
-        f"<span>{_attribute(high)}</span><span>{_attribute(name)}</span></div>"
-    )
+        h = max((cell * p.shape[0] / max(p.shape[1], 1) for p in row), default=cell)
+        body.append(_text(left - 6, y + h / 2 + 4, label, anchor="end", extra=' opacity="0.8"'))
+        for c, (picture, alt) in enumerate(zip(row, row_alts, strict=True)):
+            body.append(_picture(picture, left + c * (cell + gap), y, cell, h, alt, True))
+        y += h + gap
+    width = left + len(col_labels) * (cell + gap) - gap
+    alt = "; ".join(a for row in alts for a in row)
+    table = Piece("".join(body), width, y - gap, alt)
+    return _stack([table, scale] if scale is not None else [table], gap=10)
 
 
 def show_bars_now(
@@ -339,36 +497,55 @@ def show_bars_now(
     value: Callable[[float], str],
     colour: str = OKABE_ITO[1],
     height: int = 180,
+    width: int = 600,
 ) -> None:
     """A bar chart drawn in the page's first paint: one bar per (label, value), tallest =
-    highest value, each with its label below and ``label: value(v)`` as its tooltip and
-    accessible name; ``axis`` says what the values are, and the top of the scale is shown."""
+    highest value, each with its label below (words read upwards); ``axis`` says what the
+    values are, and the top of the scale is written above; ``width``: the chart's natural width
+    (a narrower column scales it down). The alt text lists every bar as ``label value(v)``."""
     _colour_check(colour)
     top = max((v for _, v in bars), default=0.0) or 1.0
-    n = max(1, len(bars))
+    texts = (tuple(value(v) for _, v in bars), value(top))
+    show_now(where, memo(_bars, tuple(bars), top, texts, axis, colour, height, width))
+
+
+def _bars(bars, top: float, texts, axis: str, colour: str, height: int, width: int) -> Piece:
+    """The bar chart of :func:`show_bars_now`; ``texts``: (each bar's value, the top's)."""
+    (values, top_text), n = texts, max(1, len(bars))
+    slot = width / n
     vertical = any(len(label) > 2 for label, _ in bars)  # words: labels read upwards
-    label_style = CAPTION + "; overflow: hidden; white-space: nowrap; text-overflow: ellipsis"
-    if vertical:
-        label_style += "; writing-mode: vertical-rl; transform: rotate(180deg); max-height: 6em"
-    grid = f"display: grid; grid-template-columns: repeat({n}, minmax(0, 1fr)); column-gap: 2px"
-    columns, labels = [], []
-    for label, v in bars:
-        tip = _attribute(f"{label}: {value(v)}")
-        bar = f"height: {100 * max(v, 0) / top:.2f}%; background: {colour}; {BAR_TOP}"
-        columns.append(
-            f'<div role="img" aria-label="{tip}" title="{tip}" style="display: flex; '
-            f'align-items: flex-end; height: {int(height)}px"><div style="width: 100%; {bar}">'
-            "</div></div>"
+    y0 = LABEL + 8  # the scale's text above the bars
+    scale = f"{axis}, top of the scale: {top_text}"
+    body = [_text(0, LABEL, scale, LABEL, extra=' opacity="0.8"')]
+    for i, (label, v) in enumerate(bars):
+        h = height * max(v, 0) / top
+        x = i * slot + 1
+        body.append(
+            f'<rect x="{x:.1f}" y="{y0 + height - h:.1f}" width="{slot - 2:.1f}" '
+            f'height="{h:.1f}" rx="1.5" fill="{colour}"/>'
         )
-        labels.append(f'<div aria-hidden="true" style="{label_style}">{_attribute(label)}</div>')
-    scale = f"{_attribute(axis)}, top of the scale: {_attribute(value(top))}"
-    scale = f'<div style="{CAPTION}; text-align: left">{scale}</div>'
-    frame = "border-bottom: 1px solid rgba(128, 128, 128, 0.6)"
-    html_now(
-        where,
-        f'{scale}<div class="dlx-bars" style="{grid}; {frame}">{"".join(columns)}</div>'
-        f'<div style="{grid}">{"".join(labels)}</div>',
+        cx = i * slot + slot / 2
+        if vertical:
+            body.append(
+                _text(
+                    0,
+                    0,
+                    _fit(label, 72, SMALL),
+                    anchor="end",
+                    extra=f' transform="translate({cx + 4:.1f} {y0 + height + 4}) rotate(-90)"',
+                )
+            )
+        else:
+            body.append(_text(cx, y0 + height + SMALL + 3, label, anchor="middle"))
+    body.append(
+        f'<rect x="0" y="{y0 + height:.1f}" width="{width:.1f}" height="1" fill="#808080" '
+        'fill-opacity="0.6"/>'
     )
+    labels = 76 if vertical else SMALL + 6
+    alt = f"{axis}: " + "; ".join(
+        f"{label} {t}" for (label, _), t in zip(bars, values, strict=True)
+    )
+    return Piece("".join(body), width, y0 + height + labels, alt)
 
 
 def show_boxes_now(
@@ -380,130 +557,110 @@ def show_boxes_now(
     legend: Sequence[tuple[str, str]] = (),
     height: int = 480,
 ) -> None:
-    """A picture with boxes and points over it, drawn in the page's first paint like
-    :func:`show_image_now`: e.g. a detector's boxes on a photo (see :func:`boxes_html`),
-    ``legend`` below it. The picture is shown at most ``height`` px tall and never wider than
-    the column."""
-    body = memo(boxes_html, image, title, boxes, points, height)
-    html_now(where, body + legend_html(legend))
+    """A picture with boxes and points over it (see :func:`boxes_svg`), ``legend`` below it,
+    drawn in the page's first paint. The picture is shown at most ``height`` px tall and never
+    wider than its own width (or the column)."""
+    h, w = image.shape[:2]
+    shown = max(1, min(w, round(height * w / max(h, 1))))
+    picture = memo(boxes_svg, image, title, boxes, points, shown)
+    show_now(where, _stack([picture, memo(_legend, legend, shown)]))
 
 
-def boxes_html(
+def boxes_svg(
     image: np.ndarray,
     title: str,
     boxes: Sequence[tuple[float, float, float, float, str, str, str]],
     points: Sequence[tuple[float, float, str]] = (),
-    height: int | None = 480,
+    width: float = 480,
     pixelated: bool = False,
-) -> str:
-    """A picture with ``title`` above it and boxes and points over it, as our own HTML.
+) -> Piece:
+    """A picture ``width`` px wide with ``title`` above it and boxes and points over it.
 
     ``boxes``: (x1, y1, x2, y2 in the image's pixels, label, "#rrggbb", "solid" | "dotted"),
     each outlined just outside its edges (so that a one-pixel box shows), with its label on a
-    tab above it (also its tooltip; no tab when the label is empty); ``points``: (x, y,
-    "#rrggbb") dots. Boxes are placed in percentages of the picture, so they stay on their
-    objects at any width. ``height``: the picture is shown at most that tall, or the full
-    width of its container when None (``pixelated``: enlarged without blurring). The alt text
-    lists the labelled boxes."""
+    tab above it (no tab when the label is empty); ``points``: (x, y, "#rrggbb") dots;
+    ``pixelated``: enlarged without blurring. The alt text lists the labelled boxes."""
     h, w = image.shape[:2]
+    s = width / max(w, 1)
     labels = [b[4] for b in boxes if b[4]]
     alt = f"{title}: " + ("; ".join(labels) if labels else "no labelled boxes")
-    look = "display: block" + (f"; {PIXELATED}" if pixelated else "")
-    if height is None:
-        parts = [memo(image_html, image, "stretch", alt, look)]
-        frame = BOXES + "; width: 100%"
-    else:
-        shown = max(1, min(w, round(height * w / max(h, 1))))
-        parts, frame = [memo(image_html, image, shown, alt, look)], BOXES
+    top = (TITLE + 7 if title else 0) + (16 if labels else 0)  # the title, then room for tabs
+    body = [_text(0, TITLE, title, TITLE, extra=' font-weight="600"')] if title else []
+    body.append(_picture(image, 0, top, width, h * s, alt, pixelated))
     for x1, y1, x2, y2, label, colour, line in boxes:
         _colour_check(colour)
         if line not in ("solid", "dotted"):
             raise ValueError(f"not a line style: {line!r}")
-        place = (
-            f"left: {100 * x1 / w:.2f}%; top: {100 * y1 / h:.2f}%; "
-            f"width: {100 * (x2 - x1) / w:.2f}%; height: {100 * (y2 - y1) / h:.2f}%"
+        x, y = x1 * s - 1, top + y1 * s - 1
+        dash = ' stroke-dasharray="2 3"' if line == "dotted" else ""
+        body.append(
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{(x2 - x1) * s + 2:.1f}" '
+            f'height="{(y2 - y1) * s + 2:.1f}" fill="none" stroke="{colour}" '
+            f'stroke-width="2"{dash}/>'
         )
-        tab = ""
         if label:
-            ink = f"background: {colour}; color: {text_colour(colour)}"
-            tab = f'<span style="{BOX_TAB}; {ink}">{_attribute(label)}</span>'
-        tip = f' title="{_attribute(label)}"' if label else ""
-        parts.append(f'<div{tip} style="{BOX}; {place}; outline: 2px {line} {colour}">{tab}</div>')
+            tab = _text_width(label, SMALL) + 6
+            body.append(
+                f'<rect x="{x - 1:.1f}" y="{y - 15:.1f}" width="{tab:.1f}" height="14" '
+                f'fill="{colour}"/>'
+            )
+            body.append(_text(x + 2, y - 4, label, SMALL, extra=f' fill="{text_colour(colour)}"'))
     for x, y, colour in points:
         _colour_check(colour)
-        parts.append(
-            f'<span style="{DOT}; left: {100 * x / w:.2f}%; top: {100 * y / h:.2f}%; '
-            f'background: {colour}"></span>'
+        body.append(
+            f'<circle cx="{x * s:.1f}" cy="{top + y * s:.1f}" r="3.5" fill="{colour}" '
+            'stroke="#000000" stroke-width="1"/>'
         )
-    head = f'<div style="{ROWS_TITLE}">{_attribute(title)}</div>' if title else ""
-    return f'{head}<div><div class="dlx-boxes" style="{frame}">{"".join(parts)}</div></div>'
+    return Piece("".join(body), width, top + h * s, alt)
 
 
-def cells_html(title: str, texts: Sequence[Sequence[str]], colours: Sequence[Sequence[str]]) -> str:
-    """A small matrix as square coloured cells (``colours[r][c]``, #rrggbb) with their values
-    written in (``texts[r][c]``, in black or white, whichever reads better; "" for none), and
-    ``title`` above: e.g. a convolution kernel."""
-    n = len(texts[0]) if len(texts) else 0
-    grid = f"display: grid; grid-template-columns: repeat({n}, minmax(0, 1fr)); gap: 1px"
-    cells = []
-    for row_text, row_colour in zip(texts, colours, strict=True):
-        for text, colour in zip(row_text, row_colour, strict=True):
+def cells_svg(
+    title: str, texts: Sequence[Sequence[str]], colours: Sequence[Sequence[str]], width: float
+) -> Piece:
+    """A small matrix as square coloured cells (``colours[r][c]``, #rrggbb), ``width`` px wide,
+    with their values written in (``texts[r][c]``, in black or white, whichever reads better;
+    "" for none), and ``title`` above: e.g. a convolution kernel."""
+    n = len(texts[0]) if len(texts) else 1
+    size = (width - (n - 1)) / n
+    font = max(7.0, min(SMALL, size * 0.36))
+    top = TITLE + 7 if title else 0
+    body = [_text(0, TITLE, _fit(title, width * 1.3, TITLE), TITLE, extra=' font-weight="600"')]
+    for r, (row_text, row_colour) in enumerate(zip(texts, colours, strict=True)):
+        for c, (text, colour) in enumerate(zip(row_text, row_colour, strict=True)):
             _colour_check(colour)
-            ink = f"background: {colour}; color: {text_colour(colour)}"
-            cells.append(f'<span style="{CELL}; {ink}">{_attribute(text)}</span>')
-    head = f'<div style="{ROWS_TITLE}">{_attribute(title)}</div>' if title else ""
+            x, y = c * (size + 1), top + r * (size + 1)
+            body.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{size:.1f}" height="{size:.1f}" '
+                f'fill="{colour}"/>'
+            )
+            if text:
+                body.append(
+                    _text(
+                        x + size / 2,
+                        y + size / 2 + font * 0.35,
+                        text,
+                        font,
+                        "middle",
+                        f' fill="{text_colour(colour)}"',
+                    )
+                )
     values = "; ".join(" ".join(row) for row in texts if any(row))
-    name = _attribute(f"{title}: {values}" if values else title)
-    return f'{head}<div role="img" aria-label="{name}" style="{grid}">{"".join(cells)}</div>'
+    alt = f"{title}: {values}" if values else title
+    return Piece("".join(body), width, top + len(texts) * (size + 1) - 1, alt)
 
 
-def show_row_now(where: Any, parts: Sequence[tuple[str, float]]) -> None:
-    """Our own HTML pieces (from :func:`boxes_html`, :func:`cells_html`) side by side in one
-    row, drawn in the page's first paint; each (html, weight) takes a share of the width in
-    proportion to its weight."""
-    row = "display: flex; gap: 0.75rem; align-items: center"
-    cells = [
-        f'<div style="flex: {weight:.3f} 1 0; min-width: 0">{body}</div>' for body, weight in parts
-    ]
-    html_now(where, f'<div class="dlx-row" style="{row}">{"".join(cells)}</div>')
-
-
-CELL = (
-    "aspect-ratio: 1; display: flex; align-items: center; justify-content: center; "
-    "font-size: 0.7rem; line-height: 1"
-)
-BOXES = "position: relative; display: inline-block; max-width: 100%; line-height: 0"
-BOX = "position: absolute"
-BOX_TAB = (
-    "position: absolute; left: -2px; bottom: calc(100% + 2px); font-size: 11px; "
-    "line-height: 1.3; padding: 0 3px; white-space: nowrap"
-)
-DOT = (
-    "position: absolute; width: 7px; height: 7px; margin: -3.5px 0 0 -3.5px; "
-    "border-radius: 50%; border: 1px solid #000000; box-sizing: border-box"
-)
+def show_row_now(where: Any, parts: Sequence[tuple[Callable[[float], Piece], float]]) -> None:
+    """Pieces side by side in one row, drawn in the page's first paint: each (make, weight) is
+    drawn by ``make(width)``, its width a share of the row in proportion to its weight."""
+    gap = 16
+    room = STRETCH - gap * (len(parts) - 1)
+    total = sum(weight for _, weight in parts) or 1.0
+    show_now(where, _side_by_side([make(room * weight / total) for make, weight in parts], gap))
 
 
 def _colour_check(colour: str) -> None:
     if not re.fullmatch(r"#[0-9A-Fa-f]{6}", colour):
         raise ValueError(f"not a #rrggbb colour: {colour!r}")
-
-
-def image_html(image: np.ndarray, width: Any, description: str, style: str = "") -> str:
-    """An ``<img>`` of ``image`` as ``st.image(image, width=width)`` would show it, inline as a
-    data: URL, with ``description`` (escaped) as its alt text and ``style`` as more CSS."""
-    data = encoded_image(image, width)
-    mime = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
-    if width == "stretch":
-        size = "width: 100%"
-    else:  # "content": the picture's own width
-        size = f"width: {image.shape[1] if width == 'content' else int(width)}px; max-width: 100%"
-    size += "; height: auto; object-fit: contain"  # Streamlit's Markdown scales images down only
-    size += f"; {style}" if style else ""
-    return (
-        f'<img class="{FIRST_PAINT_CLASS}" style="{size}" alt="{_attribute(description)}" '
-        f'src="data:{mime};base64,{base64.b64encode(data).decode()}">'
-    )
 
 
 def encoded_image(
@@ -529,17 +686,31 @@ def encoded_image(
 
 
 def images_now(markdown: Iterable[str]) -> list[tuple[str, np.ndarray]]:
-    """The pictures :func:`show_image_now` put in these Markdown bodies (e.g. an AppTest's
+    """The pictures the first-paint figures put in these Markdown bodies (e.g. an AppTest's
     ``[m.value for m in at.markdown]``), as (alt text, pixels), in page order."""
     from PIL import Image
 
-    pattern = re.compile(
-        rf'<img class="{FIRST_PAINT_CLASS}" style="[^"]*" alt="([^"]*)" '
-        r'src="data:image/(?:png|jpeg);base64,([A-Za-z0-9+/=]+)">'
+    svgs = re.compile(r"\(data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)\)")
+    pictures = re.compile(
+        r'<image [^>]*aria-label="([^"]*)"[^>]*href="data:image/(?:png|jpeg);base64,'
+        r'([A-Za-z0-9+/=]+)"/>'
     )
     out = []
     for body in markdown:
-        for alt, data in pattern.findall(body):
-            pixels = np.asarray(Image.open(io.BytesIO(base64.b64decode(data))))
-            out.append((html.unescape(alt), pixels))
+        for svg in svgs.findall(body):
+            for alt, data in pictures.findall(base64.b64decode(svg).decode()):
+                pixels = np.asarray(Image.open(io.BytesIO(base64.b64decode(data))))
+                out.append((html.unescape(alt), pixels))
     return out
+
+
+def alt_of(markdown: str) -> str:
+    """The alt text of a first-paint figure's Markdown body, as plain text ("" if none)."""
+    found = re.match(r"!\[(.*)\]\(data:image/svg\+xml;base64,", markdown)
+    return re.sub(r"\\(.)", r"\1", found.group(1)) if found else ""
+
+
+def svg_of(markdown: str) -> str:
+    """The SVG a first-paint figure's Markdown body holds ("" if none)."""
+    found = re.search(r"\(data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)\)", markdown)
+    return base64.b64decode(found.group(1)).decode() if found else ""

@@ -42,7 +42,7 @@ def convolution_pictures(
 def convolution_boxes(
     shape: tuple[int, ...], k: int, at: tuple[int, int], top_left: tuple[int, int]
 ) -> tuple[tuple, tuple]:
-    """The boxes drawn over :func:`convolution_pictures`, as ``ui.figures.boxes_html`` boxes: the
+    """The boxes drawn over :func:`convolution_pictures`, as ``ui.figures.boxes_svg`` boxes: the
     ``k``×``k`` input window (its part inside an input of ``shape``) and the output pixel."""
     (r, c), (i, j) = top_left, at
     h, w = shape[:2]

@@ -10,7 +10,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import APP, RUN_TIMEOUT
-from ui.figures import images_now
+from ui.figures import alt_of, images_now, svg_of
 from ui.text import md_escape
 
 TRAINED = "Your trained CNN (Train your own CNN)"
@@ -29,10 +29,10 @@ def _page(**params) -> AppTest:
 
 
 def _conv(at) -> str | None:
-    """The "Convolution by hand" figure (drawn in the first paint), or None."""
-    return next(
-        (m.value for m in at.markdown if "kernel " in m.value and "dlx-boxes" in m.value), None
-    )
+    """The "Convolution by hand" figure (drawn in the first paint): its SVG and alt text, or
+    None."""
+    figures = [(svg_of(m.value), alt_of(m.value)) for m in at.markdown]
+    return next((f"{svg} {alt}" for svg, alt in figures if "kernel " in svg), None)
 
 
 def _charts(at) -> int:

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from dl_core.assets import load_photo
 from tests.app.conftest import APP, RUN_TIMEOUT
-from ui.figures import images_now
+from ui.figures import alt_of, images_now, svg_of
 
 
 def _page(**params) -> AppTest:
@@ -51,10 +51,10 @@ def test_face_on_the_default_photo_then_uploads_and_thresholds():
         ("me.png", _png(np.asarray(load_photo("astronaut"))), "image/png")
     ).run()
     assert list(_table(at)["class"]) == ["face"]
-    [photo] = [m.value for m in at.markdown if "dlx-boxes" in m.value]
-    assert (
-        "1 detection(s) on your image" in photo and photo.count("face 1.00") == 3
-    )  # tab, tip, alt
+    [photo] = [m.value for m in at.markdown if "detection(s) on" in svg_of(m.value)]
+    svg = svg_of(photo)
+    assert "1 detection(s) on your image" in svg and svg.count("face 1.00") == 2  # tab, alt
+    assert alt_of(photo).endswith(": face 1.00. Legend: face, landmarks")
     [(alt, pixels)] = images_now([photo])
     assert alt.endswith(": face 1.00") and pixels.shape[1] <= 512
     at.slider(key="detection.conf").set_value(1.0).run()
@@ -84,8 +84,8 @@ def test_tiny_yolo_trains_then_detects_on_scenes_and_photos():
     at.slider(key="detection.scene_k").set_value(3).run()
     at.toggle(key="detection.scene").set_value(False).run()  # a photo instead of a scene
     assert not at.exception and set(_table(at)["class"]) <= shapes
-    photo = [m.value for m in at.markdown if "dlx-boxes" in m.value]
-    assert len(photo) == 1 and "detection(s) on sample photo" in photo[0]
+    photo = [m.value for m in at.markdown if "detection(s) on" in svg_of(m.value)]
+    assert len(photo) == 1 and "detection(s) on sample photo" in svg_of(photo[0])
     assert len(images_now(photo)) == 1  # the photo, its boxes drawn over it
 
 

@@ -10,6 +10,7 @@ payload, while the payload itself is there, escaped, where the page shows it.
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 import zipfile
@@ -46,17 +47,24 @@ LIVE_MARKDOWN = re.compile(
 LIVE_PLOTLY = re.compile(r"<(?:img|script|b>|a |http)")
 
 
-# Our own HTML drawn in the first paint (ui.figures: pictures, galleries, tables of pictures,
-# bar charts, boxes over a photo, rows of panels). Visitor text in it is HTML-escaped, not
-# Markdown-escaped; a visitor cannot forge the marker (md_escape escapes quotes and dashes).
-OWN_HTML = re.compile(r'class="dlx-(?:image-now|bars|boxes|matrix|gallery|row|legend)"')
+# The figures drawn in the first paint (ui.figures.show_now): a Markdown image whose alt text
+# is Markdown (checked like any body) and whose picture is our own SVG, in base64. Visitor text
+# in the SVG is XML-escaped, not Markdown-escaped. A visitor cannot forge the pattern: md_escape
+# escapes "!" and "[".
+FIGURE = re.compile(r"!\[(.*)\]\(data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)\)")
+# The home page's map: our own HTML (an inline SVG with links), in a raw HTML block.
+OWN_HTML = re.compile(r'class="dlx-image-now"')
 
 
 def _pictures(at: AppTest) -> list[str]:
-    """The raw HTML blocks drawn in the first paint, with their own <img> tags taken out: what
-    is left must hold no markup."""
-    own = re.compile(r'<img class="dlx-image-now" [^>]*>')
-    return [own.sub("", m.value) for m in at.markdown if OWN_HTML.search(m.value)]
+    """Our own SVG and HTML drawn in the first paint, with their embedded pictures taken out:
+    what is left must hold no markup."""
+    own = re.compile(r'<image [^>]*href="data:image/(?:png|jpeg);base64,[A-Za-z0-9+/=]+"/>')
+    out = [m.value for m in at.markdown if OWN_HTML.search(m.value)]
+    for m in at.markdown:
+        if found := FIGURE.fullmatch(m.value):
+            out.append(own.sub("", base64.b64decode(found.group(2)).decode()))
+    return out
 
 
 def _bodies(at: AppTest) -> list[str]:
@@ -74,7 +82,11 @@ def _bodies(at: AppTest) -> list[str]:
         "toast",
     ):
         out += [str(e.value) for e in getattr(at, kind)]
-    out += [m.value for m in at.markdown if not OWN_HTML.search(m.value)]
+    for m in at.markdown:
+        if found := FIGURE.fullmatch(m.value):
+            out.append(found.group(1))  # a figure's alt text
+        elif not OWN_HTML.search(m.value):
+            out.append(m.value)
     out += [str(m.label) for m in at.metric] + [str(m.value) for m in at.metric]
     out += [str(t.label) for t in at.tabs] + [str(e.label) for e in at.expander]
     for kind in (
@@ -204,7 +216,7 @@ def test_injection_typed_text_on_text_generation(fresh_home):
     )
     at.text_area(key="textgen.txt_paste").set_value(corpus).run()
     _assert_inert(at)
-    assert any("dlx-bars" in h and "&lt;" in h for h in _pictures(at))  # "<" is a bar, as text
+    assert any("top of the scale" in h and ">&lt;</text>" in h for h in _pictures(at))  # a bar
     next(b for b in at.button if b.key == "textgen.train").click().run()
     _assert_inert(at, PAYLOAD)  # the prompt above the sample
     at.text_input(key="textgen.temps").set_value(PAYLOAD).run()

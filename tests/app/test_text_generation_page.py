@@ -1,8 +1,11 @@
 """The text-generation page in AppTest: text sources, bad input, a tiny run, sampling, inside."""
 
+import re
+
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import APP, RUN_TIMEOUT
+from ui.figures import alt_of, svg_of
 from ui.text import md_escape, text_blocks
 
 PAGE = "app_pages/text_generation.py"
@@ -40,9 +43,10 @@ def test_first_load_shows_the_text_and_the_temperature_figure(fresh_home):
     labels = {m.label: m.value for m in at.metric}
     assert labels["Characters"] != "0" and "Distinct characters" in labels
     assert len(_charts(at)) >= 1  # the temperature figure
-    [bars] = [m.value for m in at.markdown if "dlx-bars" in m.value]  # drawn in the first paint
-    assert "40 most frequent characters" in bars and bars.count('role="img"') == 40
-    assert 'aria-label="␣: ' in bars and 'aria-label="e: ' in bars  # the commonest, named
+    [bars] = [m.value for m in at.markdown if "most frequent" in alt_of(m.value)]  # first paint
+    assert "40 most frequent characters" in svg_of(bars) and svg_of(bars).count("<rect") == 41
+    alt = alt_of(bars)  # every bar, named with its share: the commonest first
+    assert alt.count("%") == 40 and re.search(r": ␣ \d+\.\d%; e \d", alt), alt[:200]
     assert any("BERNARDO" in t for t in text_blocks(at.html))
 
 

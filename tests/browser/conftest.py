@@ -13,6 +13,7 @@ import pytest
 from tests.browser.harness import (  # noqa: F401  (re-exported for the tests)
     CHROMIUM,
     CHROMIUM_ARGS,
+    FIGURE_NOW,
     OUT,
     ROOT,
     assert_no_exception,
@@ -20,6 +21,7 @@ from tests.browser.harness import (  # noqa: F401  (re-exported for the tests)
     screenshot,
     start_server,
     stop_server,
+    svg_shown,
     wait_healthy,
     wait_idle,
 )

@@ -118,6 +118,18 @@ def wait_idle(page, seconds: float = UI_S, quiet: float = 1.5) -> None:
     wait_until(idle, seconds, "the app to finish running", poll=0.2)
 
 
+# A figure drawn in the page's first paint (ui.figures.show_now): an SVG picture in Markdown.
+FIGURE_NOW = '[data-testid="stMarkdownContainer"] img[src^="data:image/svg+xml"]'
+
+
+def svg_shown(image) -> str:
+    """The SVG a first-paint figure shows (``image``: a locator of one ``FIGURE_NOW``)."""
+    return image.evaluate(
+        "img => new TextDecoder().decode("
+        "Uint8Array.from(atob(img.src.split(',')[1]), c => c.charCodeAt(0)))"
+    )
+
+
 def assert_no_exception(page) -> None:
     boxes = page.locator('[data-testid="stException"]')
     assert boxes.count() == 0, boxes.first.inner_text()

@@ -13,7 +13,7 @@ import re
 import pytest
 
 from tests.browser import axe
-from tests.browser.conftest import assert_no_exception, screenshot, wait_idle
+from tests.browser.conftest import FIGURE_NOW, assert_no_exception, screenshot, wait_idle
 from tests.timeouts import TRAIN_S, ceiling_ms
 from ui.registry import PAGES
 
@@ -60,7 +60,7 @@ def test_no_serious_axe_violation_and_every_figure_described(themed_page, server
     for i in range(figures.count()):
         label = figures.nth(i).get_attribute("aria-label") or ""
         assert len(label) > 20, f"figure {i} on {spec.path} has no description: {label!r}"
-    images = page.locator('[data-testid="stImageContainer"] img, img.dlx-image-now')
+    images = page.locator(f'[data-testid="stImageContainer"] img, {FIGURE_NOW}')
     for i in range(images.count()):
         assert (images.nth(i).get_attribute("alt") or "").strip(), f"image {i} has no alt"
     name = _url_path(spec.path) or "home"
@@ -84,8 +84,7 @@ def test_phone_no_sideways_scroll_and_figures_fit(browser, server, spec):
                 const main = document.querySelector('[data-testid="stMain"]');
                 const wide = [...document.querySelectorAll(
                     '[data-testid="stPlotlyChart"], [data-testid="stImageContainer"] img, ' +
-                    '.dlx-image-now, .dlx-bars, .dlx-boxes, .dlx-matrix, .dlx-gallery, ' +
-                    '.dlx-row, canvas'
+                    '.dlx-image-now, [data-testid="stMarkdownContainer"] img, canvas'
                 )].filter(e => e.getBoundingClientRect().right > w + 1)
                   .map(e => e.getAttribute('data-testid') || e.tagName);
                 return {page: document.documentElement.scrollWidth - w,

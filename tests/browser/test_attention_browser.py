@@ -4,7 +4,14 @@ and the tiny transformer trained in a worker process; screenshots of each."""
 import pytest
 
 from tests.browser import axe
-from tests.browser.conftest import OUT, assert_no_exception, screenshot, wait_idle
+from tests.browser.conftest import (
+    FIGURE_NOW,
+    OUT,
+    assert_no_exception,
+    screenshot,
+    svg_shown,
+    wait_idle,
+)
 from tests.timeouts import TRAIN_S, UI_S, ceiling_ms, wait_until
 
 pytestmark = pytest.mark.browser
@@ -17,10 +24,10 @@ def test_model_view_of_a_real_sentence_and_an_upload(page, server, tmp_path):
     page.goto(f"{base}/attention?preset=tiny&text={SENTENCE}&layer=2&head=3")
     wait_idle(page)
     assert_no_exception(page)
-    model_view = page.locator(".st-key-model_view img.dlx-image-now")
-    model_view.first.wait_for()  # drawn in the first paint: one picture per layer and head
-    assert model_view.count() == 6 * 12
-    assert "Layer 2, head 3:" in model_view.nth(2 * 12 + 3).get_attribute("alt")
+    model_view = page.locator(f".st-key-model_view {FIGURE_NOW}")
+    model_view.wait_for()  # drawn in the first paint: one picture per layer and head
+    assert svg_shown(model_view).count("<image ") == 6 * 12
+    assert "Layer 2, head 3:" in model_view.get_attribute("alt")
     wait_until(lambda: page.locator(".js-plotly-plot").count() >= 5, UI_S, "five charts")
     assert page.get_by_text("[CLS] the animal didn ' t cross").count() >= 1
     screenshot(page, "attention-model-view")
@@ -57,7 +64,7 @@ def test_section_labels_fit_and_a_refused_upload_keeps_the_view(page, server, tm
         text = sections.get_by_role("radio", name=label).locator("p")
         assert text.inner_text() == label
         assert text.evaluate("p => p.scrollWidth <= p.clientWidth"), f"{label} is cut short"
-    page.locator(".st-key-model_view img.dlx-image-now").first.wait_for()
+    page.locator(f".st-key-model_view {FIGURE_NOW}").wait_for()
 
     path = tmp_path / "binary.txt"
     path.write_bytes(b"\x00\x01\x02" * 50)
@@ -65,7 +72,8 @@ def test_section_labels_fit_and_a_refused_upload_keeps_the_view(page, server, tm
     page.get_by_text("Showing the text in the box instead").wait_for()
     wait_idle(page)
     assert_no_exception(page)
-    assert page.locator(".st-key-model_view img.dlx-image-now").count() == 72  # the view stays
+    shown = svg_shown(page.locator(f".st-key-model_view {FIGURE_NOW}"))
+    assert shown.count("<image ") == 72  # the view stays
     assert page.get_by_text("[CLS] the animal didn ' t cross").count() >= 1  # the box's text
     screenshot(page, "attention-refused-upload")
 

@@ -6,7 +6,14 @@ from PIL import Image
 
 from dl_core.assets import load_photo
 from tests.browser import axe
-from tests.browser.conftest import OUT, assert_no_exception, screenshot, wait_idle
+from tests.browser.conftest import (
+    FIGURE_NOW,
+    OUT,
+    assert_no_exception,
+    screenshot,
+    svg_shown,
+    wait_idle,
+)
 from tests.timeouts import TRAIN_S, UI_S, ceiling_ms, wait_until
 
 pytestmark = pytest.mark.browser
@@ -23,17 +30,14 @@ def test_upload_a_photo_and_screenshot_grad_cam(page, server, tmp_path):
     wait_idle(page)
     assert_no_exception(page)
     assert "img_fp=" in page.url  # the upload is in the link
-    conv = page.locator(".st-key-conv")
-    assert conv.locator("img.dlx-image-now").count() == 3  # input, output, pooled
-    assert conv.locator('[role="img"]').get_attribute("aria-label") == (
-        "kernel 3×3: 0 -1 0; -1 4 -1; 0 -1 0"
-    )
-    pixel = conv.locator(".dlx-boxes").nth(1).locator("div[style*=outline]")
-    before = pixel.get_attribute("style")
+    conv = page.locator(f".st-key-conv {FIGURE_NOW}")
+    assert svg_shown(conv).count("<image ") == 3  # input, output, pooled
+    assert "kernel 3×3: 0 -1 0; -1 4 -1; 0 -1 0" in conv.get_attribute("alt")
+    before = svg_shown(conv)  # the window and the output pixel outlined
     row = page.get_by_role("slider", name="Output row")
     row.focus()
     row.press("ArrowRight")  # the visitor moves the output pixel down by one row
-    wait_until(lambda: pixel.get_attribute("style") != before, UI_S, "the box to move")
+    wait_until(lambda: svg_shown(conv) != before, UI_S, "the boxes to move")
     assert "row=" in page.url
     row.evaluate("el => el.blur()")  # Streamlit's focused slider shows its range in grey
     wait_idle(page)

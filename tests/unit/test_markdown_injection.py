@@ -22,8 +22,8 @@ from PIL import Image
 
 from dl_core import viz
 from ui.figures import (
+    colour_bar,
     encoded_image,
-    gradient_legend_html,
     images_now,
     show_bars_now,
     show_boxes_now,
@@ -31,6 +31,7 @@ from ui.figures import (
     show_image_now,
     show_matrix_now,
     show_rows_now,
+    svg_of,
 )
 from ui.text import JOINER, md_escape, md_list, md_stream, text_block, text_blocks
 
@@ -127,72 +128,82 @@ def test_text_block_shows_visitor_text_as_text():
     assert text_blocks([where.body, "<style>p {}</style>"]) == [text]  # line break kept
 
 
-def test_first_paint_image_shows_names_as_text_and_the_picture_as_it_is():
-    class Where:  # a container: records what it was asked to show
-        def markdown(self, body, unsafe_allow_html=False):
-            self.body, self.html = body, unsafe_allow_html
+class Where:  # a container: records what it was asked to show
+    def markdown(self, body, unsafe_allow_html=False):
+        self.body, self.html = body, unsafe_allow_html
 
+
+def _figure(where: Where, images: int) -> str:
+    """The SVG of the first-paint figure ``where`` was asked to show, checked: one plain
+    Markdown image (no HTML allowed), whose alt text has no live Markdown, holding a
+    well-formed SVG with ``images`` pictures and no tag a visitor could have written."""
+    from xml.etree import ElementTree
+
+    body = where.body
+    assert where.html is False and "\n" not in body
+    found = re.fullmatch(r"!\[(.*)\]\(data:image/svg\+xml;base64,[A-Za-z0-9+/=]+\)", body)
+    assert found, body[:200]
+    assert not _unescaped_specials(found.group(1))  # the alt text: every mark escaped
+    svg = svg_of(body)
+    tree = ElementTree.fromstring(svg)  # well-formed: every name escaped
+    tags = {el.tag.split("}")[-1] for el in tree.iter()}
+    assert tags <= {"svg", "g", "text", "rect", "image", "circle", "defs", "linearGradient", "stop"}
+    assert sum(el.tag.endswith("image") for el in tree.iter()) == images
+    assert "<script" not in svg and "<b>" not in svg and "&lt;b&gt;bold&lt;/b&gt;" in svg
+    return svg
+
+
+def test_first_paint_image_shows_names_as_text_and_the_picture_as_it_is():
     where = Where()
     rng = np.random.default_rng(0)
     image = rng.integers(0, 255, (12, 20, 3), dtype=np.uint8)
     name = PAYLOAD + "\n\n**not bold** & $x$"
     show_image_now(where, image, f"alt: {name}", width=300, legend=[(name, "#E69F00")])
-    body = where.body
-    # one raw HTML block (a blank line would end it and let Markdown read the rest)
-    assert body.startswith("<div>") and body.endswith("</div>") and "\n" not in body
-    assert "<script" not in body and body.count("<img") == 1  # our picture, no other tag
-    assert "&lt;img src=x onerror=alert(1)&gt;" in body
-    assert "background: #E69F00" in body and "**not bold** &amp; $x$" in body
-    [(alt, pixels)] = images_now([body])
+    svg = _figure(where, 1)
+    assert 'fill="#E69F00"' in svg and "**not bold** &amp; $x$" in svg
+    [(alt, pixels)] = images_now([where.body])
     assert alt == "alt: " + " ".join(name.split())  # the description, as text, on one line
     assert np.array_equal(pixels, np.asarray(Image.open(io.BytesIO(encoded_image(image, 300)))))
     with pytest.raises(ValueError, match="colour"):
         show_image_now(where, image, "x", legend=[("a", "red; background: url(x)")])
     other = rng.integers(0, 255, (8, 8, 3), dtype=np.uint8)
     show_rows_now(where, f"title {name}", [(name, image, "row 1"), ("b\n\nc", other, name)])
-    body = where.body
-    assert body.startswith("<div>") and body.endswith("</div>") and "\n" not in body
-    assert "<script" not in body and body.count("<img") == 2 and "title &lt;img" in body
-    assert [alt for alt, _ in images_now([body])] == ["row 1", " ".join(name.split())]
+    svg = _figure(where, 2)
+    assert "title &lt;img" in svg
+    assert [alt for alt, _ in images_now([where.body])] == ["row 1", " ".join(name.split())]
 
 
 def test_first_paint_figures_show_visitor_text_as_text():
     """The gallery, the table of pictures, the bar chart and the boxes over a picture: every
     name a visitor may have chosen (a class folder, a word, a file name) is text."""
-
-    class Where:  # a container: records what it was asked to show
-        def markdown(self, body, unsafe_allow_html=False):
-            self.body = body
-
-    def check(body: str, images: int) -> None:
-        assert body.startswith("<div>") and body.endswith("</div>") and "\n" not in body
-        assert "<script" not in body and "<b>" not in body and body.count("<img") == images
-        assert "&lt;img src=x onerror=alert(1)&gt;" in body
-
     where, rng = Where(), np.random.default_rng(1)
     picture = rng.integers(0, 255, (10, 10, 3), dtype=np.uint8)
     name = PAYLOAD + "\n\n**not bold** & $x$"
     show_gallery_now(where, [(name, picture), ("b", picture)], cell=64, pixelated=True)
-    check(where.body, 2)
+    assert "image-rendering: pixelated" in _figure(where, 2)
     assert [a for a, _ in images_now([where.body])] == [" ".join(name.split()), "b"]
-    legend = gradient_legend_html(["#440154", "#FDE725"], "0", "1", name)
-    show_matrix_now(where, [[picture, picture]], [name], ["h0", name], [[name, "x"]], after=legend)
-    check(where.body, 2)
-    assert "linear-gradient(to right, #440154, #FDE725)" in where.body
+    scale = colour_bar(["#440154", "#FDE725"], "0", "1", name)
+    show_matrix_now(where, [[picture, picture]], [name], ["h0", name], [[name, "x"]], scale=scale)
+    svg = _figure(where, 2)
+    assert '<stop offset="0.000" stop-color="#440154"/>' in svg and 'stop-color="#FDE725"' in svg
     with pytest.raises(ValueError, match="colour"):
-        gradient_legend_html(["red); background: url(x"], "0", "1", "w")
-    show_bars_now(where, [(name, 0.5), ("e", 0.25)], name, "{:.0%}".format)
-    check(where.body, 0)
-    assert "height: 100.00%" in where.body and "height: 50.00%" in where.body
-    assert 'aria-label="e: 25%"' in where.body and "top of the scale: 50%" in where.body
+        colour_bar(["red); background: url(x"], "0", "1", "w")
+    show_bars_now(where, [(name, 0.5), ("e", 0.25)], name, "{:.0%}".format, height=100)
+    svg = _figure(where, 0)
+    assert 'height="100.0"' in svg and 'height="50.0"' in svg  # the tallest is the scale's top
+    assert "top of the scale: 50%" in svg and where.body.startswith("![")
+    assert r"e 25\%" in where.body  # the alt text lists every bar
     with pytest.raises(ValueError, match="colour"):
         show_bars_now(where, [("a", 1.0)], "x", str, colour="url(x)")
     image = rng.integers(0, 255, (40, 80, 3), dtype=np.uint8)
     boxes = [(8, 4, 40, 20, name, "#0072B2", "solid"), (0, 0, 80, 40, "", "#FFFFFF", "dotted")]
     show_boxes_now(where, image, name, boxes, [(20, 10, "#E69F00")], [(name, "#0072B2")])
-    check(where.body, 1)
-    assert "left: 10.00%; top: 10.00%; width: 40.00%; height: 40.00%" in where.body
-    assert "outline: 2px dotted #FFFFFF" in where.body and "left: 25.00%; top: 25.00%" in where.body
+    svg = _figure(where, 1)
+    # shown at its own width (80 px): a box is outlined 1 px outside its edges, under the
+    # title (13 + 7 px) and the room for its label's tab (16 px)
+    assert '<rect x="7.0" y="39.0" width="34.0" height="18.0" fill="none" stroke="#0072B2"' in svg
+    assert 'stroke="#FFFFFF" stroke-width="2" stroke-dasharray="2 3"' in svg
+    assert '<circle cx="20.0" cy="46.0"' in svg
     [(alt, pixels)] = images_now([where.body])
     assert alt.endswith(": " + " ".join(name.split())) and pixels.shape == (40, 80, 3)
     for bad in [(0, 0, 1, 1, "a", "red", "solid"), (0, 0, 1, 1, "a", "#000000", "dashed;x")]:
@@ -331,6 +342,8 @@ SAFE_ARGS: dict[str, set[str]] = {
     "app_pages/segmentation.py": {"seg.pretrained.SORRY", "['image | predicted mask'] * len(a)"},
     "app_pages/transfer_learning.py": {"transfer.MODE_TITLES[m]"},
     "ui/code.py": {"label"},  # show_code's label parameter (a constant at every call)
+    # show_now: an SVG picture in base64, its alt text escaped by _alt (tested above)
+    "ui/figures.py": {"svg_markdown(piece, ink())"},
     "ui/compare.py": {"button"},  # train_and_compare's button label (constants at call sites)
     "ui/jobs.py": {"text"},  # a page's button label + a constant suffix
     "ui/system.py": {
