@@ -171,8 +171,8 @@ MAP_DESCRIPTION = "Which architecture fits which data: " + "; ".join(
 )
 
 
-# The class of an image drawn in the page's first paint (:func:`show_image_now`); tests and the
-# benchmark find these images by it.
+# The class of the home page's map (our own HTML, :func:`html_now`); tests and the benchmark find
+# it by it. The other first-paint figures are SVG pictures in Markdown (:func:`show_now`).
 FIRST_PAINT_CLASS = "dlx-image-now"
 
 
