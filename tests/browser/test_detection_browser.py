@@ -20,7 +20,7 @@ def test_upload_a_photo_see_the_face_box_then_train_tiny_yolo(page, server, tmp_
     wait_idle(page)
     assert_no_exception(page)
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(photo))
-    page.get_by_text("1 detection(s) on your image").wait_for()
+    page.get_by_alt_text("1 detection(s) on your image: face").wait_for()  # the photo, boxed
     wait_idle(page)
     assert page.locator('[data-testid="stAlertContentError"]').count() == 0
     assert "img_fp=" in page.url  # the upload is in the link
