@@ -39,6 +39,7 @@ import time
 from pathlib import Path
 
 from bench.common import report
+from tests.browser.harness import FIGURE_NOW
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -60,9 +61,8 @@ PAGES: dict[str, str] = {
 WARM_VIEWS = int(os.environ.get("BENCH_PAGES_VIEWS", "3"))  # per kind of warm view
 FIGURE = (
     '.js-plotly-plot, [data-testid="stImage"] img, .dlx-image-now, '
-    '[data-testid="stMarkdownContainer"] img[src^="data:image/svg+xml"], '
-    '[data-testid="stVegaLiteChart"], [data-testid="stArrowVegaLiteChart"], canvas'
-)  # the home map (.dlx-image-now) and the figures drawn in the first paint: SVG in Markdown
+    f'{FIGURE_NOW}, [data-testid="stVegaLiteChart"], [data-testid="stArrowVegaLiteChart"], canvas'
+)  # the home map (.dlx-image-now) and the figures drawn in the first paint (SVG in Markdown)
 
 # The page's own clock for "first figure drawn": checked in every animation frame (just before
 # the browser paints it), milliseconds since the navigation started. Playwright's visibility

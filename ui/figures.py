@@ -233,7 +233,7 @@ def _text_width(text: str, size: float) -> float:
 def _fit(text: str, width: float, size: float) -> str:
     """``text`` shortened with "…" to about ``width`` px at font size ``size``."""
     text = " ".join(str(text).split())
-    most = max(1, int(width / (0.56 * size)))
+    most = max(1, int(width / _text_width("x", size)))
     return text if len(text) <= most else text[: max(1, most - 1)] + "…"
 
 
@@ -337,6 +337,10 @@ def colour_bar(colours: Sequence[str], low: str, high: str, name: str) -> Piece:
     return Piece(body, width, 16, f"Colour scale: {name}, {low} to {high}")
 
 
+# A first-paint figure's Markdown: (escaped alt text, the SVG in base64).
+FIGURE_MARKDOWN = re.compile(r"!\[(.*)\]\(data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)\)")
+
+
 def svg_markdown(piece: Piece, ink: str = INK["light"]) -> str:
     """``piece`` as a Markdown image: one SVG picture (base64 in the address) with the piece's
     alt text, its text drawn in ``ink`` (#rrggbb)."""
@@ -403,7 +407,7 @@ def show_image_now(
             'fill="none" stroke="#808080" stroke-opacity="0.5"/>'
         )
     picture = Piece(body, shown, tall, description)
-    show_now(where, memo(_stack, [picture, memo(_legend, legend, shown)]))
+    show_now(where, _stack([picture, memo(_legend, legend, shown)]))
 
 
 def show_rows_now(where: Any, title: str, rows: Sequence[tuple[str, np.ndarray, str]]) -> None:
@@ -690,27 +694,25 @@ def images_now(markdown: Iterable[str]) -> list[tuple[str, np.ndarray]]:
     ``[m.value for m in at.markdown]``), as (alt text, pixels), in page order."""
     from PIL import Image
 
-    svgs = re.compile(r"\(data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)\)")
     pictures = re.compile(
         r'<image [^>]*aria-label="([^"]*)"[^>]*href="data:image/(?:png|jpeg);base64,'
         r'([A-Za-z0-9+/=]+)"/>'
     )
     out = []
     for body in markdown:
-        for svg in svgs.findall(body):
-            for alt, data in pictures.findall(base64.b64decode(svg).decode()):
-                pixels = np.asarray(Image.open(io.BytesIO(base64.b64decode(data))))
-                out.append((html.unescape(alt), pixels))
+        for alt, data in pictures.findall(svg_of(body)):
+            pixels = np.asarray(Image.open(io.BytesIO(base64.b64decode(data))))
+            out.append((html.unescape(alt), pixels))
     return out
 
 
 def alt_of(markdown: str) -> str:
     """The alt text of a first-paint figure's Markdown body, as plain text ("" if none)."""
-    found = re.match(r"!\[(.*)\]\(data:image/svg\+xml;base64,", markdown)
+    found = FIGURE_MARKDOWN.search(markdown)
     return re.sub(r"\\(.)", r"\1", found.group(1)) if found else ""
 
 
 def svg_of(markdown: str) -> str:
     """The SVG a first-paint figure's Markdown body holds ("" if none)."""
-    found = re.search(r"\(data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)\)", markdown)
-    return base64.b64decode(found.group(1)).decode() if found else ""
+    found = FIGURE_MARKDOWN.search(markdown)
+    return base64.b64decode(found.group(2)).decode() if found else ""

@@ -21,6 +21,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import APP, RUN_TIMEOUT
+from ui.figures import FIGURE_MARKDOWN
 from ui.text import md_escape
 
 PAYLOAD = (
@@ -50,8 +51,7 @@ LIVE_PLOTLY = re.compile(r"<(?:img|script|b>|a |http)")
 # The figures drawn in the first paint (ui.figures.show_now): a Markdown image whose alt text
 # is Markdown (checked like any body) and whose picture is our own SVG, in base64. Visitor text
 # in the SVG is XML-escaped, not Markdown-escaped. A visitor cannot forge the pattern: md_escape
-# escapes "!" and "[".
-FIGURE = re.compile(r"!\[(.*)\]\(data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)\)")
+# escapes "!" and "[" (ui.figures.FIGURE_MARKDOWN is the pattern).
 # The home page's map: our own HTML (an inline SVG with links), in a raw HTML block.
 OWN_HTML = re.compile(r'class="dlx-image-now"')
 
@@ -62,7 +62,7 @@ def _pictures(at: AppTest) -> list[str]:
     own = re.compile(r'<image [^>]*href="data:image/(?:png|jpeg);base64,[A-Za-z0-9+/=]+"/>')
     out = [m.value for m in at.markdown if OWN_HTML.search(m.value)]
     for m in at.markdown:
-        if found := FIGURE.fullmatch(m.value):
+        if found := FIGURE_MARKDOWN.fullmatch(m.value):
             out.append(own.sub("", base64.b64decode(found.group(2)).decode()))
     return out
 
@@ -83,7 +83,7 @@ def _bodies(at: AppTest) -> list[str]:
     ):
         out += [str(e.value) for e in getattr(at, kind)]
     for m in at.markdown:
-        if found := FIGURE.fullmatch(m.value):
+        if found := FIGURE_MARKDOWN.fullmatch(m.value):
             out.append(found.group(1))  # a figure's alt text
         elif not OWN_HTML.search(m.value):
             out.append(m.value)

@@ -22,6 +22,7 @@ from PIL import Image
 
 from dl_core import viz
 from ui.figures import (
+    FIGURE_MARKDOWN,
     colour_bar,
     encoded_image,
     images_now,
@@ -141,7 +142,7 @@ def _figure(where: Where, images: int) -> str:
 
     body = where.body
     assert where.html is False and "\n" not in body
-    found = re.fullmatch(r"!\[(.*)\]\(data:image/svg\+xml;base64,[A-Za-z0-9+/=]+\)", body)
+    found = FIGURE_MARKDOWN.fullmatch(body)
     assert found, body[:200]
     assert not _unescaped_specials(found.group(1))  # the alt text: every mark escaped
     svg = svg_of(body)
